@@ -1,0 +1,218 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	gen "switchboard/ent"
+	"switchboard/ent/hook"
+	"switchboard/ent/privacy"
+	"switchboard/ent/tenant"
+	"switchboard/gid"
+	"switchboard/viewer"
+)
+
+// Policy of the base mixin: nothing is read or written without a viewer.
+func (BaseMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyIfNoViewer()},
+		Mutation: privacy.MutationPolicy{denyIfNoViewer()},
+	}
+}
+
+// Policy of the tenant mixin: every query, update and delete is confined
+// to the viewer's tenant. An operator belongs to no tenant and sees nothing.
+func (TenantMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{filterToViewerTenant()},
+		Mutation: privacy.MutationPolicy{filterToViewerTenant()},
+	}
+}
+
+// Hooks of the tenant mixin: a new row takes the viewer's tenant, and no
+// edge may point at a row the viewer cannot see (another tenant's).
+func (TenantMixin) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(setViewerTenant, ent.OpCreate),
+		hook.On(denyEdgesOutOfReach, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+func denyIfNoViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx) == nil {
+			return privacy.Denyf("no viewer in context")
+		}
+		return privacy.Skip
+	})
+}
+
+func filterToViewerTenant() privacy.QueryMutationRule {
+	type tenantFilter interface {
+		WhereTenantID(entql.StringP)
+	}
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil {
+			return privacy.Denyf("no viewer in context")
+		}
+		tf, ok := f.(tenantFilter)
+		if !ok {
+			return privacy.Denyf("%T is not tenant-owned", f)
+		}
+		tf.WhereTenantID(entql.StringEQ(string(v.TenantID)))
+		return privacy.Skip
+	})
+}
+
+func setViewerTenant(next ent.Mutator) ent.Mutator {
+	type tenantMutation interface {
+		TenantID() (gid.ID, bool)
+		SetTenantID(gid.ID)
+	}
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.TenantID == "" {
+			return nil, privacy.Denyf("%s rows belong to a tenant, and the viewer has none", m.Type())
+		}
+		tm, ok := m.(tenantMutation)
+		if !ok {
+			return nil, privacy.Denyf("%s is not tenant-owned", m.Type())
+		}
+		if id, set := tm.TenantID(); set && id != v.TenantID {
+			return nil, privacy.Denyf("%s of another tenant", m.Type())
+		}
+		tm.SetTenantID(v.TenantID)
+		return next.Mutate(ctx, m)
+	})
+}
+
+// denyEdgesOutOfReach refuses a mutation that links to a node the viewer
+// cannot read: since every read is confined to the viewer's tenant, this
+// refuses every edge across tenants.
+func denyEdgesOutOfReach(next ent.Mutator) ent.Mutator {
+	type clientMutation interface {
+		Client() *gen.Client
+	}
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		cm, ok := m.(clientMutation)
+		if !ok {
+			return nil, privacy.Denyf("%s: unexpected mutation type", m.Type())
+		}
+		for _, name := range m.AddedEdges() {
+			if name == "tenant" {
+				continue
+			}
+			for _, v := range m.AddedIDs(name) {
+				id, ok := v.(gid.ID)
+				if !ok {
+					return nil, privacy.Denyf("%s.%s: unexpected ID type", m.Type(), name)
+				}
+				if _, err := cm.Client().Noder(ctx, id, gen.WithNodeType(gen.IDToType)); err != nil {
+					return nil, privacy.Denyf("%s.%s: %s is out of reach: %v", m.Type(), name, id, err)
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// allowIfRole allows a mutation when the viewer has at least the role in its tenant.
+func allowIfRole(min viewer.Role) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if viewer.FromContext(ctx).InTenant(min) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// allowIfOperator allows a query or mutation by a platform operator.
+func allowIfOperator() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx).Operator() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// mutationsBy allows writes by the given role and above, and reads to every
+// viewer of the tenant (the mixins have already confined them).
+func mutationsBy(min viewer.Role) ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{allowIfRole(min), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// Policy of Tenant: operators create and see every tenant; a tenant's people
+// see their own, and its admins may update it.
+func (Tenant) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			allowIfOperator(),
+			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+				tf, ok := f.(interface{ WhereID(entql.StringP) })
+				if !ok {
+					return privacy.Denyf("unexpected filter %T", f)
+				}
+				tf.WhereID(entql.StringEQ(string(viewer.FromContext(ctx).TenantID)))
+				return privacy.Skip
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			allowIfOperator(),
+			privacy.OnMutationOperation(
+				privacy.TenantMutationRuleFunc(func(ctx context.Context, m *gen.TenantMutation) error {
+					v := viewer.FromContext(ctx)
+					if !v.InTenant(viewer.RoleAdmin) {
+						return privacy.Skip
+					}
+					m.Where(tenant.ID(v.TenantID))
+					return privacy.Allow
+				}),
+				ent.OpUpdateOne,
+			),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of Agent: admins manage agents.
+func (Agent) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
+// Policy of AgentStatus: admins manage statuses.
+func (AgentStatus) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
+// Policy of Module: admins manage modules.
+func (Module) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
+// Policy of Template: admins manage templates.
+func (Template) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
+// Policy of AgentStatusChange: appended by anyone of the tenant (the live
+// status service decides who may change whose status), never changed.
+func (AgentStatusChange) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(allowIfRole(viewer.RoleAgent), ent.OpCreate),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// Policy of Interaction: recorded by the agents who handle them.
+func (Interaction) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+
+// Policy of Contact: agents keep personal contacts.
+func (Contact) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+
+// Policy of Conversation: agents start and end conversations.
+func (Conversation) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+
+// Policy of Email: agents send email.
+func (Email) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }

@@ -1,0 +1,96 @@
+package resolvers_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+	_ "github.com/vektah/gqlparser/v2/validator/rules"
+
+	"switchboard/internal/testenv"
+	"switchboard/resolvers"
+)
+
+// notYetImplemented lists the contract's operations that the schema does
+// not serve yet. Each issue that implements one removes it from here.
+var notYetImplemented = map[string]bool{
+	"SetAgentStatus":     true,
+	"AgentStatusChanged": true,
+	"AgentStatusHistory": true,
+	"RecordInteraction":  true,
+	"SearchContacts":     true,
+	"CreateContact":      true,
+	"UpdateContact":      true,
+	"DeleteContact":      true,
+	"Templates":          true,
+	"RenderTemplate":     true,
+	"CreateTemplate":     true,
+	"StartConversation":  true,
+	"EndConversation":    true,
+	"Conversations":      true,
+	"Emails":             true,
+	"EmailMessage":       true,
+	"SendEmail":          true,
+}
+
+func TestContractOperationsValidate(t *testing.T) {
+	schema := resolvers.NewSchema(nil).Schema()
+	doc := testenv.Contract(t)
+	if len(doc.Operations) < 20 {
+		t.Fatalf("the contract has only %d operations", len(doc.Operations))
+	}
+	seen := map[string]bool{}
+	for _, op := range doc.Operations {
+		seen[op.Name] = true
+		t.Run(op.Name, func(t *testing.T) {
+			src := testenv.ContractOperation(t, op.Name)
+			q, err := parser.ParseQuery(&ast.Source{Name: op.Name, Input: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := validator.Validate(schema, q)
+			switch {
+			case notYetImplemented[op.Name] && len(errs) == 0:
+				t.Fatalf("%s now validates: remove it from notYetImplemented", op.Name)
+			case !notYetImplemented[op.Name] && len(errs) > 0:
+				t.Fatalf("%s does not validate: %v", op.Name, errs)
+			}
+		})
+	}
+	var stale []string
+	for name := range notYetImplemented {
+		if !seen[name] {
+			stale = append(stale, name)
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		t.Fatalf("notYetImplemented names operations the contract does not have: %v", stale)
+	}
+}
+
+// TestContractCopyIsCurrent compares the repository's copy of the contract
+// with the shared original beside the repository, when there is one.
+func TestContractCopyIsCurrent(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	shared := filepath.Join(root, "..", "shared", "contract", "desktop.graphql")
+	orig, err := os.ReadFile(shared)
+	if os.IsNotExist(err) {
+		t.Skipf("no shared contract at %s to compare with; the copy in contract/ stands", shared)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(filepath.Join(root, "contract", "desktop.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(orig, copied) {
+		t.Fatalf("contract/desktop.graphql differs from %s: copy the shared contract in", shared)
+	}
+}

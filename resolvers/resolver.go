@@ -1,0 +1,65 @@
+// Package resolvers maps GraphQL onto ent and the domain packages. Bodies
+// stay short: tenancy and permissions live in the data layer.
+package resolvers
+
+import (
+	"errors"
+
+	"context"
+	"switchboard/ent/privacy"
+	"switchboard/gid"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"switchboard/ent"
+	"switchboard/failure"
+	"switchboard/graph"
+)
+
+// Resolver is the root resolver.
+type Resolver struct {
+	client *ent.Client
+}
+
+// NewSchema returns the executable schema over the client.
+func NewSchema(client *ent.Client) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client}})
+}
+
+// ent returns the request's client: the mutation's transaction when there is one.
+func (r *Resolver) ent(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.client
+}
+
+// maxPage bounds a connection page.
+const maxPage = 500
+
+// pageSize checks first/last and defaults an unbounded request to one page.
+func pageSize(first, last *int) (*int, *int, error) {
+	for _, n := range []*int{first, last} {
+		if n != nil && (*n < 0 || *n > maxPage) {
+			return nil, nil, failure.New(failure.BadUserInput, "first and last must be between 0 and %d", maxPage)
+		}
+	}
+	if first == nil && last == nil {
+		n := 100
+		first = &n
+	}
+	return first, last, nil
+}
+
+// node returns the node id names when the viewer may see it, and nil
+// otherwise: another tenant's node is indistinguishable from none.
+func (r *Resolver) node(ctx context.Context, id gid.ID) (ent.Noder, error) {
+	n, err := r.ent(ctx).Noder(ctx, id, ent.WithNodeType(ent.IDToType))
+	switch {
+	case err == nil:
+		return n, nil
+	case ent.IsNotFound(err), errors.Is(err, privacy.Deny):
+		return nil, nil
+	}
+	return nil, err
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and on a throwaway PostgreSQL that this
+# script starts (installing Debian's postgresql when absent) and stops.
+# Set SWITCHBOARD_TEST_POSTGRES to use a server of your own instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ]; then
+  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-pg.XXXXXX")
+  trap 'scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+  SWITCHBOARD_TEST_POSTGRES=$(scripts/pg.sh start "$pgdir")
+  export SWITCHBOARD_TEST_POSTGRES
+fi
+export SWITCHBOARD_REQUIRE_POSTGRES=1
+
+# The query explorer is tested in a real browser.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${SWITCHBOARD_CHROMIUM:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing Debian's chromium for the explorer's browser test" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    echo "test.sh: the explorer's browser test needs Chromium: sudo apt-get install -y chromium (or set SWITCHBOARD_CHROMIUM)" >&2
+    exit 1
+  fi
+fi
+export SWITCHBOARD_REQUIRE_BROWSER=1
+
+echo "test.sh: PostgreSQL at ${SWITCHBOARD_TEST_POSTGRES%%\?*}" >&2
+go vet ./...
+go test -count=1 -timeout 30m "$@" ./...

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"switchboard/ent"
+	"switchboard/failure"
+	"switchboard/resolvers"
+	"switchboard/server/wsgorilla"
+	"switchboard/viewer"
+)
+
+// graphQLOptions tune the GraphQL handler.
+type graphQLOptions struct {
+	allowedOrigins []string
+	initTimeout    time.Duration
+	pingInterval   time.Duration
+}
+
+// newGraphQL returns the GraphQL handler: HTTP and WebSocket transports,
+// one transaction per mutation, contract error codes, and a viewer required
+// for everything but introspection.
+func newGraphQL(client *ent.Client, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
+	srv := handler.New(resolvers.NewSchema(client))
+	srv.AddTransport(transport.Websocket{
+		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins}),
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			v, claims, err := id.Viewer(ctx, p.Authorization())
+			if err != nil {
+				_, msg := failure.Classify(err)
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
+			}
+			ctx = viewer.NewContext(ctx, v)
+			if !claims.ExpiresAt.IsZero() {
+				// Subscriptions end when the token does.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, claims.ExpiresAt)
+				ctx = context.WithValue(ctx, cancelKey{}, cancel)
+			}
+			return ctx, nil, nil
+		},
+		CloseFunc: func(ctx context.Context, _ int) {
+			if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+				cancel()
+			}
+		},
+		InitTimeout:           o.initTimeout,
+		PingPongInterval:      o.pingInterval,
+		KeepAlivePingInterval: o.pingInterval,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: 32 << 20, MaxMemory: 4 << 20})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(ent.NewContext(ctx, client))
+	})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(5000))
+	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.SetErrorPresenter(failure.Presenter(log))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", p)
+		return failure.New(failure.Internal, "internal error")
+	})
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		fc := graphql.GetRootFieldContext(ctx)
+		if viewer.FromContext(ctx) == nil && !introspection(fc.Field.Name) {
+			graphql.AddError(ctx, unauthenticated(ctx))
+			return graphql.Null
+		}
+		return next(ctx)
+	})
+	return srv
+}
+
+func introspection(field string) bool {
+	return field == "__schema" || field == "__type" || field == "__typename"
+}
+
+// cancelKey holds the cancel function of a WebSocket's token deadline.
+type cancelKey struct{}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"switchboard/auth"
+	"switchboard/ent"
+	"switchboard/ent/agent"
+	"switchboard/failure"
+	"switchboard/gid"
+	"switchboard/viewer"
+)
+
+// Identity turns bearer tokens into viewers.
+type Identity struct {
+	verifier *auth.Verifier
+	client   *ent.Client
+}
+
+// NewIdentity returns an Identity that verifies tokens with v and finds
+// agents through client.
+func NewIdentity(v *auth.Verifier, client *ent.Client) *Identity {
+	return &Identity{verifier: v, client: client}
+}
+
+// Viewer verifies the token in an Authorization header value and returns
+// its viewer, with the agent record of the token's email when there is one.
+func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.Viewer, auth.Claims, error) {
+	raw, ok := auth.ParseBearer(authorization)
+	if !ok {
+		return nil, auth.Claims{}, failure.New(failure.Unauthenticated, "a bearer token is required")
+	}
+	claims, err := id.verifier.Verify(ctx, raw)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), auth.ErrUnauthenticated.Error()+": ")
+		return nil, claims, failure.Wrap(failure.Unauthenticated, err, "%s", msg)
+	}
+	role, err := viewer.ParseRole(string(claims.Role))
+	if err != nil {
+		return nil, claims, failure.New(failure.Unauthenticated, "unknown role")
+	}
+	v := &viewer.Viewer{
+		Subject:  claims.Subject,
+		Email:    strings.ToLower(claims.Email),
+		Name:     claims.Name,
+		Role:     role,
+		TenantID: gid.ID(claims.Tenant),
+	}
+	if v.TenantID != "" {
+		a, err := id.client.Agent.Query().
+			Where(agent.Email(v.Email)).
+			Only(viewer.NewContext(ctx, v))
+		switch {
+		case err == nil:
+			v.AgentID = a.ID
+			if v.Name == "" {
+				v.Name = a.Name
+			}
+		case !ent.IsNotFound(err):
+			return nil, claims, err
+		}
+	}
+	if v.Name == "" {
+		v.Name = v.Email
+	}
+	return v, claims, nil
+}
+
+type authErrKey struct{}
+
+// authenticate puts the request's viewer in its context, or the reason
+// there is none; GraphQL answers UNAUTHENTICATED for it field by field, so
+// that the explorer can still read the schema.
+func (id *Identity) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" || r.Header.Get("Upgrade") != "" {
+			// A WebSocket carries its token in connection_init instead.
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		v, _, err := id.Viewer(ctx, h)
+		if err != nil {
+			ctx = context.WithValue(ctx, authErrKey{}, err)
+		} else {
+			ctx = viewer.NewContext(ctx, v)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// unauthenticated returns why a request without a viewer has none.
+func unauthenticated(ctx context.Context) error {
+	if err, ok := ctx.Value(authErrKey{}).(error); ok {
+		var fe *failure.Error
+		if errors.As(err, &fe) && fe.Code == failure.Unauthenticated {
+			return fe
+		}
+		return failure.New(failure.Unauthenticated, "the token could not be checked")
+	}
+	return failure.New(failure.Unauthenticated, "a bearer token is required")
+}

@@ -1,0 +1,118 @@
+// Package server wires switchboard's HTTP surface: identity, GraphQL over
+// HTTP and WebSocket, the query explorer, health and metrics.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"switchboard/auth"
+	"switchboard/server/explorer"
+	"switchboard/store"
+)
+
+// Config is what the server needs besides its store and token verifier.
+type Config struct {
+	// AllowedOrigins are the browser origins, besides the server's own,
+	// that may open a WebSocket. Empty: same origin only.
+	AllowedOrigins []string
+	// WSInitTimeout bounds the wait for connection_init (default 10s).
+	WSInitTimeout time.Duration
+	// WSPingInterval is the keep-alive ping interval (default 25s).
+	WSPingInterval time.Duration
+	Logger         *slog.Logger
+}
+
+// Server is switchboard's HTTP handler.
+type Server struct {
+	store    *store.Store
+	identity *Identity
+	log      *slog.Logger
+	mux      *http.ServeMux
+	registry *prometheus.Registry
+}
+
+// New returns the server over an open, migrated store.
+func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.WSInitTimeout == 0 {
+		cfg.WSInitTimeout = 10 * time.Second
+	}
+	if cfg.WSPingInterval == 0 {
+		cfg.WSPingInterval = 25 * time.Second
+	}
+	s := &Server{
+		store:    st,
+		identity: NewIdentity(verifier, st.Client),
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+		registry: prometheus.NewRegistry(),
+	}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_http_requests_total",
+		Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.registry.MustRegister(requests)
+
+	gql := newGraphQL(st.Client, s.identity, s.log, graphQLOptions{
+		allowedOrigins: cfg.AllowedOrigins,
+		initTimeout:    cfg.WSInitTimeout,
+		pingInterval:   cfg.WSPingInterval,
+	})
+	count := func(route string, h http.Handler) http.Handler {
+		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
+	}
+	s.mux.Handle("/query", count("/query", limitBody(s.identity.authenticate(gql), 40<<20)))
+	ex := explorer.Handler("/query")
+	s.mux.Handle("GET /{$}", count("/", ex))
+	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "store not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// limitBody bounds request bodies (uploads included).
+func limitBody(next http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

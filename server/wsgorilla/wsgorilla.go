@@ -1,0 +1,219 @@
+// Package wsgorilla implements gqlgen's transport.WebsocketImplementation on
+// top of github.com/gorilla/websocket.
+//
+// Since v0.17.92 gqlgen's websocket transport no longer depends on a specific
+// websocket library: transport.Websocket accepts connections through its
+// Implementation field. This package plugs gorilla/websocket into that field:
+//
+//	srv.AddTransport(transport.Websocket{
+//		Implementation: wsgorilla.New(wsgorilla.Options{
+//			AllowedOrigins: []string{"https://desk.example.com"},
+//		}),
+//		InitTimeout:      10 * time.Second,
+//		PingPongInterval: 25 * time.Second,
+//	})
+//
+// Origin checking is strict by default: without AllowedOrigins only
+// same-origin browser requests and requests without an Origin header
+// (non-browser clients) are upgraded; everything else gets HTTP 403.
+//
+// Buffers: by default each connection gets a 1 KiB read buffer and borrows a
+// write buffer from a pool shared by all connections of the Implementation
+// only while a message is being written, so the websocket layer holds no
+// write buffer for an idle connection. Note that gqlgen's transport keeps the
+// HTTP handler running for the lifetime of the websocket, and net/http keeps
+// the request's own 4 KiB read and write buffers for as long as the handler
+// runs; Options.ReuseHTTPBuffers lets gorilla use those instead of
+// allocating more (see BenchmarkIdleConnMemory).
+//
+// Keep-alive is left to the GraphQL subprotocols (graphql-transport-ws
+// ping/pong via transport.Websocket.PingPongInterval, graphql-ws "ka" via
+// KeepAlivePingInterval). Websocket-level ping control frames sent by a peer
+// are still answered with pongs by gorilla's default ping handler.
+package wsgorilla
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+)
+
+const (
+	// DefaultReadBufferSize is the per-connection read buffer size used when
+	// Options.ReadBufferSize is zero. GraphQL client messages are small;
+	// larger messages are still read correctly, just in several reads.
+	DefaultReadBufferSize = 1024
+
+	// DefaultWriteTimeout is the write deadline applied to each outgoing
+	// message when Options.WriteTimeout is zero.
+	DefaultWriteTimeout = 10 * time.Second
+
+	// closeWriteWait bounds how long WriteClose may block while sending the
+	// close frame. The transport calls WriteClose while holding its own lock.
+	closeWriteWait = time.Second
+
+	// handshakeTimeout bounds writing the HTTP 101 response.
+	handshakeTimeout = 10 * time.Second
+)
+
+// Options configures an Implementation.
+type Options struct {
+	// AllowedOrigins lists the exact browser origins (scheme://host[:port],
+	// for example "https://desk.example.com") allowed to open a websocket
+	// connection from another origin. Matching is case-insensitive; a trailing
+	// slash is ignored. The single entry "*" allows every origin and must be
+	// listed explicitly.
+	//
+	// Requests without an Origin header (non-browser clients) and same-origin
+	// requests (Origin host equal to the request Host) are always accepted,
+	// so an empty list means "same origin only", never "any origin".
+	AllowedOrigins []string
+
+	// ReadBufferSize is the size in bytes of each connection's read buffer.
+	// Zero means DefaultReadBufferSize. Gorilla raises values below 125 to
+	// 125 so that control frames fit.
+	ReadBufferSize int
+
+	// WriteBufferSize is the size in bytes of the pooled write buffers.
+	// Zero means gorilla's default (4096). Buffers are taken from a pool
+	// shared by all connections of the Implementation only while a message
+	// is being written; larger messages are sent as several frames.
+	WriteBufferSize int
+
+	// ReuseHTTPBuffers makes the connection read from and write into the
+	// 4 KiB buffers that net/http allocated for the request instead of
+	// allocating its own; ReadBufferSize, WriteBufferSize and the write
+	// buffer pool are then unused. gqlgen's transport keeps the HTTP handler
+	// running for the whole life of the websocket, and net/http keeps those
+	// two buffers alive for as long as the handler runs, so reusing them
+	// saves the separate read buffer and avoids pool traffic on every write.
+	// See BenchmarkIdleConnMemory for the measured difference.
+	ReuseHTTPBuffers bool
+
+	// WriteTimeout is the write deadline applied to every outgoing data
+	// message. Zero means DefaultWriteTimeout; a negative value disables the
+	// deadline. When a write fails (for example because a client stopped
+	// reading) the connection is closed so that the transport tears it down
+	// instead of blocking its goroutines on a dead peer.
+	WriteTimeout time.Duration
+}
+
+// Implementation accepts HTTP requests as gorilla websocket connections for
+// gqlgen's websocket transport. Create it with New; it is safe for concurrent
+// use and is meant to be shared by all connections of a server.
+type Implementation struct {
+	upgrader       websocket.Upgrader
+	allowedOrigins []string
+	allowAll       bool
+	writeTimeout   time.Duration
+}
+
+var _ transport.WebsocketImplementation = (*Implementation)(nil)
+
+// New returns an Implementation configured by opts.
+func New(opts Options) *Implementation {
+	impl := &Implementation{writeTimeout: opts.WriteTimeout}
+	if impl.writeTimeout == 0 {
+		impl.writeTimeout = DefaultWriteTimeout
+	}
+	for _, origin := range opts.AllowedOrigins {
+		origin = strings.TrimSuffix(strings.TrimSpace(origin), "/")
+		switch origin {
+		case "":
+			continue
+		case "*":
+			impl.allowAll = true
+		default:
+			impl.allowedOrigins = append(impl.allowedOrigins, origin)
+		}
+	}
+
+	readBufferSize := opts.ReadBufferSize
+	if readBufferSize <= 0 {
+		readBufferSize = DefaultReadBufferSize
+	}
+	impl.upgrader = websocket.Upgrader{
+		HandshakeTimeout: handshakeTimeout,
+		CheckOrigin:      impl.CheckOrigin,
+	}
+	if !opts.ReuseHTTPBuffers {
+		impl.upgrader.ReadBufferSize = readBufferSize
+		impl.upgrader.WriteBufferSize = opts.WriteBufferSize
+		// One pool per Implementation: every buffer in it has the same size.
+		impl.upgrader.WriteBufferPool = &sync.Pool{}
+	}
+	return impl
+}
+
+// CheckOrigin reports whether the request's Origin header is acceptable
+// according to Options.AllowedOrigins. It is used as the upgrader's origin
+// check and is exported so that the same policy can be applied elsewhere,
+// for example in a middleware in front of the GraphQL handler.
+func (i *Implementation) CheckOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if i.allowAll {
+		return true
+	}
+	for _, allowed := range i.allowedOrigins {
+		if strings.EqualFold(allowed, origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// Accept upgrades the request to a websocket connection. It offers the
+// subprotocols requested by the transport (in the transport's order of
+// preference) and sends options.ResponseHeader with the 101 response. When
+// the upgrade fails, gorilla has already written an HTTP error response (403
+// for a refused origin) and the error is returned to the transport.
+//
+// The connection is closed when the request context is cancelled, which
+// net/http does when the transport's handler returns, so a connection the
+// transport abandons without closing it is not leaked.
+func (i *Implementation) Accept(
+	w http.ResponseWriter,
+	r *http.Request,
+	options transport.WebsocketAcceptOptions,
+) (transport.WebsocketConn, error) {
+	upgrader := i.upgrader
+	upgrader.Subprotocols = mergeSubprotocols(i.upgrader.Subprotocols, options.Subprotocols)
+
+	ws, err := upgrader.Upgrade(w, r, options.ResponseHeader)
+	if err != nil {
+		return nil, err
+	}
+	// The transport is done with the connection once its handler returns,
+	// and net/http then cancels the request context. Some of the transport's
+	// early returns (in v0.17.98: a connection_init payload that is not a JSON
+	// object) neither send a close frame nor call Close; without this the
+	// hijacked socket would stay open, unread, until the process exits.
+	context.AfterFunc(r.Context(), func() { _ = ws.Close() })
+	return &conn{ws: ws, writeTimeout: i.writeTimeout}, nil
+}
+
+// mergeSubprotocols returns base followed by the entries of extra not already
+// present in it.
+func mergeSubprotocols(base, extra []string) []string {
+	merged := slices.Clone(base)
+	for _, p := range extra {
+		if !slices.Contains(merged, p) {
+			merged = append(merged, p)
+		}
+	}
+	return merged
+}

@@ -1,0 +1,104 @@
+// Package viewer says who is asking: the tenant, role and agent of the
+// person behind a request, carried in its context.
+package viewer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"switchboard/gid"
+)
+
+// Role is what a person may do. Agent < Supervisor < Admin within a tenant;
+// Operator runs the platform and belongs to no tenant.
+type Role string
+
+// The roles, as GraphQL spells them.
+const (
+	RoleAgent      Role = "AGENT"
+	RoleSupervisor Role = "SUPERVISOR"
+	RoleAdmin      Role = "ADMIN"
+	RoleOperator   Role = "OPERATOR"
+)
+
+// Values lists the roles (ent uses it for the enum column).
+func (Role) Values() []string {
+	return []string{string(RoleAgent), string(RoleSupervisor), string(RoleAdmin), string(RoleOperator)}
+}
+
+// ParseRole reads a role in either case, as token claims write it.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToUpper(s))
+	switch r {
+	case RoleAgent, RoleSupervisor, RoleAdmin, RoleOperator:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown role %q", s)
+}
+
+// rank orders the tenant roles; the operator is outside the order.
+func (r Role) rank() int {
+	switch r {
+	case RoleAgent:
+		return 1
+	case RoleSupervisor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// AtLeast reports whether r is a tenant role at or above min.
+func (r Role) AtLeast(min Role) bool { return r.rank() > 0 && r.rank() >= min.rank() }
+
+// MarshalGQL implements graphql.Marshaler.
+func (r Role) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (r *Role) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("role must be a string")
+	}
+	parsed, err := ParseRole(s)
+	if err != nil {
+		return err
+	}
+	*r = parsed
+	return nil
+}
+
+// Viewer is the person behind a request.
+type Viewer struct {
+	Subject  string
+	Email    string
+	Name     string
+	Role     Role
+	TenantID gid.ID // empty for an operator
+	AgentID  gid.ID // empty when the person has no agent record
+}
+
+// Operator reports whether the viewer runs the platform.
+func (v *Viewer) Operator() bool { return v != nil && v.Role == RoleOperator }
+
+// InTenant reports whether the viewer belongs to a tenant with at least the given role.
+func (v *Viewer) InTenant(min Role) bool {
+	return v != nil && v.TenantID != "" && v.Role.AtLeast(min)
+}
+
+type ctxKey struct{}
+
+// NewContext returns a context carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer in ctx, or nil.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}
