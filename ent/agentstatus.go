@@ -35,6 +35,8 @@ type AgentStatus struct {
 	Enabled bool `json:"enabled,omitempty"`
 	// the Amazon Connect agent status ID this status maps to
 	ConnectStatusID string `json:"connect_status_id,omitempty"`
+	// ConnectStatusArn holds the value of the "connect_status_arn" field.
+	ConnectStatusArn string `json:"connect_status_arn,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AgentStatusQuery when eager-loading is set.
 	Edges        AgentStatusEdges `json:"edges"`
@@ -72,7 +74,7 @@ func (*AgentStatus) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case agentstatus.FieldDisplayOrder:
 			values[i] = new(sql.NullInt64)
-		case agentstatus.FieldName, agentstatus.FieldType, agentstatus.FieldConnectStatusID:
+		case agentstatus.FieldName, agentstatus.FieldType, agentstatus.FieldConnectStatusID, agentstatus.FieldConnectStatusArn:
 			values[i] = new(sql.NullString)
 		case agentstatus.FieldCreatedAt, agentstatus.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -145,6 +147,12 @@ func (_m *AgentStatus) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ConnectStatusID = value.String
 			}
+		case agentstatus.FieldConnectStatusArn:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field connect_status_arn", values[i])
+			} else if value.Valid {
+				_m.ConnectStatusArn = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -209,6 +217,9 @@ func (_m *AgentStatus) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("connect_status_id=")
 	builder.WriteString(_m.ConnectStatusID)
+	builder.WriteString(", ")
+	builder.WriteString("connect_status_arn=")
+	builder.WriteString(_m.ConnectStatusArn)
 	builder.WriteByte(')')
 	return builder.String()
 }

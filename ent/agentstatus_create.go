@@ -113,6 +113,20 @@ func (_c *AgentStatusCreate) SetNillableConnectStatusID(v *string) *AgentStatusC
 	return _c
 }
 
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (_c *AgentStatusCreate) SetConnectStatusArn(v string) *AgentStatusCreate {
+	_c.mutation.SetConnectStatusArn(v)
+	return _c
+}
+
+// SetNillableConnectStatusArn sets the "connect_status_arn" field if the given value is not nil.
+func (_c *AgentStatusCreate) SetNillableConnectStatusArn(v *string) *AgentStatusCreate {
+	if v != nil {
+		_c.SetConnectStatusArn(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AgentStatusCreate) SetID(v gid.ID) *AgentStatusCreate {
 	_c.mutation.SetID(v)
@@ -244,6 +258,11 @@ func (_c *AgentStatusCreate) check() error {
 			return &ValidationError{Name: "connect_status_id", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ConnectStatusArn(); ok {
+		if err := agentstatus.ConnectStatusArnValidator(v); err != nil {
+			return &ValidationError{Name: "connect_status_arn", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_arn": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "AgentStatus.tenant"`)}
 	}
@@ -310,6 +329,10 @@ func (_c *AgentStatusCreate) createSpec() (*AgentStatus, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ConnectStatusID(); ok {
 		_spec.SetField(agentstatus.FieldConnectStatusID, field.TypeString, value)
 		_node.ConnectStatusID = value
+	}
+	if value, ok := _c.mutation.ConnectStatusArn(); ok {
+		_spec.SetField(agentstatus.FieldConnectStatusArn, field.TypeString, value)
+		_node.ConnectStatusArn = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -464,6 +487,24 @@ func (u *AgentStatusUpsert) ClearConnectStatusID() *AgentStatusUpsert {
 	return u
 }
 
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (u *AgentStatusUpsert) SetConnectStatusArn(v string) *AgentStatusUpsert {
+	u.Set(agentstatus.FieldConnectStatusArn, v)
+	return u
+}
+
+// UpdateConnectStatusArn sets the "connect_status_arn" field to the value that was provided on create.
+func (u *AgentStatusUpsert) UpdateConnectStatusArn() *AgentStatusUpsert {
+	u.SetExcluded(agentstatus.FieldConnectStatusArn)
+	return u
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (u *AgentStatusUpsert) ClearConnectStatusArn() *AgentStatusUpsert {
+	u.SetNull(agentstatus.FieldConnectStatusArn)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -613,6 +654,27 @@ func (u *AgentStatusUpsertOne) UpdateConnectStatusID() *AgentStatusUpsertOne {
 func (u *AgentStatusUpsertOne) ClearConnectStatusID() *AgentStatusUpsertOne {
 	return u.Update(func(s *AgentStatusUpsert) {
 		s.ClearConnectStatusID()
+	})
+}
+
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (u *AgentStatusUpsertOne) SetConnectStatusArn(v string) *AgentStatusUpsertOne {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.SetConnectStatusArn(v)
+	})
+}
+
+// UpdateConnectStatusArn sets the "connect_status_arn" field to the value that was provided on create.
+func (u *AgentStatusUpsertOne) UpdateConnectStatusArn() *AgentStatusUpsertOne {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.UpdateConnectStatusArn()
+	})
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (u *AgentStatusUpsertOne) ClearConnectStatusArn() *AgentStatusUpsertOne {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.ClearConnectStatusArn()
 	})
 }
 
@@ -932,6 +994,27 @@ func (u *AgentStatusUpsertBulk) UpdateConnectStatusID() *AgentStatusUpsertBulk {
 func (u *AgentStatusUpsertBulk) ClearConnectStatusID() *AgentStatusUpsertBulk {
 	return u.Update(func(s *AgentStatusUpsert) {
 		s.ClearConnectStatusID()
+	})
+}
+
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (u *AgentStatusUpsertBulk) SetConnectStatusArn(v string) *AgentStatusUpsertBulk {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.SetConnectStatusArn(v)
+	})
+}
+
+// UpdateConnectStatusArn sets the "connect_status_arn" field to the value that was provided on create.
+func (u *AgentStatusUpsertBulk) UpdateConnectStatusArn() *AgentStatusUpsertBulk {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.UpdateConnectStatusArn()
+	})
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (u *AgentStatusUpsertBulk) ClearConnectStatusArn() *AgentStatusUpsertBulk {
+	return u.Update(func(s *AgentStatusUpsert) {
+		s.ClearConnectStatusArn()
 	})
 }
 

@@ -117,6 +117,26 @@ func (_u *AgentStatusUpdate) ClearConnectStatusID() *AgentStatusUpdate {
 	return _u
 }
 
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (_u *AgentStatusUpdate) SetConnectStatusArn(v string) *AgentStatusUpdate {
+	_u.mutation.SetConnectStatusArn(v)
+	return _u
+}
+
+// SetNillableConnectStatusArn sets the "connect_status_arn" field if the given value is not nil.
+func (_u *AgentStatusUpdate) SetNillableConnectStatusArn(v *string) *AgentStatusUpdate {
+	if v != nil {
+		_u.SetConnectStatusArn(*v)
+	}
+	return _u
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (_u *AgentStatusUpdate) ClearConnectStatusArn() *AgentStatusUpdate {
+	_u.mutation.ClearConnectStatusArn()
+	return _u
+}
+
 // Mutation returns the AgentStatusMutation object of the builder.
 func (_u *AgentStatusUpdate) Mutation() *AgentStatusMutation {
 	return _u.mutation
@@ -186,6 +206,11 @@ func (_u *AgentStatusUpdate) check() error {
 			return &ValidationError{Name: "connect_status_id", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ConnectStatusArn(); ok {
+		if err := agentstatus.ConnectStatusArnValidator(v); err != nil {
+			return &ValidationError{Name: "connect_status_arn", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_arn": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AgentStatus.tenant"`)
 	}
@@ -227,6 +252,12 @@ func (_u *AgentStatusUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.ConnectStatusIDCleared() {
 		_spec.ClearField(agentstatus.FieldConnectStatusID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConnectStatusArn(); ok {
+		_spec.SetField(agentstatus.FieldConnectStatusArn, field.TypeString, value)
+	}
+	if _u.mutation.ConnectStatusArnCleared() {
+		_spec.ClearField(agentstatus.FieldConnectStatusArn, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -337,6 +368,26 @@ func (_u *AgentStatusUpdateOne) ClearConnectStatusID() *AgentStatusUpdateOne {
 	return _u
 }
 
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (_u *AgentStatusUpdateOne) SetConnectStatusArn(v string) *AgentStatusUpdateOne {
+	_u.mutation.SetConnectStatusArn(v)
+	return _u
+}
+
+// SetNillableConnectStatusArn sets the "connect_status_arn" field if the given value is not nil.
+func (_u *AgentStatusUpdateOne) SetNillableConnectStatusArn(v *string) *AgentStatusUpdateOne {
+	if v != nil {
+		_u.SetConnectStatusArn(*v)
+	}
+	return _u
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (_u *AgentStatusUpdateOne) ClearConnectStatusArn() *AgentStatusUpdateOne {
+	_u.mutation.ClearConnectStatusArn()
+	return _u
+}
+
 // Mutation returns the AgentStatusMutation object of the builder.
 func (_u *AgentStatusUpdateOne) Mutation() *AgentStatusMutation {
 	return _u.mutation
@@ -419,6 +470,11 @@ func (_u *AgentStatusUpdateOne) check() error {
 			return &ValidationError{Name: "connect_status_id", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ConnectStatusArn(); ok {
+		if err := agentstatus.ConnectStatusArnValidator(v); err != nil {
+			return &ValidationError{Name: "connect_status_arn", err: fmt.Errorf(`ent: validator failed for field "AgentStatus.connect_status_arn": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AgentStatus.tenant"`)
 	}
@@ -477,6 +533,12 @@ func (_u *AgentStatusUpdateOne) sqlSave(ctx context.Context) (_node *AgentStatus
 	}
 	if _u.mutation.ConnectStatusIDCleared() {
 		_spec.ClearField(agentstatus.FieldConnectStatusID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConnectStatusArn(); ok {
+		_spec.SetField(agentstatus.FieldConnectStatusArn, field.TypeString, value)
+	}
+	if _u.mutation.ConnectStatusArnCleared() {
+		_spec.ClearField(agentstatus.FieldConnectStatusArn, field.TypeString)
 	}
 	_node = &AgentStatus{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -39,6 +39,8 @@ type AgentStatusChange struct {
 	ChangedBy string `json:"changed_by,omitempty"`
 	// Source holds the value of the "source" field.
 	Source agentstatuschange.Source `json:"source,omitempty"`
+	// the Amazon Connect agent event this change came from, for idempotence
+	ConnectEventID *string `json:"connect_event_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AgentStatusChangeQuery when eager-loading is set.
 	Edges        AgentStatusChangeEdges `json:"edges"`
@@ -115,7 +117,7 @@ func (*AgentStatusChange) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case agentstatuschange.FieldID, agentstatuschange.FieldTenantID, agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID:
 			values[i] = new(gid.ID)
-		case agentstatuschange.FieldChangedBy, agentstatuschange.FieldSource:
+		case agentstatuschange.FieldChangedBy, agentstatuschange.FieldSource, agentstatuschange.FieldConnectEventID:
 			values[i] = new(sql.NullString)
 		case agentstatuschange.FieldCreatedAt, agentstatuschange.FieldUpdatedAt, agentstatuschange.FieldChangedAt:
 			values[i] = new(sql.NullTime)
@@ -194,6 +196,13 @@ func (_m *AgentStatusChange) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field source", values[i])
 			} else if value.Valid {
 				_m.Source = agentstatuschange.Source(value.String)
+			}
+		case agentstatuschange.FieldConnectEventID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field connect_event_id", values[i])
+			} else if value.Valid {
+				_m.ConnectEventID = new(string)
+				*_m.ConnectEventID = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -279,6 +288,11 @@ func (_m *AgentStatusChange) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Source))
+	builder.WriteString(", ")
+	if v := _m.ConnectEventID; v != nil {
+		builder.WriteString("connect_event_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

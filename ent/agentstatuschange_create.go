@@ -129,6 +129,20 @@ func (_c *AgentStatusChangeCreate) SetNillableSource(v *agentstatuschange.Source
 	return _c
 }
 
+// SetConnectEventID sets the "connect_event_id" field.
+func (_c *AgentStatusChangeCreate) SetConnectEventID(v string) *AgentStatusChangeCreate {
+	_c.mutation.SetConnectEventID(v)
+	return _c
+}
+
+// SetNillableConnectEventID sets the "connect_event_id" field if the given value is not nil.
+func (_c *AgentStatusChangeCreate) SetNillableConnectEventID(v *string) *AgentStatusChangeCreate {
+	if v != nil {
+		_c.SetConnectEventID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AgentStatusChangeCreate) SetID(v gid.ID) *AgentStatusChangeCreate {
 	_c.mutation.SetID(v)
@@ -268,6 +282,11 @@ func (_c *AgentStatusChangeCreate) check() error {
 			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "AgentStatusChange.source": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ConnectEventID(); ok {
+		if err := agentstatuschange.ConnectEventIDValidator(v); err != nil {
+			return &ValidationError{Name: "connect_event_id", err: fmt.Errorf(`ent: validator failed for field "AgentStatusChange.connect_event_id": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "AgentStatusChange.tenant"`)}
 	}
@@ -332,6 +351,10 @@ func (_c *AgentStatusChangeCreate) createSpec() (*AgentStatusChange, *sqlgraph.C
 	if value, ok := _c.mutation.Source(); ok {
 		_spec.SetField(agentstatuschange.FieldSource, field.TypeEnum, value)
 		_node.Source = value
+	}
+	if value, ok := _c.mutation.ConnectEventID(); ok {
+		_spec.SetField(agentstatuschange.FieldConnectEventID, field.TypeString, value)
+		_node.ConnectEventID = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -505,6 +528,9 @@ func (u *AgentStatusChangeUpsertOne) UpdateNewValues() *AgentStatusChangeUpsertO
 		}
 		if _, exists := u.create.mutation.Source(); exists {
 			s.SetIgnore(agentstatuschange.FieldSource)
+		}
+		if _, exists := u.create.mutation.ConnectEventID(); exists {
+			s.SetIgnore(agentstatuschange.FieldConnectEventID)
 		}
 	}))
 	return u
@@ -757,6 +783,9 @@ func (u *AgentStatusChangeUpsertBulk) UpdateNewValues() *AgentStatusChangeUpsert
 			}
 			if _, exists := b.mutation.Source(); exists {
 				s.SetIgnore(agentstatuschange.FieldSource)
+			}
+			if _, exists := b.mutation.ConnectEventID(); exists {
+				s.SetIgnore(agentstatuschange.FieldConnectEventID)
 			}
 		}
 	}))

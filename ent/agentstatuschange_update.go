@@ -113,6 +113,9 @@ func (_u *AgentStatusChangeUpdate) sqlSave(ctx context.Context) (_node int, err 
 	if _u.mutation.ChangedByCleared() {
 		_spec.ClearField(agentstatuschange.FieldChangedBy, field.TypeString)
 	}
+	if _u.mutation.ConnectEventIDCleared() {
+		_spec.ClearField(agentstatuschange.FieldConnectEventID, field.TypeString)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agentstatuschange.Label}
@@ -247,6 +250,9 @@ func (_u *AgentStatusChangeUpdateOne) sqlSave(ctx context.Context) (_node *Agent
 	}
 	if _u.mutation.ChangedByCleared() {
 		_spec.ClearField(agentstatuschange.FieldChangedBy, field.TypeString)
+	}
+	if _u.mutation.ConnectEventIDCleared() {
+		_spec.ClearField(agentstatuschange.FieldConnectEventID, field.TypeString)
 	}
 	_node = &AgentStatusChange{config: _u.config}
 	_spec.Assign = _node.assignValues

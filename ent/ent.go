@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/template"
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			contact.Table:           contact.ValidColumn,
 			conversation.Table:      conversation.ValidColumn,
 			email.Table:             email.ValidColumn,
+			instance.Table:          instance.ValidColumn,
 			interaction.Table:       interaction.ValidColumn,
 			module.Table:            module.ValidColumn,
 			template.Table:          template.ValidColumn,

@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
@@ -23,7 +24,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -58,14 +59,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "AgentStatus",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			agentstatus.FieldCreatedAt:       {Type: field.TypeTime, Column: agentstatus.FieldCreatedAt},
-			agentstatus.FieldUpdatedAt:       {Type: field.TypeTime, Column: agentstatus.FieldUpdatedAt},
-			agentstatus.FieldTenantID:        {Type: field.TypeString, Column: agentstatus.FieldTenantID},
-			agentstatus.FieldName:            {Type: field.TypeString, Column: agentstatus.FieldName},
-			agentstatus.FieldType:            {Type: field.TypeEnum, Column: agentstatus.FieldType},
-			agentstatus.FieldDisplayOrder:    {Type: field.TypeInt, Column: agentstatus.FieldDisplayOrder},
-			agentstatus.FieldEnabled:         {Type: field.TypeBool, Column: agentstatus.FieldEnabled},
-			agentstatus.FieldConnectStatusID: {Type: field.TypeString, Column: agentstatus.FieldConnectStatusID},
+			agentstatus.FieldCreatedAt:        {Type: field.TypeTime, Column: agentstatus.FieldCreatedAt},
+			agentstatus.FieldUpdatedAt:        {Type: field.TypeTime, Column: agentstatus.FieldUpdatedAt},
+			agentstatus.FieldTenantID:         {Type: field.TypeString, Column: agentstatus.FieldTenantID},
+			agentstatus.FieldName:             {Type: field.TypeString, Column: agentstatus.FieldName},
+			agentstatus.FieldType:             {Type: field.TypeEnum, Column: agentstatus.FieldType},
+			agentstatus.FieldDisplayOrder:     {Type: field.TypeInt, Column: agentstatus.FieldDisplayOrder},
+			agentstatus.FieldEnabled:          {Type: field.TypeBool, Column: agentstatus.FieldEnabled},
+			agentstatus.FieldConnectStatusID:  {Type: field.TypeString, Column: agentstatus.FieldConnectStatusID},
+			agentstatus.FieldConnectStatusArn: {Type: field.TypeString, Column: agentstatus.FieldConnectStatusArn},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -88,6 +90,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatuschange.FieldChangedAt:        {Type: field.TypeTime, Column: agentstatuschange.FieldChangedAt},
 			agentstatuschange.FieldChangedBy:        {Type: field.TypeString, Column: agentstatuschange.FieldChangedBy},
 			agentstatuschange.FieldSource:           {Type: field.TypeEnum, Column: agentstatuschange.FieldSource},
+			agentstatuschange.FieldConnectEventID:   {Type: field.TypeString, Column: agentstatuschange.FieldConnectEventID},
 		},
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
@@ -171,6 +174,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   instance.Table,
+			Columns: instance.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: instance.FieldID,
+			},
+		},
+		Type: "Instance",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			instance.FieldCreatedAt:         {Type: field.TypeTime, Column: instance.FieldCreatedAt},
+			instance.FieldUpdatedAt:         {Type: field.TypeTime, Column: instance.FieldUpdatedAt},
+			instance.FieldTenantID:          {Type: field.TypeString, Column: instance.FieldTenantID},
+			instance.FieldInstanceArn:       {Type: field.TypeString, Column: instance.FieldInstanceArn},
+			instance.FieldAlias:             {Type: field.TypeString, Column: instance.FieldAlias},
+			instance.FieldRegion:            {Type: field.TypeString, Column: instance.FieldRegion},
+			instance.FieldRoleArn:           {Type: field.TypeString, Column: instance.FieldRoleArn},
+			instance.FieldExternalID:        {Type: field.TypeString, Column: instance.FieldExternalID},
+			instance.FieldChatContactFlowID: {Type: field.TypeString, Column: instance.FieldChatContactFlowID},
+			instance.FieldModules:           {Type: field.TypeJSON, Column: instance.FieldModules},
+			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -192,7 +219,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -211,7 +238,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldPosition:  {Type: field.TypeInt, Column: module.FieldPosition},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -230,7 +257,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -443,6 +470,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Email",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   instance.TenantTable,
+			Columns: []string{instance.TenantColumn},
+			Bidi:    false,
+		},
+		"Instance",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -756,6 +795,11 @@ func (f *AgentStatusFilter) WhereConnectStatusID(p entql.StringP) {
 	f.Where(p.Field(agentstatus.FieldConnectStatusID))
 }
 
+// WhereConnectStatusArn applies the entql string predicate on the connect_status_arn field.
+func (f *AgentStatusFilter) WhereConnectStatusArn(p entql.StringP) {
+	f.Where(p.Field(agentstatus.FieldConnectStatusArn))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *AgentStatusFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -853,6 +897,11 @@ func (f *AgentStatusChangeFilter) WhereChangedBy(p entql.StringP) {
 // WhereSource applies the entql string predicate on the source field.
 func (f *AgentStatusChangeFilter) WhereSource(p entql.StringP) {
 	f.Where(p.Field(agentstatuschange.FieldSource))
+}
+
+// WhereConnectEventID applies the entql string predicate on the connect_event_id field.
+func (f *AgentStatusChangeFilter) WhereConnectEventID(p entql.StringP) {
+	f.Where(p.Field(agentstatuschange.FieldConnectEventID))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
@@ -1302,6 +1351,115 @@ func (f *EmailFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *InstanceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the InstanceQuery builder.
+func (_q *InstanceQuery) Filter() *InstanceFilter {
+	return &InstanceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *InstanceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the InstanceMutation builder.
+func (m *InstanceMutation) Filter() *InstanceFilter {
+	return &InstanceFilter{config: m.config, predicateAdder: m}
+}
+
+// InstanceFilter provides a generic filtering capability at runtime for InstanceQuery.
+type InstanceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *InstanceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *InstanceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *InstanceFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(instance.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *InstanceFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(instance.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *InstanceFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldTenantID))
+}
+
+// WhereInstanceArn applies the entql string predicate on the instance_arn field.
+func (f *InstanceFilter) WhereInstanceArn(p entql.StringP) {
+	f.Where(p.Field(instance.FieldInstanceArn))
+}
+
+// WhereAlias applies the entql string predicate on the alias field.
+func (f *InstanceFilter) WhereAlias(p entql.StringP) {
+	f.Where(p.Field(instance.FieldAlias))
+}
+
+// WhereRegion applies the entql string predicate on the region field.
+func (f *InstanceFilter) WhereRegion(p entql.StringP) {
+	f.Where(p.Field(instance.FieldRegion))
+}
+
+// WhereRoleArn applies the entql string predicate on the role_arn field.
+func (f *InstanceFilter) WhereRoleArn(p entql.StringP) {
+	f.Where(p.Field(instance.FieldRoleArn))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *InstanceFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldExternalID))
+}
+
+// WhereChatContactFlowID applies the entql string predicate on the chat_contact_flow_id field.
+func (f *InstanceFilter) WhereChatContactFlowID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldChatContactFlowID))
+}
+
+// WhereModules applies the entql json.RawMessage predicate on the modules field.
+func (f *InstanceFilter) WhereModules(p entql.BytesP) {
+	f.Where(p.Field(instance.FieldModules))
+}
+
+// WhereAgentEventKeyHash applies the entql []byte predicate on the agent_event_key_hash field.
+func (f *InstanceFilter) WhereAgentEventKeyHash(p entql.BytesP) {
+	f.Where(p.Field(instance.FieldAgentEventKeyHash))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *InstanceFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *InstanceFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InteractionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1330,7 +1488,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1448,7 +1606,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1532,7 +1690,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1616,7 +1774,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

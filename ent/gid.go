@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/template"
@@ -27,6 +28,7 @@ var tableByPrefix = map[string]string{
 	"CT": contact.Table,
 	"CV": conversation.Table,
 	"EM": email.Table,
+	"CI": instance.Table,
 	"IN": interaction.Table,
 	"MD": module.Table,
 	"TP": template.Table,

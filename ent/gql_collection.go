@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/template"
@@ -282,6 +283,11 @@ func (_q *AgentStatusQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if _, ok := fieldSeen[agentstatus.FieldConnectStatusID]; !ok {
 				selectedFields = append(selectedFields, agentstatus.FieldConnectStatusID)
 				fieldSeen[agentstatus.FieldConnectStatusID] = struct{}{}
+			}
+		case "connectStatusArn":
+			if _, ok := fieldSeen[agentstatus.FieldConnectStatusArn]; !ok {
+				selectedFields = append(selectedFields, agentstatus.FieldConnectStatusArn)
+				fieldSeen[agentstatus.FieldConnectStatusArn] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -715,6 +721,105 @@ func newEmailPaginateArgs(rv map[string]any) *emailPaginateArgs {
 				args.opts = append(args.opts, WithEmailOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *InstanceQuery) CollectFields(ctx context.Context, satisfies ...string) (*InstanceQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *InstanceQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(instance.Columns))
+		selectedFields = []string{instance.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[instance.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, instance.FieldCreatedAt)
+				fieldSeen[instance.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[instance.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, instance.FieldUpdatedAt)
+				fieldSeen[instance.FieldUpdatedAt] = struct{}{}
+			}
+		case "instanceArn":
+			if _, ok := fieldSeen[instance.FieldInstanceArn]; !ok {
+				selectedFields = append(selectedFields, instance.FieldInstanceArn)
+				fieldSeen[instance.FieldInstanceArn] = struct{}{}
+			}
+		case "alias":
+			if _, ok := fieldSeen[instance.FieldAlias]; !ok {
+				selectedFields = append(selectedFields, instance.FieldAlias)
+				fieldSeen[instance.FieldAlias] = struct{}{}
+			}
+		case "region":
+			if _, ok := fieldSeen[instance.FieldRegion]; !ok {
+				selectedFields = append(selectedFields, instance.FieldRegion)
+				fieldSeen[instance.FieldRegion] = struct{}{}
+			}
+		case "roleArn":
+			if _, ok := fieldSeen[instance.FieldRoleArn]; !ok {
+				selectedFields = append(selectedFields, instance.FieldRoleArn)
+				fieldSeen[instance.FieldRoleArn] = struct{}{}
+			}
+		case "chatContactFlowId":
+			if _, ok := fieldSeen[instance.FieldChatContactFlowID]; !ok {
+				selectedFields = append(selectedFields, instance.FieldChatContactFlowID)
+				fieldSeen[instance.FieldChatContactFlowID] = struct{}{}
+			}
+		case "modules":
+			if _, ok := fieldSeen[instance.FieldModules]; !ok {
+				selectedFields = append(selectedFields, instance.FieldModules)
+				fieldSeen[instance.FieldModules] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type instancePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []InstancePaginateOption
+}
+
+func newInstancePaginateArgs(rv map[string]any) *instancePaginateArgs {
+	args := &instancePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -88,11 +88,12 @@ func (c *AgentUpdateOne) SetInput(i UpdateAgentInput) *AgentUpdateOne {
 
 // CreateAgentStatusInput represents a mutation input for creating agentstatusslice.
 type CreateAgentStatusInput struct {
-	Name            string
-	Type            agentstatus.Type
-	DisplayOrder    *int
-	Enabled         *bool
-	ConnectStatusID *string
+	Name             string
+	Type             agentstatus.Type
+	DisplayOrder     *int
+	Enabled          *bool
+	ConnectStatusID  *string
+	ConnectStatusArn *string
 }
 
 // Mutate applies the CreateAgentStatusInput on the AgentStatusMutation builder.
@@ -108,6 +109,9 @@ func (i *CreateAgentStatusInput) Mutate(m *AgentStatusMutation) {
 	if v := i.ConnectStatusID; v != nil {
 		m.SetConnectStatusID(*v)
 	}
+	if v := i.ConnectStatusArn; v != nil {
+		m.SetConnectStatusArn(*v)
+	}
 }
 
 // SetInput applies the change-set in the CreateAgentStatusInput on the AgentStatusCreate builder.
@@ -118,12 +122,14 @@ func (c *AgentStatusCreate) SetInput(i CreateAgentStatusInput) *AgentStatusCreat
 
 // UpdateAgentStatusInput represents a mutation input for updating agentstatusslice.
 type UpdateAgentStatusInput struct {
-	Name                 *string
-	Type                 *agentstatus.Type
-	DisplayOrder         *int
-	Enabled              *bool
-	ClearConnectStatusID bool
-	ConnectStatusID      *string
+	Name                  *string
+	Type                  *agentstatus.Type
+	DisplayOrder          *int
+	Enabled               *bool
+	ClearConnectStatusID  bool
+	ConnectStatusID       *string
+	ClearConnectStatusArn bool
+	ConnectStatusArn      *string
 }
 
 // Mutate applies the UpdateAgentStatusInput on the AgentStatusMutation builder.
@@ -145,6 +151,12 @@ func (i *UpdateAgentStatusInput) Mutate(m *AgentStatusMutation) {
 	}
 	if v := i.ConnectStatusID; v != nil {
 		m.SetConnectStatusID(*v)
+	}
+	if i.ClearConnectStatusArn {
+		m.ClearConnectStatusArn()
+	}
+	if v := i.ConnectStatusArn; v != nil {
+		m.SetConnectStatusArn(*v)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/template"
@@ -50,6 +51,11 @@ var emailImplementors = []string{"Email", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Email) IsNode() {}
+
+var instanceImplementors = []string{"Instance", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Instance) IsNode() {}
 
 var interactionImplementors = []string{"Interaction", "Node"}
 
@@ -190,6 +196,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(email.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, emailImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case instance.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Instance.Query().
+			Where(instance.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, instanceImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -387,6 +406,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Email.Query().
 			Where(email.IDIn(ids...))
 		query, err := query.CollectFields(ctx, emailImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case instance.Table:
+		query := c.Instance.Query().
+			Where(instance.IDIn(ids...))
+		query, err := query.CollectFields(ctx, instanceImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/template"
@@ -1553,6 +1554,255 @@ func (_m *Email) ToEdge(order *EmailOrder) *EmailEdge {
 		order = DefaultEmailOrder
 	}
 	return &EmailEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// InstanceEdge is the edge representation of Instance.
+type InstanceEdge struct {
+	Node   *Instance `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// InstanceConnection is the connection containing edges to Instance.
+type InstanceConnection struct {
+	Edges      []*InstanceEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *InstanceConnection) build(nodes []*Instance, pager *instancePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Instance
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Instance {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Instance {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*InstanceEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &InstanceEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// InstancePaginateOption enables pagination customization.
+type InstancePaginateOption func(*instancePager) error
+
+// WithInstanceOrder configures pagination ordering.
+func WithInstanceOrder(order *InstanceOrder) InstancePaginateOption {
+	if order == nil {
+		order = DefaultInstanceOrder
+	}
+	o := *order
+	return func(pager *instancePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultInstanceOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithInstanceFilter configures pagination filter.
+func WithInstanceFilter(filter func(*InstanceQuery) (*InstanceQuery, error)) InstancePaginateOption {
+	return func(pager *instancePager) error {
+		if filter == nil {
+			return errors.New("InstanceQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type instancePager struct {
+	reverse bool
+	order   *InstanceOrder
+	filter  func(*InstanceQuery) (*InstanceQuery, error)
+}
+
+func newInstancePager(opts []InstancePaginateOption, reverse bool) (*instancePager, error) {
+	pager := &instancePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultInstanceOrder
+	}
+	return pager, nil
+}
+
+func (p *instancePager) applyFilter(query *InstanceQuery) (*InstanceQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *instancePager) toCursor(_m *Instance) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *instancePager) applyCursors(query *InstanceQuery, after, before *Cursor) (*InstanceQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultInstanceOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *instancePager) applyOrder(query *InstanceQuery) *InstanceQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultInstanceOrder.Field {
+		query = query.Order(DefaultInstanceOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *instancePager) orderExpr(query *InstanceQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultInstanceOrder.Field {
+			b.Comma().Ident(DefaultInstanceOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Instance.
+func (_m *InstanceQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...InstancePaginateOption,
+) (*InstanceConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newInstancePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &InstanceConnection{Edges: []*InstanceEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// InstanceOrderField defines the ordering field of Instance.
+type InstanceOrderField struct {
+	// Value extracts the ordering value from the given Instance.
+	Value    func(*Instance) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) instance.OrderOption
+	toCursor func(*Instance) Cursor
+}
+
+// InstanceOrder defines the ordering of Instance.
+type InstanceOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *InstanceOrderField `json:"field"`
+}
+
+// DefaultInstanceOrder is the default ordering of Instance.
+var DefaultInstanceOrder = &InstanceOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &InstanceOrderField{
+		Value: func(_m *Instance) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: instance.FieldID,
+		toTerm: instance.ByID,
+		toCursor: func(_m *Instance) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Instance into InstanceEdge.
+func (_m *Instance) ToEdge(order *InstanceOrder) *InstanceEdge {
+	if order == nil {
+		order = DefaultInstanceOrder
+	}
+	return &InstanceEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
@@ -42,6 +43,7 @@ const (
 	TypeContact           = "Contact"
 	TypeConversation      = "Conversation"
 	TypeEmail             = "Email"
+	TypeInstance          = "Instance"
 	TypeInteraction       = "Interaction"
 	TypeModule            = "Module"
 	TypeTemplate          = "Template"
@@ -1382,23 +1384,24 @@ func (m *AgentMutation) ResetEdge(name string) error {
 // AgentStatusMutation represents an operation that mutates the AgentStatus nodes in the graph.
 type AgentStatusMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *gid.ID
-	created_at        *time.Time
-	updated_at        *time.Time
-	name              *string
-	_type             *agentstatus.Type
-	display_order     *int
-	adddisplay_order  *int
-	enabled           *bool
-	connect_status_id *string
-	clearedFields     map[string]struct{}
-	tenant            *gid.ID
-	clearedtenant     bool
-	done              bool
-	oldValue          func(context.Context) (*AgentStatus, error)
-	predicates        []predicate.AgentStatus
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	_type              *agentstatus.Type
+	display_order      *int
+	adddisplay_order   *int
+	enabled            *bool
+	connect_status_id  *string
+	connect_status_arn *string
+	clearedFields      map[string]struct{}
+	tenant             *gid.ID
+	clearedtenant      bool
+	done               bool
+	oldValue           func(context.Context) (*AgentStatus, error)
+	predicates         []predicate.AgentStatus
 }
 
 var _ ent.Mutation = (*AgentStatusMutation)(nil)
@@ -1826,6 +1829,55 @@ func (m *AgentStatusMutation) ResetConnectStatusID() {
 	delete(m.clearedFields, agentstatus.FieldConnectStatusID)
 }
 
+// SetConnectStatusArn sets the "connect_status_arn" field.
+func (m *AgentStatusMutation) SetConnectStatusArn(s string) {
+	m.connect_status_arn = &s
+}
+
+// ConnectStatusArn returns the value of the "connect_status_arn" field in the mutation.
+func (m *AgentStatusMutation) ConnectStatusArn() (r string, exists bool) {
+	v := m.connect_status_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConnectStatusArn returns the old "connect_status_arn" field's value of the AgentStatus entity.
+// If the AgentStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusMutation) OldConnectStatusArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConnectStatusArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConnectStatusArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConnectStatusArn: %w", err)
+	}
+	return oldValue.ConnectStatusArn, nil
+}
+
+// ClearConnectStatusArn clears the value of the "connect_status_arn" field.
+func (m *AgentStatusMutation) ClearConnectStatusArn() {
+	m.connect_status_arn = nil
+	m.clearedFields[agentstatus.FieldConnectStatusArn] = struct{}{}
+}
+
+// ConnectStatusArnCleared returns if the "connect_status_arn" field was cleared in this mutation.
+func (m *AgentStatusMutation) ConnectStatusArnCleared() bool {
+	_, ok := m.clearedFields[agentstatus.FieldConnectStatusArn]
+	return ok
+}
+
+// ResetConnectStatusArn resets all changes to the "connect_status_arn" field.
+func (m *AgentStatusMutation) ResetConnectStatusArn() {
+	m.connect_status_arn = nil
+	delete(m.clearedFields, agentstatus.FieldConnectStatusArn)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *AgentStatusMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -1887,7 +1939,7 @@ func (m *AgentStatusMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgentStatusMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, agentstatus.FieldCreatedAt)
 	}
@@ -1911,6 +1963,9 @@ func (m *AgentStatusMutation) Fields() []string {
 	}
 	if m.connect_status_id != nil {
 		fields = append(fields, agentstatus.FieldConnectStatusID)
+	}
+	if m.connect_status_arn != nil {
+		fields = append(fields, agentstatus.FieldConnectStatusArn)
 	}
 	return fields
 }
@@ -1936,6 +1991,8 @@ func (m *AgentStatusMutation) Field(name string) (ent.Value, bool) {
 		return m.Enabled()
 	case agentstatus.FieldConnectStatusID:
 		return m.ConnectStatusID()
+	case agentstatus.FieldConnectStatusArn:
+		return m.ConnectStatusArn()
 	}
 	return nil, false
 }
@@ -1961,6 +2018,8 @@ func (m *AgentStatusMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldEnabled(ctx)
 	case agentstatus.FieldConnectStatusID:
 		return m.OldConnectStatusID(ctx)
+	case agentstatus.FieldConnectStatusArn:
+		return m.OldConnectStatusArn(ctx)
 	}
 	return nil, fmt.Errorf("unknown AgentStatus field %s", name)
 }
@@ -2026,6 +2085,13 @@ func (m *AgentStatusMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetConnectStatusID(v)
 		return nil
+	case agentstatus.FieldConnectStatusArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConnectStatusArn(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AgentStatus field %s", name)
 }
@@ -2074,6 +2140,9 @@ func (m *AgentStatusMutation) ClearedFields() []string {
 	if m.FieldCleared(agentstatus.FieldConnectStatusID) {
 		fields = append(fields, agentstatus.FieldConnectStatusID)
 	}
+	if m.FieldCleared(agentstatus.FieldConnectStatusArn) {
+		fields = append(fields, agentstatus.FieldConnectStatusArn)
+	}
 	return fields
 }
 
@@ -2090,6 +2159,9 @@ func (m *AgentStatusMutation) ClearField(name string) error {
 	switch name {
 	case agentstatus.FieldConnectStatusID:
 		m.ClearConnectStatusID()
+		return nil
+	case agentstatus.FieldConnectStatusArn:
+		m.ClearConnectStatusArn()
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatus nullable field %s", name)
@@ -2122,6 +2194,9 @@ func (m *AgentStatusMutation) ResetField(name string) error {
 		return nil
 	case agentstatus.FieldConnectStatusID:
 		m.ResetConnectStatusID()
+		return nil
+	case agentstatus.FieldConnectStatusArn:
+		m.ResetConnectStatusArn()
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatus field %s", name)
@@ -2212,6 +2287,7 @@ type AgentStatusChangeMutation struct {
 	changed_at             *time.Time
 	changed_by             *string
 	source                 *agentstatuschange.Source
+	connect_event_id       *string
 	clearedFields          map[string]struct{}
 	tenant                 *gid.ID
 	clearedtenant          bool
@@ -2680,6 +2756,55 @@ func (m *AgentStatusChangeMutation) ResetSource() {
 	m.source = nil
 }
 
+// SetConnectEventID sets the "connect_event_id" field.
+func (m *AgentStatusChangeMutation) SetConnectEventID(s string) {
+	m.connect_event_id = &s
+}
+
+// ConnectEventID returns the value of the "connect_event_id" field in the mutation.
+func (m *AgentStatusChangeMutation) ConnectEventID() (r string, exists bool) {
+	v := m.connect_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConnectEventID returns the old "connect_event_id" field's value of the AgentStatusChange entity.
+// If the AgentStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusChangeMutation) OldConnectEventID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConnectEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConnectEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConnectEventID: %w", err)
+	}
+	return oldValue.ConnectEventID, nil
+}
+
+// ClearConnectEventID clears the value of the "connect_event_id" field.
+func (m *AgentStatusChangeMutation) ClearConnectEventID() {
+	m.connect_event_id = nil
+	m.clearedFields[agentstatuschange.FieldConnectEventID] = struct{}{}
+}
+
+// ConnectEventIDCleared returns if the "connect_event_id" field was cleared in this mutation.
+func (m *AgentStatusChangeMutation) ConnectEventIDCleared() bool {
+	_, ok := m.clearedFields[agentstatuschange.FieldConnectEventID]
+	return ok
+}
+
+// ResetConnectEventID resets all changes to the "connect_event_id" field.
+func (m *AgentStatusChangeMutation) ResetConnectEventID() {
+	m.connect_event_id = nil
+	delete(m.clearedFields, agentstatuschange.FieldConnectEventID)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *AgentStatusChangeMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -2822,7 +2947,7 @@ func (m *AgentStatusChangeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgentStatusChangeMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, agentstatuschange.FieldCreatedAt)
 	}
@@ -2850,6 +2975,9 @@ func (m *AgentStatusChangeMutation) Fields() []string {
 	if m.source != nil {
 		fields = append(fields, agentstatuschange.FieldSource)
 	}
+	if m.connect_event_id != nil {
+		fields = append(fields, agentstatuschange.FieldConnectEventID)
+	}
 	return fields
 }
 
@@ -2876,6 +3004,8 @@ func (m *AgentStatusChangeMutation) Field(name string) (ent.Value, bool) {
 		return m.ChangedBy()
 	case agentstatuschange.FieldSource:
 		return m.Source()
+	case agentstatuschange.FieldConnectEventID:
+		return m.ConnectEventID()
 	}
 	return nil, false
 }
@@ -2903,6 +3033,8 @@ func (m *AgentStatusChangeMutation) OldField(ctx context.Context, name string) (
 		return m.OldChangedBy(ctx)
 	case agentstatuschange.FieldSource:
 		return m.OldSource(ctx)
+	case agentstatuschange.FieldConnectEventID:
+		return m.OldConnectEventID(ctx)
 	}
 	return nil, fmt.Errorf("unknown AgentStatusChange field %s", name)
 }
@@ -2975,6 +3107,13 @@ func (m *AgentStatusChangeMutation) SetField(name string, value ent.Value) error
 		}
 		m.SetSource(v)
 		return nil
+	case agentstatuschange.FieldConnectEventID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConnectEventID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusChange field %s", name)
 }
@@ -3011,6 +3150,9 @@ func (m *AgentStatusChangeMutation) ClearedFields() []string {
 	if m.FieldCleared(agentstatuschange.FieldChangedBy) {
 		fields = append(fields, agentstatuschange.FieldChangedBy)
 	}
+	if m.FieldCleared(agentstatuschange.FieldConnectEventID) {
+		fields = append(fields, agentstatuschange.FieldConnectEventID)
+	}
 	return fields
 }
 
@@ -3030,6 +3172,9 @@ func (m *AgentStatusChangeMutation) ClearField(name string) error {
 		return nil
 	case agentstatuschange.FieldChangedBy:
 		m.ClearChangedBy()
+		return nil
+	case agentstatuschange.FieldConnectEventID:
+		m.ClearConnectEventID()
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusChange nullable field %s", name)
@@ -3065,6 +3210,9 @@ func (m *AgentStatusChangeMutation) ResetField(name string) error {
 		return nil
 	case agentstatuschange.FieldSource:
 		m.ResetSource()
+		return nil
+	case agentstatuschange.FieldConnectEventID:
+		m.ResetConnectEventID()
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusChange field %s", name)
@@ -6824,6 +6972,1028 @@ func (m *EmailMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Email edge %s", name)
+}
+
+// InstanceMutation represents an operation that mutates the Instance nodes in the graph.
+type InstanceMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *gid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	instance_arn         *string
+	alias                *string
+	region               *string
+	role_arn             *string
+	external_id          *string
+	chat_contact_flow_id *string
+	modules              *[]string
+	appendmodules        []string
+	agent_event_key_hash *[]byte
+	clearedFields        map[string]struct{}
+	tenant               *gid.ID
+	clearedtenant        bool
+	done                 bool
+	oldValue             func(context.Context) (*Instance, error)
+	predicates           []predicate.Instance
+}
+
+var _ ent.Mutation = (*InstanceMutation)(nil)
+
+// instanceOption allows management of the mutation configuration using functional options.
+type instanceOption func(*InstanceMutation)
+
+// newInstanceMutation creates new mutation for the Instance entity.
+func newInstanceMutation(c config, op Op, opts ...instanceOption) *InstanceMutation {
+	m := &InstanceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeInstance,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withInstanceID sets the ID field of the mutation.
+func withInstanceID(id gid.ID) instanceOption {
+	return func(m *InstanceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Instance
+		)
+		m.oldValue = func(ctx context.Context) (*Instance, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Instance.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withInstance sets the old Instance of the mutation.
+func withInstance(node *Instance) instanceOption {
+	return func(m *InstanceMutation) {
+		m.oldValue = func(context.Context) (*Instance, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m InstanceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m InstanceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Instance entities.
+func (m *InstanceMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *InstanceMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *InstanceMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Instance.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *InstanceMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *InstanceMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *InstanceMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *InstanceMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *InstanceMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *InstanceMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *InstanceMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *InstanceMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *InstanceMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetInstanceArn sets the "instance_arn" field.
+func (m *InstanceMutation) SetInstanceArn(s string) {
+	m.instance_arn = &s
+}
+
+// InstanceArn returns the value of the "instance_arn" field in the mutation.
+func (m *InstanceMutation) InstanceArn() (r string, exists bool) {
+	v := m.instance_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstanceArn returns the old "instance_arn" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldInstanceArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstanceArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstanceArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstanceArn: %w", err)
+	}
+	return oldValue.InstanceArn, nil
+}
+
+// ResetInstanceArn resets all changes to the "instance_arn" field.
+func (m *InstanceMutation) ResetInstanceArn() {
+	m.instance_arn = nil
+}
+
+// SetAlias sets the "alias" field.
+func (m *InstanceMutation) SetAlias(s string) {
+	m.alias = &s
+}
+
+// Alias returns the value of the "alias" field in the mutation.
+func (m *InstanceMutation) Alias() (r string, exists bool) {
+	v := m.alias
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlias returns the old "alias" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldAlias(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlias is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlias requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlias: %w", err)
+	}
+	return oldValue.Alias, nil
+}
+
+// ClearAlias clears the value of the "alias" field.
+func (m *InstanceMutation) ClearAlias() {
+	m.alias = nil
+	m.clearedFields[instance.FieldAlias] = struct{}{}
+}
+
+// AliasCleared returns if the "alias" field was cleared in this mutation.
+func (m *InstanceMutation) AliasCleared() bool {
+	_, ok := m.clearedFields[instance.FieldAlias]
+	return ok
+}
+
+// ResetAlias resets all changes to the "alias" field.
+func (m *InstanceMutation) ResetAlias() {
+	m.alias = nil
+	delete(m.clearedFields, instance.FieldAlias)
+}
+
+// SetRegion sets the "region" field.
+func (m *InstanceMutation) SetRegion(s string) {
+	m.region = &s
+}
+
+// Region returns the value of the "region" field in the mutation.
+func (m *InstanceMutation) Region() (r string, exists bool) {
+	v := m.region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegion returns the old "region" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldRegion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegion: %w", err)
+	}
+	return oldValue.Region, nil
+}
+
+// ResetRegion resets all changes to the "region" field.
+func (m *InstanceMutation) ResetRegion() {
+	m.region = nil
+}
+
+// SetRoleArn sets the "role_arn" field.
+func (m *InstanceMutation) SetRoleArn(s string) {
+	m.role_arn = &s
+}
+
+// RoleArn returns the value of the "role_arn" field in the mutation.
+func (m *InstanceMutation) RoleArn() (r string, exists bool) {
+	v := m.role_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoleArn returns the old "role_arn" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldRoleArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoleArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoleArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoleArn: %w", err)
+	}
+	return oldValue.RoleArn, nil
+}
+
+// ResetRoleArn resets all changes to the "role_arn" field.
+func (m *InstanceMutation) ResetRoleArn() {
+	m.role_arn = nil
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *InstanceMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *InstanceMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldExternalID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *InstanceMutation) ResetExternalID() {
+	m.external_id = nil
+}
+
+// SetChatContactFlowID sets the "chat_contact_flow_id" field.
+func (m *InstanceMutation) SetChatContactFlowID(s string) {
+	m.chat_contact_flow_id = &s
+}
+
+// ChatContactFlowID returns the value of the "chat_contact_flow_id" field in the mutation.
+func (m *InstanceMutation) ChatContactFlowID() (r string, exists bool) {
+	v := m.chat_contact_flow_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatContactFlowID returns the old "chat_contact_flow_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldChatContactFlowID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatContactFlowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatContactFlowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatContactFlowID: %w", err)
+	}
+	return oldValue.ChatContactFlowID, nil
+}
+
+// ClearChatContactFlowID clears the value of the "chat_contact_flow_id" field.
+func (m *InstanceMutation) ClearChatContactFlowID() {
+	m.chat_contact_flow_id = nil
+	m.clearedFields[instance.FieldChatContactFlowID] = struct{}{}
+}
+
+// ChatContactFlowIDCleared returns if the "chat_contact_flow_id" field was cleared in this mutation.
+func (m *InstanceMutation) ChatContactFlowIDCleared() bool {
+	_, ok := m.clearedFields[instance.FieldChatContactFlowID]
+	return ok
+}
+
+// ResetChatContactFlowID resets all changes to the "chat_contact_flow_id" field.
+func (m *InstanceMutation) ResetChatContactFlowID() {
+	m.chat_contact_flow_id = nil
+	delete(m.clearedFields, instance.FieldChatContactFlowID)
+}
+
+// SetModules sets the "modules" field.
+func (m *InstanceMutation) SetModules(s []string) {
+	m.modules = &s
+	m.appendmodules = nil
+}
+
+// Modules returns the value of the "modules" field in the mutation.
+func (m *InstanceMutation) Modules() (r []string, exists bool) {
+	v := m.modules
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModules returns the old "modules" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldModules(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModules is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModules requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModules: %w", err)
+	}
+	return oldValue.Modules, nil
+}
+
+// AppendModules adds s to the "modules" field.
+func (m *InstanceMutation) AppendModules(s []string) {
+	m.appendmodules = append(m.appendmodules, s...)
+}
+
+// AppendedModules returns the list of values that were appended to the "modules" field in this mutation.
+func (m *InstanceMutation) AppendedModules() ([]string, bool) {
+	if len(m.appendmodules) == 0 {
+		return nil, false
+	}
+	return m.appendmodules, true
+}
+
+// ClearModules clears the value of the "modules" field.
+func (m *InstanceMutation) ClearModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	m.clearedFields[instance.FieldModules] = struct{}{}
+}
+
+// ModulesCleared returns if the "modules" field was cleared in this mutation.
+func (m *InstanceMutation) ModulesCleared() bool {
+	_, ok := m.clearedFields[instance.FieldModules]
+	return ok
+}
+
+// ResetModules resets all changes to the "modules" field.
+func (m *InstanceMutation) ResetModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	delete(m.clearedFields, instance.FieldModules)
+}
+
+// SetAgentEventKeyHash sets the "agent_event_key_hash" field.
+func (m *InstanceMutation) SetAgentEventKeyHash(b []byte) {
+	m.agent_event_key_hash = &b
+}
+
+// AgentEventKeyHash returns the value of the "agent_event_key_hash" field in the mutation.
+func (m *InstanceMutation) AgentEventKeyHash() (r []byte, exists bool) {
+	v := m.agent_event_key_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentEventKeyHash returns the old "agent_event_key_hash" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldAgentEventKeyHash(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentEventKeyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentEventKeyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentEventKeyHash: %w", err)
+	}
+	return oldValue.AgentEventKeyHash, nil
+}
+
+// ClearAgentEventKeyHash clears the value of the "agent_event_key_hash" field.
+func (m *InstanceMutation) ClearAgentEventKeyHash() {
+	m.agent_event_key_hash = nil
+	m.clearedFields[instance.FieldAgentEventKeyHash] = struct{}{}
+}
+
+// AgentEventKeyHashCleared returns if the "agent_event_key_hash" field was cleared in this mutation.
+func (m *InstanceMutation) AgentEventKeyHashCleared() bool {
+	_, ok := m.clearedFields[instance.FieldAgentEventKeyHash]
+	return ok
+}
+
+// ResetAgentEventKeyHash resets all changes to the "agent_event_key_hash" field.
+func (m *InstanceMutation) ResetAgentEventKeyHash() {
+	m.agent_event_key_hash = nil
+	delete(m.clearedFields, instance.FieldAgentEventKeyHash)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *InstanceMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[instance.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *InstanceMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *InstanceMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *InstanceMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the InstanceMutation builder.
+func (m *InstanceMutation) Where(ps ...predicate.Instance) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the InstanceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *InstanceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Instance, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *InstanceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *InstanceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Instance).
+func (m *InstanceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *InstanceMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, instance.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, instance.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, instance.FieldTenantID)
+	}
+	if m.instance_arn != nil {
+		fields = append(fields, instance.FieldInstanceArn)
+	}
+	if m.alias != nil {
+		fields = append(fields, instance.FieldAlias)
+	}
+	if m.region != nil {
+		fields = append(fields, instance.FieldRegion)
+	}
+	if m.role_arn != nil {
+		fields = append(fields, instance.FieldRoleArn)
+	}
+	if m.external_id != nil {
+		fields = append(fields, instance.FieldExternalID)
+	}
+	if m.chat_contact_flow_id != nil {
+		fields = append(fields, instance.FieldChatContactFlowID)
+	}
+	if m.modules != nil {
+		fields = append(fields, instance.FieldModules)
+	}
+	if m.agent_event_key_hash != nil {
+		fields = append(fields, instance.FieldAgentEventKeyHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *InstanceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case instance.FieldCreatedAt:
+		return m.CreatedAt()
+	case instance.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case instance.FieldTenantID:
+		return m.TenantID()
+	case instance.FieldInstanceArn:
+		return m.InstanceArn()
+	case instance.FieldAlias:
+		return m.Alias()
+	case instance.FieldRegion:
+		return m.Region()
+	case instance.FieldRoleArn:
+		return m.RoleArn()
+	case instance.FieldExternalID:
+		return m.ExternalID()
+	case instance.FieldChatContactFlowID:
+		return m.ChatContactFlowID()
+	case instance.FieldModules:
+		return m.Modules()
+	case instance.FieldAgentEventKeyHash:
+		return m.AgentEventKeyHash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *InstanceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case instance.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case instance.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case instance.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case instance.FieldInstanceArn:
+		return m.OldInstanceArn(ctx)
+	case instance.FieldAlias:
+		return m.OldAlias(ctx)
+	case instance.FieldRegion:
+		return m.OldRegion(ctx)
+	case instance.FieldRoleArn:
+		return m.OldRoleArn(ctx)
+	case instance.FieldExternalID:
+		return m.OldExternalID(ctx)
+	case instance.FieldChatContactFlowID:
+		return m.OldChatContactFlowID(ctx)
+	case instance.FieldModules:
+		return m.OldModules(ctx)
+	case instance.FieldAgentEventKeyHash:
+		return m.OldAgentEventKeyHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown Instance field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InstanceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case instance.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case instance.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case instance.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case instance.FieldInstanceArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstanceArn(v)
+		return nil
+	case instance.FieldAlias:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlias(v)
+		return nil
+	case instance.FieldRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegion(v)
+		return nil
+	case instance.FieldRoleArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoleArn(v)
+		return nil
+	case instance.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
+		return nil
+	case instance.FieldChatContactFlowID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatContactFlowID(v)
+		return nil
+	case instance.FieldModules:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModules(v)
+		return nil
+	case instance.FieldAgentEventKeyHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentEventKeyHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Instance field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *InstanceMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *InstanceMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InstanceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Instance numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *InstanceMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(instance.FieldAlias) {
+		fields = append(fields, instance.FieldAlias)
+	}
+	if m.FieldCleared(instance.FieldChatContactFlowID) {
+		fields = append(fields, instance.FieldChatContactFlowID)
+	}
+	if m.FieldCleared(instance.FieldModules) {
+		fields = append(fields, instance.FieldModules)
+	}
+	if m.FieldCleared(instance.FieldAgentEventKeyHash) {
+		fields = append(fields, instance.FieldAgentEventKeyHash)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *InstanceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *InstanceMutation) ClearField(name string) error {
+	switch name {
+	case instance.FieldAlias:
+		m.ClearAlias()
+		return nil
+	case instance.FieldChatContactFlowID:
+		m.ClearChatContactFlowID()
+		return nil
+	case instance.FieldModules:
+		m.ClearModules()
+		return nil
+	case instance.FieldAgentEventKeyHash:
+		m.ClearAgentEventKeyHash()
+		return nil
+	}
+	return fmt.Errorf("unknown Instance nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *InstanceMutation) ResetField(name string) error {
+	switch name {
+	case instance.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case instance.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case instance.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case instance.FieldInstanceArn:
+		m.ResetInstanceArn()
+		return nil
+	case instance.FieldAlias:
+		m.ResetAlias()
+		return nil
+	case instance.FieldRegion:
+		m.ResetRegion()
+		return nil
+	case instance.FieldRoleArn:
+		m.ResetRoleArn()
+		return nil
+	case instance.FieldExternalID:
+		m.ResetExternalID()
+		return nil
+	case instance.FieldChatContactFlowID:
+		m.ResetChatContactFlowID()
+		return nil
+	case instance.FieldModules:
+		m.ResetModules()
+		return nil
+	case instance.FieldAgentEventKeyHash:
+		m.ResetAgentEventKeyHash()
+		return nil
+	}
+	return fmt.Errorf("unknown Instance field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *InstanceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, instance.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *InstanceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case instance.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *InstanceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *InstanceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *InstanceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, instance.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *InstanceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case instance.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *InstanceMutation) ClearEdge(name string) error {
+	switch name {
+	case instance.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown Instance unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *InstanceMutation) ResetEdge(name string) error {
+	switch name {
+	case instance.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown Instance edge %s", name)
 }
 
 // InteractionMutation represents an operation that mutates the Interaction nodes in the graph.

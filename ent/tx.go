@@ -26,6 +26,8 @@ type Tx struct {
 	Conversation *ConversationClient
 	// Email is the client for interacting with the Email builders.
 	Email *EmailClient
+	// Instance is the client for interacting with the Instance builders.
+	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
@@ -171,6 +173,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)
+	tx.Instance = NewInstanceClient(tx.config)
 	tx.Interaction = NewInteractionClient(tx.config)
 	tx.Module = NewModuleClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)

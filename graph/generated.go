@@ -19,6 +19,7 @@ import (
 	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"switchboard/graph/model"
+	"switchboard/livestatus"
 	"switchboard/viewer"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,7 @@ type ResolverRoot interface {
 	Agent() AgentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Tenant() TenantResolver
 	Viewer() ViewerResolver
 }
@@ -76,14 +78,28 @@ type ComplexityRoot struct {
 	}
 
 	AgentStatus struct {
-		ConnectStatusID func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		DisplayOrder    func(childComplexity int) int
-		Enabled         func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Type            func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
+		ConnectStatusArn func(childComplexity int) int
+		ConnectStatusID  func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		DisplayOrder     func(childComplexity int) int
+		Enabled          func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Type             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	AgentStatusEvent struct {
+		Agent    func(childComplexity int) int
+		At       func(childComplexity int) int
+		Previous func(childComplexity int) int
+		Status   func(childComplexity int) int
+	}
+
+	AgentStatusInterval struct {
+		EndedAt   func(childComplexity int) int
+		StartedAt func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	AgentStatusSnapshot struct {
@@ -170,6 +186,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Instance struct {
+		Alias             func(childComplexity int) int
+		ChatContactFlowID func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		InstanceArn       func(childComplexity int) int
+		Modules           func(childComplexity int) int
+		Region            func(childComplexity int) int
+		RoleArn           func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
 	Interaction struct {
 		Agent          func(childComplexity int) int
 		Channel        func(childComplexity int) int
@@ -204,15 +232,19 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAgent       func(childComplexity int, input ent.CreateAgentInput) int
-		CreateAgentStatus func(childComplexity int, input ent.CreateAgentStatusInput) int
-		CreateModule      func(childComplexity int, input ent.CreateModuleInput) int
-		CreateTenant      func(childComplexity int, input ent.CreateTenantInput) int
-		DeleteAgent       func(childComplexity int, id gid.ID) int
-		DeleteModule      func(childComplexity int, id gid.ID) int
-		UpdateAgent       func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
-		UpdateAgentStatus func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
-		UpdateTenant      func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
+		ConfigureInstance   func(childComplexity int, input model.ConfigureInstanceInput) int
+		CreateAgent         func(childComplexity int, input ent.CreateAgentInput) int
+		CreateAgentStatus   func(childComplexity int, input ent.CreateAgentStatusInput) int
+		CreateModule        func(childComplexity int, input ent.CreateModuleInput) int
+		CreateTenant        func(childComplexity int, input ent.CreateTenantInput) int
+		DeleteAgent         func(childComplexity int, id gid.ID) int
+		DeleteModule        func(childComplexity int, id gid.ID) int
+		ImportAgentStatuses func(childComplexity int) int
+		RotateAgentEventKey func(childComplexity int) int
+		SetAgentStatus      func(childComplexity int, input model.SetAgentStatusInput) int
+		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
+		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
+		UpdateTenant        func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
 	}
 
 	PageInfo struct {
@@ -223,12 +255,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AgentStatuses func(childComplexity int) int
-		Agents        func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
-		Node          func(childComplexity int, id gid.ID) int
-		Nodes         func(childComplexity int, ids []gid.ID) int
-		Tenants       func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
-		Viewer        func(childComplexity int) int
+		AgentStatusHistory func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
+		AgentStatuses      func(childComplexity int) int
+		Agents             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
+		Instance           func(childComplexity int) int
+		Node               func(childComplexity int, id gid.ID) int
+		Nodes              func(childComplexity int, ids []gid.ID) int
+		Tenants            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
+		Viewer             func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AgentStatusChanged func(childComplexity int, agentIds []gid.ID) int
 	}
 
 	Template struct {
@@ -294,6 +332,10 @@ type MutationResolver interface {
 	UpdateAgentStatus(ctx context.Context, id gid.ID, input ent.UpdateAgentStatusInput) (*ent.AgentStatus, error)
 	CreateModule(ctx context.Context, input ent.CreateModuleInput) (*ent.Module, error)
 	DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error)
+	SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error)
+	ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error)
+	ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
+	RotateAgentEventKey(ctx context.Context) (string, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -302,6 +344,11 @@ type QueryResolver interface {
 	Tenants(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) (*ent.TenantConnection, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
 	AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
+	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
+	Instance(ctx context.Context) (*ent.Instance, error)
+}
+type SubscriptionResolver interface {
+	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
 }
 type TenantResolver interface {
 	Branding(ctx context.Context, obj *ent.Tenant) (*model.Branding, error)
@@ -430,6 +477,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AgentEdge.Node(childComplexity), true
 
+	case "AgentStatus.connectStatusArn":
+		if e.ComplexityRoot.AgentStatus.ConnectStatusArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatus.ConnectStatusArn(childComplexity), true
 	case "AgentStatus.connectStatusId":
 		if e.ComplexityRoot.AgentStatus.ConnectStatusID == nil {
 			break
@@ -478,6 +531,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentStatus.UpdatedAt(childComplexity), true
+
+	case "AgentStatusEvent.agent":
+		if e.ComplexityRoot.AgentStatusEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.Agent(childComplexity), true
+	case "AgentStatusEvent.changedAt":
+		if e.ComplexityRoot.AgentStatusEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.At(childComplexity), true
+	case "AgentStatusEvent.previousStatus":
+		if e.ComplexityRoot.AgentStatusEvent.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.Previous(childComplexity), true
+	case "AgentStatusEvent.status":
+		if e.ComplexityRoot.AgentStatusEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusEvent.Status(childComplexity), true
+
+	case "AgentStatusInterval.endedAt":
+		if e.ComplexityRoot.AgentStatusInterval.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusInterval.EndedAt(childComplexity), true
+	case "AgentStatusInterval.startedAt":
+		if e.ComplexityRoot.AgentStatusInterval.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusInterval.StartedAt(childComplexity), true
+	case "AgentStatusInterval.status":
+		if e.ComplexityRoot.AgentStatusInterval.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentStatusInterval.Status(childComplexity), true
 
 	case "AgentStatusSnapshot.since":
 		if e.ComplexityRoot.AgentStatusSnapshot.Since == nil {
@@ -796,6 +893,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EmailEdge.Node(childComplexity), true
 
+	case "Instance.alias":
+		if e.ComplexityRoot.Instance.Alias == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.Alias(childComplexity), true
+	case "Instance.chatContactFlowId":
+		if e.ComplexityRoot.Instance.ChatContactFlowID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.ChatContactFlowID(childComplexity), true
+	case "Instance.createdAt":
+		if e.ComplexityRoot.Instance.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.CreatedAt(childComplexity), true
+	case "Instance.id":
+		if e.ComplexityRoot.Instance.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.ID(childComplexity), true
+	case "Instance.instanceArn":
+		if e.ComplexityRoot.Instance.InstanceArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.InstanceArn(childComplexity), true
+	case "Instance.modules":
+		if e.ComplexityRoot.Instance.Modules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.Modules(childComplexity), true
+	case "Instance.region":
+		if e.ComplexityRoot.Instance.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.Region(childComplexity), true
+	case "Instance.roleArn":
+		if e.ComplexityRoot.Instance.RoleArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.RoleArn(childComplexity), true
+	case "Instance.updatedAt":
+		if e.ComplexityRoot.Instance.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Instance.UpdatedAt(childComplexity), true
+
 	case "Interaction.agent":
 		if e.ComplexityRoot.Interaction.Agent == nil {
 			break
@@ -926,6 +1078,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Module.UpdatedAt(childComplexity), true
 
+	case "Mutation.configureInstance":
+		if e.ComplexityRoot.Mutation.ConfigureInstance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_configureInstance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfigureInstance(childComplexity, args["input"].(model.ConfigureInstanceInput)), true
 	case "Mutation.createAgent":
 		if e.ComplexityRoot.Mutation.CreateAgent == nil {
 			break
@@ -992,6 +1155,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteModule(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.importAgentStatuses":
+		if e.ComplexityRoot.Mutation.ImportAgentStatuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ImportAgentStatuses(childComplexity), true
+	case "Mutation.rotateAgentEventKey":
+		if e.ComplexityRoot.Mutation.RotateAgentEventKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RotateAgentEventKey(childComplexity), true
+	case "Mutation.setAgentStatus":
+		if e.ComplexityRoot.Mutation.SetAgentStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAgentStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["input"].(model.SetAgentStatusInput)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1051,6 +1237,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.agentStatusHistory":
+		if e.ComplexityRoot.Query.AgentStatusHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agentStatusHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgentStatusHistory(childComplexity, args["agentId"].(gid.ID), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.agentStatuses":
 		if e.ComplexityRoot.Query.AgentStatuses == nil {
 			break
@@ -1068,6 +1265,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder)), true
+	case "Query.instance":
+		if e.ComplexityRoot.Query.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Instance(childComplexity), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1108,6 +1311,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Subscription.agentStatusChanged":
+		if e.ComplexityRoot.Subscription.AgentStatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_agentStatusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AgentStatusChanged(childComplexity, args["agentIds"].([]gid.ID)), true
 
 	case "Template.body":
 		if e.ComplexityRoot.Template.Body == nil {
@@ -1304,6 +1519,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AgentOrder", ec.unmarshalInputAgentOrder),
+			graphql.NewInputUnmarshaler("ConfigureInstanceInput", ec.unmarshalInputConfigureInstanceInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
@@ -1312,6 +1528,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
+			graphql.NewInputUnmarshaler("SetAgentStatusInput", ec.unmarshalInputSetAgentStatusInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateAgentStatusInput", ec.unmarshalInputUpdateAgentStatusInput),
@@ -1361,6 +1578,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1472,6 +1706,75 @@ type Mutation {
   "Tenant admin only; returns the deleted module's ID."
   deleteModule(id: ID!): ID!
 }
+
+# ------------------------------------------------------------ live status
+
+input SetAgentStatusInput {
+  "The status to set; one of the tenant's."
+  statusId: ID!
+  "The agent whose status to set; omitted: the viewer's own. Supervisors and admins only."
+  agentId: ID
+}
+
+"""
+One committed change of an agent's status.
+"""
+type AgentStatusEvent {
+  agent: Agent!
+  status: AgentStatus!
+  "Null for an agent's first status."
+  previousStatus: AgentStatus
+  changedAt: Time!
+}
+
+"""
+A span of time during which an agent held one status.
+"""
+type AgentStatusInterval {
+  status: AgentStatus!
+  startedAt: Time!
+  "The end of the span, clipped to the query's range; now for the status still held."
+  endedAt: Time!
+}
+
+"""
+The tenant's Amazon Connect instance and the cross-account role that reaches it.
+"""
+input ConfigureInstanceInput {
+  "arn:aws:connect:REGION:ACCOUNT:instance/ID"
+  instanceArn: String!
+  alias: String
+  region: String!
+  "The IAM role switchboard assumes in the tenant's account."
+  roleArn: String!
+  "The external ID the role's trust policy requires."
+  externalId: String!
+  "The contact flow that new chat conversations start in."
+  chatContactFlowId: String
+}
+
+extend type Query {
+  "An agent's statuses over [from, to), as intervals clipped to it. Agents read their own."
+  agentStatusHistory(agentId: ID!, from: Time!, to: Time!): [AgentStatusInterval!]!
+  "The tenant's Amazon Connect instance, if it has one. Admins only."
+  instance: Instance
+}
+
+extend type Mutation {
+  "Set my own status, or as a supervisor or admin another agent's."
+  setAgentStatus(input: SetAgentStatusInput!): Agent!
+  "Tenant admin only: set up (or replace) the tenant's Amazon Connect instance."
+  configureInstance(input: ConfigureInstanceInput!): Instance!
+  "Tenant admin only: bring the instance's agent statuses in (ListAgentStatuses), matched by name."
+  importAgentStatuses: [AgentStatus!]!
+  "Tenant admin only: a new key for the agent event stream's delivery (X-Amz-Firehose-Access-Key). Shown once."
+  rotateAgentEventKey: String!
+}
+
+type Subscription {
+  "Live status changes in the viewer's tenant: all of them, or only the listed agents. Agents watch only themselves."
+  agentStatusChanged(agentIds: [ID!]): AgentStatusEvent!
+}
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -1576,6 +1879,7 @@ type AgentStatus implements Node {
   the Amazon Connect agent status ID this status maps to
   """
   connectStatusId: String
+  connectStatusArn: String
 }
 """
 AgentStatusType is enum for the field type
@@ -1782,6 +2086,7 @@ input CreateAgentStatusInput {
   the Amazon Connect agent status ID this status maps to
   """
   connectStatusID: String
+  connectStatusArn: String
 }
 """
 CreateModuleInput is used for create Module object.
@@ -1889,6 +2194,17 @@ enum EmailState @goModel(model: "switchboard/ent/email.State") {
   ROUTED
   SENT
   FAILED
+}
+type Instance implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  instanceArn: String!
+  alias: String
+  region: String!
+  roleArn: String!
+  chatContactFlowId: String
+  modules: [String!]
 }
 type Interaction implements Node {
   id: ID!
@@ -2215,6 +2531,8 @@ input UpdateAgentStatusInput {
   """
   connectStatusID: String
   clearConnectStatusID: Boolean
+  connectStatusArn: String
+  clearConnectStatusArn: Boolean
 }
 """
 UpdateModuleInput is used for update Module object.
@@ -2319,8 +2637,36 @@ func (ec *executionContext) childFields_AgentStatus(ctx context.Context, field g
 		return ec.fieldContext_AgentStatus_enabled(ctx, field)
 	case "connectStatusId":
 		return ec.fieldContext_AgentStatus_connectStatusId(ctx, field)
+	case "connectStatusArn":
+		return ec.fieldContext_AgentStatus_connectStatusArn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_AgentStatusEvent_agent(ctx, field)
+	case "status":
+		return ec.fieldContext_AgentStatusEvent_status(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_AgentStatusEvent_previousStatus(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_AgentStatusEvent_changedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentStatusEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentStatusInterval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_AgentStatusInterval_status(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_AgentStatusInterval_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_AgentStatusInterval_endedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentStatusInterval", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentStatusSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2453,6 +2799,30 @@ func (ec *executionContext) childFields_EmailEdge(ctx context.Context, field gra
 		return ec.fieldContext_EmailEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmailEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Instance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Instance_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Instance_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Instance_updatedAt(ctx, field)
+	case "instanceArn":
+		return ec.fieldContext_Instance_instanceArn(ctx, field)
+	case "alias":
+		return ec.fieldContext_Instance_alias(ctx, field)
+	case "region":
+		return ec.fieldContext_Instance_region(ctx, field)
+	case "roleArn":
+		return ec.fieldContext_Instance_roleArn(ctx, field)
+	case "chatContactFlowId":
+		return ec.fieldContext_Instance_chatContactFlowId(ctx, field)
+	case "modules":
+		return ec.fieldContext_Instance_modules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Instance", field.Name)
 }
 
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2769,6 +3139,20 @@ func (ec *executionContext) field_Agent_interactions_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_configureInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
+			return ec.unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAgentStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2853,6 +3237,20 @@ func (ec *executionContext) field_Mutation_deleteModule_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
+			return ec.unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAgentStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2930,6 +3328,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_agentStatusHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agentId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
 	return args, nil
 }
 
@@ -3050,6 +3478,20 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_agentStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agentIds",
+		func(ctx context.Context, v any) ([]gid.ID, error) {
+			return ec.unmarshalOID2ᚕswitchboardᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agentIds"] = arg0
 	return args, nil
 }
 
@@ -3697,6 +4139,226 @@ func (ec *executionContext) _AgentStatus_connectStatusId(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_AgentStatus_connectStatusId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentStatus_connectStatusArn(ctx context.Context, field graphql.CollectedField, obj *ent.AgentStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatus_connectStatusArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectStatusArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatus_connectStatusArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentStatusEvent_agent(ctx context.Context, field graphql.CollectedField, obj *livestatus.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *livestatus.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalNAgentStatus2ᚖswitchboardᚋentᚐAgentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentStatusEvent_previousStatus(ctx context.Context, field graphql.CollectedField, obj *livestatus.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_previousStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalOAgentStatus2ᚖswitchboardᚋentᚐAgentStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_previousStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentStatusEvent_changedAt(ctx context.Context, field graphql.CollectedField, obj *livestatus.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusEvent_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusEvent_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentStatusEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgentStatusInterval_status(ctx context.Context, field graphql.CollectedField, obj *livestatus.Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusInterval_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalNAgentStatus2ᚖswitchboardᚋentᚐAgentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusInterval_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentStatusInterval",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentStatusInterval_startedAt(ctx context.Context, field graphql.CollectedField, obj *livestatus.Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusInterval_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusInterval_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentStatusInterval", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgentStatusInterval_endedAt(ctx context.Context, field graphql.CollectedField, obj *livestatus.Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentStatusInterval_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentStatusInterval_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentStatusInterval", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AgentStatusSnapshot_status(ctx context.Context, field graphql.CollectedField, obj *model.AgentStatusSnapshot) (ret graphql.Marshaler) {
@@ -4971,6 +5633,213 @@ func (ec *executionContext) fieldContext_EmailEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("EmailEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Instance_id(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Instance_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Instance_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Instance_instanceArn(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_instanceArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_instanceArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instance_alias(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_alias(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alias, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_alias(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instance_region(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instance_roleArn(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_roleArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RoleArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_roleArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instance_chatContactFlowId(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_chatContactFlowId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChatContactFlowID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_chatContactFlowId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
+func (ec *executionContext) _Instance_modules(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Instance_modules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Modules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Instance_modules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
+}
+
 func (ec *executionContext) _Interaction_id(ctx context.Context, field graphql.CollectedField, obj *ent.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5886,6 +6755,149 @@ func (ec *executionContext) fieldContext_Mutation_deleteModule(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAgentStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAgentStatus(ctx, fc.Args["input"].(model.SetAgentStatusInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAgentStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configureInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigureInstance(ctx, fc.Args["input"].(model.ConfigureInstanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+			return ec.marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Instance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configureInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importAgentStatuses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importAgentStatuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ImportAgentStatuses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalNAgentStatus2ᚕᚖswitchboardᚋentᚐAgentStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importAgentStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateAgentEventKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateAgentEventKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateAgentEventKey(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateAgentEventKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6218,6 +7230,82 @@ func (ec *executionContext) fieldContext_Query_agentStatuses(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentStatusHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AgentStatusHistory(ctx, fc.Args["agentId"].(gid.ID), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*livestatus.Interval) graphql.Marshaler {
+			return ec.marshalNAgentStatusInterval2ᚕᚖswitchboardᚋlivestatusᚐIntervalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatusInterval(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_agentStatusHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_instance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Instance(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+			return ec.marshalOInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Instance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6290,6 +7378,50 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_agentStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_agentStatusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AgentStatusChanged(ctx, fc.Args["agentIds"].([]gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestatus.Event) graphql.Marshaler {
+			return ec.marshalNAgentStatusEvent2ᚖswitchboardᚋlivestatusᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_agentStatusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatusEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_agentStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8159,6 +9291,83 @@ func UnmarshalAgentOrder(ctx context.Context, raw any) (ent.AgentOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConfigureInstanceInput(ctx context.Context, obj any) (model.ConfigureInstanceInput, error) {
+	var it model.ConfigureInstanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"instanceArn", "alias", "region", "roleArn", "externalId", "chatContactFlowId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "instanceArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instanceArn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstanceArn = data
+		case "alias":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alias"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alias = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "roleArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleArn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleArn = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "chatContactFlowId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chatContactFlowId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChatContactFlowID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfigureInstanceInput unmarshals raw into the ConfigureInstanceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfigureInstanceInput(ctx context.Context, raw any) (model.ConfigureInstanceInput, error) {
+	var out model.ConfigureInstanceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfigureInstanceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -8346,7 +9555,7 @@ func (ec *executionContext) unmarshalInputCreateAgentStatusInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "type", "displayOrder", "enabled", "connectStatusID"}
+	fieldsInOrder := [...]string{"name", "type", "displayOrder", "enabled", "connectStatusID", "connectStatusArn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8388,6 +9597,13 @@ func (ec *executionContext) unmarshalInputCreateAgentStatusInput(ctx context.Con
 				return it, err
 			}
 			it.ConnectStatusID = data
+		case "connectStatusArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("connectStatusArn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConnectStatusArn = data
 		}
 	}
 	return it, nil
@@ -8658,6 +9874,55 @@ func UnmarshalInteractionOrder(ctx context.Context, raw any) (ent.InteractionOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetAgentStatusInput(ctx context.Context, obj any) (model.SetAgentStatusInput, error) {
+	var it model.SetAgentStatusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"statusId", "agentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "statusId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusId"))
+			data, err := ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusID = data
+		case "agentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agentId"))
+			data, err := ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAgentStatusInput unmarshals raw into the SetAgentStatusInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAgentStatusInput(ctx context.Context, raw any) (model.SetAgentStatusInput, error) {
+	var out model.SetAgentStatusInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAgentStatusInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTenantOrder(ctx context.Context, obj any) (ent.TenantOrder, error) {
 	var it ent.TenantOrder
 	if obj == nil {
@@ -8806,7 +10071,7 @@ func (ec *executionContext) unmarshalInputUpdateAgentStatusInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "type", "displayOrder", "enabled", "connectStatusID", "clearConnectStatusID"}
+	fieldsInOrder := [...]string{"name", "type", "displayOrder", "enabled", "connectStatusID", "clearConnectStatusID", "connectStatusArn", "clearConnectStatusArn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8855,6 +10120,20 @@ func (ec *executionContext) unmarshalInputUpdateAgentStatusInput(ctx context.Con
 				return it, err
 			}
 			it.ClearConnectStatusID = data
+		case "connectStatusArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("connectStatusArn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConnectStatusArn = data
+		case "clearConnectStatusArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearConnectStatusArn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearConnectStatusArn = data
 		}
 	}
 	return it, nil
@@ -9068,6 +10347,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Interaction(ctx, sel, obj)
+	case *ent.Instance:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Instance(ctx, sel, obj)
 	case *ent.Email:
 		if obj == nil {
 			return graphql.Null
@@ -9316,6 +10600,102 @@ func (ec *executionContext) _AgentStatus(ctx context.Context, sel ast.SelectionS
 		case "connectStatusId":
 			out.Values[i] = ec._AgentStatus_connectStatusId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "connectStatusArn":
+			out.Values[i] = ec._AgentStatus_connectStatusArn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentStatusEventImplementors = []string{"AgentStatusEvent"}
+
+func (ec *executionContext) _AgentStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *livestatus.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentStatusEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentStatusEvent")
+		case "agent":
+			out.Values[i] = ec._AgentStatusEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AgentStatusEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousStatus":
+			out.Values[i] = ec._AgentStatusEvent_previousStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changedAt":
+			out.Values[i] = ec._AgentStatusEvent_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentStatusIntervalImplementors = []string{"AgentStatusInterval"}
+
+func (ec *executionContext) _AgentStatusInterval(ctx context.Context, sel ast.SelectionSet, obj *livestatus.Interval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentStatusIntervalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentStatusInterval")
+		case "status":
+			out.Values[i] = ec._AgentStatusInterval_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._AgentStatusInterval_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endedAt":
+			out.Values[i] = ec._AgentStatusInterval_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -9899,6 +11279,79 @@ func (ec *executionContext) _EmailEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var instanceImplementors = []string{"Instance", "Node"}
+
+func (ec *executionContext) _Instance(ctx context.Context, sel ast.SelectionSet, obj *ent.Instance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Instance")
+		case "id":
+			out.Values[i] = ec._Instance_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Instance_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Instance_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "instanceArn":
+			out.Values[i] = ec._Instance_instanceArn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alias":
+			out.Values[i] = ec._Instance_alias(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "region":
+			out.Values[i] = ec._Instance_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roleArn":
+			out.Values[i] = ec._Instance_roleArn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chatContactFlowId":
+			out.Values[i] = ec._Instance_chatContactFlowId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "modules":
+			out.Values[i] = ec._Instance_modules(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var interactionImplementors = []string{"Interaction", "Node"}
 
 func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionSet, obj *ent.Interaction) graphql.Marshaler {
@@ -10199,6 +11652,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setAgentStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAgentStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configureInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configureInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importAgentStatuses":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importAgentStatuses(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateAgentEventKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateAgentEventKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10319,6 +11800,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agentStatuses(ctx, field)
 				})
+		case "agentStatusHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agentStatusHistory(ctx, field)
+				})
+		case "instance":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_instance(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10348,6 +11841,26 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "agentStatusChanged":
+		return ec._Subscription_agentStatusChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var templateImplementors = []string{"Template", "Node"}
@@ -11061,6 +12574,38 @@ func (ec *executionContext) marshalNAgentStatus2ᚖswitchboardᚋentᚐAgentStat
 	return ec._AgentStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAgentStatusEvent2ᚖswitchboardᚋlivestatusᚐEvent(ctx context.Context, sel ast.SelectionSet, v *livestatus.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentStatusEvent!")
+		return graphql.Null
+	}
+	return ec._AgentStatusEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentStatusInterval2ᚕᚖswitchboardᚋlivestatusᚐIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestatus.Interval) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentStatusInterval2ᚖswitchboardᚋlivestatusᚐInterval(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgentStatusInterval2ᚖswitchboardᚋlivestatusᚐInterval(ctx context.Context, sel ast.SelectionSet, v *livestatus.Interval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentStatusInterval!")
+		return graphql.Null
+	}
+	return ec._AgentStatusInterval(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAgentStatusType2switchboardᚋentᚋagentstatusᚐType(ctx context.Context, v any) (agentstatus.Type, error) {
 	var res agentstatus.Type
 	err := res.UnmarshalGQL(v)
@@ -11083,6 +12628,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
+	res, err := ec.unmarshalInputConfigureInstanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNConnectionType2switchboardᚋentᚋinteractionᚐConnectionType(ctx context.Context, v any) (interaction.ConnectionType, error) {
@@ -11266,6 +12816,14 @@ func (ec *executionContext) marshalNID2ᚕswitchboardᚋgidᚐIDᚄ(ctx context.
 	return ret
 }
 
+func (ec *executionContext) marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx context.Context, sel ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Instance!")
+		return graphql.Null
+	}
+	return ec._Instance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11368,6 +12926,11 @@ func (ec *executionContext) unmarshalNRole2switchboardᚋviewerᚐRole(ctx conte
 
 func (ec *executionContext) marshalNRole2switchboardᚋviewerᚐRole(ctx context.Context, sel ast.SelectionSet, v viewer.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
+	res, err := ec.unmarshalInputSetAgentStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -11677,6 +13240,13 @@ func (ec *executionContext) unmarshalOAgentOrder2ᚖswitchboardᚋentᚐAgentOrd
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOAgentStatus2ᚖswitchboardᚋentᚐAgentStatus(ctx context.Context, sel ast.SelectionSet, v *ent.AgentStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAgentStatusSnapshot2ᚖswitchboardᚋgraphᚋmodelᚐAgentStatusSnapshot(ctx context.Context, sel ast.SelectionSet, v *model.AgentStatusSnapshot) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -11832,6 +13402,64 @@ func (ec *executionContext) marshalOEmailEdge2ᚖswitchboardᚋentᚐEmailEdge(c
 		return graphql.Null
 	}
 	return ec._EmailEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕswitchboardᚋgidᚐIDᚄ(ctx context.Context, v any) ([]gid.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]gid.ID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2switchboardᚋgidᚐID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕswitchboardᚋgidᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []gid.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2switchboardᚋgidᚐID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx context.Context, v any) (*gid.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(gid.ID)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖswitchboardᚋgidᚐID(ctx context.Context, sel ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOInstance2ᚖswitchboardᚋentᚐInstance(ctx context.Context, sel ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Instance(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -14,16 +14,27 @@ import (
 	"switchboard/ent"
 	"switchboard/failure"
 	"switchboard/graph"
+	"switchboard/livestatus"
 )
 
 // Resolver is the root resolver.
 type Resolver struct {
 	client *ent.Client
+	status *livestatus.Service
 }
 
-// NewSchema returns the executable schema over the client.
-func NewSchema(client *ent.Client) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client}})
+// NewSchema returns the executable schema over the client and the live
+// status service.
+func NewSchema(client *ent.Client, status *livestatus.Service) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: status}})
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // ent returns the request's client: the mutation's transaction when there is one.

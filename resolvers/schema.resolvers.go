@@ -11,10 +11,13 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/module"
+	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/graph"
 	"switchboard/graph/model"
+	"switchboard/livestatus"
 	"switchboard/viewer"
+	"time"
 )
 
 // CurrentStatus is the resolver for the currentStatus field.
@@ -76,6 +79,29 @@ func (r *mutationResolver) DeleteModule(ctx context.Context, id gid.ID) (gid.ID,
 	return id, r.ent(ctx).Module.DeleteOneID(id).Exec(ctx)
 }
 
+// SetAgentStatus is the resolver for the setAgentStatus field.
+func (r *mutationResolver) SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error) {
+	return r.status.SetStatus(ctx, input.AgentID, input.StatusID)
+}
+
+// ConfigureInstance is the resolver for the configureInstance field.
+func (r *mutationResolver) ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error) {
+	return livestatus.ConfigureInstance(ctx, r.ent(ctx), livestatus.InstanceConfig{
+		InstanceARN: input.InstanceArn, Alias: deref(input.Alias), Region: input.Region,
+		RoleARN: input.RoleArn, ExternalID: input.ExternalID, ChatContactFlowID: deref(input.ChatContactFlowID),
+	})
+}
+
+// ImportAgentStatuses is the resolver for the importAgentStatuses field.
+func (r *mutationResolver) ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error) {
+	return r.status.ImportStatuses(ctx, r.ent(ctx))
+}
+
+// RotateAgentEventKey is the resolver for the rotateAgentEventKey field.
+func (r *mutationResolver) RotateAgentEventKey(ctx context.Context) (string, error) {
+	return livestatus.RotateAgentEventKey(ctx, r.ent(ctx))
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -87,6 +113,36 @@ func (r *queryResolver) AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, 
 		Where(agentstatus.Enabled(true)).
 		Order(agentstatus.ByDisplayOrder(), agentstatus.ByName()).
 		All(ctx)
+}
+
+// AgentStatusHistory is the resolver for the agentStatusHistory field.
+func (r *queryResolver) AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error) {
+	intervals, err := r.status.History(ctx, agentID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*livestatus.Interval, len(intervals))
+	for i := range intervals {
+		out[i] = &intervals[i]
+	}
+	return out, nil
+}
+
+// Instance is the resolver for the instance field.
+func (r *queryResolver) Instance(ctx context.Context) (*ent.Instance, error) {
+	if !viewer.FromContext(ctx).InTenant(viewer.RoleAdmin) {
+		return nil, failure.New(failure.Forbidden, "admins only")
+	}
+	inst, err := r.ent(ctx).Instance.Query().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return inst, err
+}
+
+// AgentStatusChanged is the resolver for the agentStatusChanged field.
+func (r *subscriptionResolver) AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error) {
+	return r.status.Subscribe(ctx, agentIds)
 }
 
 // Branding is the resolver for the branding field.
@@ -137,10 +193,38 @@ func (r *viewerResolver) Agent(ctx context.Context, obj *viewer.Viewer) (*ent.Ag
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Viewer returns graph.ViewerResolver implementation.
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	viewerResolver   struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
 )
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *agentStatusEventResolver) PreviousStatus(ctx context.Context, obj *livestatus.Event) (*ent.AgentStatus, error) {
+	panic(fmt.Errorf("not implemented: PreviousStatus - previousStatus"))
+}
+func (r *agentStatusEventResolver) ChangedAt(ctx context.Context, obj *livestatus.Event) (*time.Time, error) {
+	panic(fmt.Errorf("not implemented: ChangedAt - changedAt"))
+}
+func (r *Resolver) AgentStatusEvent() graph.AgentStatusEventResolver {
+	return &agentStatusEventResolver{r}
+}
+type (
+	agentStatusEventResolver struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	subscriptionResolver     struct{ *Resolver }
+	viewerResolver           struct{ *Resolver }
+)
+*/

@@ -16,6 +16,7 @@ import (
 
 	"switchboard/ent"
 	"switchboard/failure"
+	"switchboard/livestatus"
 	"switchboard/resolvers"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
@@ -31,8 +32,8 @@ type graphQLOptions struct {
 // newGraphQL returns the GraphQL handler: HTTP and WebSocket transports,
 // one transaction per mutation, contract error codes, and a viewer required
 // for everything but introspection.
-func newGraphQL(client *ent.Client, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
-	srv := handler.New(resolvers.NewSchema(client))
+func newGraphQL(client *ent.Client, status *livestatus.Service, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
+	srv := handler.New(resolvers.NewSchema(client, status))
 	srv.AddTransport(transport.Websocket{
 		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins}),
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {

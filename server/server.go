@@ -13,7 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"entgo.io/ent/dialect"
+
 	"switchboard/auth"
+	"switchboard/livestatus"
 	"switchboard/server/explorer"
 	"switchboard/store"
 )
@@ -28,6 +31,10 @@ type Config struct {
 	// WSPingInterval is the keep-alive ping interval (default 25s).
 	WSPingInterval time.Duration
 	Logger         *slog.Logger
+	// Connect reaches tenants' Amazon Connect instances; nil: none is reached.
+	Connect livestatus.Connect
+	// Relay carries status changes to the other replicas; nil: one process.
+	Relay livestatus.Relay
 }
 
 // Server is switchboard's HTTP handler.
@@ -37,6 +44,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	registry *prometheus.Registry
+	status   *livestatus.Service
 }
 
 // New returns the server over an open, migrated store.
@@ -64,7 +72,9 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	}, []string{"route", "code"})
 	s.registry.MustRegister(requests)
 
-	gql := newGraphQL(st.Client, s.identity, s.log, graphQLOptions{
+	s.status = livestatus.NewService(st.Client, &livestatus.Publisher{Broker: livestatus.NewBroker(), Relay: cfg.Relay},
+		livestatus.Options{Connect: cfg.Connect, LockRows: st.Dialect == dialect.Postgres})
+	gql := newGraphQL(st.Client, s.status, s.identity, s.log, graphQLOptions{
 		allowedOrigins: cfg.AllowedOrigins,
 		initTimeout:    cfg.WSInitTimeout,
 		pingInterval:   cfg.WSPingInterval,
@@ -83,6 +93,9 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	return s
 }
+
+// Status returns the live status service.
+func (s *Server) Status() *livestatus.Service { return s.status }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

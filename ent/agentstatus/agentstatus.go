@@ -35,6 +35,8 @@ const (
 	FieldEnabled = "enabled"
 	// FieldConnectStatusID holds the string denoting the connect_status_id field in the database.
 	FieldConnectStatusID = "connect_status_id"
+	// FieldConnectStatusArn holds the string denoting the connect_status_arn field in the database.
+	FieldConnectStatusArn = "connect_status_arn"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the agentstatus in the database.
@@ -59,6 +61,7 @@ var Columns = []string{
 	FieldDisplayOrder,
 	FieldEnabled,
 	FieldConnectStatusID,
+	FieldConnectStatusArn,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -95,6 +98,8 @@ var (
 	DefaultEnabled bool
 	// ConnectStatusIDValidator is a validator for the "connect_status_id" field. It is called by the builders before save.
 	ConnectStatusIDValidator func(string) error
+	// ConnectStatusArnValidator is a validator for the "connect_status_arn" field. It is called by the builders before save.
+	ConnectStatusArnValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -169,6 +174,11 @@ func ByEnabled(opts ...sql.OrderTermOption) OrderOption {
 // ByConnectStatusID orders the results by the connect_status_id field.
 func ByConnectStatusID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldConnectStatusID, opts...).ToFunc()
+}
+
+// ByConnectStatusArn orders the results by the connect_status_arn field.
+func ByConnectStatusArn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConnectStatusArn, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -91,6 +91,11 @@ func ConnectStatusID(v string) predicate.AgentStatus {
 	return predicate.AgentStatus(sql.FieldEQ(FieldConnectStatusID, v))
 }
 
+// ConnectStatusArn applies equality check predicate on the "connect_status_arn" field. It's identical to ConnectStatusArnEQ.
+func ConnectStatusArn(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldEQ(FieldConnectStatusArn, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.AgentStatus {
 	return predicate.AgentStatus(sql.FieldEQ(FieldCreatedAt, v))
@@ -449,6 +454,81 @@ func ConnectStatusIDEqualFold(v string) predicate.AgentStatus {
 // ConnectStatusIDContainsFold applies the ContainsFold predicate on the "connect_status_id" field.
 func ConnectStatusIDContainsFold(v string) predicate.AgentStatus {
 	return predicate.AgentStatus(sql.FieldContainsFold(FieldConnectStatusID, v))
+}
+
+// ConnectStatusArnEQ applies the EQ predicate on the "connect_status_arn" field.
+func ConnectStatusArnEQ(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldEQ(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnNEQ applies the NEQ predicate on the "connect_status_arn" field.
+func ConnectStatusArnNEQ(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldNEQ(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnIn applies the In predicate on the "connect_status_arn" field.
+func ConnectStatusArnIn(vs ...string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldIn(FieldConnectStatusArn, vs...))
+}
+
+// ConnectStatusArnNotIn applies the NotIn predicate on the "connect_status_arn" field.
+func ConnectStatusArnNotIn(vs ...string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldNotIn(FieldConnectStatusArn, vs...))
+}
+
+// ConnectStatusArnGT applies the GT predicate on the "connect_status_arn" field.
+func ConnectStatusArnGT(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldGT(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnGTE applies the GTE predicate on the "connect_status_arn" field.
+func ConnectStatusArnGTE(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldGTE(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnLT applies the LT predicate on the "connect_status_arn" field.
+func ConnectStatusArnLT(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldLT(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnLTE applies the LTE predicate on the "connect_status_arn" field.
+func ConnectStatusArnLTE(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldLTE(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnContains applies the Contains predicate on the "connect_status_arn" field.
+func ConnectStatusArnContains(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldContains(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnHasPrefix applies the HasPrefix predicate on the "connect_status_arn" field.
+func ConnectStatusArnHasPrefix(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldHasPrefix(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnHasSuffix applies the HasSuffix predicate on the "connect_status_arn" field.
+func ConnectStatusArnHasSuffix(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldHasSuffix(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnIsNil applies the IsNil predicate on the "connect_status_arn" field.
+func ConnectStatusArnIsNil() predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldIsNull(FieldConnectStatusArn))
+}
+
+// ConnectStatusArnNotNil applies the NotNil predicate on the "connect_status_arn" field.
+func ConnectStatusArnNotNil() predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldNotNull(FieldConnectStatusArn))
+}
+
+// ConnectStatusArnEqualFold applies the EqualFold predicate on the "connect_status_arn" field.
+func ConnectStatusArnEqualFold(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldEqualFold(FieldConnectStatusArn, v))
+}
+
+// ConnectStatusArnContainsFold applies the ContainsFold predicate on the "connect_status_arn" field.
+func ConnectStatusArnContainsFold(v string) predicate.AgentStatus {
+	return predicate.AgentStatus(sql.FieldContainsFold(FieldConnectStatusArn, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

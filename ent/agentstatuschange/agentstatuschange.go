@@ -37,6 +37,8 @@ const (
 	FieldChangedBy = "changed_by"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
+	// FieldConnectEventID holds the string denoting the connect_event_id field in the database.
+	FieldConnectEventID = "connect_event_id"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeAgent holds the string denoting the agent edge name in mutations.
@@ -89,6 +91,7 @@ var Columns = []string{
 	FieldChangedAt,
 	FieldChangedBy,
 	FieldSource,
+	FieldConnectEventID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -119,6 +122,8 @@ var (
 	DefaultChangedAt func() time.Time
 	// ChangedByValidator is a validator for the "changed_by" field. It is called by the builders before save.
 	ChangedByValidator func(string) error
+	// ConnectEventIDValidator is a validator for the "connect_event_id" field. It is called by the builders before save.
+	ConnectEventIDValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -201,6 +206,11 @@ func ByChangedBy(opts ...sql.OrderTermOption) OrderOption {
 // BySource orders the results by the source field.
 func BySource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByConnectEventID orders the results by the connect_event_id field.
+func ByConnectEventID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConnectEventID, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -96,6 +96,11 @@ func ChangedBy(v string) predicate.AgentStatusChange {
 	return predicate.AgentStatusChange(sql.FieldEQ(FieldChangedBy, v))
 }
 
+// ConnectEventID applies equality check predicate on the "connect_event_id" field. It's identical to ConnectEventIDEQ.
+func ConnectEventID(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldEQ(FieldConnectEventID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.AgentStatusChange {
 	return predicate.AgentStatusChange(sql.FieldEQ(FieldCreatedAt, v))
@@ -599,6 +604,81 @@ func SourceIn(vs ...Source) predicate.AgentStatusChange {
 // SourceNotIn applies the NotIn predicate on the "source" field.
 func SourceNotIn(vs ...Source) predicate.AgentStatusChange {
 	return predicate.AgentStatusChange(sql.FieldNotIn(FieldSource, vs...))
+}
+
+// ConnectEventIDEQ applies the EQ predicate on the "connect_event_id" field.
+func ConnectEventIDEQ(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldEQ(FieldConnectEventID, v))
+}
+
+// ConnectEventIDNEQ applies the NEQ predicate on the "connect_event_id" field.
+func ConnectEventIDNEQ(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldNEQ(FieldConnectEventID, v))
+}
+
+// ConnectEventIDIn applies the In predicate on the "connect_event_id" field.
+func ConnectEventIDIn(vs ...string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldIn(FieldConnectEventID, vs...))
+}
+
+// ConnectEventIDNotIn applies the NotIn predicate on the "connect_event_id" field.
+func ConnectEventIDNotIn(vs ...string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldNotIn(FieldConnectEventID, vs...))
+}
+
+// ConnectEventIDGT applies the GT predicate on the "connect_event_id" field.
+func ConnectEventIDGT(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldGT(FieldConnectEventID, v))
+}
+
+// ConnectEventIDGTE applies the GTE predicate on the "connect_event_id" field.
+func ConnectEventIDGTE(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldGTE(FieldConnectEventID, v))
+}
+
+// ConnectEventIDLT applies the LT predicate on the "connect_event_id" field.
+func ConnectEventIDLT(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldLT(FieldConnectEventID, v))
+}
+
+// ConnectEventIDLTE applies the LTE predicate on the "connect_event_id" field.
+func ConnectEventIDLTE(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldLTE(FieldConnectEventID, v))
+}
+
+// ConnectEventIDContains applies the Contains predicate on the "connect_event_id" field.
+func ConnectEventIDContains(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldContains(FieldConnectEventID, v))
+}
+
+// ConnectEventIDHasPrefix applies the HasPrefix predicate on the "connect_event_id" field.
+func ConnectEventIDHasPrefix(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldHasPrefix(FieldConnectEventID, v))
+}
+
+// ConnectEventIDHasSuffix applies the HasSuffix predicate on the "connect_event_id" field.
+func ConnectEventIDHasSuffix(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldHasSuffix(FieldConnectEventID, v))
+}
+
+// ConnectEventIDIsNil applies the IsNil predicate on the "connect_event_id" field.
+func ConnectEventIDIsNil() predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldIsNull(FieldConnectEventID))
+}
+
+// ConnectEventIDNotNil applies the NotNil predicate on the "connect_event_id" field.
+func ConnectEventIDNotNil() predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldNotNull(FieldConnectEventID))
+}
+
+// ConnectEventIDEqualFold applies the EqualFold predicate on the "connect_event_id" field.
+func ConnectEventIDEqualFold(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldEqualFold(FieldConnectEventID, v))
+}
+
+// ConnectEventIDContainsFold applies the ContainsFold predicate on the "connect_event_id" field.
+func ConnectEventIDContainsFold(v string) predicate.AgentStatusChange {
+	return predicate.AgentStatusChange(sql.FieldContainsFold(FieldConnectEventID, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -64,6 +64,7 @@ var (
 		{Name: "display_order", Type: field.TypeInt, Default: 1},
 		{Name: "enabled", Type: field.TypeBool, Default: true},
 		{Name: "connect_status_id", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "connect_status_arn", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
 	// AgentStatusTable holds the schema information for the "agent_status" table.
@@ -74,7 +75,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "agent_status_tenants_tenant",
-				Columns:    []*schema.Column{AgentStatusColumns[8]},
+				Columns:    []*schema.Column{AgentStatusColumns[9]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -83,7 +84,7 @@ var (
 			{
 				Name:    "agentstatus_tenant_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{AgentStatusColumns[8], AgentStatusColumns[3]},
+				Columns: []*schema.Column{AgentStatusColumns[9], AgentStatusColumns[3]},
 			},
 		},
 	}
@@ -95,6 +96,7 @@ var (
 		{Name: "changed_at", Type: field.TypeTime},
 		{Name: "changed_by", Type: field.TypeString, Nullable: true, Size: 320},
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"DESKTOP", "CONNECT", "SYSTEM"}, Default: "DESKTOP"},
+		{Name: "connect_event_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "agent_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 		{Name: "status_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -108,25 +110,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "agent_status_changes_agents_status_changes",
-				Columns:    []*schema.Column{AgentStatusChangesColumns[6]},
+				Columns:    []*schema.Column{AgentStatusChangesColumns[7]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "agent_status_changes_tenants_tenant",
-				Columns:    []*schema.Column{AgentStatusChangesColumns[7]},
+				Columns:    []*schema.Column{AgentStatusChangesColumns[8]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "agent_status_changes_agent_status_status",
-				Columns:    []*schema.Column{AgentStatusChangesColumns[8]},
+				Columns:    []*schema.Column{AgentStatusChangesColumns[9]},
 				RefColumns: []*schema.Column{AgentStatusColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "agent_status_changes_agent_status_previous_status",
-				Columns:    []*schema.Column{AgentStatusChangesColumns[9]},
+				Columns:    []*schema.Column{AgentStatusChangesColumns[10]},
 				RefColumns: []*schema.Column{AgentStatusColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -135,7 +137,12 @@ var (
 			{
 				Name:    "agentstatuschange_tenant_id_agent_id_changed_at",
 				Unique:  false,
-				Columns: []*schema.Column{AgentStatusChangesColumns[7], AgentStatusChangesColumns[6], AgentStatusChangesColumns[3]},
+				Columns: []*schema.Column{AgentStatusChangesColumns[8], AgentStatusChangesColumns[7], AgentStatusChangesColumns[3]},
+			},
+			{
+				Name:    "agentstatuschange_tenant_id_connect_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{AgentStatusChangesColumns[8], AgentStatusChangesColumns[6]},
 			},
 		},
 	}
@@ -286,6 +293,47 @@ var (
 			},
 		},
 	}
+	// InstancesColumns holds the columns for the "instances" table.
+	InstancesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "instance_arn", Type: field.TypeString, Size: 256},
+		{Name: "alias", Type: field.TypeString, Nullable: true, Size: 62},
+		{Name: "region", Type: field.TypeString, Size: 32},
+		{Name: "role_arn", Type: field.TypeString, Size: 256},
+		{Name: "external_id", Type: field.TypeString, Size: 1224},
+		{Name: "chat_contact_flow_id", Type: field.TypeString, Nullable: true, Size: 256},
+		{Name: "modules", Type: field.TypeJSON, Nullable: true},
+		{Name: "agent_event_key_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// InstancesTable holds the schema information for the "instances" table.
+	InstancesTable = &schema.Table{
+		Name:       "instances",
+		Columns:    InstancesColumns,
+		PrimaryKey: []*schema.Column{InstancesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "instances_tenants_tenant",
+				Columns:    []*schema.Column{InstancesColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "instance_tenant_id",
+				Unique:  true,
+				Columns: []*schema.Column{InstancesColumns[11]},
+			},
+			{
+				Name:    "instance_agent_event_key_hash",
+				Unique:  true,
+				Columns: []*schema.Column{InstancesColumns[10]},
+			},
+		},
+	}
 	// InteractionsColumns holds the columns for the "interactions" table.
 	InteractionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -427,6 +475,7 @@ var (
 		ContactsTable,
 		ConversationsTable,
 		EmailsTable,
+		InstancesTable,
 		InteractionsTable,
 		ModulesTable,
 		TemplatesTable,
@@ -447,6 +496,7 @@ func init() {
 	ConversationsTable.ForeignKeys[0].RefTable = AgentsTable
 	ConversationsTable.ForeignKeys[1].RefTable = TenantsTable
 	EmailsTable.ForeignKeys[0].RefTable = TenantsTable
+	InstancesTable.ForeignKeys[0].RefTable = TenantsTable
 	InteractionsTable.ForeignKeys[0].RefTable = AgentsTable
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable

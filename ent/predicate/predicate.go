@@ -24,6 +24,9 @@ type Conversation func(*sql.Selector)
 // Email is the predicate function for email builders.
 type Email func(*sql.Selector)
 
+// Instance is the predicate function for instance builders.
+type Instance func(*sql.Selector)
+
 // Interaction is the predicate function for interaction builders.
 type Interaction func(*sql.Selector)
 

@@ -255,6 +255,30 @@ func (f EmailMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailMutation", m)
 }
 
+// The InstanceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type InstanceQueryRuleFunc func(context.Context, *ent.InstanceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f InstanceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.InstanceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.InstanceQuery", q)
+}
+
+// The InstanceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type InstanceMutationRuleFunc func(context.Context, *ent.InstanceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f InstanceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.InstanceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.InstanceMutation", m)
+}
+
 // The InteractionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InteractionQueryRuleFunc func(context.Context, *ent.InteractionQuery) error
@@ -398,6 +422,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EmailQuery:
 		return q.Filter(), nil
+	case *ent.InstanceQuery:
+		return q.Filter(), nil
 	case *ent.InteractionQuery:
 		return q.Filter(), nil
 	case *ent.ModuleQuery:
@@ -424,6 +450,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ConversationMutation:
 		return m.Filter(), nil
 	case *ent.EmailMutation:
+		return m.Filter(), nil
+	case *ent.InstanceMutation:
 		return m.Filter(), nil
 	case *ent.InteractionMutation:
 		return m.Filter(), nil

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/schema"
@@ -167,6 +168,10 @@ func init() {
 	agentstatusDescConnectStatusID := agentstatusFields[4].Descriptor()
 	// agentstatus.ConnectStatusIDValidator is a validator for the "connect_status_id" field. It is called by the builders before save.
 	agentstatus.ConnectStatusIDValidator = agentstatusDescConnectStatusID.Validators[0].(func(string) error)
+	// agentstatusDescConnectStatusArn is the schema descriptor for connect_status_arn field.
+	agentstatusDescConnectStatusArn := agentstatusFields[5].Descriptor()
+	// agentstatus.ConnectStatusArnValidator is a validator for the "connect_status_arn" field. It is called by the builders before save.
+	agentstatus.ConnectStatusArnValidator = agentstatusDescConnectStatusArn.Validators[0].(func(string) error)
 	// agentstatusDescID is the schema descriptor for id field.
 	agentstatusDescID := agentstatusMixinFields0[0].Descriptor()
 	// agentstatus.DefaultID holds the default value on creation for the id field.
@@ -208,6 +213,10 @@ func init() {
 	agentstatuschangeDescChangedBy := agentstatuschangeFields[4].Descriptor()
 	// agentstatuschange.ChangedByValidator is a validator for the "changed_by" field. It is called by the builders before save.
 	agentstatuschange.ChangedByValidator = agentstatuschangeDescChangedBy.Validators[0].(func(string) error)
+	// agentstatuschangeDescConnectEventID is the schema descriptor for connect_event_id field.
+	agentstatuschangeDescConnectEventID := agentstatuschangeFields[6].Descriptor()
+	// agentstatuschange.ConnectEventIDValidator is a validator for the "connect_event_id" field. It is called by the builders before save.
+	agentstatuschange.ConnectEventIDValidator = agentstatuschangeDescConnectEventID.Validators[0].(func(string) error)
 	// agentstatuschangeDescID is the schema descriptor for id field.
 	agentstatuschangeDescID := agentstatuschangeMixinFields0[0].Descriptor()
 	// agentstatuschange.DefaultID holds the default value on creation for the id field.
@@ -409,6 +418,121 @@ func init() {
 	emailDescID := emailMixinFields0[0].Descriptor()
 	// email.DefaultID holds the default value on creation for the id field.
 	email.DefaultID = emailDescID.Default.(func() gid.ID)
+	instanceMixin := schema.Instance{}.Mixin()
+	instance.Policy = privacy.NewPolicies(instanceMixin[0], instanceMixin[1], schema.Instance{})
+	instance.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := instance.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	instanceMixinHooks1 := instanceMixin[1].Hooks()
+
+	instance.Hooks[1] = instanceMixinHooks1[0]
+
+	instance.Hooks[2] = instanceMixinHooks1[1]
+	instanceMixinFields0 := instanceMixin[0].Fields()
+	_ = instanceMixinFields0
+	instanceFields := schema.Instance{}.Fields()
+	_ = instanceFields
+	// instanceDescCreatedAt is the schema descriptor for created_at field.
+	instanceDescCreatedAt := instanceMixinFields0[1].Descriptor()
+	// instance.DefaultCreatedAt holds the default value on creation for the created_at field.
+	instance.DefaultCreatedAt = instanceDescCreatedAt.Default.(func() time.Time)
+	// instanceDescUpdatedAt is the schema descriptor for updated_at field.
+	instanceDescUpdatedAt := instanceMixinFields0[2].Descriptor()
+	// instance.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	instance.DefaultUpdatedAt = instanceDescUpdatedAt.Default.(func() time.Time)
+	// instance.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	instance.UpdateDefaultUpdatedAt = instanceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// instanceDescInstanceArn is the schema descriptor for instance_arn field.
+	instanceDescInstanceArn := instanceFields[0].Descriptor()
+	// instance.InstanceArnValidator is a validator for the "instance_arn" field. It is called by the builders before save.
+	instance.InstanceArnValidator = func() func(string) error {
+		validators := instanceDescInstanceArn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(instance_arn string) error {
+			for _, fn := range fns {
+				if err := fn(instance_arn); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescAlias is the schema descriptor for alias field.
+	instanceDescAlias := instanceFields[1].Descriptor()
+	// instance.AliasValidator is a validator for the "alias" field. It is called by the builders before save.
+	instance.AliasValidator = instanceDescAlias.Validators[0].(func(string) error)
+	// instanceDescRegion is the schema descriptor for region field.
+	instanceDescRegion := instanceFields[2].Descriptor()
+	// instance.RegionValidator is a validator for the "region" field. It is called by the builders before save.
+	instance.RegionValidator = func() func(string) error {
+		validators := instanceDescRegion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(region string) error {
+			for _, fn := range fns {
+				if err := fn(region); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescRoleArn is the schema descriptor for role_arn field.
+	instanceDescRoleArn := instanceFields[3].Descriptor()
+	// instance.RoleArnValidator is a validator for the "role_arn" field. It is called by the builders before save.
+	instance.RoleArnValidator = func() func(string) error {
+		validators := instanceDescRoleArn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(role_arn string) error {
+			for _, fn := range fns {
+				if err := fn(role_arn); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescExternalID is the schema descriptor for external_id field.
+	instanceDescExternalID := instanceFields[4].Descriptor()
+	// instance.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	instance.ExternalIDValidator = func() func(string) error {
+		validators := instanceDescExternalID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_id string) error {
+			for _, fn := range fns {
+				if err := fn(external_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescChatContactFlowID is the schema descriptor for chat_contact_flow_id field.
+	instanceDescChatContactFlowID := instanceFields[5].Descriptor()
+	// instance.ChatContactFlowIDValidator is a validator for the "chat_contact_flow_id" field. It is called by the builders before save.
+	instance.ChatContactFlowIDValidator = instanceDescChatContactFlowID.Validators[0].(func(string) error)
+	// instanceDescID is the schema descriptor for id field.
+	instanceDescID := instanceMixinFields0[0].Descriptor()
+	// instance.DefaultID holds the default value on creation for the id field.
+	instance.DefaultID = instanceDescID.Default.(func() gid.ID)
 	interactionMixin := schema.Interaction{}.Mixin()
 	interaction.Policy = privacy.NewPolicies(interactionMixin[0], interactionMixin[1], schema.Interaction{})
 	interaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -33,6 +33,8 @@ func (AgentStatusChange) Fields() []ent.Field {
 		field.String("changed_by").Optional().MaxLen(320).Immutable().
 			Comment("the email of whoever made the change, or the source system"),
 		field.Enum("source").Values("DESKTOP", "CONNECT", "SYSTEM").Default("DESKTOP").Immutable(),
+		field.String("connect_event_id").Optional().Nillable().MaxLen(64).Immutable().
+			Comment("the Amazon Connect agent event this change came from, for idempotence"),
 	}
 }
 
@@ -50,7 +52,10 @@ func (AgentStatusChange) Edges() []ent.Edge {
 
 // Indexes of AgentStatusChange.
 func (AgentStatusChange) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "agent_id", "changed_at")}
+	return []ent.Index{
+		index.Fields("tenant_id", "agent_id", "changed_at"),
+		index.Fields("tenant_id", "connect_event_id").Unique(),
+	}
 }
 
 // Annotations of AgentStatusChange.

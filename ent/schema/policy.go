@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/entql"
 
 	gen "switchboard/ent"
+	"switchboard/ent/agent"
 	"switchboard/ent/hook"
 	"switchboard/ent/privacy"
 	"switchboard/ent/tenant"
@@ -181,8 +182,50 @@ func (Tenant) Policy() ent.Policy {
 	}
 }
 
-// Policy of Agent: admins manage agents.
-func (Agent) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of Agent: admins manage agents; anyone of the tenant may move an
+// agent's current status (an agent only its own), which the live status
+// service does.
+func (Agent) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			allowIfRole(viewer.RoleAdmin),
+			privacy.OnMutationOperation(
+				privacy.AgentMutationRuleFunc(func(ctx context.Context, m *gen.AgentMutation) error {
+					v := viewer.FromContext(ctx)
+					id, ok := m.ID()
+					if !ok || !statusOnly(m) || !v.InTenant(viewer.RoleAgent) {
+						return privacy.Skip
+					}
+					if v.Role == viewer.RoleAgent && id != v.AgentID {
+						return privacy.Denyf("an agent sets only its own status")
+					}
+					return privacy.Allow
+				}),
+				ent.OpUpdateOne,
+			),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// statusOnly reports whether an agent mutation touches only its current status.
+func statusOnly(m *gen.AgentMutation) bool {
+	if len(m.ClearedFields()) > 0 || len(m.ClearedEdges()) > 0 {
+		return false
+	}
+	for _, f := range m.Fields() {
+		switch f {
+		case agent.FieldCurrentStatusID, agent.FieldStatusSince, agent.FieldUpdatedAt:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Policy of Instance: admins configure the tenant's Connect instance.
+func (Instance) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 
 // Policy of AgentStatus: admins manage statuses.
 func (AgentStatus) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
@@ -193,12 +236,24 @@ func (Module) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 // Policy of Template: admins manage templates.
 func (Template) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 
-// Policy of AgentStatusChange: appended by anyone of the tenant (the live
-// status service decides who may change whose status), never changed.
+// Policy of AgentStatusChange: appended by supervisors and admins for any
+// agent of the tenant and by an agent for itself, never changed.
 func (AgentStatusChange) Policy() ent.Policy {
 	return privacy.Policy{
 		Mutation: privacy.MutationPolicy{
-			privacy.OnMutationOperation(allowIfRole(viewer.RoleAgent), ent.OpCreate),
+			privacy.OnMutationOperation(
+				privacy.AgentStatusChangeMutationRuleFunc(func(ctx context.Context, m *gen.AgentStatusChangeMutation) error {
+					v := viewer.FromContext(ctx)
+					if v.InTenant(viewer.RoleSupervisor) {
+						return privacy.Allow
+					}
+					if id, ok := m.AgentID(); ok && v.InTenant(viewer.RoleAgent) && id == v.AgentID {
+						return privacy.Allow
+					}
+					return privacy.Skip
+				}),
+				ent.OpCreate,
+			),
 			privacy.AlwaysDenyRule(),
 		},
 		Query: privacy.QueryPolicy{privacy.AlwaysAllowRule()},

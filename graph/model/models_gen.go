@@ -4,6 +4,7 @@ package model
 
 import (
 	"switchboard/ent"
+	"switchboard/gid"
 	"time"
 )
 
@@ -17,4 +18,28 @@ type AgentStatusSnapshot struct {
 type Branding struct {
 	LogoURL    *string `json:"logoUrl,omitempty"`
 	FaviconURL *string `json:"faviconUrl,omitempty"`
+}
+
+// The tenant's Amazon Connect instance and the cross-account role that reaches it.
+type ConfigureInstanceInput struct {
+	// arn:aws:connect:REGION:ACCOUNT:instance/ID
+	InstanceArn string  `json:"instanceArn"`
+	Alias       *string `json:"alias,omitempty"`
+	Region      string  `json:"region"`
+	// The IAM role switchboard assumes in the tenant's account.
+	RoleArn string `json:"roleArn"`
+	// The external ID the role's trust policy requires.
+	ExternalID string `json:"externalId"`
+	// The contact flow that new chat conversations start in.
+	ChatContactFlowID *string `json:"chatContactFlowId,omitempty"`
+}
+
+type SetAgentStatusInput struct {
+	// The status to set; one of the tenant's.
+	StatusID gid.ID `json:"statusId"`
+	// The agent whose status to set; omitted: the viewer's own. Supervisors and admins only.
+	AgentID *gid.ID `json:"agentId,omitempty"`
+}
+
+type Subscription struct {
 }

@@ -19,13 +19,14 @@ import (
 // Server is a switchboard server over a fresh store, on a real HTTP listener.
 type Server struct {
 	*httptest.Server
+	App     *server.Server
 	Store   *store.Store
 	Secret  []byte
 	Counter *StatementCounter
 }
 
 // NewServer starts a server over a new store of backend b.
-func NewServer(t testing.TB, b Backend) *Server {
+func NewServer(t testing.TB, b Backend, opts ...ServerOption) *Server {
 	t.Helper()
 	wrap, counter := CountStatements()
 	st := OpenStore(t, b.URL(t), store.WithDriver(wrap))
@@ -38,11 +39,18 @@ func NewServer(t testing.TB, b Backend) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	h := server.New(st, v, server.Config{Logger: log, WSInitTimeout: 2 * time.Second, WSPingInterval: time.Second})
+	cfg := server.Config{Logger: log, WSInitTimeout: 2 * time.Second, WSPingInterval: time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := server.New(st, v, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Server{Server: srv, Store: st, Secret: secret, Counter: counter}
+	return &Server{Server: srv, App: h, Store: st, Secret: secret, Counter: counter}
 }
+
+// ServerOption changes the configuration of a test server.
+type ServerOption func(*server.Config)
 
 type testWriter struct{ t testing.TB }
 

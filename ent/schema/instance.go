@@ -1,0 +1,55 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Instance is a tenant's Amazon Connect instance and the cross-account
+// role that reaches it.
+type Instance struct {
+	ent.Schema
+}
+
+// Mixin of Instance.
+func (Instance) Mixin() []ent.Mixin {
+	return []ent.Mixin{Base("CI"), TenantMixin{}}
+}
+
+// Fields of Instance.
+func (Instance) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("instance_arn").NotEmpty().MaxLen(256).
+			Match(instanceARN).
+			Annotations(entgql.MapsTo("instanceArn")),
+		field.String("alias").Optional().MaxLen(62),
+		field.String("region").NotEmpty().MaxLen(32),
+		field.String("role_arn").NotEmpty().MaxLen(256).
+			Match(roleARN).
+			Annotations(entgql.MapsTo("roleArn")),
+		field.String("external_id").NotEmpty().MaxLen(1224).Sensitive().
+			Annotations(entgql.Skip()),
+		field.String("chat_contact_flow_id").Optional().MaxLen(256).
+			Annotations(entgql.MapsTo("chatContactFlowId")),
+		field.Strings("modules").Optional(),
+		field.Bytes("agent_event_key_hash").Optional().Nillable().Sensitive().
+			Annotations(entgql.Skip()).
+			Comment("SHA-256 of the key the agent event stream delivery presents"),
+	}
+}
+
+// Indexes of Instance: one instance per tenant.
+func (Instance) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("tenant_id").Unique(),
+		index.Fields("agent_event_key_hash").Unique(),
+	}
+}
+
+// Annotations of Instance.
+func (Instance) Annotations() []schema.Annotation {
+	return []schema.Annotation{}
+}

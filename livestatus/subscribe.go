@@ -1,0 +1,40 @@
+package livestatus
+
+import (
+	"context"
+
+	"switchboard/failure"
+	"switchboard/gid"
+	"switchboard/viewer"
+)
+
+// maxWatched bounds the agents one subscription names.
+const maxWatched = 1000
+
+// Subscribe returns the viewer's tenant's status changes, of the listed
+// agents only when agentIDs is not empty, until ctx ends. Agents watch only
+// themselves (omitting agentIDs means themselves); supervisors and admins
+// watch anyone of the tenant. The tenant is fixed now, at subscribe time.
+func (s *Service) Subscribe(ctx context.Context, agentIDs []gid.ID) (<-chan *Event, error) {
+	v := viewer.FromContext(ctx)
+	if !v.InTenant(viewer.RoleAgent) {
+		return nil, failure.New(failure.Forbidden, "only a tenant's people watch statuses")
+	}
+	if len(agentIDs) > maxWatched {
+		return nil, failure.New(failure.BadUserInput, "at most %d agents at a time", maxWatched)
+	}
+	if !v.InTenant(viewer.RoleSupervisor) {
+		if v.AgentID == "" {
+			return nil, failure.New(failure.Forbidden, "you have no agent record to watch")
+		}
+		for _, id := range agentIDs {
+			if id != v.AgentID {
+				return nil, failure.New(failure.Forbidden, "an agent watches only itself")
+			}
+		}
+		agentIDs = []gid.ID{v.AgentID}
+	}
+	sub := s.publisher.Broker.Subscribe(v.TenantID, agentIDs, DefaultBuffer)
+	context.AfterFunc(ctx, sub.Close)
+	return sub.C(), nil
+}
