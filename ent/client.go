@@ -15,6 +15,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -43,6 +44,8 @@ type Client struct {
 	AgentStatus *AgentStatusClient
 	// AgentStatusChange is the client for interacting with the AgentStatusChange builders.
 	AgentStatusChange *AgentStatusChangeClient
+	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
+	AgentStatusDay *AgentStatusDayClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -73,6 +76,7 @@ func (c *Client) init() {
 	c.Agent = NewAgentClient(c.config)
 	c.AgentStatus = NewAgentStatusClient(c.config)
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
+	c.AgentStatusDay = NewAgentStatusDayClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.Email = NewEmailClient(c.config)
@@ -176,6 +180,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Agent:             NewAgentClient(cfg),
 		AgentStatus:       NewAgentStatusClient(cfg),
 		AgentStatusChange: NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:    NewAgentStatusDayClient(cfg),
 		Contact:           NewContactClient(cfg),
 		Conversation:      NewConversationClient(cfg),
 		Email:             NewEmailClient(cfg),
@@ -206,6 +211,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Agent:             NewAgentClient(cfg),
 		AgentStatus:       NewAgentStatusClient(cfg),
 		AgentStatusChange: NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:    NewAgentStatusDayClient(cfg),
 		Contact:           NewContactClient(cfg),
 		Conversation:      NewConversationClient(cfg),
 		Email:             NewEmailClient(cfg),
@@ -243,8 +249,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.Contact, c.Conversation, c.Email,
-		c.Instance, c.Interaction, c.Module, c.Template, c.Tenant,
+		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
+		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.Template,
+		c.Tenant,
 	} {
 		n.Use(hooks...)
 	}
@@ -254,8 +261,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.Contact, c.Conversation, c.Email,
-		c.Instance, c.Interaction, c.Module, c.Template, c.Tenant,
+		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
+		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.Template,
+		c.Tenant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -270,6 +278,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AgentStatus.mutate(ctx, m)
 	case *AgentStatusChangeMutation:
 		return c.AgentStatusChange.mutate(ctx, m)
+	case *AgentStatusDayMutation:
+		return c.AgentStatusDay.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *ConversationMutation:
@@ -866,6 +876,156 @@ func (c *AgentStatusChangeClient) mutate(ctx context.Context, m *AgentStatusChan
 		return (&AgentStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AgentStatusChange mutation op: %q", m.Op())
+	}
+}
+
+// AgentStatusDayClient is a client for the AgentStatusDay schema.
+type AgentStatusDayClient struct {
+	config
+}
+
+// NewAgentStatusDayClient returns a client for the AgentStatusDay from the given config.
+func NewAgentStatusDayClient(c config) *AgentStatusDayClient {
+	return &AgentStatusDayClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agentstatusday.Hooks(f(g(h())))`.
+func (c *AgentStatusDayClient) Use(hooks ...Hook) {
+	c.hooks.AgentStatusDay = append(c.hooks.AgentStatusDay, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agentstatusday.Intercept(f(g(h())))`.
+func (c *AgentStatusDayClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AgentStatusDay = append(c.inters.AgentStatusDay, interceptors...)
+}
+
+// Create returns a builder for creating a AgentStatusDay entity.
+func (c *AgentStatusDayClient) Create() *AgentStatusDayCreate {
+	mutation := newAgentStatusDayMutation(c.config, OpCreate)
+	return &AgentStatusDayCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AgentStatusDay entities.
+func (c *AgentStatusDayClient) CreateBulk(builders ...*AgentStatusDayCreate) *AgentStatusDayCreateBulk {
+	return &AgentStatusDayCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentStatusDayClient) MapCreateBulk(slice any, setFunc func(*AgentStatusDayCreate, int)) *AgentStatusDayCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentStatusDayCreateBulk{err: fmt.Errorf("calling to AgentStatusDayClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentStatusDayCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentStatusDayCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AgentStatusDay.
+func (c *AgentStatusDayClient) Update() *AgentStatusDayUpdate {
+	mutation := newAgentStatusDayMutation(c.config, OpUpdate)
+	return &AgentStatusDayUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentStatusDayClient) UpdateOne(_m *AgentStatusDay) *AgentStatusDayUpdateOne {
+	mutation := newAgentStatusDayMutation(c.config, OpUpdateOne, withAgentStatusDay(_m))
+	return &AgentStatusDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentStatusDayClient) UpdateOneID(id gid.ID) *AgentStatusDayUpdateOne {
+	mutation := newAgentStatusDayMutation(c.config, OpUpdateOne, withAgentStatusDayID(id))
+	return &AgentStatusDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AgentStatusDay.
+func (c *AgentStatusDayClient) Delete() *AgentStatusDayDelete {
+	mutation := newAgentStatusDayMutation(c.config, OpDelete)
+	return &AgentStatusDayDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentStatusDayClient) DeleteOne(_m *AgentStatusDay) *AgentStatusDayDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentStatusDayClient) DeleteOneID(id gid.ID) *AgentStatusDayDeleteOne {
+	builder := c.Delete().Where(agentstatusday.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentStatusDayDeleteOne{builder}
+}
+
+// Query returns a query builder for AgentStatusDay.
+func (c *AgentStatusDayClient) Query() *AgentStatusDayQuery {
+	return &AgentStatusDayQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgentStatusDay},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AgentStatusDay entity by its id.
+func (c *AgentStatusDayClient) Get(ctx context.Context, id gid.ID) (*AgentStatusDay, error) {
+	return c.Query().Where(agentstatusday.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentStatusDayClient) GetX(ctx context.Context, id gid.ID) *AgentStatusDay {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AgentStatusDay.
+func (c *AgentStatusDayClient) QueryTenant(_m *AgentStatusDay) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentstatusday.Table, agentstatusday.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agentstatusday.TenantTable, agentstatusday.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AgentStatusDayClient) Hooks() []Hook {
+	hooks := c.hooks.AgentStatusDay
+	return append(hooks[:len(hooks):len(hooks)], agentstatusday.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentStatusDayClient) Interceptors() []Interceptor {
+	return c.inters.AgentStatusDay
+}
+
+func (c *AgentStatusDayClient) mutate(ctx context.Context, m *AgentStatusDayMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentStatusDayCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentStatusDayUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentStatusDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentStatusDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AgentStatusDay mutation op: %q", m.Op())
 	}
 }
 
@@ -2104,12 +2264,12 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentStatus, AgentStatusChange, Contact, Conversation, Email, Instance,
-		Interaction, Module, Template, Tenant []ent.Hook
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
+		Email, Instance, Interaction, Module, Template, Tenant []ent.Hook
 	}
 	inters struct {
-		Agent, AgentStatus, AgentStatusChange, Contact, Conversation, Email, Instance,
-		Interaction, Module, Template, Tenant []ent.Interceptor
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
+		Email, Instance, Interaction, Module, Template, Tenant []ent.Interceptor
 	}
 )
 

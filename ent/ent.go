@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -86,6 +87,7 @@ func checkColumn(t, c string) error {
 			agent.Table:             agent.ValidColumn,
 			agentstatus.Table:       agentstatus.ValidColumn,
 			agentstatuschange.Table: agentstatuschange.ValidColumn,
+			agentstatusday.Table:    agentstatusday.ValidColumn,
 			contact.Table:           contact.ValidColumn,
 			conversation.Table:      conversation.ValidColumn,
 			email.Table:             email.ValidColumn,

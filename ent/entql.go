@@ -6,6 +6,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -24,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -95,6 +96,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   agentstatusday.Table,
+			Columns: agentstatusday.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: agentstatusday.FieldID,
+			},
+		},
+		Type: "AgentStatusDay",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			agentstatusday.FieldCreatedAt:     {Type: field.TypeTime, Column: agentstatusday.FieldCreatedAt},
+			agentstatusday.FieldUpdatedAt:     {Type: field.TypeTime, Column: agentstatusday.FieldUpdatedAt},
+			agentstatusday.FieldTenantID:      {Type: field.TypeString, Column: agentstatusday.FieldTenantID},
+			agentstatusday.FieldAgentID:       {Type: field.TypeString, Column: agentstatusday.FieldAgentID},
+			agentstatusday.FieldDay:           {Type: field.TypeTime, Column: agentstatusday.FieldDay},
+			agentstatusday.FieldMinutes:       {Type: field.TypeBytes, Column: agentstatusday.FieldMinutes},
+			agentstatusday.FieldActiveMinutes: {Type: field.TypeInt, Column: agentstatusday.FieldActiveMinutes},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -123,7 +144,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldActive:         {Type: field.TypeBool, Column: contact.FieldActive},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -147,7 +168,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -172,7 +193,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -196,7 +217,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -219,7 +240,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -238,7 +259,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldPosition:  {Type: field.TypeInt, Column: module.FieldPosition},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -257,7 +278,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -411,6 +432,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AgentStatusChange",
 		"AgentStatus",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   agentstatusday.TenantTable,
+			Columns: []string{agentstatusday.TenantColumn},
+			Bidi:    false,
+		},
+		"AgentStatusDay",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -961,6 +994,95 @@ func (f *AgentStatusChangeFilter) WhereHasPreviousStatusWith(preds ...predicate.
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AgentStatusDayQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AgentStatusDayQuery builder.
+func (_q *AgentStatusDayQuery) Filter() *AgentStatusDayFilter {
+	return &AgentStatusDayFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AgentStatusDayMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AgentStatusDayMutation builder.
+func (m *AgentStatusDayMutation) Filter() *AgentStatusDayFilter {
+	return &AgentStatusDayFilter{config: m.config, predicateAdder: m}
+}
+
+// AgentStatusDayFilter provides a generic filtering capability at runtime for AgentStatusDayQuery.
+type AgentStatusDayFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AgentStatusDayFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AgentStatusDayFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(agentstatusday.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AgentStatusDayFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentstatusday.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AgentStatusDayFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentstatusday.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AgentStatusDayFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(agentstatusday.FieldTenantID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *AgentStatusDayFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(agentstatusday.FieldAgentID))
+}
+
+// WhereDay applies the entql time.Time predicate on the day field.
+func (f *AgentStatusDayFilter) WhereDay(p entql.TimeP) {
+	f.Where(p.Field(agentstatusday.FieldDay))
+}
+
+// WhereMinutes applies the entql []byte predicate on the minutes field.
+func (f *AgentStatusDayFilter) WhereMinutes(p entql.BytesP) {
+	f.Where(p.Field(agentstatusday.FieldMinutes))
+}
+
+// WhereActiveMinutes applies the entql int predicate on the active_minutes field.
+func (f *AgentStatusDayFilter) WhereActiveMinutes(p entql.IntP) {
+	f.Where(p.Field(agentstatusday.FieldActiveMinutes))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AgentStatusDayFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AgentStatusDayFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -989,7 +1111,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1142,7 +1264,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1265,7 +1387,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1379,7 +1501,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1488,7 +1610,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1606,7 +1728,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1690,7 +1812,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1774,7 +1896,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

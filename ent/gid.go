@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -25,6 +26,7 @@ var tableByPrefix = map[string]string{
 	"AG": agent.Table,
 	"AS": agentstatus.Table,
 	"SC": agentstatuschange.Table,
+	"SD": agentstatusday.Table,
 	"CT": contact.Table,
 	"CV": conversation.Table,
 	"EM": email.Table,

@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -40,6 +41,7 @@ const (
 	TypeAgent             = "Agent"
 	TypeAgentStatus       = "AgentStatus"
 	TypeAgentStatusChange = "AgentStatusChange"
+	TypeAgentStatusDay    = "AgentStatusDay"
 	TypeContact           = "Contact"
 	TypeConversation      = "Conversation"
 	TypeEmail             = "Email"
@@ -3344,6 +3346,752 @@ func (m *AgentStatusChangeMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusChange edge %s", name)
+}
+
+// AgentStatusDayMutation represents an operation that mutates the AgentStatusDay nodes in the graph.
+type AgentStatusDayMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *gid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	agent_id          *gid.ID
+	day               *time.Time
+	minutes           *[]byte
+	active_minutes    *int
+	addactive_minutes *int
+	clearedFields     map[string]struct{}
+	tenant            *gid.ID
+	clearedtenant     bool
+	done              bool
+	oldValue          func(context.Context) (*AgentStatusDay, error)
+	predicates        []predicate.AgentStatusDay
+}
+
+var _ ent.Mutation = (*AgentStatusDayMutation)(nil)
+
+// agentstatusdayOption allows management of the mutation configuration using functional options.
+type agentstatusdayOption func(*AgentStatusDayMutation)
+
+// newAgentStatusDayMutation creates new mutation for the AgentStatusDay entity.
+func newAgentStatusDayMutation(c config, op Op, opts ...agentstatusdayOption) *AgentStatusDayMutation {
+	m := &AgentStatusDayMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAgentStatusDay,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAgentStatusDayID sets the ID field of the mutation.
+func withAgentStatusDayID(id gid.ID) agentstatusdayOption {
+	return func(m *AgentStatusDayMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AgentStatusDay
+		)
+		m.oldValue = func(ctx context.Context) (*AgentStatusDay, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AgentStatusDay.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAgentStatusDay sets the old AgentStatusDay of the mutation.
+func withAgentStatusDay(node *AgentStatusDay) agentstatusdayOption {
+	return func(m *AgentStatusDayMutation) {
+		m.oldValue = func(context.Context) (*AgentStatusDay, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AgentStatusDayMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AgentStatusDayMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AgentStatusDay entities.
+func (m *AgentStatusDayMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AgentStatusDayMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AgentStatusDayMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AgentStatusDay.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AgentStatusDayMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AgentStatusDayMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AgentStatusDayMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AgentStatusDayMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AgentStatusDayMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AgentStatusDayMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AgentStatusDayMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AgentStatusDayMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AgentStatusDayMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *AgentStatusDayMutation) SetAgentID(gi gid.ID) {
+	m.agent_id = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *AgentStatusDayMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldAgentID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *AgentStatusDayMutation) ResetAgentID() {
+	m.agent_id = nil
+}
+
+// SetDay sets the "day" field.
+func (m *AgentStatusDayMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *AgentStatusDayMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *AgentStatusDayMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *AgentStatusDayMutation) SetMinutes(b []byte) {
+	m.minutes = &b
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *AgentStatusDayMutation) Minutes() (r []byte, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldMinutes(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *AgentStatusDayMutation) ResetMinutes() {
+	m.minutes = nil
+}
+
+// SetActiveMinutes sets the "active_minutes" field.
+func (m *AgentStatusDayMutation) SetActiveMinutes(i int) {
+	m.active_minutes = &i
+	m.addactive_minutes = nil
+}
+
+// ActiveMinutes returns the value of the "active_minutes" field in the mutation.
+func (m *AgentStatusDayMutation) ActiveMinutes() (r int, exists bool) {
+	v := m.active_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveMinutes returns the old "active_minutes" field's value of the AgentStatusDay entity.
+// If the AgentStatusDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentStatusDayMutation) OldActiveMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveMinutes: %w", err)
+	}
+	return oldValue.ActiveMinutes, nil
+}
+
+// AddActiveMinutes adds i to the "active_minutes" field.
+func (m *AgentStatusDayMutation) AddActiveMinutes(i int) {
+	if m.addactive_minutes != nil {
+		*m.addactive_minutes += i
+	} else {
+		m.addactive_minutes = &i
+	}
+}
+
+// AddedActiveMinutes returns the value that was added to the "active_minutes" field in this mutation.
+func (m *AgentStatusDayMutation) AddedActiveMinutes() (r int, exists bool) {
+	v := m.addactive_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActiveMinutes resets all changes to the "active_minutes" field.
+func (m *AgentStatusDayMutation) ResetActiveMinutes() {
+	m.active_minutes = nil
+	m.addactive_minutes = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AgentStatusDayMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[agentstatusday.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AgentStatusDayMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AgentStatusDayMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AgentStatusDayMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the AgentStatusDayMutation builder.
+func (m *AgentStatusDayMutation) Where(ps ...predicate.AgentStatusDay) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AgentStatusDayMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AgentStatusDayMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AgentStatusDay, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AgentStatusDayMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AgentStatusDayMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AgentStatusDay).
+func (m *AgentStatusDayMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AgentStatusDayMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, agentstatusday.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, agentstatusday.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, agentstatusday.FieldTenantID)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, agentstatusday.FieldAgentID)
+	}
+	if m.day != nil {
+		fields = append(fields, agentstatusday.FieldDay)
+	}
+	if m.minutes != nil {
+		fields = append(fields, agentstatusday.FieldMinutes)
+	}
+	if m.active_minutes != nil {
+		fields = append(fields, agentstatusday.FieldActiveMinutes)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AgentStatusDayMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case agentstatusday.FieldCreatedAt:
+		return m.CreatedAt()
+	case agentstatusday.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case agentstatusday.FieldTenantID:
+		return m.TenantID()
+	case agentstatusday.FieldAgentID:
+		return m.AgentID()
+	case agentstatusday.FieldDay:
+		return m.Day()
+	case agentstatusday.FieldMinutes:
+		return m.Minutes()
+	case agentstatusday.FieldActiveMinutes:
+		return m.ActiveMinutes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AgentStatusDayMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case agentstatusday.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case agentstatusday.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case agentstatusday.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case agentstatusday.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case agentstatusday.FieldDay:
+		return m.OldDay(ctx)
+	case agentstatusday.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case agentstatusday.FieldActiveMinutes:
+		return m.OldActiveMinutes(ctx)
+	}
+	return nil, fmt.Errorf("unknown AgentStatusDay field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentStatusDayMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case agentstatusday.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case agentstatusday.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case agentstatusday.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case agentstatusday.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case agentstatusday.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case agentstatusday.FieldMinutes:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case agentstatusday.FieldActiveMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentStatusDay field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AgentStatusDayMutation) AddedFields() []string {
+	var fields []string
+	if m.addactive_minutes != nil {
+		fields = append(fields, agentstatusday.FieldActiveMinutes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AgentStatusDayMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case agentstatusday.FieldActiveMinutes:
+		return m.AddedActiveMinutes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentStatusDayMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case agentstatusday.FieldActiveMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActiveMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentStatusDay numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AgentStatusDayMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AgentStatusDayMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AgentStatusDayMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AgentStatusDay nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AgentStatusDayMutation) ResetField(name string) error {
+	switch name {
+	case agentstatusday.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case agentstatusday.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case agentstatusday.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case agentstatusday.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case agentstatusday.FieldDay:
+		m.ResetDay()
+		return nil
+	case agentstatusday.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case agentstatusday.FieldActiveMinutes:
+		m.ResetActiveMinutes()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentStatusDay field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AgentStatusDayMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, agentstatusday.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AgentStatusDayMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case agentstatusday.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AgentStatusDayMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AgentStatusDayMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AgentStatusDayMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, agentstatusday.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AgentStatusDayMutation) EdgeCleared(name string) bool {
+	switch name {
+	case agentstatusday.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AgentStatusDayMutation) ClearEdge(name string) error {
+	switch name {
+	case agentstatusday.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentStatusDay unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AgentStatusDayMutation) ResetEdge(name string) error {
+	switch name {
+	case agentstatusday.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentStatusDay edge %s", name)
 }
 
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.

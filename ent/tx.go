@@ -20,6 +20,8 @@ type Tx struct {
 	AgentStatus *AgentStatusClient
 	// AgentStatusChange is the client for interacting with the AgentStatusChange builders.
 	AgentStatusChange *AgentStatusChangeClient
+	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
+	AgentStatusDay *AgentStatusDayClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -170,6 +172,7 @@ func (tx *Tx) init() {
 	tx.Agent = NewAgentClient(tx.config)
 	tx.AgentStatus = NewAgentStatusClient(tx.config)
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
+	tx.AgentStatusDay = NewAgentStatusDayClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)

@@ -44,6 +44,18 @@ func (f AgentStatusChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentStatusChangeMutation", m)
 }
 
+// The AgentStatusDayFunc type is an adapter to allow the use of ordinary
+// function as AgentStatusDay mutator.
+type AgentStatusDayFunc func(context.Context, *ent.AgentStatusDayMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AgentStatusDayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AgentStatusDayMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentStatusDayMutation", m)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary
 // function as Contact mutator.
 type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -158,6 +159,33 @@ func (f TraverseAgentStatusChange) Traverse(ctx context.Context, q ent.Query) er
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentStatusChangeQuery", q)
+}
+
+// The AgentStatusDayFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AgentStatusDayFunc func(context.Context, *ent.AgentStatusDayQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AgentStatusDayFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AgentStatusDayQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AgentStatusDayQuery", q)
+}
+
+// The TraverseAgentStatusDay type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAgentStatusDay func(context.Context, *ent.AgentStatusDayQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAgentStatusDay) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAgentStatusDay) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentStatusDayQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AgentStatusDayQuery", q)
 }
 
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -385,6 +413,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentStatusQuery, predicate.AgentStatus, agentstatus.OrderOption]{typ: ent.TypeAgentStatus, tq: q}, nil
 	case *ent.AgentStatusChangeQuery:
 		return &query[*ent.AgentStatusChangeQuery, predicate.AgentStatusChange, agentstatuschange.OrderOption]{typ: ent.TypeAgentStatusChange, tq: q}, nil
+	case *ent.AgentStatusDayQuery:
+		return &query[*ent.AgentStatusDayQuery, predicate.AgentStatusDay, agentstatusday.OrderOption]{typ: ent.TypeAgentStatusDay, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.ConversationQuery:

@@ -146,6 +146,38 @@ var (
 			},
 		},
 	}
+	// AgentStatusDaysColumns holds the columns for the "agent_status_days" table.
+	AgentStatusDaysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "agent_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "day", Type: field.TypeTime},
+		{Name: "minutes", Type: field.TypeBytes},
+		{Name: "active_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// AgentStatusDaysTable holds the schema information for the "agent_status_days" table.
+	AgentStatusDaysTable = &schema.Table{
+		Name:       "agent_status_days",
+		Columns:    AgentStatusDaysColumns,
+		PrimaryKey: []*schema.Column{AgentStatusDaysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "agent_status_days_tenants_tenant",
+				Columns:    []*schema.Column{AgentStatusDaysColumns[7]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentstatusday_tenant_id_agent_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{AgentStatusDaysColumns[7], AgentStatusDaysColumns[3], AgentStatusDaysColumns[4]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -472,6 +504,7 @@ var (
 		AgentsTable,
 		AgentStatusTable,
 		AgentStatusChangesTable,
+		AgentStatusDaysTable,
 		ContactsTable,
 		ConversationsTable,
 		EmailsTable,
@@ -491,6 +524,7 @@ func init() {
 	AgentStatusChangesTable.ForeignKeys[1].RefTable = TenantsTable
 	AgentStatusChangesTable.ForeignKeys[2].RefTable = AgentStatusTable
 	AgentStatusChangesTable.ForeignKeys[3].RefTable = AgentStatusTable
+	AgentStatusDaysTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = AgentsTable
 	ContactsTable.ForeignKeys[1].RefTable = TenantsTable
 	ConversationsTable.ForeignKeys[0].RefTable = AgentsTable

@@ -15,6 +15,9 @@ type AgentStatus func(*sql.Selector)
 // AgentStatusChange is the predicate function for agentstatuschange builders.
 type AgentStatusChange func(*sql.Selector)
 
+// AgentStatusDay is the predicate function for agentstatusday builders.
+type AgentStatusDay func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 

@@ -183,6 +183,30 @@ func (f AgentStatusChangeMutationRuleFunc) EvalMutation(ctx context.Context, m e
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentStatusChangeMutation", m)
 }
 
+// The AgentStatusDayQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AgentStatusDayQueryRuleFunc func(context.Context, *ent.AgentStatusDayQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AgentStatusDayQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentStatusDayQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AgentStatusDayQuery", q)
+}
+
+// The AgentStatusDayMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AgentStatusDayMutationRuleFunc func(context.Context, *ent.AgentStatusDayMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AgentStatusDayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AgentStatusDayMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentStatusDayMutation", m)
+}
+
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
@@ -416,6 +440,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AgentStatusChangeQuery:
 		return q.Filter(), nil
+	case *ent.AgentStatusDayQuery:
+		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
@@ -444,6 +470,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AgentStatusMutation:
 		return m.Filter(), nil
 	case *ent.AgentStatusChangeMutation:
+		return m.Filter(), nil
+	case *ent.AgentStatusDayMutation:
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil

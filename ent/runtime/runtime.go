@@ -7,6 +7,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -221,6 +222,45 @@ func init() {
 	agentstatuschangeDescID := agentstatuschangeMixinFields0[0].Descriptor()
 	// agentstatuschange.DefaultID holds the default value on creation for the id field.
 	agentstatuschange.DefaultID = agentstatuschangeDescID.Default.(func() gid.ID)
+	agentstatusdayMixin := schema.AgentStatusDay{}.Mixin()
+	agentstatusday.Policy = privacy.NewPolicies(agentstatusdayMixin[0], agentstatusdayMixin[1], schema.AgentStatusDay{})
+	agentstatusday.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agentstatusday.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agentstatusdayMixinHooks1 := agentstatusdayMixin[1].Hooks()
+
+	agentstatusday.Hooks[1] = agentstatusdayMixinHooks1[0]
+
+	agentstatusday.Hooks[2] = agentstatusdayMixinHooks1[1]
+	agentstatusdayMixinFields0 := agentstatusdayMixin[0].Fields()
+	_ = agentstatusdayMixinFields0
+	agentstatusdayFields := schema.AgentStatusDay{}.Fields()
+	_ = agentstatusdayFields
+	// agentstatusdayDescCreatedAt is the schema descriptor for created_at field.
+	agentstatusdayDescCreatedAt := agentstatusdayMixinFields0[1].Descriptor()
+	// agentstatusday.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agentstatusday.DefaultCreatedAt = agentstatusdayDescCreatedAt.Default.(func() time.Time)
+	// agentstatusdayDescUpdatedAt is the schema descriptor for updated_at field.
+	agentstatusdayDescUpdatedAt := agentstatusdayMixinFields0[2].Descriptor()
+	// agentstatusday.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	agentstatusday.DefaultUpdatedAt = agentstatusdayDescUpdatedAt.Default.(func() time.Time)
+	// agentstatusday.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	agentstatusday.UpdateDefaultUpdatedAt = agentstatusdayDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// agentstatusdayDescActiveMinutes is the schema descriptor for active_minutes field.
+	agentstatusdayDescActiveMinutes := agentstatusdayFields[3].Descriptor()
+	// agentstatusday.DefaultActiveMinutes holds the default value on creation for the active_minutes field.
+	agentstatusday.DefaultActiveMinutes = agentstatusdayDescActiveMinutes.Default.(int)
+	// agentstatusday.ActiveMinutesValidator is a validator for the "active_minutes" field. It is called by the builders before save.
+	agentstatusday.ActiveMinutesValidator = agentstatusdayDescActiveMinutes.Validators[0].(func(int) error)
+	// agentstatusdayDescID is the schema descriptor for id field.
+	agentstatusdayDescID := agentstatusdayMixinFields0[0].Descriptor()
+	// agentstatusday.DefaultID holds the default value on creation for the id field.
+	agentstatusday.DefaultID = agentstatusdayDescID.Default.(func() gid.ID)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[0], contactMixin[1], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {

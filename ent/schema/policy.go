@@ -224,6 +224,10 @@ func statusOnly(m *gen.AgentMutation) bool {
 	return true
 }
 
+// Policy of AgentStatusDay: the minute record is written by the recorder,
+// which acts as a supervisor of the tenant.
+func (AgentStatusDay) Policy() ent.Policy { return mutationsBy(viewer.RoleSupervisor) }
+
 // Policy of Instance: admins configure the tenant's Connect instance.
 func (Instance) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 
