@@ -159,10 +159,16 @@ type Relay interface {
 type Publisher struct {
 	Broker *Broker
 	Relay  Relay // nil for a single process (the embedded store)
+	// OnPublish, when set, sees each committed event just before it fans
+	// out (metrics, latency measurement).
+	OnPublish func(*Event)
 }
 
 // Publish delivers ev here and sends it to the other replicas.
 func (p *Publisher) Publish(ev *Event) {
+	if p.OnPublish != nil {
+		p.OnPublish(ev)
+	}
 	p.Broker.Publish(ev)
 	if p.Relay != nil {
 		p.Relay.Send(ev)

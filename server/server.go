@@ -35,6 +35,8 @@ type Config struct {
 	Connect livestatus.Connect
 	// Relay carries status changes to the other replicas; nil: one process.
 	Relay livestatus.Relay
+	// OnPublish, when set, sees each committed status change as it fans out.
+	OnPublish func(*livestatus.Event)
 }
 
 // Server is switchboard's HTTP handler.
@@ -72,7 +74,29 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	}, []string{"route", "code"})
 	s.registry.MustRegister(requests)
 
-	s.status = livestatus.NewService(st.Client, &livestatus.Publisher{Broker: livestatus.NewBroker(), Relay: cfg.Relay},
+	published := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "switchboard_status_changes_published_total",
+		Help: "Committed agent status changes published by this replica.",
+	})
+	s.registry.MustRegister(published)
+	broker := livestatus.NewBroker()
+	pub := &livestatus.Publisher{Broker: broker, Relay: cfg.Relay, OnPublish: func(ev *livestatus.Event) {
+		published.Inc()
+		if cfg.OnPublish != nil {
+			cfg.OnPublish(ev)
+		}
+	}}
+	s.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_status_subscriptions",
+			Help: "Live agent status subscriptions on this replica.",
+		}, func() float64 { return float64(broker.Stats().Subscriptions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_status_events_dropped_total",
+			Help: "Status events dropped for subscribers too slow to keep up.",
+		}, func() float64 { return float64(broker.Stats().Dropped) }),
+	)
+	s.status = livestatus.NewService(st.Client, pub,
 		livestatus.Options{Connect: cfg.Connect, LockRows: st.Dialect == dialect.Postgres})
 	gql := newGraphQL(st.Client, s.status, s.identity, s.log, graphQLOptions{
 		allowedOrigins: cfg.AllowedOrigins,
