@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -98,34 +97,49 @@ func (s *Store) MigrateTo(ctx context.Context, version string) (applied []string
 		if done[f.Version()] {
 			continue
 		}
-		if err := s.apply(ctx, f); err != nil {
+		ok, err := s.apply(ctx, f)
+		if err != nil {
 			return applied, err
 		}
-		applied = append(applied, f.Version())
+		if ok {
+			applied = append(applied, f.Version())
+		}
 	}
 	return applied, nil
 }
 
-func (s *Store) apply(ctx context.Context, f migrate.File) error {
+// apply applies one migration unless it is already recorded, and reports
+// whether it did.
+func (s *Store) apply(ctx context.Context, f migrate.File) (bool, error) {
 	stmts, err := f.Stmts()
 	if err != nil {
-		return fmt.Errorf("store: reading migration %s: %w", f.Name(), err)
+		return false, fmt.Errorf("store: reading migration %s: %w", f.Name(), err)
 	}
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
+	// Another process may have applied it since we looked: on SQLite the
+	// immediate transaction now holds the write lock, so this check and the
+	// apply are one step.
+	var n int
+	if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM `+revisionsTable+` WHERE version = ?`), f.Version()).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
 	for _, stmt := range stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("store: migration %s: %w", f.Name(), err)
+			return false, fmt.Errorf("store: migration %s: %w", f.Name(), err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO `+revisionsTable+` (version, description, applied_at) VALUES (?, ?, ?)`),
 		f.Version(), f.Desc(), time.Now().UTC()); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 // lockMigrations keeps two replicas starting at once from migrating together.
@@ -165,5 +179,3 @@ func (s *Store) rebind(q string) string {
 	}
 	return string(out)
 }
-
-var _ = sql.ErrNoRows

@@ -92,6 +92,13 @@ func open(ctx context.Context, rawURL string) (*Store, error) {
 		}
 		return &Store{DB: db, Dialect: dialect.SQLite, DataDir: dir}, nil
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		if _, err := url.Parse(rawURL); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // the reason, without the URL and its password
+			}
+			return nil, fmt.Errorf("store: malformed PostgreSQL URL: %v", err)
+		}
 		db, err := sql.Open("postgres", rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
