@@ -158,7 +158,7 @@ func (_q *AgentQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, agent.FieldConnectUsername)
 				fieldSeen[agent.FieldConnectUsername] = struct{}{}
 			}
-		case "connectUserId":
+		case "connectUserID":
 			if _, ok := fieldSeen[agent.FieldConnectUserID]; !ok {
 				selectedFields = append(selectedFields, agent.FieldConnectUserID)
 				fieldSeen[agent.FieldConnectUserID] = struct{}{}
@@ -279,7 +279,7 @@ func (_q *AgentStatusQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, agentstatus.FieldEnabled)
 				fieldSeen[agentstatus.FieldEnabled] = struct{}{}
 			}
-		case "connectStatusId":
+		case "connectStatusID":
 			if _, ok := fieldSeen[agentstatus.FieldConnectStatusID]; !ok {
 				selectedFields = append(selectedFields, agentstatus.FieldConnectStatusID)
 				fieldSeen[agentstatus.FieldConnectStatusID] = struct{}{}

@@ -379,7 +379,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "Agent.connectUserId":
+	case "Agent.connectUserID":
 		if e.ComplexityRoot.Agent.ConnectUserID == nil {
 			break
 		}
@@ -483,7 +483,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentStatus.ConnectStatusArn(childComplexity), true
-	case "AgentStatus.connectStatusId":
+	case "AgentStatus.connectStatusID":
 		if e.ComplexityRoot.AgentStatus.ConnectStatusID == nil {
 			break
 		}
@@ -1788,7 +1788,7 @@ type Agent implements Node {
   """
   the Amazon Connect user ID, for PutUserStatus
   """
-  connectUserId: String
+  connectUserID: String
   role: Role!
   interactions(
     """
@@ -1878,7 +1878,7 @@ type AgentStatus implements Node {
   """
   the Amazon Connect agent status ID this status maps to
   """
-  connectStatusId: String
+  connectStatusID: String
   connectStatusArn: String
 }
 """
@@ -2585,8 +2585,8 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_name(ctx, field)
 	case "connectUsername":
 		return ec.fieldContext_Agent_connectUsername(ctx, field)
-	case "connectUserId":
-		return ec.fieldContext_Agent_connectUserId(ctx, field)
+	case "connectUserID":
+		return ec.fieldContext_Agent_connectUserID(ctx, field)
 	case "role":
 		return ec.fieldContext_Agent_role(ctx, field)
 	case "interactions":
@@ -2635,8 +2635,8 @@ func (ec *executionContext) childFields_AgentStatus(ctx context.Context, field g
 		return ec.fieldContext_AgentStatus_displayOrder(ctx, field)
 	case "enabled":
 		return ec.fieldContext_AgentStatus_enabled(ctx, field)
-	case "connectStatusId":
-		return ec.fieldContext_AgentStatus_connectStatusId(ctx, field)
+	case "connectStatusID":
+		return ec.fieldContext_AgentStatus_connectStatusID(ctx, field)
 	case "connectStatusArn":
 		return ec.fieldContext_AgentStatus_connectStatusArn(ctx, field)
 	}
@@ -3693,13 +3693,13 @@ func (ec *executionContext) fieldContext_Agent_connectUsername(_ context.Context
 	return graphql.NewScalarFieldContext("Agent", field, false, false, "String")
 }
 
-func (ec *executionContext) _Agent_connectUserId(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+func (ec *executionContext) _Agent_connectUserID(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Agent_connectUserId(ctx, field)
+			return ec.fieldContext_Agent_connectUserID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ConnectUserID, nil
@@ -3712,7 +3712,7 @@ func (ec *executionContext) _Agent_connectUserId(ctx context.Context, field grap
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Agent_connectUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Agent_connectUserID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, false, false, "String")
 }
 
@@ -4118,13 +4118,13 @@ func (ec *executionContext) fieldContext_AgentStatus_enabled(_ context.Context, 
 	return graphql.NewScalarFieldContext("AgentStatus", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _AgentStatus_connectStatusId(ctx context.Context, field graphql.CollectedField, obj *ent.AgentStatus) (ret graphql.Marshaler) {
+func (ec *executionContext) _AgentStatus_connectStatusID(ctx context.Context, field graphql.CollectedField, obj *ent.AgentStatus) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AgentStatus_connectStatusId(ctx, field)
+			return ec.fieldContext_AgentStatus_connectStatusID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ConnectStatusID, nil
@@ -4137,7 +4137,7 @@ func (ec *executionContext) _AgentStatus_connectStatusId(ctx context.Context, fi
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_AgentStatus_connectStatusId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_AgentStatus_connectStatusID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentStatus", field, false, false, "String")
 }
 
@@ -10431,8 +10431,8 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "connectUserId":
-			out.Values[i] = ec._Agent_connectUserId(ctx, field, obj)
+		case "connectUserID":
+			out.Values[i] = ec._Agent_connectUserID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -10597,8 +10597,8 @@ func (ec *executionContext) _AgentStatus(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "connectStatusId":
-			out.Values[i] = ec._AgentStatus_connectStatusId(ctx, field, obj)
+		case "connectStatusID":
+			out.Values[i] = ec._AgentStatus_connectStatusID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

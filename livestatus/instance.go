@@ -55,18 +55,19 @@ func RotateAgentEventKey(ctx context.Context, c *ent.Client) (string, error) {
 		return "", err
 	}
 	key := "sbe_" + base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(key))
-	if err := inst.Update().SetAgentEventKeyHash(sum[:]).Exec(ctx); err != nil {
+	if err := inst.Update().SetAgentEventKeyHash(hashKey(key)).Exec(ctx); err != nil {
 		return "", err
 	}
 	return key, nil
 }
 
-// InstanceForKey finds the instance whose agent event key is key. The
-// caller's context must allow reading every tenant's instances.
-func InstanceForKey(ctx context.Context, c *ent.Client, key string) (*ent.Instance, error) {
+func hashKey(key string) []byte {
 	sum := sha256.Sum256([]byte(key))
-	return c.Instance.Query().Where(instance.AgentEventKeyHash(sum[:])).Only(ctx)
+	return sum[:]
+}
+
+func instanceForKeyHash(ctx context.Context, c *ent.Client, hash []byte) (*ent.Instance, error) {
+	return c.Instance.Query().Where(instance.AgentEventKeyHash(hash)).Only(ctx)
 }
 
 // ConnectStatus is an agent status as Amazon Connect lists it.

@@ -204,27 +204,3 @@ type (
 	subscriptionResolver struct{ *Resolver }
 	viewerResolver       struct{ *Resolver }
 )
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *agentStatusEventResolver) PreviousStatus(ctx context.Context, obj *livestatus.Event) (*ent.AgentStatus, error) {
-	panic(fmt.Errorf("not implemented: PreviousStatus - previousStatus"))
-}
-func (r *agentStatusEventResolver) ChangedAt(ctx context.Context, obj *livestatus.Event) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: ChangedAt - changedAt"))
-}
-func (r *Resolver) AgentStatusEvent() graph.AgentStatusEventResolver {
-	return &agentStatusEventResolver{r}
-}
-type (
-	agentStatusEventResolver struct{ *Resolver }
-	mutationResolver         struct{ *Resolver }
-	subscriptionResolver     struct{ *Resolver }
-	viewerResolver           struct{ *Resolver }
-)
-*/

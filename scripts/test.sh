@@ -26,6 +26,18 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${SWITCHBOARD_CHROMIUM:-}" ]; 
 fi
 export SWITCHBOARD_REQUIRE_BROWSER=1
 
+# The real graphql-ws client (npm) speaks to the server in the WebSocket tests.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
+  else
+    echo "test.sh: the WebSocket tests need Node.js and npm: sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
+export SWITCHBOARD_REQUIRE_NODE=1
+
 echo "test.sh: PostgreSQL at ${SWITCHBOARD_TEST_POSTGRES%%\?*}" >&2
 go vet ./...
 go test -count=1 -timeout 30m "$@" ./...

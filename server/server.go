@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"switchboard/auth"
+	"switchboard/connectaws"
 	"switchboard/livestatus"
 	"switchboard/server/explorer"
 	"switchboard/store"
@@ -110,6 +111,7 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	ex := explorer.Handler("/query")
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
+	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit)))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

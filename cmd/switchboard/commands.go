@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/dialect"
 
 	"switchboard/auth"
+	"switchboard/connectaws"
 	"switchboard/ent/tenant"
+	"switchboard/livestatus"
 	"switchboard/seed"
 	"switchboard/server"
 	"switchboard/viewer"
@@ -84,8 +86,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			origins = append(origins, o)
 		}
 	}
+	clients, err := connectaws.New(ctx, connectaws.Options{
+		STSEndpoint:     getenv("SWITCHBOARD_AWS_STS_ENDPOINT"),
+		ConnectEndpoint: getenv("SWITCHBOARD_AWS_CONNECT_ENDPOINT"),
+	})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           server.New(st, verifier, server.Config{AllowedOrigins: origins, Logger: log}),
+		Handler: server.New(st, verifier, server.Config{
+			AllowedOrigins: origins,
+			Logger:         log,
+			Connect:        livestatus.ConnectAWS{Clients: clients},
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

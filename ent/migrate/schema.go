@@ -52,6 +52,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AgentsColumns[9], AgentsColumns[4]},
 			},
+			{
+				Name:    "agent_tenant_id_connect_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentsColumns[9], AgentsColumns[6]},
+			},
 		},
 	}
 	// AgentStatusColumns holds the columns for the "agent_status" table.

@@ -32,7 +32,6 @@ func (Agent) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		field.String("connect_username").Optional().MaxLen(100),
 		field.String("connect_user_id").Optional().MaxLen(100).
-			Annotations(entgql.MapsTo("connectUserId")).
 			Comment("the Amazon Connect user ID, for PutUserStatus"),
 		field.Enum("role").GoType(viewer.Role("")).Default(string(viewer.RoleAgent)).
 			Annotations(entgql.Type("Role")),
@@ -66,6 +65,7 @@ func (Agent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("tenant_id", "email").Unique(),
 		index.Fields("tenant_id", "name"),
+		index.Fields("tenant_id", "connect_user_id"),
 	}
 }
 

@@ -27,10 +27,8 @@ func (AgentStatus) Fields() []ent.Field {
 		field.Int("display_order").Default(1).Range(1, 50),
 		field.Bool("enabled").Default(true),
 		field.String("connect_status_id").Optional().MaxLen(100).
-			Annotations(entgql.MapsTo("connectStatusId")).
 			Comment("the Amazon Connect agent status ID this status maps to"),
-		field.String("connect_status_arn").Optional().MaxLen(256).
-			Annotations(entgql.MapsTo("connectStatusArn")),
+		field.String("connect_status_arn").Optional().MaxLen(256),
 	}
 }
 

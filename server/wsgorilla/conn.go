@@ -24,15 +24,35 @@ const maxCloseReasonLen = 123
 // WriteJSON and WriteClose call with its own connection mutex (wsConnection.mu
 // in write and close) and reads from a single goroutine at a time, so conn adds
 // no write lock of its own. WriteClose uses WriteControl, which is safe
-// alongside the pongs gorilla writes from the reading goroutine.
+// alongside the pongs gorilla writes from the reading goroutine, and so is
+// the close frame NextReader sends when a graphql-transport-ws client breaks
+// the protocol: it comes from the reading goroutine, outside the transport's
+// mutex, and gorilla's WriteControl waits for a data frame being written to
+// finish instead of interleaving with it.
+//
+// For the graphql-transport-ws subprotocol, conn also enforces the close
+// codes of the protocol that gqlgen's transport does not send (see
+// protocolState): NextReader reads each client message into a pooled buffer,
+// decodes its type and id, and either hands the buffered message to the
+// transport or closes the connection; WriteJSON notes the type and id of each
+// server message before sending it.
 type conn struct {
 	ws           *websocket.Conn
 	writeTimeout time.Duration
 
-	// closeSent is set once WriteClose has sent (or tried to send) a close
-	// frame. A close frame received afterwards is the peer's half of the
+	// closeSent is set once a close frame has been sent (or tried to be
+	// sent). A close frame received afterwards is the peer's half of the
 	// closing handshake, not an error.
 	closeSent atomic.Bool
+
+	// proto is nil unless the negotiated subprotocol is graphql-transport-ws.
+	proto *protocolState
+
+	// Used by the reading goroutine only: the buffer holding the message
+	// returned by the last NextReader call, and the error every NextReader
+	// call returns once the adapter closed the connection.
+	rbuf    *readBuffer
+	readErr error
 }
 
 var (
@@ -46,19 +66,73 @@ var (
 // close frame answering one we sent, is reported as
 // transport.ErrWebsocketClosed. Other errors are returned unchanged so that
 // the transport can recognise net.ErrClosed after a local Close.
+//
+// On graphql-transport-ws connections the message is read completely before
+// NextReader returns. If it breaks the protocol in a way gqlgen does not
+// handle itself, NextReader sends a close frame with the protocol's code and
+// returns a *ProtocolError, which makes the transport end the connection.
 func (c *conn) NextReader() (int, io.Reader, error) {
+	if c.rbuf != nil {
+		// The transport has decoded the previous message: it reads each
+		// message completely before asking for the next one.
+		putReadBuffer(c.rbuf)
+		c.rbuf = nil
+	}
+	if c.readErr != nil {
+		return 0, nil, c.readErr
+	}
 	messageType, r, err := c.ws.NextReader()
 	if err != nil {
-		if isNormalClose(err) {
-			return messageType, nil, transport.ErrWebsocketClosed
-		}
-		var closeErr *websocket.CloseError
-		if c.closeSent.Load() && errors.As(err, &closeErr) {
-			return messageType, nil, transport.ErrWebsocketClosed
-		}
-		return messageType, nil, err
+		return messageType, nil, c.readError(err)
 	}
-	return messageType, r, nil
+	if c.proto == nil {
+		return messageType, r, nil
+	}
+
+	rb := getReadBuffer()
+	if _, err := rb.buf.ReadFrom(r); err != nil {
+		putReadBuffer(rb)
+		return messageType, nil, c.readError(err)
+	}
+	c.rbuf = rb
+	if h, ok := decodeHeader(rb.buf.Bytes()); ok {
+		if code, reason := c.proto.clientMessage(h.Type, h.ID); code != 0 {
+			c.readErr = c.closeForProtocol(code, reason)
+			return messageType, nil, c.readErr
+		}
+	}
+	rb.r.Reset(rb.buf.Bytes())
+	return messageType, &rb.r, nil
+}
+
+// readError maps an error from reading the websocket (see NextReader).
+func (c *conn) readError(err error) error {
+	if isNormalClose(err) {
+		return transport.ErrWebsocketClosed
+	}
+	var closeErr *websocket.CloseError
+	if c.closeSent.Load() && errors.As(err, &closeErr) {
+		return transport.ErrWebsocketClosed
+	}
+	return err
+}
+
+// closeForProtocol sends a close frame with code and reason from the reading
+// goroutine and returns the error NextReader reports from now on. The frame
+// is written with WriteControl, which gorilla allows concurrently with the
+// transport's writes; after it gorilla fails every further write with
+// websocket.ErrCloseSent. If the frame cannot be sent in time, the
+// connection is closed without it. Either way the transport closes the
+// network connection when NextReader returns the error.
+func (c *conn) closeForProtocol(code int, reason string) error {
+	reason = truncateReason(reason)
+	c.closeSent.Store(true)
+	payload := websocket.FormatCloseMessage(code, reason)
+	err := c.ws.WriteControl(websocket.CloseMessage, payload, time.Now().Add(closeWriteWait))
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		_ = c.ws.Close()
+	}
+	return &ProtocolError{Code: code, Reason: reason}
 }
 
 func isNormalClose(err error) bool {
@@ -80,6 +154,11 @@ func (c *conn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
+	if c.proto != nil {
+		// Before sending: the client may react to the message at once, for
+		// example by reusing the id of an operation that completed.
+		c.proto.serverMessage(outgoingHeader(v, data))
+	}
 	if c.writeTimeout > 0 {
 		_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
@@ -97,7 +176,14 @@ func (c *conn) WriteJSON(v any) error {
 // transport calls Close right after it. Reasons longer than a close frame can
 // carry are truncated at a UTF-8 boundary. Calling it after a close frame was
 // already sent is a no-op.
+//
+// On graphql-transport-ws connections gqlgen's close for an expired
+// InitTimeout (1002 "connection initialisation timeout") is sent as the
+// protocol's 4408 "Connection initialisation timeout".
 func (c *conn) WriteClose(closeCode int, message string) error {
+	if c.proto != nil && closeCode == transport.WebsocketCloseProtocolError && message == gqlgenInitTimeoutReason {
+		closeCode, message = CloseConnectionInitialisationTimeout, "Connection initialisation timeout"
+	}
 	c.closeSent.Store(true)
 	payload := websocket.FormatCloseMessage(closeCode, truncateReason(message))
 	err := c.ws.WriteControl(websocket.CloseMessage, payload, time.Now().Add(closeWriteWait))

@@ -47,6 +47,13 @@ type env struct {
 // ErrorFunc filled in) on gqlgen's test schema.
 func newEnv(tb testing.TB, opts wsgorilla.Options, cfg transport.Websocket) *env {
 	tb.Helper()
+	return newEnvWith(tb, opts, cfg, nil)
+}
+
+// newEnvWith is newEnv with a setup function that can configure the gqlgen
+// server (add middleware) before it starts serving.
+func newEnvWith(tb testing.TB, opts wsgorilla.Options, cfg transport.Websocket, setup func(*testserver.TestServer)) *env {
+	tb.Helper()
 	e := &env{
 		gql:        testserver.New(),
 		closeCodes: make(chan int, 4096),
@@ -63,6 +70,9 @@ func newEnv(tb testing.TB, opts wsgorilla.Options, cfg transport.Websocket) *env
 		e.mu.Unlock()
 	}
 	e.gql.AddTransport(cfg)
+	if setup != nil {
+		setup(e.gql)
+	}
 	e.srv = httptest.NewServer(e.gql)
 	e.wsURL = "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/query"
 	tb.Cleanup(e.srv.Close)

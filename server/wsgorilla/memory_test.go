@@ -2,6 +2,7 @@ package wsgorilla_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,14 +11,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/testserver"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"switchboard/server/wsgorilla"
 )
@@ -38,7 +46,8 @@ const idleConns = 2000
 // (InitTimeout and a PingPongInterval that does not fire while measuring).
 // The "gorilla-reuse" sub-benchmark uses Options.ReuseHTTPBuffers and the
 // "coder" sub-benchmark measures gqlgen's default implementation, both for
-// comparison.
+// comparison. BenchmarkIdleSubscribedConnMemory measures connections with a
+// subscription, at a larger scale and without the clients in the process.
 func BenchmarkIdleConnMemory(b *testing.B) {
 	impls := []struct {
 		name string
@@ -151,12 +160,24 @@ func measureTCPPairs(tb testing.TB, n int) float64 {
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
 }
 
+// liveMemStats returns the memory statistics after garbage collections.
+// Two cycles empty sync.Pools (pooled write buffers). Each cycle also halves
+// the stack of a parked goroutine that uses less than a quarter of it, so
+// collections continue until the stack figure stops shrinking: a connection
+// that stays idle for a while lives through many cycles.
 func liveMemStats() runtime.MemStats {
-	// Two cycles also empty sync.Pools (pooled write buffers).
-	runtime.GC()
-	runtime.GC()
 	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
 	runtime.ReadMemStats(&ms)
+	for range 8 {
+		runtime.GC()
+		prev := ms.StackInuse
+		runtime.ReadMemStats(&ms)
+		if ms.StackInuse >= prev {
+			break
+		}
+	}
 	return ms
 }
 
@@ -210,13 +231,44 @@ func closeAll(conns []net.Conn) {
 // returns the bare TCP connection. It keeps no buffers or goroutines, so an
 // idle connection costs the client almost nothing.
 func rawGraphQLClient(addr string) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	c, br, err := rawHandshake(addr)
 	if err != nil {
 		return nil, err
 	}
 	fail := func(err error) (net.Conn, error) {
 		_ = c.Close()
 		return nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write(maskedTextFrame([]byte(`{"type":"connection_init"}`))); err != nil {
+		return fail(err)
+	}
+	payload, err := readServerFrame(br)
+	if err != nil {
+		return fail(err)
+	}
+	if !strings.Contains(string(payload), `"connection_ack"`) {
+		return fail(fmt.Errorf("got %q, want connection_ack", payload))
+	}
+	if br.Buffered() != 0 {
+		return fail(errors.New("unexpected data after connection_ack"))
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// rawHandshake opens a TCP connection to addr and performs the websocket
+// handshake for graphql-transport-ws by hand. The returned reader (512
+// bytes) reads the server's frames; it is only needed while messages are
+// expected.
+func rawHandshake(addr string) (net.Conn, *bufio.Reader, error) {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (net.Conn, *bufio.Reader, error) {
+		_ = c.Close()
+		return nil, nil, err
 	}
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 
@@ -239,22 +291,8 @@ func rawGraphQLClient(addr string) (net.Conn, error) {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail(fmt.Errorf("handshake status %d", resp.StatusCode))
 	}
-
-	if _, err := c.Write(maskedTextFrame([]byte(`{"type":"connection_init"}`))); err != nil {
-		return fail(err)
-	}
-	payload, err := readServerFrame(br)
-	if err != nil {
-		return fail(err)
-	}
-	if !strings.Contains(string(payload), `"connection_ack"`) {
-		return fail(fmt.Errorf("got %q, want connection_ack", payload))
-	}
-	if br.Buffered() != 0 {
-		return fail(errors.New("unexpected data after connection_ack"))
-	}
 	_ = c.SetDeadline(time.Time{})
-	return c, nil
+	return c, br, nil
 }
 
 // maskedTextFrame encodes payload (shorter than 126 bytes) as a final,
@@ -297,4 +335,332 @@ func readServerFrame(r *bufio.Reader) ([]byte, error) {
 	payload := make([]byte, length)
 	_, err := io.ReadFull(r, payload)
 	return payload, err
+}
+
+// idleSubscribedConns is the number of connections
+// BenchmarkIdleSubscribedConnMemory holds open; WSGORILLA_BENCH_CONNS
+// overrides it.
+const idleSubscribedConns = 10_000
+
+// idleClientEnv makes the test binary act as the client process of
+// BenchmarkIdleSubscribedConnMemory (see TestMain): "MODE ADDR N".
+const idleClientEnv = "WSGORILLA_IDLE_CLIENTS"
+
+// BenchmarkIdleSubscribedConnMemory measures the server memory of idle
+// graphql-transport-ws connections that each hold one active subscription,
+// at 10,000 connections:
+//
+//	go test ./server/wsgorilla/ -run '^$' -bench IdleSubscribedConnMemory -benchtime 1x
+//
+// The clients run in a child process (the test binary started again, see
+// TestMain), so everything measured here is the server's: live heap
+// ("heap-B/conn") and goroutine stacks ("stack-B/conn") after garbage
+// collection, and their sum ("B/conn"). Each client does the websocket
+// handshake by hand, sends connection_init, waits for connection_ack,
+// subscribes to the test server's subscription (which never fires) and
+// waits for the answer to a ping, so the subscription is running. The
+// transport is configured as in production (InitTimeout, and a
+// PingPongInterval that does not fire while measuring), with a query cache.
+//
+// "raw-gorilla" is the reference: a plain gorilla/websocket server whose
+// handler upgrades with a default Upgrader (reusing net/http's buffers),
+// keeps the *websocket.Conn and returns, so that no goroutine is held.
+// "gorilla" is the adapter with default options, as in production;
+// "gorilla-read256" uses ReadBufferSize 256 and "gorilla-reuse"
+// ReuseHTTPBuffers, for comparison.
+//
+// Goroutine stacks depend on the runtime's adaptive initial stack size (on by
+// default): run with GODEBUG=adaptivestackstart=0 to see the figures with
+// goroutines starting at 2 KiB.
+//
+// The benchmark raises RLIMIT_NOFILE to what 10,000 sockets need if it can,
+// and skips otherwise.
+func BenchmarkIdleSubscribedConnMemory(b *testing.B) {
+	n := idleSubscribedConns
+	if v := os.Getenv("WSGORILLA_BENCH_CONNS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("WSGORILLA_BENCH_CONNS=%q: want a positive number", v)
+		}
+	}
+	if err := raiseFileLimit(uint64(n) + 1024); err != nil {
+		b.Skipf("%d connections need more file descriptors: %v", n, err)
+	}
+
+	servers := []struct {
+		name  string
+		mode  string // the client's behaviour, see runIdleClients
+		start func(tb testing.TB, n int) (addr string, stop func())
+	}{
+		{"raw-gorilla", "upgrade", startRawGorilla},
+		{"gorilla", "subscribe", gqlgenServer(func() transport.WebsocketImplementation {
+			return wsgorilla.New(wsgorilla.Options{})
+		})},
+		{"gorilla-read256", "subscribe", gqlgenServer(func() transport.WebsocketImplementation {
+			return wsgorilla.New(wsgorilla.Options{ReadBufferSize: 256})
+		})},
+		{"gorilla-reuse", "subscribe", gqlgenServer(func() transport.WebsocketImplementation {
+			return wsgorilla.New(wsgorilla.Options{ReuseHTTPBuffers: true})
+		})},
+	}
+	for _, srv := range servers {
+		b.Run(srv.name, func(b *testing.B) {
+			// Warm up at full size (see BenchmarkIdleConnMemory).
+			measureServerConns(b, srv.start, srv.mode, n)
+			var heap, stack, goroutines float64
+			for i := 0; i < b.N; i++ {
+				m := measureServerConns(b, srv.start, srv.mode, n)
+				heap += m.heapPerConn
+				stack += m.stackPerConn
+				goroutines += m.goroutinesPerConn
+			}
+			count := float64(b.N)
+			b.ReportMetric((heap+stack)/count, "B/conn")
+			b.ReportMetric(heap/count, "heap-B/conn")
+			b.ReportMetric(stack/count, "stack-B/conn")
+			b.ReportMetric(goroutines/count, "goroutines/conn")
+		})
+	}
+}
+
+// gqlgenServer returns a start function for BenchmarkIdleSubscribedConnMemory
+// serving gqlgen's test schema through impl.
+func gqlgenServer(impl func() transport.WebsocketImplementation) func(testing.TB, int) (string, func()) {
+	return func(tb testing.TB, _ int) (string, func()) {
+		gql := testserver.New()
+		gql.AddTransport(transport.Websocket{
+			Implementation:   impl(),
+			InitTimeout:      10 * time.Second,
+			PingPongInterval: 10 * time.Minute,
+			ErrorFunc:        func(context.Context, error) {},
+		})
+		gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+		srv := httptest.NewServer(gql)
+		return srv.Listener.Addr().String(), srv.Close
+	}
+}
+
+// startRawGorilla starts the reference server: upgrade, keep the connection,
+// return from the handler.
+func startRawGorilla(tb testing.TB, n int) (string, func()) {
+	var (
+		mu    sync.Mutex
+		conns = make([]*websocket.Conn, 0, n)
+	)
+	upgrader := websocket.Upgrader{Subprotocols: []string{transportWS}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	}))
+	return srv.Listener.Addr().String(), func() {
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		conns = nil
+		mu.Unlock()
+		srv.Close()
+	}
+}
+
+// measureServerConns starts a server, has a child process open n client
+// connections to it and returns the server's per-connection growth of live
+// heap, goroutine stacks and goroutines.
+func measureServerConns(tb testing.TB, start func(testing.TB, int) (string, func()), mode string, n int) connCost {
+	tb.Helper()
+	addr, stop := start(tb, n)
+	defer stop()
+
+	goroutines0 := runtime.NumGoroutine()
+	before := liveMemStats()
+
+	clients := startIdleClients(tb, mode, addr, n)
+	defer clients.stop(tb)
+	waitStable(func() int { return runtime.NumGoroutine() })
+	after := liveMemStats()
+	cost := connCost{
+		heapPerConn:       float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n),
+		stackPerConn:      float64(int64(after.StackInuse)-int64(before.StackInuse)) / float64(n),
+		goroutinesPerConn: float64(runtime.NumGoroutine()-goroutines0) / float64(n),
+	}
+
+	clients.stop(tb)
+	stop()
+	settleGoroutines(tb, goroutines0, 60*time.Second)
+	return cost
+}
+
+// idleClients is the child process holding the client connections.
+type idleClients struct {
+	cmd     *exec.Cmd
+	stdin   io.Closer
+	stderr  *bytes.Buffer
+	stopped bool
+}
+
+// startIdleClients starts the test binary as a client process opening n
+// connections to addr and waits until all of them are set up.
+func startIdleClients(tb testing.TB, mode, addr string, n int) *idleClients {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d", idleClientEnv, mode, addr, n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &idleClients{cmd: cmd, stdin: stdin, stderr: &bytes.Buffer{}}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- s
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case s := <-line:
+		if s != "ready\n" {
+			c.stop(tb)
+			tb.Fatalf("client process: %q; stderr:\n%s", s, c.stderr)
+		}
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		c.stop(tb)
+		tb.Fatalf("client process not ready after 3 minutes; stderr:\n%s", c.stderr)
+	}
+	return c
+}
+
+// stop makes the client process close its connections and exit.
+func (c *idleClients) stop(tb testing.TB) {
+	tb.Helper()
+	if c.stopped {
+		return
+	}
+	c.stopped = true
+	_ = c.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			tb.Errorf("client process: %v; stderr:\n%s", err, c.stderr)
+		}
+	case <-time.After(time.Minute):
+		_ = c.cmd.Process.Kill()
+		<-done
+		tb.Errorf("client process did not exit; killed")
+	}
+}
+
+// runIdleClients is the client process: it opens the connections described
+// by spec ("MODE ADDR N"), prints "ready", waits for stdin to close, closes
+// the connections and returns the exit status. MODE "upgrade" only does the
+// websocket handshake; "subscribe" also initialises graphql-transport-ws
+// and starts one subscription.
+func runIdleClients(spec string) int {
+	var (
+		mode, addr string
+		n          int
+	)
+	if _, err := fmt.Sscanf(spec, "%s %s %d", &mode, &addr, &n); err != nil {
+		fmt.Fprintf(os.Stderr, "bad %s=%q: %v\n", idleClientEnv, spec, err)
+		return 2
+	}
+	if err := raiseFileLimit(uint64(n) + 256); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	conns, err := dialParallel(n, func() (net.Conn, error) { return idleClient(mode, addr) })
+	defer closeAll(conns)
+	if err != nil {
+		fmt.Printf("error: %v\n", err)
+		return 1
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// idleClient opens one client connection for runIdleClients.
+func idleClient(mode, addr string) (net.Conn, error) {
+	switch mode {
+	case "upgrade":
+		c, _, err := rawHandshake(addr)
+		return c, err
+	case "subscribe":
+		c, br, err := rawHandshake(addr)
+		if err != nil {
+			return nil, err
+		}
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		for _, step := range []struct{ send, want string }{
+			{`{"type":"connection_init"}`, `"connection_ack"`},
+			{`{"type":"subscribe","id":"1","payload":{"query":"subscription { name }"}}`, ""},
+			{`{"type":"ping"}`, `"pong"`}, // the subscribe has been processed
+		} {
+			if _, err := c.Write(maskedTextFrame([]byte(step.send))); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			if step.want == "" {
+				continue
+			}
+			payload, err := readServerFrame(br)
+			if err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			if !strings.Contains(string(payload), step.want) {
+				_ = c.Close()
+				return nil, fmt.Errorf("got %q, want %s", payload, step.want)
+			}
+		}
+		_ = c.SetDeadline(time.Time{})
+		return c, nil
+	default:
+		return nil, fmt.Errorf("unknown client mode %q", mode)
+	}
+}
+
+// raiseFileLimit makes sure that at least want file descriptors can be
+// open, raising the soft and, if needed (as root), the hard limit.
+func raiseFileLimit(want uint64) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	if lim.Cur >= want {
+		return nil
+	}
+	lim.Cur = want
+	if lim.Max < want {
+		lim.Max = want
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("raising RLIMIT_NOFILE to %d: %w (see ulimit -n)", want, err)
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(idleClientEnv); spec != "" {
+		os.Exit(runIdleClients(spec))
+	}
+	os.Exit(m.Run())
 }

@@ -20,11 +20,22 @@
 // Buffers: by default each connection gets a 1 KiB read buffer and borrows a
 // write buffer from a pool shared by all connections of the Implementation
 // only while a message is being written, so the websocket layer holds no
-// write buffer for an idle connection. Note that gqlgen's transport keeps the
-// HTTP handler running for the lifetime of the websocket, and net/http keeps
-// the request's own 4 KiB read and write buffers for as long as the handler
-// runs; Options.ReuseHTTPBuffers lets gorilla use those instead of
-// allocating more (see BenchmarkIdleConnMemory).
+// write buffer for an idle connection. gqlgen's transport keeps the HTTP
+// handler running for the lifetime of the websocket, and net/http keeps its
+// connection's 4 KiB read and write buffers for as long as the handler runs
+// even though they are of no use after the upgrade; Accept therefore
+// releases them once the handshake is written (the hijacked bufio.Reader and
+// bufio.Writer belong to the hijacker). Options.ReuseHTTPBuffers instead
+// lets gorilla read from and write into those two buffers. See
+// BenchmarkIdleConnMemory and BenchmarkIdleSubscribedConnMemory for the
+// measured costs.
+//
+// Protocol: on graphql-transport-ws connections the adapter enforces the
+// close codes of the protocol that gqlgen v0.17.98 does not send: 4408 when
+// no connection_init arrives within the transport's InitTimeout, 4429 for a
+// second connection_init, 4401 for a subscribe before connection_ack and
+// 4409 for a subscribe with the id of an active operation. Legacy graphql-ws
+// connections are passed through unchanged. See conn.go and protocol.go.
 //
 // Keep-alive is left to the GraphQL subprotocols (graphql-transport-ws
 // ping/pong via transport.Websocket.PingPongInterval, graphql-ws "ka" via
@@ -33,7 +44,10 @@
 package wsgorilla
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -89,12 +103,11 @@ type Options struct {
 
 	// ReuseHTTPBuffers makes the connection read from and write into the
 	// 4 KiB buffers that net/http allocated for the request instead of
-	// allocating its own; ReadBufferSize, WriteBufferSize and the write
-	// buffer pool are then unused. gqlgen's transport keeps the HTTP handler
-	// running for the whole life of the websocket, and net/http keeps those
-	// two buffers alive for as long as the handler runs, so reusing them
-	// saves the separate read buffer and avoids pool traffic on every write.
-	// See BenchmarkIdleConnMemory for the measured difference.
+	// releasing them; ReadBufferSize, WriteBufferSize and the write buffer
+	// pool are then unused. This avoids pool traffic on every write but
+	// keeps 8 KiB per connection where the default keeps the 1 KiB read
+	// buffer only: about 7 KB more per idle connection (see
+	// BenchmarkIdleSubscribedConnMemory).
 	ReuseHTTPBuffers bool
 
 	// WriteTimeout is the write deadline applied to every outgoing data
@@ -113,13 +126,14 @@ type Implementation struct {
 	allowedOrigins []string
 	allowAll       bool
 	writeTimeout   time.Duration
+	reuseBuffers   bool
 }
 
 var _ transport.WebsocketImplementation = (*Implementation)(nil)
 
 // New returns an Implementation configured by opts.
 func New(opts Options) *Implementation {
-	impl := &Implementation{writeTimeout: opts.WriteTimeout}
+	impl := &Implementation{writeTimeout: opts.WriteTimeout, reuseBuffers: opts.ReuseHTTPBuffers}
 	if impl.writeTimeout == 0 {
 		impl.writeTimeout = DefaultWriteTimeout
 	}
@@ -193,9 +207,15 @@ func (i *Implementation) Accept(
 	upgrader := i.upgrader
 	upgrader.Subprotocols = mergeSubprotocols(i.upgrader.Subprotocols, options.Subprotocols)
 
-	ws, err := upgrader.Upgrade(w, r, options.ResponseHeader)
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hw, r, options.ResponseHeader)
 	if err != nil {
 		return nil, err
+	}
+	if !i.reuseBuffers && hw.brw != nil {
+		// gorilla has its own read buffer and a pooled write buffer, and is
+		// done with the hijacked ones once the 101 response is written.
+		releaseBuffers(hw.brw)
 	}
 	// The transport is done with the connection once its handler returns,
 	// and net/http then cancels the request context. Some of the transport's
@@ -203,8 +223,55 @@ func (i *Implementation) Accept(
 	// object) neither send a close frame nor call Close; without this the
 	// hijacked socket would stay open, unread, until the process exits.
 	context.AfterFunc(r.Context(), func() { _ = ws.Close() })
-	return &conn{ws: ws, writeTimeout: i.writeTimeout}, nil
+	c := &conn{ws: ws, writeTimeout: i.writeTimeout}
+	if ws.Subprotocol() == graphqlTransportWS {
+		c.proto = &protocolState{}
+	}
+	return c, nil
 }
+
+// hijackWriter passes the request's ResponseWriter to gorilla and records the
+// buffered reader and writer that Hijack hands over.
+type hijackWriter struct {
+	http.ResponseWriter
+	brw *bufio.ReadWriter
+}
+
+// Hijack hijacks the underlying ResponseWriter, also when it is a wrapper
+// that offers Hijack only through Unwrap.
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	w.brw = brw
+	return c, brw, err
+}
+
+// Unwrap lets http.ResponseController reach the original ResponseWriter.
+func (w *hijackWriter) Unwrap() http.ResponseWriter {
+	return w.ResponseWriter
+}
+
+// releaseBuffers drops the 4 KiB buffers of a hijacked connection's
+// bufio.Reader and bufio.Writer. After Hijack they belong to the caller and
+// net/http does not use them again, but its connection keeps pointing to them
+// until the handler returns, which for gqlgen's transport is when the
+// websocket ends. They are replaced with 16-byte ones bound to a reader and
+// writer that fail, so that a stray use reports an error.
+func releaseBuffers(brw *bufio.ReadWriter) {
+	if brw.Reader != nil {
+		*brw.Reader = *bufio.NewReaderSize(releasedConn{}, 16)
+	}
+	if brw.Writer != nil {
+		*brw.Writer = *bufio.NewWriterSize(releasedConn{}, 16)
+	}
+}
+
+// releasedConn is the reader and writer behind released buffers.
+type releasedConn struct{}
+
+var errBuffersReleased = errors.New("wsgorilla: connection was upgraded to a websocket")
+
+func (releasedConn) Read([]byte) (int, error)  { return 0, errBuffersReleased }
+func (releasedConn) Write([]byte) (int, error) { return 0, errBuffersReleased }
 
 // mergeSubprotocols returns base followed by the entries of extra not already
 // present in it.

@@ -1,8 +1,13 @@
 package wsgorilla_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -200,21 +205,32 @@ func TestOrigin(t *testing.T) {
 	}
 }
 
-// TestSecondConnectionInit records what gqlgen does with a repeated
-// connection_init: it is an unexpected message in the running state and the
-// connection is closed with 1002 (protocol error), not graphql-ws' 4429.
+// TestSecondConnectionInit checks the close for a repeated connection_init:
+// graphql-transport-ws prescribes 4429, which the adapter sends; legacy
+// graphql-ws keeps gqlgen's behaviour (a connection_error message and 1002).
 func TestSecondConnectionInit(t *testing.T) {
-	for _, proto := range []string{transportWS, legacyWS} {
-		t.Run(proto, func(t *testing.T) {
+	tests := []struct {
+		proto      string
+		wantCode   int
+		wantReason string
+		// CloseFunc gets gqlgen's own code: it does not know which close
+		// frame the adapter sent.
+		wantCloseFunc int
+	}{
+		{transportWS, 4429, "Too many initialisation requests", websocket.CloseNormalClosure},
+		{legacyWS, websocket.CloseProtocolError, "unexpected message", websocket.CloseProtocolError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.proto, func(t *testing.T) {
 			e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
-			c := e.mustDial(t, proto)
+			c := e.mustDial(t, tt.proto)
 			c.handshake(t)
 			c.mustSend(t, "connection_init", "", "")
 			msgs, closeErr := c.expectClose(t)
-			if closeErr.Code != websocket.CloseProtocolError || closeErr.Text != "unexpected message" {
-				t.Fatalf("close %d %q, want 1002 \"unexpected message\"", closeErr.Code, closeErr.Text)
+			if closeErr.Code != tt.wantCode || closeErr.Text != tt.wantReason {
+				t.Fatalf("close %d %q, want %d %q", closeErr.Code, closeErr.Text, tt.wantCode, tt.wantReason)
 			}
-			if proto == legacyWS {
+			if tt.proto == legacyWS {
 				// graphql-ws additionally gets a connection_error message.
 				if len(msgs) != 1 || msgs[0].Type != "connection_error" {
 					t.Fatalf("messages before close %+v, want one connection_error", msgs)
@@ -222,51 +238,122 @@ func TestSecondConnectionInit(t *testing.T) {
 			} else if len(msgs) != 0 {
 				t.Fatalf("unexpected messages before close: %+v", msgs)
 			}
-			if codes := e.waitClosed(t, 1); codes[0] != websocket.CloseProtocolError {
-				t.Fatalf("CloseFunc code %d, want 1002", codes[0])
+			if codes := e.waitClosed(t, 1); codes[0] != tt.wantCloseFunc {
+				t.Fatalf("CloseFunc code %d, want %d", codes[0], tt.wantCloseFunc)
+			}
+			if tt.proto == transportWS {
+				e.expectProtocolError(t, 4429)
 			}
 		})
 	}
 }
 
-// TestInitTimeout records gqlgen's behaviour when no connection_init arrives
-// within InitTimeout: close code 1002, not graphql-ws' 4408.
+// TestInitTimeout checks the close when no connection_init arrives within
+// InitTimeout: gqlgen closes with 1002 "connection initialisation timeout",
+// which the adapter sends as graphql-transport-ws' 4408; legacy graphql-ws
+// keeps 1002.
 func TestInitTimeout(t *testing.T) {
 	const timeout = 150 * time.Millisecond
-	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{InitTimeout: timeout})
-	c := e.mustDial(t, transportWS)
-	start := time.Now()
-	_, closeErr := c.expectClose(t)
-	if elapsed := time.Since(start); elapsed < timeout/2 {
-		t.Fatalf("closed after %v, before the %v init timeout", elapsed, timeout)
+	tests := []struct {
+		proto      string
+		wantCode   int
+		wantReason string
+	}{
+		{transportWS, 4408, "Connection initialisation timeout"},
+		{legacyWS, websocket.CloseProtocolError, "connection initialisation timeout"},
 	}
-	if closeErr.Code != websocket.CloseProtocolError || closeErr.Text != "connection initialisation timeout" {
-		t.Fatalf("close %d %q, want 1002 \"connection initialisation timeout\"", closeErr.Code, closeErr.Text)
+	for _, tt := range tests {
+		t.Run(tt.proto, func(t *testing.T) {
+			e := newEnv(t, wsgorilla.Options{}, transport.Websocket{InitTimeout: timeout})
+			c := e.mustDial(t, tt.proto)
+			start := time.Now()
+			_, closeErr := c.expectClose(t)
+			if elapsed := time.Since(start); elapsed < timeout/2 {
+				t.Fatalf("closed after %v, before the %v init timeout", elapsed, timeout)
+			}
+			if closeErr.Code != tt.wantCode || closeErr.Text != tt.wantReason {
+				t.Fatalf("close %d %q, want %d %q", closeErr.Code, closeErr.Text, tt.wantCode, tt.wantReason)
+			}
+			if codes := e.waitClosed(t, 1); codes[0] != websocket.CloseProtocolError {
+				t.Fatalf("CloseFunc code %d, want gqlgen's 1002", codes[0])
+			}
+		})
 	}
-	e.waitClosed(t, 1)
 }
 
-// TestDuplicateSubscribeID records that gqlgen does not reject a subscribe
-// whose id is already active (graphql-ws would close with 4409): both
-// operations run, the id now refers to the newer one only, and the older one
-// keeps streaming under the same id until it ends on its own.
+// TestDuplicateSubscribeID checks that a subscribe whose id belongs to an
+// active operation closes a graphql-transport-ws connection with 4409, and
+// that the operation that was running is stopped.
 func TestDuplicateSubscribeID(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+	}{
+		{"subscription", subscriptionQuery},
+		// gqlgen runs every operation asynchronously; the id is reserved
+		// until its complete, whatever the operation.
+		{"same id, other operation", `{"query":"{ name }"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+			baseline := runtime.NumGoroutine()
+			c := e.mustDial(t, transportWS)
+			c.handshake(t)
+
+			c.mustSend(t, "subscribe", "dup", subscriptionQuery)
+			c.mustSend(t, "subscribe", "other", subscriptionQuery)
+			c.mustSend(t, "ping", "", "")
+			c.expect(t, "pong", "")
+			c.mustSend(t, "subscribe", "dup", tt.payload)
+			msgs, closeErr := c.expectClose(t)
+			if closeErr.Code != 4409 || closeErr.Text != "Subscriber for dup already exists" {
+				t.Fatalf("close %d %q, want 4409 \"Subscriber for dup already exists\"", closeErr.Code, closeErr.Text)
+			}
+			if len(msgs) != 0 {
+				t.Fatalf("unexpected messages before close: %+v", msgs)
+			}
+			e.waitClosed(t, 1)
+			e.expectProtocolError(t, 4409)
+			// Both subscriptions were cancelled with the connection.
+			settleGoroutines(t, baseline, 5*time.Second)
+		})
+	}
+}
+
+// TestDuplicateSubscribeIDLongID checks that the 4409 reason is cut to what
+// a close frame can carry.
+func TestDuplicateSubscribeIDLongID(t *testing.T) {
 	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
 	c := e.mustDial(t, transportWS)
 	c.handshake(t)
+	id := strings.Repeat("x", 200)
+	c.mustSend(t, "subscribe", id, subscriptionQuery)
+	c.mustSend(t, "subscribe", id, subscriptionQuery)
+	_, closeErr := c.expectClose(t)
+	if want := ("Subscriber for " + id)[:123]; closeErr.Code != 4409 || closeErr.Text != want {
+		t.Fatalf("close %d %q, want 4409 %q", closeErr.Code, closeErr.Text, want)
+	}
+}
 
-	c.mustSend(t, "subscribe", "dup", subscriptionQuery)
-	c.mustSend(t, "subscribe", "dup", subscriptionQuery)
-	c.mustSend(t, "ping", "", "")
-	c.expect(t, "pong", "") // no close: the duplicate was accepted
+// TestLegacyDuplicateStartID records that legacy graphql-ws keeps gqlgen's
+// behaviour for a start whose id is already active: both operations run, the
+// id now refers to the newer one only, and the older one keeps streaming
+// under the same id until it ends on its own.
+func TestLegacyDuplicateStartID(t *testing.T) {
+	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+	c := e.mustDial(t, legacyWS)
+	c.handshake(t)
 
-	// "complete" for the id cancels only the second operation …
-	c.mustSend(t, "complete", "dup", "")
+	c.mustSend(t, "start", "dup", subscriptionQuery)
+	c.mustSend(t, "start", "dup", subscriptionQuery)
+	// "stop" for the id cancels only the second operation …
+	c.mustSend(t, "stop", "dup", "")
 	c.expect(t, "complete", "dup")
 
 	// … while the first one is still running under the same id.
 	e.gql.SendNextSubscriptionMessage()
-	c.expect(t, "next", "dup")
+	c.expect(t, "data", "dup")
 	e.gql.SendCompleteSubscriptionMessage()
 	c.expect(t, "complete", "dup")
 
@@ -274,6 +361,162 @@ func TestDuplicateSubscribeID(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	e.waitClosed(t, 1)
+}
+
+// TestSubscribeBeforeAck checks that operations are refused with 4401 before
+// the connection is acknowledged, on graphql-transport-ws only.
+func TestSubscribeBeforeAck(t *testing.T) {
+	t.Run(transportWS, func(t *testing.T) {
+		e := newEnv(t, wsgorilla.Options{}, transport.Websocket{InitTimeout: 5 * time.Second})
+		baseline := runtime.NumGoroutine()
+		c := e.mustDial(t, transportWS)
+		c.mustSend(t, "subscribe", "1", subscriptionQuery)
+		msgs, closeErr := c.expectClose(t)
+		if closeErr.Code != 4401 || closeErr.Text != "Unauthorized" {
+			t.Fatalf("close %d %q, want 4401 \"Unauthorized\"", closeErr.Code, closeErr.Text)
+		}
+		if len(msgs) != 0 {
+			t.Fatalf("unexpected messages before close: %+v", msgs)
+		}
+		// gqlgen itself saw a failed read during initialisation.
+		if codes := e.waitClosed(t, 1); codes[0] != websocket.CloseProtocolError {
+			t.Fatalf("CloseFunc code %d, want gqlgen's 1002", codes[0])
+		}
+		// No operation was started.
+		settleGoroutines(t, baseline, 5*time.Second)
+	})
+	t.Run(legacyWS, func(t *testing.T) {
+		e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+		c := e.mustDial(t, legacyWS)
+		c.mustSend(t, "start", "1", subscriptionQuery)
+		msgs, closeErr := c.expectClose(t)
+		if closeErr.Code != websocket.CloseProtocolError || closeErr.Text != "unexpected message" {
+			t.Fatalf("close %d %q, want 1002 \"unexpected message\"", closeErr.Code, closeErr.Text)
+		}
+		if len(msgs) != 1 || msgs[0].Type != "connection_error" {
+			t.Fatalf("messages before close %+v, want one connection_error", msgs)
+		}
+		e.waitClosed(t, 1)
+	})
+}
+
+// TestOperationIDReuse checks that an id is free again once its operation
+// ended, however it ended, and that distinct ids run side by side.
+func TestOperationIDReuse(t *testing.T) {
+	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+	c := e.mustDial(t, transportWS)
+	c.handshake(t)
+
+	// Server-side completion.
+	for range 3 {
+		c.mustSend(t, "subscribe", "a", subscriptionQuery)
+		c.mustSend(t, "ping", "", "")
+		c.expect(t, "pong", "")
+		e.gql.SendNextSubscriptionMessage()
+		c.expect(t, "next", "a")
+		e.gql.SendCompleteSubscriptionMessage()
+		c.expect(t, "complete", "a")
+	}
+
+	// Client-side completion, waiting for gqlgen's complete.
+	for range 3 {
+		c.mustSend(t, "subscribe", "b", subscriptionQuery)
+		c.mustSend(t, "complete", "b", "")
+		c.expect(t, "complete", "b")
+	}
+
+	// A query: next and complete, then the id is free.
+	for range 3 {
+		c.mustSend(t, "subscribe", "q", `{"query":"{ name }"}`)
+		next := c.expect(t, "next", "q")
+		assertJSONEqual(t, next.Payload, `{"data":{"name":"test"}}`)
+		c.expect(t, "complete", "q")
+	}
+
+	// An operation gqlgen refuses: error (and gqlgen's complete after it).
+	for range 3 {
+		c.mustSend(t, "subscribe", "e", `{"query":5}`)
+		c.expect(t, "error", "e")
+		c.expect(t, "complete", "e")
+	}
+
+	// Distinct ids are independent.
+	c.mustSend(t, "subscribe", "x", subscriptionQuery)
+	c.mustSend(t, "subscribe", "y", subscriptionQuery)
+	c.mustSend(t, "complete", "x", "")
+	c.expect(t, "complete", "x")
+	c.mustSend(t, "subscribe", "x", subscriptionQuery)
+	c.mustSend(t, "complete", "y", "")
+	c.expect(t, "complete", "y")
+	c.mustSend(t, "complete", "x", "")
+	c.expect(t, "complete", "x")
+
+	if err := c.closeNormally(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if codes := e.waitClosed(t, 1); codes[0] != websocket.CloseNormalClosure {
+		t.Fatalf("CloseFunc code %d, want 1000", codes[0])
+	}
+	if errs := e.readErrors(); len(errs) != 0 {
+		t.Fatalf("transport reported read errors: %v", errs)
+	}
+}
+
+// TestResubscribeRightAfterClientComplete covers a client that reuses an id
+// as soon as it sent complete for it, before gqlgen confirmed with its own
+// complete: the protocol allows it, and gqlgen's late complete for the old
+// operation must not free the id of the new one.
+func TestResubscribeRightAfterClientComplete(t *testing.T) {
+	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+	c := e.mustDial(t, transportWS)
+	c.handshake(t)
+
+	c.mustSend(t, "subscribe", "r", subscriptionQuery)
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "")
+	c.mustSend(t, "complete", "r", "")
+	c.mustSend(t, "subscribe", "r", subscriptionQuery)
+	c.mustSend(t, "ping", "", "")
+	// gqlgen's complete for the first operation and the pong, in any order.
+	var gotComplete, gotPong bool
+	for !gotComplete || !gotPong {
+		m, err := c.read()
+		if err != nil {
+			t.Fatalf("waiting for complete and pong: %v", err)
+		}
+		switch {
+		case m.Type == "complete" && m.ID == "r" && !gotComplete:
+			gotComplete = true
+		case m.Type == "pong" && !gotPong:
+			gotPong = true
+		default:
+			t.Fatalf("unexpected message %+v", m)
+		}
+	}
+
+	// The second operation is running …
+	e.gql.SendNextSubscriptionMessage()
+	c.expect(t, "next", "r")
+	// … so its id is still taken.
+	c.mustSend(t, "subscribe", "r", subscriptionQuery)
+	_, closeErr := c.expectClose(t)
+	if closeErr.Code != 4409 {
+		t.Fatalf("close %d %q, want 4409", closeErr.Code, closeErr.Text)
+	}
+}
+
+// expectProtocolError checks that the transport reported exactly one read
+// error, the adapter's *wsgorilla.ProtocolError with the given code.
+func (e *env) expectProtocolError(tb testing.TB, code int) {
+	tb.Helper()
+	errs := e.readErrors()
+	if len(errs) != 1 {
+		tb.Fatalf("read errors %v, want one protocol error", errs)
+	}
+	var pe *wsgorilla.ProtocolError
+	if !errors.As(errs[0].Err, &pe) || pe.Code != code {
+		tb.Fatalf("read error %v, want a *wsgorilla.ProtocolError with code %d", errs[0].Err, code)
+	}
 }
 
 // TestInitFuncError records the close codes used when InitFunc rejects a
@@ -712,5 +955,209 @@ func TestAbandonedConnectionIsClosed(t *testing.T) {
 	var closeErr *websocket.CloseError
 	if !errors.As(err, &closeErr) || closeErr.Code != websocket.CloseAbnormalClosure {
 		t.Fatalf("read error %v, want an abnormal closure (1006)", err)
+	}
+}
+
+// TestProtocolStateDirect drives the graphql-transport-ws checks without
+// gqlgen's transport: a subscribe after connection_init but before the
+// server's connection_ack is refused with 4401, server messages written as
+// other types than gqlgen's are recognised from their JSON, and the messages
+// handed on are complete.
+func TestProtocolStateDirect(t *testing.T) {
+	type step struct {
+		recv string // expected client message type ("" for a protocol close)
+		send any    // server message written after it, if any
+	}
+	type serverMsg struct {
+		Kind string `json:"type"`
+		Op   string `json:"id,omitempty"`
+	}
+	tests := []struct {
+		name     string
+		client   []string // client messages
+		steps    []step
+		wantCode int
+	}{
+		{
+			name:     "subscribe between connection_init and connection_ack",
+			client:   []string{`{"type":"connection_init"}`, `{"type":"subscribe","id":"1","payload":{}}`},
+			steps:    []step{{recv: "connection_init"}, {}},
+			wantCode: 4401,
+		},
+		{
+			name: "ack and complete as map and own struct type",
+			client: []string{
+				`{"type":"connection_init","payload":{"big":"` + strings.Repeat("x", 3000) + `"}}`,
+				`{"type":"subscribe","id":"1","payload":{}}`,
+				`{"type":"subscribe","id":"1","payload":{}}`,
+				`{"type":"subscribe","id":"1","payload":{}}`,
+			},
+			steps: []step{
+				{recv: "connection_init", send: map[string]string{"type": "connection_ack"}},
+				{recv: "subscribe", send: &serverMsg{Kind: "complete", Op: "1"}},
+				{recv: "subscribe"},
+				{},
+			},
+			wantCode: 4409,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			impl := wsgorilla.New(wsgorilla.Options{ReadBufferSize: 64})
+			result := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				result <- func() error {
+					conn, err := impl.Accept(w, r, transport.WebsocketAcceptOptions{Subprotocols: []string{transportWS}})
+					if err != nil {
+						return err
+					}
+					defer conn.Close()
+					for i, st := range tt.steps {
+						_, rd, err := conn.NextReader()
+						if st.recv == "" {
+							var pe *wsgorilla.ProtocolError
+							if !errors.As(err, &pe) || pe.Code != tt.wantCode {
+								return fmt.Errorf("step %d: NextReader error %v, want protocol error %d", i, err, tt.wantCode)
+							}
+							// Further reads keep failing without touching the socket.
+							if _, _, err2 := conn.NextReader(); err2 != err {
+								return fmt.Errorf("second NextReader error %v, want %v", err2, err)
+							}
+							return nil
+						}
+						if err != nil {
+							return fmt.Errorf("step %d: %w", i, err)
+						}
+						data, err := io.ReadAll(rd)
+						if err != nil {
+							return err
+						}
+						if string(data) != tt.client[i] {
+							return fmt.Errorf("step %d: read %q, want %q", i, data, tt.client[i])
+						}
+						if st.send != nil {
+							if err := conn.WriteJSON(st.send); err != nil {
+								return err
+							}
+						}
+					}
+					return errors.New("no protocol close")
+				}()
+			}))
+			defer srv.Close()
+
+			d := websocket.Dialer{Subprotocols: []string{transportWS}}
+			c, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, m := range tt.client {
+				if err := c.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+			for {
+				_, _, err := c.ReadMessage()
+				if err == nil {
+					continue
+				}
+				if !websocket.IsCloseError(err, tt.wantCode) {
+					t.Fatalf("client read %v, want close %d", err, tt.wantCode)
+				}
+				break
+			}
+			if err := <-result; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// recordingHijacker records the buffered reader and writer its Hijack hands
+// out.
+type recordingHijacker struct {
+	http.ResponseWriter
+	brw *bufio.ReadWriter
+}
+
+func (h *recordingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.brw = brw
+	return c, brw, err
+}
+
+// unwrapOnly is a middleware's ResponseWriter wrapper that offers Hijack only
+// through Unwrap.
+type unwrapOnly struct{ http.ResponseWriter }
+
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// TestHijackedBuffersReleased checks that Accept drops net/http's 4 KiB
+// buffers after the upgrade unless ReuseHTTPBuffers is set, that the
+// connection works either way, and that a ResponseWriter wrapper exposing
+// Hijack only through Unwrap can be upgraded.
+func TestHijackedBuffersReleased(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReuseHTTPBuffers=%v", reuse), func(t *testing.T) {
+			impl := wsgorilla.New(wsgorilla.Options{ReuseHTTPBuffers: reuse})
+			type sizes struct{ reader, writer int }
+			result := make(chan error, 1)
+			got := make(chan sizes, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := &recordingHijacker{ResponseWriter: w}
+				conn, err := impl.Accept(unwrapOnly{rec}, r, transport.WebsocketAcceptOptions{Subprotocols: []string{transportWS}})
+				if err != nil {
+					result <- err
+					return
+				}
+				defer conn.Close()
+				got <- sizes{rec.brw.Reader.Size(), rec.brw.Writer.Size()}
+				// The connection still reads and writes.
+				_, rd, err := conn.NextReader()
+				if err != nil {
+					result <- err
+					return
+				}
+				var m map[string]string
+				if err := json.NewDecoder(rd).Decode(&m); err != nil {
+					result <- err
+					return
+				}
+				result <- conn.WriteJSON(map[string]string{"type": "connection_ack", "echo": m["payload"]})
+			}))
+			defer srv.Close()
+
+			d := websocket.Dialer{Subprotocols: []string{transportWS}}
+			c, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			big := strings.Repeat("y", 10000)
+			if err := c.WriteJSON(map[string]string{"type": "connection_init", "payload": big}); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+			var ack map[string]string
+			if err := c.ReadJSON(&ack); err != nil {
+				t.Fatal(err)
+			}
+			if ack["type"] != "connection_ack" || ack["echo"] != big {
+				t.Fatalf("got %.80v…, want the ack echoing the payload", ack)
+			}
+			if err := <-result; err != nil {
+				t.Fatal(err)
+			}
+			s := <-got
+			want := sizes{16, 16}
+			if reuse {
+				want = sizes{4096, 4096}
+			}
+			if s != want {
+				t.Fatalf("hijacked buffer sizes %+v, want %+v", s, want)
+			}
+		})
 	}
 }

@@ -1,0 +1,208 @@
+package connectaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Defaults for Options.
+const (
+	DefaultSessionName     = "switchboard"
+	DefaultSessionDuration = time.Hour
+	DefaultExpiryWindow    = 5 * time.Minute
+)
+
+// Options configures Clients. The zero value is production's: the SDK's
+// default credential chain and AWS's own endpoints.
+type Options struct {
+	// BaseCredentials are the platform's own credentials, with which it
+	// assumes tenants' roles. Nil: the SDK's default chain
+	// (config.LoadDefaultConfig: environment, shared files, container or
+	// instance role).
+	BaseCredentials aws.CredentialsProvider
+	// STSEndpoint and ConnectEndpoint replace AWS's endpoints (tests point
+	// them at local fakes). Empty in production.
+	STSEndpoint     string
+	ConnectEndpoint string
+	// HTTPClient sends every request; nil: the SDK's default.
+	HTTPClient aws.HTTPClient
+	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
+	// DefaultSessionName when empty.
+	SessionName string
+	// SessionDuration is how long assumed-role credentials last;
+	// DefaultSessionDuration (the longest any role allows) when zero.
+	SessionDuration time.Duration
+	// ExpiryWindow is how long before they expire credentials are renewed;
+	// DefaultExpiryWindow when zero.
+	ExpiryWindow time.Duration
+	// RetryMaxAttempts bounds the attempts per call, first included; the
+	// SDK's default (3) when zero.
+	RetryMaxAttempts int
+	// RetryMaxBackoff bounds the wait between attempts; the SDK's default
+	// (20 s) when zero.
+	RetryMaxBackoff time.Duration
+}
+
+var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+// Clients reaches tenants' Amazon Connect instances. It keeps, per tenant
+// role, external ID and region, one cached set of assumed-role credentials
+// and one Connect client, so that calls for one tenant never sign with
+// another's credentials. It is safe for concurrent use.
+type Clients struct {
+	cfg  aws.Config
+	opts Options
+
+	mu      sync.Mutex
+	sts     map[string]*sts.Client // by region; signs with the platform's credentials
+	tenants map[tenantKey]*tenantClients
+}
+
+// tenantKey identifies one tenant role as reached from one region.
+type tenantKey struct {
+	roleARN, externalID, region string
+}
+
+type tenantClients struct {
+	credentials *aws.CredentialsCache
+	connect     *connect.Client
+}
+
+// New returns Clients configured by opts. Without opts.BaseCredentials it
+// loads the SDK's default configuration, which needs no network.
+func New(ctx context.Context, opts Options) (*Clients, error) {
+	if opts.SessionName == "" {
+		opts.SessionName = DefaultSessionName
+	}
+	if !sessionNameRE.MatchString(opts.SessionName) {
+		return nil, fmt.Errorf("connectaws: invalid session name %q", opts.SessionName)
+	}
+	if opts.SessionDuration == 0 {
+		opts.SessionDuration = DefaultSessionDuration
+	}
+	if opts.ExpiryWindow == 0 {
+		opts.ExpiryWindow = DefaultExpiryWindow
+	}
+	if opts.SessionDuration < 15*time.Minute || opts.SessionDuration > 12*time.Hour {
+		return nil, errors.New("connectaws: SessionDuration must be between 15 minutes and 12 hours")
+	}
+	if opts.ExpiryWindow < 0 || opts.ExpiryWindow >= opts.SessionDuration {
+		return nil, errors.New("connectaws: ExpiryWindow must be shorter than SessionDuration")
+	}
+
+	var cfg aws.Config
+	if opts.BaseCredentials == nil {
+		var err error
+		cfg, err = config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("connectaws: loading AWS configuration: %w", err)
+		}
+	} else {
+		cfg = aws.Config{Credentials: opts.BaseCredentials}
+	}
+	if opts.HTTPClient != nil {
+		cfg.HTTPClient = opts.HTTPClient
+	}
+	if opts.RetryMaxAttempts > 0 || opts.RetryMaxBackoff > 0 {
+		base := cfg.Retryer
+		cfg.Retryer = func() aws.Retryer {
+			var r aws.Retryer
+			if base != nil {
+				r = base()
+			} else {
+				r = retry.NewStandard()
+			}
+			if opts.RetryMaxAttempts > 0 {
+				r = retry.AddWithMaxAttempts(r, opts.RetryMaxAttempts)
+			}
+			if opts.RetryMaxBackoff > 0 {
+				r = retry.AddWithMaxBackoffDelay(r, opts.RetryMaxBackoff)
+			}
+			return r
+		}
+	}
+	return &Clients{
+		cfg:     cfg,
+		opts:    opts,
+		sts:     map[string]*sts.Client{},
+		tenants: map[tenantKey]*tenantClients{},
+	}, nil
+}
+
+// tenant returns the cached clients for inst's role, creating them.
+func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
+	r, err := inst.resolve()
+	if err != nil {
+		return nil, resolved{}, err
+	}
+	key := tenantKey{roleARN: r.roleARN, externalID: r.externalID, region: r.region}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.tenants[key]; ok {
+		return t, r, nil
+	}
+	stsClient, ok := c.sts[r.region]
+	if !ok {
+		stsClient = sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+			o.Region = r.region
+			if c.opts.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.STSEndpoint)
+			}
+		})
+		c.sts[r.region] = stsClient
+	}
+	provider := stscreds.NewAssumeRoleProvider(stsClient, r.roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.ExternalID = aws.String(r.externalID)
+		o.RoleSessionName = c.opts.SessionName
+		o.Duration = c.opts.SessionDuration
+	})
+	creds := aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = c.opts.ExpiryWindow
+	})
+	t := &tenantClients{
+		credentials: creds,
+		connect: connect.NewFromConfig(c.cfg, func(o *connect.Options) {
+			o.Region = r.region
+			o.Credentials = creds
+			if c.opts.ConnectEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.ConnectEndpoint)
+			}
+		}),
+	}
+	c.tenants[key] = t
+	return t, r, nil
+}
+
+// Credentials returns the cached assumed-role credentials for inst's role,
+// for building clients of other AWS services in the tenant's account.
+func (c *Clients) Credentials(inst Instance) (aws.CredentialsProvider, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	return t.credentials, nil
+}
+
+// Forget drops the cached credentials and clients for inst's role, e.g.
+// once a tenant replaced its role or was decommissioned.
+func (c *Clients) Forget(inst Instance) {
+	r, err := inst.resolve()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.tenants, tenantKey{roleARN: r.roleARN, externalID: r.externalID, region: r.region})
+}

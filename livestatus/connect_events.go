@@ -1,0 +1,162 @@
+package livestatus
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"switchboard/ent"
+	"switchboard/ent/agent"
+	"switchboard/ent/agentstatus"
+	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/privacy"
+	"switchboard/viewer"
+)
+
+// ConnectEvent is a status an agent took in Amazon Connect, from the
+// instance's agent event stream.
+type ConnectEvent struct {
+	EventID string
+	// UserID is the Connect user, from the event's AgentARN.
+	UserID string
+	// StatusARN and StatusName name the agent status of the event's
+	// current snapshot; StatusStart is when the agent took it.
+	StatusARN, StatusName string
+	StatusStart           time.Time
+}
+
+// ConnectResult says what became of each event of a batch.
+type ConnectResult struct {
+	Applied   int // moved an agent's current status
+	Recorded  int // recorded as history only (older than the current status)
+	Duplicate int // seen before (same event ID)
+	Unchanged int // the agent already held that status
+	Unknown   int // no agent or status maps to it
+}
+
+// ApplyConnectEvents applies a batch of the instance's agent events,
+// idempotently (by event ID) and safely out of order (by the time the agent
+// took the status): an event older than the agent's current status goes to
+// history without changing the current status.
+func (s *Service) ApplyConnectEvents(ctx context.Context, inst *ent.Instance, events []ConnectEvent) (ConnectResult, error) {
+	ctx = viewer.NewContext(ctx, &viewer.Viewer{
+		Subject: "amazon-connect", Email: "amazon-connect", Name: "Amazon Connect",
+		Role: viewer.RoleSupervisor, TenantID: inst.TenantID,
+	})
+	var res ConnectResult
+	for _, e := range events {
+		if e.EventID == "" || e.UserID == "" || e.StatusStart.IsZero() || (e.StatusARN == "" && e.StatusName == "") {
+			res.Unknown++
+			continue
+		}
+		outcome, err := s.applyConnectEvent(ctx, e)
+		if err != nil {
+			return res, err
+		}
+		switch outcome {
+		case outcomeApplied:
+			res.Applied++
+		case outcomeRecorded:
+			res.Recorded++
+		case outcomeDuplicate:
+			res.Duplicate++
+		case outcomeUnchanged:
+			res.Unchanged++
+		default:
+			res.Unknown++
+		}
+	}
+	return res, nil
+}
+
+type outcome int
+
+const (
+	outcomeUnknown outcome = iota
+	outcomeApplied
+	outcomeRecorded
+	outcomeDuplicate
+	outcomeUnchanged
+)
+
+func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcome, error) {
+	var out outcome
+	err := s.inTx(ctx, func(ctx context.Context, c *ent.Client, tx *ent.Tx) error {
+		seen, err := c.AgentStatusChange.Query().Where(agentstatuschange.ConnectEventID(e.EventID)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if seen {
+			out = outcomeDuplicate
+			return nil
+		}
+		q := c.Agent.Query().Where(agent.ConnectUserID(e.UserID)).WithCurrentStatus()
+		if s.lockRows {
+			q = q.ForUpdate()
+		}
+		a, err := q.First(ctx)
+		if ent.IsNotFound(err) {
+			out = outcomeUnknown
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		status, err := s.connectStatus(ctx, c, e)
+		if ent.IsNotFound(err) {
+			out = outcomeUnknown
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		at := e.StatusStart.UTC().Truncate(time.Microsecond)
+		eventID := e.EventID
+		if a.StatusSince != nil && !at.After(*a.StatusSince) {
+			// Older than what the agent holds now: history only.
+			err := c.AgentStatusChange.Create().
+				SetAgentID(a.ID).SetStatusID(status.ID).SetChangedAt(at).
+				SetChangedBy("amazon-connect").SetSource(agentstatuschange.SourceCONNECT).
+				SetConnectEventID(eventID).
+				Exec(ctx)
+			out = outcomeRecorded
+			return err
+		}
+		if a.CurrentStatusID != nil && *a.CurrentStatusID == status.ID {
+			out = outcomeUnchanged // e.g. the echo of a change made here
+			return nil
+		}
+		ev, err := s.record(ctx, c, a, status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
+		if err != nil {
+			return err
+		}
+		s.afterCommit(tx, ev)
+		out = outcomeApplied
+		return nil
+	})
+	if ent.IsConstraintError(err) {
+		return outcomeDuplicate, nil // the same event, delivered twice at once
+	}
+	return out, err
+}
+
+// connectStatus maps an event's status to one of the tenant's, by ARN and
+// then by name.
+func (s *Service) connectStatus(ctx context.Context, c *ent.Client, e ConnectEvent) (*ent.AgentStatus, error) {
+	if e.StatusARN != "" {
+		st, err := c.AgentStatus.Query().Where(agentstatus.ConnectStatusArn(e.StatusARN)).First(ctx)
+		if err == nil || !ent.IsNotFound(err) {
+			return st, err
+		}
+	}
+	return c.AgentStatus.Query().Where(agentstatus.Name(e.StatusName)).First(ctx)
+}
+
+// InstanceForKey finds the instance whose agent event key is key, across
+// tenants: the key is the caller's only credential.
+func InstanceForKey(ctx context.Context, c *ent.Client, key string) (*ent.Instance, error) {
+	if key == "" {
+		return nil, errors.New("livestatus: no key")
+	}
+	return instanceForKeyHash(privacy.DecisionContext(ctx, privacy.Allow), c, hashKey(key))
+}
