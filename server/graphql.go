@@ -35,7 +35,7 @@ type graphQLOptions struct {
 func newGraphQL(client *ent.Client, status *livestatus.Service, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
 	srv := handler.New(resolvers.NewSchema(client, status))
 	srv.AddTransport(transport.Websocket{
-		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins}),
+		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 256}),
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			v, claims, err := id.Viewer(ctx, p.Authorization())
 			if err != nil {
