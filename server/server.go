@@ -5,8 +5,10 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +20,7 @@ import (
 	"switchboard/auth"
 	"switchboard/connectaws"
 	"switchboard/livestatus"
+	"switchboard/livestatus/pgrelay"
 	"switchboard/server/explorer"
 	"switchboard/store"
 )
@@ -34,7 +37,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// Connect reaches tenants' Amazon Connect instances; nil: none is reached.
 	Connect livestatus.Connect
-	// Relay carries status changes to the other replicas; nil: one process.
+	// Relay carries status changes to the other replicas. Nil: on
+	// PostgreSQL, LISTEN/NOTIFY on the store's database; on the embedded
+	// store, none (one process).
 	Relay livestatus.Relay
 	// OnPublish, when set, sees each committed status change as it fans out.
 	OnPublish func(*livestatus.Event)
@@ -48,10 +53,12 @@ type Server struct {
 	mux      *http.ServeMux
 	registry *prometheus.Registry
 	status   *livestatus.Service
+	relay    *pgrelay.Relay // nil unless this server started one
 }
 
-// New returns the server over an open, migrated store.
-func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
+// New returns the server over an open, migrated store. On PostgreSQL it
+// listens for the status changes of the other replicas; Close stops that.
+func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -81,7 +88,15 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	})
 	s.registry.MustRegister(published)
 	broker := livestatus.NewBroker()
-	pub := &livestatus.Publisher{Broker: broker, Relay: cfg.Relay, OnPublish: func(ev *livestatus.Event) {
+	relay := cfg.Relay
+	if relay == nil && st.Dialect == dialect.Postgres {
+		r, err := s.startRelay(ctx, st, broker)
+		if err != nil {
+			return nil, err
+		}
+		s.relay, relay = r, r
+	}
+	pub := &livestatus.Publisher{Broker: broker, Relay: relay, OnPublish: func(ev *livestatus.Event) {
 		published.Inc()
 		if cfg.OnPublish != nil {
 			cfg.OnPublish(ev)
@@ -117,7 +132,41 @@ func New(st *store.Store, verifier *auth.Verifier, cfg Config) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	return s
+	return s, nil
+}
+
+// startRelay listens on the store's PostgreSQL for the other replicas'
+// status changes and sends this replica's to them.
+func (s *Server) startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker) (*pgrelay.Relay, error) {
+	dsn, err := url.Parse(st.URL)
+	if err != nil {
+		return nil, fmt.Errorf("server: the store URL: %w", err)
+	}
+	q := dsn.Query()
+	q.Set("application_name", "switchboard-listener")
+	dsn.RawQuery = q.Encode()
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_status_relay_total",
+		Help: "Status changes relayed between replicas through PostgreSQL LISTEN/NOTIFY, by counter.",
+	}, []string{"counter"})
+	s.registry.MustRegister(events)
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return pgrelay.New(startCtx, pgrelay.Options{
+		DSN:           dsn.String(),
+		DB:            st.DB,
+		Broker:        broker,
+		FlushInterval: 10 * time.Millisecond,
+		Logger:        s.log,
+		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
+	})
+}
+
+// Close stops listening to the other replicas.
+func (s *Server) Close() {
+	if s.relay != nil {
+		s.relay.Close()
+	}
 }
 
 // Status returns the live status service.

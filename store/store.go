@@ -33,6 +33,8 @@ type Store struct {
 	Dialect string // dialect.SQLite or dialect.Postgres
 	// DataDir is the folder of an embedded store's file ("" for PostgreSQL).
 	DataDir string
+	// URL is the URL the store was opened with; it may hold a password.
+	URL string
 }
 
 // Option changes how a store is opened.
@@ -58,6 +60,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.URL = rawURL
 	var drv dialect.Driver = entsql.OpenDB(s.Dialect, s.DB)
 	if o.wrap != nil {
 		drv = o.wrap(drv)

@@ -93,12 +93,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	app, err := server.New(ctx, st, verifier, server.Config{
+		AllowedOrigins: origins,
+		Logger:         log,
+		Connect:        livestatus.ConnectAWS{Clients: clients},
+	})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
 	srv := &http.Server{
-		Handler: server.New(st, verifier, server.Config{
-			AllowedOrigins: origins,
-			Logger:         log,
-			Connect:        livestatus.ConnectAWS{Clients: clients},
-		}),
+		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

@@ -28,8 +28,15 @@ type Server struct {
 // NewServer starts a server over a new store of backend b.
 func NewServer(t testing.TB, b Backend, opts ...ServerOption) *Server {
 	t.Helper()
+	return NewServerOn(t, b.URL(t), opts...)
+}
+
+// NewServerOn starts a server over the store at rawURL: two servers on one
+// PostgreSQL database are two replicas.
+func NewServerOn(t testing.TB, rawURL string, opts ...ServerOption) *Server {
+	t.Helper()
 	wrap, counter := CountStatements()
-	st := OpenStore(t, b.URL(t), store.WithDriver(wrap))
+	st := OpenStore(t, rawURL, store.WithDriver(wrap))
 	secret := []byte("test-secret-test-secret-test-secret")
 	v, err := auth.NewVerifier(context.Background(), auth.Options{Secret: secret})
 	if err != nil {
@@ -43,7 +50,11 @@ func NewServer(t testing.TB, b Backend, opts ...ServerOption) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := server.New(st, v, cfg)
+	h, err := server.New(context.Background(), st, v, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Server{Server: srv, App: h, Store: st, Secret: secret, Counter: counter}

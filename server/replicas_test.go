@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"database/sql"
+	"testing"
+	"time"
+
+	"switchboard/auth"
+	"switchboard/internal/testenv"
+)
+
+// TestReplicasShareStatus: two servers on one PostgreSQL database are two
+// replicas; a change made on one reaches the other's subscribers, also after
+// the listening connection is killed.
+func TestReplicasShareStatus(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	one := testenv.NewServerOn(t, url)
+	two := testenv.NewServerOn(t, url)
+	two.Secret = one.Secret // the same signing secret on every replica
+
+	f := &liveFixture{s: one, a: one.NewTenant(t, "Acme"), b: one.NewTenant(t, "Bolt")}
+	f.alex, f.alexTok = one.NewAgent(t, f.a, "Alex", "alex@acme.example", auth.RoleAgent)
+	_, f.supTok = one.NewAgent(t, f.a, "Sam", "sam@acme.example", auth.RoleSupervisor)
+	f.available = f.status(t, f.a, "Available", "ROUTABLE")
+	f.lunch = f.status(t, f.a, "Lunch", "CUSTOM")
+
+	wbOne := one.DialWS(t, f.supTok)
+	wbOne.Subscribe("wb", statusChanged, nil)
+	wbTwo := two.DialWS(t, f.supTok)
+	wbTwo.Subscribe("wb", statusChanged, nil)
+	otherTwo := two.DialWS(t, f.b.AdminToken)
+	otherTwo.Subscribe("other", statusChanged, nil)
+	waitSubscriptions(t, one, 1)
+	waitSubscriptions(t, two, 2)
+
+	// A change made on replica two reaches replica one, and vice versa.
+	if r := two.Do(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.available}); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	for _, ws := range []*testenv.WS{wbOne, wbTwo} {
+		if ev := nextEvent(t, ws, "wb").AgentStatusChanged; ev.Agent.ID != f.alex || ev.Agent.Name != "Alex" || ev.Status.Name != "Available" || ev.PreviousStatus != nil {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+	if r := one.Do(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.lunch}); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	for _, ws := range []*testenv.WS{wbOne, wbTwo} {
+		if ev := nextEvent(t, ws, "wb").AgentStatusChanged; ev.Status.Name != "Lunch" || ev.PreviousStatus == nil || ev.PreviousStatus.Name != "Available" {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+
+	// Kill every listening connection; events flow again without a restart.
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var killed int
+	if err := db.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'switchboard-listener'`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 2 {
+		t.Fatalf("killed %d listeners, want 2", killed)
+	}
+	received := make(chan testenv.WSMessage, 16)
+	go func() {
+		for {
+			var m testenv.WSMessage
+			if err := wbOne.Conn.ReadJSON(&m); err != nil {
+				close(received)
+				return
+			}
+			switch m.Type {
+			case "next":
+				received <- m
+			case "ping":
+				_ = wbOne.Conn.WriteJSON(testenv.WSMessage{Type: "pong"})
+			}
+		}
+	}()
+	status := []string{f.available, f.lunch}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		if r := two.Do(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": status[i%2]}); len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		nextEvent(t, wbTwo, "wb") // local delivery never depends on the listener
+		select {
+		case _, ok := <-received:
+			if !ok {
+				t.Fatal("replica one's subscription ended")
+			}
+		case <-time.After(500 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no event reached replica one after its listener was killed")
+			}
+			continue
+		}
+		break
+	}
+	// Tenant B's subscriber on replica two saw none of it.
+	if m, ok := otherTwo.TryRead(200 * time.Millisecond); ok {
+		t.Fatalf("tenant B received %s", m.Payload)
+	}
+}
