@@ -90,11 +90,7 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 			out = outcomeDuplicate
 			return nil
 		}
-		q := c.Agent.Query().Where(agent.ConnectUserID(e.UserID)).WithCurrentStatus()
-		if s.lockRows {
-			q = q.ForUpdate()
-		}
-		a, err := q.First(ctx)
+		a, err := s.lockAgent(ctx, c, agent.ConnectUserID(e.UserID))
 		if ent.IsNotFound(err) {
 			out = outcomeUnknown
 			return nil
@@ -126,7 +122,13 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 			out = outcomeUnchanged // e.g. the echo of a change made here
 			return nil
 		}
-		ev, err := s.record(ctx, c, a, status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
+		var previous *ent.AgentStatus
+		if a.CurrentStatusID != nil {
+			if previous, err = c.AgentStatus.Get(ctx, *a.CurrentStatusID); err != nil {
+				return err
+			}
+		}
+		ev, err := s.record(ctx, c, a, previous, status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
 		if err != nil {
 			return err
 		}

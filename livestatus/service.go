@@ -8,7 +8,10 @@ import (
 
 	"switchboard/ent"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/predicate"
+	"switchboard/ent/schema"
 	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
@@ -72,35 +75,32 @@ func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.I
 	}
 	var out *ent.Agent
 	err := s.inTx(ctx, func(ctx context.Context, c *ent.Client, tx *ent.Tx) error {
-		q := c.Agent.Query().Where(agent.ID(target)).WithCurrentStatus()
-		if s.lockRows {
-			q = q.ForUpdate()
-		}
-		a, err := q.Only(ctx)
+		a, err := s.lockAgent(ctx, c, agent.ID(target))
 		if ent.IsNotFound(err) {
 			return failure.New(failure.NotFound, "no such agent")
 		}
 		if err != nil {
 			return err
 		}
-		status, err := c.AgentStatus.Get(ctx, statusID)
-		if ent.IsNotFound(err) {
-			return failure.New(failure.BadUserInput, "no such status")
-		}
+		status, previous, err := s.statuses(ctx, c, statusID, a.CurrentStatusID)
 		if err != nil {
 			return err
+		}
+		if status == nil {
+			return failure.New(failure.BadUserInput, "no such status")
 		}
 		if !status.Enabled {
 			return failure.New(failure.BadUserInput, "the status %q is disabled", status.Name)
 		}
-		if a.CurrentStatusID != nil && *a.CurrentStatusID == status.ID {
+		if previous != nil && previous.ID == status.ID {
+			a.Edges.CurrentStatus = status
 			out = a
 			return nil // already so: nothing to record
 		}
 		if err := s.tellConnect(ctx, c, a, status); err != nil {
 			return err
 		}
-		ev, err := s.record(ctx, c, a, status, s.now(), v.Email, agentstatuschange.SourceDESKTOP, nil)
+		ev, err := s.record(ctx, c, a, previous, status, s.now(), v.Email, agentstatuschange.SourceDESKTOP, nil)
 		if err != nil {
 			return err
 		}
@@ -109,6 +109,38 @@ func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.I
 		return nil
 	})
 	return out, err
+}
+
+// lockAgent reads the agent that p selects, locking its row on PostgreSQL
+// until the transaction ends.
+func (s *Service) lockAgent(ctx context.Context, c *ent.Client, p predicate.Agent) (*ent.Agent, error) {
+	q := c.Agent.Query().Where(p)
+	if s.lockRows {
+		q = q.ForUpdate()
+	}
+	return q.First(ctx)
+}
+
+// statuses reads the status to set and the agent's current one (when it has
+// one) in one query; status is nil when the tenant has no such status.
+func (s *Service) statuses(ctx context.Context, c *ent.Client, statusID gid.ID, current *gid.ID) (status, previous *ent.AgentStatus, err error) {
+	ids := []gid.ID{statusID}
+	if current != nil {
+		ids = append(ids, *current)
+	}
+	found, err := c.AgentStatus.Query().Where(agentstatus.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, st := range found {
+		if st.ID == statusID {
+			status = st
+		}
+		if current != nil && st.ID == *current {
+			previous = st
+		}
+	}
+	return status, previous, nil
 }
 
 // tellConnect pushes the status to the tenant's Connect instance, when the
@@ -130,31 +162,48 @@ func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, 
 	return nil
 }
 
-// record moves the agent to status at `at` and appends the change.
-func (s *Service) record(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus, at time.Time,
+// record moves the agent from previous (nil: none) to status at `at` and
+// appends the change.
+func (s *Service) record(ctx context.Context, c *ent.Client, a *ent.Agent, previous, status *ent.AgentStatus, at time.Time,
 	by string, source agentstatuschange.Source, connectEventID *string) (*Event, error) {
 	at = at.UTC().Truncate(time.Microsecond) // what both stores keep
-	updated, err := c.Agent.UpdateOne(a).
+	// All three rows were just read under this viewer.
+	ids := []gid.ID{a.ID, status.ID}
+	if previous != nil {
+		ids = append(ids, previous.ID)
+	}
+	ctx = schema.Vouch(ctx, ids...)
+	n, err := c.Agent.Update().
+		Where(agent.ID(a.ID)).
 		SetCurrentStatusID(status.ID).
 		SetStatusSince(at).
+		SetUpdatedAt(at).
 		Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	err = c.AgentStatusChange.Create().
+	if n != 1 {
+		return nil, failure.New(failure.NotFound, "no such agent")
+	}
+	change := c.AgentStatusChange.Create().
 		SetAgentID(a.ID).
 		SetStatusID(status.ID).
-		SetNillablePreviousStatusID(a.CurrentStatusID).
 		SetChangedAt(at).
 		SetChangedBy(by).
 		SetSource(source).
-		SetNillableConnectEventID(connectEventID).
-		Exec(ctx)
-	if err != nil {
+		SetNillableConnectEventID(connectEventID)
+	if previous != nil {
+		change.SetPreviousStatusID(previous.ID)
+	}
+	if err := change.Exec(ctx); err != nil {
 		return nil, err
 	}
+	updated := *a
+	updated.CurrentStatusID = &status.ID
+	updated.StatusSince = &at
+	updated.UpdatedAt = at
 	updated.Edges.CurrentStatus = status
-	return &Event{Agent: updated, Status: status, Previous: a.Edges.CurrentStatus, At: at}, nil
+	return &Event{Agent: &updated, Status: status, Previous: previous, At: at}, nil
 }
 
 // afterCommit publishes ev once tx commits.

@@ -111,6 +111,9 @@ func denyEdgesOutOfReach(next ent.Mutator) ent.Mutator {
 				if !ok {
 					return nil, privacy.Denyf("%s.%s: unexpected ID type", m.Type(), name)
 				}
+				if isVouched(ctx, id) {
+					continue
+				}
 				if _, err := cm.Client().Noder(ctx, id, gen.WithNodeType(gen.IDToType)); err != nil {
 					return nil, privacy.Denyf("%s.%s: %s is out of reach: %v", m.Type(), name, id, err)
 				}
@@ -192,16 +195,15 @@ func (Agent) Policy() ent.Policy {
 			privacy.OnMutationOperation(
 				privacy.AgentMutationRuleFunc(func(ctx context.Context, m *gen.AgentMutation) error {
 					v := viewer.FromContext(ctx)
-					id, ok := m.ID()
-					if !ok || !statusOnly(m) || !v.InTenant(viewer.RoleAgent) {
+					if !statusOnly(m) || !v.InTenant(viewer.RoleAgent) {
 						return privacy.Skip
 					}
-					if v.Role == viewer.RoleAgent && id != v.AgentID {
-						return privacy.Denyf("an agent sets only its own status")
+					if v.Role == viewer.RoleAgent {
+						m.Where(agent.ID(v.AgentID)) // an agent moves only its own status
 					}
 					return privacy.Allow
 				}),
-				ent.OpUpdateOne,
+				ent.OpUpdate|ent.OpUpdateOne,
 			),
 			privacy.AlwaysDenyRule(),
 		},
