@@ -110,7 +110,11 @@ func Demo(ctx context.Context, client *ent.Client) (Result, error) {
 		_ = tx.Rollback()
 		return res, fmt.Errorf("seed: %w", err)
 	}
-	return res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return res, err
+	}
+	// The past four weeks of the agents' statuses, minute by minute, once.
+	return res, History(ctx, client, t.ID, DemoHistoryDays, time.Now())
 }
 
 func fill(ctx context.Context, c *ent.Client) error {

@@ -17,6 +17,7 @@ import (
 	"switchboard/connectaws"
 	"switchboard/ent/tenant"
 	"switchboard/livestatus"
+	"switchboard/minutes"
 	"switchboard/seed"
 	"switchboard/server"
 	"switchboard/viewer"
@@ -116,6 +117,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "Paste into the explorer's Headers tab to act as the demo tenant's admin (valid 24h):\n{\"Authorization\": \"Bearer %s\"}\n", tok)
 	}
+	recorder := &minutes.Recorder{Client: st.Client, Logger: log}
+	go recorder.Run(ctx) // each UTC day's minute record, once the day is over
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

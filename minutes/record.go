@@ -1,0 +1,229 @@
+package minutes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"switchboard/ent"
+	"switchboard/ent/agent"
+	"switchboard/ent/agentstatus"
+	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/agentstatusday"
+	"switchboard/ent/predicate"
+	"switchboard/gid"
+	"switchboard/viewer"
+)
+
+// RecorderEmail names the recorder in the viewer it acts as.
+const RecorderEmail = "recorder@switchboard"
+
+// pageSize is the number of agents Record reads at a time: the reads per
+// page are a constant few, whatever the number of agents in it.
+const pageSize = 1000
+
+// upsertBatch is the number of rows per INSERT ... ON CONFLICT statement:
+// 8 parameters a row keeps it well under both stores' limits.
+const upsertBatch = 500
+
+// DayStart returns 00:00 UTC of the UTC day that contains t.
+func DayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Record writes the minute record of the UTC day containing day for every
+// agent of the tenant that held a status during it: it builds each agent's
+// Day from the status held at 00:00 (the latest change before it) and the
+// day's changes, and upserts its AgentStatusDay (unique per tenant, agent
+// and day) with the active minutes, those in a status whose type is not
+// OFFLINE. An agent with no status all day (none ever yet) gets no row.
+// Recording a day again rewrites its rows with the same content, so Record
+// is idempotent and may run again once late changes arrive.
+//
+// It takes a constant number of statements, never one per agent: one for
+// the tenant's OFFLINE statuses, one for its agents, two per thousand
+// agents for the change log (the status each held at 00:00, and the day's
+// changes) and one upsert per 500 rows.
+// Record acts as a supervisor of the tenant when ctx carries no viewer; a
+// viewer in ctx must be a supervisor or admin of the tenant. Every read and
+// write goes through ent's tenant privacy, so no other tenant's rows are
+// read or written. It runs in a transaction of its own, or in the
+// client's when the client is transactional.
+func Record(ctx context.Context, client *ent.Client, tenantID gid.ID, day time.Time) (rows int, err error) {
+	ctx, err = recorderContext(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	dayStart := DayStart(day)
+	tx, err := client.Tx(ctx)
+	switch {
+	case errors.Is(err, ent.ErrTxStarted):
+		return record(ctx, client, tenantID, dayStart)
+	case err != nil:
+		return 0, fmt.Errorf("minutes: %w", err)
+	}
+	rows, err = record(ctx, tx.Client(), tenantID, dayStart)
+	if err != nil {
+		return 0, errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("minutes: commit: %w", err)
+	}
+	return rows, nil
+}
+
+// recorderContext returns ctx with the viewer Record acts as.
+func recorderContext(ctx context.Context, tenantID gid.ID) (context.Context, error) {
+	if tenantID == "" {
+		return nil, errors.New("minutes: no tenant to record")
+	}
+	if v := viewer.FromContext(ctx); v != nil {
+		if v.TenantID != tenantID || !v.InTenant(viewer.RoleSupervisor) {
+			return nil, fmt.Errorf("minutes: the viewer may not record tenant %s: only its supervisors and admins may", tenantID)
+		}
+		return ctx, nil
+	}
+	return viewer.NewContext(ctx, &viewer.Viewer{
+		Subject:  "recorder",
+		Email:    RecorderEmail,
+		Role:     viewer.RoleSupervisor,
+		TenantID: tenantID,
+	}), nil
+}
+
+// heldRow and changeRow are the columns Record reads of a change.
+type heldRow struct {
+	AgentID  gid.ID `sql:"agent_id"`
+	StatusID gid.ID `sql:"status_id"`
+}
+
+type changeRow struct {
+	AgentID   gid.ID    `sql:"agent_id"`
+	StatusID  gid.ID    `sql:"status_id"`
+	ChangedAt time.Time `sql:"changed_at"`
+}
+
+func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.Time) (int, error) {
+	dayEnd := dayStart.AddDate(0, 0, 1)
+	statuses, err := c.AgentStatus.Query().
+		Where(agentstatus.TypeEQ(agentstatus.TypeOFFLINE)).
+		IDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("minutes: statuses: %w", err)
+	}
+	offline := make(map[gid.ID]bool, len(statuses))
+	for _, id := range statuses {
+		offline[id] = true
+	}
+	active := func(s gid.ID) bool { return s != "" && !offline[s] }
+
+	agents, err := c.Agent.Query().Order(agent.ByID()).IDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("minutes: agents: %w", err)
+	}
+	rows := 0
+	for len(agents) > 0 {
+		page := agents[:min(pageSize, len(agents))]
+		agents = agents[len(page):]
+		lo, hi := page[0], page[len(page)-1]
+
+		var held []heldRow
+		err := c.AgentStatusChange.Query().
+			Where(heldAt(tenantID, dayStart, lo, hi)).
+			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
+			Scan(ctx, &held)
+		if err != nil {
+			return rows, fmt.Errorf("minutes: statuses at 00:00: %w", err)
+		}
+		var changed []changeRow
+		err = c.AgentStatusChange.Query().
+			Where(
+				agentstatuschange.AgentIDGTE(lo), agentstatuschange.AgentIDLTE(hi),
+				agentstatuschange.ChangedAtGTE(dayStart), agentstatuschange.ChangedAtLT(dayEnd),
+			).
+			Order(agentstatuschange.ByAgentID(), agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
+			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID, agentstatuschange.FieldChangedAt).
+			Scan(ctx, &changed)
+		if err != nil {
+			return rows, fmt.Errorf("minutes: the day's changes: %w", err)
+		}
+
+		atStart := make(map[gid.ID]gid.ID, len(held))
+		for _, h := range held {
+			atStart[h.AgentID] = h.StatusID
+		}
+		byAgent := make(map[gid.ID][]Change)
+		for _, ch := range changed { // ordered by agent, then time
+			byAgent[ch.AgentID] = append(byAgent[ch.AgentID], Change{At: ch.ChangedAt, Status: ch.StatusID})
+		}
+		creates := make([]*ent.AgentStatusDayCreate, 0, len(page))
+		for _, id := range page {
+			start, changes := atStart[id], byAgent[id]
+			if start == "" && len(changes) == 0 {
+				continue // no status yet
+			}
+			d := Build(dayStart, start, changes)
+			b, err := Encode(d)
+			if err != nil {
+				return rows, fmt.Errorf("minutes: agent %s: %w", id, err)
+			}
+			creates = append(creates, c.AgentStatusDay.Create().
+				SetAgentID(id).
+				SetDay(dayStart).
+				SetMinutes(b).
+				SetActiveMinutes(d.CountMinutes(active)))
+		}
+		for len(creates) > 0 {
+			batch := creates[:min(upsertBatch, len(creates))]
+			creates = creates[len(batch):]
+			err := c.AgentStatusDay.CreateBulk(batch...).
+				OnConflictColumns(agentstatusday.FieldTenantID, agentstatusday.FieldAgentID, agentstatusday.FieldDay).
+				Update(func(u *ent.AgentStatusDayUpsert) {
+					u.UpdateMinutes()
+					u.UpdateActiveMinutes()
+					u.UpdateUpdatedAt()
+				}).
+				Exec(ctx)
+			if err != nil {
+				return rows, fmt.Errorf("minutes: writing day rows: %w", err)
+			}
+			rows += len(batch)
+		}
+	}
+	return rows, nil
+}
+
+// heldAt selects, for each agent of the tenant with an ID in [lo, hi], its
+// latest change before at: the status it held at that instant. One
+// correlated subquery per agent, each a short backward scan of the
+// (tenant_id, agent_id, changed_at) index.
+func heldAt(tenantID gid.ID, at time.Time, lo, hi gid.ID) predicate.AgentStatusChange {
+	return func(s *sql.Selector) {
+		d := sql.Dialect(s.Dialect())
+		a := d.Table(agent.Table).As("held_agent")
+		c := d.Table(agentstatuschange.Table).As("held_change")
+		latest := d.Select(c.C(agentstatuschange.FieldID)).
+			From(c).
+			Where(sql.And(
+				sql.EQ(c.C(agentstatuschange.FieldTenantID), tenantID),
+				sql.ColumnsEQ(c.C(agentstatuschange.FieldAgentID), a.C(agent.FieldID)),
+				sql.LT(c.C(agentstatuschange.FieldChangedAt), at),
+			)).
+			OrderBy(sql.Desc(c.C(agentstatuschange.FieldChangedAt)), sql.Desc(c.C(agentstatuschange.FieldID))).
+			Limit(1)
+		perAgent := d.SelectExpr(sql.ExprFunc(func(b *sql.Builder) {
+			b.Wrap(func(b *sql.Builder) { b.Join(latest) })
+		})).
+			From(a).
+			Where(sql.And(
+				sql.EQ(a.C(agent.FieldTenantID), tenantID),
+				sql.GTE(a.C(agent.FieldID), lo),
+				sql.LTE(a.C(agent.FieldID), hi),
+			))
+		s.Where(sql.In(s.C(agentstatuschange.FieldID), perAgent))
+	}
+}
