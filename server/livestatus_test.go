@@ -362,3 +362,44 @@ func waitSubscriptions(t *testing.T, s *testenv.Server, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestSubscriptionEndsWithToken: a subscription lasts no longer than the
+// token it was opened with.
+func TestSubscriptionEndsWithToken(t *testing.T) {
+	f := newLiveFixture(t, testenv.Backends()[0])
+	short, err := auth.Mint(f.s.Secret, auth.Claims{Email: "sam@acme.example", Tenant: f.a.ID, Role: auth.RoleSupervisor}, 2*time.Second, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := f.s.DialWS(t, f.supTok) // the control: an hour's token
+	long.Subscribe("wb", statusChanged, nil)
+	ws := f.s.DialWS(t, short)
+	ws.Subscribe("wb", statusChanged, nil)
+	waitSubscriptions(t, f.s, 2)
+	if r := f.set(t, f.alexTok, f.available, nil); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	nextEvent(t, ws, "wb") // live while the token is
+	start := time.Now()
+	_ = ws.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m testenv.WSMessage
+		if err := ws.Conn.ReadJSON(&m); err != nil {
+			break // closed by the server
+		}
+		if m.Type == "ping" {
+			_ = ws.Conn.WriteJSON(testenv.WSMessage{Type: "pong"})
+		}
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("the connection outlived its token by %v", time.Since(start))
+	}
+	waitSubscriptions(t, f.s, 1)
+	nextEvent(t, long, "wb")
+	if r := f.set(t, f.alexTok, f.lunch, nil); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	if ev := nextEvent(t, long, "wb").AgentStatusChanged; ev.Status.Name != "Lunch" {
+		t.Fatalf("the control connection: %+v", ev)
+	}
+}
