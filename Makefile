@@ -12,7 +12,7 @@ test:
 
 # Benchmarks print their figures; compare ratios within one run.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	scripts/bench.sh
 
 # Regenerate ent, entgql and gqlgen output.
 generate:
