@@ -22,6 +22,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 
@@ -58,6 +59,8 @@ type Client struct {
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
+	// ScimToken is the client for interacting with the ScimToken builders.
+	ScimToken *ScimTokenClient
 	// Template is the client for interacting with the Template builders.
 	Template *TemplateClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -83,6 +86,7 @@ func (c *Client) init() {
 	c.Instance = NewInstanceClient(c.config)
 	c.Interaction = NewInteractionClient(c.config)
 	c.Module = NewModuleClient(c.config)
+	c.ScimToken = NewScimTokenClient(c.config)
 	c.Template = NewTemplateClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 }
@@ -187,6 +191,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Instance:          NewInstanceClient(cfg),
 		Interaction:       NewInteractionClient(cfg),
 		Module:            NewModuleClient(cfg),
+		ScimToken:         NewScimTokenClient(cfg),
 		Template:          NewTemplateClient(cfg),
 		Tenant:            NewTenantClient(cfg),
 	}, nil
@@ -218,6 +223,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Instance:          NewInstanceClient(cfg),
 		Interaction:       NewInteractionClient(cfg),
 		Module:            NewModuleClient(cfg),
+		ScimToken:         NewScimTokenClient(cfg),
 		Template:          NewTemplateClient(cfg),
 		Tenant:            NewTenantClient(cfg),
 	}, nil
@@ -250,8 +256,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.Template,
-		c.Tenant,
+		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.ScimToken,
+		c.Template, c.Tenant,
 	} {
 		n.Use(hooks...)
 	}
@@ -262,8 +268,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.Template,
-		c.Tenant,
+		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.ScimToken,
+		c.Template, c.Tenant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +298,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Interaction.mutate(ctx, m)
 	case *ModuleMutation:
 		return c.Module.mutate(ctx, m)
+	case *ScimTokenMutation:
+		return c.ScimToken.mutate(ctx, m)
 	case *TemplateMutation:
 		return c.Template.mutate(ctx, m)
 	case *TenantMutation:
@@ -1977,6 +1985,156 @@ func (c *ModuleClient) mutate(ctx context.Context, m *ModuleMutation) (Value, er
 	}
 }
 
+// ScimTokenClient is a client for the ScimToken schema.
+type ScimTokenClient struct {
+	config
+}
+
+// NewScimTokenClient returns a client for the ScimToken from the given config.
+func NewScimTokenClient(c config) *ScimTokenClient {
+	return &ScimTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `scimtoken.Hooks(f(g(h())))`.
+func (c *ScimTokenClient) Use(hooks ...Hook) {
+	c.hooks.ScimToken = append(c.hooks.ScimToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `scimtoken.Intercept(f(g(h())))`.
+func (c *ScimTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScimToken = append(c.inters.ScimToken, interceptors...)
+}
+
+// Create returns a builder for creating a ScimToken entity.
+func (c *ScimTokenClient) Create() *ScimTokenCreate {
+	mutation := newScimTokenMutation(c.config, OpCreate)
+	return &ScimTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScimToken entities.
+func (c *ScimTokenClient) CreateBulk(builders ...*ScimTokenCreate) *ScimTokenCreateBulk {
+	return &ScimTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScimTokenClient) MapCreateBulk(slice any, setFunc func(*ScimTokenCreate, int)) *ScimTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScimTokenCreateBulk{err: fmt.Errorf("calling to ScimTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScimTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScimTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScimToken.
+func (c *ScimTokenClient) Update() *ScimTokenUpdate {
+	mutation := newScimTokenMutation(c.config, OpUpdate)
+	return &ScimTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScimTokenClient) UpdateOne(_m *ScimToken) *ScimTokenUpdateOne {
+	mutation := newScimTokenMutation(c.config, OpUpdateOne, withScimToken(_m))
+	return &ScimTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScimTokenClient) UpdateOneID(id gid.ID) *ScimTokenUpdateOne {
+	mutation := newScimTokenMutation(c.config, OpUpdateOne, withScimTokenID(id))
+	return &ScimTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScimToken.
+func (c *ScimTokenClient) Delete() *ScimTokenDelete {
+	mutation := newScimTokenMutation(c.config, OpDelete)
+	return &ScimTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScimTokenClient) DeleteOne(_m *ScimToken) *ScimTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScimTokenClient) DeleteOneID(id gid.ID) *ScimTokenDeleteOne {
+	builder := c.Delete().Where(scimtoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScimTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for ScimToken.
+func (c *ScimTokenClient) Query() *ScimTokenQuery {
+	return &ScimTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScimToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScimToken entity by its id.
+func (c *ScimTokenClient) Get(ctx context.Context, id gid.ID) (*ScimToken, error) {
+	return c.Query().Where(scimtoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScimTokenClient) GetX(ctx context.Context, id gid.ID) *ScimToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ScimToken.
+func (c *ScimTokenClient) QueryTenant(_m *ScimToken) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(scimtoken.Table, scimtoken.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, scimtoken.TenantTable, scimtoken.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ScimTokenClient) Hooks() []Hook {
+	hooks := c.hooks.ScimToken
+	return append(hooks[:len(hooks):len(hooks)], scimtoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScimTokenClient) Interceptors() []Interceptor {
+	return c.inters.ScimToken
+}
+
+func (c *ScimTokenClient) mutate(ctx context.Context, m *ScimTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScimTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScimTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScimTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScimTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScimToken mutation op: %q", m.Op())
+	}
+}
+
 // TemplateClient is a client for the Template schema.
 type TemplateClient struct {
 	config
@@ -2265,11 +2423,12 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 type (
 	hooks struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, Instance, Interaction, Module, Template, Tenant []ent.Hook
+		Email, Instance, Interaction, Module, ScimToken, Template, Tenant []ent.Hook
 	}
 	inters struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, Instance, Interaction, Module, Template, Tenant []ent.Interceptor
+		Email, Instance, Interaction, Module, ScimToken, Template,
+		Tenant []ent.Interceptor
 	}
 )
 

@@ -56,6 +56,12 @@ type Contact struct {
 	ScimExternalID *string `json:"scim_external_id,omitempty"`
 	// Active holds the value of the "active" field.
 	Active bool `json:"active,omitempty"`
+	// lower-case name, given and family names, for search
+	SearchName string `json:"search_name,omitempty"`
+	// lower-case email addresses, space-separated, for search
+	SearchEmails string `json:"search_emails,omitempty"`
+	// the digits of every phone number, space-separated, for search
+	SearchPhones string `json:"search_phones,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
 	Edges        ContactEdges `json:"edges"`
@@ -108,7 +114,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case contact.FieldActive:
 			values[i] = new(sql.NullBool)
-		case contact.FieldScope, contact.FieldSource, contact.FieldName, contact.FieldGivenName, contact.FieldFamilyName, contact.FieldEmail, contact.FieldPhoneNumber, contact.FieldJobTitle, contact.FieldScimUserName, contact.FieldScimExternalID:
+		case contact.FieldScope, contact.FieldSource, contact.FieldName, contact.FieldGivenName, contact.FieldFamilyName, contact.FieldEmail, contact.FieldPhoneNumber, contact.FieldJobTitle, contact.FieldScimUserName, contact.FieldScimExternalID, contact.FieldSearchName, contact.FieldSearchEmails, contact.FieldSearchPhones:
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt, contact.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -242,6 +248,24 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Active = value.Bool
 			}
+		case contact.FieldSearchName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field search_name", values[i])
+			} else if value.Valid {
+				_m.SearchName = value.String
+			}
+		case contact.FieldSearchEmails:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field search_emails", values[i])
+			} else if value.Valid {
+				_m.SearchEmails = value.String
+			}
+		case contact.FieldSearchPhones:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field search_phones", values[i])
+			} else if value.Valid {
+				_m.SearchPhones = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -344,6 +368,15 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))
+	builder.WriteString(", ")
+	builder.WriteString("search_name=")
+	builder.WriteString(_m.SearchName)
+	builder.WriteString(", ")
+	builder.WriteString("search_emails=")
+	builder.WriteString(_m.SearchEmails)
+	builder.WriteString(", ")
+	builder.WriteString("search_phones=")
+	builder.WriteString(_m.SearchPhones)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -233,6 +233,48 @@ func (_c *ContactCreate) SetNillableActive(v *bool) *ContactCreate {
 	return _c
 }
 
+// SetSearchName sets the "search_name" field.
+func (_c *ContactCreate) SetSearchName(v string) *ContactCreate {
+	_c.mutation.SetSearchName(v)
+	return _c
+}
+
+// SetNillableSearchName sets the "search_name" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableSearchName(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetSearchName(*v)
+	}
+	return _c
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (_c *ContactCreate) SetSearchEmails(v string) *ContactCreate {
+	_c.mutation.SetSearchEmails(v)
+	return _c
+}
+
+// SetNillableSearchEmails sets the "search_emails" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableSearchEmails(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetSearchEmails(*v)
+	}
+	return _c
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (_c *ContactCreate) SetSearchPhones(v string) *ContactCreate {
+	_c.mutation.SetSearchPhones(v)
+	return _c
+}
+
+// SetNillableSearchPhones sets the "search_phones" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableSearchPhones(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetSearchPhones(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ContactCreate) SetID(v gid.ID) *ContactCreate {
 	_c.mutation.SetID(v)
@@ -320,6 +362,18 @@ func (_c *ContactCreate) defaults() error {
 		v := contact.DefaultActive
 		_c.mutation.SetActive(v)
 	}
+	if _, ok := _c.mutation.SearchName(); !ok {
+		v := contact.DefaultSearchName
+		_c.mutation.SetSearchName(v)
+	}
+	if _, ok := _c.mutation.SearchEmails(); !ok {
+		v := contact.DefaultSearchEmails
+		_c.mutation.SetSearchEmails(v)
+	}
+	if _, ok := _c.mutation.SearchPhones(); !ok {
+		v := contact.DefaultSearchPhones
+		_c.mutation.SetSearchPhones(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if contact.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized contact.DefaultID (forgotten import ent/runtime?)")
@@ -402,6 +456,15 @@ func (_c *ContactCreate) check() error {
 	}
 	if _, ok := _c.mutation.Active(); !ok {
 		return &ValidationError{Name: "active", err: errors.New(`ent: missing required field "Contact.active"`)}
+	}
+	if _, ok := _c.mutation.SearchName(); !ok {
+		return &ValidationError{Name: "search_name", err: errors.New(`ent: missing required field "Contact.search_name"`)}
+	}
+	if _, ok := _c.mutation.SearchEmails(); !ok {
+		return &ValidationError{Name: "search_emails", err: errors.New(`ent: missing required field "Contact.search_emails"`)}
+	}
+	if _, ok := _c.mutation.SearchPhones(); !ok {
+		return &ValidationError{Name: "search_phones", err: errors.New(`ent: missing required field "Contact.search_phones"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Contact.tenant"`)}
@@ -501,6 +564,18 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Active(); ok {
 		_spec.SetField(contact.FieldActive, field.TypeBool, value)
 		_node.Active = value
+	}
+	if value, ok := _c.mutation.SearchName(); ok {
+		_spec.SetField(contact.FieldSearchName, field.TypeString, value)
+		_node.SearchName = value
+	}
+	if value, ok := _c.mutation.SearchEmails(); ok {
+		_spec.SetField(contact.FieldSearchEmails, field.TypeString, value)
+		_node.SearchEmails = value
+	}
+	if value, ok := _c.mutation.SearchPhones(); ok {
+		_spec.SetField(contact.FieldSearchPhones, field.TypeString, value)
+		_node.SearchPhones = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -825,6 +900,42 @@ func (u *ContactUpsert) SetActive(v bool) *ContactUpsert {
 // UpdateActive sets the "active" field to the value that was provided on create.
 func (u *ContactUpsert) UpdateActive() *ContactUpsert {
 	u.SetExcluded(contact.FieldActive)
+	return u
+}
+
+// SetSearchName sets the "search_name" field.
+func (u *ContactUpsert) SetSearchName(v string) *ContactUpsert {
+	u.Set(contact.FieldSearchName, v)
+	return u
+}
+
+// UpdateSearchName sets the "search_name" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateSearchName() *ContactUpsert {
+	u.SetExcluded(contact.FieldSearchName)
+	return u
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (u *ContactUpsert) SetSearchEmails(v string) *ContactUpsert {
+	u.Set(contact.FieldSearchEmails, v)
+	return u
+}
+
+// UpdateSearchEmails sets the "search_emails" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateSearchEmails() *ContactUpsert {
+	u.SetExcluded(contact.FieldSearchEmails)
+	return u
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (u *ContactUpsert) SetSearchPhones(v string) *ContactUpsert {
+	u.Set(contact.FieldSearchPhones, v)
+	return u
+}
+
+// UpdateSearchPhones sets the "search_phones" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateSearchPhones() *ContactUpsert {
+	u.SetExcluded(contact.FieldSearchPhones)
 	return u
 }
 
@@ -1159,6 +1270,48 @@ func (u *ContactUpsertOne) SetActive(v bool) *ContactUpsertOne {
 func (u *ContactUpsertOne) UpdateActive() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetSearchName sets the "search_name" field.
+func (u *ContactUpsertOne) SetSearchName(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchName(v)
+	})
+}
+
+// UpdateSearchName sets the "search_name" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateSearchName() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchName()
+	})
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (u *ContactUpsertOne) SetSearchEmails(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchEmails(v)
+	})
+}
+
+// UpdateSearchEmails sets the "search_emails" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateSearchEmails() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchEmails()
+	})
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (u *ContactUpsertOne) SetSearchPhones(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchPhones(v)
+	})
+}
+
+// UpdateSearchPhones sets the "search_phones" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateSearchPhones() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchPhones()
 	})
 }
 
@@ -1660,6 +1813,48 @@ func (u *ContactUpsertBulk) SetActive(v bool) *ContactUpsertBulk {
 func (u *ContactUpsertBulk) UpdateActive() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateActive()
+	})
+}
+
+// SetSearchName sets the "search_name" field.
+func (u *ContactUpsertBulk) SetSearchName(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchName(v)
+	})
+}
+
+// UpdateSearchName sets the "search_name" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateSearchName() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchName()
+	})
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (u *ContactUpsertBulk) SetSearchEmails(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchEmails(v)
+	})
+}
+
+// UpdateSearchEmails sets the "search_emails" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateSearchEmails() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchEmails()
+	})
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (u *ContactUpsertBulk) SetSearchPhones(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetSearchPhones(v)
+	})
+}
+
+// UpdateSearchPhones sets the "search_phones" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateSearchPhones() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateSearchPhones()
 	})
 }
 

@@ -290,6 +290,48 @@ func (_u *ContactUpdate) SetNillableActive(v *bool) *ContactUpdate {
 	return _u
 }
 
+// SetSearchName sets the "search_name" field.
+func (_u *ContactUpdate) SetSearchName(v string) *ContactUpdate {
+	_u.mutation.SetSearchName(v)
+	return _u
+}
+
+// SetNillableSearchName sets the "search_name" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableSearchName(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetSearchName(*v)
+	}
+	return _u
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (_u *ContactUpdate) SetSearchEmails(v string) *ContactUpdate {
+	_u.mutation.SetSearchEmails(v)
+	return _u
+}
+
+// SetNillableSearchEmails sets the "search_emails" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableSearchEmails(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetSearchEmails(*v)
+	}
+	return _u
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (_u *ContactUpdate) SetSearchPhones(v string) *ContactUpdate {
+	_u.mutation.SetSearchPhones(v)
+	return _u
+}
+
+// SetNillableSearchPhones sets the "search_phones" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableSearchPhones(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetSearchPhones(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the Agent entity.
 func (_u *ContactUpdate) SetOwner(v *Agent) *ContactUpdate {
 	return _u.SetOwnerID(v.ID)
@@ -496,6 +538,15 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(contact.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SearchName(); ok {
+		_spec.SetField(contact.FieldSearchName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SearchEmails(); ok {
+		_spec.SetField(contact.FieldSearchEmails, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SearchPhones(); ok {
+		_spec.SetField(contact.FieldSearchPhones, field.TypeString, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -804,6 +855,48 @@ func (_u *ContactUpdateOne) SetNillableActive(v *bool) *ContactUpdateOne {
 	return _u
 }
 
+// SetSearchName sets the "search_name" field.
+func (_u *ContactUpdateOne) SetSearchName(v string) *ContactUpdateOne {
+	_u.mutation.SetSearchName(v)
+	return _u
+}
+
+// SetNillableSearchName sets the "search_name" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableSearchName(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetSearchName(*v)
+	}
+	return _u
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (_u *ContactUpdateOne) SetSearchEmails(v string) *ContactUpdateOne {
+	_u.mutation.SetSearchEmails(v)
+	return _u
+}
+
+// SetNillableSearchEmails sets the "search_emails" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableSearchEmails(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetSearchEmails(*v)
+	}
+	return _u
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (_u *ContactUpdateOne) SetSearchPhones(v string) *ContactUpdateOne {
+	_u.mutation.SetSearchPhones(v)
+	return _u
+}
+
+// SetNillableSearchPhones sets the "search_phones" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableSearchPhones(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetSearchPhones(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the Agent entity.
 func (_u *ContactUpdateOne) SetOwner(v *Agent) *ContactUpdateOne {
 	return _u.SetOwnerID(v.ID)
@@ -1040,6 +1133,15 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(contact.FieldActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SearchName(); ok {
+		_spec.SetField(contact.FieldSearchName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SearchEmails(); ok {
+		_spec.SetField(contact.FieldSearchEmails, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SearchPhones(); ok {
+		_spec.SetField(contact.FieldSearchPhones, field.TypeString, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"sync"
@@ -94,6 +95,7 @@ func checkColumn(t, c string) error {
 			instance.Table:          instance.ValidColumn,
 			interaction.Table:       interaction.ValidColumn,
 			module.Table:            module.ValidColumn,
+			scimtoken.Table:         scimtoken.ValidColumn,
 			template.Table:          template.ValidColumn,
 			tenant.Table:            tenant.ValidColumn,
 		})

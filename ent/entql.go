@@ -14,6 +14,7 @@ import (
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 
@@ -25,7 +26,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -142,6 +143,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldScimUserName:   {Type: field.TypeString, Column: contact.FieldScimUserName},
 			contact.FieldScimExternalID: {Type: field.TypeString, Column: contact.FieldScimExternalID},
 			contact.FieldActive:         {Type: field.TypeBool, Column: contact.FieldActive},
+			contact.FieldSearchName:     {Type: field.TypeString, Column: contact.FieldSearchName},
+			contact.FieldSearchEmails:   {Type: field.TypeString, Column: contact.FieldSearchEmails},
+			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -261,6 +265,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   scimtoken.Table,
+			Columns: scimtoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: scimtoken.FieldID,
+			},
+		},
+		Type: "ScimToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			scimtoken.FieldCreatedAt:  {Type: field.TypeTime, Column: scimtoken.FieldCreatedAt},
+			scimtoken.FieldUpdatedAt:  {Type: field.TypeTime, Column: scimtoken.FieldUpdatedAt},
+			scimtoken.FieldTenantID:   {Type: field.TypeString, Column: scimtoken.FieldTenantID},
+			scimtoken.FieldName:       {Type: field.TypeString, Column: scimtoken.FieldName},
+			scimtoken.FieldTokenHash:  {Type: field.TypeBytes, Column: scimtoken.FieldTokenHash},
+			scimtoken.FieldCreatedBy:  {Type: field.TypeString, Column: scimtoken.FieldCreatedBy},
+			scimtoken.FieldLastUsedAt: {Type: field.TypeTime, Column: scimtoken.FieldLastUsedAt},
+			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -278,7 +303,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -551,6 +576,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Module",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   scimtoken.TenantTable,
+			Columns: []string{scimtoken.TenantColumn},
+			Bidi:    false,
+		},
+		"ScimToken",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1207,6 +1244,21 @@ func (f *ContactFilter) WhereActive(p entql.BoolP) {
 	f.Where(p.Field(contact.FieldActive))
 }
 
+// WhereSearchName applies the entql string predicate on the search_name field.
+func (f *ContactFilter) WhereSearchName(p entql.StringP) {
+	f.Where(p.Field(contact.FieldSearchName))
+}
+
+// WhereSearchEmails applies the entql string predicate on the search_emails field.
+func (f *ContactFilter) WhereSearchEmails(p entql.StringP) {
+	f.Where(p.Field(contact.FieldSearchEmails))
+}
+
+// WhereSearchPhones applies the entql string predicate on the search_phones field.
+func (f *ContactFilter) WhereSearchPhones(p entql.StringP) {
+	f.Where(p.Field(contact.FieldSearchPhones))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *ContactFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -1784,6 +1836,100 @@ func (f *ModuleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ScimTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScimTokenQuery builder.
+func (_q *ScimTokenQuery) Filter() *ScimTokenFilter {
+	return &ScimTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScimTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScimTokenMutation builder.
+func (m *ScimTokenMutation) Filter() *ScimTokenFilter {
+	return &ScimTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// ScimTokenFilter provides a generic filtering capability at runtime for ScimTokenQuery.
+type ScimTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScimTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ScimTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(scimtoken.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ScimTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(scimtoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ScimTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(scimtoken.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ScimTokenFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(scimtoken.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ScimTokenFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(scimtoken.FieldName))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *ScimTokenFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(scimtoken.FieldTokenHash))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *ScimTokenFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(scimtoken.FieldCreatedBy))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *ScimTokenFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(scimtoken.FieldLastUsedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *ScimTokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(scimtoken.FieldRevokedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ScimTokenFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ScimTokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TemplateQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1812,7 +1958,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1896,7 +2042,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -33,6 +34,7 @@ var tableByPrefix = map[string]string{
 	"CI": instance.Table,
 	"IN": interaction.Table,
 	"MD": module.Table,
+	"SK": scimtoken.Table,
 	"TP": template.Table,
 	"TN": tenant.Table,
 }

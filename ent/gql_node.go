@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -66,6 +67,11 @@ var moduleImplementors = []string{"Module", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Module) IsNode() {}
+
+var scimtokenImplementors = []string{"ScimToken", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ScimToken) IsNode() {}
 
 var templateImplementors = []string{"Template", "Node"}
 
@@ -235,6 +241,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(module.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, moduleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case scimtoken.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ScimToken.Query().
+			Where(scimtoken.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, scimtokenImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -454,6 +473,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Module.Query().
 			Where(module.IDIn(ids...))
 		query, err := query.CollectFields(ctx, moduleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case scimtoken.Table:
+		query := c.ScimToken.Query().
+			Where(scimtoken.IDIn(ids...))
+		query, err := query.CollectFields(ctx, scimtokenImplementors...)
 		if err != nil {
 			return nil, err
 		}

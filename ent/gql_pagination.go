@@ -16,6 +16,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -2348,6 +2349,255 @@ func (_m *Module) ToEdge(order *ModuleOrder) *ModuleEdge {
 		order = DefaultModuleOrder
 	}
 	return &ModuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ScimTokenEdge is the edge representation of ScimToken.
+type ScimTokenEdge struct {
+	Node   *ScimToken `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// ScimTokenConnection is the connection containing edges to ScimToken.
+type ScimTokenConnection struct {
+	Edges      []*ScimTokenEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *ScimTokenConnection) build(nodes []*ScimToken, pager *scimtokenPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ScimToken
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ScimToken {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ScimToken {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ScimTokenEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ScimTokenEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ScimTokenPaginateOption enables pagination customization.
+type ScimTokenPaginateOption func(*scimtokenPager) error
+
+// WithScimTokenOrder configures pagination ordering.
+func WithScimTokenOrder(order *ScimTokenOrder) ScimTokenPaginateOption {
+	if order == nil {
+		order = DefaultScimTokenOrder
+	}
+	o := *order
+	return func(pager *scimtokenPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultScimTokenOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithScimTokenFilter configures pagination filter.
+func WithScimTokenFilter(filter func(*ScimTokenQuery) (*ScimTokenQuery, error)) ScimTokenPaginateOption {
+	return func(pager *scimtokenPager) error {
+		if filter == nil {
+			return errors.New("ScimTokenQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type scimtokenPager struct {
+	reverse bool
+	order   *ScimTokenOrder
+	filter  func(*ScimTokenQuery) (*ScimTokenQuery, error)
+}
+
+func newScimTokenPager(opts []ScimTokenPaginateOption, reverse bool) (*scimtokenPager, error) {
+	pager := &scimtokenPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultScimTokenOrder
+	}
+	return pager, nil
+}
+
+func (p *scimtokenPager) applyFilter(query *ScimTokenQuery) (*ScimTokenQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *scimtokenPager) toCursor(_m *ScimToken) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *scimtokenPager) applyCursors(query *ScimTokenQuery, after, before *Cursor) (*ScimTokenQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultScimTokenOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *scimtokenPager) applyOrder(query *ScimTokenQuery) *ScimTokenQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultScimTokenOrder.Field {
+		query = query.Order(DefaultScimTokenOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *scimtokenPager) orderExpr(query *ScimTokenQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultScimTokenOrder.Field {
+			b.Comma().Ident(DefaultScimTokenOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ScimToken.
+func (_m *ScimTokenQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ScimTokenPaginateOption,
+) (*ScimTokenConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newScimTokenPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ScimTokenConnection{Edges: []*ScimTokenEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ScimTokenOrderField defines the ordering field of ScimToken.
+type ScimTokenOrderField struct {
+	// Value extracts the ordering value from the given ScimToken.
+	Value    func(*ScimToken) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) scimtoken.OrderOption
+	toCursor func(*ScimToken) Cursor
+}
+
+// ScimTokenOrder defines the ordering of ScimToken.
+type ScimTokenOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *ScimTokenOrderField `json:"field"`
+}
+
+// DefaultScimTokenOrder is the default ordering of ScimToken.
+var DefaultScimTokenOrder = &ScimTokenOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ScimTokenOrderField{
+		Value: func(_m *ScimToken) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: scimtoken.FieldID,
+		toTerm: scimtoken.ByID,
+		toCursor: func(_m *ScimToken) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ScimToken into ScimTokenEdge.
+func (_m *ScimToken) ToEdge(order *ScimTokenOrder) *ScimTokenEdge {
+	if order == nil {
+		order = DefaultScimTokenOrder
+	}
+	return &ScimTokenEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

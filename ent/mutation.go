@@ -18,6 +18,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
 	"switchboard/ent/schema/schematype"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -48,6 +49,7 @@ const (
 	TypeInstance          = "Instance"
 	TypeInteraction       = "Interaction"
 	TypeModule            = "Module"
+	TypeScimToken         = "ScimToken"
 	TypeTemplate          = "Template"
 	TypeTenant            = "Tenant"
 )
@@ -4117,6 +4119,9 @@ type ContactMutation struct {
 	scim_user_name      *string
 	scim_external_id    *string
 	active              *bool
+	search_name         *string
+	search_emails       *string
+	search_phones       *string
 	clearedFields       map[string]struct{}
 	tenant              *gid.ID
 	clearedtenant       bool
@@ -5005,6 +5010,114 @@ func (m *ContactMutation) ResetActive() {
 	m.active = nil
 }
 
+// SetSearchName sets the "search_name" field.
+func (m *ContactMutation) SetSearchName(s string) {
+	m.search_name = &s
+}
+
+// SearchName returns the value of the "search_name" field in the mutation.
+func (m *ContactMutation) SearchName() (r string, exists bool) {
+	v := m.search_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSearchName returns the old "search_name" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldSearchName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSearchName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSearchName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSearchName: %w", err)
+	}
+	return oldValue.SearchName, nil
+}
+
+// ResetSearchName resets all changes to the "search_name" field.
+func (m *ContactMutation) ResetSearchName() {
+	m.search_name = nil
+}
+
+// SetSearchEmails sets the "search_emails" field.
+func (m *ContactMutation) SetSearchEmails(s string) {
+	m.search_emails = &s
+}
+
+// SearchEmails returns the value of the "search_emails" field in the mutation.
+func (m *ContactMutation) SearchEmails() (r string, exists bool) {
+	v := m.search_emails
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSearchEmails returns the old "search_emails" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldSearchEmails(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSearchEmails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSearchEmails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSearchEmails: %w", err)
+	}
+	return oldValue.SearchEmails, nil
+}
+
+// ResetSearchEmails resets all changes to the "search_emails" field.
+func (m *ContactMutation) ResetSearchEmails() {
+	m.search_emails = nil
+}
+
+// SetSearchPhones sets the "search_phones" field.
+func (m *ContactMutation) SetSearchPhones(s string) {
+	m.search_phones = &s
+}
+
+// SearchPhones returns the value of the "search_phones" field in the mutation.
+func (m *ContactMutation) SearchPhones() (r string, exists bool) {
+	v := m.search_phones
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSearchPhones returns the old "search_phones" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldSearchPhones(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSearchPhones is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSearchPhones requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSearchPhones: %w", err)
+	}
+	return oldValue.SearchPhones, nil
+}
+
+// ResetSearchPhones resets all changes to the "search_phones" field.
+func (m *ContactMutation) ResetSearchPhones() {
+	m.search_phones = nil
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *ContactMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -5093,7 +5206,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -5145,6 +5258,15 @@ func (m *ContactMutation) Fields() []string {
 	if m.active != nil {
 		fields = append(fields, contact.FieldActive)
 	}
+	if m.search_name != nil {
+		fields = append(fields, contact.FieldSearchName)
+	}
+	if m.search_emails != nil {
+		fields = append(fields, contact.FieldSearchEmails)
+	}
+	if m.search_phones != nil {
+		fields = append(fields, contact.FieldSearchPhones)
+	}
 	return fields
 }
 
@@ -5187,6 +5309,12 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.ScimExternalID()
 	case contact.FieldActive:
 		return m.Active()
+	case contact.FieldSearchName:
+		return m.SearchName()
+	case contact.FieldSearchEmails:
+		return m.SearchEmails()
+	case contact.FieldSearchPhones:
+		return m.SearchPhones()
 	}
 	return nil, false
 }
@@ -5230,6 +5358,12 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldScimExternalID(ctx)
 	case contact.FieldActive:
 		return m.OldActive(ctx)
+	case contact.FieldSearchName:
+		return m.OldSearchName(ctx)
+	case contact.FieldSearchEmails:
+		return m.OldSearchEmails(ctx)
+	case contact.FieldSearchPhones:
+		return m.OldSearchPhones(ctx)
 	}
 	return nil, fmt.Errorf("unknown Contact field %s", name)
 }
@@ -5357,6 +5491,27 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetActive(v)
+		return nil
+	case contact.FieldSearchName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSearchName(v)
+		return nil
+	case contact.FieldSearchEmails:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSearchEmails(v)
+		return nil
+	case contact.FieldSearchPhones:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSearchPhones(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -5520,6 +5675,15 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldActive:
 		m.ResetActive()
+		return nil
+	case contact.FieldSearchName:
+		m.ResetSearchName()
+		return nil
+	case contact.FieldSearchEmails:
+		m.ResetSearchEmails()
+		return nil
+	case contact.FieldSearchPhones:
+		m.ResetSearchPhones()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -10393,6 +10557,830 @@ func (m *ModuleMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Module edge %s", name)
+}
+
+// ScimTokenMutation represents an operation that mutates the ScimToken nodes in the graph.
+type ScimTokenMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *gid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	token_hash    *[]byte
+	created_by    *string
+	last_used_at  *time.Time
+	revoked_at    *time.Time
+	clearedFields map[string]struct{}
+	tenant        *gid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*ScimToken, error)
+	predicates    []predicate.ScimToken
+}
+
+var _ ent.Mutation = (*ScimTokenMutation)(nil)
+
+// scimtokenOption allows management of the mutation configuration using functional options.
+type scimtokenOption func(*ScimTokenMutation)
+
+// newScimTokenMutation creates new mutation for the ScimToken entity.
+func newScimTokenMutation(c config, op Op, opts ...scimtokenOption) *ScimTokenMutation {
+	m := &ScimTokenMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScimToken,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScimTokenID sets the ID field of the mutation.
+func withScimTokenID(id gid.ID) scimtokenOption {
+	return func(m *ScimTokenMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScimToken
+		)
+		m.oldValue = func(ctx context.Context) (*ScimToken, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScimToken.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScimToken sets the old ScimToken of the mutation.
+func withScimToken(node *ScimToken) scimtokenOption {
+	return func(m *ScimTokenMutation) {
+		m.oldValue = func(context.Context) (*ScimToken, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScimTokenMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScimTokenMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ScimToken entities.
+func (m *ScimTokenMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScimTokenMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScimTokenMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScimToken.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ScimTokenMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ScimTokenMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ScimTokenMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ScimTokenMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ScimTokenMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ScimTokenMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ScimTokenMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ScimTokenMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ScimTokenMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *ScimTokenMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ScimTokenMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ScimTokenMutation) ResetName() {
+	m.name = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *ScimTokenMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *ScimTokenMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *ScimTokenMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *ScimTokenMutation) SetCreatedBy(s string) {
+	m.created_by = &s
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *ScimTokenMutation) CreatedBy() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldCreatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *ScimTokenMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.clearedFields[scimtoken.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *ScimTokenMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[scimtoken.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *ScimTokenMutation) ResetCreatedBy() {
+	m.created_by = nil
+	delete(m.clearedFields, scimtoken.FieldCreatedBy)
+}
+
+// SetLastUsedAt sets the "last_used_at" field.
+func (m *ScimTokenMutation) SetLastUsedAt(t time.Time) {
+	m.last_used_at = &t
+}
+
+// LastUsedAt returns the value of the "last_used_at" field in the mutation.
+func (m *ScimTokenMutation) LastUsedAt() (r time.Time, exists bool) {
+	v := m.last_used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedAt returns the old "last_used_at" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldLastUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedAt: %w", err)
+	}
+	return oldValue.LastUsedAt, nil
+}
+
+// ClearLastUsedAt clears the value of the "last_used_at" field.
+func (m *ScimTokenMutation) ClearLastUsedAt() {
+	m.last_used_at = nil
+	m.clearedFields[scimtoken.FieldLastUsedAt] = struct{}{}
+}
+
+// LastUsedAtCleared returns if the "last_used_at" field was cleared in this mutation.
+func (m *ScimTokenMutation) LastUsedAtCleared() bool {
+	_, ok := m.clearedFields[scimtoken.FieldLastUsedAt]
+	return ok
+}
+
+// ResetLastUsedAt resets all changes to the "last_used_at" field.
+func (m *ScimTokenMutation) ResetLastUsedAt() {
+	m.last_used_at = nil
+	delete(m.clearedFields, scimtoken.FieldLastUsedAt)
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *ScimTokenMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *ScimTokenMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the ScimToken entity.
+// If the ScimToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScimTokenMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *ScimTokenMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[scimtoken.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *ScimTokenMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[scimtoken.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *ScimTokenMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, scimtoken.FieldRevokedAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ScimTokenMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[scimtoken.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ScimTokenMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ScimTokenMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ScimTokenMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the ScimTokenMutation builder.
+func (m *ScimTokenMutation) Where(ps ...predicate.ScimToken) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScimTokenMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScimTokenMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScimToken, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScimTokenMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScimTokenMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScimToken).
+func (m *ScimTokenMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScimTokenMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, scimtoken.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, scimtoken.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, scimtoken.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, scimtoken.FieldName)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, scimtoken.FieldTokenHash)
+	}
+	if m.created_by != nil {
+		fields = append(fields, scimtoken.FieldCreatedBy)
+	}
+	if m.last_used_at != nil {
+		fields = append(fields, scimtoken.FieldLastUsedAt)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, scimtoken.FieldRevokedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScimTokenMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case scimtoken.FieldCreatedAt:
+		return m.CreatedAt()
+	case scimtoken.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case scimtoken.FieldTenantID:
+		return m.TenantID()
+	case scimtoken.FieldName:
+		return m.Name()
+	case scimtoken.FieldTokenHash:
+		return m.TokenHash()
+	case scimtoken.FieldCreatedBy:
+		return m.CreatedBy()
+	case scimtoken.FieldLastUsedAt:
+		return m.LastUsedAt()
+	case scimtoken.FieldRevokedAt:
+		return m.RevokedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScimTokenMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case scimtoken.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case scimtoken.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case scimtoken.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case scimtoken.FieldName:
+		return m.OldName(ctx)
+	case scimtoken.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case scimtoken.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case scimtoken.FieldLastUsedAt:
+		return m.OldLastUsedAt(ctx)
+	case scimtoken.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScimToken field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScimTokenMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case scimtoken.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case scimtoken.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case scimtoken.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case scimtoken.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case scimtoken.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case scimtoken.FieldCreatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case scimtoken.FieldLastUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedAt(v)
+		return nil
+	case scimtoken.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScimToken field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScimTokenMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScimTokenMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScimTokenMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ScimToken numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScimTokenMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(scimtoken.FieldCreatedBy) {
+		fields = append(fields, scimtoken.FieldCreatedBy)
+	}
+	if m.FieldCleared(scimtoken.FieldLastUsedAt) {
+		fields = append(fields, scimtoken.FieldLastUsedAt)
+	}
+	if m.FieldCleared(scimtoken.FieldRevokedAt) {
+		fields = append(fields, scimtoken.FieldRevokedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScimTokenMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScimTokenMutation) ClearField(name string) error {
+	switch name {
+	case scimtoken.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case scimtoken.FieldLastUsedAt:
+		m.ClearLastUsedAt()
+		return nil
+	case scimtoken.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScimToken nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScimTokenMutation) ResetField(name string) error {
+	switch name {
+	case scimtoken.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case scimtoken.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case scimtoken.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case scimtoken.FieldName:
+		m.ResetName()
+		return nil
+	case scimtoken.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case scimtoken.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case scimtoken.FieldLastUsedAt:
+		m.ResetLastUsedAt()
+		return nil
+	case scimtoken.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScimToken field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScimTokenMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, scimtoken.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScimTokenMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case scimtoken.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScimTokenMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScimTokenMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScimTokenMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, scimtoken.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScimTokenMutation) EdgeCleared(name string) bool {
+	switch name {
+	case scimtoken.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScimTokenMutation) ClearEdge(name string) error {
+	switch name {
+	case scimtoken.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ScimToken unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScimTokenMutation) ResetEdge(name string) error {
+	switch name {
+	case scimtoken.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ScimToken edge %s", name)
 }
 
 // TemplateMutation represents an operation that mutates the Template nodes in the graph.

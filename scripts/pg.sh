@@ -8,6 +8,9 @@ cmd=${1:?usage: pg.sh start|stop DIR}
 dir=${2:?usage: pg.sh start|stop DIR}
 port=${SWITCHBOARD_TEST_PG_PORT:-55432}
 
+# port_busy reports whether something listens on 127.0.0.1:$1.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 find_pgbin() {
   for d in /usr/lib/postgresql/*/bin; do
     [ -x "$d/initdb" ] && { echo "$d"; return 0; }
@@ -38,6 +41,8 @@ start)
   fi
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+  # Another server (a developer's, an earlier run's) may hold the port.
+  for _ in $(seq 1 50); do port_busy "$port" || break; port=$((port + 1)); done
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     run_as_pg "$pgbin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }

@@ -80,7 +80,13 @@ type Viewer struct {
 	Role     Role
 	TenantID gid.ID // empty for an operator
 	AgentID  gid.ID // empty when the person has no agent record
+	// Service names a system acting for the tenant rather than a person,
+	// such as ServiceSCIM; empty for people.
+	Service string
 }
+
+// ServiceSCIM is the tenant's SCIM client (its identity provider).
+const ServiceSCIM = "scim"
 
 // Operator reports whether the viewer runs the platform.
 func (v *Viewer) Operator() bool { return v != nil && v.Role == RoleOperator }

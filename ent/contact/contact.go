@@ -53,6 +53,12 @@ const (
 	FieldScimExternalID = "scim_external_id"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
+	// FieldSearchName holds the string denoting the search_name field in the database.
+	FieldSearchName = "search_name"
+	// FieldSearchEmails holds the string denoting the search_emails field in the database.
+	FieldSearchEmails = "search_emails"
+	// FieldSearchPhones holds the string denoting the search_phones field in the database.
+	FieldSearchPhones = "search_phones"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
@@ -95,6 +101,9 @@ var Columns = []string{
 	FieldScimUserName,
 	FieldScimExternalID,
 	FieldActive,
+	FieldSearchName,
+	FieldSearchEmails,
+	FieldSearchPhones,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -113,7 +122,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "switchboard/ent/runtime"
 var (
-	Hooks  [3]ent.Hook
+	Hooks  [4]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -139,6 +148,12 @@ var (
 	ScimExternalIDValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
+	// DefaultSearchName holds the default value on creation for the "search_name" field.
+	DefaultSearchName string
+	// DefaultSearchEmails holds the default value on creation for the "search_emails" field.
+	DefaultSearchEmails string
+	// DefaultSearchPhones holds the default value on creation for the "search_phones" field.
+	DefaultSearchPhones string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -276,6 +291,21 @@ func ByScimExternalID(opts ...sql.OrderTermOption) OrderOption {
 // ByActive orders the results by the active field.
 func ByActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldActive, opts...).ToFunc()
+}
+
+// BySearchName orders the results by the search_name field.
+func BySearchName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSearchName, opts...).ToFunc()
+}
+
+// BySearchEmails orders the results by the search_emails field.
+func BySearchEmails(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSearchEmails, opts...).ToFunc()
+}
+
+// BySearchPhones orders the results by the search_phones field.
+func BySearchPhones(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSearchPhones, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -121,6 +121,21 @@ func Active(v bool) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldActive, v))
 }
 
+// SearchName applies equality check predicate on the "search_name" field. It's identical to SearchNameEQ.
+func SearchName(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchName, v))
+}
+
+// SearchEmails applies equality check predicate on the "search_emails" field. It's identical to SearchEmailsEQ.
+func SearchEmails(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchEmails, v))
+}
+
+// SearchPhones applies equality check predicate on the "search_phones" field. It's identical to SearchPhonesEQ.
+func SearchPhones(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchPhones, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCreatedAt, v))
@@ -1009,6 +1024,201 @@ func ActiveEQ(v bool) predicate.Contact {
 // ActiveNEQ applies the NEQ predicate on the "active" field.
 func ActiveNEQ(v bool) predicate.Contact {
 	return predicate.Contact(sql.FieldNEQ(FieldActive, v))
+}
+
+// SearchNameEQ applies the EQ predicate on the "search_name" field.
+func SearchNameEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchName, v))
+}
+
+// SearchNameNEQ applies the NEQ predicate on the "search_name" field.
+func SearchNameNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldSearchName, v))
+}
+
+// SearchNameIn applies the In predicate on the "search_name" field.
+func SearchNameIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldSearchName, vs...))
+}
+
+// SearchNameNotIn applies the NotIn predicate on the "search_name" field.
+func SearchNameNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldSearchName, vs...))
+}
+
+// SearchNameGT applies the GT predicate on the "search_name" field.
+func SearchNameGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldSearchName, v))
+}
+
+// SearchNameGTE applies the GTE predicate on the "search_name" field.
+func SearchNameGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldSearchName, v))
+}
+
+// SearchNameLT applies the LT predicate on the "search_name" field.
+func SearchNameLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldSearchName, v))
+}
+
+// SearchNameLTE applies the LTE predicate on the "search_name" field.
+func SearchNameLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldSearchName, v))
+}
+
+// SearchNameContains applies the Contains predicate on the "search_name" field.
+func SearchNameContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldSearchName, v))
+}
+
+// SearchNameHasPrefix applies the HasPrefix predicate on the "search_name" field.
+func SearchNameHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldSearchName, v))
+}
+
+// SearchNameHasSuffix applies the HasSuffix predicate on the "search_name" field.
+func SearchNameHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldSearchName, v))
+}
+
+// SearchNameEqualFold applies the EqualFold predicate on the "search_name" field.
+func SearchNameEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldSearchName, v))
+}
+
+// SearchNameContainsFold applies the ContainsFold predicate on the "search_name" field.
+func SearchNameContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldSearchName, v))
+}
+
+// SearchEmailsEQ applies the EQ predicate on the "search_emails" field.
+func SearchEmailsEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchEmails, v))
+}
+
+// SearchEmailsNEQ applies the NEQ predicate on the "search_emails" field.
+func SearchEmailsNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldSearchEmails, v))
+}
+
+// SearchEmailsIn applies the In predicate on the "search_emails" field.
+func SearchEmailsIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldSearchEmails, vs...))
+}
+
+// SearchEmailsNotIn applies the NotIn predicate on the "search_emails" field.
+func SearchEmailsNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldSearchEmails, vs...))
+}
+
+// SearchEmailsGT applies the GT predicate on the "search_emails" field.
+func SearchEmailsGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldSearchEmails, v))
+}
+
+// SearchEmailsGTE applies the GTE predicate on the "search_emails" field.
+func SearchEmailsGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldSearchEmails, v))
+}
+
+// SearchEmailsLT applies the LT predicate on the "search_emails" field.
+func SearchEmailsLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldSearchEmails, v))
+}
+
+// SearchEmailsLTE applies the LTE predicate on the "search_emails" field.
+func SearchEmailsLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldSearchEmails, v))
+}
+
+// SearchEmailsContains applies the Contains predicate on the "search_emails" field.
+func SearchEmailsContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldSearchEmails, v))
+}
+
+// SearchEmailsHasPrefix applies the HasPrefix predicate on the "search_emails" field.
+func SearchEmailsHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldSearchEmails, v))
+}
+
+// SearchEmailsHasSuffix applies the HasSuffix predicate on the "search_emails" field.
+func SearchEmailsHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldSearchEmails, v))
+}
+
+// SearchEmailsEqualFold applies the EqualFold predicate on the "search_emails" field.
+func SearchEmailsEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldSearchEmails, v))
+}
+
+// SearchEmailsContainsFold applies the ContainsFold predicate on the "search_emails" field.
+func SearchEmailsContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldSearchEmails, v))
+}
+
+// SearchPhonesEQ applies the EQ predicate on the "search_phones" field.
+func SearchPhonesEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldSearchPhones, v))
+}
+
+// SearchPhonesNEQ applies the NEQ predicate on the "search_phones" field.
+func SearchPhonesNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldSearchPhones, v))
+}
+
+// SearchPhonesIn applies the In predicate on the "search_phones" field.
+func SearchPhonesIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldSearchPhones, vs...))
+}
+
+// SearchPhonesNotIn applies the NotIn predicate on the "search_phones" field.
+func SearchPhonesNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldSearchPhones, vs...))
+}
+
+// SearchPhonesGT applies the GT predicate on the "search_phones" field.
+func SearchPhonesGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldSearchPhones, v))
+}
+
+// SearchPhonesGTE applies the GTE predicate on the "search_phones" field.
+func SearchPhonesGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldSearchPhones, v))
+}
+
+// SearchPhonesLT applies the LT predicate on the "search_phones" field.
+func SearchPhonesLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldSearchPhones, v))
+}
+
+// SearchPhonesLTE applies the LTE predicate on the "search_phones" field.
+func SearchPhonesLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldSearchPhones, v))
+}
+
+// SearchPhonesContains applies the Contains predicate on the "search_phones" field.
+func SearchPhonesContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldSearchPhones, v))
+}
+
+// SearchPhonesHasPrefix applies the HasPrefix predicate on the "search_phones" field.
+func SearchPhonesHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldSearchPhones, v))
+}
+
+// SearchPhonesHasSuffix applies the HasSuffix predicate on the "search_phones" field.
+func SearchPhonesHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldSearchPhones, v))
+}
+
+// SearchPhonesEqualFold applies the EqualFold predicate on the "search_phones" field.
+func SearchPhonesEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldSearchPhones, v))
+}
+
+// SearchPhonesContainsFold applies the ContainsFold predicate on the "search_phones" field.
+func SearchPhonesContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldSearchPhones, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -128,6 +128,18 @@ func (f ModuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ModuleMutation", m)
 }
 
+// The ScimTokenFunc type is an adapter to allow the use of ordinary
+// function as ScimToken mutator.
+type ScimTokenFunc func(context.Context, *ent.ScimTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScimTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScimTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScimTokenMutation", m)
+}
+
 // The TemplateFunc type is an adapter to allow the use of ordinary
 // function as Template mutator.
 type TemplateFunc func(context.Context, *ent.TemplateMutation) (ent.Value, error)

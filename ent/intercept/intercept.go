@@ -18,6 +18,7 @@ import (
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 
@@ -350,6 +351,33 @@ func (f TraverseModule) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ModuleQuery", q)
 }
 
+// The ScimTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ScimTokenFunc func(context.Context, *ent.ScimTokenQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ScimTokenFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ScimTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ScimTokenQuery", q)
+}
+
+// The TraverseScimToken type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseScimToken func(context.Context, *ent.ScimTokenQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseScimToken) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseScimToken) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScimTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ScimTokenQuery", q)
+}
+
 // The TemplateFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TemplateFunc func(context.Context, *ent.TemplateQuery) (ent.Value, error)
 
@@ -427,6 +455,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.InteractionQuery, predicate.Interaction, interaction.OrderOption]{typ: ent.TypeInteraction, tq: q}, nil
 	case *ent.ModuleQuery:
 		return &query[*ent.ModuleQuery, predicate.Module, module.OrderOption]{typ: ent.TypeModule, tq: q}, nil
+	case *ent.ScimTokenQuery:
+		return &query[*ent.ScimTokenQuery, predicate.ScimToken, scimtoken.OrderOption]{typ: ent.TypeScimToken, tq: q}, nil
 	case *ent.TemplateQuery:
 		return &query[*ent.TemplateQuery, predicate.Template, template.OrderOption]{typ: ent.TypeTemplate, tq: q}, nil
 	case *ent.TenantQuery:

@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -201,6 +202,9 @@ var (
 		{Name: "scim_user_name", Type: field.TypeString, Nullable: true, Size: 320},
 		{Name: "scim_external_id", Type: field.TypeString, Nullable: true, Size: 320},
 		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "search_name", Type: field.TypeString, Default: ""},
+		{Name: "search_emails", Type: field.TypeString, Default: ""},
+		{Name: "search_phones", Type: field.TypeString, Default: ""},
 		{Name: "owner_id", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
@@ -212,13 +216,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_agents_contacts",
-				Columns:    []*schema.Column{ContactsColumns[16]},
+				Columns:    []*schema.Column{ContactsColumns[19]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "contacts_tenants_tenant",
-				Columns:    []*schema.Column{ContactsColumns[17]},
+				Columns:    []*schema.Column{ContactsColumns[20]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -227,17 +231,55 @@ var (
 			{
 				Name:    "contact_tenant_id_scope_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[17], ContactsColumns[3], ContactsColumns[5]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[3], ContactsColumns[5]},
 			},
 			{
 				Name:    "contact_tenant_id_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[17], ContactsColumns[16]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[19]},
 			},
 			{
 				Name:    "contact_tenant_id_scim_user_name",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[17], ContactsColumns[13]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[13]},
+			},
+			{
+				Name:    "contact_tenant_id_search_name",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[16]},
+			},
+			{
+				Name:    "contact_search_name_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
+			{
+				Name:    "contact_search_emails_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[17]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
+			{
+				Name:    "contact_search_phones_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
 			},
 		},
 	}
@@ -453,6 +495,44 @@ var (
 			},
 		},
 	}
+	// ScimTokensColumns holds the columns for the "scim_tokens" table.
+	ScimTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "token_hash", Type: field.TypeBytes},
+		{Name: "created_by", Type: field.TypeString, Nullable: true, Size: 320},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// ScimTokensTable holds the schema information for the "scim_tokens" table.
+	ScimTokensTable = &schema.Table{
+		Name:       "scim_tokens",
+		Columns:    ScimTokensColumns,
+		PrimaryKey: []*schema.Column{ScimTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "scim_tokens_tenants_tenant",
+				Columns:    []*schema.Column{ScimTokensColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "scimtoken_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{ScimTokensColumns[4]},
+			},
+			{
+				Name:    "scimtoken_tenant_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{ScimTokensColumns[8], ScimTokensColumns[3]},
+			},
+		},
+	}
 	// TemplatesColumns holds the columns for the "templates" table.
 	TemplatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -516,6 +596,7 @@ var (
 		InstancesTable,
 		InteractionsTable,
 		ModulesTable,
+		ScimTokensTable,
 		TemplatesTable,
 		TenantsTable,
 	}
@@ -539,5 +620,6 @@ func init() {
 	InteractionsTable.ForeignKeys[0].RefTable = AgentsTable
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable
+	ScimTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	TemplatesTable.ForeignKeys[0].RefTable = TenantsTable
 }

@@ -36,6 +36,9 @@ type Interaction func(*sql.Selector)
 // Module is the predicate function for module builders.
 type Module func(*sql.Selector)
 
+// ScimToken is the predicate function for scimtoken builders.
+type ScimToken func(*sql.Selector)
+
 // Template is the predicate function for template builders.
 type Template func(*sql.Selector)
 

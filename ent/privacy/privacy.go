@@ -351,6 +351,30 @@ func (f ModuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ModuleMutation", m)
 }
 
+// The ScimTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScimTokenQueryRuleFunc func(context.Context, *ent.ScimTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScimTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScimTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScimTokenQuery", q)
+}
+
+// The ScimTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScimTokenMutationRuleFunc func(context.Context, *ent.ScimTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScimTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScimTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScimTokenMutation", m)
+}
+
 // The TemplateQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TemplateQueryRuleFunc func(context.Context, *ent.TemplateQuery) error
@@ -454,6 +478,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ModuleQuery:
 		return q.Filter(), nil
+	case *ent.ScimTokenQuery:
+		return q.Filter(), nil
 	case *ent.TemplateQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
@@ -484,6 +510,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.InteractionMutation:
 		return m.Filter(), nil
 	case *ent.ModuleMutation:
+		return m.Filter(), nil
+	case *ent.ScimTokenMutation:
 		return m.Filter(), nil
 	case *ent.TemplateMutation:
 		return m.Filter(), nil

@@ -15,6 +15,7 @@ import (
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/schema"
+	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -272,10 +273,13 @@ func init() {
 		})
 	}
 	contactMixinHooks1 := contactMixin[1].Hooks()
+	contactHooks := schema.Contact{}.Hooks()
 
 	contact.Hooks[1] = contactMixinHooks1[0]
 
 	contact.Hooks[2] = contactMixinHooks1[1]
+
+	contact.Hooks[3] = contactHooks[0]
 	contactMixinFields0 := contactMixin[0].Fields()
 	_ = contactMixinFields0
 	contactFields := schema.Contact{}.Fields()
@@ -340,6 +344,18 @@ func init() {
 	contactDescActive := contactFields[13].Descriptor()
 	// contact.DefaultActive holds the default value on creation for the active field.
 	contact.DefaultActive = contactDescActive.Default.(bool)
+	// contactDescSearchName is the schema descriptor for search_name field.
+	contactDescSearchName := contactFields[14].Descriptor()
+	// contact.DefaultSearchName holds the default value on creation for the search_name field.
+	contact.DefaultSearchName = contactDescSearchName.Default.(string)
+	// contactDescSearchEmails is the schema descriptor for search_emails field.
+	contactDescSearchEmails := contactFields[15].Descriptor()
+	// contact.DefaultSearchEmails holds the default value on creation for the search_emails field.
+	contact.DefaultSearchEmails = contactDescSearchEmails.Default.(string)
+	// contactDescSearchPhones is the schema descriptor for search_phones field.
+	contactDescSearchPhones := contactFields[16].Descriptor()
+	// contact.DefaultSearchPhones holds the default value on creation for the search_phones field.
+	contact.DefaultSearchPhones = contactDescSearchPhones.Default.(string)
 	// contactDescID is the schema descriptor for id field.
 	contactDescID := contactMixinFields0[0].Descriptor()
 	// contact.DefaultID holds the default value on creation for the id field.
@@ -701,6 +717,61 @@ func init() {
 	moduleDescID := moduleMixinFields0[0].Descriptor()
 	// module.DefaultID holds the default value on creation for the id field.
 	module.DefaultID = moduleDescID.Default.(func() gid.ID)
+	scimtokenMixin := schema.ScimToken{}.Mixin()
+	scimtoken.Policy = privacy.NewPolicies(scimtokenMixin[0], scimtokenMixin[1], schema.ScimToken{})
+	scimtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := scimtoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	scimtokenMixinHooks1 := scimtokenMixin[1].Hooks()
+
+	scimtoken.Hooks[1] = scimtokenMixinHooks1[0]
+
+	scimtoken.Hooks[2] = scimtokenMixinHooks1[1]
+	scimtokenMixinFields0 := scimtokenMixin[0].Fields()
+	_ = scimtokenMixinFields0
+	scimtokenFields := schema.ScimToken{}.Fields()
+	_ = scimtokenFields
+	// scimtokenDescCreatedAt is the schema descriptor for created_at field.
+	scimtokenDescCreatedAt := scimtokenMixinFields0[1].Descriptor()
+	// scimtoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	scimtoken.DefaultCreatedAt = scimtokenDescCreatedAt.Default.(func() time.Time)
+	// scimtokenDescUpdatedAt is the schema descriptor for updated_at field.
+	scimtokenDescUpdatedAt := scimtokenMixinFields0[2].Descriptor()
+	// scimtoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	scimtoken.DefaultUpdatedAt = scimtokenDescUpdatedAt.Default.(func() time.Time)
+	// scimtoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	scimtoken.UpdateDefaultUpdatedAt = scimtokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// scimtokenDescName is the schema descriptor for name field.
+	scimtokenDescName := scimtokenFields[0].Descriptor()
+	// scimtoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	scimtoken.NameValidator = func() func(string) error {
+		validators := scimtokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// scimtokenDescCreatedBy is the schema descriptor for created_by field.
+	scimtokenDescCreatedBy := scimtokenFields[2].Descriptor()
+	// scimtoken.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	scimtoken.CreatedByValidator = scimtokenDescCreatedBy.Validators[0].(func(string) error)
+	// scimtokenDescID is the schema descriptor for id field.
+	scimtokenDescID := scimtokenMixinFields0[0].Descriptor()
+	// scimtoken.DefaultID holds the default value on creation for the id field.
+	scimtoken.DefaultID = scimtokenDescID.Default.(func() gid.ID)
 	templateMixin := schema.Template{}.Mixin()
 	template.Policy = privacy.NewPolicies(templateMixin[0], templateMixin[1], schema.Template{})
 	template.Hooks[0] = func(next ent.Mutator) ent.Mutator {

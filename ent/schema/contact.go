@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -43,6 +45,12 @@ func (Contact) Fields() []ent.Field {
 		field.String("scim_user_name").Optional().Nillable().MaxLen(320).Annotations(entgql.Skip()),
 		field.String("scim_external_id").Optional().Nillable().MaxLen(320).Annotations(entgql.Skip()),
 		field.Bool("active").Default(true),
+		field.String("search_name").Default("").Annotations(entgql.Skip()).
+			Comment("lower-case name, given and family names, for search"),
+		field.String("search_emails").Default("").Annotations(entgql.Skip()).
+			Comment("lower-case email addresses, space-separated, for search"),
+		field.String("search_phones").Default("").Annotations(entgql.Skip()).
+			Comment("the digits of every phone number, space-separated, for search"),
 	}
 }
 
@@ -60,6 +68,14 @@ func (Contact) Indexes() []ent.Index {
 		index.Fields("tenant_id", "scope", "name"),
 		index.Fields("tenant_id", "owner_id"),
 		index.Fields("tenant_id", "scim_user_name").Unique(),
+		index.Fields("tenant_id", "search_name"),
+		// Substring search on PostgreSQL: trigram indexes (pg_trgm).
+		index.Fields("search_name").StorageKey("contact_search_name_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
+		index.Fields("search_emails").StorageKey("contact_search_emails_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
+		index.Fields("search_phones").StorageKey("contact_search_phones_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
 	}
 }
 

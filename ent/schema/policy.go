@@ -8,7 +8,9 @@ import (
 
 	gen "switchboard/ent"
 	"switchboard/ent/agent"
+	"switchboard/ent/contact"
 	"switchboard/ent/hook"
+	"switchboard/ent/predicate"
 	"switchboard/ent/privacy"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -269,8 +271,77 @@ func (AgentStatusChange) Policy() ent.Policy {
 // Policy of Interaction: recorded by the agents who handle them.
 func (Interaction) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
 
-// Policy of Contact: agents keep personal contacts.
-func (Contact) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+// Policy of ScimToken: admins create and revoke SCIM tokens.
+func (ScimToken) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
+// Policy of Contact: a personal contact is its owner's alone; organisation
+// contacts are read by the whole tenant and written by its admins (hand-made
+// ones) or its SCIM client (synchronised ones), never both.
+func (Contact) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.ContactQueryRuleFunc(func(ctx context.Context, q *gen.ContactQuery) error {
+				v := viewer.FromContext(ctx)
+				if v.Service == viewer.ServiceSCIM {
+					q.Where(contact.ScopeEQ(contact.ScopeORGANISATION), contact.SourceEQ(contact.SourceSCIM))
+					return privacy.Allow
+				}
+				q.Where(contact.Or(contact.ScopeEQ(contact.ScopeORGANISATION), ownedBy(v)))
+				return privacy.Allow
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.ContactMutationRuleFunc(func(ctx context.Context, m *gen.ContactMutation) error {
+				v := viewer.FromContext(ctx)
+				if !v.InTenant(viewer.RoleAgent) {
+					return privacy.Denyf("only a tenant's people keep contacts")
+				}
+				if v.Service == viewer.ServiceSCIM {
+					m.Where(contact.ScopeEQ(contact.ScopeORGANISATION), contact.SourceEQ(contact.SourceSCIM))
+					if m.Op().Is(ent.OpCreate) {
+						if sc, _ := m.Scope(); sc != contact.ScopeORGANISATION {
+							return privacy.Denyf("SCIM provisions organisation contacts")
+						}
+						if src, _ := m.Source(); src != contact.SourceSCIM {
+							return privacy.Denyf("SCIM provisions SCIM contacts")
+						}
+					}
+					return privacy.Allow
+				}
+				if m.Op().Is(ent.OpCreate) {
+					if src, _ := m.Source(); src == contact.SourceSCIM {
+						return privacy.Denyf("SCIM contacts come from SCIM")
+					}
+					if sc, _ := m.Scope(); sc == contact.ScopeORGANISATION && !v.InTenant(viewer.RoleAdmin) {
+						return privacy.Denyf("only admins create organisation contacts")
+					}
+					if sc, _ := m.Scope(); sc != contact.ScopeORGANISATION {
+						if owner, ok := m.OwnerID(); !ok || owner != v.AgentID {
+							return privacy.Denyf("a personal contact belongs to the agent who makes it")
+						}
+					}
+					return privacy.Allow
+				}
+				// Updates and deletes: hand-made contacts only; one's own
+				// personal ones, and organisation ones for admins.
+				if v.InTenant(viewer.RoleAdmin) {
+					m.Where(contact.SourceEQ(contact.SourceMANUAL), contact.Or(contact.ScopeEQ(contact.ScopeORGANISATION), ownedBy(v)))
+				} else {
+					m.Where(contact.SourceEQ(contact.SourceMANUAL), ownedBy(v))
+				}
+				return privacy.Allow
+			}),
+		},
+	}
+}
+
+// ownedBy matches the viewer's personal contacts (none without an agent record).
+func ownedBy(v *viewer.Viewer) predicate.Contact {
+	if v == nil || v.AgentID == "" {
+		return contact.And(contact.OwnerIDIsNil(), contact.OwnerIDNotNil()) // nothing
+	}
+	return contact.And(contact.ScopeEQ(contact.ScopePERSONAL), contact.OwnerID(v.AgentID))
+}
 
 // Policy of Conversation: agents start and end conversations.
 func (Conversation) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }

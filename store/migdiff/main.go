@@ -27,7 +27,24 @@ import (
 func main() {
 	name := flag.String("name", "", "migration name, e.g. add_interactions")
 	pg := flag.String("postgres", os.Getenv("SWITCHBOARD_DEV_POSTGRES"), "an empty scratch PostgreSQL database URL")
+	rehash := flag.Bool("rehash", false, "only rewrite the atlas.sum files after a hand-written migration")
 	flag.Parse()
+	if *rehash {
+		for _, path := range []string{"store/migrations/sqlite", "store/migrations/postgres"} {
+			dir, err := atlas.NewLocalDir(path)
+			if err != nil {
+				log.Fatal(err)
+			}
+			sum, err := dir.Checksum()
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := atlas.WriteSumFile(dir, sum); err != nil {
+				log.Fatal(err)
+			}
+		}
+		return
+	}
 	if *name == "" || *pg == "" {
 		log.Fatal("usage: migdiff -name NAME -postgres URL (an empty scratch database)")
 	}

@@ -1,0 +1,1 @@
+-- PostgreSQL creates the pg_trgm extension here; SQLite needs nothing.
