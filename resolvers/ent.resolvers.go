@@ -15,6 +15,18 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
+// Interactions is the resolver for the interactions field.
+func (r *agentResolver) Interactions(ctx context.Context, obj *ent.Agent, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) (*ent.InteractionConnection, error) {
+	if orderBy == nil {
+		orderBy = newestFirst
+	}
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return obj.QueryInteractions().Paginate(ctx, after, first, before, last, ent.WithInteractionOrder(orderBy))
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {
 	return r.node(ctx, id)

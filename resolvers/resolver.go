@@ -3,7 +3,10 @@
 package resolvers
 
 import (
+	"entgo.io/contrib/entgql"
 	"errors"
+	"switchboard/ent/schema/schematype"
+	"switchboard/viewer"
 
 	"context"
 	"switchboard/ent/privacy"
@@ -73,4 +76,31 @@ func (r *Resolver) node(ctx context.Context, id gid.ID) (ent.Noder, error) {
 		return nil, nil
 	}
 	return nil, err
+}
+
+// newestFirst orders interactions by their start, newest first.
+var newestFirst = &ent.InteractionOrder{Field: ent.InteractionOrderFieldStartedAt, Direction: entgql.OrderDirectionDesc}
+
+// region returns the viewer's tenant's region for phone numbers.
+func (r *Resolver) region(ctx context.Context) (string, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.TenantID == "" {
+		return "", failure.New(failure.Forbidden, "only a tenant's people use the directory")
+	}
+	t, err := r.ent(ctx).Tenant.Get(ctx, v.TenantID)
+	if err != nil {
+		return "", err
+	}
+	return t.DefaultRegion, nil
+}
+
+// points copies contact points given as input.
+func points(in []*schematype.ContactPoint) []schematype.ContactPoint {
+	out := make([]schematype.ContactPoint, 0, len(in))
+	for _, p := range in {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
 }

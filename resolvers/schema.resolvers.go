@@ -7,10 +7,15 @@ package resolvers
 
 import (
 	"context"
+	"switchboard/contacts"
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
+	"switchboard/ent/contact"
+	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/schema"
+	"switchboard/ent/scimtoken"
 	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/graph"
@@ -18,6 +23,8 @@ import (
 	"switchboard/livestatus"
 	"switchboard/viewer"
 	"time"
+
+	"entgo.io/contrib/entgql"
 )
 
 // CurrentStatus is the resolver for the currentStatus field.
@@ -102,6 +109,78 @@ func (r *mutationResolver) RotateAgentEventKey(ctx context.Context) (string, err
 	return livestatus.RotateAgentEventKey(ctx, r.ent(ctx))
 }
 
+// CreateContact is the resolver for the createContact field.
+func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error) {
+	v := viewer.FromContext(ctx)
+	scope := contact.ScopePERSONAL
+	if input.Scope != nil {
+		scope = *input.Scope
+	}
+	create := r.ent(ctx).Contact.Create().
+		SetName(input.Name).SetNillableGivenName(input.GivenName).SetNillableFamilyName(input.FamilyName).
+		SetNillableEmail(input.Email).SetNillablePhoneNumber(input.PhoneNumber).SetNillableJobTitle(input.JobTitle).
+		SetScope(scope)
+	if input.Emails != nil {
+		create.SetEmails(points(input.Emails))
+	}
+	if input.PhoneNumbers != nil {
+		create.SetPhoneNumbers(points(input.PhoneNumbers))
+	}
+	if scope == contact.ScopePERSONAL {
+		if v.AgentID == "" {
+			return nil, failure.New(failure.BadUserInput, "personal contacts belong to agents, and you have no agent record")
+		}
+		create.SetOwnerID(v.AgentID)
+	} else if !v.InTenant(viewer.RoleAdmin) {
+		return nil, failure.New(failure.Forbidden, "only admins create organisation contacts")
+	}
+	return create.Save(ctx)
+}
+
+// UpdateContact is the resolver for the updateContact field.
+func (r *mutationResolver) UpdateContact(ctx context.Context, id gid.ID, input model.UpdateContactInput) (*ent.Contact, error) {
+	update := r.ent(ctx).Contact.UpdateOneID(id).
+		SetNillableGivenName(input.GivenName).SetNillableFamilyName(input.FamilyName).
+		SetNillableEmail(input.Email).SetNillablePhoneNumber(input.PhoneNumber).SetNillableJobTitle(input.JobTitle)
+	if input.Name != nil {
+		update.SetName(*input.Name)
+	}
+	if input.Emails != nil {
+		update.SetEmails(points(input.Emails))
+	}
+	if input.PhoneNumbers != nil {
+		update.SetPhoneNumbers(points(input.PhoneNumbers))
+	}
+	return update.Save(ctx)
+}
+
+// DeleteContact is the resolver for the deleteContact field.
+func (r *mutationResolver) DeleteContact(ctx context.Context, id gid.ID) (gid.ID, error) {
+	return id, r.ent(ctx).Contact.DeleteOneID(id).Exec(ctx)
+}
+
+// RecordInteraction is the resolver for the recordInteraction field.
+func (r *mutationResolver) RecordInteraction(ctx context.Context, input model.RecordInteractionInput) (*ent.Interaction, error) {
+	region, err := r.region(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return contacts.Record(ctx, r.ent(ctx), region, contacts.Interaction{
+		ContactID: input.ContactID, Channel: input.Channel, PhoneNumber: deref(input.PhoneNumber),
+		ConnectionType: input.ConnectionType, StartedAt: input.StartedAt, EndedAt: input.EndedAt, AgentID: input.AgentID,
+	})
+}
+
+// CreateScimToken is the resolver for the createScimToken field.
+func (r *mutationResolver) CreateScimToken(ctx context.Context, name string) (*model.CreatedScimToken, error) {
+	return nil, failure.New(failure.BadUserInput, "SCIM provisioning is not available yet")
+}
+
+// RevokeScimToken is the resolver for the revokeScimToken field.
+func (r *mutationResolver) RevokeScimToken(ctx context.Context, id gid.ID) (*ent.ScimToken, error) {
+	return nil, failure.New(failure.BadUserInput, "SCIM provisioning is not available yet")
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -138,6 +217,49 @@ func (r *queryResolver) Instance(ctx context.Context) (*ent.Instance, error) {
 		return nil, nil
 	}
 	return inst, err
+}
+
+// SearchContacts is the resolver for the searchContacts field.
+func (r *queryResolver) SearchContacts(ctx context.Context, query string, first *int, after *entgql.Cursor[gid.ID]) (*ent.ContactConnection, error) {
+	region, err := r.region(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := contacts.ParseQuery(query, region)
+	if err != nil {
+		return nil, err
+	}
+	return contacts.Search(ctx, r.ent(ctx), q, first, after)
+}
+
+// InteractionsByPhone is the resolver for the interactionsByPhone field.
+func (r *queryResolver) InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error) {
+	if !viewer.FromContext(ctx).InTenant(viewer.RoleSupervisor) {
+		return nil, failure.New(failure.Forbidden, "supervisors and admins look interactions up by number")
+	}
+	region, err := r.region(ctx)
+	if err != nil {
+		return nil, err
+	}
+	phone, err := schema.NormalisePhone(phoneNumber, region)
+	if err != nil {
+		return nil, err
+	}
+	first, last, err := pageSize(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).Interaction.Query().
+		Where(interaction.PhoneNumber(phone)).
+		Paginate(ctx, after, first, nil, last, ent.WithInteractionOrder(newestFirst))
+}
+
+// ScimTokens is the resolver for the scimTokens field.
+func (r *queryResolver) ScimTokens(ctx context.Context) ([]*ent.ScimToken, error) {
+	if !viewer.FromContext(ctx).InTenant(viewer.RoleAdmin) {
+		return nil, failure.New(failure.Forbidden, "admins only")
+	}
+	return r.ent(ctx).ScimToken.Query().Order(scimtoken.ByCreatedAt()).All(ctx)
 }
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.

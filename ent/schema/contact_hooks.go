@@ -125,11 +125,18 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 		}
 		phones = withPrimary(phones, phone)
 	}
-	if emailSet || m.EmailsCleared() || isSet(m.Emails) {
+	if emails == nil {
+		emails = []schematype.ContactPoint{}
+	}
+	if phones == nil {
+		phones = []schematype.ContactPoint{}
+	}
+	creating := m.Op().Is(ent.OpCreate)
+	if creating || emailSet || m.EmailsCleared() || isSet(m.Emails) {
 		m.SetEmails(emails)
 		m.SetEmail(primary(emails))
 	}
-	if phoneSet || m.PhoneNumbersCleared() || isSet(m.PhoneNumbers) {
+	if creating || phoneSet || m.PhoneNumbersCleared() || isSet(m.PhoneNumbers) {
 		m.SetPhoneNumbers(phones)
 		m.SetPhoneNumber(primary(phones))
 	}

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/contact"
 	"switchboard/ent/hook"
+	"switchboard/ent/interaction"
 	"switchboard/ent/predicate"
 	"switchboard/ent/privacy"
 	"switchboard/ent/tenant"
@@ -268,8 +269,37 @@ func (AgentStatusChange) Policy() ent.Policy {
 	}
 }
 
-// Policy of Interaction: recorded by the agents who handle them.
-func (Interaction) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+// Policy of Interaction: an agent reads and writes its own interactions;
+// supervisors and admins the tenant's.
+func (Interaction) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.InteractionQueryRuleFunc(func(ctx context.Context, q *gen.InteractionQuery) error {
+				v := viewer.FromContext(ctx)
+				if !v.InTenant(viewer.RoleSupervisor) {
+					q.Where(interaction.AgentID(v.AgentID)) // "" matches nothing
+				}
+				return privacy.Allow
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.InteractionMutationRuleFunc(func(ctx context.Context, m *gen.InteractionMutation) error {
+				v := viewer.FromContext(ctx)
+				switch {
+				case v.InTenant(viewer.RoleSupervisor):
+					return privacy.Allow
+				case !v.InTenant(viewer.RoleAgent) || v.AgentID == "":
+					return privacy.Denyf("only agents record interactions")
+				}
+				if id, ok := m.AgentID(); ok && id != v.AgentID {
+					return privacy.Denyf("an agent records only its own interactions")
+				}
+				m.Where(interaction.AgentID(v.AgentID))
+				return privacy.Allow
+			}),
+		},
+	}
+}
 
 // Policy of ScimToken: admins create and revoke SCIM tokens.
 func (ScimToken) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }

@@ -4,6 +4,9 @@ package model
 
 import (
 	"switchboard/ent"
+	"switchboard/ent/contact"
+	"switchboard/ent/interaction"
+	"switchboard/ent/schema/schematype"
 	"switchboard/gid"
 	"time"
 )
@@ -34,6 +37,39 @@ type ConfigureInstanceInput struct {
 	ChatContactFlowID *string `json:"chatContactFlowId,omitempty"`
 }
 
+type CreateContactInput struct {
+	Name       string  `json:"name"`
+	GivenName  *string `json:"givenName,omitempty"`
+	FamilyName *string `json:"familyName,omitempty"`
+	// The primary email address.
+	Email *string `json:"email,omitempty"`
+	// The primary phone number; without a country code it is read in the tenant's region.
+	PhoneNumber  *string                    `json:"phoneNumber,omitempty"`
+	Emails       []*schematype.ContactPoint `json:"emails,omitempty"`
+	PhoneNumbers []*schematype.ContactPoint `json:"phoneNumbers,omitempty"`
+	JobTitle     *string                    `json:"jobTitle,omitempty"`
+	// PERSONAL (the default): the viewer's own. ORGANISATION: the whole tenant's, admins only.
+	Scope *contact.Scope `json:"scope,omitempty"`
+}
+
+// A SCIM token as created: the token itself is shown only here, once.
+type CreatedScimToken struct {
+	Token     string         `json:"token"`
+	ScimToken *ent.ScimToken `json:"scimToken"`
+}
+
+type RecordInteractionInput struct {
+	// The Amazon Connect contact ID; recording it again updates the interaction.
+	ContactID      string                     `json:"contactId"`
+	Channel        interaction.Channel        `json:"channel"`
+	PhoneNumber    *string                    `json:"phoneNumber,omitempty"`
+	ConnectionType interaction.ConnectionType `json:"connectionType"`
+	StartedAt      time.Time                  `json:"startedAt"`
+	EndedAt        *time.Time                 `json:"endedAt,omitempty"`
+	// The agent who handled it; omitted: the viewer's own agent. Supervisors and admins only.
+	AgentID *gid.ID `json:"agentId,omitempty"`
+}
+
 type SetAgentStatusInput struct {
 	// The status to set; one of the tenant's.
 	StatusID gid.ID `json:"statusId"`
@@ -42,4 +78,15 @@ type SetAgentStatusInput struct {
 }
 
 type Subscription struct {
+}
+
+type UpdateContactInput struct {
+	Name         *string                    `json:"name,omitempty"`
+	GivenName    *string                    `json:"givenName,omitempty"`
+	FamilyName   *string                    `json:"familyName,omitempty"`
+	Email        *string                    `json:"email,omitempty"`
+	PhoneNumber  *string                    `json:"phoneNumber,omitempty"`
+	Emails       []*schematype.ContactPoint `json:"emails,omitempty"`
+	PhoneNumbers []*schematype.ContactPoint `json:"phoneNumbers,omitempty"`
+	JobTitle     *string                    `json:"jobTitle,omitempty"`
 }
