@@ -246,4 +246,3 @@ func Digits(s string) string {
 	}
 	return b.String()
 }
-
