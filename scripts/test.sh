@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, on SQLite and on a throwaway PostgreSQL that this
-# script starts (installing Debian's postgresql when absent) and stops.
-# Set SWITCHBOARD_TEST_POSTGRES to use a server of your own instead.
+# The whole test suite, on SQLite and on a throwaway PostgreSQL (see
+# with-pg.sh; set SWITCHBOARD_TEST_POSTGRES to use a server of your own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ]; then
-  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-pg.XXXXXX")
-  trap 'scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
-  SWITCHBOARD_TEST_POSTGRES=$(scripts/pg.sh start "$pgdir")
-  export SWITCHBOARD_TEST_POSTGRES
-fi
-export SWITCHBOARD_REQUIRE_POSTGRES=1
 
 # The query explorer is tested in a real browser.
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${SWITCHBOARD_CHROMIUM:-}" ]; then
@@ -38,6 +29,5 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 export SWITCHBOARD_REQUIRE_NODE=1
 
-echo "test.sh: PostgreSQL at ${SWITCHBOARD_TEST_POSTGRES%%\?*}" >&2
 go vet ./...
-go test -count=1 -timeout 30m "$@" ./...
+scripts/with-pg.sh go test -count=1 -timeout 30m "$@" ./...
