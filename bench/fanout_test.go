@@ -34,9 +34,16 @@ func raiseFileLimit(b *testing.B, n uint64) {
 		b.Fatal(err)
 	}
 	if lim.Cur < n {
-		lim.Cur = min(n, lim.Max)
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			b.Fatalf("raising the file limit to %d: %v", n, err)
+		want := lim
+		want.Cur = n
+		want.Max = max(n, lim.Max) // root may raise the hard limit too
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+			lim.Cur = min(n, lim.Max)
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+				b.Fatalf("raising the file limit to %d: %v", n, err)
+			}
+		} else {
+			lim = want
 		}
 	}
 	if lim.Cur < n {
