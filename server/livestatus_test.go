@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard/auth"
+	"switchboard/clienttest"
 	"switchboard/internal/testenv"
 )
 
@@ -401,5 +403,47 @@ func TestSubscriptionEndsWithToken(t *testing.T) {
 	}
 	if ev := nextEvent(t, long, "wb").AgentStatusChanged; ev.Status.Name != "Lunch" {
 		t.Fatalf("the control connection: %+v", ev)
+	}
+}
+
+// TestGraphQLWSClient: the public graphql-ws client (npm) subscribes with
+// the contract's operation and receives its tenant's changes only.
+func TestGraphQLWSClient(t *testing.T) {
+	f := newLiveFixture(t, testenv.Backends()[0])
+	wsURL := "ws" + strings.TrimPrefix(f.s.URL, "http") + "/query"
+	wallboard := clienttest.Start(t, wsURL, f.supTok, testenv.ContractOperation(t, "AgentStatusChanged"), nil)
+	other := clienttest.Start(t, wsURL, f.b.AdminToken, statusChanged, nil)
+	for _, c := range []*clienttest.Client{wallboard, other} {
+		if ev := c.Next(t, 30*time.Second); ev.Type != "connected" {
+			t.Fatalf("got %+v", ev)
+		}
+	}
+	waitSubscriptions(t, f.s, 2)
+	if r := f.set(t, f.alexTok, f.available, nil); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	ev := wallboard.Next(t, 10*time.Second)
+	if ev.Type != "next" || !strings.Contains(string(ev.Payload), `"name":"Alex"`) || !strings.Contains(string(ev.Payload), `"Available"`) {
+		t.Fatalf("wallboard got %+v %s", ev, ev.Payload)
+	}
+	if r := f.set(t, f.cyTok, f.bAvailable, nil); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	if ev := other.Next(t, 10*time.Second); ev.Type != "next" || !strings.Contains(string(ev.Payload), `"name":"Cy"`) {
+		t.Fatalf("tenant B's first event is not its own: %+v %s", ev, ev.Payload)
+	}
+	// A refused token: the client sees the protocol's 4403.
+	refused := clienttest.Start(t, wsURL, "not-a-token", statusChanged, nil)
+	for {
+		ev := refused.Next(t, 30*time.Second)
+		if ev.Type == "closed" {
+			if ev.Code != 4403 {
+				t.Fatalf("closed with %d, want 4403", ev.Code)
+			}
+			break
+		}
+		if ev.Type == "next" {
+			t.Fatalf("a refused client got data: %s", ev.Payload)
+		}
 	}
 }
