@@ -103,7 +103,9 @@ func Search(ctx context.Context, c *ent.Client, q Query, first *int, after *entg
 	}
 	conn := &ent.ContactConnection{TotalCount: total}
 	phases := []predicate.Contact{
-		contact.And(q.match(), q.prefix()),
+		// What starts a word also matches; without the redundant match,
+		// PostgreSQL walks the name index and stops at the page's end.
+		contact.And(contact.Active(true), q.prefix()),
 		contact.And(q.match(), contact.Not(q.prefix())),
 	}
 	var rows []*ent.Contact
