@@ -1,12 +1,18 @@
 package bench_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,7 +82,7 @@ func (l *latencies) percentile(p float64) time.Duration {
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			raiseFileLimit(b, uint64(2*n+1000))
+			raiseFileLimit(b, uint64(n+1000))
 			const rounds = 10
 			frame, sw := switchboardFanout(b, n, rounds)
 			raw := rawFanout(b, n, rounds, frame)
@@ -93,8 +99,9 @@ func BenchmarkFanout(b *testing.B) {
 }
 
 // switchboardFanout runs the real server on SQLite with n wallboard
-// subscriptions and makes `rounds` status changes; it returns the frame a
-// subscriber received and the commit-to-receipt latencies.
+// subscriptions, held by a client process, and makes `rounds` status
+// changes; it returns the frame a subscriber received and the
+// commit-to-receipt latencies.
 func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 	// Rounds are sequential, so the moment of the current round's publish
 	// tells every receipt its start, as in the raw baseline.
@@ -105,8 +112,7 @@ func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 		c.WSInitTimeout = time.Minute
 	})
 	tn := s.NewTenant(b, "Bench")
-	agentID, agentTok := s.NewAgent(b, tn, "Alex Agent", "alex@bench.example", auth.RoleAgent)
-	_ = agentID
+	agentID, _ := s.NewAgent(b, tn, "Alex Agent", "alex@bench.example", auth.RoleAgent)
 	ctx := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleAdmin, TenantID: gid.ID(tn.ID), Email: "admin@bench.example"})
 	var statuses []gid.ID
 	for i := 0; i < rounds; i++ {
@@ -114,55 +120,28 @@ func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 		statuses = append(statuses, st.ID)
 	}
 	supTok := s.Token(b, auth.Claims{Email: "sup@bench.example", Tenant: tn.ID, Role: auth.RoleSupervisor})
-	lat := &latencies{}
-	var frame []byte
-	var frameOnce sync.Once
-	var received sync.WaitGroup
-	conns := dialMany(b, n, "ws"+strings.TrimPrefix(s.URL, "http")+"/query", func(c *websocket.Conn) {
-		_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + supTok}})
-		if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), "connection_ack") {
-			b.Errorf("init: %v %s", err, msg)
-			return
-		}
-		_ = c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": subscription}})
-	})
+	init, _ := json.Marshal(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + supTok}})
+	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": subscription}})
+	clients := startClients(b, n, "ws"+strings.TrimPrefix(s.URL, "http")+"/query", init, sub)
 	waitFor(b, func() bool { return s.App.Status().Broker().Stats().Subscriptions == n })
-	for _, c := range conns {
-		go func(c *websocket.Conn) {
-			for {
-				_, msg, err := c.ReadMessage()
-				if err != nil {
-					return
-				}
-				if !bytes.Contains(msg, []byte(`"next"`)) {
-					continue
-				}
-				lat.add(time.Since(time.Unix(0, published.Load())))
-				frameOnce.Do(func() { frame = slices.Clone(msg) })
-				received.Done()
-			}
-		}(c)
-	}
+
 	agentCtx := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleAgent, TenantID: gid.ID(tn.ID), AgentID: gid.ID(agentID), Email: "alex@bench.example"})
-	_ = agentTok
+	lat := &latencies{}
 	b.ResetTimer()
 	for _, st := range statuses {
-		received.Add(n)
 		if _, err := s.App.Status().SetStatus(agentCtx, nil, st); err != nil {
 			b.Fatal(err)
 		}
-		waitGroup(b, &received, time.Minute)
+		clients.round(b, n, published.Load(), lat)
 	}
 	b.StopTimer()
-	for _, c := range conns {
-		c.Close()
-	}
-	return frame, lat
+	clients.stop()
+	return clients.frame, lat
 }
 
 // rawFanout is the baseline: a gorilla/websocket server that keeps its n
 // connections (the upgrade handler returns) and writes the same frame to
-// each in turn, from one goroutine.
+// each in turn, from one goroutine, to the same kind of client process.
 func rawFanout(b *testing.B, n, rounds int, frame []byte) *latencies {
 	var (
 		mu    sync.Mutex
@@ -179,12 +158,161 @@ func rawFanout(b *testing.B, n, rounds int, frame []byte) *latencies {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	clients := dialMany(b, n, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	clients := startClients(b, n, "ws"+strings.TrimPrefix(srv.URL, "http"), nil, nil)
 	waitFor(b, func() bool { mu.Lock(); defer mu.Unlock(); return len(conns) == n })
 	lat := &latencies{}
-	var sent atomic.Int64
-	var received sync.WaitGroup
-	for _, c := range clients {
+	for i := 0; i < rounds; i++ {
+		sent := time.Now().UnixNano()
+		for _, c := range conns {
+			if err := c.WriteMessage(websocket.TextMessage, frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+		clients.round(b, n, sent, lat)
+	}
+	clients.stop()
+	for _, c := range conns {
+		c.Close()
+	}
+	return lat
+}
+
+// clientProcess is a child process holding the benchmark's client
+// connections, so that one process need not hold both ends of 10,000.
+type clientProcess struct {
+	cmd      *exec.Cmd
+	stdin    io.Closer
+	receipts chan int64 // the wall-clock time of each receipt, in ns
+	frame    []byte     // the first frame received
+}
+
+// startClients starts the client process: n connections to url, each
+// sending init and sub (when given) and reporting every text frame it
+// receives; it returns once all are connected.
+func startClients(b *testing.B, n int, url string, init, sub []byte) *clientProcess {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), clientEnv+"="+url, "FANOUT_N="+strconv.Itoa(n),
+		"FANOUT_INIT="+string(init), "FANOUT_SUB="+string(sub))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	p := &clientProcess{cmd: cmd, stdin: stdin, receipts: make(chan int64, 1<<16)}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "ready":
+				close(ready)
+			case strings.HasPrefix(line, "frame "):
+				p.frame = []byte(strings.TrimPrefix(line, "frame "))
+			case strings.HasPrefix(line, "r "):
+				ns, _ := strconv.ParseInt(line[2:], 10, 64)
+				p.receipts <- ns
+			}
+		}
+		close(p.receipts)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(3 * time.Minute):
+		b.Fatal("the client process did not connect")
+	}
+	return p
+}
+
+// round waits for n receipts and records each one's latency from start.
+func (p *clientProcess) round(b *testing.B, n int, start int64, lat *latencies) {
+	timeout := time.After(time.Minute)
+	for i := 0; i < n; i++ {
+		select {
+		case ns, ok := <-p.receipts:
+			if !ok {
+				b.Fatal("the client process ended")
+			}
+			lat.add(time.Duration(ns - start))
+		case <-timeout:
+			b.Fatalf("%d of %d subscribers received the change", i, n)
+		}
+	}
+}
+
+func (p *clientProcess) stop() {
+	p.stdin.Close()
+	_ = p.cmd.Wait()
+}
+
+// clientEnv, when set, makes the test binary the client process (TestMain).
+const clientEnv = "FANOUT_CLIENT_URL"
+
+func TestMain(m *testing.M) {
+	if url := os.Getenv(clientEnv); url != "" {
+		os.Exit(runClients(url))
+	}
+	os.Exit(m.Run())
+}
+
+// runClients is the client process: it connects, reports "ready", then
+// one line per received frame with the time it arrived, until stdin closes.
+func runClients(url string) int {
+	n, _ := strconv.Atoi(os.Getenv("FANOUT_N"))
+	init, sub := os.Getenv("FANOUT_INIT"), os.Getenv("FANOUT_SUB")
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(n+256) {
+		lim.Cur = min(uint64(n+256), lim.Max)
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	var mu sync.Mutex
+	out := bufio.NewWriter(os.Stdout)
+	say := func(s string) { mu.Lock(); out.WriteString(s + "\n"); out.Flush(); mu.Unlock() }
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: time.Minute, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	conns := make([]*websocket.Conn, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	failed := atomic.Bool{}
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, _, err := d.Dial(url, nil)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "dial:", err)
+				failed.Store(true)
+				return
+			}
+			if init != "" {
+				_ = c.WriteMessage(websocket.TextMessage, []byte(init))
+				if _, msg, err := c.ReadMessage(); err != nil || !bytes.Contains(msg, []byte("connection_ack")) {
+					fmt.Fprintln(os.Stderr, "init:", err, string(msg))
+					failed.Store(true)
+					return
+				}
+			}
+			if sub != "" {
+				_ = c.WriteMessage(websocket.TextMessage, []byte(sub))
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		return 1
+	}
+	var once sync.Once
+	for _, c := range conns {
 		go func(c *websocket.Conn) {
 			for {
 				_, msg, err := c.ReadMessage()
@@ -194,58 +322,15 @@ func rawFanout(b *testing.B, n, rounds int, frame []byte) *latencies {
 				if !bytes.Contains(msg, []byte(`"next"`)) {
 					continue
 				}
-				lat.add(time.Since(time.Unix(0, sent.Load())))
-				received.Done()
+				at := time.Now().UnixNano()
+				once.Do(func() { say("frame " + string(msg)) })
+				say("r " + strconv.FormatInt(at, 10))
 			}
 		}(c)
 	}
-	for i := 0; i < rounds; i++ {
-		received.Add(n)
-		sent.Store(time.Now().UnixNano())
-		for _, c := range conns {
-			if err := c.WriteMessage(websocket.TextMessage, frame); err != nil {
-				b.Fatal(err)
-			}
-		}
-		waitGroup(b, &received, time.Minute)
-	}
-	for _, c := range clients {
-		c.Close()
-	}
-	for _, c := range conns {
-		c.Close()
-	}
-	return lat
-}
-
-// dialMany opens n client connections, 64 at a time, running setup on each.
-func dialMany(b *testing.B, n int, url string, setup func(*websocket.Conn)) []*websocket.Conn {
-	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
-	conns := make([]*websocket.Conn, n)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for i := range conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, _, err := d.Dial(url, nil)
-			if err != nil {
-				b.Errorf("dial %d: %v", i, err)
-				return
-			}
-			if setup != nil {
-				setup(c)
-			}
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
-	if b.Failed() {
-		b.FailNow()
-	}
-	return conns
+	say("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark is done
+	return 0
 }
 
 func waitFor(b *testing.B, cond func() bool) {
@@ -255,15 +340,5 @@ func waitFor(b *testing.B, cond func() bool) {
 			b.Fatal("timed out")
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func waitGroup(b *testing.B, wg *sync.WaitGroup, d time.Duration) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		b.Fatal("not every subscriber received the change")
 	}
 }
