@@ -149,6 +149,24 @@ func TestSetAgentStatusTellsConnect(t *testing.T) {
 		if m, ok := wb.TryRead(300 * time.Millisecond); ok {
 			t.Fatalf("a refused change was published: %s", m.Payload)
 		}
+		// Tenant B sees no instance, cannot import A's statuses or mint a key for it.
+		var inst struct{ Instance json.RawMessage }
+		f.s.MustDo(t, f.b.AdminToken, `{ instance { id } }`, nil, &inst)
+		if string(inst.Instance) != "null" {
+			t.Fatalf("tenant B sees an instance: %s", inst.Instance)
+		}
+		f.s.MustDo(t, f.a.AdminToken, `{ instance { id instanceArn } }`, nil, &inst)
+		if string(inst.Instance) == "null" {
+			t.Fatal("tenant A does not see its instance")
+		}
+		if r := f.s.Do(t, f.supTok, `{ instance { id } }`, nil); r.Code() != "FORBIDDEN" {
+			t.Fatalf("a supervisor reads the instance: %q", r.Code())
+		}
+		for _, m := range []string{`mutation { importAgentStatuses { id } }`, `mutation { rotateAgentEventKey }`} {
+			if r := f.s.Do(t, f.b.AdminToken, m, nil); r.Code() != "BAD_USER_INPUT" {
+				t.Fatalf("tenant B %s: %q", m, r.Code())
+			}
+		}
 		// Tenant B has no instance: its changes stay local.
 		if r := f.set(t, f.cyTok, f.bAvailable, nil); len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
