@@ -21,6 +21,7 @@ import (
 	"switchboard/graph"
 	"switchboard/graph/model"
 	"switchboard/livestatus"
+	"switchboard/scim"
 	"switchboard/viewer"
 	"time"
 
@@ -173,12 +174,16 @@ func (r *mutationResolver) RecordInteraction(ctx context.Context, input model.Re
 
 // CreateScimToken is the resolver for the createScimToken field.
 func (r *mutationResolver) CreateScimToken(ctx context.Context, name string) (*model.CreatedScimToken, error) {
-	return nil, failure.New(failure.BadUserInput, "SCIM provisioning is not available yet")
+	token, t, err := scim.CreateToken(ctx, r.ent(ctx), name, viewer.FromContext(ctx).Email)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedScimToken{Token: token, ScimToken: t}, nil
 }
 
 // RevokeScimToken is the resolver for the revokeScimToken field.
 func (r *mutationResolver) RevokeScimToken(ctx context.Context, id gid.ID) (*ent.ScimToken, error) {
-	return nil, failure.New(failure.BadUserInput, "SCIM provisioning is not available yet")
+	return scim.RevokeToken(ctx, r.ent(ctx), id)
 }
 
 // Viewer is the resolver for the viewer field.

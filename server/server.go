@@ -21,6 +21,7 @@ import (
 	"switchboard/connectaws"
 	"switchboard/livestatus"
 	"switchboard/livestatus/pgrelay"
+	"switchboard/scim"
 	"switchboard/server/explorer"
 	"switchboard/store"
 )
@@ -127,6 +128,7 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
 	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit)))
+	s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, scim.Handler(st.Client, s.log, scim.WithRowLocks(st.Dialect == dialect.Postgres))))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

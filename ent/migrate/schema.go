@@ -281,6 +281,17 @@ var (
 					},
 				},
 			},
+			{
+				Name:    "contact_scim_user_name_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[13]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
 		},
 	}
 	// ConversationsColumns holds the columns for the "conversations" table.

@@ -76,6 +76,9 @@ func (Contact) Indexes() []ent.Index {
 			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
 		index.Fields("search_phones").StorageKey("contact_search_phones_trgm").
 			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
+		// SCIM finds users by userName whatever its case (ILIKE on PostgreSQL).
+		index.Fields("scim_user_name").StorageKey("contact_scim_user_name_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
 	}
 }
 
