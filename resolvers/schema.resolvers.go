@@ -269,6 +269,12 @@ func (r *queryResolver) ScimTokens(ctx context.Context) ([]*ent.ScimToken, error
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.
 func (r *subscriptionResolver) AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error) {
+	if ev := livestatus.RenderingEvent(ctx); ev != nil {
+		// Rendering one event for many subscribers (server's shared renders).
+		ch := make(chan *livestatus.Event, 1)
+		ch <- ev
+		return ch, nil
+	}
 	return r.status.Subscribe(ctx, agentIds)
 }
 

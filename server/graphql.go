@@ -33,7 +33,7 @@ type graphQLOptions struct {
 // one transaction per mutation, contract error codes, and a viewer required
 // for everything but introspection.
 func newGraphQL(client *ent.Client, status *livestatus.Service, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
-	srv := handler.New(resolvers.NewSchema(client, status))
+	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, status), status: status})
 	srv.AddTransport(transport.Websocket{
 		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 256}),
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {

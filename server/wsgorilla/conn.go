@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -150,9 +153,12 @@ func isNormalClose(err error) bool {
 // after a failed write, and closing makes the transport's read loop end and
 // release the connection's resources.
 func (c *conn) WriteJSON(v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
+	data, ok := encodeMessage(v)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	if c.proto != nil {
 		// Before sending: the client may react to the message at once, for
@@ -228,4 +234,74 @@ func (c *conn) SetReadLimit(limit int64) {
 // expects.
 func (c *conn) SetReadDeadline(deadline time.Time) error {
 	return c.ws.SetReadDeadline(deadline)
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// messageLayout says where a transport message keeps its payload.
+type messageLayout struct {
+	payload int // index of the json.RawMessage "payload" field; -1: none
+}
+
+var messageLayouts sync.Map // reflect.Type → messageLayout
+
+// encodeMessage writes a gqlgen transport message ({payload, id, type})
+// without re-encoding its payload, which gqlgen has just encoded and
+// encoding/json would scan and copy again; ok is false for anything else,
+// which the caller encodes with encoding/json.
+func encodeMessage(v any) (data []byte, ok bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	rv = rv.Elem()
+	h := headerFieldsOf(rv.Type())
+	if !h.ok {
+		return nil, false
+	}
+	var layout messageLayout
+	if l, found := messageLayouts.Load(rv.Type()); found {
+		layout = l.(messageLayout)
+	} else {
+		layout.payload = -1
+		for i := range rv.NumField() {
+			sf := rv.Type().Field(i)
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == "payload" && sf.IsExported() && sf.Type == rawMessageType {
+				layout.payload = i
+			}
+		}
+		messageLayouts.Store(rv.Type(), layout)
+	}
+	if layout.payload < 0 {
+		return nil, false
+	}
+	typ := rv.Field(h.typ).String()
+	for _, r := range typ {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return nil, false // not a message type name: let encoding/json decide
+		}
+	}
+	payload := rv.Field(layout.payload).Bytes()
+	id := rv.Field(h.id).String()
+	buf := make([]byte, 0, len(payload)+len(id)+len(typ)+40)
+	buf = append(buf, '{')
+	if len(payload) > 0 {
+		buf = append(buf, `"payload":`...)
+		buf = append(buf, payload...)
+		buf = append(buf, ',')
+	}
+	if id != "" {
+		q, err := json.Marshal(id) // client-chosen: JSON's own escaping
+		if err != nil {
+			return nil, false
+		}
+		buf = append(buf, `"id":`...)
+		buf = append(buf, q...)
+		buf = append(buf, ',')
+	}
+	buf = append(buf, `"type":"`...)
+	buf = append(buf, typ...)
+	buf = append(buf, `"}`...)
+	return buf, true
 }
