@@ -19,6 +19,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -53,6 +54,8 @@ type Client struct {
 	Conversation *ConversationClient
 	// Email is the client for interacting with the Email builders.
 	Email *EmailClient
+	// EmailAddress is the client for interacting with the EmailAddress builders.
+	EmailAddress *EmailAddressClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
@@ -83,6 +86,7 @@ func (c *Client) init() {
 	c.Contact = NewContactClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.Email = NewEmailClient(c.config)
+	c.EmailAddress = NewEmailAddressClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.Interaction = NewInteractionClient(c.config)
 	c.Module = NewModuleClient(c.config)
@@ -188,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Contact:           NewContactClient(cfg),
 		Conversation:      NewConversationClient(cfg),
 		Email:             NewEmailClient(cfg),
+		EmailAddress:      NewEmailAddressClient(cfg),
 		Instance:          NewInstanceClient(cfg),
 		Interaction:       NewInteractionClient(cfg),
 		Module:            NewModuleClient(cfg),
@@ -220,6 +225,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Contact:           NewContactClient(cfg),
 		Conversation:      NewConversationClient(cfg),
 		Email:             NewEmailClient(cfg),
+		EmailAddress:      NewEmailAddressClient(cfg),
 		Instance:          NewInstanceClient(cfg),
 		Interaction:       NewInteractionClient(cfg),
 		Module:            NewModuleClient(cfg),
@@ -256,8 +262,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.ScimToken,
-		c.Template, c.Tenant,
+		c.Conversation, c.Email, c.EmailAddress, c.Instance, c.Interaction, c.Module,
+		c.ScimToken, c.Template, c.Tenant,
 	} {
 		n.Use(hooks...)
 	}
@@ -268,8 +274,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.Instance, c.Interaction, c.Module, c.ScimToken,
-		c.Template, c.Tenant,
+		c.Conversation, c.Email, c.EmailAddress, c.Instance, c.Interaction, c.Module,
+		c.ScimToken, c.Template, c.Tenant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +298,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Conversation.mutate(ctx, m)
 	case *EmailMutation:
 		return c.Email.mutate(ctx, m)
+	case *EmailAddressMutation:
+		return c.EmailAddress.mutate(ctx, m)
 	case *InstanceMutation:
 		return c.Instance.mutate(ctx, m)
 	case *InteractionMutation:
@@ -1519,6 +1527,156 @@ func (c *EmailClient) mutate(ctx context.Context, m *EmailMutation) (Value, erro
 	}
 }
 
+// EmailAddressClient is a client for the EmailAddress schema.
+type EmailAddressClient struct {
+	config
+}
+
+// NewEmailAddressClient returns a client for the EmailAddress from the given config.
+func NewEmailAddressClient(c config) *EmailAddressClient {
+	return &EmailAddressClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailaddress.Hooks(f(g(h())))`.
+func (c *EmailAddressClient) Use(hooks ...Hook) {
+	c.hooks.EmailAddress = append(c.hooks.EmailAddress, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailaddress.Intercept(f(g(h())))`.
+func (c *EmailAddressClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailAddress = append(c.inters.EmailAddress, interceptors...)
+}
+
+// Create returns a builder for creating a EmailAddress entity.
+func (c *EmailAddressClient) Create() *EmailAddressCreate {
+	mutation := newEmailAddressMutation(c.config, OpCreate)
+	return &EmailAddressCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailAddress entities.
+func (c *EmailAddressClient) CreateBulk(builders ...*EmailAddressCreate) *EmailAddressCreateBulk {
+	return &EmailAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailAddressClient) MapCreateBulk(slice any, setFunc func(*EmailAddressCreate, int)) *EmailAddressCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailAddressCreateBulk{err: fmt.Errorf("calling to EmailAddressClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailAddressCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailAddress.
+func (c *EmailAddressClient) Update() *EmailAddressUpdate {
+	mutation := newEmailAddressMutation(c.config, OpUpdate)
+	return &EmailAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailAddressClient) UpdateOne(_m *EmailAddress) *EmailAddressUpdateOne {
+	mutation := newEmailAddressMutation(c.config, OpUpdateOne, withEmailAddress(_m))
+	return &EmailAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailAddressClient) UpdateOneID(id gid.ID) *EmailAddressUpdateOne {
+	mutation := newEmailAddressMutation(c.config, OpUpdateOne, withEmailAddressID(id))
+	return &EmailAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailAddress.
+func (c *EmailAddressClient) Delete() *EmailAddressDelete {
+	mutation := newEmailAddressMutation(c.config, OpDelete)
+	return &EmailAddressDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailAddressClient) DeleteOne(_m *EmailAddress) *EmailAddressDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailAddressClient) DeleteOneID(id gid.ID) *EmailAddressDeleteOne {
+	builder := c.Delete().Where(emailaddress.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailAddressDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailAddress.
+func (c *EmailAddressClient) Query() *EmailAddressQuery {
+	return &EmailAddressQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailAddress},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailAddress entity by its id.
+func (c *EmailAddressClient) Get(ctx context.Context, id gid.ID) (*EmailAddress, error) {
+	return c.Query().Where(emailaddress.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailAddressClient) GetX(ctx context.Context, id gid.ID) *EmailAddress {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a EmailAddress.
+func (c *EmailAddressClient) QueryTenant(_m *EmailAddress) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(emailaddress.Table, emailaddress.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, emailaddress.TenantTable, emailaddress.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EmailAddressClient) Hooks() []Hook {
+	hooks := c.hooks.EmailAddress
+	return append(hooks[:len(hooks):len(hooks)], emailaddress.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailAddressClient) Interceptors() []Interceptor {
+	return c.inters.EmailAddress
+}
+
+func (c *EmailAddressClient) mutate(ctx context.Context, m *EmailAddressMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailAddressCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailAddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailAddress mutation op: %q", m.Op())
+	}
+}
+
 // InstanceClient is a client for the Instance schema.
 type InstanceClient struct {
 	config
@@ -2423,11 +2581,12 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 type (
 	hooks struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, Instance, Interaction, Module, ScimToken, Template, Tenant []ent.Hook
+		Email, EmailAddress, Instance, Interaction, Module, ScimToken, Template,
+		Tenant []ent.Hook
 	}
 	inters struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, Instance, Interaction, Module, ScimToken, Template,
+		Email, EmailAddress, Instance, Interaction, Module, ScimToken, Template,
 		Tenant []ent.Interceptor
 	}
 )

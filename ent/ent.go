@@ -14,6 +14,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 			contact.Table:           contact.ValidColumn,
 			conversation.Table:      conversation.ValidColumn,
 			email.Table:             email.ValidColumn,
+			emailaddress.Table:      emailaddress.ValidColumn,
 			instance.Table:          instance.ValidColumn,
 			interaction.Table:       interaction.ValidColumn,
 			module.Table:            module.ValidColumn,

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -26,7 +27,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -199,6 +200,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emailaddress.Table,
+			Columns: emailaddress.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: emailaddress.FieldID,
+			},
+		},
+		Type: "EmailAddress",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emailaddress.FieldCreatedAt:      {Type: field.TypeTime, Column: emailaddress.FieldCreatedAt},
+			emailaddress.FieldUpdatedAt:      {Type: field.TypeTime, Column: emailaddress.FieldUpdatedAt},
+			emailaddress.FieldTenantID:       {Type: field.TypeString, Column: emailaddress.FieldTenantID},
+			emailaddress.FieldAddress:        {Type: field.TypeString, Column: emailaddress.FieldAddress},
+			emailaddress.FieldDisplayName:    {Type: field.TypeString, Column: emailaddress.FieldDisplayName},
+			emailaddress.FieldSesIdentityArn: {Type: field.TypeString, Column: emailaddress.FieldSesIdentityArn},
+			emailaddress.FieldContactFlowID:  {Type: field.TypeString, Column: emailaddress.FieldContactFlowID},
+			emailaddress.FieldQueueID:        {Type: field.TypeString, Column: emailaddress.FieldQueueID},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -221,7 +243,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -244,7 +266,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -263,7 +285,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldPosition:  {Type: field.TypeInt, Column: module.FieldPosition},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -284,7 +306,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -303,7 +325,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -528,6 +550,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Email",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   emailaddress.TenantTable,
+			Columns: []string{emailaddress.TenantColumn},
+			Bidi:    false,
+		},
+		"EmailAddress",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1525,6 +1559,100 @@ func (f *EmailFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmailAddressQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmailAddressQuery builder.
+func (_q *EmailAddressQuery) Filter() *EmailAddressFilter {
+	return &EmailAddressFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmailAddressMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmailAddressMutation builder.
+func (m *EmailAddressMutation) Filter() *EmailAddressFilter {
+	return &EmailAddressFilter{config: m.config, predicateAdder: m}
+}
+
+// EmailAddressFilter provides a generic filtering capability at runtime for EmailAddressQuery.
+type EmailAddressFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmailAddressFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EmailAddressFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmailAddressFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailaddress.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *EmailAddressFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailaddress.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *EmailAddressFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldTenantID))
+}
+
+// WhereAddress applies the entql string predicate on the address field.
+func (f *EmailAddressFilter) WhereAddress(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldAddress))
+}
+
+// WhereDisplayName applies the entql string predicate on the display_name field.
+func (f *EmailAddressFilter) WhereDisplayName(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldDisplayName))
+}
+
+// WhereSesIdentityArn applies the entql string predicate on the ses_identity_arn field.
+func (f *EmailAddressFilter) WhereSesIdentityArn(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldSesIdentityArn))
+}
+
+// WhereContactFlowID applies the entql string predicate on the contact_flow_id field.
+func (f *EmailAddressFilter) WhereContactFlowID(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldContactFlowID))
+}
+
+// WhereQueueID applies the entql string predicate on the queue_id field.
+func (f *EmailAddressFilter) WhereQueueID(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldQueueID))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *EmailAddressFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *EmailAddressFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InstanceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1553,7 +1681,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1662,7 +1790,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1780,7 +1908,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1864,7 +1992,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1958,7 +2086,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2042,7 +2170,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -31,6 +32,7 @@ var tableByPrefix = map[string]string{
 	"CT": contact.Table,
 	"CV": conversation.Table,
 	"EM": email.Table,
+	"EA": emailaddress.Table,
 	"CI": instance.Table,
 	"IN": interaction.Table,
 	"MD": module.Table,

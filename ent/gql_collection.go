@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -722,6 +723,100 @@ func newEmailPaginateArgs(rv map[string]any) *emailPaginateArgs {
 				args.opts = append(args.opts, WithEmailOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *EmailAddressQuery) CollectFields(ctx context.Context, satisfies ...string) (*EmailAddressQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *EmailAddressQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(emailaddress.Columns))
+		selectedFields = []string{emailaddress.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[emailaddress.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldCreatedAt)
+				fieldSeen[emailaddress.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[emailaddress.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldUpdatedAt)
+				fieldSeen[emailaddress.FieldUpdatedAt] = struct{}{}
+			}
+		case "address":
+			if _, ok := fieldSeen[emailaddress.FieldAddress]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldAddress)
+				fieldSeen[emailaddress.FieldAddress] = struct{}{}
+			}
+		case "displayName":
+			if _, ok := fieldSeen[emailaddress.FieldDisplayName]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldDisplayName)
+				fieldSeen[emailaddress.FieldDisplayName] = struct{}{}
+			}
+		case "sesIdentityArn":
+			if _, ok := fieldSeen[emailaddress.FieldSesIdentityArn]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldSesIdentityArn)
+				fieldSeen[emailaddress.FieldSesIdentityArn] = struct{}{}
+			}
+		case "contactFlowId":
+			if _, ok := fieldSeen[emailaddress.FieldContactFlowID]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldContactFlowID)
+				fieldSeen[emailaddress.FieldContactFlowID] = struct{}{}
+			}
+		case "queueId":
+			if _, ok := fieldSeen[emailaddress.FieldQueueID]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldQueueID)
+				fieldSeen[emailaddress.FieldQueueID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type emailaddressPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []EmailAddressPaginateOption
+}
+
+func newEmailAddressPaginateArgs(rv map[string]any) *emailaddressPaginateArgs {
+	args := &emailaddressPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -52,6 +53,11 @@ var emailImplementors = []string{"Email", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Email) IsNode() {}
+
+var emailaddressImplementors = []string{"EmailAddress", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*EmailAddress) IsNode() {}
 
 var instanceImplementors = []string{"Instance", "Node"}
 
@@ -202,6 +208,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(email.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, emailImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case emailaddress.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.EmailAddress.Query().
+			Where(emailaddress.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, emailaddressImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -425,6 +444,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Email.Query().
 			Where(email.IDIn(ids...))
 		query, err := query.CollectFields(ctx, emailImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case emailaddress.Table:
+		query := c.EmailAddress.Query().
+			Where(emailaddress.IDIn(ids...))
+		query, err := query.CollectFields(ctx, emailaddressImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -1555,6 +1556,255 @@ func (_m *Email) ToEdge(order *EmailOrder) *EmailEdge {
 		order = DefaultEmailOrder
 	}
 	return &EmailEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// EmailAddressEdge is the edge representation of EmailAddress.
+type EmailAddressEdge struct {
+	Node   *EmailAddress `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// EmailAddressConnection is the connection containing edges to EmailAddress.
+type EmailAddressConnection struct {
+	Edges      []*EmailAddressEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *EmailAddressConnection) build(nodes []*EmailAddress, pager *emailaddressPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *EmailAddress
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *EmailAddress {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *EmailAddress {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*EmailAddressEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &EmailAddressEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// EmailAddressPaginateOption enables pagination customization.
+type EmailAddressPaginateOption func(*emailaddressPager) error
+
+// WithEmailAddressOrder configures pagination ordering.
+func WithEmailAddressOrder(order *EmailAddressOrder) EmailAddressPaginateOption {
+	if order == nil {
+		order = DefaultEmailAddressOrder
+	}
+	o := *order
+	return func(pager *emailaddressPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultEmailAddressOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithEmailAddressFilter configures pagination filter.
+func WithEmailAddressFilter(filter func(*EmailAddressQuery) (*EmailAddressQuery, error)) EmailAddressPaginateOption {
+	return func(pager *emailaddressPager) error {
+		if filter == nil {
+			return errors.New("EmailAddressQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type emailaddressPager struct {
+	reverse bool
+	order   *EmailAddressOrder
+	filter  func(*EmailAddressQuery) (*EmailAddressQuery, error)
+}
+
+func newEmailAddressPager(opts []EmailAddressPaginateOption, reverse bool) (*emailaddressPager, error) {
+	pager := &emailaddressPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultEmailAddressOrder
+	}
+	return pager, nil
+}
+
+func (p *emailaddressPager) applyFilter(query *EmailAddressQuery) (*EmailAddressQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *emailaddressPager) toCursor(_m *EmailAddress) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *emailaddressPager) applyCursors(query *EmailAddressQuery, after, before *Cursor) (*EmailAddressQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultEmailAddressOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *emailaddressPager) applyOrder(query *EmailAddressQuery) *EmailAddressQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultEmailAddressOrder.Field {
+		query = query.Order(DefaultEmailAddressOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *emailaddressPager) orderExpr(query *EmailAddressQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultEmailAddressOrder.Field {
+			b.Comma().Ident(DefaultEmailAddressOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to EmailAddress.
+func (_m *EmailAddressQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...EmailAddressPaginateOption,
+) (*EmailAddressConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newEmailAddressPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &EmailAddressConnection{Edges: []*EmailAddressEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// EmailAddressOrderField defines the ordering field of EmailAddress.
+type EmailAddressOrderField struct {
+	// Value extracts the ordering value from the given EmailAddress.
+	Value    func(*EmailAddress) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) emailaddress.OrderOption
+	toCursor func(*EmailAddress) Cursor
+}
+
+// EmailAddressOrder defines the ordering of EmailAddress.
+type EmailAddressOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *EmailAddressOrderField `json:"field"`
+}
+
+// DefaultEmailAddressOrder is the default ordering of EmailAddress.
+var DefaultEmailAddressOrder = &EmailAddressOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &EmailAddressOrderField{
+		Value: func(_m *EmailAddress) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: emailaddress.FieldID,
+		toTerm: emailaddress.ByID,
+		toCursor: func(_m *EmailAddress) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts EmailAddress into EmailAddressEdge.
+func (_m *EmailAddress) ToEdge(order *EmailAddressOrder) *EmailAddressEdge {
+	if order == nil {
+		order = DefaultEmailAddressOrder
+	}
+	return &EmailAddressEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

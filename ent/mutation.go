@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -46,6 +47,7 @@ const (
 	TypeContact           = "Contact"
 	TypeConversation      = "Conversation"
 	TypeEmail             = "Email"
+	TypeEmailAddress      = "EmailAddress"
 	TypeInstance          = "Instance"
 	TypeInteraction       = "Interaction"
 	TypeModule            = "Module"
@@ -7884,6 +7886,830 @@ func (m *EmailMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Email edge %s", name)
+}
+
+// EmailAddressMutation represents an operation that mutates the EmailAddress nodes in the graph.
+type EmailAddressMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	address          *string
+	display_name     *string
+	ses_identity_arn *string
+	contact_flow_id  *string
+	queue_id         *string
+	clearedFields    map[string]struct{}
+	tenant           *gid.ID
+	clearedtenant    bool
+	done             bool
+	oldValue         func(context.Context) (*EmailAddress, error)
+	predicates       []predicate.EmailAddress
+}
+
+var _ ent.Mutation = (*EmailAddressMutation)(nil)
+
+// emailaddressOption allows management of the mutation configuration using functional options.
+type emailaddressOption func(*EmailAddressMutation)
+
+// newEmailAddressMutation creates new mutation for the EmailAddress entity.
+func newEmailAddressMutation(c config, op Op, opts ...emailaddressOption) *EmailAddressMutation {
+	m := &EmailAddressMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailAddress,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailAddressID sets the ID field of the mutation.
+func withEmailAddressID(id gid.ID) emailaddressOption {
+	return func(m *EmailAddressMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailAddress
+		)
+		m.oldValue = func(ctx context.Context) (*EmailAddress, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailAddress.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailAddress sets the old EmailAddress of the mutation.
+func withEmailAddress(node *EmailAddress) emailaddressOption {
+	return func(m *EmailAddressMutation) {
+		m.oldValue = func(context.Context) (*EmailAddress, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailAddressMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailAddressMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of EmailAddress entities.
+func (m *EmailAddressMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailAddressMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailAddressMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailAddress.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailAddressMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailAddressMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailAddressMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *EmailAddressMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *EmailAddressMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *EmailAddressMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *EmailAddressMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *EmailAddressMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *EmailAddressMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *EmailAddressMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *EmailAddressMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *EmailAddressMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *EmailAddressMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *EmailAddressMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldDisplayName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ClearDisplayName clears the value of the "display_name" field.
+func (m *EmailAddressMutation) ClearDisplayName() {
+	m.display_name = nil
+	m.clearedFields[emailaddress.FieldDisplayName] = struct{}{}
+}
+
+// DisplayNameCleared returns if the "display_name" field was cleared in this mutation.
+func (m *EmailAddressMutation) DisplayNameCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldDisplayName]
+	return ok
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *EmailAddressMutation) ResetDisplayName() {
+	m.display_name = nil
+	delete(m.clearedFields, emailaddress.FieldDisplayName)
+}
+
+// SetSesIdentityArn sets the "ses_identity_arn" field.
+func (m *EmailAddressMutation) SetSesIdentityArn(s string) {
+	m.ses_identity_arn = &s
+}
+
+// SesIdentityArn returns the value of the "ses_identity_arn" field in the mutation.
+func (m *EmailAddressMutation) SesIdentityArn() (r string, exists bool) {
+	v := m.ses_identity_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSesIdentityArn returns the old "ses_identity_arn" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldSesIdentityArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSesIdentityArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSesIdentityArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSesIdentityArn: %w", err)
+	}
+	return oldValue.SesIdentityArn, nil
+}
+
+// ResetSesIdentityArn resets all changes to the "ses_identity_arn" field.
+func (m *EmailAddressMutation) ResetSesIdentityArn() {
+	m.ses_identity_arn = nil
+}
+
+// SetContactFlowID sets the "contact_flow_id" field.
+func (m *EmailAddressMutation) SetContactFlowID(s string) {
+	m.contact_flow_id = &s
+}
+
+// ContactFlowID returns the value of the "contact_flow_id" field in the mutation.
+func (m *EmailAddressMutation) ContactFlowID() (r string, exists bool) {
+	v := m.contact_flow_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactFlowID returns the old "contact_flow_id" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldContactFlowID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactFlowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactFlowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactFlowID: %w", err)
+	}
+	return oldValue.ContactFlowID, nil
+}
+
+// ClearContactFlowID clears the value of the "contact_flow_id" field.
+func (m *EmailAddressMutation) ClearContactFlowID() {
+	m.contact_flow_id = nil
+	m.clearedFields[emailaddress.FieldContactFlowID] = struct{}{}
+}
+
+// ContactFlowIDCleared returns if the "contact_flow_id" field was cleared in this mutation.
+func (m *EmailAddressMutation) ContactFlowIDCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldContactFlowID]
+	return ok
+}
+
+// ResetContactFlowID resets all changes to the "contact_flow_id" field.
+func (m *EmailAddressMutation) ResetContactFlowID() {
+	m.contact_flow_id = nil
+	delete(m.clearedFields, emailaddress.FieldContactFlowID)
+}
+
+// SetQueueID sets the "queue_id" field.
+func (m *EmailAddressMutation) SetQueueID(s string) {
+	m.queue_id = &s
+}
+
+// QueueID returns the value of the "queue_id" field in the mutation.
+func (m *EmailAddressMutation) QueueID() (r string, exists bool) {
+	v := m.queue_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQueueID returns the old "queue_id" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldQueueID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQueueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQueueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQueueID: %w", err)
+	}
+	return oldValue.QueueID, nil
+}
+
+// ClearQueueID clears the value of the "queue_id" field.
+func (m *EmailAddressMutation) ClearQueueID() {
+	m.queue_id = nil
+	m.clearedFields[emailaddress.FieldQueueID] = struct{}{}
+}
+
+// QueueIDCleared returns if the "queue_id" field was cleared in this mutation.
+func (m *EmailAddressMutation) QueueIDCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldQueueID]
+	return ok
+}
+
+// ResetQueueID resets all changes to the "queue_id" field.
+func (m *EmailAddressMutation) ResetQueueID() {
+	m.queue_id = nil
+	delete(m.clearedFields, emailaddress.FieldQueueID)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *EmailAddressMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[emailaddress.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *EmailAddressMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *EmailAddressMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *EmailAddressMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the EmailAddressMutation builder.
+func (m *EmailAddressMutation) Where(ps ...predicate.EmailAddress) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailAddressMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailAddressMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailAddress, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailAddressMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailAddressMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailAddress).
+func (m *EmailAddressMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailAddressMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, emailaddress.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, emailaddress.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, emailaddress.FieldTenantID)
+	}
+	if m.address != nil {
+		fields = append(fields, emailaddress.FieldAddress)
+	}
+	if m.display_name != nil {
+		fields = append(fields, emailaddress.FieldDisplayName)
+	}
+	if m.ses_identity_arn != nil {
+		fields = append(fields, emailaddress.FieldSesIdentityArn)
+	}
+	if m.contact_flow_id != nil {
+		fields = append(fields, emailaddress.FieldContactFlowID)
+	}
+	if m.queue_id != nil {
+		fields = append(fields, emailaddress.FieldQueueID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailAddressMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailaddress.FieldCreatedAt:
+		return m.CreatedAt()
+	case emailaddress.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case emailaddress.FieldTenantID:
+		return m.TenantID()
+	case emailaddress.FieldAddress:
+		return m.Address()
+	case emailaddress.FieldDisplayName:
+		return m.DisplayName()
+	case emailaddress.FieldSesIdentityArn:
+		return m.SesIdentityArn()
+	case emailaddress.FieldContactFlowID:
+		return m.ContactFlowID()
+	case emailaddress.FieldQueueID:
+		return m.QueueID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailAddressMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailaddress.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case emailaddress.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case emailaddress.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case emailaddress.FieldAddress:
+		return m.OldAddress(ctx)
+	case emailaddress.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case emailaddress.FieldSesIdentityArn:
+		return m.OldSesIdentityArn(ctx)
+	case emailaddress.FieldContactFlowID:
+		return m.OldContactFlowID(ctx)
+	case emailaddress.FieldQueueID:
+		return m.OldQueueID(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailAddress field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailAddressMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailaddress.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case emailaddress.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case emailaddress.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case emailaddress.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case emailaddress.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case emailaddress.FieldSesIdentityArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSesIdentityArn(v)
+		return nil
+	case emailaddress.FieldContactFlowID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactFlowID(v)
+		return nil
+	case emailaddress.FieldQueueID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQueueID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailAddress field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailAddressMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailAddressMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailAddressMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EmailAddress numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailAddressMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(emailaddress.FieldDisplayName) {
+		fields = append(fields, emailaddress.FieldDisplayName)
+	}
+	if m.FieldCleared(emailaddress.FieldContactFlowID) {
+		fields = append(fields, emailaddress.FieldContactFlowID)
+	}
+	if m.FieldCleared(emailaddress.FieldQueueID) {
+		fields = append(fields, emailaddress.FieldQueueID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailAddressMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailAddressMutation) ClearField(name string) error {
+	switch name {
+	case emailaddress.FieldDisplayName:
+		m.ClearDisplayName()
+		return nil
+	case emailaddress.FieldContactFlowID:
+		m.ClearContactFlowID()
+		return nil
+	case emailaddress.FieldQueueID:
+		m.ClearQueueID()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailAddress nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailAddressMutation) ResetField(name string) error {
+	switch name {
+	case emailaddress.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case emailaddress.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case emailaddress.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case emailaddress.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case emailaddress.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case emailaddress.FieldSesIdentityArn:
+		m.ResetSesIdentityArn()
+		return nil
+	case emailaddress.FieldContactFlowID:
+		m.ResetContactFlowID()
+		return nil
+	case emailaddress.FieldQueueID:
+		m.ResetQueueID()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailAddress field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailAddressMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, emailaddress.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailAddressMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case emailaddress.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailAddressMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailAddressMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailAddressMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, emailaddress.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailAddressMutation) EdgeCleared(name string) bool {
+	switch name {
+	case emailaddress.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailAddressMutation) ClearEdge(name string) error {
+	switch name {
+	case emailaddress.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailAddress unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailAddressMutation) ResetEdge(name string) error {
+	switch name {
+	case emailaddress.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailAddress edge %s", name)
 }
 
 // InstanceMutation represents an operation that mutates the Instance nodes in the graph.

@@ -28,6 +28,8 @@ type Tx struct {
 	Conversation *ConversationClient
 	// Email is the client for interacting with the Email builders.
 	Email *EmailClient
+	// EmailAddress is the client for interacting with the EmailAddress builders.
+	EmailAddress *EmailAddressClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
@@ -178,6 +180,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)
+	tx.EmailAddress = NewEmailAddressClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Interaction = NewInteractionClient(tx.config)
 	tx.Module = NewModuleClient(tx.config)

@@ -189,6 +189,17 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 	}
 
+	EmailAddress struct {
+		Address        func(childComplexity int) int
+		ContactFlowID  func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DisplayName    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		QueueID        func(childComplexity int) int
+		SesIdentityArn func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
 	EmailConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -947,6 +958,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Email.UpdatedAt(childComplexity), true
+
+	case "EmailAddress.address":
+		if e.ComplexityRoot.EmailAddress.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.Address(childComplexity), true
+	case "EmailAddress.contactFlowId":
+		if e.ComplexityRoot.EmailAddress.ContactFlowID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.ContactFlowID(childComplexity), true
+	case "EmailAddress.createdAt":
+		if e.ComplexityRoot.EmailAddress.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.CreatedAt(childComplexity), true
+	case "EmailAddress.displayName":
+		if e.ComplexityRoot.EmailAddress.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.DisplayName(childComplexity), true
+	case "EmailAddress.id":
+		if e.ComplexityRoot.EmailAddress.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.ID(childComplexity), true
+	case "EmailAddress.queueId":
+		if e.ComplexityRoot.EmailAddress.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.QueueID(childComplexity), true
+	case "EmailAddress.sesIdentityArn":
+		if e.ComplexityRoot.EmailAddress.SesIdentityArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.SesIdentityArn(childComplexity), true
+	case "EmailAddress.updatedAt":
+		if e.ComplexityRoot.EmailAddress.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.UpdatedAt(childComplexity), true
 
 	case "EmailConnection.edges":
 		if e.ComplexityRoot.EmailConnection.Edges == nil {
@@ -2451,6 +2511,16 @@ type Email implements Node {
   subject: String!
   date: Time!
   state: EmailState!
+}
+type EmailAddress implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  address: String!
+  displayName: String
+  sesIdentityArn: String!
+  contactFlowId: String
+  queueId: String
 }
 """
 A connection to a list of items.
@@ -6218,6 +6288,190 @@ func (ec *executionContext) _Email_state(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Email_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Email", field, false, false, "EmailState")
+}
+
+func (ec *executionContext) _EmailAddress_id(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EmailAddress_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmailAddress_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EmailAddress_address(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAddress_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAddress_sesIdentityArn(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_sesIdentityArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SesIdentityArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_sesIdentityArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAddress_contactFlowId(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_contactFlowId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactFlowID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_contactFlowId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAddress_queueId(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_queueId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QueueID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_queueId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
 }
 
 func (ec *executionContext) _EmailConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EmailConnection) (ret graphql.Marshaler) {
@@ -11960,6 +12214,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Instance(ctx, sel, obj)
+	case *ent.EmailAddress:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EmailAddress(ctx, sel, obj)
 	case *ent.Email:
 		if obj == nil {
 			return graphql.Null
@@ -12878,6 +13137,74 @@ func (ec *executionContext) _Email(ctx context.Context, sel ast.SelectionSet, ob
 		case "state":
 			out.Values[i] = ec._Email_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emailAddressImplementors = []string{"EmailAddress", "Node"}
+
+func (ec *executionContext) _EmailAddress(ctx context.Context, sel ast.SelectionSet, obj *ent.EmailAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailAddress")
+		case "id":
+			out.Values[i] = ec._EmailAddress_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._EmailAddress_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._EmailAddress_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._EmailAddress_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._EmailAddress_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sesIdentityArn":
+			out.Values[i] = ec._EmailAddress_sesIdentityArn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contactFlowId":
+			out.Values[i] = ec._EmailAddress_contactFlowId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "queueId":
+			out.Values[i] = ec._EmailAddress_queueId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

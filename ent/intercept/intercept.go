@@ -14,6 +14,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -270,6 +271,33 @@ func (f TraverseEmail) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.EmailQuery", q)
 }
 
+// The EmailAddressFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EmailAddressFunc func(context.Context, *ent.EmailAddressQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EmailAddressFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EmailAddressQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EmailAddressQuery", q)
+}
+
+// The TraverseEmailAddress type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEmailAddress func(context.Context, *ent.EmailAddressQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEmailAddress) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEmailAddress) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailAddressQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EmailAddressQuery", q)
+}
+
 // The InstanceFunc type is an adapter to allow the use of ordinary function as a Querier.
 type InstanceFunc func(context.Context, *ent.InstanceQuery) (ent.Value, error)
 
@@ -449,6 +477,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConversationQuery, predicate.Conversation, conversation.OrderOption]{typ: ent.TypeConversation, tq: q}, nil
 	case *ent.EmailQuery:
 		return &query[*ent.EmailQuery, predicate.Email, email.OrderOption]{typ: ent.TypeEmail, tq: q}, nil
+	case *ent.EmailAddressQuery:
+		return &query[*ent.EmailAddressQuery, predicate.EmailAddress, emailaddress.OrderOption]{typ: ent.TypeEmailAddress, tq: q}, nil
 	case *ent.InstanceQuery:
 		return &query[*ent.InstanceQuery, predicate.Instance, instance.OrderOption]{typ: ent.TypeInstance, tq: q}, nil
 	case *ent.InteractionQuery:

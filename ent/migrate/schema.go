@@ -383,6 +383,39 @@ var (
 			},
 		},
 	}
+	// EmailAddressesColumns holds the columns for the "email_addresses" table.
+	EmailAddressesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "address", Type: field.TypeString, Size: 320},
+		{Name: "display_name", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "ses_identity_arn", Type: field.TypeString, Size: 512},
+		{Name: "contact_flow_id", Type: field.TypeString, Nullable: true, Size: 256},
+		{Name: "queue_id", Type: field.TypeString, Nullable: true, Size: 256},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// EmailAddressesTable holds the schema information for the "email_addresses" table.
+	EmailAddressesTable = &schema.Table{
+		Name:       "email_addresses",
+		Columns:    EmailAddressesColumns,
+		PrimaryKey: []*schema.Column{EmailAddressesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "email_addresses_tenants_tenant",
+				Columns:    []*schema.Column{EmailAddressesColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailaddress_tenant_id_address",
+				Unique:  true,
+				Columns: []*schema.Column{EmailAddressesColumns[8], EmailAddressesColumns[3]},
+			},
+		},
+	}
 	// InstancesColumns holds the columns for the "instances" table.
 	InstancesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -604,6 +637,7 @@ var (
 		ContactsTable,
 		ConversationsTable,
 		EmailsTable,
+		EmailAddressesTable,
 		InstancesTable,
 		InteractionsTable,
 		ModulesTable,
@@ -627,6 +661,7 @@ func init() {
 	ConversationsTable.ForeignKeys[0].RefTable = AgentsTable
 	ConversationsTable.ForeignKeys[1].RefTable = TenantsTable
 	EmailsTable.ForeignKeys[0].RefTable = TenantsTable
+	EmailAddressesTable.ForeignKeys[0].RefTable = TenantsTable
 	InstancesTable.ForeignKeys[0].RefTable = TenantsTable
 	InteractionsTable.ForeignKeys[0].RefTable = AgentsTable
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable

@@ -27,6 +27,9 @@ type Conversation func(*sql.Selector)
 // Email is the predicate function for email builders.
 type Email func(*sql.Selector)
 
+// EmailAddress is the predicate function for emailaddress builders.
+type EmailAddress func(*sql.Selector)
+
 // Instance is the predicate function for instance builders.
 type Instance func(*sql.Selector)
 

@@ -279,6 +279,30 @@ func (f EmailMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailMutation", m)
 }
 
+// The EmailAddressQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EmailAddressQueryRuleFunc func(context.Context, *ent.EmailAddressQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EmailAddressQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailAddressQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EmailAddressQuery", q)
+}
+
+// The EmailAddressMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EmailAddressMutationRuleFunc func(context.Context, *ent.EmailAddressMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EmailAddressMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EmailAddressMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailAddressMutation", m)
+}
+
 // The InstanceQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InstanceQueryRuleFunc func(context.Context, *ent.InstanceQuery) error
@@ -472,6 +496,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EmailQuery:
 		return q.Filter(), nil
+	case *ent.EmailAddressQuery:
+		return q.Filter(), nil
 	case *ent.InstanceQuery:
 		return q.Filter(), nil
 	case *ent.InteractionQuery:
@@ -504,6 +530,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ConversationMutation:
 		return m.Filter(), nil
 	case *ent.EmailMutation:
+		return m.Filter(), nil
+	case *ent.EmailAddressMutation:
 		return m.Filter(), nil
 	case *ent.InstanceMutation:
 		return m.Filter(), nil

@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -474,6 +475,87 @@ func init() {
 	emailDescID := emailMixinFields0[0].Descriptor()
 	// email.DefaultID holds the default value on creation for the id field.
 	email.DefaultID = emailDescID.Default.(func() gid.ID)
+	emailaddressMixin := schema.EmailAddress{}.Mixin()
+	emailaddress.Policy = privacy.NewPolicies(emailaddressMixin[0], emailaddressMixin[1], schema.EmailAddress{})
+	emailaddress.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := emailaddress.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	emailaddressMixinHooks1 := emailaddressMixin[1].Hooks()
+
+	emailaddress.Hooks[1] = emailaddressMixinHooks1[0]
+
+	emailaddress.Hooks[2] = emailaddressMixinHooks1[1]
+	emailaddressMixinFields0 := emailaddressMixin[0].Fields()
+	_ = emailaddressMixinFields0
+	emailaddressFields := schema.EmailAddress{}.Fields()
+	_ = emailaddressFields
+	// emailaddressDescCreatedAt is the schema descriptor for created_at field.
+	emailaddressDescCreatedAt := emailaddressMixinFields0[1].Descriptor()
+	// emailaddress.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emailaddress.DefaultCreatedAt = emailaddressDescCreatedAt.Default.(func() time.Time)
+	// emailaddressDescUpdatedAt is the schema descriptor for updated_at field.
+	emailaddressDescUpdatedAt := emailaddressMixinFields0[2].Descriptor()
+	// emailaddress.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	emailaddress.DefaultUpdatedAt = emailaddressDescUpdatedAt.Default.(func() time.Time)
+	// emailaddress.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	emailaddress.UpdateDefaultUpdatedAt = emailaddressDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// emailaddressDescAddress is the schema descriptor for address field.
+	emailaddressDescAddress := emailaddressFields[0].Descriptor()
+	// emailaddress.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	emailaddress.AddressValidator = func() func(string) error {
+		validators := emailaddressDescAddress.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(address string) error {
+			for _, fn := range fns {
+				if err := fn(address); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// emailaddressDescDisplayName is the schema descriptor for display_name field.
+	emailaddressDescDisplayName := emailaddressFields[1].Descriptor()
+	// emailaddress.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	emailaddress.DisplayNameValidator = emailaddressDescDisplayName.Validators[0].(func(string) error)
+	// emailaddressDescSesIdentityArn is the schema descriptor for ses_identity_arn field.
+	emailaddressDescSesIdentityArn := emailaddressFields[2].Descriptor()
+	// emailaddress.SesIdentityArnValidator is a validator for the "ses_identity_arn" field. It is called by the builders before save.
+	emailaddress.SesIdentityArnValidator = func() func(string) error {
+		validators := emailaddressDescSesIdentityArn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ses_identity_arn string) error {
+			for _, fn := range fns {
+				if err := fn(ses_identity_arn); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// emailaddressDescContactFlowID is the schema descriptor for contact_flow_id field.
+	emailaddressDescContactFlowID := emailaddressFields[3].Descriptor()
+	// emailaddress.ContactFlowIDValidator is a validator for the "contact_flow_id" field. It is called by the builders before save.
+	emailaddress.ContactFlowIDValidator = emailaddressDescContactFlowID.Validators[0].(func(string) error)
+	// emailaddressDescQueueID is the schema descriptor for queue_id field.
+	emailaddressDescQueueID := emailaddressFields[4].Descriptor()
+	// emailaddress.QueueIDValidator is a validator for the "queue_id" field. It is called by the builders before save.
+	emailaddress.QueueIDValidator = emailaddressDescQueueID.Validators[0].(func(string) error)
+	// emailaddressDescID is the schema descriptor for id field.
+	emailaddressDescID := emailaddressMixinFields0[0].Descriptor()
+	// emailaddress.DefaultID holds the default value on creation for the id field.
+	emailaddress.DefaultID = emailaddressDescID.Default.(func() gid.ID)
 	instanceMixin := schema.Instance{}.Mixin()
 	instance.Policy = privacy.NewPolicies(instanceMixin[0], instanceMixin[1], schema.Instance{})
 	instance.Hooks[0] = func(next ent.Mutator) ent.Mutator {

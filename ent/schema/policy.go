@@ -239,6 +239,9 @@ func (Instance) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 // Policy of AgentStatus: admins manage statuses.
 func (AgentStatus) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 
+// Policy of EmailAddress: admins manage the tenant's email addresses.
+func (EmailAddress) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+
 // Policy of Module: admins manage modules.
 func (Module) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
 
