@@ -21,6 +21,7 @@ import (
 	"switchboard/gid"
 	"switchboard/graph/model"
 	"switchboard/livestatus"
+	"switchboard/templates"
 	"switchboard/viewer"
 	"sync/atomic"
 	"time"
@@ -263,10 +264,12 @@ type ComplexityRoot struct {
 		CreateContact       func(childComplexity int, input model.CreateContactInput) int
 		CreateModule        func(childComplexity int, input ent.CreateModuleInput) int
 		CreateScimToken     func(childComplexity int, name string) int
+		CreateTemplate      func(childComplexity int, input model.CreateTemplateInput) int
 		CreateTenant        func(childComplexity int, input ent.CreateTenantInput) int
 		DeleteAgent         func(childComplexity int, id gid.ID) int
 		DeleteContact       func(childComplexity int, id gid.ID) int
 		DeleteModule        func(childComplexity int, id gid.ID) int
+		DeleteTemplate      func(childComplexity int, id gid.ID) int
 		ImportAgentStatuses func(childComplexity int) int
 		RecordInteraction   func(childComplexity int, input model.RecordInteractionInput) int
 		RevokeScimToken     func(childComplexity int, id gid.ID) int
@@ -275,6 +278,7 @@ type ComplexityRoot struct {
 		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact       func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
+		UpdateTemplate      func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
 		UpdateTenant        func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
 	}
 
@@ -293,10 +297,19 @@ type ComplexityRoot struct {
 		InteractionsByPhone func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
 		Node                func(childComplexity int, id gid.ID) int
 		Nodes               func(childComplexity int, ids []gid.ID) int
+		RenderTemplate      func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
 		ScimTokens          func(childComplexity int) int
 		SearchContacts      func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
+		Templates           func(childComplexity int, channel *template.Channel) int
 		Tenants             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
 		Viewer              func(childComplexity int) int
+	}
+
+	RenderedTemplate struct {
+		HTML        func(childComplexity int) int
+		SMSSegments func(childComplexity int) int
+		Text        func(childComplexity int) int
+		Unknown     func(childComplexity int) int
 	}
 
 	ScimToken struct {
@@ -387,6 +400,9 @@ type MutationResolver interface {
 	RecordInteraction(ctx context.Context, input model.RecordInteractionInput) (*ent.Interaction, error)
 	CreateScimToken(ctx context.Context, name string) (*model.CreatedScimToken, error)
 	RevokeScimToken(ctx context.Context, id gid.ID) (*ent.ScimToken, error)
+	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
+	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
+	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -400,6 +416,8 @@ type QueryResolver interface {
 	SearchContacts(ctx context.Context, query string, first *int, after *entgql.Cursor[gid.ID]) (*ent.ContactConnection, error)
 	InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error)
 	ScimTokens(ctx context.Context) ([]*ent.ScimToken, error)
+	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
+	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -1291,6 +1309,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateScimToken(childComplexity, args["name"].(string)), true
+	case "Mutation.createTemplate":
+		if e.ComplexityRoot.Mutation.CreateTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTemplate(childComplexity, args["input"].(model.CreateTemplateInput)), true
 	case "Mutation.createTenant":
 		if e.ComplexityRoot.Mutation.CreateTenant == nil {
 			break
@@ -1335,6 +1364,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteModule(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteTemplate":
+		if e.ComplexityRoot.Mutation.DeleteTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTemplate(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.importAgentStatuses":
 		if e.ComplexityRoot.Mutation.ImportAgentStatuses == nil {
 			break
@@ -1413,6 +1453,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateTemplate":
+		if e.ComplexityRoot.Mutation.UpdateTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTemplate(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateTemplateInput)), true
 	case "Mutation.updateTenant":
 		if e.ComplexityRoot.Mutation.UpdateTenant == nil {
 			break
@@ -1518,6 +1569,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]gid.ID)), true
+	case "Query.renderTemplate":
+		if e.ComplexityRoot.Query.RenderTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renderTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RenderTemplate(childComplexity, args["id"].(gid.ID), args["variables"].([]*model.TemplateVariableInput)), true
 	case "Query.scimTokens":
 		if e.ComplexityRoot.Query.ScimTokens == nil {
 			break
@@ -1535,6 +1597,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchContacts(childComplexity, args["query"].(string), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.templates":
+		if e.ComplexityRoot.Query.Templates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_templates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Templates(childComplexity, args["channel"].(*template.Channel)), true
 	case "Query.tenants":
 		if e.ComplexityRoot.Query.Tenants == nil {
 			break
@@ -1552,6 +1625,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RenderedTemplate.html":
+		if e.ComplexityRoot.RenderedTemplate.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedTemplate.HTML(childComplexity), true
+	case "RenderedTemplate.smsSegments":
+		if e.ComplexityRoot.RenderedTemplate.SMSSegments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedTemplate.SMSSegments(childComplexity), true
+	case "RenderedTemplate.text":
+		if e.ComplexityRoot.RenderedTemplate.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedTemplate.Text(childComplexity), true
+	case "RenderedTemplate.unknownPlaceholders":
+		if e.ComplexityRoot.RenderedTemplate.Unknown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedTemplate.Unknown(childComplexity), true
 
 	case "ScimToken.createdAt":
 		if e.ComplexityRoot.ScimToken.CreatedAt == nil {
@@ -1811,16 +1909,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAgentStatusInput", ec.unmarshalInputCreateAgentStatusInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateModuleInput", ec.unmarshalInputCreateModuleInput),
+			graphql.NewInputUnmarshaler("CreateTemplateInput", ec.unmarshalInputCreateTemplateInput),
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
 			graphql.NewInputUnmarshaler("RecordInteractionInput", ec.unmarshalInputRecordInteractionInput),
 			graphql.NewInputUnmarshaler("SetAgentStatusInput", ec.unmarshalInputSetAgentStatusInput),
+			graphql.NewInputUnmarshaler("TemplateVariableInput", ec.unmarshalInputTemplateVariableInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateAgentStatusInput", ec.unmarshalInputUpdateAgentStatusInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateModuleInput", ec.unmarshalInputUpdateModuleInput),
+			graphql.NewInputUnmarshaler("UpdateTemplateInput", ec.unmarshalInputUpdateTemplateInput),
 			graphql.NewInputUnmarshaler("UpdateTenantInput", ec.unmarshalInputUpdateTenantInput),
 		)
 	}
@@ -2156,6 +2257,56 @@ extend type Mutation {
   createScimToken(name: String!): CreatedScimToken!
   "Admins: revoke a SCIM token."
   revokeScimToken(id: ID!): ScimToken!
+}
+
+# -------------------------------------------------------------- templates
+
+input TemplateVariableInput {
+  "A placeholder's name, e.g. name or customer.firstName."
+  name: String!
+  value: String!
+}
+
+"""
+A template with its placeholders filled in.
+"""
+type RenderedTemplate {
+  "The plain text: what an SMS sends."
+  text: String!
+  "Sanitised rich text for chat (for an SMS template, the escaped text)."
+  html: String!
+  "The SMS parts the text needs (GSM-7, or UCS-2 when it holds other characters)."
+  smsSegments: Int!
+  "Placeholders that had no value and rendered empty."
+  unknownPlaceholders: [String!]!
+}
+
+input CreateTemplateInput {
+  name: String!
+  channel: TemplateChannel!
+  "Rich text (an HTML subset) for CHAT, plain text for SMS; {{placeholders}} are filled in when rendered."
+  body: String!
+}
+
+input UpdateTemplateInput {
+  name: String
+  body: String
+}
+
+extend type Query {
+  "The tenant's templates, by name; only one channel's when channel is given."
+  templates(channel: TemplateChannel): [Template!]!
+  "Fill a template's placeholders."
+  renderTemplate(id: ID!, variables: [TemplateVariableInput!]): RenderedTemplate!
+}
+
+extend type Mutation {
+  "Tenant admin only."
+  createTemplate(input: CreateTemplateInput!): Template!
+  "Tenant admin only."
+  updateTemplate(id: ID!, input: UpdateTemplateInput!): Template!
+  "Tenant admin only; returns the deleted template's ID."
+  deleteTemplate(id: ID!): ID!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -3344,6 +3495,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RenderedTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_RenderedTemplate_text(ctx, field)
+	case "html":
+		return ec.fieldContext_RenderedTemplate_html(ctx, field)
+	case "smsSegments":
+		return ec.fieldContext_RenderedTemplate_smsSegments(ctx, field)
+	case "unknownPlaceholders":
+		return ec.fieldContext_RenderedTemplate_unknownPlaceholders(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenderedTemplate", field.Name)
+}
+
 func (ec *executionContext) childFields_ScimToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3362,6 +3527,24 @@ func (ec *executionContext) childFields_ScimToken(ctx context.Context, field gra
 		return ec.fieldContext_ScimToken_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScimToken", field.Name)
+}
+
+func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Template_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Template_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Template_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Template_name(ctx, field)
+	case "channel":
+		return ec.fieldContext_Template_channel(ctx, field)
+	case "body":
+		return ec.fieldContext_Template_body(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3682,6 +3865,20 @@ func (ec *executionContext) field_Mutation_createScimToken_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateTemplateInput, error) {
+			return ec.unmarshalNCreateTemplateInput2switchboardᚋgraphᚋmodelᚐCreateTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3725,6 +3922,20 @@ func (ec *executionContext) field_Mutation_deleteContact_args(ctx context.Contex
 }
 
 func (ec *executionContext) field_Mutation_deleteModule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3838,6 +4049,28 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
 			return ec.unmarshalNUpdateContactInput2switchboardᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateTemplateInput, error) {
+			return ec.unmarshalNUpdateTemplateInput2switchboardᚋgraphᚋmodelᚐUpdateTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4016,6 +4249,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_renderTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variables",
+		func(ctx context.Context, v any) ([]*model.TemplateVariableInput, error) {
+			return ec.unmarshalOTemplateVariableInput2ᚕᚖswitchboardᚋgraphᚋmodelᚐTemplateVariableInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variables"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_searchContacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4043,6 +4298,20 @@ func (ec *executionContext) field_Query_searchContacts_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_templates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*template.Channel, error) {
+			return ec.unmarshalOTemplateChannel2ᚖswitchboardᚋentᚋtemplateᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg0
 	return args, nil
 }
 
@@ -8145,6 +8414,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeScimToken(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTemplate(ctx, fc.Args["input"].(model.CreateTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTemplate(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8673,6 +9074,94 @@ func (ec *executionContext) fieldContext_Query_scimTokens(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Templates(ctx, fc.Args["channel"].(*template.Channel))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚕᚖswitchboardᚋentᚐTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_templates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_templates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["variables"].([]*model.TemplateVariableInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *templates.Rendered) graphql.Marshaler {
+			return ec.marshalNRenderedTemplate2ᚖswitchboardᚋtemplatesᚐRendered(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenderedTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8747,6 +9236,98 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RenderedTemplate_text(ctx context.Context, field graphql.CollectedField, obj *templates.Rendered) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedTemplate_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedTemplate_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _RenderedTemplate_html(ctx context.Context, field graphql.CollectedField, obj *templates.Rendered) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedTemplate_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedTemplate_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _RenderedTemplate_smsSegments(ctx context.Context, field graphql.CollectedField, obj *templates.Rendered) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedTemplate_smsSegments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMSSegments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedTemplate_smsSegments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RenderedTemplate_unknownPlaceholders(ctx context.Context, field graphql.CollectedField, obj *templates.Rendered) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedTemplate_unknownPlaceholders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unknown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedTemplate_unknownPlaceholders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _ScimToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.ScimToken) (ret graphql.Marshaler) {
@@ -11359,6 +11940,62 @@ func UnmarshalCreateModuleInput(ctx context.Context, raw any) (ent.CreateModuleI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateTemplateInput(ctx context.Context, obj any) (model.CreateTemplateInput, error) {
+	var it model.CreateTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "channel", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNTemplateChannel2switchboardᚋentᚋtemplateᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateTemplateInput unmarshals raw into the CreateTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateTemplateInput(ctx context.Context, raw any) (model.CreateTemplateInput, error) {
+	var out model.CreateTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTemplateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context, obj any) (ent.CreateTenantInput, error) {
 	var it ent.CreateTenantInput
 	if obj == nil {
@@ -11686,6 +12323,55 @@ func (ec *executionContext) unmarshalInputSetAgentStatusInput(ctx context.Contex
 func UnmarshalSetAgentStatusInput(ctx context.Context, raw any) (model.SetAgentStatusInput, error) {
 	var out model.SetAgentStatusInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAgentStatusInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTemplateVariableInput(ctx context.Context, obj any) (model.TemplateVariableInput, error) {
+	var it model.TemplateVariableInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTemplateVariableInput unmarshals raw into the TemplateVariableInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTemplateVariableInput(ctx context.Context, raw any) (model.TemplateVariableInput, error) {
+	var out model.TemplateVariableInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TemplateVariableInput", raw, &out)
 	return out, err
 }
 
@@ -12061,6 +12747,55 @@ func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context,
 func UnmarshalUpdateModuleInput(ctx context.Context, raw any) (ent.UpdateModuleInput, error) {
 	var out ent.UpdateModuleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateModuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateTemplateInput(ctx context.Context, obj any) (model.UpdateTemplateInput, error) {
+	var it model.UpdateTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateTemplateInput unmarshals raw into the UpdateTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateTemplateInput(ctx context.Context, raw any) (model.UpdateTemplateInput, error) {
+	var out model.UpdateTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateTemplateInput", raw, &out)
 	return out, err
 }
 
@@ -13748,6 +14483,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13898,6 +14654,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scimTokens(ctx, field)
 				})
+		case "templates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_templates(ctx, field)
+				})
+		case "renderTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderTemplate(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13911,6 +14679,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var renderedTemplateImplementors = []string{"RenderedTemplate"}
+
+func (ec *executionContext) _RenderedTemplate(ctx context.Context, sel ast.SelectionSet, obj *templates.Rendered) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renderedTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenderedTemplate")
+		case "text":
+			out.Values[i] = ec._RenderedTemplate_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "html":
+			out.Values[i] = ec._RenderedTemplate_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "smsSegments":
+			out.Values[i] = ec._RenderedTemplate_smsSegments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unknownPlaceholders":
+			out.Values[i] = ec._RenderedTemplate_unknownPlaceholders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14923,6 +15739,11 @@ func (ec *executionContext) unmarshalNCreateModuleInput2switchboardᚋentᚐCrea
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateTemplateInput2switchboardᚋgraphᚋmodelᚐCreateTemplateInput(ctx context.Context, v any) (model.CreateTemplateInput, error) {
+	res, err := ec.unmarshalInputCreateTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateTenantInput2switchboardᚋentᚐCreateTenantInput(ctx context.Context, v any) (ent.CreateTenantInput, error) {
 	res, err := ec.unmarshalInputCreateTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15134,6 +15955,14 @@ func (ec *executionContext) unmarshalNRecordInteractionInput2switchboardᚋgraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRenderedTemplate2ᚖswitchboardᚋtemplatesᚐRendered(ctx context.Context, sel ast.SelectionSet, v *templates.Rendered) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RenderedTemplate!")
+		return graphql.Null
+	}
+	return ec._RenderedTemplate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2switchboardᚋviewerᚐRole(ctx context.Context, v any) (viewer.Role, error) {
 	var res viewer.Role
 	err := res.UnmarshalGQL(v)
@@ -15216,6 +16045,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNTemplate2ᚕᚖswitchboardᚋentᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Template) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *ent.Template) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Template!")
+		return graphql.Null
+	}
+	return ec._Template(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTemplateChannel2switchboardᚋentᚋtemplateᚐChannel(ctx context.Context, v any) (template.Channel, error) {
 	var res template.Channel
 	err := res.UnmarshalGQL(v)
@@ -15224,6 +16077,11 @@ func (ec *executionContext) unmarshalNTemplateChannel2switchboardᚋentᚋtempla
 
 func (ec *executionContext) marshalNTemplateChannel2switchboardᚋentᚋtemplateᚐChannel(ctx context.Context, sel ast.SelectionSet, v template.Channel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNTemplateVariableInput2ᚖswitchboardᚋgraphᚋmodelᚐTemplateVariableInput(ctx context.Context, v any) (*model.TemplateVariableInput, error) {
+	res, err := ec.unmarshalInputTemplateVariableInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTenant2ᚖswitchboardᚋentᚐTenant(ctx context.Context, sel ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
@@ -15292,6 +16150,11 @@ func (ec *executionContext) unmarshalNUpdateAgentStatusInput2switchboardᚋent�
 
 func (ec *executionContext) unmarshalNUpdateContactInput2switchboardᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateTemplateInput2switchboardᚋgraphᚋmodelᚐUpdateTemplateInput(ctx context.Context, v any) (model.UpdateTemplateInput, error) {
+	res, err := ec.unmarshalInputUpdateTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -15879,6 +16742,39 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTemplateChannel2ᚖswitchboardᚋentᚋtemplateᚐChannel(ctx context.Context, v any) (*template.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(template.Channel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTemplateChannel2ᚖswitchboardᚋentᚋtemplateᚐChannel(ctx context.Context, sel ast.SelectionSet, v *template.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOTemplateVariableInput2ᚕᚖswitchboardᚋgraphᚋmodelᚐTemplateVariableInputᚄ(ctx context.Context, v any) ([]*model.TemplateVariableInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TemplateVariableInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTemplateVariableInput2ᚖswitchboardᚋgraphᚋmodelᚐTemplateVariableInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOTenant2ᚖswitchboardᚋentᚐTenant(ctx context.Context, sel ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {

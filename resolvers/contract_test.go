@@ -19,9 +19,6 @@ import (
 // notYetImplemented lists the contract's operations that the schema does
 // not serve yet. Each issue that implements one removes it from here.
 var notYetImplemented = map[string]bool{
-	"Templates":         true,
-	"RenderTemplate":    true,
-	"CreateTemplate":    true,
 	"StartConversation": true,
 	"EndConversation":   true,
 	"Conversations":     true,

@@ -16,12 +16,14 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
+	"switchboard/ent/template"
 	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/graph"
 	"switchboard/graph/model"
 	"switchboard/livestatus"
 	"switchboard/scim"
+	"switchboard/templates"
 	"switchboard/viewer"
 	"time"
 
@@ -186,6 +188,28 @@ func (r *mutationResolver) RevokeScimToken(ctx context.Context, id gid.ID) (*ent
 	return scim.RevokeToken(ctx, r.ent(ctx), id)
 }
 
+// CreateTemplate is the resolver for the createTemplate field.
+func (r *mutationResolver) CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error) {
+	return r.ent(ctx).Template.Create().SetName(input.Name).SetChannel(input.Channel).SetBody(input.Body).Save(ctx)
+}
+
+// UpdateTemplate is the resolver for the updateTemplate field.
+func (r *mutationResolver) UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error) {
+	update := r.ent(ctx).Template.UpdateOneID(id)
+	if input.Name != nil {
+		update.SetName(*input.Name)
+	}
+	if input.Body != nil {
+		update.SetBody(*input.Body)
+	}
+	return update.Save(ctx)
+}
+
+// DeleteTemplate is the resolver for the deleteTemplate field.
+func (r *mutationResolver) DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error) {
+	return id, r.ent(ctx).Template.DeleteOneID(id).Exec(ctx)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -265,6 +289,32 @@ func (r *queryResolver) ScimTokens(ctx context.Context) ([]*ent.ScimToken, error
 		return nil, failure.New(failure.Forbidden, "admins only")
 	}
 	return r.ent(ctx).ScimToken.Query().Order(scimtoken.ByCreatedAt()).All(ctx)
+}
+
+// Templates is the resolver for the templates field.
+func (r *queryResolver) Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error) {
+	q := r.ent(ctx).Template.Query().Order(template.ByName(), template.ByID())
+	if channel != nil {
+		q.Where(template.ChannelEQ(*channel))
+	}
+	return q.All(ctx)
+}
+
+// RenderTemplate is the resolver for the renderTemplate field.
+func (r *queryResolver) RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error) {
+	t, err := r.ent(ctx).Template.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	vars := make(map[string]string, len(variables))
+	for _, v := range variables {
+		vars[v.Name] = v.Value
+	}
+	rendered := templates.Render(t.Body, t.Channel == template.ChannelCHAT, vars)
+	if rendered.Unknown == nil {
+		rendered.Unknown = []string{}
+	}
+	return &rendered, nil
 }
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.

@@ -865,10 +865,13 @@ func init() {
 		})
 	}
 	templateMixinHooks1 := templateMixin[1].Hooks()
+	templateHooks := schema.Template{}.Hooks()
 
 	template.Hooks[1] = templateMixinHooks1[0]
 
 	template.Hooks[2] = templateMixinHooks1[1]
+
+	template.Hooks[3] = templateHooks[0]
 	templateMixinFields0 := templateMixin[0].Fields()
 	_ = templateMixinFields0
 	templateFields := schema.Template{}.Fields()

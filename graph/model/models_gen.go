@@ -7,6 +7,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/interaction"
 	"switchboard/ent/schema/schematype"
+	"switchboard/ent/template"
 	"switchboard/gid"
 	"time"
 )
@@ -52,6 +53,13 @@ type CreateContactInput struct {
 	Scope *contact.Scope `json:"scope,omitempty"`
 }
 
+type CreateTemplateInput struct {
+	Name    string           `json:"name"`
+	Channel template.Channel `json:"channel"`
+	// Rich text (an HTML subset) for CHAT, plain text for SMS; {{placeholders}} are filled in when rendered.
+	Body string `json:"body"`
+}
+
 // A SCIM token as created: the token itself is shown only here, once.
 type CreatedScimToken struct {
 	Token     string         `json:"token"`
@@ -80,6 +88,12 @@ type SetAgentStatusInput struct {
 type Subscription struct {
 }
 
+type TemplateVariableInput struct {
+	// A placeholder's name, e.g. name or customer.firstName.
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
 type UpdateContactInput struct {
 	Name         *string                    `json:"name,omitempty"`
 	GivenName    *string                    `json:"givenName,omitempty"`
@@ -89,4 +103,9 @@ type UpdateContactInput struct {
 	Emails       []*schematype.ContactPoint `json:"emails,omitempty"`
 	PhoneNumbers []*schematype.ContactPoint `json:"phoneNumbers,omitempty"`
 	JobTitle     *string                    `json:"jobTitle,omitempty"`
+}
+
+type UpdateTemplateInput struct {
+	Name *string `json:"name,omitempty"`
+	Body *string `json:"body,omitempty"`
 }
