@@ -270,11 +270,13 @@ type ComplexityRoot struct {
 		DeleteContact       func(childComplexity int, id gid.ID) int
 		DeleteModule        func(childComplexity int, id gid.ID) int
 		DeleteTemplate      func(childComplexity int, id gid.ID) int
+		EndConversation     func(childComplexity int, id gid.ID) int
 		ImportAgentStatuses func(childComplexity int) int
 		RecordInteraction   func(childComplexity int, input model.RecordInteractionInput) int
 		RevokeScimToken     func(childComplexity int, id gid.ID) int
 		RotateAgentEventKey func(childComplexity int) int
 		SetAgentStatus      func(childComplexity int, input model.SetAgentStatusInput) int
+		StartConversation   func(childComplexity int, input model.StartConversationInput) int
 		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact       func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
@@ -293,6 +295,7 @@ type ComplexityRoot struct {
 		AgentStatusHistory  func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
 		AgentStatuses       func(childComplexity int) int
 		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
+		Conversations       func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
 		Instance            func(childComplexity int) int
 		InteractionsByPhone func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
 		Node                func(childComplexity int, id gid.ID) int
@@ -403,6 +406,8 @@ type MutationResolver interface {
 	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
 	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
 	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
+	StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error)
+	EndConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -418,6 +423,7 @@ type QueryResolver interface {
 	ScimTokens(ctx context.Context) ([]*ent.ScimToken, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
+	Conversations(ctx context.Context, first *int, after *entgql.Cursor[gid.ID]) (*ent.ConversationConnection, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -1375,6 +1381,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTemplate(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.endConversation":
+		if e.ComplexityRoot.Mutation.EndConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndConversation(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.importAgentStatuses":
 		if e.ComplexityRoot.Mutation.ImportAgentStatuses == nil {
 			break
@@ -1420,6 +1437,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["input"].(model.SetAgentStatusInput)), true
+	case "Mutation.startConversation":
+		if e.ComplexityRoot.Mutation.StartConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartConversation(childComplexity, args["input"].(model.StartConversationInput)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1529,6 +1557,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder)), true
+	case "Query.conversations":
+		if e.ComplexityRoot.Query.Conversations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
 	case "Query.instance":
 		if e.ComplexityRoot.Query.Instance == nil {
 			break
@@ -1915,6 +1954,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
 			graphql.NewInputUnmarshaler("RecordInteractionInput", ec.unmarshalInputRecordInteractionInput),
 			graphql.NewInputUnmarshaler("SetAgentStatusInput", ec.unmarshalInputSetAgentStatusInput),
+			graphql.NewInputUnmarshaler("StartConversationInput", ec.unmarshalInputStartConversationInput),
 			graphql.NewInputUnmarshaler("TemplateVariableInput", ec.unmarshalInputTemplateVariableInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
@@ -2307,6 +2347,32 @@ extend type Mutation {
   updateTemplate(id: ID!, input: UpdateTemplateInput!): Template!
   "Tenant admin only; returns the deleted template's ID."
   deleteTemplate(id: ID!): ID!
+}
+
+# ---------------------------------------------------------- conversations
+
+input StartConversationInput {
+  channel: ConversationChannel!
+  "The external party's number or id on the channel."
+  externalId: String!
+  "A display name for the party; the externalId when omitted."
+  participant: String
+  "The party's first message: handed to Amazon Connect, never stored here."
+  initialMessage: String
+  "The agent to hold it; omitted: the viewer's own. Supervisors and admins only."
+  agentId: ID
+}
+
+extend type Query {
+  "Conversations, newest first: an agent's own, or for supervisors and admins the tenant's."
+  conversations(first: Int, after: Cursor): ConversationConnection!
+}
+
+extend type Mutation {
+  "Start a chat with an external party, or return the one already active with it."
+  startConversation(input: StartConversationInput!): Conversation!
+  "End a conversation and its Amazon Connect contact."
+  endConversation(id: ID!): Conversation!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -3337,6 +3403,18 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConversationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConversationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConversationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -3949,6 +4027,20 @@ func (ec *executionContext) field_Mutation_deleteTemplate_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_endConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordInteraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3983,6 +4075,20 @@ func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
 			return ec.unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartConversationInput, error) {
+			return ec.unmarshalNStartConversationInput2switchboardᚋgraphᚋmodelᚐStartConversationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4188,6 +4294,28 @@ func (ec *executionContext) field_Query_agents_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -8546,6 +8674,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteTemplate(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartConversation(ctx, fc.Args["input"].(model.StartConversationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndConversation(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖswitchboardᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9156,6 +9372,50 @@ func (ec *executionContext) fieldContext_Query_renderTemplate(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_renderTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[gid.ID]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConversationConnection) graphql.Marshaler {
+			return ec.marshalNConversationConnection2ᚖswitchboardᚋentᚐConversationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12326,6 +12586,76 @@ func UnmarshalSetAgentStatusInput(ctx context.Context, raw any) (model.SetAgentS
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStartConversationInput(ctx context.Context, obj any) (model.StartConversationInput, error) {
+	var it model.StartConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"channel", "externalId", "participant", "initialMessage", "agentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConversationChannel2switchboardᚋentᚋconversationᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "participant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participant"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Participant = data
+		case "initialMessage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialMessage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitialMessage = data
+		case "agentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agentId"))
+			data, err := ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartConversationInput unmarshals raw into the StartConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartConversationInput(ctx context.Context, raw any) (model.StartConversationInput, error) {
+	var out model.StartConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartConversationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTemplateVariableInput(ctx context.Context, obj any) (model.TemplateVariableInput, error) {
 	var it model.TemplateVariableInput
 	if obj == nil {
@@ -14504,6 +14834,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14665,6 +15009,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_renderTemplate(ctx, field)
+				})
+		case "conversations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversations(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -15685,6 +16035,14 @@ func (ec *executionContext) marshalNContactSource2switchboardᚋentᚋcontactᚐ
 	return v
 }
 
+func (ec *executionContext) marshalNConversation2ᚖswitchboardᚋentᚐConversation(ctx context.Context, sel ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversation!")
+		return graphql.Null
+	}
+	return ec._Conversation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConversationChannel2switchboardᚋentᚋconversationᚐChannel(ctx context.Context, v any) (conversation.Channel, error) {
 	var res conversation.Channel
 	err := res.UnmarshalGQL(v)
@@ -15693,6 +16051,14 @@ func (ec *executionContext) unmarshalNConversationChannel2switchboardᚋentᚋco
 
 func (ec *executionContext) marshalNConversationChannel2switchboardᚋentᚋconversationᚐChannel(ctx context.Context, sel ast.SelectionSet, v conversation.Channel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNConversationConnection2ᚖswitchboardᚋentᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConversationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationConnection!")
+		return graphql.Null
+	}
+	return ec._ConversationConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNConversationOrderField2ᚖswitchboardᚋentᚐConversationOrderField(ctx context.Context, v any) (*ent.ConversationOrderField, error) {
@@ -15999,6 +16365,11 @@ func (ec *executionContext) marshalNScimToken2ᚖswitchboardᚋentᚐScimToken(c
 
 func (ec *executionContext) unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
 	res, err := ec.unmarshalInputSetAgentStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStartConversationInput2switchboardᚋgraphᚋmodelᚐStartConversationInput(ctx context.Context, v any) (model.StartConversationInput, error) {
+	res, err := ec.unmarshalInputStartConversationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

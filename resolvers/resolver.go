@@ -5,6 +5,7 @@ package resolvers
 import (
 	"entgo.io/contrib/entgql"
 	"errors"
+	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
 	"switchboard/viewer"
 
@@ -22,14 +23,23 @@ import (
 
 // Resolver is the root resolver.
 type Resolver struct {
-	client *ent.Client
-	status *livestatus.Service
+	client        *ent.Client
+	status        *livestatus.Service
+	conversations *conversations.Service
 }
 
-// NewSchema returns the executable schema over the client and the live
-// status service.
-func NewSchema(client *ent.Client, status *livestatus.Service) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: status}})
+// Services are the domain services behind the resolvers.
+type Services struct {
+	Status        *livestatus.Service
+	Conversations *conversations.Service
+}
+
+// NewSchema returns the executable schema over the client and the services.
+func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
+	if s.Conversations == nil {
+		s.Conversations = conversations.New(nil)
+	}
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations}})
 }
 
 func deref[T any](p *T) T {

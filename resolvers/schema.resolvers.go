@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"switchboard/contacts"
+	"switchboard/conversations"
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
@@ -210,6 +211,19 @@ func (r *mutationResolver) DeleteTemplate(ctx context.Context, id gid.ID) (gid.I
 	return id, r.ent(ctx).Template.DeleteOneID(id).Exec(ctx)
 }
 
+// StartConversation is the resolver for the startConversation field.
+func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error) {
+	return r.conversations.StartConversation(ctx, r.ent(ctx), conversations.Start{
+		Channel: input.Channel, ExternalID: input.ExternalID, Participant: deref(input.Participant),
+		InitialMessage: deref(input.InitialMessage), AgentID: input.AgentID,
+	})
+}
+
+// EndConversation is the resolver for the endConversation field.
+func (r *mutationResolver) EndConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error) {
+	return r.conversations.EndConversation(ctx, r.ent(ctx), id)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -315,6 +329,18 @@ func (r *queryResolver) RenderTemplate(ctx context.Context, id gid.ID, variables
 		rendered.Unknown = []string{}
 	}
 	return &rendered, nil
+}
+
+// Conversations is the resolver for the conversations field.
+func (r *queryResolver) Conversations(ctx context.Context, first *int, after *entgql.Cursor[gid.ID]) (*ent.ConversationConnection, error) {
+	first, last, err := pageSize(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).Conversation.Query().
+		Paginate(ctx, after, first, nil, last, ent.WithConversationOrder(&ent.ConversationOrder{
+			Field: ent.ConversationOrderFieldStartedAt, Direction: entgql.OrderDirectionDesc,
+		}))
 }
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.

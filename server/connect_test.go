@@ -15,6 +15,7 @@ import (
 
 	"switchboard/auth"
 	"switchboard/connectaws"
+	"switchboard/conversations"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 	"switchboard/livestatus"
@@ -59,7 +60,10 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 		t.Fatal(err)
 	}
 	_ = aws.String
-	s := testenv.NewServer(t, b, func(c *server.Config) { c.Connect = livestatus.ConnectAWS{Clients: clients} })
+	s := testenv.NewServer(t, b, func(c *server.Config) {
+		c.Connect = livestatus.ConnectAWS{Clients: clients}
+		c.Chats = conversations.ConnectAWS{Clients: clients}
+	})
 	f := &liveFixture{s: s, a: s.NewTenant(t, "Acme"), b: s.NewTenant(t, "Bolt")}
 	f.alex, f.alexTok = s.NewAgent(t, f.a, "Alex", "alex@acme.example", auth.RoleAgent)
 	f.bea, f.beaTok = s.NewAgent(t, f.a, "Bea", "bea@acme.example", auth.RoleAgent)
@@ -69,7 +73,7 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 	cf := &connectFixture{liveFixture: f, sts: sts, connect: fc}
 
 	s.MustDo(t, f.a.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id instanceArn region roleArn } }`,
-		map[string]any{"in": map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID}}, nil)
+		map[string]any{"in": map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID, "chatContactFlowId": "flow-chat"}}, nil)
 	var imported struct {
 		ImportAgentStatuses []struct {
 			ID, Name, Type  string

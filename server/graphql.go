@@ -16,7 +16,6 @@ import (
 
 	"switchboard/ent"
 	"switchboard/failure"
-	"switchboard/livestatus"
 	"switchboard/resolvers"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
@@ -32,8 +31,8 @@ type graphQLOptions struct {
 // newGraphQL returns the GraphQL handler: HTTP and WebSocket transports,
 // one transaction per mutation, contract error codes, and a viewer required
 // for everything but introspection.
-func newGraphQL(client *ent.Client, status *livestatus.Service, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
-	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, status), status: status})
+func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
+	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, services), status: services.Status})
 	srv.AddTransport(transport.Websocket{
 		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 256}),
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {

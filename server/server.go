@@ -19,8 +19,10 @@ import (
 
 	"switchboard/auth"
 	"switchboard/connectaws"
+	"switchboard/conversations"
 	"switchboard/livestatus"
 	"switchboard/livestatus/pgrelay"
+	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server/explorer"
 	"switchboard/store"
@@ -36,8 +38,11 @@ type Config struct {
 	// WSPingInterval is the keep-alive ping interval (default 25s).
 	WSPingInterval time.Duration
 	Logger         *slog.Logger
-	// Connect reaches tenants' Amazon Connect instances; nil: none is reached.
+	// Connect reaches tenants' Amazon Connect instances for agent status;
+	// nil: none is reached.
 	Connect livestatus.Connect
+	// Chats starts and ends chat contacts in tenants' instances; nil: none.
+	Chats conversations.Chats
 	// Relay carries status changes to the other replicas. Nil: on
 	// PostgreSQL, LISTEN/NOTIFY on the store's database; on the embedded
 	// store, none (one process).
@@ -115,7 +120,7 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	)
 	s.status = livestatus.NewService(st.Client, pub,
 		livestatus.Options{Connect: cfg.Connect, LockRows: st.Dialect == dialect.Postgres})
-	gql := newGraphQL(st.Client, s.status, s.identity, s.log, graphQLOptions{
+	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats)}, s.identity, s.log, graphQLOptions{
 		allowedOrigins: cfg.AllowedOrigins,
 		initTimeout:    cfg.WSInitTimeout,
 		pingInterval:   cfg.WSPingInterval,

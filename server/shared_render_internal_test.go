@@ -14,7 +14,7 @@ import (
 // between viewers; anything reached through a resolver that reads the
 // store as the viewer is rendered per viewer.
 func TestViewerIndependent(t *testing.T) {
-	schema := resolvers.NewSchema(nil, nil).Schema()
+	schema := resolvers.NewSchema(nil, resolvers.Services{}).Schema()
 	cases := []struct {
 		query string
 		want  bool

@@ -15,6 +15,7 @@ import (
 
 	"switchboard/auth"
 	"switchboard/connectaws"
+	"switchboard/conversations"
 	"switchboard/ent/tenant"
 	"switchboard/livestatus"
 	"switchboard/minutes"
@@ -98,6 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AllowedOrigins: origins,
 		Logger:         log,
 		Connect:        livestatus.ConnectAWS{Clients: clients},
+		Chats:          conversations.ConnectAWS{Clients: clients},
 	})
 	if err != nil {
 		return err

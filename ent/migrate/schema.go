@@ -330,9 +330,12 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "conversation_tenant_id_channel_external_id_status",
-				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[4], ConversationsColumns[7]},
+				Name:    "conversation_active_external",
+				Unique:  true,
+				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'ACTIVE'",
+				},
 			},
 			{
 				Name:    "conversation_tenant_id_agent_id_started_at",

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -50,7 +51,9 @@ func (Conversation) Edges() []ent.Edge {
 // Indexes of Conversation.
 func (Conversation) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("tenant_id", "channel", "external_id", "status"),
+		// One active conversation per external party and channel.
+		index.Fields("tenant_id", "channel", "external_id").Unique().
+			Annotations(entsql.IndexWhere("status = 'ACTIVE'")).StorageKey("conversation_active_external"),
 		index.Fields("tenant_id", "agent_id", "started_at"),
 	}
 }

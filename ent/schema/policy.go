@@ -9,6 +9,7 @@ import (
 	gen "switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/contact"
+	"switchboard/ent/conversation"
 	"switchboard/ent/hook"
 	"switchboard/ent/interaction"
 	"switchboard/ent/predicate"
@@ -376,8 +377,36 @@ func ownedBy(v *viewer.Viewer) predicate.Contact {
 	return contact.And(contact.ScopeEQ(contact.ScopePERSONAL), contact.OwnerID(v.AgentID))
 }
 
-// Policy of Conversation: agents start and end conversations.
-func (Conversation) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+// Policy of Conversation: an agent reads and ends its own conversations;
+// supervisors and admins the tenant's.
+func (Conversation) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.ConversationQueryRuleFunc(func(ctx context.Context, q *gen.ConversationQuery) error {
+				if v := viewer.FromContext(ctx); !v.InTenant(viewer.RoleSupervisor) {
+					q.Where(conversation.AgentID(v.AgentID)) // "" matches nothing
+				}
+				return privacy.Allow
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.ConversationMutationRuleFunc(func(ctx context.Context, m *gen.ConversationMutation) error {
+				v := viewer.FromContext(ctx)
+				switch {
+				case v.InTenant(viewer.RoleSupervisor):
+					return privacy.Allow
+				case !v.InTenant(viewer.RoleAgent) || v.AgentID == "":
+					return privacy.Denyf("only agents hold conversations")
+				}
+				if id, ok := m.AgentID(); ok && id != v.AgentID {
+					return privacy.Denyf("an agent holds only its own conversations")
+				}
+				m.Where(conversation.AgentID(v.AgentID))
+				return privacy.Allow
+			}),
+		},
+	}
+}
 
 // Policy of Email: agents send email.
 func (Email) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }

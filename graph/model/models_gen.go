@@ -5,6 +5,7 @@ package model
 import (
 	"switchboard/ent"
 	"switchboard/ent/contact"
+	"switchboard/ent/conversation"
 	"switchboard/ent/interaction"
 	"switchboard/ent/schema/schematype"
 	"switchboard/ent/template"
@@ -82,6 +83,18 @@ type SetAgentStatusInput struct {
 	// The status to set; one of the tenant's.
 	StatusID gid.ID `json:"statusId"`
 	// The agent whose status to set; omitted: the viewer's own. Supervisors and admins only.
+	AgentID *gid.ID `json:"agentId,omitempty"`
+}
+
+type StartConversationInput struct {
+	Channel conversation.Channel `json:"channel"`
+	// The external party's number or id on the channel.
+	ExternalID string `json:"externalId"`
+	// A display name for the party; the externalId when omitted.
+	Participant *string `json:"participant,omitempty"`
+	// The party's first message: handed to Amazon Connect, never stored here.
+	InitialMessage *string `json:"initialMessage,omitempty"`
+	// The agent to hold it; omitted: the viewer's own. Supervisors and admins only.
 	AgentID *gid.ID `json:"agentId,omitempty"`
 }
 
