@@ -27,19 +27,9 @@ type Interaction struct {
 // Record records an interaction, or updates the one with the same Connect
 // contact ID. An agent records its own; supervisors and admins any agent's.
 func Record(ctx context.Context, c *ent.Client, region string, in Interaction) (*ent.Interaction, error) {
-	v := viewer.FromContext(ctx)
-	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people record interactions")
-	}
-	agentID := v.AgentID
-	if in.AgentID != nil {
-		agentID = *in.AgentID
-	}
-	if agentID == "" {
-		return nil, failure.New(failure.BadUserInput, "you have no agent record: name the agent with agentId")
-	}
-	if agentID != v.AgentID && !v.InTenant(viewer.RoleSupervisor) {
-		return nil, failure.New(failure.Forbidden, "an agent records only its own interactions")
+	agentID, err := viewer.FromContext(ctx).ActingFor(in.AgentID, "record interactions")
+	if err != nil {
+		return nil, err
 	}
 	in.ContactID = strings.TrimSpace(in.ContactID)
 	if in.ContactID == "" {

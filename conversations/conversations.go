@@ -44,19 +44,9 @@ type Start struct {
 // StartConversation starts a chat contact in the tenant's instance for an
 // external party, or returns the conversation already active with it.
 func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start) (*ent.Conversation, error) {
-	v := viewer.FromContext(ctx)
-	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people hold conversations")
-	}
-	agentID := v.AgentID
-	if in.AgentID != nil {
-		agentID = *in.AgentID
-	}
-	if agentID == "" {
-		return nil, failure.New(failure.BadUserInput, "you have no agent record: name the agent with agentId")
-	}
-	if agentID != v.AgentID && !v.InTenant(viewer.RoleSupervisor) {
-		return nil, failure.New(failure.Forbidden, "an agent starts only its own conversations")
+	agentID, err := viewer.FromContext(ctx).ActingFor(in.AgentID, "hold conversations")
+	if err != nil {
+		return nil, err
 	}
 	in.ExternalID = strings.TrimSpace(in.ExternalID)
 	if in.ExternalID == "" || len(in.ExternalID) > 256 {

@@ -60,21 +60,12 @@ func (s *Service) Broker() *Broker { return s.publisher.Broker }
 // The change is appended to the record and published after commit.
 func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.ID) (*ent.Agent, error) {
 	v := viewer.FromContext(ctx)
-	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people set statuses")
-	}
-	target := v.AgentID
-	if agentID != nil {
-		target = *agentID
-	}
-	if target == "" {
-		return nil, failure.New(failure.BadUserInput, "you have no agent record: name the agent with agentId")
-	}
-	if target != v.AgentID && !v.InTenant(viewer.RoleSupervisor) {
-		return nil, failure.New(failure.Forbidden, "an agent sets only its own status")
+	target, err := v.ActingFor(agentID, "set statuses")
+	if err != nil {
+		return nil, err
 	}
 	var out *ent.Agent
-	err := s.inTx(ctx, func(ctx context.Context, c *ent.Client, tx *ent.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, c *ent.Client, tx *ent.Tx) error {
 		a, err := s.lockAgent(ctx, c, agent.ID(target))
 		if ent.IsNotFound(err) {
 			return failure.New(failure.NotFound, "no such agent")

@@ -17,7 +17,7 @@ func TestConversations(t *testing.T) {
 		start := testenv.ContractOperation(t, "StartConversation")
 		type conv struct {
 			ID, Channel, ExternalID, ConnectContactID, Status string
-			EndedAt                                          *string
+			EndedAt                                           *string
 		}
 		const secret = "my card number is 4111 1111 1111 1111"
 		var started struct{ StartConversation conv }

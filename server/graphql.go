@@ -16,6 +16,7 @@ import (
 
 	"switchboard/ent"
 	"switchboard/failure"
+	"switchboard/failure/present"
 	"switchboard/resolvers"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
@@ -38,7 +39,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			v, claims, err := id.Viewer(ctx, p.Authorization())
 			if err != nil {
-				_, msg := failure.Classify(err)
+				_, msg := present.Classify(err)
 				return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
 			}
 			ctx = viewer.NewContext(ctx, v)
@@ -71,7 +72,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(5000))
 	srv.Use(entgql.Transactioner{TxOpener: client})
-	srv.SetErrorPresenter(failure.Presenter(log))
+	srv.SetErrorPresenter(present.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)
 		return failure.New(failure.Internal, "internal error")

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"switchboard/failure"
 	"switchboard/gid"
 )
 
@@ -107,4 +108,25 @@ func NewContext(ctx context.Context, v *Viewer) context.Context {
 func FromContext(ctx context.Context) *Viewer {
 	v, _ := ctx.Value(ctxKey{}).(*Viewer)
 	return v
+}
+
+// ActingFor returns the agent a request acts for: the viewer's own when
+// agentID is nil, or the named one, which only supervisors and admins may
+// name. doing says what the request does, for the refusals ("set
+// statuses", "record interactions").
+func (v *Viewer) ActingFor(agentID *gid.ID, doing string) (gid.ID, error) {
+	if !v.InTenant(RoleAgent) {
+		return "", failure.New(failure.Forbidden, "only a tenant's people %s", doing)
+	}
+	target := v.AgentID
+	if agentID != nil {
+		target = *agentID
+	}
+	if target == "" {
+		return "", failure.New(failure.BadUserInput, "you have no agent record: name the agent with agentId")
+	}
+	if target != v.AgentID && !v.InTenant(RoleSupervisor) {
+		return "", failure.New(failure.Forbidden, "an agent may %s only for itself", doing)
+	}
+	return target, nil
 }
