@@ -81,7 +81,7 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 		return nil, failure.Wrap(failure.Upstream, err, "Amazon Connect did not start the chat")
 	}
 	conv, err := c.Conversation.Create().
-		SetID(id).SetAgentID(agentID).SetChannel(in.Channel).SetExternalID(in.ExternalID).
+		SetID(id).SetAgentID(agentID).SetChannel(in.Channel).SetExternalID(in.ExternalID).SetActiveExternalID(in.ExternalID).
 		SetParticipant(participant).SetConnectContactID(chat.ContactID).SetStartedAt(s.now()).
 		Save(ctx)
 	if err != nil {
@@ -128,7 +128,7 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 			}
 		}
 	}
-	return conv.Update().SetStatus(conversation.StatusENDED).SetEndedAt(s.now()).Save(ctx)
+	return conv.Update().SetStatus(conversation.StatusENDED).SetEndedAt(s.now()).ClearActiveExternalID().Save(ctx)
 }
 
 // contactGone reports whether Connect says the contact has already ended.

@@ -32,6 +32,8 @@ type Conversation struct {
 	Channel conversation.Channel `json:"channel,omitempty"`
 	// ExternalID holds the value of the "external_id" field.
 	ExternalID string `json:"external_id,omitempty"`
+	// external_id while the conversation is active, NULL once it ended
+	ActiveExternalID *string `json:"active_external_id,omitempty"`
 	// Participant holds the value of the "participant" field.
 	Participant string `json:"participant,omitempty"`
 	// ConnectContactID holds the value of the "connect_contact_id" field.
@@ -92,7 +94,7 @@ func (*Conversation) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case conversation.FieldID, conversation.FieldTenantID:
 			values[i] = new(gid.ID)
-		case conversation.FieldChannel, conversation.FieldExternalID, conversation.FieldParticipant, conversation.FieldConnectContactID, conversation.FieldStatus:
+		case conversation.FieldChannel, conversation.FieldExternalID, conversation.FieldActiveExternalID, conversation.FieldParticipant, conversation.FieldConnectContactID, conversation.FieldStatus:
 			values[i] = new(sql.NullString)
 		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldStartedAt, conversation.FieldEndedAt:
 			values[i] = new(sql.NullTime)
@@ -153,6 +155,13 @@ func (_m *Conversation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field external_id", values[i])
 			} else if value.Valid {
 				_m.ExternalID = value.String
+			}
+		case conversation.FieldActiveExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field active_external_id", values[i])
+			} else if value.Valid {
+				_m.ActiveExternalID = new(string)
+				*_m.ActiveExternalID = value.String
 			}
 		case conversation.FieldParticipant:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -250,6 +259,11 @@ func (_m *Conversation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("external_id=")
 	builder.WriteString(_m.ExternalID)
+	builder.WriteString(", ")
+	if v := _m.ActiveExternalID; v != nil {
+		builder.WriteString("active_external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("participant=")
 	builder.WriteString(_m.Participant)

@@ -86,6 +86,20 @@ func (_c *ConversationCreate) SetExternalID(v string) *ConversationCreate {
 	return _c
 }
 
+// SetActiveExternalID sets the "active_external_id" field.
+func (_c *ConversationCreate) SetActiveExternalID(v string) *ConversationCreate {
+	_c.mutation.SetActiveExternalID(v)
+	return _c
+}
+
+// SetNillableActiveExternalID sets the "active_external_id" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableActiveExternalID(v *string) *ConversationCreate {
+	if v != nil {
+		_c.SetActiveExternalID(*v)
+	}
+	return _c
+}
+
 // SetParticipant sets the "participant" field.
 func (_c *ConversationCreate) SetParticipant(v string) *ConversationCreate {
 	_c.mutation.SetParticipant(v)
@@ -279,6 +293,11 @@ func (_c *ConversationCreate) check() error {
 			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.external_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ActiveExternalID(); ok {
+		if err := conversation.ActiveExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "active_external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.active_external_id": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.Participant(); ok {
 		if err := conversation.ParticipantValidator(v); err != nil {
 			return &ValidationError{Name: "participant", err: fmt.Errorf(`ent: validator failed for field "Conversation.participant": %w`, err)}
@@ -354,6 +373,10 @@ func (_c *ConversationCreate) createSpec() (*Conversation, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.ExternalID(); ok {
 		_spec.SetField(conversation.FieldExternalID, field.TypeString, value)
 		_node.ExternalID = value
+	}
+	if value, ok := _c.mutation.ActiveExternalID(); ok {
+		_spec.SetField(conversation.FieldActiveExternalID, field.TypeString, value)
+		_node.ActiveExternalID = &value
 	}
 	if value, ok := _c.mutation.Participant(); ok {
 		_spec.SetField(conversation.FieldParticipant, field.TypeString, value)
@@ -512,6 +535,24 @@ func (u *ConversationUpsert) SetExternalID(v string) *ConversationUpsert {
 // UpdateExternalID sets the "external_id" field to the value that was provided on create.
 func (u *ConversationUpsert) UpdateExternalID() *ConversationUpsert {
 	u.SetExcluded(conversation.FieldExternalID)
+	return u
+}
+
+// SetActiveExternalID sets the "active_external_id" field.
+func (u *ConversationUpsert) SetActiveExternalID(v string) *ConversationUpsert {
+	u.Set(conversation.FieldActiveExternalID, v)
+	return u
+}
+
+// UpdateActiveExternalID sets the "active_external_id" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateActiveExternalID() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldActiveExternalID)
+	return u
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (u *ConversationUpsert) ClearActiveExternalID() *ConversationUpsert {
+	u.SetNull(conversation.FieldActiveExternalID)
 	return u
 }
 
@@ -707,6 +748,27 @@ func (u *ConversationUpsertOne) SetExternalID(v string) *ConversationUpsertOne {
 func (u *ConversationUpsertOne) UpdateExternalID() *ConversationUpsertOne {
 	return u.Update(func(s *ConversationUpsert) {
 		s.UpdateExternalID()
+	})
+}
+
+// SetActiveExternalID sets the "active_external_id" field.
+func (u *ConversationUpsertOne) SetActiveExternalID(v string) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetActiveExternalID(v)
+	})
+}
+
+// UpdateActiveExternalID sets the "active_external_id" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateActiveExternalID() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateActiveExternalID()
+	})
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (u *ConversationUpsertOne) ClearActiveExternalID() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearActiveExternalID()
 	})
 }
 
@@ -1082,6 +1144,27 @@ func (u *ConversationUpsertBulk) SetExternalID(v string) *ConversationUpsertBulk
 func (u *ConversationUpsertBulk) UpdateExternalID() *ConversationUpsertBulk {
 	return u.Update(func(s *ConversationUpsert) {
 		s.UpdateExternalID()
+	})
+}
+
+// SetActiveExternalID sets the "active_external_id" field.
+func (u *ConversationUpsertBulk) SetActiveExternalID(v string) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetActiveExternalID(v)
+	})
+}
+
+// UpdateActiveExternalID sets the "active_external_id" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateActiveExternalID() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateActiveExternalID()
+	})
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (u *ConversationUpsertBulk) ClearActiveExternalID() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearActiveExternalID()
 	})
 }
 

@@ -84,6 +84,26 @@ func (_u *ConversationUpdate) SetNillableExternalID(v *string) *ConversationUpda
 	return _u
 }
 
+// SetActiveExternalID sets the "active_external_id" field.
+func (_u *ConversationUpdate) SetActiveExternalID(v string) *ConversationUpdate {
+	_u.mutation.SetActiveExternalID(v)
+	return _u
+}
+
+// SetNillableActiveExternalID sets the "active_external_id" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableActiveExternalID(v *string) *ConversationUpdate {
+	if v != nil {
+		_u.SetActiveExternalID(*v)
+	}
+	return _u
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (_u *ConversationUpdate) ClearActiveExternalID() *ConversationUpdate {
+	_u.mutation.ClearActiveExternalID()
+	return _u
+}
+
 // SetParticipant sets the "participant" field.
 func (_u *ConversationUpdate) SetParticipant(v string) *ConversationUpdate {
 	_u.mutation.SetParticipant(v)
@@ -242,6 +262,11 @@ func (_u *ConversationUpdate) check() error {
 			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.external_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ActiveExternalID(); ok {
+		if err := conversation.ActiveExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "active_external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.active_external_id": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Participant(); ok {
 		if err := conversation.ParticipantValidator(v); err != nil {
 			return &ValidationError{Name: "participant", err: fmt.Errorf(`ent: validator failed for field "Conversation.participant": %w`, err)}
@@ -283,6 +308,12 @@ func (_u *ConversationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.ExternalID(); ok {
 		_spec.SetField(conversation.FieldExternalID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ActiveExternalID(); ok {
+		_spec.SetField(conversation.FieldActiveExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ActiveExternalIDCleared() {
+		_spec.ClearField(conversation.FieldActiveExternalID, field.TypeString)
 	}
 	if value, ok := _u.mutation.Participant(); ok {
 		_spec.SetField(conversation.FieldParticipant, field.TypeString, value)
@@ -408,6 +439,26 @@ func (_u *ConversationUpdateOne) SetNillableExternalID(v *string) *ConversationU
 	if v != nil {
 		_u.SetExternalID(*v)
 	}
+	return _u
+}
+
+// SetActiveExternalID sets the "active_external_id" field.
+func (_u *ConversationUpdateOne) SetActiveExternalID(v string) *ConversationUpdateOne {
+	_u.mutation.SetActiveExternalID(v)
+	return _u
+}
+
+// SetNillableActiveExternalID sets the "active_external_id" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableActiveExternalID(v *string) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetActiveExternalID(*v)
+	}
+	return _u
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (_u *ConversationUpdateOne) ClearActiveExternalID() *ConversationUpdateOne {
+	_u.mutation.ClearActiveExternalID()
 	return _u
 }
 
@@ -582,6 +633,11 @@ func (_u *ConversationUpdateOne) check() error {
 			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.external_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ActiveExternalID(); ok {
+		if err := conversation.ActiveExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "active_external_id", err: fmt.Errorf(`ent: validator failed for field "Conversation.active_external_id": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Participant(); ok {
 		if err := conversation.ParticipantValidator(v); err != nil {
 			return &ValidationError{Name: "participant", err: fmt.Errorf(`ent: validator failed for field "Conversation.participant": %w`, err)}
@@ -640,6 +696,12 @@ func (_u *ConversationUpdateOne) sqlSave(ctx context.Context) (_node *Conversati
 	}
 	if value, ok := _u.mutation.ExternalID(); ok {
 		_spec.SetField(conversation.FieldExternalID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ActiveExternalID(); ok {
+		_spec.SetField(conversation.FieldActiveExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ActiveExternalIDCleared() {
+		_spec.ClearField(conversation.FieldActiveExternalID, field.TypeString)
 	}
 	if value, ok := _u.mutation.Participant(); ok {
 		_spec.SetField(conversation.FieldParticipant, field.TypeString, value)

@@ -166,6 +166,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldAgentID:          {Type: field.TypeString, Column: conversation.FieldAgentID},
 			conversation.FieldChannel:          {Type: field.TypeEnum, Column: conversation.FieldChannel},
 			conversation.FieldExternalID:       {Type: field.TypeString, Column: conversation.FieldExternalID},
+			conversation.FieldActiveExternalID: {Type: field.TypeString, Column: conversation.FieldActiveExternalID},
 			conversation.FieldParticipant:      {Type: field.TypeString, Column: conversation.FieldParticipant},
 			conversation.FieldConnectContactID: {Type: field.TypeString, Column: conversation.FieldConnectContactID},
 			conversation.FieldStatus:           {Type: field.TypeEnum, Column: conversation.FieldStatus},
@@ -1389,6 +1390,11 @@ func (f *ConversationFilter) WhereChannel(p entql.StringP) {
 // WhereExternalID applies the entql string predicate on the external_id field.
 func (f *ConversationFilter) WhereExternalID(p entql.StringP) {
 	f.Where(p.Field(conversation.FieldExternalID))
+}
+
+// WhereActiveExternalID applies the entql string predicate on the active_external_id field.
+func (f *ConversationFilter) WhereActiveExternalID(p entql.StringP) {
+	f.Where(p.Field(conversation.FieldActiveExternalID))
 }
 
 // WhereParticipant applies the entql string predicate on the participant field.

@@ -5793,6 +5793,7 @@ type ConversationMutation struct {
 	updated_at         *time.Time
 	channel            *conversation.Channel
 	external_id        *string
+	active_external_id *string
 	participant        *string
 	connect_contact_id *string
 	status             *conversation.Status
@@ -6141,6 +6142,55 @@ func (m *ConversationMutation) ResetExternalID() {
 	m.external_id = nil
 }
 
+// SetActiveExternalID sets the "active_external_id" field.
+func (m *ConversationMutation) SetActiveExternalID(s string) {
+	m.active_external_id = &s
+}
+
+// ActiveExternalID returns the value of the "active_external_id" field in the mutation.
+func (m *ConversationMutation) ActiveExternalID() (r string, exists bool) {
+	v := m.active_external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveExternalID returns the old "active_external_id" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldActiveExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveExternalID: %w", err)
+	}
+	return oldValue.ActiveExternalID, nil
+}
+
+// ClearActiveExternalID clears the value of the "active_external_id" field.
+func (m *ConversationMutation) ClearActiveExternalID() {
+	m.active_external_id = nil
+	m.clearedFields[conversation.FieldActiveExternalID] = struct{}{}
+}
+
+// ActiveExternalIDCleared returns if the "active_external_id" field was cleared in this mutation.
+func (m *ConversationMutation) ActiveExternalIDCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldActiveExternalID]
+	return ok
+}
+
+// ResetActiveExternalID resets all changes to the "active_external_id" field.
+func (m *ConversationMutation) ResetActiveExternalID() {
+	m.active_external_id = nil
+	delete(m.clearedFields, conversation.FieldActiveExternalID)
+}
+
 // SetParticipant sets the "participant" field.
 func (m *ConversationMutation) SetParticipant(s string) {
 	m.participant = &s
@@ -6448,7 +6498,7 @@ func (m *ConversationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, conversation.FieldCreatedAt)
 	}
@@ -6466,6 +6516,9 @@ func (m *ConversationMutation) Fields() []string {
 	}
 	if m.external_id != nil {
 		fields = append(fields, conversation.FieldExternalID)
+	}
+	if m.active_external_id != nil {
+		fields = append(fields, conversation.FieldActiveExternalID)
 	}
 	if m.participant != nil {
 		fields = append(fields, conversation.FieldParticipant)
@@ -6502,6 +6555,8 @@ func (m *ConversationMutation) Field(name string) (ent.Value, bool) {
 		return m.Channel()
 	case conversation.FieldExternalID:
 		return m.ExternalID()
+	case conversation.FieldActiveExternalID:
+		return m.ActiveExternalID()
 	case conversation.FieldParticipant:
 		return m.Participant()
 	case conversation.FieldConnectContactID:
@@ -6533,6 +6588,8 @@ func (m *ConversationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldChannel(ctx)
 	case conversation.FieldExternalID:
 		return m.OldExternalID(ctx)
+	case conversation.FieldActiveExternalID:
+		return m.OldActiveExternalID(ctx)
 	case conversation.FieldParticipant:
 		return m.OldParticipant(ctx)
 	case conversation.FieldConnectContactID:
@@ -6593,6 +6650,13 @@ func (m *ConversationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetExternalID(v)
+		return nil
+	case conversation.FieldActiveExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveExternalID(v)
 		return nil
 	case conversation.FieldParticipant:
 		v, ok := value.(string)
@@ -6662,6 +6726,9 @@ func (m *ConversationMutation) ClearedFields() []string {
 	if m.FieldCleared(conversation.FieldAgentID) {
 		fields = append(fields, conversation.FieldAgentID)
 	}
+	if m.FieldCleared(conversation.FieldActiveExternalID) {
+		fields = append(fields, conversation.FieldActiveExternalID)
+	}
 	if m.FieldCleared(conversation.FieldParticipant) {
 		fields = append(fields, conversation.FieldParticipant)
 	}
@@ -6687,6 +6754,9 @@ func (m *ConversationMutation) ClearField(name string) error {
 	switch name {
 	case conversation.FieldAgentID:
 		m.ClearAgentID()
+		return nil
+	case conversation.FieldActiveExternalID:
+		m.ClearActiveExternalID()
 		return nil
 	case conversation.FieldParticipant:
 		m.ClearParticipant()
@@ -6722,6 +6792,9 @@ func (m *ConversationMutation) ResetField(name string) error {
 		return nil
 	case conversation.FieldExternalID:
 		m.ResetExternalID()
+		return nil
+	case conversation.FieldActiveExternalID:
+		m.ResetActiveExternalID()
 		return nil
 	case conversation.FieldParticipant:
 		m.ResetParticipant()

@@ -31,6 +31,8 @@ const (
 	FieldChannel = "channel"
 	// FieldExternalID holds the string denoting the external_id field in the database.
 	FieldExternalID = "external_id"
+	// FieldActiveExternalID holds the string denoting the active_external_id field in the database.
+	FieldActiveExternalID = "active_external_id"
 	// FieldParticipant holds the string denoting the participant field in the database.
 	FieldParticipant = "participant"
 	// FieldConnectContactID holds the string denoting the connect_contact_id field in the database.
@@ -72,6 +74,7 @@ var Columns = []string{
 	FieldAgentID,
 	FieldChannel,
 	FieldExternalID,
+	FieldActiveExternalID,
 	FieldParticipant,
 	FieldConnectContactID,
 	FieldStatus,
@@ -105,6 +108,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	ExternalIDValidator func(string) error
+	// ActiveExternalIDValidator is a validator for the "active_external_id" field. It is called by the builders before save.
+	ActiveExternalIDValidator func(string) error
 	// ParticipantValidator is a validator for the "participant" field. It is called by the builders before save.
 	ParticipantValidator func(string) error
 	// ConnectContactIDValidator is a validator for the "connect_contact_id" field. It is called by the builders before save.
@@ -205,6 +210,11 @@ func ByChannel(opts ...sql.OrderTermOption) OrderOption {
 // ByExternalID orders the results by the external_id field.
 func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExternalID, opts...).ToFunc()
+}
+
+// ByActiveExternalID orders the results by the active_external_id field.
+func ByActiveExternalID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActiveExternalID, opts...).ToFunc()
 }
 
 // ByParticipant orders the results by the participant field.

@@ -81,6 +81,11 @@ func ExternalID(v string) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldExternalID, v))
 }
 
+// ActiveExternalID applies equality check predicate on the "active_external_id" field. It's identical to ActiveExternalIDEQ.
+func ActiveExternalID(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldActiveExternalID, v))
+}
+
 // Participant applies equality check predicate on the "participant" field. It's identical to ParticipantEQ.
 func Participant(v string) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldParticipant, v))
@@ -414,6 +419,81 @@ func ExternalIDEqualFold(v string) predicate.Conversation {
 // ExternalIDContainsFold applies the ContainsFold predicate on the "external_id" field.
 func ExternalIDContainsFold(v string) predicate.Conversation {
 	return predicate.Conversation(sql.FieldContainsFold(FieldExternalID, v))
+}
+
+// ActiveExternalIDEQ applies the EQ predicate on the "active_external_id" field.
+func ActiveExternalIDEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDNEQ applies the NEQ predicate on the "active_external_id" field.
+func ActiveExternalIDNEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDIn applies the In predicate on the "active_external_id" field.
+func ActiveExternalIDIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldActiveExternalID, vs...))
+}
+
+// ActiveExternalIDNotIn applies the NotIn predicate on the "active_external_id" field.
+func ActiveExternalIDNotIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldActiveExternalID, vs...))
+}
+
+// ActiveExternalIDGT applies the GT predicate on the "active_external_id" field.
+func ActiveExternalIDGT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDGTE applies the GTE predicate on the "active_external_id" field.
+func ActiveExternalIDGTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDLT applies the LT predicate on the "active_external_id" field.
+func ActiveExternalIDLT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDLTE applies the LTE predicate on the "active_external_id" field.
+func ActiveExternalIDLTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDContains applies the Contains predicate on the "active_external_id" field.
+func ActiveExternalIDContains(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContains(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDHasPrefix applies the HasPrefix predicate on the "active_external_id" field.
+func ActiveExternalIDHasPrefix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasPrefix(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDHasSuffix applies the HasSuffix predicate on the "active_external_id" field.
+func ActiveExternalIDHasSuffix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasSuffix(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDIsNil applies the IsNil predicate on the "active_external_id" field.
+func ActiveExternalIDIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldActiveExternalID))
+}
+
+// ActiveExternalIDNotNil applies the NotNil predicate on the "active_external_id" field.
+func ActiveExternalIDNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldActiveExternalID))
+}
+
+// ActiveExternalIDEqualFold applies the EqualFold predicate on the "active_external_id" field.
+func ActiveExternalIDEqualFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEqualFold(FieldActiveExternalID, v))
+}
+
+// ActiveExternalIDContainsFold applies the ContainsFold predicate on the "active_external_id" field.
+func ActiveExternalIDContainsFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContainsFold(FieldActiveExternalID, v))
 }
 
 // ParticipantEQ applies the EQ predicate on the "participant" field.

@@ -301,6 +301,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "channel", Type: field.TypeEnum, Enums: []string{"SMS", "WHATSAPP", "WEBCHAT", "FACEBOOK", "TEAMS", "INSTAGRAM", "APPLE_MESSAGES"}},
 		{Name: "external_id", Type: field.TypeString, Size: 256},
+		{Name: "active_external_id", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "participant", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "connect_contact_id", Type: field.TypeString, Nullable: true, Size: 128},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "ENDED"}, Default: "ACTIVE"},
@@ -317,30 +318,27 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversations_agents_conversations",
-				Columns:    []*schema.Column{ConversationsColumns[10]},
+				Columns:    []*schema.Column{ConversationsColumns[11]},
 				RefColumns: []*schema.Column{AgentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "conversations_tenants_tenant",
-				Columns:    []*schema.Column{ConversationsColumns[11]},
+				Columns:    []*schema.Column{ConversationsColumns[12]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "conversation_active_external",
+				Name:    "conversation_tenant_id_channel_active_external_id",
 				Unique:  true,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[3], ConversationsColumns[4]},
-				Annotation: &entsql.IndexAnnotation{
-					Where: "status = 'ACTIVE'",
-				},
+				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[3], ConversationsColumns[5]},
 			},
 			{
 				Name:    "conversation_tenant_id_agent_id_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[11], ConversationsColumns[10], ConversationsColumns[8]},
+				Columns: []*schema.Column{ConversationsColumns[12], ConversationsColumns[11], ConversationsColumns[9]},
 			},
 		},
 	}

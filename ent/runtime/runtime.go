@@ -408,16 +408,20 @@ func init() {
 			return nil
 		}
 	}()
+	// conversationDescActiveExternalID is the schema descriptor for active_external_id field.
+	conversationDescActiveExternalID := conversationFields[3].Descriptor()
+	// conversation.ActiveExternalIDValidator is a validator for the "active_external_id" field. It is called by the builders before save.
+	conversation.ActiveExternalIDValidator = conversationDescActiveExternalID.Validators[0].(func(string) error)
 	// conversationDescParticipant is the schema descriptor for participant field.
-	conversationDescParticipant := conversationFields[3].Descriptor()
+	conversationDescParticipant := conversationFields[4].Descriptor()
 	// conversation.ParticipantValidator is a validator for the "participant" field. It is called by the builders before save.
 	conversation.ParticipantValidator = conversationDescParticipant.Validators[0].(func(string) error)
 	// conversationDescConnectContactID is the schema descriptor for connect_contact_id field.
-	conversationDescConnectContactID := conversationFields[4].Descriptor()
+	conversationDescConnectContactID := conversationFields[5].Descriptor()
 	// conversation.ConnectContactIDValidator is a validator for the "connect_contact_id" field. It is called by the builders before save.
 	conversation.ConnectContactIDValidator = conversationDescConnectContactID.Validators[0].(func(string) error)
 	// conversationDescStartedAt is the schema descriptor for started_at field.
-	conversationDescStartedAt := conversationFields[6].Descriptor()
+	conversationDescStartedAt := conversationFields[7].Descriptor()
 	// conversation.DefaultStartedAt holds the default value on creation for the started_at field.
 	conversation.DefaultStartedAt = conversationDescStartedAt.Default.(func() time.Time)
 	// conversationDescID is the schema descriptor for id field.

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"entgo.io/ent/dialect/entsql"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -32,6 +31,8 @@ func (Conversation) Fields() []ent.Field {
 		field.Enum("channel").Values("SMS", "WHATSAPP", "WEBCHAT", "FACEBOOK", "TEAMS", "INSTAGRAM", "APPLE_MESSAGES").
 			Annotations(entgql.Type("ConversationChannel")),
 		field.String("external_id").NotEmpty().MaxLen(256).Annotations(entgql.MapsTo("externalId")),
+		field.String("active_external_id").Optional().Nillable().MaxLen(256).Annotations(entgql.Skip()).
+			Comment("external_id while the conversation is active, NULL once it ended"),
 		field.String("participant").Optional().MaxLen(256),
 		field.String("connect_contact_id").Optional().MaxLen(128).Annotations(entgql.MapsTo("connectContactId")),
 		field.Enum("status").Values("ACTIVE", "ENDED").Default("ACTIVE").
@@ -51,9 +52,9 @@ func (Conversation) Edges() []ent.Edge {
 // Indexes of Conversation.
 func (Conversation) Indexes() []ent.Index {
 	return []ent.Index{
-		// One active conversation per external party and channel.
-		index.Fields("tenant_id", "channel", "external_id").Unique().
-			Annotations(entsql.IndexWhere("status = 'ACTIVE'")).StorageKey("conversation_active_external"),
+		// One active conversation per external party and channel: ended
+		// ones hold no active_external_id, and NULLs never collide.
+		index.Fields("tenant_id", "channel", "active_external_id").Unique(),
 		index.Fields("tenant_id", "agent_id", "started_at"),
 	}
 }
