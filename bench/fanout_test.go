@@ -80,10 +80,11 @@ func (l *latencies) percentile(p float64) time.Duration {
 // clients of switchboard, from commit to receipt, beside a raw gorilla
 // broadcast of the same frame to N clients, in the same run.
 func BenchmarkFanout(b *testing.B) {
+	server.TuneRuntime() // as serve runs; both sides of the comparison share it
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			raiseFileLimit(b, uint64(n+1000))
-			const rounds = 11 // the first of each side warms up and is not counted
+			const rounds = 21 // the first of each side warms up and is not counted
 			frame, sw := switchboardFanout(b, n, rounds)
 			raw := rawFanout(b, n, rounds, frame)
 			b.ReportMetric(float64(sw.percentile(0.50).Microseconds())/1000, "switchboard-p50-ms")

@@ -44,6 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errUsage
 	}
 	log := newLogger(stderr)
+	server.TuneRuntime()
 	secret, err := c.secret()
 	if err != nil {
 		return err
