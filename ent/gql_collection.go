@@ -773,12 +773,12 @@ func (_q *EmailAddressQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, emailaddress.FieldSesIdentityArn)
 				fieldSeen[emailaddress.FieldSesIdentityArn] = struct{}{}
 			}
-		case "contactFlowId":
+		case "contactFlowID":
 			if _, ok := fieldSeen[emailaddress.FieldContactFlowID]; !ok {
 				selectedFields = append(selectedFields, emailaddress.FieldContactFlowID)
 				fieldSeen[emailaddress.FieldContactFlowID] = struct{}{}
 			}
-		case "queueId":
+		case "queueID":
 			if _, ok := fieldSeen[emailaddress.FieldQueueID]; !ok {
 				selectedFields = append(selectedFields, emailaddress.FieldQueueID)
 				fieldSeen[emailaddress.FieldQueueID] = struct{}{}

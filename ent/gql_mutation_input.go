@@ -172,6 +172,88 @@ func (c *AgentStatusUpdateOne) SetInput(i UpdateAgentStatusInput) *AgentStatusUp
 	return c
 }
 
+// CreateEmailAddressInput represents a mutation input for creating emailaddresses.
+type CreateEmailAddressInput struct {
+	Address        string
+	DisplayName    *string
+	SesIdentityArn string
+	ContactFlowID  *string
+	QueueID        *string
+}
+
+// Mutate applies the CreateEmailAddressInput on the EmailAddressMutation builder.
+func (i *CreateEmailAddressInput) Mutate(m *EmailAddressMutation) {
+	m.SetAddress(i.Address)
+	if v := i.DisplayName; v != nil {
+		m.SetDisplayName(*v)
+	}
+	m.SetSesIdentityArn(i.SesIdentityArn)
+	if v := i.ContactFlowID; v != nil {
+		m.SetContactFlowID(*v)
+	}
+	if v := i.QueueID; v != nil {
+		m.SetQueueID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateEmailAddressInput on the EmailAddressCreate builder.
+func (c *EmailAddressCreate) SetInput(i CreateEmailAddressInput) *EmailAddressCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateEmailAddressInput represents a mutation input for updating emailaddresses.
+type UpdateEmailAddressInput struct {
+	Address            *string
+	ClearDisplayName   bool
+	DisplayName        *string
+	SesIdentityArn     *string
+	ClearContactFlowID bool
+	ContactFlowID      *string
+	ClearQueueID       bool
+	QueueID            *string
+}
+
+// Mutate applies the UpdateEmailAddressInput on the EmailAddressMutation builder.
+func (i *UpdateEmailAddressInput) Mutate(m *EmailAddressMutation) {
+	if v := i.Address; v != nil {
+		m.SetAddress(*v)
+	}
+	if i.ClearDisplayName {
+		m.ClearDisplayName()
+	}
+	if v := i.DisplayName; v != nil {
+		m.SetDisplayName(*v)
+	}
+	if v := i.SesIdentityArn; v != nil {
+		m.SetSesIdentityArn(*v)
+	}
+	if i.ClearContactFlowID {
+		m.ClearContactFlowID()
+	}
+	if v := i.ContactFlowID; v != nil {
+		m.SetContactFlowID(*v)
+	}
+	if i.ClearQueueID {
+		m.ClearQueueID()
+	}
+	if v := i.QueueID; v != nil {
+		m.SetQueueID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateEmailAddressInput on the EmailAddressUpdate builder.
+func (c *EmailAddressUpdate) SetInput(i UpdateEmailAddressInput) *EmailAddressUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateEmailAddressInput on the EmailAddressUpdateOne builder.
+func (c *EmailAddressUpdateOne) SetInput(i UpdateEmailAddressInput) *EmailAddressUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateModuleInput represents a mutation input for creating modules.
 type CreateModuleInput struct {
 	Name     string

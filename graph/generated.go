@@ -262,12 +262,14 @@ type ComplexityRoot struct {
 		CreateAgent         func(childComplexity int, input ent.CreateAgentInput) int
 		CreateAgentStatus   func(childComplexity int, input ent.CreateAgentStatusInput) int
 		CreateContact       func(childComplexity int, input model.CreateContactInput) int
+		CreateEmailAddress  func(childComplexity int, input ent.CreateEmailAddressInput) int
 		CreateModule        func(childComplexity int, input ent.CreateModuleInput) int
 		CreateScimToken     func(childComplexity int, name string) int
 		CreateTemplate      func(childComplexity int, input model.CreateTemplateInput) int
 		CreateTenant        func(childComplexity int, input ent.CreateTenantInput) int
 		DeleteAgent         func(childComplexity int, id gid.ID) int
 		DeleteContact       func(childComplexity int, id gid.ID) int
+		DeleteEmailAddress  func(childComplexity int, id gid.ID) int
 		DeleteModule        func(childComplexity int, id gid.ID) int
 		DeleteTemplate      func(childComplexity int, id gid.ID) int
 		EndConversation     func(childComplexity int, id gid.ID) int
@@ -280,6 +282,7 @@ type ComplexityRoot struct {
 		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact       func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
+		UpdateEmailAddress  func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
 		UpdateTemplate      func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
 		UpdateTenant        func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
 	}
@@ -296,6 +299,7 @@ type ComplexityRoot struct {
 		AgentStatuses       func(childComplexity int) int
 		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
 		Conversations       func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
+		EmailAddresses      func(childComplexity int) int
 		Instance            func(childComplexity int) int
 		InteractionsByPhone func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
 		Node                func(childComplexity int, id gid.ID) int
@@ -408,6 +412,9 @@ type MutationResolver interface {
 	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
 	StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error)
 	EndConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error)
+	CreateEmailAddress(ctx context.Context, input ent.CreateEmailAddressInput) (*ent.EmailAddress, error)
+	UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error)
+	DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -424,6 +431,7 @@ type QueryResolver interface {
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Conversations(ctx context.Context, first *int, after *entgql.Cursor[gid.ID]) (*ent.ConversationConnection, error)
+	EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -989,7 +997,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmailAddress.Address(childComplexity), true
-	case "EmailAddress.contactFlowId":
+	case "EmailAddress.contactFlowID":
 		if e.ComplexityRoot.EmailAddress.ContactFlowID == nil {
 			break
 		}
@@ -1013,7 +1021,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmailAddress.ID(childComplexity), true
-	case "EmailAddress.queueId":
+	case "EmailAddress.queueID":
 		if e.ComplexityRoot.EmailAddress.QueueID == nil {
 			break
 		}
@@ -1293,6 +1301,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.CreateContactInput)), true
+	case "Mutation.createEmailAddress":
+		if e.ComplexityRoot.Mutation.CreateEmailAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEmailAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEmailAddress(childComplexity, args["input"].(ent.CreateEmailAddressInput)), true
 	case "Mutation.createModule":
 		if e.ComplexityRoot.Mutation.CreateModule == nil {
 			break
@@ -1359,6 +1378,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteContact(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteEmailAddress":
+		if e.ComplexityRoot.Mutation.DeleteEmailAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteEmailAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteEmailAddress(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteModule":
 		if e.ComplexityRoot.Mutation.DeleteModule == nil {
 			break
@@ -1481,6 +1511,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateEmailAddress":
+		if e.ComplexityRoot.Mutation.UpdateEmailAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateEmailAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateEmailAddress(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateEmailAddressInput)), true
 	case "Mutation.updateTemplate":
 		if e.ComplexityRoot.Mutation.UpdateTemplate == nil {
 			break
@@ -1568,6 +1609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.emailAddresses":
+		if e.ComplexityRoot.Query.EmailAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EmailAddresses(childComplexity), true
 	case "Query.instance":
 		if e.ComplexityRoot.Query.Instance == nil {
 			break
@@ -1947,6 +1994,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateAgentStatusInput", ec.unmarshalInputCreateAgentStatusInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
+			graphql.NewInputUnmarshaler("CreateEmailAddressInput", ec.unmarshalInputCreateEmailAddressInput),
 			graphql.NewInputUnmarshaler("CreateModuleInput", ec.unmarshalInputCreateModuleInput),
 			graphql.NewInputUnmarshaler("CreateTemplateInput", ec.unmarshalInputCreateTemplateInput),
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
@@ -1960,6 +2008,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateAgentStatusInput", ec.unmarshalInputUpdateAgentStatusInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpdateEmailAddressInput", ec.unmarshalInputUpdateEmailAddressInput),
 			graphql.NewInputUnmarshaler("UpdateModuleInput", ec.unmarshalInputUpdateModuleInput),
 			graphql.NewInputUnmarshaler("UpdateTemplateInput", ec.unmarshalInputUpdateTemplateInput),
 			graphql.NewInputUnmarshaler("UpdateTenantInput", ec.unmarshalInputUpdateTenantInput),
@@ -2374,6 +2423,22 @@ extend type Mutation {
   "End a conversation and its Amazon Connect contact."
   endConversation(id: ID!): Conversation!
 }
+
+# ------------------------------------------------------- email addresses
+
+extend type Query {
+  "The tenant's email addresses: what agents send from, and how inbound mail is routed."
+  emailAddresses: [EmailAddress!]!
+}
+
+extend type Mutation {
+  "Tenant admin only."
+  createEmailAddress(input: CreateEmailAddressInput!): EmailAddress!
+  "Tenant admin only."
+  updateEmailAddress(id: ID!, input: UpdateEmailAddressInput!): EmailAddress!
+  "Tenant admin only; returns the deleted address's ID."
+  deleteEmailAddress(id: ID!): ID!
+}
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -2688,6 +2753,17 @@ input CreateAgentStatusInput {
   connectStatusArn: String
 }
 """
+CreateEmailAddressInput is used for create EmailAddress object.
+Input was generated by ent.
+"""
+input CreateEmailAddressInput {
+  address: String!
+  displayName: String
+  sesIdentityArn: String!
+  contactFlowID: String
+  queueID: String
+}
+"""
 CreateModuleInput is used for create Module object.
 Input was generated by ent.
 """
@@ -2736,8 +2812,8 @@ type EmailAddress implements Node {
   address: String!
   displayName: String
   sesIdentityArn: String!
-  contactFlowId: String
-  queueId: String
+  contactFlowID: String
+  queueID: String
 }
 """
 A connection to a list of items.
@@ -3153,6 +3229,20 @@ input UpdateAgentStatusInput {
   clearConnectStatusArn: Boolean
 }
 """
+UpdateEmailAddressInput is used for update EmailAddress object.
+Input was generated by ent.
+"""
+input UpdateEmailAddressInput {
+  address: String
+  displayName: String
+  clearDisplayName: Boolean
+  sesIdentityArn: String
+  contactFlowID: String
+  clearContactFlowID: Boolean
+  queueID: String
+  clearQueueID: Boolean
+}
+"""
 UpdateModuleInput is used for update Module object.
 Input was generated by ent.
 """
@@ -3457,6 +3547,28 @@ func (ec *executionContext) childFields_Email(ctx context.Context, field graphql
 		return ec.fieldContext_Email_state(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Email", field.Name)
+}
+
+func (ec *executionContext) childFields_EmailAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EmailAddress_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EmailAddress_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_EmailAddress_updatedAt(ctx, field)
+	case "address":
+		return ec.fieldContext_EmailAddress_address(ctx, field)
+	case "displayName":
+		return ec.fieldContext_EmailAddress_displayName(ctx, field)
+	case "sesIdentityArn":
+		return ec.fieldContext_EmailAddress_sesIdentityArn(ctx, field)
+	case "contactFlowID":
+		return ec.fieldContext_EmailAddress_contactFlowID(ctx, field)
+	case "queueID":
+		return ec.fieldContext_EmailAddress_queueID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailAddress", field.Name)
 }
 
 func (ec *executionContext) childFields_EmailEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3915,6 +4027,20 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createEmailAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateEmailAddressInput, error) {
+			return ec.unmarshalNCreateEmailAddressInput2switchboardᚋentᚐCreateEmailAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createModule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3986,6 +4112,20 @@ func (ec *executionContext) field_Mutation_deleteAgent_args(ctx context.Context,
 }
 
 func (ec *executionContext) field_Mutation_deleteContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteEmailAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4155,6 +4295,28 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
 			return ec.unmarshalNUpdateContactInput2switchboardᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateEmailAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateEmailAddressInput, error) {
+			return ec.unmarshalNUpdateEmailAddressInput2switchboardᚋentᚐUpdateEmailAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6825,13 +6987,13 @@ func (ec *executionContext) fieldContext_EmailAddress_sesIdentityArn(_ context.C
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailAddress_contactFlowId(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailAddress_contactFlowID(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EmailAddress_contactFlowId(ctx, field)
+			return ec.fieldContext_EmailAddress_contactFlowID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ContactFlowID, nil
@@ -6844,17 +7006,17 @@ func (ec *executionContext) _EmailAddress_contactFlowId(ctx context.Context, fie
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_EmailAddress_contactFlowId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_EmailAddress_contactFlowID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailAddress_queueId(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailAddress_queueID(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EmailAddress_queueId(ctx, field)
+			return ec.fieldContext_EmailAddress_queueID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.QueueID, nil
@@ -6867,7 +7029,7 @@ func (ec *executionContext) _EmailAddress_queueId(ctx context.Context, field gra
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_EmailAddress_queueId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_EmailAddress_queueID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
 }
 
@@ -8762,6 +8924,138 @@ func (ec *executionContext) fieldContext_Mutation_endConversation(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createEmailAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createEmailAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateEmailAddress(ctx, fc.Args["input"].(ent.CreateEmailAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmailAddress) graphql.Marshaler {
+			return ec.marshalNEmailAddress2ᚖswitchboardᚋentᚐEmailAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createEmailAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailAddress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createEmailAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateEmailAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateEmailAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateEmailAddress(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(ent.UpdateEmailAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmailAddress) graphql.Marshaler {
+			return ec.marshalNEmailAddress2ᚖswitchboardᚋentᚐEmailAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateEmailAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailAddress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateEmailAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteEmailAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteEmailAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteEmailAddress(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteEmailAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteEmailAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9418,6 +9712,38 @@ func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context
 	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_emailAddresses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_emailAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().EmailAddresses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EmailAddress) graphql.Marshaler {
+			return ec.marshalNEmailAddress2ᚕᚖswitchboardᚋentᚐEmailAddressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_emailAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailAddress(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -12144,6 +12470,76 @@ func UnmarshalCreateContactInput(ctx context.Context, raw any) (model.CreateCont
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateEmailAddressInput(ctx context.Context, obj any) (ent.CreateEmailAddressInput, error) {
+	var it ent.CreateEmailAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address", "displayName", "sesIdentityArn", "contactFlowID", "queueID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "sesIdentityArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sesIdentityArn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SesIdentityArn = data
+		case "contactFlowID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactFlowID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactFlowID = data
+		case "queueID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateEmailAddressInput unmarshals raw into the CreateEmailAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateEmailAddressInput(ctx context.Context, raw any) (ent.CreateEmailAddressInput, error) {
+	var out ent.CreateEmailAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEmailAddressInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateModuleInput(ctx context.Context, obj any) (ent.CreateModuleInput, error) {
 	var it ent.CreateModuleInput
 	if obj == nil {
@@ -13021,6 +13417,97 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateContactInput, error) {
 	var out model.UpdateContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateEmailAddressInput(ctx context.Context, obj any) (ent.UpdateEmailAddressInput, error) {
+	var it ent.UpdateEmailAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address", "displayName", "clearDisplayName", "sesIdentityArn", "contactFlowID", "clearContactFlowID", "queueID", "clearQueueID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "clearDisplayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDisplayName"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDisplayName = data
+		case "sesIdentityArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sesIdentityArn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SesIdentityArn = data
+		case "contactFlowID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactFlowID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactFlowID = data
+		case "clearContactFlowID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearContactFlowID"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearContactFlowID = data
+		case "queueID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueID = data
+		case "clearQueueID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearQueueID"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearQueueID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateEmailAddressInput unmarshals raw into the UpdateEmailAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateEmailAddressInput(ctx context.Context, raw any) (ent.UpdateEmailAddressInput, error) {
+	var out ent.UpdateEmailAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateEmailAddressInput", raw, &out)
 	return out, err
 }
 
@@ -14262,13 +14749,13 @@ func (ec *executionContext) _EmailAddress(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "contactFlowId":
-			out.Values[i] = ec._EmailAddress_contactFlowId(ctx, field, obj)
+		case "contactFlowID":
+			out.Values[i] = ec._EmailAddress_contactFlowID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
-		case "queueId":
-			out.Values[i] = ec._EmailAddress_queueId(ctx, field, obj)
+		case "queueID":
+			out.Values[i] = ec._EmailAddress_queueID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -14848,6 +15335,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createEmailAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createEmailAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateEmailAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateEmailAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteEmailAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteEmailAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15015,6 +15523,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_conversations(ctx, field)
+				})
+		case "emailAddresses":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_emailAddresses(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -16100,6 +16614,11 @@ func (ec *executionContext) unmarshalNCreateContactInput2switchboardᚋgraphᚋm
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateEmailAddressInput2switchboardᚋentᚐCreateEmailAddressInput(ctx context.Context, v any) (ent.CreateEmailAddressInput, error) {
+	res, err := ec.unmarshalInputCreateEmailAddressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateModuleInput2switchboardᚋentᚐCreateModuleInput(ctx context.Context, v any) (ent.CreateModuleInput, error) {
 	res, err := ec.unmarshalInputCreateModuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16131,6 +16650,30 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNEmailAddress2ᚕᚖswitchboardᚋentᚐEmailAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.EmailAddress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEmailAddress2ᚖswitchboardᚋentᚐEmailAddress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEmailAddress2ᚖswitchboardᚋentᚐEmailAddress(ctx context.Context, sel ast.SelectionSet, v *ent.EmailAddress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailAddress!")
+		return graphql.Null
+	}
+	return ec._EmailAddress(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEmailDirection2switchboardᚋentᚋemailᚐDirection(ctx context.Context, v any) (email.Direction, error) {
@@ -16521,6 +17064,11 @@ func (ec *executionContext) unmarshalNUpdateAgentStatusInput2switchboardᚋent�
 
 func (ec *executionContext) unmarshalNUpdateContactInput2switchboardᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateEmailAddressInput2switchboardᚋentᚐUpdateEmailAddressInput(ctx context.Context, v any) (ent.UpdateEmailAddressInput, error) {
+	res, err := ec.unmarshalInputUpdateEmailAddressInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

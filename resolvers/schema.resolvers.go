@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/contact"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
 	"switchboard/ent/schema"
@@ -224,6 +225,21 @@ func (r *mutationResolver) EndConversation(ctx context.Context, id gid.ID) (*ent
 	return r.conversations.EndConversation(ctx, r.ent(ctx), id)
 }
 
+// CreateEmailAddress is the resolver for the createEmailAddress field.
+func (r *mutationResolver) CreateEmailAddress(ctx context.Context, input ent.CreateEmailAddressInput) (*ent.EmailAddress, error) {
+	return r.ent(ctx).EmailAddress.Create().SetInput(input).Save(ctx)
+}
+
+// UpdateEmailAddress is the resolver for the updateEmailAddress field.
+func (r *mutationResolver) UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error) {
+	return r.ent(ctx).EmailAddress.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// DeleteEmailAddress is the resolver for the deleteEmailAddress field.
+func (r *mutationResolver) DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error) {
+	return id, r.ent(ctx).EmailAddress.DeleteOneID(id).Exec(ctx)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -341,6 +357,11 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *en
 		Paginate(ctx, after, first, nil, last, ent.WithConversationOrder(&ent.ConversationOrder{
 			Field: ent.ConversationOrderFieldStartedAt, Direction: entgql.OrderDirectionDesc,
 		}))
+}
+
+// EmailAddresses is the resolver for the emailAddresses field.
+func (r *queryResolver) EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error) {
+	return r.ent(ctx).EmailAddress.Query().Order(emailaddress.ByAddress()).All(ctx)
 }
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.

@@ -490,10 +490,13 @@ func init() {
 		})
 	}
 	emailaddressMixinHooks1 := emailaddressMixin[1].Hooks()
+	emailaddressHooks := schema.EmailAddress{}.Hooks()
 
 	emailaddress.Hooks[1] = emailaddressMixinHooks1[0]
 
 	emailaddress.Hooks[2] = emailaddressMixinHooks1[1]
+
+	emailaddress.Hooks[3] = emailaddressHooks[0]
 	emailaddressMixinFields0 := emailaddressMixin[0].Fields()
 	_ = emailaddressMixinFields0
 	emailaddressFields := schema.EmailAddress{}.Fields()

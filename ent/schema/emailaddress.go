@@ -1,11 +1,15 @@
 package schema
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	gen "switchboard/ent"
+	"switchboard/ent/hook"
 )
 
 // EmailAddress is one of a tenant's email addresses: the SES identity it
@@ -25,12 +29,9 @@ func (EmailAddress) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("address").NotEmpty().MaxLen(320),
 		field.String("display_name").Optional().MaxLen(200),
-		field.String("ses_identity_arn").NotEmpty().MaxLen(512).
-			Annotations(entgql.MapsTo("sesIdentityArn")),
-		field.String("contact_flow_id").Optional().MaxLen(256).
-			Annotations(entgql.MapsTo("contactFlowId")),
-		field.String("queue_id").Optional().MaxLen(256).
-			Annotations(entgql.MapsTo("queueId")),
+		field.String("ses_identity_arn").NotEmpty().MaxLen(512),
+		field.String("contact_flow_id").Optional().MaxLen(256),
+		field.String("queue_id").Optional().MaxLen(256),
 	}
 }
 
@@ -41,5 +42,24 @@ func (EmailAddress) Indexes() []ent.Index {
 
 // Annotations of EmailAddress.
 func (EmailAddress) Annotations() []schema.Annotation {
-	return []schema.Annotation{}
+	return []schema.Annotation{entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate())}
+}
+
+// Hooks of EmailAddress: addresses are kept as bare, lower-case addresses,
+// since inbound mail is matched on them.
+func (EmailAddress) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return hook.EmailAddressFunc(func(ctx context.Context, m *gen.EmailAddressMutation) (ent.Value, error) {
+				if a, ok := m.Address(); ok {
+					norm, err := NormaliseEmail(a)
+					if err != nil {
+						return nil, err
+					}
+					m.SetAddress(norm)
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
 }
