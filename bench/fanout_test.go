@@ -28,6 +28,7 @@ import (
 	"switchboard/internal/testenv"
 	"switchboard/livestatus"
 	"switchboard/server"
+	"switchboard/store"
 	"switchboard/viewer"
 )
 
@@ -107,7 +108,7 @@ func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 	// Rounds are sequential, so the moment of the current round's publish
 	// tells every receipt its start, as in the raw baseline.
 	var published atomic.Int64
-	s := testenv.NewServer(b, testenv.Backends()[0], func(c *server.Config) {
+	s := testenv.NewServer(b, testenv.Backends()[0], func(c *server.Config, _ *store.Store) {
 		c.OnPublish = func(*livestatus.Event) { published.Store(time.Now().UnixNano()) }
 		c.WSPingInterval = time.Minute
 		c.WSInitTimeout = time.Minute

@@ -21,6 +21,7 @@ import (
 	"switchboard/gid"
 	"switchboard/graph/model"
 	"switchboard/livestatus"
+	"switchboard/mail"
 	"switchboard/templates"
 	"switchboard/viewer"
 	"sync/atomic"
@@ -44,6 +45,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Agent() AgentResolver
+	Email() EmailResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -179,15 +181,18 @@ type ComplexityRoot struct {
 	}
 
 	Email struct {
-		CreatedAt func(childComplexity int) int
-		Date      func(childComplexity int) int
-		Direction func(childComplexity int) int
-		From      func(childComplexity int) int
-		ID        func(childComplexity int) int
-		State     func(childComplexity int) int
-		Subject   func(childComplexity int) int
-		To        func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		Attachments func(childComplexity int) int
+		BodyHTML    func(childComplexity int) int
+		BodyText    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Date        func(childComplexity int) int
+		Direction   func(childComplexity int) int
+		From        func(childComplexity int) int
+		ID          func(childComplexity int) int
+		State       func(childComplexity int) int
+		Subject     func(childComplexity int) int
+		To          func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 	}
 
 	EmailAddress struct {
@@ -199,6 +204,13 @@ type ComplexityRoot struct {
 		QueueID        func(childComplexity int) int
 		SesIdentityArn func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	EmailAttachment struct {
+		ContentType func(childComplexity int) int
+		DownloadURL func(childComplexity int) int
+		FileName    func(childComplexity int) int
+		Size        func(childComplexity int) int
 	}
 
 	EmailConnection struct {
@@ -277,6 +289,7 @@ type ComplexityRoot struct {
 		RecordInteraction   func(childComplexity int, input model.RecordInteractionInput) int
 		RevokeScimToken     func(childComplexity int, id gid.ID) int
 		RotateAgentEventKey func(childComplexity int) int
+		SendEmail           func(childComplexity int, input model.SendEmailInput) int
 		SetAgentStatus      func(childComplexity int, input model.SetAgentStatusInput) int
 		StartConversation   func(childComplexity int, input model.StartConversationInput) int
 		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
@@ -299,7 +312,9 @@ type ComplexityRoot struct {
 		AgentStatuses       func(childComplexity int) int
 		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
 		Conversations       func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
+		Email               func(childComplexity int, id gid.ID) int
 		EmailAddresses      func(childComplexity int) int
+		Emails              func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
 		Instance            func(childComplexity int) int
 		InteractionsByPhone func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
 		Node                func(childComplexity int, id gid.ID) int
@@ -387,6 +402,11 @@ type AgentResolver interface {
 	Interactions(ctx context.Context, obj *ent.Agent, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) (*ent.InteractionConnection, error)
 	CurrentStatus(ctx context.Context, obj *ent.Agent) (*model.AgentStatusSnapshot, error)
 }
+type EmailResolver interface {
+	BodyText(ctx context.Context, obj *ent.Email) (*string, error)
+	BodyHTML(ctx context.Context, obj *ent.Email) (*string, error)
+	Attachments(ctx context.Context, obj *ent.Email) ([]*mail.AttachmentInfo, error)
+}
 type MutationResolver interface {
 	CreateTenant(ctx context.Context, input ent.CreateTenantInput) (*ent.Tenant, error)
 	UpdateTenant(ctx context.Context, id gid.ID, input ent.UpdateTenantInput) (*ent.Tenant, error)
@@ -415,6 +435,7 @@ type MutationResolver interface {
 	CreateEmailAddress(ctx context.Context, input ent.CreateEmailAddressInput) (*ent.EmailAddress, error)
 	UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error)
 	DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error)
+	SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -432,6 +453,8 @@ type QueryResolver interface {
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Conversations(ctx context.Context, first *int, after *entgql.Cursor[gid.ID]) (*ent.ConversationConnection, error)
 	EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error)
+	Emails(ctx context.Context, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) (*ent.EmailConnection, error)
+	Email(ctx context.Context, id gid.ID) (*ent.Email, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -936,6 +959,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedScimToken.Token(childComplexity), true
 
+	case "Email.attachments":
+		if e.ComplexityRoot.Email.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.Attachments(childComplexity), true
+	case "Email.bodyHtml":
+		if e.ComplexityRoot.Email.BodyHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.BodyHTML(childComplexity), true
+	case "Email.bodyText":
+		if e.ComplexityRoot.Email.BodyText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.BodyText(childComplexity), true
 	case "Email.createdAt":
 		if e.ComplexityRoot.Email.CreatedAt == nil {
 			break
@@ -1039,6 +1080,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmailAddress.UpdatedAt(childComplexity), true
+
+	case "EmailAttachment.contentType":
+		if e.ComplexityRoot.EmailAttachment.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAttachment.ContentType(childComplexity), true
+	case "EmailAttachment.downloadUrl":
+		if e.ComplexityRoot.EmailAttachment.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAttachment.DownloadURL(childComplexity), true
+	case "EmailAttachment.fileName":
+		if e.ComplexityRoot.EmailAttachment.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAttachment.FileName(childComplexity), true
+	case "EmailAttachment.size":
+		if e.ComplexityRoot.EmailAttachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAttachment.Size(childComplexity), true
 
 	case "EmailConnection.edges":
 		if e.ComplexityRoot.EmailConnection.Edges == nil {
@@ -1456,6 +1522,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateAgentEventKey(childComplexity), true
+	case "Mutation.sendEmail":
+		if e.ComplexityRoot.Mutation.SendEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendEmail(childComplexity, args["input"].(model.SendEmailInput)), true
 	case "Mutation.setAgentStatus":
 		if e.ComplexityRoot.Mutation.SetAgentStatus == nil {
 			break
@@ -1609,12 +1686,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.email":
+		if e.ComplexityRoot.Query.Email == nil {
+			break
+		}
+
+		args, err := ec.field_Query_email_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Email(childComplexity, args["id"].(gid.ID)), true
 	case "Query.emailAddresses":
 		if e.ComplexityRoot.Query.EmailAddresses == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.EmailAddresses(childComplexity), true
+	case "Query.emails":
+		if e.ComplexityRoot.Query.Emails == nil {
+			break
+		}
+
+		args, err := ec.field_Query_emails_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Emails(childComplexity, args["direction"].(*email.Direction), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
 	case "Query.instance":
 		if e.ComplexityRoot.Query.Instance == nil {
 			break
@@ -2001,6 +2100,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
 			graphql.NewInputUnmarshaler("RecordInteractionInput", ec.unmarshalInputRecordInteractionInput),
+			graphql.NewInputUnmarshaler("SendEmailInput", ec.unmarshalInputSendEmailInput),
 			graphql.NewInputUnmarshaler("SetAgentStatusInput", ec.unmarshalInputSetAgentStatusInput),
 			graphql.NewInputUnmarshaler("StartConversationInput", ec.unmarshalInputStartConversationInput),
 			graphql.NewInputUnmarshaler("TemplateVariableInput", ec.unmarshalInputTemplateVariableInput),
@@ -2229,6 +2329,8 @@ input ConfigureInstanceInput {
   externalId: String!
   "The contact flow that new chat conversations start in."
   chatContactFlowId: String
+  "Enabled modules, e.g. email (which creates the instance's two S3 buckets)."
+  modules: [String!]
 }
 
 extend type Query {
@@ -2438,6 +2540,56 @@ extend type Mutation {
   updateEmailAddress(id: ID!, input: UpdateEmailAddressInput!): EmailAddress!
   "Tenant admin only; returns the deleted address's ID."
   deleteEmailAddress(id: ID!): ID!
+}
+
+# ----------------------------------------------------------------- emails
+
+"A file sent with a GraphQL multipart request."
+scalar Upload
+
+"""
+An attachment of an email, kept in the tenant's attachments bucket.
+"""
+type EmailAttachment {
+  fileName: String!
+  contentType: String!
+  size: Int!
+  "A presigned download link that expires within 15 minutes."
+  downloadUrl: String!
+}
+
+extend type Email {
+  "The text body, read from the tenant's content bucket."
+  bodyText: String
+  "The HTML body, sanitised, read from the tenant's content bucket."
+  bodyHtml: String
+  attachments: [EmailAttachment!]!
+}
+
+input SendEmailInput {
+  "The tenant's EmailAddress to send from."
+  from: ID!
+  to: [String!]!
+  cc: [String!]
+  bcc: [String!]
+  subject: String!
+  text: String
+  html: String
+  attachments: [Upload!]
+  "The Email this one answers."
+  inReplyTo: ID
+}
+
+extend type Query {
+  "Email records, newest first: metadata from the store."
+  emails(direction: EmailDirection, first: Int, after: Cursor): EmailConnection!
+  "One email; null for one the viewer may not see."
+  email(id: ID!): Email
+}
+
+extend type Mutation {
+  "Send an email through the address's SES identity; the message and its attachments are kept in the tenant's buckets."
+  sendEmail(input: SendEmailInput!): Email!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -3545,6 +3697,12 @@ func (ec *executionContext) childFields_Email(ctx context.Context, field graphql
 		return ec.fieldContext_Email_date(ctx, field)
 	case "state":
 		return ec.fieldContext_Email_state(ctx, field)
+	case "bodyText":
+		return ec.fieldContext_Email_bodyText(ctx, field)
+	case "bodyHtml":
+		return ec.fieldContext_Email_bodyHtml(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Email_attachments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Email", field.Name)
 }
@@ -3569,6 +3727,32 @@ func (ec *executionContext) childFields_EmailAddress(ctx context.Context, field 
 		return ec.fieldContext_EmailAddress_queueID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmailAddress", field.Name)
+}
+
+func (ec *executionContext) childFields_EmailAttachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fileName":
+		return ec.fieldContext_EmailAttachment_fileName(ctx, field)
+	case "contentType":
+		return ec.fieldContext_EmailAttachment_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_EmailAttachment_size(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_EmailAttachment_downloadUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailAttachment", field.Name)
+}
+
+func (ec *executionContext) childFields_EmailConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EmailConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EmailConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EmailConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_EmailEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4209,6 +4393,20 @@ func (ec *executionContext) field_Mutation_revokeScimToken_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendEmailInput, error) {
+			return ec.unmarshalNSendEmailInput2switchboardᚋgraphᚋmodelᚐSendEmailInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4478,6 +4676,50 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_email_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_emails_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*email.Direction, error) {
+			return ec.unmarshalOEmailDirection2ᚖswitchboardᚋentᚋemailᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6849,6 +7091,84 @@ func (ec *executionContext) fieldContext_Email_state(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Email", field, false, false, "EmailState")
 }
 
+func (ec *executionContext) _Email_bodyText(ctx context.Context, field graphql.CollectedField, obj *ent.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_bodyText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Email().BodyText(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Email_bodyText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, true, true, "String")
+}
+
+func (ec *executionContext) _Email_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *ent.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_bodyHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Email().BodyHTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Email_bodyHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, true, true, "String")
+}
+
+func (ec *executionContext) _Email_attachments(ctx context.Context, field graphql.CollectedField, obj *ent.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Email().Attachments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*mail.AttachmentInfo) graphql.Marshaler {
+			return ec.marshalNEmailAttachment2ᚕᚖswitchboardᚋmailᚐAttachmentInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Email",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailAttachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EmailAddress_id(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7031,6 +7351,98 @@ func (ec *executionContext) _EmailAddress_queueID(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_EmailAddress_queueID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAttachment_fileName(ctx context.Context, field graphql.CollectedField, obj *mail.AttachmentInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAttachment_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAttachment_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAttachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAttachment_contentType(ctx context.Context, field graphql.CollectedField, obj *mail.AttachmentInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAttachment_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAttachment_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAttachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAttachment_size(ctx context.Context, field graphql.CollectedField, obj *mail.AttachmentInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAttachment_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAttachment_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAttachment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EmailAttachment_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *mail.AttachmentInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAttachment_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAttachment_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAttachment", field, false, false, "String")
 }
 
 func (ec *executionContext) _EmailConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EmailConnection) (ret graphql.Marshaler) {
@@ -9056,6 +9468,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteEmailAddress(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_sendEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendEmail(ctx, fc.Args["input"].(model.SendEmailInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Email) graphql.Marshaler {
+			return ec.marshalNEmail2ᚖswitchboardᚋentᚐEmail(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Email(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9744,6 +10200,94 @@ func (ec *executionContext) fieldContext_Query_emailAddresses(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EmailAddress(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_emails(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_emails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Emails(ctx, fc.Args["direction"].(*email.Direction), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[gid.ID]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EmailConnection) graphql.Marshaler {
+			return ec.marshalNEmailConnection2ᚖswitchboardᚋentᚐEmailConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_emails(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_emails_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_email(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Email(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Email) graphql.Marshaler {
+			return ec.marshalOEmail2ᚖswitchboardᚋentᚐEmail(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_email(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Email(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_email_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11997,7 +12541,7 @@ func (ec *executionContext) unmarshalInputConfigureInstanceInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"instanceArn", "alias", "region", "roleArn", "externalId", "chatContactFlowId"}
+	fieldsInOrder := [...]string{"instanceArn", "alias", "region", "roleArn", "externalId", "chatContactFlowId", "modules"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12046,6 +12590,13 @@ func (ec *executionContext) unmarshalInputConfigureInstanceInput(ctx context.Con
 				return it, err
 			}
 			it.ChatContactFlowID = data
+		case "modules":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modules"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Modules = data
 		}
 	}
 	return it, nil
@@ -12930,6 +13481,104 @@ func (ec *executionContext) unmarshalInputRecordInteractionInput(ctx context.Con
 func UnmarshalRecordInteractionInput(ctx context.Context, raw any) (model.RecordInteractionInput, error) {
 	var out model.RecordInteractionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordInteractionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSendEmailInput(ctx context.Context, obj any) (model.SendEmailInput, error) {
+	var it model.SendEmailInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to", "cc", "bcc", "subject", "text", "html", "attachments", "inReplyTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "cc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cc"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cc = data
+		case "bcc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bcc"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bcc = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "html":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("html"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTML = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
+		case "inReplyTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inReplyTo"))
+			data, err := ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InReplyTo = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSendEmailInput unmarshals raw into the SendEmailInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendEmailInput(ctx context.Context, raw any) (model.SendEmailInput, error) {
+	var out model.SendEmailInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendEmailInput", raw, &out)
 	return out, err
 }
 
@@ -14649,48 +15298,66 @@ func (ec *executionContext) _Email(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Email_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Email_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Email_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direction":
 			out.Values[i] = ec._Email_direction(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "from":
 			out.Values[i] = ec._Email_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "to":
 			out.Values[i] = ec._Email_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subject":
 			out.Values[i] = ec._Email_subject(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "date":
 			out.Values[i] = ec._Email_date(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "state":
 			out.Values[i] = ec._Email_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "bodyText":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Email_bodyText(ctx, field, obj)
+				})
+		case "bodyHtml":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Email_bodyHtml(ctx, field, obj)
+				})
+		case "attachments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Email_attachments(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14757,6 +15424,54 @@ func (ec *executionContext) _EmailAddress(ctx context.Context, sel ast.Selection
 		case "queueID":
 			out.Values[i] = ec._EmailAddress_queueID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emailAttachmentImplementors = []string{"EmailAttachment"}
+
+func (ec *executionContext) _EmailAttachment(ctx context.Context, sel ast.SelectionSet, obj *mail.AttachmentInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailAttachmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailAttachment")
+		case "fileName":
+			out.Values[i] = ec._EmailAttachment_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentType":
+			out.Values[i] = ec._EmailAttachment_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._EmailAttachment_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "downloadUrl":
+			out.Values[i] = ec._EmailAttachment_downloadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -15356,6 +16071,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15529,6 +16251,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_emailAddresses(ctx, field)
+				})
+		case "emails":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_emails(ctx, field)
+				})
+		case "email":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_email(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -16652,6 +17386,14 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNEmail2ᚖswitchboardᚋentᚐEmail(ctx context.Context, sel ast.SelectionSet, v *ent.Email) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Email!")
+		return graphql.Null
+	}
+	return ec._Email(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEmailAddress2ᚕᚖswitchboardᚋentᚐEmailAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.EmailAddress) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16674,6 +17416,38 @@ func (ec *executionContext) marshalNEmailAddress2ᚖswitchboardᚋentᚐEmailAdd
 		return graphql.Null
 	}
 	return ec._EmailAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEmailAttachment2ᚕᚖswitchboardᚋmailᚐAttachmentInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*mail.AttachmentInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEmailAttachment2ᚖswitchboardᚋmailᚐAttachmentInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEmailAttachment2ᚖswitchboardᚋmailᚐAttachmentInfo(ctx context.Context, sel ast.SelectionSet, v *mail.AttachmentInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailAttachment!")
+		return graphql.Null
+	}
+	return ec._EmailAttachment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEmailConnection2ᚖswitchboardᚋentᚐEmailConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EmailConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailConnection!")
+		return graphql.Null
+	}
+	return ec._EmailConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEmailDirection2switchboardᚋentᚋemailᚐDirection(ctx context.Context, v any) (email.Direction, error) {
@@ -16765,6 +17539,20 @@ func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -16904,6 +17692,11 @@ func (ec *executionContext) marshalNScimToken2ᚖswitchboardᚋentᚐScimToken(c
 		return graphql.Null
 	}
 	return ec._ScimToken(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSendEmailInput2switchboardᚋgraphᚋmodelᚐSendEmailInput(ctx context.Context, v any) (model.SendEmailInput, error) {
+	res, err := ec.unmarshalInputSendEmailInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
@@ -17080,6 +17873,24 @@ func (ec *executionContext) unmarshalNUpdateTemplateInput2switchboardᚋgraphᚋ
 func (ec *executionContext) unmarshalNUpdateTenantInput2switchboardᚋentᚐUpdateTenantInput(ctx context.Context, v any) (ent.UpdateTenantInput, error) {
 	res, err := ec.unmarshalInputUpdateTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Upload!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalUpload(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNViewer2ᚖswitchboardᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
@@ -17444,6 +18255,22 @@ func (ec *executionContext) marshalOEmail2ᚖswitchboardᚋentᚐEmail(ctx conte
 	return ec._Email(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOEmailDirection2ᚖswitchboardᚋentᚋemailᚐDirection(ctx context.Context, v any) (*email.Direction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(email.Direction)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEmailDirection2ᚖswitchboardᚋentᚋemailᚐDirection(ctx context.Context, sel ast.SelectionSet, v *email.Direction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOEmailEdge2ᚕᚖswitchboardᚋentᚐEmailEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EmailEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -17763,6 +18590,41 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*graphql.Upload, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -17,6 +17,7 @@ import (
 // InstanceConfig is how a tenant reaches its Amazon Connect instance.
 type InstanceConfig struct {
 	InstanceARN, Alias, Region, RoleARN, ExternalID, ChatContactFlowID string
+	Modules                                                            []string
 }
 
 // ConfigureInstance creates or replaces the tenant's instance settings.
@@ -30,6 +31,7 @@ func ConfigureInstance(ctx context.Context, c *ent.Client, in InstanceConfig) (*
 		return c.Instance.Create().
 			SetInstanceArn(in.InstanceARN).SetAlias(in.Alias).SetRegion(in.Region).
 			SetRoleArn(in.RoleARN).SetExternalID(in.ExternalID).SetChatContactFlowID(in.ChatContactFlowID).
+			SetModules(in.Modules).
 			Save(ctx)
 	case err != nil:
 		return nil, err
@@ -37,6 +39,7 @@ func ConfigureInstance(ctx context.Context, c *ent.Client, in InstanceConfig) (*
 	return existing.Update().
 		SetInstanceArn(in.InstanceARN).SetAlias(in.Alias).SetRegion(in.Region).
 		SetRoleArn(in.RoleARN).SetExternalID(in.ExternalID).SetChatContactFlowID(in.ChatContactFlowID).
+		SetModules(in.Modules).
 		Save(ctx)
 }
 

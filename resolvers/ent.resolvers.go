@@ -72,6 +72,9 @@ func (r *queryResolver) Tenants(ctx context.Context, after *entgql.Cursor[gid.ID
 // Agent returns graph.AgentResolver implementation.
 func (r *Resolver) Agent() graph.AgentResolver { return &agentResolver{r} }
 
+// Email returns graph.EmailResolver implementation.
+func (r *Resolver) Email() graph.EmailResolver { return &emailResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
@@ -80,6 +83,7 @@ func (r *Resolver) Tenant() graph.TenantResolver { return &tenantResolver{r} }
 
 type (
 	agentResolver  struct{ *Resolver }
+	emailResolver  struct{ *Resolver }
 	queryResolver  struct{ *Resolver }
 	tenantResolver struct{ *Resolver }
 )

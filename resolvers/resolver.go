@@ -7,6 +7,7 @@ import (
 	"errors"
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
+	"switchboard/mail"
 	"switchboard/viewer"
 
 	"context"
@@ -26,12 +27,14 @@ type Resolver struct {
 	client        *ent.Client
 	status        *livestatus.Service
 	conversations *conversations.Service
+	mail          *mail.Service
 }
 
 // Services are the domain services behind the resolvers.
 type Services struct {
 	Status        *livestatus.Service
 	Conversations *conversations.Service
+	Mail          *mail.Service // nil: this server does not send or read email
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -39,7 +42,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail}})
 }
 
 func deref[T any](p *T) T {
@@ -113,4 +116,12 @@ func points(in []*schematype.ContactPoint) []schematype.ContactPoint {
 		}
 	}
 	return out
+}
+
+// mailBody reads an email's body and attachments from the tenant's buckets.
+func (r *Resolver) mailBody(ctx context.Context, e *ent.Email) (string, string, []mail.AttachmentInfo, error) {
+	if r.mail == nil {
+		return "", "", nil, failure.New(failure.BadUserInput, "this server does not read email")
+	}
+	return r.mail.Body(ctx, e)
 }

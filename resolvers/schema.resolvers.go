@@ -13,6 +13,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/contact"
+	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
@@ -24,6 +25,7 @@ import (
 	"switchboard/graph"
 	"switchboard/graph/model"
 	"switchboard/livestatus"
+	"switchboard/mail"
 	"switchboard/scim"
 	"switchboard/templates"
 	"switchboard/viewer"
@@ -44,6 +46,28 @@ func (r *agentResolver) CurrentStatus(ctx context.Context, obj *ent.Agent) (*mod
 		}
 	}
 	return &model.AgentStatusSnapshot{Status: status, Since: *obj.StatusSince}, nil
+}
+
+// BodyText is the resolver for the bodyText field.
+func (r *emailResolver) BodyText(ctx context.Context, obj *ent.Email) (*string, error) {
+	text, _, _, err := r.mailBody(ctx, obj)
+	return &text, err
+}
+
+// BodyHTML is the resolver for the bodyHtml field.
+func (r *emailResolver) BodyHTML(ctx context.Context, obj *ent.Email) (*string, error) {
+	_, html, _, err := r.mailBody(ctx, obj)
+	return &html, err
+}
+
+// Attachments is the resolver for the attachments field.
+func (r *emailResolver) Attachments(ctx context.Context, obj *ent.Email) ([]*mail.AttachmentInfo, error) {
+	_, _, attachments, err := r.mailBody(ctx, obj)
+	out := make([]*mail.AttachmentInfo, len(attachments))
+	for i := range attachments {
+		out[i] = &attachments[i]
+	}
+	return out, err
 }
 
 // CreateTenant is the resolver for the createTenant field.
@@ -98,10 +122,19 @@ func (r *mutationResolver) SetAgentStatus(ctx context.Context, input model.SetAg
 
 // ConfigureInstance is the resolver for the configureInstance field.
 func (r *mutationResolver) ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error) {
-	return livestatus.ConfigureInstance(ctx, r.ent(ctx), livestatus.InstanceConfig{
+	inst, err := livestatus.ConfigureInstance(ctx, r.ent(ctx), livestatus.InstanceConfig{
 		InstanceARN: input.InstanceArn, Alias: deref(input.Alias), Region: input.Region,
 		RoleARN: input.RoleArn, ExternalID: input.ExternalID, ChatContactFlowID: deref(input.ChatContactFlowID),
+		Modules: input.Modules,
 	})
+	if err != nil || r.mail == nil || !mail.Enabled(inst) {
+		return inst, err
+	}
+	// The email module keeps bodies and attachments in the tenant's buckets.
+	if err := r.mail.EnsureBuckets(ctx, inst); err != nil {
+		return nil, failure.Wrap(failure.Upstream, err, "the email buckets could not be set up in the tenant's account")
+	}
+	return inst, nil
 }
 
 // ImportAgentStatuses is the resolver for the importAgentStatuses field.
@@ -240,6 +273,23 @@ func (r *mutationResolver) DeleteEmailAddress(ctx context.Context, id gid.ID) (g
 	return id, r.ent(ctx).EmailAddress.DeleteOneID(id).Exec(ctx)
 }
 
+// SendEmail is the resolver for the sendEmail field.
+func (r *mutationResolver) SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error) {
+	if r.mail == nil {
+		return nil, failure.New(failure.BadUserInput, "this server does not send email")
+	}
+	attachments := make([]mail.Attachment, 0, len(input.Attachments))
+	for _, u := range input.Attachments {
+		if u != nil {
+			attachments = append(attachments, mail.Attachment{FileName: u.Filename, ContentType: u.ContentType, Body: u.File, Size: u.Size})
+		}
+	}
+	return r.mail.Send(ctx, mail.Outgoing{
+		From: input.From, To: input.To, Cc: input.Cc, Bcc: input.Bcc, Subject: input.Subject,
+		Text: deref(input.Text), HTML: deref(input.HTML), Attachments: attachments, InReplyTo: deref(input.InReplyTo),
+	})
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -362,6 +412,30 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *en
 // EmailAddresses is the resolver for the emailAddresses field.
 func (r *queryResolver) EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error) {
 	return r.ent(ctx).EmailAddress.Query().Order(emailaddress.ByAddress()).All(ctx)
+}
+
+// Emails is the resolver for the emails field.
+func (r *queryResolver) Emails(ctx context.Context, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) (*ent.EmailConnection, error) {
+	first, last, err := pageSize(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	q := r.ent(ctx).Email.Query()
+	if direction != nil {
+		q.Where(email.DirectionEQ(*direction))
+	}
+	return q.Paginate(ctx, after, first, nil, last, ent.WithEmailOrder(&ent.EmailOrder{
+		Field: ent.EmailOrderFieldDate, Direction: entgql.OrderDirectionDesc,
+	}))
+}
+
+// Email is the resolver for the email field.
+func (r *queryResolver) Email(ctx context.Context, id gid.ID) (*ent.Email, error) {
+	e, err := r.ent(ctx).Email.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return e, err
 }
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.

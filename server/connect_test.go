@@ -20,6 +20,7 @@ import (
 	"switchboard/internal/testenv"
 	"switchboard/livestatus"
 	"switchboard/server"
+	"switchboard/store"
 )
 
 const (
@@ -60,7 +61,7 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 		t.Fatal(err)
 	}
 	_ = aws.String
-	s := testenv.NewServer(t, b, func(c *server.Config) {
+	s := testenv.NewServer(t, b, func(c *server.Config, _ *store.Store) {
 		c.Connect = livestatus.ConnectAWS{Clients: clients}
 		c.Chats = conversations.ConnectAWS{Clients: clients}
 	})

@@ -17,6 +17,7 @@ import (
 	"switchboard/ent"
 	"switchboard/failure"
 	"switchboard/failure/present"
+	"switchboard/mail"
 	"switchboard/resolvers"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
@@ -71,7 +72,12 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(5000))
-	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
+	})
+	// Sending email and starting chats call AWS; they need no transaction
+	// held open meanwhile.
+	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation")})
 	srv.SetErrorPresenter(present.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)

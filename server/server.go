@@ -22,6 +22,7 @@ import (
 	"switchboard/conversations"
 	"switchboard/livestatus"
 	"switchboard/livestatus/pgrelay"
+	"switchboard/mail"
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server/explorer"
@@ -43,6 +44,8 @@ type Config struct {
 	Connect livestatus.Connect
 	// Chats starts and ends chat contacts in tenants' instances; nil: none.
 	Chats conversations.Chats
+	// Mail sends and receives email through tenants' SES and S3; nil: none.
+	Mail *mail.Service
 	// Relay carries status changes to the other replicas. Nil: on
 	// PostgreSQL, LISTEN/NOTIFY on the store's database; on the embedded
 	// store, none (one process).
@@ -120,7 +123,7 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	)
 	s.status = livestatus.NewService(st.Client, pub,
 		livestatus.Options{Connect: cfg.Connect, LockRows: st.Dialect == dialect.Postgres})
-	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats)}, s.identity, s.log, graphQLOptions{
+	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats), Mail: cfg.Mail}, s.identity, s.log, graphQLOptions{
 		allowedOrigins: cfg.AllowedOrigins,
 		initTimeout:    cfg.WSInitTimeout,
 		pingInterval:   cfg.WSPingInterval,
@@ -134,6 +137,10 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
 	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit)))
 	s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, scim.Handler(st.Client, s.log, scim.WithRowLocks(st.Dialect == dialect.Postgres))))
+	if cfg.Mail != nil {
+		// SES receipt notifications, through SNS: signed by AWS, not by a tenant.
+		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(cfg.Mail.SNSHandler(ctx), 1<<20)))
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -175,6 +182,9 @@ func (s *Server) Close() {
 		s.relay.Close()
 	}
 }
+
+// SNSEmailPath is where SES receipt notifications arrive through SNS.
+const SNSEmailPath = "/aws/sns/email"
 
 // Status returns the live status service.
 func (s *Server) Status() *livestatus.Service { return s.status }

@@ -18,6 +18,7 @@ import (
 	"switchboard/conversations"
 	"switchboard/ent/tenant"
 	"switchboard/livestatus"
+	"switchboard/mail"
 	"switchboard/minutes"
 	"switchboard/seed"
 	"switchboard/server"
@@ -96,11 +97,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	mailer, err := mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log,
+		S3Endpoint: getenv("SWITCHBOARD_AWS_S3_ENDPOINT"), SESEndpoint: getenv("SWITCHBOARD_AWS_SES_ENDPOINT")})
+	if err != nil {
+		return err
+	}
 	app, err := server.New(ctx, st, verifier, server.Config{
 		AllowedOrigins: origins,
 		Logger:         log,
 		Connect:        livestatus.ConnectAWS{Clients: clients},
 		Chats:          conversations.ConnectAWS{Clients: clients},
+		Mail:           mailer,
 	})
 	if err != nil {
 		return err

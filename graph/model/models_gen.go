@@ -11,6 +11,8 @@ import (
 	"switchboard/ent/template"
 	"switchboard/gid"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // An agent's status now, and since when.
@@ -37,6 +39,8 @@ type ConfigureInstanceInput struct {
 	ExternalID string `json:"externalId"`
 	// The contact flow that new chat conversations start in.
 	ChatContactFlowID *string `json:"chatContactFlowId,omitempty"`
+	// Enabled modules, e.g. email (which creates the instance's two S3 buckets).
+	Modules []string `json:"modules,omitempty"`
 }
 
 type CreateContactInput struct {
@@ -77,6 +81,20 @@ type RecordInteractionInput struct {
 	EndedAt        *time.Time                 `json:"endedAt,omitempty"`
 	// The agent who handled it; omitted: the viewer's own agent. Supervisors and admins only.
 	AgentID *gid.ID `json:"agentId,omitempty"`
+}
+
+type SendEmailInput struct {
+	// The tenant's EmailAddress to send from.
+	From        gid.ID            `json:"from"`
+	To          []string          `json:"to"`
+	Cc          []string          `json:"cc,omitempty"`
+	Bcc         []string          `json:"bcc,omitempty"`
+	Subject     string            `json:"subject"`
+	Text        *string           `json:"text,omitempty"`
+	HTML        *string           `json:"html,omitempty"`
+	Attachments []*graphql.Upload `json:"attachments,omitempty"`
+	// The Email this one answers.
+	InReplyTo *gid.ID `json:"inReplyTo,omitempty"`
 }
 
 type SetAgentStatusInput struct {

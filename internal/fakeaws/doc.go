@@ -4,7 +4,10 @@
 // signing, serialisation, retries and error handling without reaching AWS.
 //
 // NewSTS serves STS AssumeRole (the Query protocol); NewConnect serves the
-// Amazon Connect operations switchboard uses (REST-JSON). Both record every
+// Amazon Connect operations switchboard uses (REST-JSON); NewS3 serves S3
+// (gofakes3, refusing object writes without SSE-S3); NewSES serves SESv2
+// SendEmail; NewSNS serves the signing certificate and subscription
+// confirmation of SNS HTTPS deliveries. They record every
 // request they receive, with the SigV4 access key that signed it, and let a
 // test configure data and failures. A Connect fake that trusts an STS fake
 // (Connect.TrustSTS) accepts only requests signed with credentials that STS

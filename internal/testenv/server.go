@@ -48,7 +48,7 @@ func NewServerOn(t testing.TB, rawURL string, opts ...ServerOption) *Server {
 	}
 	cfg := server.Config{Logger: log, WSInitTimeout: 2 * time.Second, WSPingInterval: time.Second}
 	for _, o := range opts {
-		o(&cfg)
+		o(&cfg, st)
 	}
 	h, err := server.New(context.Background(), st, v, cfg)
 	if err != nil {
@@ -60,8 +60,9 @@ func NewServerOn(t testing.TB, rawURL string, opts ...ServerOption) *Server {
 	return &Server{Server: srv, App: h, Store: st, Secret: secret, Counter: counter}
 }
 
-// ServerOption changes the configuration of a test server.
-type ServerOption func(*server.Config)
+// ServerOption changes the configuration of a test server, which runs
+// over the store given.
+type ServerOption func(*server.Config, *store.Store)
 
 type testWriter struct{ t testing.TB }
 

@@ -1,0 +1,298 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go"
+	"github.com/microcosm-cc/bluemonday"
+
+	"switchboard/connectaws"
+	"switchboard/ent"
+	"switchboard/failure"
+	"switchboard/gid"
+	"switchboard/viewer"
+)
+
+// Defaults for Options.
+const (
+	DefaultBucketPrefix   = "neon-emails"
+	DefaultURLExpiry      = 15 * time.Minute
+	DefaultMaxMessage     = 40 << 20 // SES's limit for a message, sent or received
+	DefaultProcessTimeout = 5 * time.Minute
+	DefaultConcurrency    = 4
+)
+
+// ModuleEmail is the instance module that turns the email channel on
+// (Instance.modules, compared without regard to case).
+const ModuleEmail = "email"
+
+// Options configures a Service.
+type Options struct {
+	// Client is the store.
+	Client *ent.Client
+	// AWS gives the credentials of each tenant's role.
+	AWS *connectaws.Clients
+	// S3Endpoint, SESEndpoint and ConnectEndpoint replace AWS's endpoints
+	// (tests point them at local fakes; S3 is then addressed path-style).
+	// Empty in production.
+	S3Endpoint, SESEndpoint, ConnectEndpoint string
+	// BucketPrefix starts every bucket name; DefaultBucketPrefix when
+	// empty. At most 13 lower-case letters, digits and hyphens, starting
+	// with a letter, so that the attachments bucket's name keeps the whole
+	// tenant ID.
+	BucketPrefix string
+	// HTTPClient sends every AWS request; nil: the SDK's default.
+	HTTPClient aws.HTTPClient
+	// RetryMaxAttempts and RetryMaxBackoff bound the SDK's retries; its
+	// defaults when zero.
+	RetryMaxAttempts int
+	RetryMaxBackoff  time.Duration
+	// Now tells the time; time.Now when nil.
+	Now func() time.Time
+	// Logger logs what no caller sees (inbound mail); slog.Default when nil.
+	Logger *slog.Logger
+	// URLExpiry is how long attachment download URLs last; at most (and by
+	// default) 15 minutes.
+	URLExpiry time.Duration
+	// MaxMessageBytes bounds a message, sent or received;
+	// DefaultMaxMessage when zero.
+	MaxMessageBytes int64
+	// SNS configures how SNS messages are authenticated.
+	SNS SNSOptions
+	// Concurrency bounds how many inbound messages are processed at once;
+	// DefaultConcurrency when zero.
+	Concurrency int
+	// ProcessTimeout bounds the processing of one inbound message;
+	// DefaultProcessTimeout when zero.
+	ProcessTimeout time.Duration
+}
+
+// Service sends, receives and reads tenants' email. It is safe for
+// concurrent use.
+type Service struct {
+	client                  *ent.Client
+	aws                     *connectaws.Clients
+	s3Endpoint, sesEndpoint string
+	connectEndpoint         string
+	prefix                  string
+	httpClient              aws.HTTPClient
+	retryMax                int
+	retryBackoff            time.Duration
+	now                     func() time.Time
+	log                     *slog.Logger
+	urlExpiry               time.Duration
+	maxMessage              int64
+	policy                  *bluemonday.Policy
+	sns                     *snsVerifier
+	sem                     chan struct{}
+	processTimeout          time.Duration
+	partSize, maxBodyBytes  int
+}
+
+// New returns a Service configured by opts.
+func New(opts Options) (*Service, error) {
+	if opts.Client == nil || opts.AWS == nil {
+		return nil, errors.New("mail: Options.Client and Options.AWS are required")
+	}
+	s := &Service{
+		client:          opts.Client,
+		aws:             opts.AWS,
+		s3Endpoint:      opts.S3Endpoint,
+		sesEndpoint:     opts.SESEndpoint,
+		connectEndpoint: opts.ConnectEndpoint,
+		prefix:          opts.BucketPrefix,
+		httpClient:      opts.HTTPClient,
+		retryMax:        opts.RetryMaxAttempts,
+		retryBackoff:    opts.RetryMaxBackoff,
+		now:             opts.Now,
+		log:             opts.Logger,
+		urlExpiry:       opts.URLExpiry,
+		maxMessage:      opts.MaxMessageBytes,
+		policy:          bluemonday.UGCPolicy(),
+		processTimeout:  opts.ProcessTimeout,
+		partSize:        partSize,
+		maxBodyBytes:    maxBodyBytes,
+	}
+	if s.prefix == "" {
+		s.prefix = DefaultBucketPrefix
+	}
+	if !prefixRE.MatchString(s.prefix) || strings.HasPrefix(s.prefix, "xn--") || strings.HasPrefix(s.prefix, "sthree-") {
+		return nil, fmt.Errorf("mail: invalid bucket prefix %q (at most 13 lower-case letters, digits and hyphens, starting with a letter)", s.prefix)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.urlExpiry <= 0 || s.urlExpiry > DefaultURLExpiry {
+		s.urlExpiry = DefaultURLExpiry
+	}
+	if s.maxMessage <= 0 {
+		s.maxMessage = DefaultMaxMessage
+	}
+	if s.processTimeout <= 0 {
+		s.processTimeout = DefaultProcessTimeout
+	}
+	n := opts.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	s.sem = make(chan struct{}, n)
+	s.sns = newSNSVerifier(opts.SNS, s.now)
+	return s, nil
+}
+
+// Enabled reports whether inst has the email module.
+func Enabled(inst *ent.Instance) bool {
+	return slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, ModuleEmail) })
+}
+
+// awsInstance is inst as connectaws reaches it.
+func awsInstance(inst *ent.Instance) connectaws.Instance {
+	return connectaws.Instance{InstanceARN: inst.InstanceArn, Region: inst.Region, RoleARN: inst.RoleArn, ExternalID: inst.ExternalID}
+}
+
+// credentials returns the credentials of inst's role.
+func (s *Service) credentials(inst *ent.Instance) (aws.CredentialsProvider, error) {
+	creds, err := s.aws.Credentials(awsInstance(inst))
+	if err != nil {
+		return nil, failure.Wrap(failure.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
+	}
+	return creds, nil
+}
+
+// s3Client returns an S3 client in inst's account and region.
+func (s *Service) s3Client(inst *ent.Instance) (*s3.Client, error) {
+	creds, err := s.credentials(inst)
+	if err != nil {
+		return nil, err
+	}
+	return s3.New(s3.Options{
+		Region:       inst.Region,
+		Credentials:  creds,
+		HTTPClient:   s.httpClient,
+		BaseEndpoint: endpoint(s.s3Endpoint),
+		UsePathStyle: s.s3Endpoint != "",
+		Retryer:      s.newRetryer(),
+	}), nil
+}
+
+// sesClient returns an SES client in inst's account, in region.
+func (s *Service) sesClient(inst *ent.Instance, region string) (*sesv2.Client, error) {
+	creds, err := s.credentials(inst)
+	if err != nil {
+		return nil, err
+	}
+	return sesv2.New(sesv2.Options{
+		Region:       region,
+		Credentials:  creds,
+		HTTPClient:   s.httpClient,
+		BaseEndpoint: endpoint(s.sesEndpoint),
+		Retryer:      s.newRetryer(),
+	}), nil
+}
+
+// connectClient returns a Connect client for inst.
+func (s *Service) connectClient(inst *ent.Instance) (*connect.Client, error) {
+	creds, err := s.credentials(inst)
+	if err != nil {
+		return nil, err
+	}
+	return connect.New(connect.Options{
+		Region:       inst.Region,
+		Credentials:  creds,
+		HTTPClient:   s.httpClient,
+		BaseEndpoint: endpoint(s.connectEndpoint),
+		Retryer:      s.newRetryer(),
+	}), nil
+}
+
+// newRetryer returns the SDK's standard retryer, bounded as the options say.
+func (s *Service) newRetryer() aws.Retryer {
+	var r aws.Retryer = retry.NewStandard()
+	if s.retryMax > 0 {
+		r = retry.AddWithMaxAttempts(r, s.retryMax)
+	}
+	if s.retryBackoff > 0 {
+		r = retry.AddWithMaxBackoffDelay(r, s.retryBackoff)
+	}
+	return r
+}
+
+func endpoint(u string) *string {
+	if u == "" {
+		return nil
+	}
+	return aws.String(u)
+}
+
+// upstream turns an AWS error into an UPSTREAM failure that names the AWS
+// error code; the caller's own cancellation stays what it is.
+func upstream(err error, format string, args ...any) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := fmt.Sprintf(format, args...)
+	if apiErr, ok := errors.AsType[smithy.APIError](err); ok && apiErr.ErrorCode() != "" {
+		msg += " (" + apiErr.ErrorCode() + ")"
+	}
+	return failure.Wrap(failure.Upstream, err, "%s", msg)
+}
+
+// errorCode returns the AWS error code of err, or "".
+func errorCode(err error) string {
+	if apiErr, ok := errors.AsType[smithy.APIError](err); ok {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+// dbClient returns the transaction's client when ctx carries one (a
+// GraphQL mutation), else the service's.
+func (s *Service) dbClient(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return s.client
+}
+
+// tenantInstance returns the viewer's tenant's instance, with the email
+// module on.
+func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.TenantID == "" {
+		return nil, failure.New(failure.Forbidden, "email belongs to a tenant")
+	}
+	inst, err := s.dbClient(ctx).Instance.Query().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, failure.New(failure.BadUserInput, "configure the Amazon Connect instance first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !Enabled(inst) {
+		return nil, failure.New(failure.BadUserInput, "the email module is not enabled for this instance")
+	}
+	return inst, nil
+}
+
+// systemContext returns ctx with the viewer that inbound mail acts as for
+// tenant: a supervisor of the tenant that is no person.
+func systemContext(ctx context.Context, tenant gid.ID) context.Context {
+	return viewer.NewContext(ctx, &viewer.Viewer{
+		Subject: "system:mail", Email: "mail", Name: "Inbound mail",
+		Role: viewer.RoleSupervisor, TenantID: tenant,
+	})
+}
