@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"switchboard/ent"
 )
 
 // ErrInvalidInstance reports an Instance whose ARN, region, role or
@@ -104,4 +106,9 @@ func (inst Instance) resolve() (resolved, error) {
 		return resolved{}, fmt.Errorf("%w: no external ID", ErrInvalidInstance)
 	}
 	return resolved{id: id, region: region, roleARN: inst.RoleARN, externalID: inst.ExternalID}, nil
+}
+
+// InstanceOf returns a tenant's stored instance as the clients reach it.
+func InstanceOf(inst *ent.Instance) Instance {
+	return Instance{InstanceARN: inst.InstanceArn, Region: inst.Region, RoleARN: inst.RoleArn, ExternalID: inst.ExternalID}
 }

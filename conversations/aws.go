@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"context"
-	"errors"
 
 	"switchboard/connectaws"
 	"switchboard/ent"
@@ -13,18 +12,12 @@ type ConnectAWS struct {
 	Clients *connectaws.Clients
 }
 
-func instance(inst *ent.Instance) connectaws.Instance {
-	return connectaws.Instance{InstanceARN: inst.InstanceArn, Region: inst.Region, RoleARN: inst.RoleArn, ExternalID: inst.ExternalID}
-}
-
 // StartChatContact implements Chats.
 func (c ConnectAWS) StartChatContact(ctx context.Context, inst *ent.Instance, req connectaws.ChatRequest) (connectaws.Chat, error) {
-	return c.Clients.StartChatContact(ctx, instance(inst), req)
+	return c.Clients.StartChatContact(ctx, connectaws.InstanceOf(inst), req)
 }
 
 // StopContact implements Chats.
 func (c ConnectAWS) StopContact(ctx context.Context, inst *ent.Instance, contactID string) error {
-	return c.Clients.StopContact(ctx, instance(inst), contactID)
+	return c.Clients.StopContact(ctx, connectaws.InstanceOf(inst), contactID)
 }
-
-func asUpstream(err error, target **connectaws.UpstreamError) bool { return errors.As(err, target) }

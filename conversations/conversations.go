@@ -5,6 +5,7 @@ package conversations
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -134,5 +135,5 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 // contactGone reports whether Connect says the contact has already ended.
 func contactGone(err error) bool {
 	var ue *connectaws.UpstreamError
-	return asUpstream(err, &ue) && (ue.Code == "ContactNotFoundException" || ue.Code == "ResourceNotFoundException")
+	return errors.As(err, &ue) && (ue.Code == "ContactNotFoundException" || ue.Code == "ResourceNotFoundException")
 }

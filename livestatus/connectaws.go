@@ -13,18 +13,14 @@ type ConnectAWS struct {
 	Clients *connectaws.Clients
 }
 
-func awsInstance(inst *ent.Instance) connectaws.Instance {
-	return connectaws.Instance{InstanceARN: inst.InstanceArn, Region: inst.Region, RoleARN: inst.RoleArn, ExternalID: inst.ExternalID}
-}
-
 // PutUserStatus implements Connect.
 func (c ConnectAWS) PutUserStatus(ctx context.Context, inst *ent.Instance, userID, agentStatusID string) error {
-	return c.Clients.PutUserStatus(ctx, awsInstance(inst), userID, agentStatusID)
+	return c.Clients.PutUserStatus(ctx, connectaws.InstanceOf(inst), userID, agentStatusID)
 }
 
 // ListAgentStatuses implements Connect.
 func (c ConnectAWS) ListAgentStatuses(ctx context.Context, inst *ent.Instance) ([]ConnectStatus, error) {
-	listed, err := c.Clients.ListAgentStatuses(ctx, awsInstance(inst))
+	listed, err := c.Clients.ListAgentStatuses(ctx, connectaws.InstanceOf(inst))
 	if err != nil {
 		return nil, err
 	}

@@ -159,14 +159,9 @@ func Enabled(inst *ent.Instance) bool {
 	return slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, ModuleEmail) })
 }
 
-// awsInstance is inst as connectaws reaches it.
-func awsInstance(inst *ent.Instance) connectaws.Instance {
-	return connectaws.Instance{InstanceARN: inst.InstanceArn, Region: inst.Region, RoleARN: inst.RoleArn, ExternalID: inst.ExternalID}
-}
-
 // credentials returns the credentials of inst's role.
 func (s *Service) credentials(inst *ent.Instance) (aws.CredentialsProvider, error) {
-	creds, err := s.aws.Credentials(awsInstance(inst))
+	creds, err := s.aws.Credentials(connectaws.InstanceOf(inst))
 	if err != nil {
 		return nil, failure.Wrap(failure.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
 	}
