@@ -4,8 +4,6 @@ package ent
 
 import (
 	"context"
-	"fmt"
-
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -49,6 +47,3 @@ func IDToType(_ context.Context, id gid.ID) (string, error) {
 	}
 	return "", &NotFoundError{label: "node"}
 }
-
-// ensure fmt is used even when no entity has a prefix.
-var _ = fmt.Sprint

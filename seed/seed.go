@@ -173,14 +173,13 @@ func fill(ctx context.Context, c *ent.Client) error {
 		}
 	}
 	if alex != nil {
-		n, err := c.Contact.Query().Where(contact.OwnerID(alex.ID)).Count(
-			viewer.NewContext(ctx, &viewer.Viewer{Subject: "seed", Email: alex.Email, Role: viewer.RoleAgent, TenantID: alex.TenantID, AgentID: alex.ID}))
+		// A personal contact is its owner's: made and seen as Alex.
+		alexCtx := viewer.NewContext(ctx, &viewer.Viewer{Subject: "seed", Email: alex.Email, Role: viewer.RoleAgent, TenantID: alex.TenantID, AgentID: alex.ID})
+		n, err := c.Contact.Query().Where(contact.OwnerID(alex.ID)).Count(alexCtx)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			// A personal contact is made by its owner.
-			alexCtx := viewer.NewContext(ctx, &viewer.Viewer{Subject: "seed", Email: alex.Email, Role: viewer.RoleAgent, TenantID: alex.TenantID, AgentID: alex.ID})
 			err = c.Contact.Create().SetName("Jordan Customer").SetOwnerID(alex.ID).
 				SetEmail("jordan@customer.example.net").SetPhoneNumber("+61412345678").Exec(alexCtx)
 			if err != nil {

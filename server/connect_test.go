@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"switchboard/auth"
@@ -60,7 +59,6 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = aws.String
 	s := testenv.NewServer(t, b, func(c *server.Config, _ *store.Store) {
 		c.Connect = livestatus.ConnectAWS{Clients: clients}
 		c.Chats = conversations.ConnectAWS{Clients: clients}

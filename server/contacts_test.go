@@ -217,7 +217,6 @@ func TestContacts(t *testing.T) {
 				t.Fatalf("huge page: %q", r.Code())
 			}
 		})
-		_ = time.Now
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"switchboard/resolvers"
 )
@@ -37,5 +36,4 @@ func TestViewerIndependent(t *testing.T) {
 			t.Errorf("%s: shared = %v, want %v", c.query, got, c.want)
 		}
 	}
-	var _ ast.SelectionSet
 }
