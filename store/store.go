@@ -16,7 +16,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // the PostgreSQL driver
+	"github.com/lib/pq"
 	_ "modernc.org/sqlite" // the embedded, pure-Go SQLite driver
 
 	"switchboard/ent"
@@ -102,10 +102,11 @@ func open(ctx context.Context, rawURL string) (*Store, error) {
 			}
 			return nil, fmt.Errorf("store: malformed PostgreSQL URL: %v", err)
 		}
-		db, err := sql.Open("postgres", rawURL)
+		connector, err := pq.NewConnector(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
+		db := sql.OpenDB(&preparingConnector{base: connector, size: DefaultPreparedStatements})
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(16)
 		db.SetConnMaxIdleTime(5 * time.Minute)
