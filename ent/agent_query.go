@@ -411,8 +411,9 @@ func (_q *AgentQuery) Clone() *AgentQuery {
 		withContacts:      _q.withContacts.Clone(),
 		withConversations: _q.withConversations.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -979,6 +980,12 @@ func (_q *AgentQuery) ForShare(opts ...sql.LockOption) *AgentQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AgentQuery) Modify(modifiers ...func(s *sql.Selector)) *AgentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedStatusChanges tells the query-builder to eager-load the nodes that are connected to the "status_changes"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *AgentQuery) WithNamedStatusChanges(name string, opts ...func(*AgentStatusChangeQuery)) *AgentQuery {
@@ -1123,4 +1130,10 @@ func (_s *AgentSelect) sqlScan(ctx context.Context, root *AgentQuery, v any) err
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AgentSelect) Modify(modifiers ...func(s *sql.Selector)) *AgentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -25,8 +25,9 @@ import (
 // AgentUpdate is the builder for updating Agent entities.
 type AgentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AgentMutation
+	hooks     []Hook
+	mutation  *AgentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AgentUpdate builder.
@@ -398,6 +399,12 @@ func (_u *AgentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -649,6 +656,7 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agent.Label}
@@ -664,9 +672,10 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // AgentUpdateOne is the builder for updating a single Agent entity.
 type AgentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AgentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AgentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1045,6 +1054,12 @@ func (_u *AgentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1313,6 +1328,7 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Agent{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -281,8 +281,9 @@ func (_q *AgentStatusQuery) Clone() *AgentStatusQuery {
 		predicates: append([]predicate.AgentStatus{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *AgentStatusQuery) ForShare(opts ...sql.LockOption) *AgentStatusQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AgentStatusQuery) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // AgentStatusGroupBy is the group-by builder for AgentStatus entities.
 type AgentStatusGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *AgentStatusSelect) sqlScan(ctx context.Context, root *AgentStatusQuery
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AgentStatusSelect) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

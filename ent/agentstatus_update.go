@@ -18,8 +18,9 @@ import (
 // AgentStatusUpdate is the builder for updating AgentStatus entities.
 type AgentStatusUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AgentStatusMutation
+	hooks     []Hook
+	mutation  *AgentStatusMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AgentStatusUpdate builder.
@@ -217,6 +218,12 @@ func (_u *AgentStatusUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -259,6 +266,7 @@ func (_u *AgentStatusUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.ConnectStatusArnCleared() {
 		_spec.ClearField(agentstatus.FieldConnectStatusArn, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agentstatus.Label}
@@ -274,9 +282,10 @@ func (_u *AgentStatusUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // AgentStatusUpdateOne is the builder for updating a single AgentStatus entity.
 type AgentStatusUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AgentStatusMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AgentStatusMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -481,6 +490,12 @@ func (_u *AgentStatusUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusUpdateOne) sqlSave(ctx context.Context) (_node *AgentStatus, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -540,6 +555,7 @@ func (_u *AgentStatusUpdateOne) sqlSave(ctx context.Context) (_node *AgentStatus
 	if _u.mutation.ConnectStatusArnCleared() {
 		_spec.ClearField(agentstatus.FieldConnectStatusArn, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AgentStatus{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

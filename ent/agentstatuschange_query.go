@@ -355,8 +355,9 @@ func (_q *AgentStatusChangeQuery) Clone() *AgentStatusChangeQuery {
 		withStatus:         _q.withStatus.Clone(),
 		withPreviousStatus: _q.withPreviousStatus.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -793,6 +794,12 @@ func (_q *AgentStatusChangeQuery) ForShare(opts ...sql.LockOption) *AgentStatusC
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AgentStatusChangeQuery) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusChangeSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // AgentStatusChangeGroupBy is the group-by builder for AgentStatusChange entities.
 type AgentStatusChangeGroupBy struct {
 	selector
@@ -881,4 +888,10 @@ func (_s *AgentStatusChangeSelect) sqlScan(ctx context.Context, root *AgentStatu
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AgentStatusChangeSelect) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusChangeSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // AgentStatusChangeUpdate is the builder for updating AgentStatusChange entities.
 type AgentStatusChangeUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AgentStatusChangeMutation
+	hooks     []Hook
+	mutation  *AgentStatusChangeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AgentStatusChangeUpdate builder.
@@ -95,6 +96,12 @@ func (_u *AgentStatusChangeUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusChangeUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusChangeUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusChangeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -116,6 +123,7 @@ func (_u *AgentStatusChangeUpdate) sqlSave(ctx context.Context) (_node int, err 
 	if _u.mutation.ConnectEventIDCleared() {
 		_spec.ClearField(agentstatuschange.FieldConnectEventID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agentstatuschange.Label}
@@ -131,9 +139,10 @@ func (_u *AgentStatusChangeUpdate) sqlSave(ctx context.Context) (_node int, err 
 // AgentStatusChangeUpdateOne is the builder for updating a single AgentStatusChange entity.
 type AgentStatusChangeUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AgentStatusChangeMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AgentStatusChangeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -216,6 +225,12 @@ func (_u *AgentStatusChangeUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusChangeUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusChangeUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusChangeUpdateOne) sqlSave(ctx context.Context) (_node *AgentStatusChange, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -254,6 +269,7 @@ func (_u *AgentStatusChangeUpdateOne) sqlSave(ctx context.Context) (_node *Agent
 	if _u.mutation.ConnectEventIDCleared() {
 		_spec.ClearField(agentstatuschange.FieldConnectEventID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AgentStatusChange{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -281,8 +281,9 @@ func (_q *AgentStatusDayQuery) Clone() *AgentStatusDayQuery {
 		predicates: append([]predicate.AgentStatusDay{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *AgentStatusDayQuery) ForShare(opts ...sql.LockOption) *AgentStatusDayQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AgentStatusDayQuery) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusDaySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // AgentStatusDayGroupBy is the group-by builder for AgentStatusDay entities.
 type AgentStatusDayGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *AgentStatusDaySelect) sqlScan(ctx context.Context, root *AgentStatusDa
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AgentStatusDaySelect) Modify(modifiers ...func(s *sql.Selector)) *AgentStatusDaySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

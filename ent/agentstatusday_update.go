@@ -18,8 +18,9 @@ import (
 // AgentStatusDayUpdate is the builder for updating AgentStatusDay entities.
 type AgentStatusDayUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AgentStatusDayMutation
+	hooks     []Hook
+	mutation  *AgentStatusDayMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AgentStatusDayUpdate builder.
@@ -121,6 +122,12 @@ func (_u *AgentStatusDayUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusDayUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusDayUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusDayUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -145,6 +152,7 @@ func (_u *AgentStatusDayUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.AddedActiveMinutes(); ok {
 		_spec.AddField(agentstatusday.FieldActiveMinutes, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{agentstatusday.Label}
@@ -160,9 +168,10 @@ func (_u *AgentStatusDayUpdate) sqlSave(ctx context.Context) (_node int, err err
 // AgentStatusDayUpdateOne is the builder for updating a single AgentStatusDay entity.
 type AgentStatusDayUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AgentStatusDayMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AgentStatusDayMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -271,6 +280,12 @@ func (_u *AgentStatusDayUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AgentStatusDayUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AgentStatusDayUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AgentStatusDayUpdateOne) sqlSave(ctx context.Context) (_node *AgentStatusDay, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -312,6 +327,7 @@ func (_u *AgentStatusDayUpdateOne) sqlSave(ctx context.Context) (_node *AgentSta
 	if value, ok := _u.mutation.AddedActiveMinutes(); ok {
 		_spec.AddField(agentstatusday.FieldActiveMinutes, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AgentStatusDay{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -306,8 +306,9 @@ func (_q *ConversationQuery) Clone() *ConversationQuery {
 		withTenant: _q.withTenant.Clone(),
 		withAgent:  _q.withAgent.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -644,6 +645,12 @@ func (_q *ConversationQuery) ForShare(opts ...sql.LockOption) *ConversationQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ConversationQuery) Modify(modifiers ...func(s *sql.Selector)) *ConversationSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ConversationGroupBy is the group-by builder for Conversation entities.
 type ConversationGroupBy struct {
 	selector
@@ -732,4 +739,10 @@ func (_s *ConversationSelect) sqlScan(ctx context.Context, root *ConversationQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ConversationSelect) Modify(modifiers ...func(s *sql.Selector)) *ConversationSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -281,8 +281,9 @@ func (_q *EmailQuery) Clone() *EmailQuery {
 		predicates: append([]predicate.Email{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *EmailQuery) ForShare(opts ...sql.LockOption) *EmailQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *EmailQuery) Modify(modifiers ...func(s *sql.Selector)) *EmailSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // EmailGroupBy is the group-by builder for Email entities.
 type EmailGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *EmailSelect) sqlScan(ctx context.Context, root *EmailQuery, v any) err
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *EmailSelect) Modify(modifiers ...func(s *sql.Selector)) *EmailSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // EmailUpdate is the builder for updating Email entities.
 type EmailUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EmailMutation
+	hooks     []Hook
+	mutation  *EmailMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EmailUpdate builder.
@@ -254,6 +255,12 @@ func (_u *EmailUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmailUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmailUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmailUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -312,6 +319,7 @@ func (_u *EmailUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(email.FieldState, field.TypeEnum, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{email.Label}
@@ -327,9 +335,10 @@ func (_u *EmailUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // EmailUpdateOne is the builder for updating a single Email entity.
 type EmailUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EmailMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EmailMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -570,6 +579,12 @@ func (_u *EmailUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmailUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmailUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmailUpdateOne) sqlSave(ctx context.Context) (_node *Email, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -645,6 +660,7 @@ func (_u *EmailUpdateOne) sqlSave(ctx context.Context) (_node *Email, err error)
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(email.FieldState, field.TypeEnum, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Email{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -281,8 +281,9 @@ func (_q *EmailAddressQuery) Clone() *EmailAddressQuery {
 		predicates: append([]predicate.EmailAddress{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *EmailAddressQuery) ForShare(opts ...sql.LockOption) *EmailAddressQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *EmailAddressQuery) Modify(modifiers ...func(s *sql.Selector)) *EmailAddressSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // EmailAddressGroupBy is the group-by builder for EmailAddress entities.
 type EmailAddressGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *EmailAddressSelect) sqlScan(ctx context.Context, root *EmailAddressQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *EmailAddressSelect) Modify(modifiers ...func(s *sql.Selector)) *EmailAddressSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

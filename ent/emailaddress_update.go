@@ -18,8 +18,9 @@ import (
 // EmailAddressUpdate is the builder for updating EmailAddress entities.
 type EmailAddressUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EmailAddressMutation
+	hooks     []Hook
+	mutation  *EmailAddressMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EmailAddressUpdate builder.
@@ -202,6 +203,12 @@ func (_u *EmailAddressUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmailAddressUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmailAddressUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmailAddressUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -241,6 +248,7 @@ func (_u *EmailAddressUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.QueueIDCleared() {
 		_spec.ClearField(emailaddress.FieldQueueID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{emailaddress.Label}
@@ -256,9 +264,10 @@ func (_u *EmailAddressUpdate) sqlSave(ctx context.Context) (_node int, err error
 // EmailAddressUpdateOne is the builder for updating a single EmailAddress entity.
 type EmailAddressUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EmailAddressMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EmailAddressMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -448,6 +457,12 @@ func (_u *EmailAddressUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EmailAddressUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EmailAddressUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EmailAddressUpdateOne) sqlSave(ctx context.Context) (_node *EmailAddress, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -504,6 +519,7 @@ func (_u *EmailAddressUpdateOne) sqlSave(ctx context.Context) (_node *EmailAddre
 	if _u.mutation.QueueIDCleared() {
 		_spec.ClearField(emailaddress.FieldQueueID, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &EmailAddress{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -24,7 +24,7 @@ func main() {
 	}
 	opts := []entc.Option{
 		entc.Extensions(ex),
-		entc.FeatureNames("privacy", "entql", "intercept", "sql/upsert", "sql/execquery", "sql/lock", "sql/versioned-migration"),
+		entc.FeatureNames("privacy", "entql", "intercept", "sql/upsert", "sql/execquery", "sql/lock", "sql/modifier", "sql/versioned-migration"),
 		entc.TemplateFiles("template/gid.tmpl"),
 	}
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {

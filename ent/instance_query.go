@@ -281,8 +281,9 @@ func (_q *InstanceQuery) Clone() *InstanceQuery {
 		predicates: append([]predicate.Instance{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *InstanceQuery) ForShare(opts ...sql.LockOption) *InstanceQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *InstanceQuery) Modify(modifiers ...func(s *sql.Selector)) *InstanceSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // InstanceGroupBy is the group-by builder for Instance entities.
 type InstanceGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *InstanceSelect) sqlScan(ctx context.Context, root *InstanceQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *InstanceSelect) Modify(modifiers ...func(s *sql.Selector)) *InstanceSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

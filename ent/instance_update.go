@@ -19,8 +19,9 @@ import (
 // InstanceUpdate is the builder for updating Instance entities.
 type InstanceUpdate struct {
 	config
-	hooks    []Hook
-	mutation *InstanceMutation
+	hooks     []Hook
+	mutation  *InstanceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the InstanceUpdate builder.
@@ -246,6 +247,12 @@ func (_u *InstanceUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InstanceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InstanceUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -302,6 +309,7 @@ func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.AgentEventKeyHashCleared() {
 		_spec.ClearField(instance.FieldAgentEventKeyHash, field.TypeBytes)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{instance.Label}
@@ -317,9 +325,10 @@ func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // InstanceUpdateOne is the builder for updating a single Instance entity.
 type InstanceUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *InstanceMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *InstanceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -552,6 +561,12 @@ func (_u *InstanceUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InstanceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InstanceUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InstanceUpdateOne) sqlSave(ctx context.Context) (_node *Instance, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -625,6 +640,7 @@ func (_u *InstanceUpdateOne) sqlSave(ctx context.Context) (_node *Instance, err 
 	if _u.mutation.AgentEventKeyHashCleared() {
 		_spec.ClearField(instance.FieldAgentEventKeyHash, field.TypeBytes)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Instance{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -20,8 +20,9 @@ import (
 // InteractionUpdate is the builder for updating Interaction entities.
 type InteractionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *InteractionMutation
+	hooks     []Hook
+	mutation  *InteractionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the InteractionUpdate builder.
@@ -235,6 +236,12 @@ func (_u *InteractionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InteractionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InteractionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InteractionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -303,6 +310,7 @@ func (_u *InteractionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{interaction.Label}
@@ -318,9 +326,10 @@ func (_u *InteractionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // InteractionUpdateOne is the builder for updating a single Interaction entity.
 type InteractionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *InteractionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *InteractionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -541,6 +550,12 @@ func (_u *InteractionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InteractionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InteractionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InteractionUpdateOne) sqlSave(ctx context.Context) (_node *Interaction, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -626,6 +641,7 @@ func (_u *InteractionUpdateOne) sqlSave(ctx context.Context) (_node *Interaction
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Interaction{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -281,8 +281,9 @@ func (_q *ModuleQuery) Clone() *ModuleQuery {
 		predicates: append([]predicate.Module{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *ModuleQuery) ForShare(opts ...sql.LockOption) *ModuleQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ModuleQuery) Modify(modifiers ...func(s *sql.Selector)) *ModuleSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ModuleGroupBy is the group-by builder for Module entities.
 type ModuleGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *ModuleSelect) sqlScan(ctx context.Context, root *ModuleQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ModuleSelect) Modify(modifiers ...func(s *sql.Selector)) *ModuleSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

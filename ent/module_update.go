@@ -18,8 +18,9 @@ import (
 // ModuleUpdate is the builder for updating Module entities.
 type ModuleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ModuleMutation
+	hooks     []Hook
+	mutation  *ModuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ModuleUpdate builder.
@@ -148,6 +149,12 @@ func (_u *ModuleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ModuleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ModuleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ModuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -175,6 +182,7 @@ func (_u *ModuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(module.FieldPosition, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{module.Label}
@@ -190,9 +198,10 @@ func (_u *ModuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ModuleUpdateOne is the builder for updating a single Module entity.
 type ModuleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ModuleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ModuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -328,6 +337,12 @@ func (_u *ModuleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ModuleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ModuleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ModuleUpdateOne) sqlSave(ctx context.Context) (_node *Module, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -372,6 +387,7 @@ func (_u *ModuleUpdateOne) sqlSave(ctx context.Context) (_node *Module, err erro
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(module.FieldPosition, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Module{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

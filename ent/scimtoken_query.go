@@ -281,8 +281,9 @@ func (_q *ScimTokenQuery) Clone() *ScimTokenQuery {
 		predicates: append([]predicate.ScimToken{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *ScimTokenQuery) ForShare(opts ...sql.LockOption) *ScimTokenQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ScimTokenQuery) Modify(modifiers ...func(s *sql.Selector)) *ScimTokenSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ScimTokenGroupBy is the group-by builder for ScimToken entities.
 type ScimTokenGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *ScimTokenSelect) sqlScan(ctx context.Context, root *ScimTokenQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ScimTokenSelect) Modify(modifiers ...func(s *sql.Selector)) *ScimTokenSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

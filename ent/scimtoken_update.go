@@ -18,8 +18,9 @@ import (
 // ScimTokenUpdate is the builder for updating ScimToken entities.
 type ScimTokenUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ScimTokenMutation
+	hooks     []Hook
+	mutation  *ScimTokenMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ScimTokenUpdate builder.
@@ -148,6 +149,12 @@ func (_u *ScimTokenUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ScimTokenUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ScimTokenUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ScimTokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -181,6 +188,7 @@ func (_u *ScimTokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(scimtoken.FieldRevokedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{scimtoken.Label}
@@ -196,9 +204,10 @@ func (_u *ScimTokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ScimTokenUpdateOne is the builder for updating a single ScimToken entity.
 type ScimTokenUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ScimTokenMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ScimTokenMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -334,6 +343,12 @@ func (_u *ScimTokenUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ScimTokenUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ScimTokenUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ScimTokenUpdateOne) sqlSave(ctx context.Context) (_node *ScimToken, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -384,6 +399,7 @@ func (_u *ScimTokenUpdateOne) sqlSave(ctx context.Context) (_node *ScimToken, er
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(scimtoken.FieldRevokedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ScimToken{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -281,8 +281,9 @@ func (_q *TemplateQuery) Clone() *TemplateQuery {
 		predicates: append([]predicate.Template{}, _q.predicates...),
 		withTenant: _q.withTenant.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *TemplateQuery) ForShare(opts ...sql.LockOption) *TemplateQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *TemplateQuery) Modify(modifiers ...func(s *sql.Selector)) *TemplateSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // TemplateGroupBy is the group-by builder for Template entities.
 type TemplateGroupBy struct {
 	selector
@@ -654,4 +661,10 @@ func (_s *TemplateSelect) sqlScan(ctx context.Context, root *TemplateQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *TemplateSelect) Modify(modifiers ...func(s *sql.Selector)) *TemplateSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

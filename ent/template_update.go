@@ -18,8 +18,9 @@ import (
 // TemplateUpdate is the builder for updating Template entities.
 type TemplateUpdate struct {
 	config
-	hooks    []Hook
-	mutation *TemplateMutation
+	hooks     []Hook
+	mutation  *TemplateMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the TemplateUpdate builder.
@@ -146,6 +147,12 @@ func (_u *TemplateUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TemplateUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TemplateUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TemplateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -170,6 +177,7 @@ func (_u *TemplateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(template.FieldBody, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{template.Label}
@@ -185,9 +193,10 @@ func (_u *TemplateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // TemplateUpdateOne is the builder for updating a single Template entity.
 type TemplateUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *TemplateMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *TemplateMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -321,6 +330,12 @@ func (_u *TemplateUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TemplateUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TemplateUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TemplateUpdateOne) sqlSave(ctx context.Context) (_node *Template, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -362,6 +377,7 @@ func (_u *TemplateUpdateOne) sqlSave(ctx context.Context) (_node *Template, err 
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(template.FieldBody, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Template{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues
