@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"entgo.io/ent/dialect/sql/sqlgraph"
+
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
@@ -90,14 +92,6 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 			out = outcomeDuplicate
 			return nil
 		}
-		a, err := s.lockAgent(ctx, c, agent.ConnectUserID(e.UserID))
-		if ent.IsNotFound(err) {
-			out = outcomeUnknown
-			return nil
-		}
-		if err != nil {
-			return err
-		}
 		status, err := s.connectStatus(ctx, c, e)
 		if ent.IsNotFound(err) {
 			out = outcomeUnknown
@@ -108,35 +102,46 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 		}
 		at := e.StatusStart.UTC().Truncate(time.Microsecond)
 		eventID := e.EventID
-		if a.StatusSince != nil && !at.After(*a.StatusSince) {
-			// Older than what the agent holds now: history only.
-			err := c.AgentStatusChange.Create().
-				SetAgentID(a.ID).SetStatusID(status.ID).SetChangedAt(at).
-				SetChangedBy("amazon-connect").SetSource(agentstatuschange.SourceCONNECT).
-				SetConnectEventID(eventID).
-				Exec(ctx)
-			out = outcomeRecorded
-			return err
-		}
-		if a.CurrentStatusID != nil && *a.CurrentStatusID == status.ID {
-			out = outcomeUnchanged // e.g. the echo of a change made here
-			return nil
-		}
-		var previous *ent.AgentStatus
-		if a.CurrentStatusID != nil {
-			if previous, err = c.AgentStatus.Get(ctx, *a.CurrentStatusID); err != nil {
+		for lock := false; ; lock = true { // as SetStatus does
+			a, current, err := s.readAgent(ctx, c, agent.ConnectUserID(e.UserID), lock)
+			if ent.IsNotFound(err) {
+				out = outcomeUnknown
+				return nil
+			}
+			if err != nil {
 				return err
 			}
+			if a.StatusSince != nil && !at.After(*a.StatusSince) {
+				// Older than what the agent holds now: history only.
+				err := c.AgentStatusChange.Create().
+					SetAgentID(a.ID).SetStatusID(status.ID).SetChangedAt(at).
+					SetChangedBy("amazon-connect").SetSource(agentstatuschange.SourceCONNECT).
+					SetConnectEventID(eventID).
+					Exec(ctx)
+				out = outcomeRecorded
+				return err
+			}
+			if a.CurrentStatusID != nil && *a.CurrentStatusID == status.ID {
+				out = outcomeUnchanged // e.g. the echo of a change made here
+				return nil
+			}
+			ev, err := s.record(ctx, c, a, pick(current, a.CurrentStatusID), status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
+			if errors.Is(err, errChanged) {
+				if !lock {
+					continue
+				}
+				out = outcomeUnknown // the agent went
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			s.afterCommit(tx, ev)
+			out = outcomeApplied
+			return nil
 		}
-		ev, err := s.record(ctx, c, a, previous, status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
-		if err != nil {
-			return err
-		}
-		s.afterCommit(tx, ev)
-		out = outcomeApplied
-		return nil
 	})
-	if ent.IsConstraintError(err) {
+	if ent.IsConstraintError(err) || sqlgraph.IsUniqueConstraintError(err) {
 		return outcomeDuplicate, nil // the same event, delivered twice at once
 	}
 	return out, err

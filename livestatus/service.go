@@ -8,10 +8,7 @@ import (
 
 	"switchboard/ent"
 	"switchboard/ent/agent"
-	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
-	"switchboard/ent/predicate"
-	"switchboard/ent/schema"
 	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
@@ -30,15 +27,16 @@ type Service struct {
 	client    *ent.Client
 	publisher *Publisher
 	connect   Connect // nil: no tenant reaches Amazon Connect
-	lockRows  bool    // SELECT ... FOR UPDATE (PostgreSQL); SQLite serialises writers itself
+	postgres  bool    // see statements.go; SQLite serialises writers itself
 	now       func() time.Time
 }
 
 // Options configure a Service.
 type Options struct {
 	Connect Connect
-	// LockRows locks the agent's row while its status changes (PostgreSQL).
-	LockRows bool
+	// Postgres says the store is PostgreSQL: the agent's row is locked while
+	// its status changes, and a change takes two statements (statements.go).
+	Postgres bool
 	Now      func() time.Time
 }
 
@@ -47,7 +45,7 @@ func NewService(client *ent.Client, pub *Publisher, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{client: client, publisher: pub, connect: o.Connect, lockRows: o.LockRows, now: o.Now}
+	return &Service{client: client, publisher: pub, connect: o.Connect, postgres: o.Postgres, now: o.Now}
 }
 
 // Broker returns the in-process broker that subscriptions read from.
@@ -64,82 +62,105 @@ func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.I
 	if err != nil {
 		return nil, err
 	}
+	if s.postgres {
+		if a, done, err := s.setAtOnce(ctx, v, target, statusID); done {
+			return a, err
+		}
+	}
 	var out *ent.Agent
 	err = s.inTx(ctx, func(ctx context.Context, c *ent.Client, tx *ent.Tx) error {
-		a, err := s.lockAgent(ctx, c, agent.ID(target))
-		if ent.IsNotFound(err) {
-			return failure.New(failure.NotFound, "no such agent")
+		// Optimistic first: read without locking, and write only if the
+		// agent is still as read. Lock the row when that failed, and before
+		// telling Amazon Connect, which must not be told twice.
+		for lock := false; ; lock = true {
+			a, statuses, err := s.readAgent(ctx, c, agent.ID(target), lock, statusID)
+			if ent.IsNotFound(err) {
+				return failure.New(failure.NotFound, "no such agent")
+			}
+			if err != nil {
+				return err
+			}
+			status, previous, err := choose(statuses, statusID, a.CurrentStatusID)
+			if err != nil {
+				return err
+			}
+			if previous == status {
+				a.Edges.CurrentStatus = status
+				out = a
+				return nil // already so: nothing to record
+			}
+			if s.tellsConnect(a, status) {
+				if !lock && s.postgres {
+					continue
+				}
+				if err := s.tellConnect(ctx, c, a, status); err != nil {
+					return err
+				}
+			}
+			ev, err := s.record(ctx, c, a, previous, status, changeTime(s.now(), a.StatusSince), v.Email, agentstatuschange.SourceDESKTOP, nil)
+			if errors.Is(err, errChanged) {
+				if !lock {
+					continue
+				}
+				return failure.New(failure.NotFound, "no such agent")
+			}
+			if err != nil {
+				return err
+			}
+			out = ev.Agent
+			s.afterCommit(tx, ev)
+			return nil
 		}
-		if err != nil {
-			return err
-		}
-		status, previous, err := s.statuses(ctx, c, statusID, a.CurrentStatusID)
-		if err != nil {
-			return err
-		}
-		if status == nil {
-			return failure.New(failure.BadUserInput, "no such status")
-		}
-		if !status.Enabled {
-			return failure.New(failure.BadUserInput, "the status %q is disabled", status.Name)
-		}
-		if previous != nil && previous.ID == status.ID {
-			a.Edges.CurrentStatus = status
-			out = a
-			return nil // already so: nothing to record
-		}
-		if err := s.tellConnect(ctx, c, a, status); err != nil {
-			return err
-		}
-		ev, err := s.record(ctx, c, a, previous, status, s.now(), v.Email, agentstatuschange.SourceDESKTOP, nil)
-		if err != nil {
-			return err
-		}
-		out = ev.Agent
-		s.afterCommit(tx, ev)
-		return nil
 	})
 	return out, err
 }
 
-// lockAgent reads the agent that p selects, locking its row on PostgreSQL
-// until the transaction ends.
-func (s *Service) lockAgent(ctx context.Context, c *ent.Client, p predicate.Agent) (*ent.Agent, error) {
-	q := c.Agent.Query().Where(p)
-	if s.lockRows {
-		q = q.ForUpdate()
+// changeTime is when a change made now takes effect: now, to the
+// microsecond that the stores keep, unless that is not after the agent's
+// current status began (clocks of replicas differ), and then a microsecond
+// after that, so that an agent's changes run in the order they were made
+// and no interval of its history is negative.
+func changeTime(now time.Time, since *time.Time) time.Time {
+	at := now.UTC().Truncate(time.Microsecond)
+	if since != nil && !at.After(*since) {
+		at = since.UTC().Add(time.Microsecond)
 	}
-	return q.First(ctx)
+	return at
 }
 
-// statuses reads the status to set and the agent's current one (when it has
-// one) in one query; status is nil when the tenant has no such status.
-func (s *Service) statuses(ctx context.Context, c *ent.Client, statusID gid.ID, current *gid.ID) (status, previous *ent.AgentStatus, err error) {
-	ids := []gid.ID{statusID}
-	if current != nil {
-		ids = append(ids, *current)
+// choose finds, among the statuses read, the one to set (statusID) and the
+// agent's current one (nil: none), and refuses a status the tenant does not
+// have or has disabled.
+func choose(statuses []*ent.AgentStatus, statusID gid.ID, current *gid.ID) (status, previous *ent.AgentStatus, err error) {
+	status, previous = pick(statuses, &statusID), pick(statuses, current)
+	if status == nil {
+		return nil, nil, failure.New(failure.BadUserInput, "no such status")
 	}
-	found, err := c.AgentStatus.Query().Where(agentstatus.IDIn(ids...)).All(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, st := range found {
-		if st.ID == statusID {
-			status = st
-		}
-		if current != nil && st.ID == *current {
-			previous = st
-		}
+	if !status.Enabled {
+		return nil, nil, failure.New(failure.BadUserInput, "the status %q is disabled", status.Name)
 	}
 	return status, previous, nil
 }
 
-// tellConnect pushes the status to the tenant's Connect instance, when the
-// tenant has one and the agent and status map to it.
-func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus) error {
-	if s.connect == nil || a.ConnectUserID == "" || status.ConnectStatusID == "" {
-		return nil
+// pick returns the status whose ID is id, or nil.
+func pick(statuses []*ent.AgentStatus, id *gid.ID) *ent.AgentStatus {
+	for _, st := range statuses {
+		if id != nil && st.ID == *id {
+			return st
+		}
 	}
+	return nil
+}
+
+// tellsConnect says whether a change of the agent to status goes to Amazon
+// Connect first: when both map to it (and the tenant has an instance).
+func (s *Service) tellsConnect(a *ent.Agent, status *ent.AgentStatus) bool {
+	return s.connect != nil && a.ConnectUserID != "" && status.ConnectStatusID != ""
+}
+
+// tellConnect pushes the status to the tenant's Connect instance, when the
+// tenant has one.
+func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus) error {
 	inst, err := c.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil
@@ -158,43 +179,20 @@ func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, 
 func (s *Service) record(ctx context.Context, c *ent.Client, a *ent.Agent, previous, status *ent.AgentStatus, at time.Time,
 	by string, source agentstatuschange.Source, connectEventID *string) (*Event, error) {
 	at = at.UTC().Truncate(time.Microsecond) // what both stores keep
-	// All three rows were just read under this viewer.
-	ids := []gid.ID{a.ID, status.ID}
-	if previous != nil {
-		ids = append(ids, previous.ID)
-	}
-	ctx = schema.Vouch(ctx, ids...)
-	n, err := c.Agent.Update().
-		Where(agent.ID(a.ID)).
-		SetCurrentStatusID(status.ID).
-		SetStatusSince(at).
-		SetUpdatedAt(at).
-		Save(ctx)
-	if err != nil {
+	if err := s.move(ctx, c, a, previous, status, at, by, source, connectEventID); err != nil {
 		return nil, err
 	}
-	if n != 1 {
-		return nil, failure.New(failure.NotFound, "no such agent")
-	}
-	change := c.AgentStatusChange.Create().
-		SetAgentID(a.ID).
-		SetStatusID(status.ID).
-		SetChangedAt(at).
-		SetChangedBy(by).
-		SetSource(source).
-		SetNillableConnectEventID(connectEventID)
-	if previous != nil {
-		change.SetPreviousStatusID(previous.ID)
-	}
-	if err := change.Exec(ctx); err != nil {
-		return nil, err
-	}
+	return moved(a, previous, status, at), nil
+}
+
+// moved is the event of agent a, as read, moving from previous to status at `at`.
+func moved(a *ent.Agent, previous, status *ent.AgentStatus, at time.Time) *Event {
 	updated := *a
 	updated.CurrentStatusID = &status.ID
 	updated.StatusSince = &at
 	updated.UpdatedAt = at
 	updated.Edges.CurrentStatus = status
-	return &Event{Agent: &updated, Status: status, Previous: previous, At: at}, nil
+	return &Event{Agent: &updated, Status: status, Previous: previous, At: at}
 }
 
 // afterCommit publishes ev once tx commits.

@@ -76,8 +76,9 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
 	})
 	// Sending email and starting chats call AWS; they need no transaction
-	// held open meanwhile.
-	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation")})
+	// held open meanwhile. A status change makes its own: often none, as
+	// it is one statement on PostgreSQL (livestatus/statements.go).
+	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation", "setAgentStatus")})
 	srv.SetErrorPresenter(present.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -11,7 +12,11 @@ import (
 
 	"switchboard/auth"
 	"switchboard/clienttest"
+	"switchboard/ent"
+	"switchboard/ent/agentstatuschange"
+	"switchboard/gid"
 	"switchboard/internal/testenv"
+	"switchboard/viewer"
 )
 
 const statusChanged = `subscription AgentStatusChanged($agentIds: [ID!]) {
@@ -446,4 +451,79 @@ func TestGraphQLWSClient(t *testing.T) {
 			t.Fatalf("a refused client got data: %s", ev.Payload)
 		}
 	}
+}
+
+// Changes of one agent made at once, from desktops and supervisors, on every
+// store: each is recorded against the status the agent held just before it,
+// whatever the interleaving, and the agent ends holding the last.
+func TestConcurrentStatusChangesKeepOneChain(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := newLiveFixture(t, b)
+		brk := f.status(t, f.a, "Break", "CUSTOM")
+		statuses := []string{f.available, f.lunch, brk}
+		const writers, each = 6, 8
+		var wg sync.WaitGroup
+		errs := make(chan string, writers*each)
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for k := 0; k < each; k++ {
+					st := statuses[(w+k)%len(statuses)]
+					var r testenv.Response
+					if w%2 == 0 {
+						r = f.set(t, f.alexTok, st, nil) // Alex's desktops
+					} else {
+						r = f.set(t, f.supTok, st, f.alex) // a supervisor
+					}
+					if len(r.Errors) > 0 {
+						errs <- fmt.Sprintf("writer %d: %+v", w, r.Errors)
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+
+		ctx := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleSupervisor, TenantID: gid.ID(f.a.ID)})
+		changes := f.s.Store.Client.AgentStatusChange.Query().
+			Where(agentstatuschange.AgentID(gid.ID(f.alex))).
+			Order(ent.Asc(agentstatuschange.FieldChangedAt)).
+			AllX(ctx)
+		if len(changes) < 2 {
+			t.Fatalf("%d changes recorded", len(changes))
+		}
+		if changes[0].PreviousStatusID != nil {
+			t.Errorf("the first change has a previous status %s", *changes[0].PreviousStatusID)
+		}
+		for i := 1; i < len(changes); i++ {
+			prev, cur := changes[i-1], changes[i]
+			if cur.PreviousStatusID == nil || *cur.PreviousStatusID != prev.StatusID {
+				recorded := "none"
+				if cur.PreviousStatusID != nil {
+					recorded = string(*cur.PreviousStatusID)
+				}
+				t.Errorf("change %d (%s) follows %s but records %s as previous", i, cur.StatusID, prev.StatusID, recorded)
+			}
+			if cur.StatusID == prev.StatusID {
+				t.Errorf("change %d records no change (%s)", i, cur.StatusID)
+			}
+			if !cur.ChangedAt.After(prev.ChangedAt) {
+				t.Errorf("change %d at %s, not after %s", i, cur.ChangedAt, prev.ChangedAt)
+			}
+		}
+		last := changes[len(changes)-1]
+		alex := f.s.Store.Client.Agent.GetX(ctx, gid.ID(f.alex))
+		if alex.CurrentStatusID == nil || *alex.CurrentStatusID != last.StatusID || !alex.StatusSince.Equal(last.ChangedAt) {
+			t.Errorf("Alex holds %v since %v; the last change is %s at %s", alex.CurrentStatusID, alex.StatusSince, last.StatusID, last.ChangedAt)
+		}
+		// The other tenant's agent was not touched.
+		other := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleSupervisor, TenantID: gid.ID(f.b.ID)})
+		if n := f.s.Store.Client.AgentStatusChange.Query().CountX(other); n != 0 {
+			t.Errorf("tenant B has %d changes", n)
+		}
+	})
 }

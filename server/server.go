@@ -122,7 +122,7 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 		}, func() float64 { return float64(broker.Stats().Dropped) }),
 	)
 	s.status = livestatus.NewService(st.Client, pub,
-		livestatus.Options{Connect: cfg.Connect, LockRows: st.Dialect == dialect.Postgres})
+		livestatus.Options{Connect: cfg.Connect, Postgres: st.Dialect == dialect.Postgres})
 	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats), Mail: cfg.Mail}, s.identity, s.log, graphQLOptions{
 		allowedOrigins: cfg.AllowedOrigins,
 		initTimeout:    cfg.WSInitTimeout,

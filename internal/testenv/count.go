@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -57,4 +59,52 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// ExecContext lets raw statements in a transaction through, counted.
+func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ex, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("testenv: %T has no ExecContext", t.Tx)
+	}
+	t.n.Add(1)
+	return ex.ExecContext(ctx, q, args...)
+}
+
+// QueryContext lets raw queries in a transaction through, counted.
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	qr, ok := t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("testenv: %T has no QueryContext", t.Tx)
+	}
+	t.n.Add(1)
+	return qr.QueryContext(ctx, q, args...)
+}
+
+// ExecContext lets raw statements through, counted.
+func (c *StatementCounter) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ex, ok := c.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("testenv: %T has no ExecContext", c.Driver)
+	}
+	c.n.Add(1)
+	return ex.ExecContext(ctx, q, args...)
+}
+
+// QueryContext lets raw queries through, counted.
+func (c *StatementCounter) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	qr, ok := c.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("testenv: %T has no QueryContext", c.Driver)
+	}
+	c.n.Add(1)
+	return qr.QueryContext(ctx, q, args...)
 }
