@@ -26,6 +26,7 @@ import (
 	"switchboard/ent/schema/schematype"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
+	"switchboard/store"
 	"switchboard/viewer"
 )
 
@@ -546,7 +547,7 @@ func (t *recordingTx) Query(ctx context.Context, q string, args, v any) error {
 // replay sends the statements through database/sql and reads every row.
 func replay(b *testing.B, db *sql.DB, stmts []statement) {
 	for _, st := range stmts {
-		rows, err := db.Query(st.query, st.args...)
+		rows, err := db.QueryContext(store.PlanEachTime(context.Background()), st.query, st.args...) // as Search sends them
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"switchboard/ent/schema"
 	"switchboard/failure"
 	"switchboard/gid"
+	"switchboard/store"
 )
 
 // MaxPage bounds a page of search results.
@@ -89,6 +90,9 @@ func Search(ctx context.Context, c *ent.Client, q Query, first *int, after *entg
 	if n < 0 || n > MaxPage {
 		return nil, failure.New(failure.BadUserInput, "first must be between 0 and %d", MaxPage)
 	}
+	// A pattern's best plan depends on the pattern (a trigram index for
+	// most, the name index for prefixes): never a generic plan.
+	ctx = store.PlanEachTime(ctx)
 	phase, name, id := 0, "", gid.ID("")
 	if after != nil {
 		var err error

@@ -27,6 +27,12 @@ const DefaultPreparedStatements = 128
 // size), and closes the others when the connection next goes back to the pool,
 // when nothing is reading from it.
 //
+// PostgreSQL plans a prepared statement for its parameter values five times,
+// and then, if a generic plan looks no dearer, keeps a generic one: right for
+// the lookups by key that most statements are, wrong where the best plan
+// depends on the values, as for a pattern search. Such queries run with a
+// context from PlanEachTime, and go unprepared.
+//
 // Poolers in transaction mode need protocol-level prepared statements for this
 // (PgBouncer 1.21 and later, with max_prepared_statements set).
 type preparingConnector struct {
@@ -82,10 +88,19 @@ type stmtQueryExecer interface {
 	driver.StmtExecContext
 }
 
+type planEachTimeKey struct{}
+
+// PlanEachTime returns a context whose statements PostgreSQL plans afresh,
+// for their parameter values, every time they run: for queries whose best
+// plan depends on the values, such as pattern searches.
+func PlanEachTime(ctx context.Context) context.Context {
+	return context.WithValue(ctx, planEachTimeKey{}, true)
+}
+
 // QueryContext runs query as this connection's prepared statement.
 func (c *preparingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		return c.pqConn.QueryContext(ctx, query, args) // one round trip already
+	if len(args) == 0 || ctx.Value(planEachTimeKey{}) != nil {
+		return c.pqConn.QueryContext(ctx, query, args) // no parameters: one round trip already
 	}
 	st, err := c.statement(ctx, query)
 	if err != nil {
@@ -98,7 +113,7 @@ func (c *preparingConn) QueryContext(ctx context.Context, query string, args []d
 
 // ExecContext runs query as this connection's prepared statement.
 func (c *preparingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 {
+	if len(args) == 0 || ctx.Value(planEachTimeKey{}) != nil {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	st, err := c.statement(ctx, query)

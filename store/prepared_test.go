@@ -147,3 +147,24 @@ func TestPostgresPreparedStatementCancel(t *testing.T) {
 		t.Fatalf("after the cancel: %d, %v", n, err)
 	}
 }
+
+// Statements run with PlanEachTime's context are not kept prepared.
+func TestPostgresPlanEachTime(t *testing.T) {
+	st := testenv.OpenStore(t, testenv.PostgresURL(t))
+	ctx := context.Background()
+	conn, err := st.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ours0, server0 := preparedOn(t, ctx, conn)
+	for i := 0; i < 3; i++ {
+		var s string
+		if err := conn.QueryRowContext(store.PlanEachTime(ctx), `SELECT $1::text || '%'`, "pattern").Scan(&s); err != nil || s != "pattern%" {
+			t.Fatalf("%q, %v", s, err)
+		}
+	}
+	if ours, server := preparedOn(t, ctx, conn); ours != ours0 || server != server0 {
+		t.Fatalf("prepared %d by our count, %d by PostgreSQL's; want none", ours-ours0, server-server0)
+	}
+}
