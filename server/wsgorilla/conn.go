@@ -23,15 +23,17 @@ const maxCloseReasonLen = 123
 //
 // Concurrency: gorilla allows one concurrent reader and one concurrent writer;
 // Close and WriteControl may be called at any time. gqlgen's transport
-// (graphql/handler/transport/websocket.go, v0.17.98) already serialises every
-// WriteJSON and WriteClose call with its own connection mutex (wsConnection.mu
-// in write and close) and reads from a single goroutine at a time, so conn adds
-// no write lock of its own. WriteClose uses WriteControl, which is safe
-// alongside the pongs gorilla writes from the reading goroutine, and so is
-// the close frame NextReader sends when a graphql-transport-ws client breaks
-// the protocol: it comes from the reading goroutine, outside the transport's
-// mutex, and gorilla's WriteControl waits for a data frame being written to
-// finish instead of interleaving with it.
+// (graphql/handler/transport/websocket.go, v0.17.98) serialises its own
+// WriteJSON and WriteClose calls with its connection mutex (wsConnection.mu
+// in write and close) and reads from a single goroutine at a time; a Writer
+// (direct.go) writes from a subscription's goroutine outside that mutex, so
+// every data message, the transport's or a Writer's, is written under wmu.
+// WriteClose uses WriteControl, which is safe alongside the pongs gorilla
+// writes from the reading goroutine, and so is the close frame NextReader
+// sends when a graphql-transport-ws client breaks the protocol: it comes
+// from the reading goroutine, outside both locks, and gorilla's WriteControl
+// waits for a data frame being written to finish instead of interleaving
+// with it.
 //
 // For the graphql-transport-ws subprotocol, conn also enforces the close
 // codes of the protocol that gqlgen's transport does not send (see
@@ -42,6 +44,12 @@ const maxCloseReasonLen = 123
 type conn struct {
 	ws           *websocket.Conn
 	writeTimeout time.Duration
+
+	// wmu serialises writes of data messages: the transport's (WriteJSON,
+	// under its own lock) and a Writer's (direct.go). deadline is the write
+	// deadline set last, in Unix nanoseconds.
+	wmu      sync.Mutex
+	deadline int64
 
 	// closeSent is set once a close frame has been sent (or tried to be
 	// sent). A close frame received afterwards is the peer's half of the
@@ -102,6 +110,10 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 		if code, reason := c.proto.clientMessage(h.Type, h.ID); code != 0 {
 			c.readErr = c.closeForProtocol(code, reason)
 			return messageType, nil, c.readErr
+		}
+		c.proto.subscribing = ""
+		if h.Type == "subscribe" {
+			c.proto.subscribing = h.ID // for OperationIDs (direct.go)
 		}
 	}
 	rb.r.Reset(rb.buf.Bytes())
@@ -165,9 +177,9 @@ func (c *conn) WriteJSON(v any) error {
 		// example by reusing the id of an operation that completed.
 		c.proto.serverMessage(outgoingHeader(v, data))
 	}
-	if c.writeTimeout > 0 {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.setWriteDeadline()
 	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
 		if !errors.Is(err, websocket.ErrCloseSent) {
 			_ = c.ws.Close()

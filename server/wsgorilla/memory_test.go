@@ -21,10 +21,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/testserver"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"switchboard/server/wsgorilla"
@@ -367,7 +370,8 @@ const idleClientEnv = "WSGORILLA_IDLE_CLIENTS"
 // keeps the *websocket.Conn and returns, so that no goroutine is held.
 // "gorilla" is the adapter with default options, as in production;
 // "gorilla-read256" uses ReadBufferSize 256 and "gorilla-reuse"
-// ReuseHTTPBuffers, for comparison.
+// ReuseHTTPBuffers, for comparison; "gorilla-serve" is configured as
+// switchboard serves, direct writes included (gqlgenDirectServer).
 //
 // Goroutine stacks depend on the runtime's adaptive initial stack size (on by
 // default): run with GODEBUG=adaptivestackstart=0 to see the figures with
@@ -402,6 +406,8 @@ func BenchmarkIdleSubscribedConnMemory(b *testing.B) {
 		{"gorilla-reuse", "subscribe", gqlgenServer(func() transport.WebsocketImplementation {
 			return wsgorilla.New(wsgorilla.Options{ReuseHTTPBuffers: true})
 		})},
+		// As switchboard serves (server/graphql.go).
+		{"gorilla-serve", "subscribe", gqlgenDirectServer},
 	}
 	for _, srv := range servers {
 		b.Run(srv.name, func(b *testing.B) {
@@ -438,6 +444,41 @@ func gqlgenServer(impl func() transport.WebsocketImplementation) func(testing.TB
 		srv := httptest.NewServer(gql)
 		return srv.Listener.Addr().String(), srv.Close
 	}
+}
+
+// gqlgenDirectServer serves as switchboard does: 128-byte read buffers, the
+// InitFunc wrapper and the OperationIDs extension, and a subscription whose
+// Exec takes a Writer (as switchboard's live status subscription does) and
+// waits for results.
+func gqlgenDirectServer(tb testing.TB, _ int) (string, func()) {
+	impl := wsgorilla.New(wsgorilla.Options{ReadBufferSize: 128})
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `
+		type Query { name: String! }
+		type Subscription { name: String! }
+	`})
+	gql := handler.New(&graphql.ExecutableSchemaMock{
+		SchemaFunc:     func() *ast.Schema { return schema },
+		ComplexityFunc: func(context.Context, string, string, int, map[string]any) (int, bool) { return 1, true },
+		ExecFunc: func(ctx context.Context) graphql.ResponseHandler {
+			w := wsgorilla.NewWriter(ctx)
+			return func(ctx context.Context) *graphql.Response {
+				<-ctx.Done()
+				runtime.KeepAlive(w)
+				return nil
+			}
+		},
+	})
+	gql.AddTransport(transport.Websocket{
+		Implementation:   impl,
+		InitFunc:         impl.InitFunc(nil),
+		InitTimeout:      10 * time.Second,
+		PingPongInterval: 10 * time.Minute,
+		ErrorFunc:        func(context.Context, error) {},
+	})
+	gql.Use(wsgorilla.OperationIDs{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv := httptest.NewServer(gql)
+	return srv.Listener.Addr().String(), srv.Close
 }
 
 // startRawGorilla starts the reference server: upgrade, keep the connection,

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // graphql-transport-ws close codes that gqlgen v0.17.98 does not send itself
@@ -71,6 +73,46 @@ type protocolState struct {
 	initReceived bool
 	acked        bool
 	ops          map[string]opState
+
+	// pending holds the ids OperationIDs noted and NewWriter has not yet
+	// taken (direct.go), nil when there are none; subscribing is the id of
+	// the subscribe message read last, used by the reading goroutine only.
+	pending     map[*graphql.OperationContext]string
+	subscribing string
+}
+
+// notePending notes the id of a subscription gqlgen is preparing.
+func (s *protocolState) notePending(oc *graphql.OperationContext, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = make(map[*graphql.OperationContext]string, 1)
+	}
+	s.pending[oc] = id
+}
+
+// takePending returns and forgets the id noted for oc.
+func (s *protocolState) takePending(oc *graphql.OperationContext) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.pending[oc]
+	if ok {
+		s.forgetPending(id)
+	}
+	return id, ok
+}
+
+// forgetPending forgets what is noted for an operation id, taken or ended
+// without being taken. The caller holds s.mu.
+func (s *protocolState) forgetPending(id string) {
+	for oc, pid := range s.pending {
+		if pid == id {
+			delete(s.pending, oc)
+		}
+	}
+	if len(s.pending) == 0 {
+		s.pending = nil // an idle connection keeps no map
+	}
 }
 
 type opState struct {
@@ -129,6 +171,7 @@ func (s *protocolState) serverMessage(typ, id string) {
 		s.acked = true
 		return
 	}
+	s.forgetPending(id)
 	op, ok := s.ops[id]
 	if !ok {
 		return

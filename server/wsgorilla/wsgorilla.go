@@ -110,9 +110,11 @@ type Options struct {
 	// BenchmarkIdleSubscribedConnMemory).
 	ReuseHTTPBuffers bool
 
-	// WriteTimeout is the write deadline applied to every outgoing data
-	// message. Zero means DefaultWriteTimeout; a negative value disables the
-	// deadline. When a write fails (for example because a client stopped
+	// WriteTimeout bounds the write of every outgoing data message: each
+	// starts with at least half of it left before the connection's write
+	// deadline (the deadline is moved only when less is left, as moving it
+	// costs more than writing a small frame). Zero means
+	// DefaultWriteTimeout; a negative value disables the deadline. When a write fails (for example because a client stopped
 	// reading) the connection is closed so that the transport tears it down
 	// instead of blocking its goroutines on a dead peer.
 	WriteTimeout time.Duration
@@ -222,11 +224,15 @@ func (i *Implementation) Accept(
 	// early returns (in v0.17.98: a connection_init payload that is not a JSON
 	// object) neither send a close frame nor call Close; without this the
 	// hijacked socket would stay open, unread, until the process exits.
-	context.AfterFunc(r.Context(), func() { _ = ws.Close() })
 	c := &conn{ws: ws, writeTimeout: i.writeTimeout}
 	if ws.Subprotocol() == graphqlTransportWS {
 		c.proto = &protocolState{}
+		accepted.Store(r.Context(), c) // for InitFunc (direct.go)
 	}
+	context.AfterFunc(r.Context(), func() {
+		accepted.Delete(r.Context())
+		_ = ws.Close()
+	})
 	return c, nil
 }
 
