@@ -34,7 +34,10 @@ type rendered struct {
 // first time any subscriber asks: subscribers that asked the same way share
 // one rendering. The value must be treated as read-only.
 func (e *Event) Rendered(key string, render func() any) any {
-	slot, _ := e.renders.LoadOrStore(key, &rendered{})
+	slot, ok := e.renders.Load(key)
+	if !ok {
+		slot, _ = e.renders.LoadOrStore(key, &rendered{})
+	}
 	r := slot.(*rendered)
 	r.once.Do(func() { r.v = render() })
 	return r.v

@@ -35,9 +35,11 @@ type graphQLOptions struct {
 // for everything but introspection.
 func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
 	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, services), status: services.Status})
+	ws := wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 128})
 	srv.AddTransport(transport.Websocket{
-		Implementation: wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 256}),
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		Implementation: ws,
+		// A status change is written to each wallboard directly (sharedRenders).
+		InitFunc: ws.InitFunc(func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			v, claims, err := id.Viewer(ctx, p.Authorization())
 			if err != nil {
 				_, msg := present.Classify(err)
@@ -51,7 +53,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 				ctx = context.WithValue(ctx, cancelKey{}, cancel)
 			}
 			return ctx, nil, nil
-		},
+		}),
 		CloseFunc: func(ctx context.Context, _ int) {
 			if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
 				cancel()
@@ -61,6 +63,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		PingPongInterval:      o.pingInterval,
 		KeepAlivePingInterval: o.pingInterval,
 	})
+	srv.Use(wsgorilla.OperationIDs{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

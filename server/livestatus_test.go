@@ -16,6 +16,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
+	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
 
@@ -101,6 +102,7 @@ func TestSetAgentStatusAndSubscribe(t *testing.T) {
 		other := f.s.DialWS(t, f.b.AdminToken)
 		other.Subscribe("other", statusChanged, nil)
 		waitSubscriptions(t, f.s, 4)
+		direct := wsgorilla.DirectFrames()
 
 		// Alex sets its own status.
 		r := f.set(t, f.alexTok, f.available, nil)
@@ -166,6 +168,10 @@ func TestSetAgentStatusAndSubscribe(t *testing.T) {
 		}
 		if m, ok := alexDesk.TryRead(100 * time.Millisecond); ok {
 			t.Fatalf("alex's desk got %+v %s", m, m.Payload)
+		}
+		// The seven events above were written straight to their sockets.
+		if n := wsgorilla.DirectFrames() - direct; n < 7 {
+			t.Errorf("%d events written directly, want 7", n)
 		}
 		if m, ok := beaOnly.TryRead(100 * time.Millisecond); ok {
 			t.Fatalf("bea's filter got %+v %s", m, m.Payload)

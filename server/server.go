@@ -26,6 +26,7 @@ import (
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server/explorer"
+	"switchboard/server/wsgorilla"
 	"switchboard/store"
 )
 
@@ -120,6 +121,10 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 			Name: "switchboard_status_events_dropped_total",
 			Help: "Status events dropped for subscribers too slow to keep up.",
 		}, func() float64 { return float64(broker.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_ws_direct_messages_total",
+			Help: "Subscription results written straight to their WebSocket, rendered once for all alike (process-wide).",
+		}, func() float64 { return float64(wsgorilla.DirectFrames()) }),
 	)
 	s.status = livestatus.NewService(st.Client, pub,
 		livestatus.Options{Connect: cfg.Connect, Postgres: st.Dialect == dialect.Postgres})

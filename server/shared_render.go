@@ -11,6 +11,7 @@ import (
 
 	"switchboard/gid"
 	"switchboard/livestatus"
+	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
 
@@ -45,28 +46,46 @@ func (s sharedRenders) Exec(ctx context.Context) graphql.ResponseHandler {
 		return s.ExecutableSchema.Exec(ctx) // the resolver reports the same refusal
 	}
 	key := renderKeyFor(ctx, opCtx, fields[0])
+	direct := wsgorilla.NewWriter(ctx) // nil: results go back through the executor
 	return func(ctx context.Context) *graphql.Response {
-		var ev *livestatus.Event
-		select {
-		case e, ok := <-events:
-			if !ok {
+		for {
+			var ev *livestatus.Event
+			select {
+			case e, ok := <-events:
+				if !ok {
+					return nil
+				}
+				ev = e
+			case <-ctx.Done():
 				return nil
 			}
-			ev = e
-		case <-ctx.Done():
-			return nil
+			r, _ := ev.Rendered(key, func() any { return s.renderOnce(ctx, ev) }).(*rendering)
+			if r == nil {
+				return nil
+			}
+			if direct != nil && r.payload != nil {
+				if err := direct.Next(r.payload); err != nil {
+					return nil // the connection is closed
+				}
+				continue
+			}
+			resp := *r.resp // the executor adds this subscriber's errors and extensions
+			return &resp
 		}
-		shared, _ := ev.Rendered(key, func() any { return s.renderOnce(ctx, ev) }).(*graphql.Response)
-		if shared == nil {
-			return nil
-		}
-		resp := *shared // the executor adds this subscriber's errors and extensions
-		return &resp
 	}
 }
 
+// rendering is an event rendered for the subscriptions of one render key.
+type rendering struct {
+	resp *graphql.Response
+	// payload is resp encoded as the transport encodes it, for direct
+	// writes; nil when resp carries errors or extensions, which the executor
+	// handles for each subscriber.
+	payload []byte
+}
+
 // renderOnce renders ev for the subscription of ctx's operation.
-func (s sharedRenders) renderOnce(ctx context.Context, ev *livestatus.Event) *graphql.Response {
+func (s sharedRenders) renderOnce(ctx context.Context, ev *livestatus.Event) *rendering {
 	next := s.ExecutableSchema.Exec(livestatus.RenderContext(ctx, ev))
 	resp := next(ctx)
 	if resp == nil {
@@ -74,7 +93,11 @@ func (s sharedRenders) renderOnce(ctx context.Context, ev *livestatus.Event) *gr
 	}
 	out := *resp
 	out.Data = slices.Clone(resp.Data) // the generated code reuses its buffer
-	return &out
+	r := &rendering{resp: &out}
+	if len(out.Errors) == 0 && len(out.Extensions) == 0 && len(graphql.GetErrors(ctx)) == 0 {
+		r.payload, _ = json.Marshal(&out)
+	}
+	return r
 }
 
 // agentIDsArg reads the agentIds argument (absent or null: all).
