@@ -106,15 +106,18 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 		return messageType, nil, c.readError(err)
 	}
 	c.rbuf = rb
-	if h, ok := decodeHeader(rb.buf.Bytes()); ok {
-		if code, reason := c.proto.clientMessage(h.Type, h.ID); code != 0 {
-			c.readErr = c.closeForProtocol(code, reason)
-			return messageType, nil, c.readErr
-		}
-		c.proto.subscribing = ""
-		if h.Type == "subscribe" {
-			c.proto.subscribing = h.ID // for OperationIDs (direct.go)
-		}
+	h, ok := decodeHeader(rb.buf.Bytes())
+	if !ok {
+		c.readErr = c.closeForProtocol(CloseBadRequest, "Invalid message received")
+		return messageType, nil, c.readErr
+	}
+	if code, reason := c.proto.clientMessage(h.Type, h.ID); code != 0 {
+		c.readErr = c.closeForProtocol(code, reason)
+		return messageType, nil, c.readErr
+	}
+	c.proto.subscribing = ""
+	if h.Type == "subscribe" {
+		c.proto.subscribing = h.ID // for OperationIDs (direct.go)
 	}
 	rb.r.Reset(rb.buf.Bytes())
 	return messageType, &rb.r, nil
@@ -175,7 +178,9 @@ func (c *conn) WriteJSON(v any) error {
 	if c.proto != nil {
 		// Before sending: the client may react to the message at once, for
 		// example by reusing the id of an operation that completed.
-		c.proto.serverMessage(outgoingHeader(v, data))
+		if !c.proto.serverMessage(outgoingHeader(v, data)) {
+			return nil
+		}
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

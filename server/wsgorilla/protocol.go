@@ -14,6 +14,10 @@ import (
 // graphql-transport-ws close codes that gqlgen v0.17.98 does not send itself
 // (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
 const (
+	// CloseBadRequest is sent for a message the protocol does not define: not
+	// a JSON object with a string type, a type a client may not send, or a
+	// subscribe or complete without an id.
+	CloseBadRequest = 4400
 	// CloseUnauthorized is sent when a client subscribes before the server
 	// acknowledged its connection_init.
 	CloseUnauthorized = 4401
@@ -79,6 +83,11 @@ type protocolState struct {
 	// the subscribe message read last, used by the reading goroutine only.
 	pending     map[*graphql.OperationContext]string
 	subscribing string
+
+	// errored holds the ids whose operation the server ended with an error
+	// and that gqlgen may still complete (nil when none): the protocol ends
+	// an operation with error or complete, never both.
+	errored map[string]bool
 }
 
 // notePending notes the id of a subscription gqlgen is preparing.
@@ -128,15 +137,20 @@ func (s *protocolState) clientMessage(typ, id string) (code int, reason string) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch typ {
+	case "ping", "pong":
 	case "connection_init":
 		if s.initReceived {
 			return CloseTooManyInitialisationRequests, "Too many initialisation requests"
 		}
 		s.initReceived = true
 	case "subscribe":
+		if id == "" {
+			return CloseBadRequest, "Invalid message received: subscribe without an id"
+		}
 		if !s.acked {
 			return CloseUnauthorized, "Unauthorized"
 		}
+		delete(s.errored, id) // a new operation under an old id
 		op := s.ops[id]
 		if op.active {
 			return CloseSubscriberAlreadyExists, "Subscriber for " + id + " already exists"
@@ -147,6 +161,9 @@ func (s *protocolState) clientMessage(typ, id string) (code int, reason string) 
 		}
 		s.ops[id] = op
 	case "complete":
+		if id == "" {
+			return CloseBadRequest, "Invalid message received: complete without an id"
+		}
 		if op, ok := s.ops[id]; ok && op.active {
 			op.active = false
 			if op.stale < ^uint16(0) {
@@ -154,27 +171,55 @@ func (s *protocolState) clientMessage(typ, id string) (code int, reason string) 
 			}
 			s.ops[id] = op
 		}
+	default:
+		return CloseBadRequest, "Invalid message received: unknown type " + quoteReason(typ)
 	}
 	return 0, ""
 }
 
-// serverMessage updates the state for a message the server is about to send.
-func (s *protocolState) serverMessage(typ, id string) {
+// quoteReason quotes a client-chosen string for a close reason (cut to fit
+// by truncateReason).
+func quoteReason(s string) string {
+	q, _ := json.Marshal(s)
+	return string(q)
+}
+
+// serverMessage updates the state for a message the server is about to
+// send, and reports whether to send it: not a complete that follows an error
+// for the same operation.
+func (s *protocolState) serverMessage(typ, id string) (send bool) {
 	switch typ {
 	case "connection_ack", "complete", "error":
 	default:
-		return
+		return true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if typ == "connection_ack" {
+	switch typ {
+	case "connection_ack":
 		s.acked = true
-		return
+		return true
+	case "error":
+		// gqlgen follows an error with a complete right away, or never: a
+		// few remembered ids are enough, and a client that makes many
+		// operations fail does not grow the map.
+		if s.errored == nil || len(s.errored) >= 16 {
+			s.errored = make(map[string]bool, 1)
+		}
+		s.errored[id] = true
+	case "complete":
+		if s.errored[id] {
+			delete(s.errored, id)
+			if len(s.errored) == 0 {
+				s.errored = nil
+			}
+			return false // the error ended the operation
+		}
 	}
 	s.forgetPending(id)
 	op, ok := s.ops[id]
 	if !ok {
-		return
+		return true
 	}
 	if op.stale > 0 {
 		op.stale--
@@ -183,9 +228,10 @@ func (s *protocolState) serverMessage(typ, id string) {
 	}
 	if !op.active && op.stale == 0 {
 		delete(s.ops, id)
-		return
+		return true
 	}
 	s.ops[id] = op
+	return true
 }
 
 // messageHeader is the part of a GraphQL websocket message the adapter looks

@@ -31,11 +31,14 @@
 // measured costs.
 //
 // Protocol: on graphql-transport-ws connections the adapter enforces the
-// close codes of the protocol that gqlgen v0.17.98 does not send: 4408 when
-// no connection_init arrives within the transport's InitTimeout, 4429 for a
-// second connection_init, 4401 for a subscribe before connection_ack and
-// 4409 for a subscribe with the id of an active operation. Legacy graphql-ws
-// connections are passed through unchanged. See conn.go and protocol.go.
+// close codes of the protocol that gqlgen v0.17.98 does not send: 4400 for a
+// message the protocol does not define, 4408 when no connection_init
+// arrives within the transport's InitTimeout, 4429 for a second
+// connection_init, 4401 for a subscribe before connection_ack and 4409 for a
+// subscribe with the id of an active operation. It also drops the complete
+// gqlgen sends after an error, which has already ended the operation.
+// Legacy graphql-ws connections are passed through unchanged. See conn.go
+// and protocol.go.
 //
 // Keep-alive is left to the GraphQL subprotocols (graphql-transport-ws
 // ping/pong via transport.Websocket.PingPongInterval, graphql-ws "ka" via

@@ -433,11 +433,13 @@ func TestOperationIDReuse(t *testing.T) {
 		c.expect(t, "complete", "q")
 	}
 
-	// An operation gqlgen refuses: error (and gqlgen's complete after it).
+	// An operation gqlgen refuses: error, which ends it (the complete gqlgen
+	// sends after it is not passed on), and the id is free again.
 	for range 3 {
 		c.mustSend(t, "subscribe", "e", `{"query":5}`)
 		c.expect(t, "error", "e")
-		c.expect(t, "complete", "e")
+		c.mustSend(t, "ping", "", "")
+		c.expect(t, "pong", "")
 	}
 
 	// Distinct ids are independent.
@@ -1157,6 +1159,48 @@ func TestHijackedBuffersReleased(t *testing.T) {
 			}
 			if s != want {
 				t.Fatalf("hijacked buffer sizes %+v, want %+v", s, want)
+			}
+		})
+	}
+}
+
+// TestInvalidMessages checks that a message graphql-transport-ws does not
+// define closes the connection with 4400, before connection_init as after
+// it, and that the server sends nothing else first.
+func TestInvalidMessages(t *testing.T) {
+	tests := []struct {
+		name       string
+		beforeInit bool
+		raw        string
+		reason     string
+	}{
+		{"not JSON", false, `{"type":`, "Invalid message received"},
+		{"not an object", false, `[1,2]`, "Invalid message received"},
+		{"type not a string", false, `{"type":5}`, "Invalid message received"},
+		{"no type", false, `{"id":"1"}`, `Invalid message received: unknown type ""`},
+		{"a server's type", false, `{"type":"next","id":"1","payload":{}}`, `Invalid message received: unknown type "next"`},
+		{"graphql-ws's start", false, `{"type":"start","id":"1","payload":{"query":"subscription { name }"}}`, `Invalid message received: unknown type "start"`},
+		{"subscribe without id", false, `{"type":"subscribe","payload":{"query":"subscription { name }"}}`, "Invalid message received: subscribe without an id"},
+		{"complete without id", false, `{"type":"complete"}`, "Invalid message received: complete without an id"},
+		{"garbage before init", true, `hello`, "Invalid message received"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+			c := e.mustDial(t, transportWS)
+			if !tt.beforeInit {
+				c.handshake(t)
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(ioTimeout))
+			if err := c.WriteMessage(websocket.TextMessage, []byte(tt.raw)); err != nil {
+				t.Fatal(err)
+			}
+			msgs, closeErr := c.expectClose(t)
+			if closeErr.Code != wsgorilla.CloseBadRequest || closeErr.Text != tt.reason {
+				t.Fatalf("close %d %q, want 4400 %q", closeErr.Code, closeErr.Text, tt.reason)
+			}
+			if len(msgs) != 0 {
+				t.Fatalf("messages before the close: %+v", msgs)
 			}
 		})
 	}
