@@ -270,3 +270,39 @@ func TestRecorder(t *testing.T) {
 		}
 	})
 }
+
+// With the store's lock, a recorder leaves a day to the replica holding the
+// lock on PostgreSQL, and records it when it takes the lock itself; SQLite's
+// lock is always free.
+func TestRecorderLock(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		st := testenv.OpenStore(t, b.URL(t))
+		day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+		A := newTenant(t, st.Client, "A")
+		for _, a := range A.addAgents(t, "agent", 2) {
+			A.change(t, a.ID, "Available", day.Add(-2*time.Hour))
+		}
+		now := day.Add(24*time.Hour + time.Hour)
+		lock := func(ctx context.Context) (func(), bool, error) { return st.TryLock(ctx, minutes.LockKey) }
+		newRecorder := func() *minutes.Recorder {
+			return &minutes.Recorder{Client: st.Client, Now: func() time.Time { return now }, Lock: lock}
+		}
+
+		held, ok, err := st.TryLock(context.Background(), minutes.LockKey) // another replica, recording
+		if err != nil || !ok {
+			t.Fatalf("taking the lock: %v, %v", ok, err)
+		}
+		rows, err := newRecorder().Step(context.Background())
+		held()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"sqlite": 4, "postgres": 0}[b.Name] // two days, two agents
+		if rows != want {
+			t.Fatalf("with the lock held elsewhere: %d rows, want %d", rows, want)
+		}
+		if rows, err := newRecorder().Step(context.Background()); err != nil || rows != 4 {
+			t.Fatalf("with the lock free: %d rows, %v", rows, err)
+		}
+	})
+}

@@ -39,6 +39,9 @@ func RecordAll(ctx context.Context, client *ent.Client, day time.Time) (rows int
 	return rows, errors.Join(errs...)
 }
 
+// LockKey is the PostgreSQL advisory lock the replicas' recorders share.
+const LockKey int64 = 0x5377_4d69_6e73 // "SwMins"
+
 // recorderOf returns ctx acting as the recorder of the tenant, whatever
 // viewer ctx carried.
 func recorderOf(ctx context.Context, tenantID gid.ID) context.Context {
@@ -50,9 +53,15 @@ func recorderOf(ctx context.Context, tenantID gid.ID) context.Context {
 // Recorder keeps every tenant's minute record up to date: once a UTC day
 // has been over for Grace, it records that day and, again, the day before
 // it (for changes that reached the log late). Several replicas may each run
-// one: recording is idempotent, so the only cost is the repeated work.
+// one: with Lock, the replica that takes the lock records the day and the
+// others leave it to that one; without, each records it (recording is
+// idempotent, so the only cost is the repeated work).
 type Recorder struct {
 	Client *ent.Client
+	// Lock, when set, is tried before recording a day: ok false means another
+	// replica holds it and is recording, and the day is left to it (should
+	// that replica fail, the next day's recording covers it again).
+	Lock func(ctx context.Context) (release func(), ok bool, err error)
 	// Interval is how often Run looks for a day to record (default 5 minutes).
 	Interval time.Duration
 	// Grace is how long after 00:00 UTC the past day is recorded (default
@@ -79,6 +88,17 @@ func (r *Recorder) Step(ctx context.Context) (int, error) {
 	due := DayStart(now().Add(-grace)).AddDate(0, 0, -1)
 	if !due.After(r.done) {
 		return 0, nil
+	}
+	if r.Lock != nil {
+		release, ok, err := r.Lock(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("taking the recorder's lock: %w", err)
+		}
+		if !ok {
+			r.done = due // another replica is recording it
+			return 0, nil
+		}
+		defer release()
 	}
 	rows := 0
 	for _, day := range []time.Time{due.AddDate(0, 0, -1), due} {

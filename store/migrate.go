@@ -162,6 +162,28 @@ func (s *Store) lockMigrations(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+// TryLock takes the PostgreSQL advisory lock key, for as long as the caller
+// keeps it (until release), if no other session holds it; ok is false when
+// one does. On SQLite, whose one process serialises writers, it always
+// succeeds.
+func (s *Store) TryLock(ctx context.Context, key int64) (release func(), ok bool, err error) {
+	if s.Dialect != dialect.Postgres {
+		return func() {}, true, nil
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		return nil, false, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
+		conn.Close()
+	}, true, nil
+}
+
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (s *Store) rebind(q string) string {
 	if s.Dialect != dialect.Postgres {

@@ -127,7 +127,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "Paste into the explorer's Headers tab to act as the demo tenant's admin (valid 24h):\n{\"Authorization\": \"Bearer %s\"}\n", tok)
 	}
-	recorder := &minutes.Recorder{Client: st.Client, Logger: log}
+	recorder := &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
+		return st.TryLock(ctx, minutes.LockKey)
+	}}
 	go recorder.Run(ctx) // each UTC day's minute record, once the day is over
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
