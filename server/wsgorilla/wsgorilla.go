@@ -227,13 +227,14 @@ func (i *Implementation) Accept(
 	// early returns (in v0.17.98: a connection_init payload that is not a JSON
 	// object) neither send a close frame nor call Close; without this the
 	// hijacked socket would stay open, unread, until the process exits.
+	ctx := r.Context()
 	c := &conn{ws: ws, writeTimeout: i.writeTimeout}
 	if ws.Subprotocol() == graphqlTransportWS {
 		c.proto = &protocolState{}
-		accepted.Store(r.Context(), c) // for InitFunc (direct.go)
+		accepted.Store(ctx, c) // for InitFunc (direct.go)
 	}
-	context.AfterFunc(r.Context(), func() {
-		accepted.Delete(r.Context())
+	context.AfterFunc(ctx, func() {
+		accepted.Delete(ctx)
 		_ = ws.Close()
 	})
 	return c, nil
