@@ -70,7 +70,7 @@ func hashKey(key string) []byte {
 }
 
 func instanceForKeyHash(ctx context.Context, c *ent.Client, hash []byte) (*ent.Instance, error) {
-	return c.Instance.Query().Where(instance.AgentEventKeyHash(hash)).Only(ctx)
+	return c.Instance.Query().Where(instance.AgentEventKeyHash(hash)).WithTenant().Only(ctx)
 }
 
 // ConnectStatus is an agent status as Amazon Connect lists it.

@@ -31,6 +31,10 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Looked up by the key's SHA-256, so the comparison leaks nothing of the key.
 	inst, err := livestatus.InstanceForKey(r.Context(), s.store.Client, key)
+	if errors.Is(err, livestatus.ErrTenantInactive) {
+		reply(http.StatusForbidden, requestID, "the tenant's subscription has ended")
+		return
+	}
 	if err != nil {
 		if !ent.IsNotFound(err) && key != "" {
 			s.log.ErrorContext(r.Context(), "agent events: finding the key's instance", "err", err)

@@ -15,11 +15,14 @@ import (
 	"switchboard/auth"
 	"switchboard/connectaws"
 	"switchboard/conversations"
+	"switchboard/ent/tenant"
+	"switchboard/gid"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 	"switchboard/livestatus"
 	"switchboard/server"
 	"switchboard/store"
+	"switchboard/viewer"
 )
 
 const (
@@ -291,6 +294,26 @@ func TestAgentEventStream(t *testing.T) {
 		}
 		if names != "Lunch,Available,Lunch," {
 			t.Fatalf("history (with the late e0 in its place, e1 once): %s", names)
+		}
+		// A tenant that unsubscribed (or was decommissioned) has its stream
+		// refused, and nothing changes; active again, it is taken.
+		op := viewer.NewContext(context.Background(), &viewer.Viewer{Subject: "ops", Email: "ops@platform.example", Role: viewer.RoleOperator})
+		for _, lc := range []tenant.Lifecycle{tenant.LifecycleUNSUBSCRIBED, tenant.LifecycleDECOMMISSIONED} {
+			f.s.Store.Client.Tenant.UpdateOneID(gid.ID(f.a.ID)).SetLifecycle(lc).ExecX(op)
+			if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e5"+string(lc), "user-alex", "Available", time.Now())); code != http.StatusForbidden {
+				t.Fatalf("%s tenant: %d", lc, code)
+			}
+		}
+		f.s.Store.Client.Tenant.UpdateOneID(gid.ID(f.a.ID)).SetLifecycle(tenant.LifecycleACTIVE).ExecX(op)
+		t6 := time.Now().Add(time.Second).Truncate(time.Millisecond)
+		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e6", "user-alex", "Available", t6)); code != http.StatusOK {
+			t.Fatalf("active again: %d", code)
+		}
+		// The refused events were not applied: this is the next event, and
+		// Alex moves from Lunch, where e3 left it.
+		if ev := nextEvent(t, wb, "wb").AgentStatusChanged; ev.Agent.ID != f.alex || ev.Status.Name != "Available" ||
+			!ev.ChangedAt.Equal(t6) || ev.PreviousStatus == nil || ev.PreviousStatus.Name != "Lunch" {
+			t.Fatalf("after e6: %+v", ev)
 		}
 		// The echo of a status set here changes nothing and is not published again.
 		if r := f.set(t, f.beaTok, f.available, nil); len(r.Errors) > 0 {
