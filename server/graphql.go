@@ -25,9 +25,9 @@ import (
 
 // graphQLOptions tune the GraphQL handler.
 type graphQLOptions struct {
-	allowedOrigins []string
-	initTimeout    time.Duration
-	pingInterval   time.Duration
+	ws           *wsgorilla.Implementation // accepts the WebSocket connections
+	initTimeout  time.Duration
+	pingInterval time.Duration
 }
 
 // newGraphQL returns the GraphQL handler: HTTP and WebSocket transports,
@@ -35,7 +35,7 @@ type graphQLOptions struct {
 // for everything but introspection.
 func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
 	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, services), status: services.Status})
-	ws := wsgorilla.New(wsgorilla.Options{AllowedOrigins: o.allowedOrigins, ReadBufferSize: 128})
+	ws := o.ws
 	srv.AddTransport(transport.Websocket{
 		Implementation: ws,
 		// A status change is written to each wallboard directly (sharedRenders).

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +19,6 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
-	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
 
@@ -102,7 +104,7 @@ func TestSetAgentStatusAndSubscribe(t *testing.T) {
 		other := f.s.DialWS(t, f.b.AdminToken)
 		other.Subscribe("other", statusChanged, nil)
 		waitSubscriptions(t, f.s, 4)
-		direct := wsgorilla.DirectFrames()
+		direct := metric(t, f.s, "switchboard_ws_direct_messages_total")
 
 		// Alex sets its own status.
 		r := f.set(t, f.alexTok, f.available, nil)
@@ -170,8 +172,8 @@ func TestSetAgentStatusAndSubscribe(t *testing.T) {
 			t.Fatalf("alex's desk got %+v %s", m, m.Payload)
 		}
 		// The seven events above were written straight to their sockets.
-		if n := wsgorilla.DirectFrames() - direct; n < 7 {
-			t.Errorf("%d events written directly, want 7", n)
+		if n := metric(t, f.s, "switchboard_ws_direct_messages_total") - direct; n != 7 {
+			t.Errorf("%v events written directly, want 7", n)
 		}
 		if m, ok := beaOnly.TryRead(100 * time.Millisecond); ok {
 			t.Fatalf("bea's filter got %+v %s", m, m.Payload)
@@ -532,4 +534,29 @@ func TestConcurrentStatusChangesKeepOneChain(t *testing.T) {
 			t.Errorf("tenant B has %d changes", n)
 		}
 	})
+}
+
+// metric reads a counter or gauge without labels from the server's /metrics.
+func metric(t *testing.T, s *testenv.Server, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }

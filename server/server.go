@@ -112,6 +112,8 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 			cfg.OnPublish(ev)
 		}
 	}}
+	// The WebSocket transport; a status change is written to each wallboard directly.
+	ws := wsgorilla.New(wsgorilla.Options{AllowedOrigins: cfg.AllowedOrigins, ReadBufferSize: 128})
 	s.registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_status_subscriptions",
@@ -123,15 +125,15 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 		}, func() float64 { return float64(broker.Stats().Dropped) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchboard_ws_direct_messages_total",
-			Help: "Subscription results written straight to their WebSocket, rendered once for all alike (process-wide).",
-		}, func() float64 { return float64(wsgorilla.DirectFrames()) }),
+			Help: "Subscription results written straight to their WebSocket, rendered once for all alike.",
+		}, func() float64 { return float64(ws.DirectMessages()) }),
 	)
 	s.status = livestatus.NewService(st.Client, pub,
 		livestatus.Options{Connect: cfg.Connect, Postgres: st.Dialect == dialect.Postgres})
 	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats), Mail: cfg.Mail}, s.identity, s.log, graphQLOptions{
-		allowedOrigins: cfg.AllowedOrigins,
-		initTimeout:    cfg.WSInitTimeout,
-		pingInterval:   cfg.WSPingInterval,
+		ws:           ws,
+		initTimeout:  cfg.WSInitTimeout,
+		pingInterval: cfg.WSPingInterval,
 	})
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)

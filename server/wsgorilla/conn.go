@@ -42,8 +42,8 @@ const maxCloseReasonLen = 123
 // transport or closes the connection; WriteJSON notes the type and id of each
 // server message before sending it.
 type conn struct {
-	ws           *websocket.Conn
-	writeTimeout time.Duration
+	ws   *websocket.Conn
+	impl *Implementation
 
 	// wmu serialises writes of data messages: the transport's (WriteJSON,
 	// under its own lock) and a Writer's (direct.go). deadline is the write

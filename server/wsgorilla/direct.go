@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -38,18 +36,15 @@ import (
 // connection and reads nothing more until the operation is prepared;
 // NewWriter takes it, and the operation's end forgets it if nothing did.
 
-// accepted holds each accepted connection, by the context of its request,
-// until its connection_init is handled: the transport passes that very
-// context to InitFunc.
-var accepted sync.Map // context.Context → *conn
-
 type connKey struct{}
 
 // InitFunc wraps the transport's InitFunc (nil: none) so that the
 // connection's subscriptions can write directly (see NewWriter).
 func (i *Implementation) InitFunc(next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		c, _ := accepted.LoadAndDelete(ctx)
+		// The transport passes InitFunc the context of the connection's
+		// request, under which Accept noted the connection.
+		c, _ := i.accepted.LoadAndDelete(ctx)
 		var ack *transport.InitPayload
 		if next != nil {
 			var err error
@@ -118,11 +113,9 @@ func NewWriter(ctx context.Context) *Writer {
 	return &Writer{c: c, id: id}
 }
 
-// directFrames counts the messages Writers have sent, in this process.
-var directFrames atomic.Int64
-
-// DirectFrames returns how many messages Writers have sent in this process.
-func DirectFrames() int64 { return directFrames.Load() }
+// DirectMessages returns how many messages Writers have sent on the
+// Implementation's connections.
+func (i *Implementation) DirectMessages() int64 { return i.direct.Load() }
 
 // ErrBadPayload is returned by Next for a payload that is not a JSON object.
 var ErrBadPayload = errors.New("wsgorilla: a payload must be a JSON object")
@@ -161,7 +154,7 @@ func (w *Writer) Next(payload []byte) error {
 		}
 		return err
 	}
-	directFrames.Add(1)
+	c.impl.direct.Add(1)
 	return nil
 }
 
@@ -175,14 +168,15 @@ var (
 // unless the one set last is still at least half a timeout away: setting it
 // costs more than the write of a small frame. The caller holds c.wmu.
 func (c *conn) setWriteDeadline() {
-	if c.writeTimeout <= 0 {
+	timeout := c.impl.writeTimeout
+	if timeout <= 0 {
 		return
 	}
 	now := time.Now()
-	if time.Duration(c.deadline-now.UnixNano()) > c.writeTimeout/2 {
+	if time.Duration(c.deadline-now.UnixNano()) > timeout/2 {
 		return
 	}
-	deadline := now.Add(c.writeTimeout)
+	deadline := now.Add(timeout)
 	c.deadline = deadline.UnixNano()
 	_ = c.ws.SetWriteDeadline(deadline)
 }

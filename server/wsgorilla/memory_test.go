@@ -406,7 +406,7 @@ func BenchmarkIdleSubscribedConnMemory(b *testing.B) {
 		{"gorilla-reuse", "subscribe", gqlgenServer(func() transport.WebsocketImplementation {
 			return wsgorilla.New(wsgorilla.Options{ReuseHTTPBuffers: true})
 		})},
-		// As switchboard serves (server/graphql.go).
+		// As switchboard serves (server/server.go).
 		{"gorilla-serve", "subscribe", gqlgenDirectServer},
 	}
 	for _, srv := range servers {

@@ -56,6 +56,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -132,6 +133,12 @@ type Implementation struct {
 	allowAll       bool
 	writeTimeout   time.Duration
 	reuseBuffers   bool
+
+	// accepted holds each accepted graphql-transport-ws connection, by the
+	// context of its request, until InitFunc takes it (direct.go).
+	accepted sync.Map // context.Context → *conn
+	// direct counts the messages Writers have sent.
+	direct atomic.Int64
 }
 
 var _ transport.WebsocketImplementation = (*Implementation)(nil)
@@ -228,13 +235,13 @@ func (i *Implementation) Accept(
 	// object) neither send a close frame nor call Close; without this the
 	// hijacked socket would stay open, unread, until the process exits.
 	ctx := r.Context()
-	c := &conn{ws: ws, writeTimeout: i.writeTimeout}
+	c := &conn{ws: ws, impl: i}
 	if ws.Subprotocol() == graphqlTransportWS {
 		c.proto = &protocolState{}
-		accepted.Store(ctx, c) // for InitFunc (direct.go)
+		i.accepted.Store(ctx, c) // for InitFunc (direct.go)
 	}
 	context.AfterFunc(ctx, func() {
-		accepted.Delete(ctx)
+		i.accepted.Delete(ctx)
 		_ = ws.Close()
 	})
 	return c, nil
