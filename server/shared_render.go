@@ -61,7 +61,7 @@ func (s sharedRenders) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 			r, _ := ev.Rendered(key, func() any { return s.renderOnce(ctx, ev) }).(*rendering)
 			if r == nil {
-				return nil
+				continue // nothing to send of this event
 			}
 			if direct != nil && r.payload != nil {
 				if err := direct.Next(r.payload); err != nil {
@@ -84,8 +84,12 @@ type rendering struct {
 	payload []byte
 }
 
-// renderOnce renders ev for the subscription of ctx's operation.
+// renderOnce renders ev for the subscription of ctx's operation, and for
+// every other that asked alike: whether this subscriber goes meanwhile must
+// not change what the others receive, so the rendering ignores the end of
+// ctx.
 func (s sharedRenders) renderOnce(ctx context.Context, ev *livestatus.Event) *rendering {
+	ctx = context.WithoutCancel(ctx)
 	next := s.ExecutableSchema.Exec(livestatus.RenderContext(ctx, ev))
 	resp := next(ctx)
 	if resp == nil {
