@@ -38,8 +38,10 @@
 //
 // Outbound messages are built by enmime's builder, attachments streamed into
 // the encoder; SES takes the raw message as one value, so it is in memory
-// once (base64-encoded, as sent). The attachments are then copied to their
-// bucket from that raw message by the same walk as inbound mail.
+// once (base64-encoded, as sent), and the request body that carries it to
+// SES is streamed from it (rawbody.go): a 25 MB attachment costs about 43 MB
+// of heap in all (TestLargeOutboundMemory). The attachments are then copied
+// to their bucket from that raw message by the same walk as inbound mail.
 //
 // # Inbound mail
 //

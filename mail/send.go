@@ -124,8 +124,8 @@ func (s *Service) Send(ctx context.Context, in Outgoing) (*ent.Email, error) {
 		Destination: &sestypes.Destination{
 			ToAddresses: addressList(to), CcAddresses: addressList(cc), BccAddresses: addressList(bcc),
 		},
-		Content: &sestypes.EmailContent{Raw: &sestypes.RawMessage{Data: raw}},
-	})
+		Content: &sestypes.EmailContent{Raw: &sestypes.RawMessage{Data: rawPlaceholder}},
+	}, streamRawMessage(raw)) // the message itself, streamed (rawbody.go)
 	if err != nil {
 		return nil, upstream(err, "Amazon SES did not send the email")
 	}

@@ -190,6 +190,32 @@ func TestSendRefused(t *testing.T) {
 	})
 }
 
+// A send that SES fails for the moment is retried by the SDK, and the
+// streamed message arrives whole and correctly signed on the second attempt.
+func TestSendRetried(t *testing.T) {
+	e := newEnv(t, testenv.Backends()[0], nil)
+	e.ses.Fail(fakeaws.Failure{Status: 503, Code: "ServiceUnavailable", Message: "try again", Times: 1})
+	body := strings.Repeat("The recording, as promised. ", 5000)
+	sent, err := e.svc.Send(e.a.agent, mail.Outgoing{
+		From: e.a.address.ID, To: []string{"customer@example.net"}, Subject: "Retried", Text: "Attached.",
+		Attachments: []mail.Attachment{{FileName: "notes.txt", ContentType: "text/plain", Body: strings.NewReader(body)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.ses.Sent()
+	if len(got) != 1 || got[0].MessageID != sent.MessageID {
+		t.Fatalf("SES accepted %d messages, want 1 (%+v)", len(got), got)
+	}
+	env, err := enmime.ReadEnvelope(bytes.NewReader(got[0].Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Attachments) != 1 || string(env.Attachments[0].Content) != body {
+		t.Fatalf("the attachment did not arrive whole: %d attachments", len(env.Attachments))
+	}
+}
+
 func TestSendInvalid(t *testing.T) {
 	e := newEnv(t, testenv.Backends()[0], nil)
 	ok := mail.Outgoing{From: e.a.address.ID, To: []string{"customer@example.net"}, Subject: "Hi", Text: "Hi"}
