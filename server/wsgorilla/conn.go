@@ -1,6 +1,7 @@
 package wsgorilla
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -111,13 +112,21 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 		c.readErr = c.closeForProtocol(CloseBadRequest, "Invalid message received")
 		return messageType, nil, c.readErr
 	}
-	if code, reason := c.proto.clientMessage(h.Type, h.ID); code != 0 {
+	code, reason, internal := c.proto.clientMessage(h.Type, h.ID)
+	if code != 0 {
 		c.readErr = c.closeForProtocol(code, reason)
 		return messageType, nil, c.readErr
 	}
+	if internal != h.ID {
+		// gqlgen knows the operation by its internal id (protocolState).
+		if err := withID(&rb.buf, internal); err != nil {
+			c.readErr = c.closeForProtocol(CloseBadRequest, "Invalid message received")
+			return messageType, nil, c.readErr
+		}
+	}
 	c.proto.subscribing = ""
 	if h.Type == "subscribe" {
-		c.proto.subscribing = h.ID // for OperationIDs (direct.go)
+		c.proto.subscribing = internal // for OperationIDs (direct.go)
 	}
 	rb.r.Reset(rb.buf.Bytes())
 	return messageType, &rb.r, nil
@@ -167,19 +176,39 @@ func isNormalClose(err error) bool {
 // underlying connection is closed: gorilla connections cannot be written to
 // after a failed write, and closing makes the transport's read loop end and
 // release the connection's resources.
+//
+// On graphql-transport-ws connections the message's operation id is mapped
+// back to the client's, and a message for an operation that has ended is not
+// sent (protocolState.serverMessage).
 func (c *conn) WriteJSON(v any) error {
-	data, ok := encodeMessage(v)
+	typ, internal, ok := outgoingHeader(v)
+	id := internal
+	if c.proto != nil {
+		if !ok {
+			plain, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			h, _ := decodeHeader(plain)
+			typ, internal = h.Type, h.ID
+		}
+		// Before sending: the client may react to the message at once, for
+		// example by reusing the id of an operation that completed.
+		var send bool
+		if id, send = c.proto.serverMessage(typ, internal); !send {
+			return nil
+		}
+	}
+	data, ok := encodeMessage(v, id)
 	if !ok {
 		var err error
 		if data, err = json.Marshal(v); err != nil {
 			return err
 		}
-	}
-	if c.proto != nil {
-		// Before sending: the client may react to the message at once, for
-		// example by reusing the id of an operation that completed.
-		if !c.proto.serverMessage(outgoingHeader(v, data)) {
-			return nil
+		if id != internal {
+			if data, err = replaceID(data, id); err != nil {
+				return err
+			}
 		}
 	}
 	c.wmu.Lock()
@@ -262,11 +291,47 @@ type messageLayout struct {
 
 var messageLayouts sync.Map // reflect.Type → messageLayout
 
-// encodeMessage writes a gqlgen transport message ({payload, id, type})
-// without re-encoding its payload, which gqlgen has just encoded and
-// encoding/json would scan and copy again; ok is false for anything else,
-// which the caller encodes with encoding/json.
-func encodeMessage(v any) (data []byte, ok bool) {
+// withID rewrites the client message in buf with id as its id. Like gqlgen,
+// it reads the first JSON value and the type, id and payload keys in any
+// case; gqlgen reads nothing else.
+func withID(buf *bytes.Buffer, id string) error {
+	var m struct {
+		Type    string          `json:"type"`
+		ID      string          `json:"id"`
+		Payload json.RawMessage `json:"payload,omitempty"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(buf.Bytes())).Decode(&m); err != nil {
+		return err
+	}
+	m.ID = id
+	data, err := json.Marshal(&m)
+	if err != nil {
+		return err
+	}
+	buf.Reset()
+	buf.Write(data)
+	return nil
+}
+
+// replaceID sets the "id" of the JSON object data to id.
+func replaceID(data []byte, id string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	q, err := json.Marshal(id)
+	if err != nil {
+		return nil, err
+	}
+	m["id"] = q
+	return json.Marshal(m)
+}
+
+// encodeMessage writes a gqlgen transport message ({payload, id, type}),
+// with id as its id, without re-encoding its payload, which gqlgen has just
+// encoded and encoding/json would scan and copy again; ok is false for
+// anything else, which the caller encodes with encoding/json.
+func encodeMessage(v any, id string) (data []byte, ok bool) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return nil, false
@@ -300,7 +365,6 @@ func encodeMessage(v any) (data []byte, ok bool) {
 		}
 	}
 	payload := rv.Field(layout.payload).Bytes()
-	id := rv.Field(h.id).String()
 	buf := make([]byte, 0, len(payload)+len(id)+len(typ)+40)
 	buf = append(buf, '{')
 	if len(payload) > 0 {

@@ -93,7 +93,8 @@ func (OperationIDs) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 // used by its subscription's goroutine only.
 type Writer struct {
 	c      *conn
-	id     string
+	id     string // the client's
+	gen    uint64 // the operation's generation of id (protocolState)
 	quoted []byte // id as JSON, from the first Next on
 }
 
@@ -105,12 +106,16 @@ func NewWriter(ctx context.Context) *Writer {
 	if !ok || !graphql.HasOperationContext(ctx) {
 		return nil
 	}
-	id, ok := c.proto.takePending(graphql.GetOperationContext(ctx))
+	internal, ok := c.proto.takePending(graphql.GetOperationContext(ctx))
+	if !ok {
+		return nil
+	}
+	id, gen, ok := splitInternalID(internal)
 	if !ok {
 		return nil
 	}
 	// Quoted on first use: an idle subscription's goroutine stays small.
-	return &Writer{c: c, id: id}
+	return &Writer{c: c, id: id, gen: gen}
 }
 
 // DirectMessages returns how many messages Writers have sent on the
@@ -120,10 +125,15 @@ func (i *Implementation) DirectMessages() int64 { return i.direct.Load() }
 // ErrBadPayload is returned by Next for a payload that is not a JSON object.
 var ErrBadPayload = errors.New("wsgorilla: a payload must be a JSON object")
 
+// ErrEnded is returned by Next once the operation has ended: the client
+// completed it, or the server sent its complete or error.
+var ErrEnded = errors.New("wsgorilla: the operation has ended")
+
 // Next sends payload, the JSON of one result ({"data": …} as gqlgen encodes
 // a graphql.Response), as the operation's next message. The payload is not
-// modified and may be shared by many Writers. After an error the connection
-// is closed, and the subscription should end.
+// modified and may be shared by many Writers. After an error the
+// subscription should end; after any but ErrEnded and ErrBadPayload the
+// connection is closed.
 func (w *Writer) Next(payload []byte) error {
 	if len(payload) < 2 || payload[0] != '{' {
 		return ErrBadPayload
@@ -138,6 +148,11 @@ func (w *Writer) Next(payload []byte) error {
 	c := w.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	// Under the write lock: a complete or error the transport is about to
+	// write has already ended the operation (WriteJSON).
+	if !c.proto.live(w.id, w.gen) {
+		return ErrEnded
+	}
 	c.setWriteDeadline()
 	mw, err := c.ws.NextWriter(websocket.TextMessage)
 	if err == nil {

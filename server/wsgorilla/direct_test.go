@@ -279,3 +279,37 @@ func TestDirectWriteRefusesNonObjects(t *testing.T) {
 	e.publish(`[1]`) // Next fails: the subscription ends
 	c.expect(t, "complete", "s")
 }
+
+// A client may reuse an id once it completed its operation, before gqlgen
+// has stopped it: the old operation's messages never reach the new one,
+// and the new one still ends when the client completes it.
+func TestIDReuseKeepsOperationsApart(t *testing.T) {
+	e := newDirectEnv(t, true, true, 0)
+	c := e.dial(t, transportWS)
+	c.handshake(t)
+	c.mustSend(t, "subscribe", "1", `{"query":"subscription { name }"}`)
+	e.waitSubs(t, 1)
+	c.mustSend(t, "complete", "1", "")
+	c.mustSend(t, "subscribe", "1", `{"query":"subscription { name }"}`)
+	e.waitSubs(t, 2)
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "") // nothing of the first operation: no complete
+
+	e.publish(`{"data":{"name":"x"}}`)
+	m := c.expect(t, "next", "1") // from the second operation only
+	assertJSONEqual(t, m.Payload, `{"data":{"name":"x"}}`)
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "")
+
+	c.mustSend(t, "complete", "1", "")
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "") // the server has read the complete
+	e.publish(`{"data":{"name":"y"}}`)
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "") // the second operation ended with the client's complete
+	c.mustSend(t, "subscribe", "1", `{"query":"subscription { name }"}`)
+	e.waitSubs(t, 3)
+	e.publish(`{"data":{"name":"z"}}`)
+	m = c.expect(t, "next", "1")
+	assertJSONEqual(t, m.Payload, `{"data":{"name":"z"}}`)
+}

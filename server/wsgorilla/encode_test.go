@@ -24,7 +24,7 @@ func TestEncodeMessage(t *testing.T) {
 		{Type: "complete", ID: `we"ird\\id` + "\u2028\x01<>&"},
 		{Type: "error", ID: "é", Payload: json.RawMessage(`[{"message":"no"}]`)},
 	} {
-		fast, ok := encodeMessage(m)
+		fast, ok := encodeMessage(m, m.ID)
 		if !ok {
 			t.Fatalf("%+v: no fast encoding", m)
 		}
@@ -38,10 +38,10 @@ func TestEncodeMessage(t *testing.T) {
 			t.Errorf("fast %s, encoding/json %s", fast, std)
 		}
 	}
-	if _, ok := encodeMessage(map[string]any{"type": "next"}); ok {
+	if _, ok := encodeMessage(map[string]any{"type": "next"}, ""); ok {
 		t.Error("a map took the fast path")
 	}
-	if _, ok := encodeMessage(&testMessage{Type: "Bad Type"}); ok {
+	if _, ok := encodeMessage(&testMessage{Type: "Bad Type"}, ""); ok {
 		t.Error("an odd type name took the fast path")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,15 +60,20 @@ func (e *ProtocolError) Error() string {
 }
 
 // protocolState tracks a graphql-transport-ws connection as far as needed to
-// enforce the close codes gqlgen does not send: whether connection_init was
-// received and acknowledged, and which operation ids are active.
+// enforce the close codes gqlgen does not send (whether connection_init was
+// received and acknowledged, and which operation ids are active) and to keep
+// every operation's messages to itself.
 //
-// Operation ids become active with the client's subscribe and stop being
-// active with the server's complete or error for the id, or with the
-// client's complete. gqlgen answers a client's complete with a complete (or
-// error) of its own once the operation has stopped; those answers are
-// counted in opState.stale so that they do not end an operation the client
-// meanwhile started again under the same id.
+// A client may reuse an id as soon as it completed the operation, before
+// gqlgen has stopped it, and gqlgen keys its operations by id alone: the old
+// operation's late messages would then reach the new one, and its clean-up
+// would unregister the new one. So each subscribe starts a generation of its
+// id, and gqlgen sees the id with the generation appended (internalID);
+// server messages are mapped back, and those of a generation that is no
+// longer current, or of an operation that has ended (completed by the client
+// or ended by the server's complete or error), are dropped: the protocol
+// sends nothing for an operation after it ends, and never both error and
+// complete.
 //
 // The mutex is needed because the reading goroutine (client messages) and
 // the goroutines writing through the transport (server messages) both update
@@ -76,105 +82,88 @@ type protocolState struct {
 	mu           sync.Mutex
 	initReceived bool
 	acked        bool
-	ops          map[string]opState
+	ops          map[string]*opState // by the client's id
+	generations  uint64
 
-	// pending holds the ids OperationIDs noted and NewWriter has not yet
-	// taken (direct.go), nil when there are none; subscribing is the id of
-	// the subscribe message read last, used by the reading goroutine only.
+	// pending maps the operations that OperationIDs noted and NewWriter has
+	// not yet taken to their internal ids (direct.go); nil when none.
+	// subscribing is the internal id of the subscribe message read last,
+	// used by the reading goroutine only.
 	pending     map[*graphql.OperationContext]string
 	subscribing string
-
-	// errored holds the ids whose operation the server ended with an error
-	// and that gqlgen may still complete (nil when none): the protocol ends
-	// an operation with error or complete, never both.
-	errored map[string]bool
 }
 
-// notePending notes the id of a subscription gqlgen is preparing.
-func (s *protocolState) notePending(oc *graphql.OperationContext, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pending == nil {
-		s.pending = make(map[*graphql.OperationContext]string, 1)
-	}
-	s.pending[oc] = id
-}
-
-// takePending returns and forgets the id noted for oc.
-func (s *protocolState) takePending(oc *graphql.OperationContext) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.pending[oc]
-	if ok {
-		s.forgetPending(id)
-	}
-	return id, ok
-}
-
-// forgetPending forgets what is noted for an operation id, taken or ended
-// without being taken. The caller holds s.mu.
-func (s *protocolState) forgetPending(id string) {
-	for oc, pid := range s.pending {
-		if pid == id {
-			delete(s.pending, oc)
-		}
-	}
-	if len(s.pending) == 0 {
-		s.pending = nil // an idle connection keeps no map
-	}
-}
-
+// opState is the current operation of an id.
 type opState struct {
-	active bool
-	// stale counts server complete/error messages still expected for
-	// operations of this id that the client completed.
-	stale uint16
+	gen    uint64
+	active bool                      // neither side has ended it
+	oc     *graphql.OperationContext // noted in pending, until NewWriter takes it
 }
 
-// clientMessage updates the state for a message received from the client and
-// returns a non-zero close code if the message breaks the protocol.
-func (s *protocolState) clientMessage(typ, id string) (code int, reason string) {
+// internalID is the id gqlgen knows an operation by: the client's id and the
+// generation, after a NUL.
+func internalID(id string, gen uint64) string {
+	return id + "\x00" + strconv.FormatUint(gen, 36)
+}
+
+// splitInternalID undoes internalID; ok is false for any other id.
+func splitInternalID(internal string) (id string, gen uint64, ok bool) {
+	i := strings.LastIndexByte(internal, 0)
+	if i < 0 {
+		return "", 0, false
+	}
+	gen, err := strconv.ParseUint(internal[i+1:], 36, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return internal[:i], gen, true
+}
+
+// clientMessage updates the state for a message received from the client.
+// It returns a non-zero close code if the message breaks the protocol, and
+// otherwise the id to hand gqlgen in place of the client's.
+func (s *protocolState) clientMessage(typ, id string) (code int, reason, internal string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch typ {
 	case "ping", "pong":
 	case "connection_init":
 		if s.initReceived {
-			return CloseTooManyInitialisationRequests, "Too many initialisation requests"
+			return CloseTooManyInitialisationRequests, "Too many initialisation requests", ""
 		}
 		s.initReceived = true
 	case "subscribe":
 		if id == "" {
-			return CloseBadRequest, "Invalid message received: subscribe without an id"
+			return CloseBadRequest, "Invalid message received: subscribe without an id", ""
 		}
 		if !s.acked {
-			return CloseUnauthorized, "Unauthorized"
+			return CloseUnauthorized, "Unauthorized", ""
 		}
-		delete(s.errored, id) // a new operation under an old id
-		op := s.ops[id]
-		if op.active {
-			return CloseSubscriberAlreadyExists, "Subscriber for " + id + " already exists"
+		old := s.ops[id]
+		if old != nil && old.active {
+			return CloseSubscriberAlreadyExists, "Subscriber for " + id + " already exists", ""
 		}
-		op.active = true
+		if old != nil {
+			s.forgetPending(old)
+		}
+		s.generations++
 		if s.ops == nil {
-			s.ops = make(map[string]opState, 1)
+			s.ops = make(map[string]*opState, 1)
 		}
-		s.ops[id] = op
+		s.ops[id] = &opState{gen: s.generations, active: true}
+		return 0, "", internalID(id, s.generations)
 	case "complete":
 		if id == "" {
-			return CloseBadRequest, "Invalid message received: complete without an id"
+			return CloseBadRequest, "Invalid message received: complete without an id", ""
 		}
-		if op, ok := s.ops[id]; ok && op.active {
-			op.active = false
-			if op.stale < ^uint16(0) {
-				op.stale++
-			}
-			s.ops[id] = op
+		if op := s.ops[id]; op != nil && op.active {
+			op.active = false // gqlgen's answer is dropped when it comes
+			return 0, "", internalID(id, op.gen)
 		}
 	default:
-		return CloseBadRequest, "Invalid message received: unknown type " + quoteReason(typ)
+		return CloseBadRequest, "Invalid message received: unknown type " + quoteReason(typ), ""
 	}
-	return 0, ""
+	return 0, "", id
 }
 
 // quoteReason quotes a client-chosen string for a close reason (cut to fit
@@ -184,54 +173,103 @@ func quoteReason(s string) string {
 	return string(q)
 }
 
-// serverMessage updates the state for a message the server is about to
-// send, and reports whether to send it: not a complete that follows an error
-// for the same operation.
-func (s *protocolState) serverMessage(typ, id string) (send bool) {
-	switch typ {
-	case "connection_ack", "complete", "error":
-	default:
-		return true
+// serverMessage updates the state for a message the server is about to send
+// for the operation gqlgen knows as internal (or for none), and returns the
+// client's id for it and whether to send it at all.
+func (s *protocolState) serverMessage(typ, internal string) (id string, send bool) {
+	if typ == "connection_ack" {
+		s.mu.Lock()
+		s.acked = true
+		s.mu.Unlock()
+		return internal, true
+	}
+	if internal == "" {
+		return "", true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch typ {
-	case "connection_ack":
-		s.acked = true
-		return true
-	case "error":
-		// gqlgen follows an error with a complete right away, or never: a
-		// few remembered ids are enough, and a client that makes many
-		// operations fail does not grow the map.
-		if s.errored == nil || len(s.errored) >= 16 {
-			s.errored = make(map[string]bool, 1)
-		}
-		s.errored[id] = true
-	case "complete":
-		if s.errored[id] {
-			delete(s.errored, id)
-			if len(s.errored) == 0 {
-				s.errored = nil
-			}
-			return false // the error ended the operation
-		}
-	}
-	s.forgetPending(id)
-	op, ok := s.ops[id]
+	id, gen, ok := splitInternalID(internal)
+	op := s.ops[id]
 	if !ok {
-		return true
+		// Written by someone other than gqlgen, with the client's own id.
+		id, op = internal, s.ops[internal]
+		if op != nil {
+			gen = op.gen
+		}
 	}
-	if op.stale > 0 {
-		op.stale--
-	} else {
-		op.active = false
+	if op == nil || op.gen != gen {
+		return id, false // an earlier operation of the id
 	}
-	if !op.active && op.stale == 0 {
+	switch typ {
+	case "complete", "error":
+		s.forgetPending(op)
 		delete(s.ops, id)
-		return true
+		return id, op.active
+	case "next":
+		return id, op.active
 	}
-	s.ops[id] = op
-	return true
+	return id, true
+}
+
+// live reports whether the operation of id in generation gen is still
+// running.
+func (s *protocolState) live(id string, gen uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := s.ops[id]
+	return op != nil && op.gen == gen && op.active
+}
+
+// notePending notes the operation that gqlgen is preparing for the
+// subscribe message whose internal id is internal.
+func (s *protocolState) notePending(oc *graphql.OperationContext, internal string) {
+	id, gen, ok := splitInternalID(internal)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := s.ops[id]
+	if op == nil || op.gen != gen || !op.active {
+		return
+	}
+	if s.pending == nil {
+		s.pending = make(map[*graphql.OperationContext]string, 1)
+	}
+	s.pending[oc] = internal
+	op.oc = oc
+}
+
+// takePending returns and forgets the internal id noted for oc.
+func (s *protocolState) takePending(oc *graphql.OperationContext) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	internal, ok := s.pending[oc]
+	if !ok {
+		return "", false
+	}
+	if id, gen, ok := splitInternalID(internal); ok {
+		if op := s.ops[id]; op != nil && op.gen == gen {
+			s.forgetPending(op)
+		}
+	}
+	delete(s.pending, oc)
+	if len(s.pending) == 0 {
+		s.pending = nil
+	}
+	return internal, true
+}
+
+// forgetPending forgets what is noted for op. The caller holds s.mu.
+func (s *protocolState) forgetPending(op *opState) {
+	if op.oc == nil {
+		return
+	}
+	delete(s.pending, op.oc)
+	if len(s.pending) == 0 {
+		s.pending = nil // an idle connection keeps no map
+	}
+	op.oc = nil
 }
 
 // messageHeader is the part of a GraphQL websocket message the adapter looks
@@ -261,19 +299,19 @@ func decodeHeader(data []byte) (messageHeader, bool) {
 // outgoingHeader returns the type and id of a message passed to WriteJSON.
 // gqlgen passes a pointer to a struct whose string fields are tagged "type"
 // and "id"; those are read directly so that large next payloads are not
-// decoded again. Anything else is decoded from its JSON encoding.
-func outgoingHeader(v any, data []byte) (typ, id string) {
+// decoded again. ok is false for anything else, which the caller decodes
+// from its JSON encoding.
+func outgoingHeader(v any) (typ, id string, ok bool) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
 	}
 	if rv.Kind() == reflect.Struct {
 		if f := headerFieldsOf(rv.Type()); f.ok {
-			return rv.Field(f.typ).String(), rv.Field(f.id).String()
+			return rv.Field(f.typ).String(), rv.Field(f.id).String(), true
 		}
 	}
-	h, _ := decodeHeader(data)
-	return h.Type, h.ID
+	return "", "", false
 }
 
 type headerFields struct {

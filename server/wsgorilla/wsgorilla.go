@@ -35,8 +35,10 @@
 // message the protocol does not define, 4408 when no connection_init
 // arrives within the transport's InitTimeout, 4429 for a second
 // connection_init, 4401 for a subscribe before connection_ack and 4409 for a
-// subscribe with the id of an active operation. It also drops the complete
-// gqlgen sends after an error, which has already ended the operation.
+// subscribe with the id of an active operation. It also keeps each
+// operation's messages to itself when a client reuses an id, and sends
+// nothing for an operation once it has ended: not gqlgen's complete after an
+// error, nor after the client's own complete (protocolState).
 // Legacy graphql-ws connections are passed through unchanged. See conn.go
 // and protocol.go.
 //
