@@ -330,6 +330,14 @@ func (_m *Agent) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Agent) Attach(c *Client) *Agent {
+	_m.config = c.config
+	return _m
+}
+
 // NamedStatusChanges returns the StatusChanges named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Agent) NamedStatusChanges(name string) ([]*AgentStatusChange, error) {

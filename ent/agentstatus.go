@@ -224,5 +224,13 @@ func (_m *AgentStatus) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *AgentStatus) Attach(c *Client) *AgentStatus {
+	_m.config = c.config
+	return _m
+}
+
 // AgentStatusSlice is a parsable slice of AgentStatus.
 type AgentStatusSlice []*AgentStatus

@@ -297,5 +297,13 @@ func (_m *AgentStatusChange) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *AgentStatusChange) Attach(c *Client) *AgentStatusChange {
+	_m.config = c.config
+	return _m
+}
+
 // AgentStatusChanges is a parsable slice of AgentStatusChange.
 type AgentStatusChanges []*AgentStatusChange

@@ -200,5 +200,13 @@ func (_m *AgentStatusDay) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *AgentStatusDay) Attach(c *Client) *AgentStatusDay {
+	_m.config = c.config
+	return _m
+}
+
 // AgentStatusDays is a parsable slice of AgentStatusDay.
 type AgentStatusDays []*AgentStatusDay

@@ -381,5 +381,13 @@ func (_m *Contact) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Contact) Attach(c *Client) *Contact {
+	_m.config = c.config
+	return _m
+}
+
 // Contacts is a parsable slice of Contact.
 type Contacts []*Contact

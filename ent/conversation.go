@@ -285,5 +285,13 @@ func (_m *Conversation) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Conversation) Attach(c *Client) *Conversation {
+	_m.config = c.config
+	return _m
+}
+
 // Conversations is a parsable slice of Conversation.
 type Conversations []*Conversation

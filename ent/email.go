@@ -260,5 +260,13 @@ func (_m *Email) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Email) Attach(c *Client) *Email {
+	_m.config = c.config
+	return _m
+}
+
 // Emails is a parsable slice of Email.
 type Emails []*Email

@@ -209,5 +209,13 @@ func (_m *EmailAddress) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *EmailAddress) Attach(c *Client) *EmailAddress {
+	_m.config = c.config
+	return _m
+}
+
 // EmailAddresses is a parsable slice of EmailAddress.
 type EmailAddresses []*EmailAddress

@@ -25,7 +25,7 @@ func main() {
 	opts := []entc.Option{
 		entc.Extensions(ex),
 		entc.FeatureNames("privacy", "entql", "intercept", "sql/upsert", "sql/execquery", "sql/lock", "sql/modifier", "sql/versioned-migration"),
-		entc.TemplateFiles("template/gid.tmpl"),
+		entc.TemplateFiles("template/gid.tmpl", "template/attach.tmpl"),
 	}
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {
 		log.Fatalf("running ent codegen: %v", err)

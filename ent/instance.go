@@ -245,5 +245,13 @@ func (_m *Instance) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Instance) Attach(c *Client) *Instance {
+	_m.config = c.config
+	return _m
+}
+
 // Instances is a parsable slice of Instance.
 type Instances []*Instance

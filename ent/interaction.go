@@ -255,5 +255,13 @@ func (_m *Interaction) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Interaction) Attach(c *Client) *Interaction {
+	_m.config = c.config
+	return _m
+}
+
 // Interactions is a parsable slice of Interaction.
 type Interactions []*Interaction

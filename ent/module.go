@@ -189,5 +189,13 @@ func (_m *Module) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Module) Attach(c *Client) *Module {
+	_m.config = c.config
+	return _m
+}
+
 // Modules is a parsable slice of Module.
 type Modules []*Module

@@ -216,5 +216,13 @@ func (_m *ScimToken) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *ScimToken) Attach(c *Client) *ScimToken {
+	_m.config = c.config
+	return _m
+}
+
 // ScimTokens is a parsable slice of ScimToken.
 type ScimTokens []*ScimToken

@@ -187,5 +187,13 @@ func (_m *Template) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Template) Attach(c *Client) *Template {
+	_m.config = c.config
+	return _m
+}
+
 // Templates is a parsable slice of Template.
 type Templates []*Template

@@ -204,5 +204,13 @@ func (_m *Tenant) String() string {
 	return builder.String()
 }
 
+// Attach binds _m, built outside a query (decoded from JSON or
+// from another replica's event), to the client c, so that its edges can be
+// queried. It returns _m.
+func (_m *Tenant) Attach(c *Client) *Tenant {
+	_m.config = c.config
+	return _m
+}
+
 // Tenants is a parsable slice of Tenant.
 type Tenants []*Tenant

@@ -115,7 +115,7 @@ func (s *Service) readAgent(ctx context.Context, c *ent.Client, p predicate.Agen
 	if err := json.Unmarshal(text, &statuses); err != nil {
 		return nil, nil, fmt.Errorf("livestatus: reading statuses: %w", err)
 	}
-	inUTC(nil, statuses)
+	attach(c, nil, statuses)
 	return a, statuses, nil
 }
 
@@ -237,6 +237,9 @@ const setAtOnceSQL = `WITH a AS (
 )
 SELECT (SELECT row_to_json(a) FROM a), (SELECT coalesce(json_agg(st), '[]') FROM st), (SELECT changed_at FROM appended)`
 
+// statementTimeout bounds setAtOnce's statement, which outlives its caller.
+const statementTimeout = 10 * time.Second
+
 // setAtOnce is SetStatus's common case on PostgreSQL, in one statement
 // (setAtOnceSQL), in the request's transaction if there is one. It is not
 // done, and has changed nothing, when Amazon Connect must be told first or
@@ -250,7 +253,11 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 		c = tx.Client()
 	}
 	at := s.now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
-	rows, err := c.QueryContext(ctx, setAtOnceSQL, string(target), string(v.TenantID), string(statusID), at,
+	// The statement commits by itself: once sent, it runs to the end and its
+	// change is published even if the caller goes meanwhile.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statementTimeout)
+	defer cancel()
+	rows, err := c.QueryContext(qctx, setAtOnceSQL, string(target), string(v.TenantID), string(statusID), at,
 		string(agentstatuschange.DefaultID()), v.Email, s.connect != nil)
 	if err != nil {
 		return nil, true, err
@@ -270,7 +277,7 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 	if err := errors.Join(json.Unmarshal(agentJSON, a), json.Unmarshal(statusesJSON, &statuses)); err != nil {
 		return nil, true, fmt.Errorf("livestatus: reading the agent: %w", err)
 	}
-	inUTC(a, statuses)
+	attach(c, a, statuses)
 	status, previous, err := choose(statuses, statusID, a.CurrentStatusID)
 	if err != nil {
 		return nil, true, err
@@ -291,10 +298,13 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 	return ev.Agent, true, nil
 }
 
-// inUTC reads the times that PostgreSQL wrote into JSON, in the session's
-// time zone, in UTC.
-func inUTC(a *ent.Agent, statuses []*ent.AgentStatus) {
+// attach readies entities decoded from PostgreSQL's JSON: bound to the
+// client c, so that their edges can be queried (a mutation's answer or a
+// subscriber may ask for them), and with their times, which PostgreSQL wrote
+// in the session's time zone, in UTC.
+func attach(c *ent.Client, a *ent.Agent, statuses []*ent.AgentStatus) {
 	if a != nil {
+		a.Attach(c)
 		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 		if a.StatusSince != nil {
 			since := a.StatusSince.UTC()
@@ -302,6 +312,7 @@ func inUTC(a *ent.Agent, statuses []*ent.AgentStatus) {
 		}
 	}
 	for _, st := range statuses {
+		st.Attach(c)
 		st.CreatedAt, st.UpdatedAt = st.CreatedAt.UTC(), st.UpdatedAt.UTC()
 	}
 }

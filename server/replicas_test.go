@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,12 +31,21 @@ func TestReplicasShareStatus(t *testing.T) {
 	wbTwo.Subscribe("wb", statusChanged, nil)
 	otherTwo := two.DialWS(t, f.b.AdminToken)
 	otherTwo.Subscribe("other", statusChanged, nil)
-	waitSubscriptions(t, one, 1)
+	// Edges of a relayed event's agent are queried through replica one's store.
+	edgesOne := one.DialWS(t, f.supTok)
+	edgesOne.Subscribe("edges", `subscription { agentStatusChanged { agent { id interactions(first: 5) { totalCount } } } }`, nil)
+	waitSubscriptions(t, one, 2)
 	waitSubscriptions(t, two, 2)
 
-	// A change made on replica two reaches replica one, and vice versa.
-	if r := two.Do(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.available}); len(r.Errors) > 0 {
+	// A change made on replica two reaches replica one, and vice versa; the
+	// answer's agent, too, can be asked for its edges.
+	if r := two.Do(t, f.alexTok, `mutation($s: ID!) { setAgentStatus(input: {statusId: $s}) { id interactions(first: 5) { totalCount } } }`,
+		map[string]any{"s": f.available}); len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
+	}
+	m := edgesOne.Read(10 * time.Second)
+	if m.Type != "next" || strings.Contains(string(m.Payload), `"errors"`) || !strings.Contains(string(m.Payload), `"totalCount":0`) {
+		t.Fatalf("relayed event with edges: %+v %s", m, m.Payload)
 	}
 	for _, ws := range []*testenv.WS{wbOne, wbTwo} {
 		if ev := nextEvent(t, ws, "wb").AgentStatusChanged; ev.Agent.ID != f.alex || ev.Agent.Name != "Alex" || ev.Status.Name != "Available" || ev.PreviousStatus != nil {

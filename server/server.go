@@ -177,6 +177,7 @@ func (s *Server) startRelay(ctx context.Context, st *store.Store, broker *livest
 		DSN:           dsn.String(),
 		DB:            st.DB,
 		Broker:        broker,
+		Client:        st.Client,
 		FlushInterval: 10 * time.Millisecond,
 		Logger:        s.log,
 		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },

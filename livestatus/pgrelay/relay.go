@@ -75,6 +75,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"switchboard/ent"
 	"switchboard/livestatus"
 )
 
@@ -126,6 +127,10 @@ type Options struct {
 	DB *sql.DB
 	// Broker receives the events of the other replicas.
 	Broker *livestatus.Broker
+	// Client, when set, is what the entities of the other replicas' events
+	// are bound to (ent's Attach), so that a subscriber can query their
+	// edges.
+	Client *ent.Client
 	// Channel is the notification channel, at most 63 bytes; DefaultChannel
 	// when empty. Every replica must use the same.
 	Channel string
@@ -565,6 +570,14 @@ func (r *Relay) receiveLoop() {
 		}
 		r.count(&r.receivedNotifs, CounterReceivedNotifs, 1)
 		for _, ev := range events {
+			if c := r.opt.Client; c != nil {
+				for _, st := range []*ent.AgentStatus{ev.Status, ev.Previous, ev.Agent.Edges.CurrentStatus} {
+					if st != nil {
+						st.Attach(c)
+					}
+				}
+				ev.Agent.Attach(c)
+			}
 			r.opt.Broker.Publish(ev)
 		}
 		r.count(&r.received, CounterReceived, int64(len(events)))
