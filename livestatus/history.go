@@ -52,7 +52,9 @@ func (s *Service) History(ctx context.Context, agentID gid.ID, from, to time.Tim
 		}
 		return nil, err
 	}
-	now := s.now()
+	// In UTC, as the change log keeps them: SQLite compares times as text.
+	from, to = from.UTC(), to.UTC()
+	now := s.now().UTC()
 	if to.After(now) {
 		to = now
 	}
@@ -71,10 +73,14 @@ func (s *Service) History(ctx context.Context, agentID gid.ID, from, to time.Tim
 		Where(agentstatuschange.AgentID(agentID), agentstatuschange.ChangedAtGT(from), agentstatuschange.ChangedAtLT(to)).
 		Order(agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
 		WithStatus().
-		Limit(maxIntervals).
+		Limit(maxIntervals + 1).
 		All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(changes) > maxIntervals {
+		// Cut short, the last status would seem to last to the end.
+		return nil, failure.New(failure.BadUserInput, "more than %d status changes in that range: ask for a shorter one", maxIntervals)
 	}
 	if first != nil {
 		changes = append([]*ent.AgentStatusChange{first}, changes...)

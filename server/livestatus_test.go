@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,7 +284,7 @@ func TestAgentStatusHistory(t *testing.T) {
 			AgentStatusHistory []interval `json:"agentStatusHistory"`
 		}
 		f.s.MustDo(t, f.alexTok, history, map[string]any{"agentId": f.alex, "from": t0.Add(-time.Hour), "to": t1.Add(time.Hour)}, &out)
-		h := out.AgentStatusHistory
+		h := slices.Clone(out.AgentStatusHistory) // out is decoded into again below
 		if len(h) != 3 || h[0].Status.Name != "Available" || h[1].Status.Name != "Lunch" || h[2].Status.Name != "Available" {
 			t.Fatalf("history: %+v", h)
 		}
@@ -301,6 +302,18 @@ func TestAgentStatusHistory(t *testing.T) {
 		if len(out.AgentStatusHistory) != 1 || out.AgentStatusHistory[0].Status.Name != "Lunch" ||
 			!out.AgentStatusHistory[0].StartedAt.Equal(mid) || !out.AgentStatusHistory[0].EndedAt.Equal(mid.Add(time.Millisecond)) {
 			t.Fatalf("clipped: %+v (mid %v)", out.AgentStatusHistory, mid)
+		}
+		// The same window written in other time zones gives the same history.
+		for _, zone := range []*time.Location{time.FixedZone("+05:00", 5*3600), time.FixedZone("-07:00", -7*3600)} {
+			from, to := t0.Add(-time.Hour).In(zone), t1.Add(time.Hour).In(zone)
+			var in struct {
+				AgentStatusHistory []interval `json:"agentStatusHistory"`
+			}
+			f.s.MustDo(t, f.supTok, history, map[string]any{"agentId": f.alex, "from": from.Format(time.RFC3339Nano), "to": to.Format(time.RFC3339Nano)}, &in)
+			got := in.AgentStatusHistory
+			if len(got) != 3 || !got[0].StartedAt.Equal(h[0].StartedAt) || !got[1].StartedAt.Equal(h[1].StartedAt) || !got[2].StartedAt.Equal(h[2].StartedAt) {
+				t.Fatalf("in %s: %+v, want %+v", zone, got, h)
+			}
 		}
 		// Before any status: nothing.
 		f.s.MustDo(t, f.alexTok, history, map[string]any{"agentId": f.alex, "from": t0.Add(-2 * time.Hour), "to": t0.Add(-time.Hour)}, &out)
