@@ -67,18 +67,40 @@ const DefaultBuffer = 32
 // never blocks: a subscription that falls behind loses its oldest queued
 // events, each counted as dropped; a reader that reconnects reads current
 // statuses by query.
+//
+// Events of one agent are delivered in the order of their times: an event
+// older than one already published for the agent is left out and counted
+// (Stale). A change made on another replica can arrive through the relay
+// after a later one made here; without this a wallboard would end on the
+// older status.
 type Broker struct {
 	mu      sync.RWMutex
 	tenants map[gid.ID]map[*Subscription]struct{}
 
+	latestMu sync.Mutex
+	latest   map[gid.ID]time.Time // by agent: the time of the newest event published
+
 	published atomic.Int64
 	delivered atomic.Int64
 	dropped   atomic.Int64
+	stale     atomic.Int64
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{tenants: map[gid.ID]map[*Subscription]struct{}{}}
+	return &Broker{tenants: map[gid.ID]map[*Subscription]struct{}{}, latest: map[gid.ID]time.Time{}}
+}
+
+// newest records ev as its agent's newest event, unless a newer one was
+// published already.
+func (b *Broker) newest(ev *Event) bool {
+	b.latestMu.Lock()
+	defer b.latestMu.Unlock()
+	if last, ok := b.latest[ev.Agent.ID]; ok && ev.At.Before(last) {
+		return false
+	}
+	b.latest[ev.Agent.ID] = ev.At
+	return true
 }
 
 // Subscription receives the events of one tenant, optionally of some
@@ -139,6 +161,10 @@ func (s *Subscription) Close() {
 // blocking.
 func (b *Broker) Publish(ev *Event) {
 	b.published.Add(1)
+	if !b.newest(ev) {
+		b.stale.Add(1)
+		return
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for s := range b.tenants[ev.TenantID()] {
@@ -170,7 +196,10 @@ func (b *Broker) offer(s *Subscription, ev *Event) {
 // Stats are the broker's counters since it started.
 type Stats struct {
 	Published, Delivered, Dropped int64
-	Subscriptions                 int
+	// Stale counts events left out because a newer one of the same agent
+	// had been published.
+	Stale         int64
+	Subscriptions int
 }
 
 // Stats returns the broker's counters.
@@ -181,7 +210,7 @@ func (b *Broker) Stats() Stats {
 		n += len(subs)
 	}
 	b.mu.RUnlock()
-	return Stats{Published: b.published.Load(), Delivered: b.delivered.Load(), Dropped: b.dropped.Load(), Subscriptions: n}
+	return Stats{Published: b.published.Load(), Delivered: b.delivered.Load(), Dropped: b.dropped.Load(), Stale: b.stale.Load(), Subscriptions: n}
 }
 
 // Relay carries committed events to the other replicas of the service.

@@ -136,3 +136,38 @@ func TestSubscribeCloseConcurrently(t *testing.T) {
 		t.Fatalf("%d subscriptions left", n)
 	}
 }
+
+// An agent's events reach subscribers in the order of their times: one
+// older than an event already published for the agent (a change relayed
+// late from another replica) is left out, and counted; other agents'
+// events are not affected.
+func TestBrokerKeepsEachAgentInOrder(t *testing.T) {
+	b := livestatus.NewBroker()
+	tn, alex, bea := gid.New("TN"), gid.New("AG"), gid.New("AG")
+	sub := b.Subscribe(tn, nil, 8)
+	defer sub.Close()
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	newer, older, beas := event(tn, alex, 1), event(tn, alex, 2), event(tn, bea, 3)
+	newer.At, older.At, beas.At = at, at.Add(-time.Millisecond), at.Add(-time.Hour)
+	b.Publish(newer)
+	b.Publish(older)
+	b.Publish(beas)
+	for _, want := range []*livestatus.Event{newer, beas} {
+		select {
+		case got := <-sub.C():
+			if got != want {
+				t.Fatalf("got the event of %s at %s, want %s at %s", got.Agent.ID, got.At, want.Agent.ID, want.At)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("no event")
+		}
+	}
+	select {
+	case got := <-sub.C():
+		t.Fatalf("the older event was delivered: %+v", got)
+	default:
+	}
+	if s := b.Stats(); s.Stale != 1 || s.Published != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -124,6 +124,10 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 			Help: "Status events dropped for subscribers too slow to keep up.",
 		}, func() float64 { return float64(broker.Stats().Dropped) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_status_events_stale_total",
+			Help: "Status events left out because a newer one of the same agent had been published (relayed late).",
+		}, func() float64 { return float64(broker.Stats().Stale) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchboard_ws_direct_messages_total",
 			Help: "Subscription results written straight to their WebSocket, rendered once for all alike.",
 		}, func() float64 { return float64(ws.DirectMessages()) }),
