@@ -113,8 +113,22 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 				return err
 			}
 			if a.StatusSince != nil && !at.After(*a.StatusSince) {
-				// Older than what the agent holds now: history only.
-				err := c.AgentStatusChange.Create().
+				// Older than what the agent holds now: history only, unless
+				// the change after it is to the same status. That is the
+				// echo of a change made here and told to Connect: Connect
+				// dates it a little before this server recorded it.
+				next, err := c.AgentStatusChange.Query().
+					Where(agentstatuschange.AgentID(a.ID), agentstatuschange.ChangedAtGT(at)).
+					Order(agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
+					First(ctx)
+				if err != nil && !ent.IsNotFound(err) {
+					return err
+				}
+				if next != nil && next.StatusID == status.ID {
+					out = outcomeUnchanged
+					return nil
+				}
+				err = c.AgentStatusChange.Create().
 					SetAgentID(a.ID).SetStatusID(status.ID).SetChangedAt(at).
 					SetChangedBy("amazon-connect").SetSource(agentstatuschange.SourceCONNECT).
 					SetConnectEventID(eventID).

@@ -319,8 +319,20 @@ func TestAgentEventStream(t *testing.T) {
 		if r := f.set(t, f.beaTok, f.available, nil); len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
 		}
-		nextEvent(t, wb, "wb")
+		setAt := nextEvent(t, wb, "wb").AgentStatusChanged.ChangedAt
 		deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e4", "user-bea", "Available", time.Now()))
+		// Connect dates its echo a little before the change was recorded
+		// here: it is not a second change either.
+		deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e4early", "user-bea", "Available", setAt.Add(-50*time.Millisecond)))
+		f.s.MustDo(t, f.supTok, testenv.ContractOperation(t, "AgentStatusHistory"),
+			map[string]any{"agentId": f.bea, "from": t0.Add(-time.Hour), "to": time.Now().Add(time.Hour)}, &h)
+		names = ""
+		for _, iv := range h.AgentStatusHistory {
+			names += iv.Status.Name + ","
+		}
+		if names != "Lunch,Available," {
+			t.Fatalf("Bea's history after the echoes: %s", names)
+		}
 		if m, ok := wb.TryRead(300 * time.Millisecond); ok {
 			t.Fatalf("the echo was published: %s", m.Payload)
 		}
