@@ -108,9 +108,17 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 	}
 	c.rbuf = rb
 	h, ok := decodeHeader(rb.buf.Bytes())
-	if !ok {
+	if !ok || h.Type == "connection_init" && !objectPayload(rb.buf.Bytes()) {
 		c.readErr = c.closeForProtocol(CloseBadRequest, "Invalid message received")
 		return messageType, nil, c.readErr
+	}
+	if h.Type == "ping" && !c.proto.isAcked() {
+		// The protocol allows a ping at any time; gqlgen takes nothing but
+		// connection_init before it acknowledges one, so the adapter answers.
+		if err := c.writeText(pongMessage); err != nil {
+			return messageType, nil, err
+		}
+		return c.NextReader()
 	}
 	code, reason, internal := c.proto.clientMessage(h.Type, h.ID)
 	if code != 0 {
@@ -130,6 +138,36 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 	}
 	rb.r.Reset(rb.buf.Bytes())
 	return messageType, &rb.r, nil
+}
+
+var pongMessage = []byte(`{"type":"pong"}`)
+
+// objectPayload reports whether the message's payload is absent, null or a
+// JSON object, as a connection_init's must be.
+func objectPayload(data []byte) bool {
+	var m struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+		return false
+	}
+	p := bytes.TrimSpace(m.Payload)
+	return len(p) == 0 || p[0] == '{' || string(p) == "null"
+}
+
+// writeText writes a text message under the write lock, closing the
+// connection if the write fails.
+func (c *conn) writeText(data []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.setWriteDeadline()
+	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+		if !errors.Is(err, websocket.ErrCloseSent) {
+			_ = c.ws.Close()
+		}
+		return err
+	}
+	return nil
 }
 
 // readError maps an error from reading the websocket (see NextReader).
@@ -211,16 +249,7 @@ func (c *conn) WriteJSON(v any) error {
 			}
 		}
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.setWriteDeadline()
-	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		if !errors.Is(err, websocket.ErrCloseSent) {
-			_ = c.ws.Close()
-		}
-		return err
-	}
-	return nil
+	return c.writeText(data)
 }
 
 // WriteClose sends a close frame with the given code and reason. It blocks

@@ -211,6 +211,13 @@ func (s *protocolState) serverMessage(typ, internal string) (id string, send boo
 	return id, true
 }
 
+// isAcked reports whether the server has acknowledged connection_init.
+func (s *protocolState) isAcked() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acked
+}
+
 // live reports whether the operation of id in generation gen is still
 // running.
 func (s *protocolState) live(id string, gen uint64) bool {

@@ -32,13 +32,15 @@
 //
 // Protocol: on graphql-transport-ws connections the adapter enforces the
 // close codes of the protocol that gqlgen v0.17.98 does not send: 4400 for a
-// message the protocol does not define, 4408 when no connection_init
+// message the protocol does not define (a connection_init whose payload is
+// not an object included), 4408 when no connection_init
 // arrives within the transport's InitTimeout, 4429 for a second
 // connection_init, 4401 for a subscribe before connection_ack and 4409 for a
 // subscribe with the id of an active operation. It also keeps each
 // operation's messages to itself when a client reuses an id, and sends
 // nothing for an operation once it has ended: not gqlgen's complete after an
-// error, nor after the client's own complete (protocolState).
+// error, nor after the client's own complete (protocolState). A ping before
+// connection_init, which gqlgen would refuse, is answered by the adapter.
 // Legacy graphql-ws connections are passed through unchanged. See conn.go
 // and protocol.go.
 //

@@ -927,24 +927,45 @@ func TestServerInitiatedCloseHandshake(t *testing.T) {
 
 // TestAbandonedConnectionIsClosed covers a gqlgen v0.17.98 path that returns
 // from the handler without closing the websocket: a connection_init payload
-// that is not a JSON object. The adapter closes the socket when the handler
-// returns, so the client sees the connection end instead of hanging.
+// that is not a JSON object. On graphql-transport-ws the adapter refuses such
+// a message itself (4400); on legacy graphql-ws it closes the socket when the
+// handler returns, so the client sees the connection end instead of hanging.
 func TestAbandonedConnectionIsClosed(t *testing.T) {
+	for _, tt := range []struct {
+		proto string
+		code  int
+	}{{transportWS, wsgorilla.CloseBadRequest}, {legacyWS, websocket.CloseAbnormalClosure}} {
+		t.Run(tt.proto, func(t *testing.T) {
+			e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
+			c := e.mustDial(t, tt.proto)
+			c.mustSend(t, "connection_init", "", `[1]`)
+			start := time.Now()
+			_, err := c.read()
+			if err == nil {
+				t.Fatal("got a message, want the connection to be closed")
+			}
+			if isTimeout(err) || time.Since(start) > 2*time.Second {
+				t.Fatalf("connection left open: %v after %v", err, time.Since(start))
+			}
+			var closeErr *websocket.CloseError
+			if !errors.As(err, &closeErr) || closeErr.Code != tt.code {
+				t.Fatalf("read error %v, want close %d", err, tt.code)
+			}
+		})
+	}
+}
+
+// TestPingBeforeInit: graphql-transport-ws allows a ping at any time; before
+// connection_init is acknowledged gqlgen takes nothing else, so the adapter
+// answers it, and the connection goes on as usual.
+func TestPingBeforeInit(t *testing.T) {
 	e := newEnv(t, wsgorilla.Options{}, transport.Websocket{})
 	c := e.mustDial(t, transportWS)
-	c.mustSend(t, "connection_init", "", `[1]`)
-	start := time.Now()
-	_, err := c.read()
-	if err == nil {
-		t.Fatal("got a message, want the connection to be closed")
-	}
-	if isTimeout(err) || time.Since(start) > 2*time.Second {
-		t.Fatalf("connection left open: %v after %v", err, time.Since(start))
-	}
-	var closeErr *websocket.CloseError
-	if !errors.As(err, &closeErr) || closeErr.Code != websocket.CloseAbnormalClosure {
-		t.Fatalf("read error %v, want an abnormal closure (1006)", err)
-	}
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "")
+	c.handshake(t)
+	c.mustSend(t, "ping", "", "")
+	c.expect(t, "pong", "")
 }
 
 // TestProtocolStateDirect drives the graphql-transport-ws checks without
@@ -1109,12 +1130,14 @@ func TestHijackedBuffersReleased(t *testing.T) {
 					result <- err
 					return
 				}
-				var m map[string]string
+				var m struct {
+					Payload struct{ Big string }
+				}
 				if err := json.NewDecoder(rd).Decode(&m); err != nil {
 					result <- err
 					return
 				}
-				result <- conn.WriteJSON(map[string]string{"type": "connection_ack", "echo": m["payload"]})
+				result <- conn.WriteJSON(map[string]string{"type": "connection_ack", "echo": m.Payload.Big})
 			}))
 			defer srv.Close()
 
@@ -1125,7 +1148,7 @@ func TestHijackedBuffersReleased(t *testing.T) {
 			}
 			defer c.Close()
 			big := strings.Repeat("y", 10000)
-			if err := c.WriteJSON(map[string]string{"type": "connection_init", "payload": big}); err != nil {
+			if err := c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"big": big}}); err != nil {
 				t.Fatal(err)
 			}
 			_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
