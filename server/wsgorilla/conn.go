@@ -155,19 +155,34 @@ func objectPayload(data []byte) bool {
 	return len(p) == 0 || p[0] == '{' || string(p) == "null"
 }
 
-// writeText writes a text message under the write lock, closing the
-// connection if the write fails.
+// writeText writes a text message under the write lock (writeLocked).
 func (c *conn) writeText(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.writeLocked(data)
+}
+
+// writeLocked writes parts as one text message, closing the connection if
+// the write fails: gorilla connections cannot be written to after a failed
+// write. The caller holds c.wmu.
+func (c *conn) writeLocked(parts ...[]byte) error {
 	c.setWriteDeadline()
-	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-		if !errors.Is(err, websocket.ErrCloseSent) {
-			_ = c.ws.Close()
+	var err error
+	if len(parts) == 1 {
+		err = c.ws.WriteMessage(websocket.TextMessage, parts[0]) // gorilla's allocation-free path
+	} else {
+		var mw io.WriteCloser
+		if mw, err = c.ws.NextWriter(websocket.TextMessage); err == nil {
+			for _, p := range parts {
+				_, _ = mw.Write(p) // a failed write fails Close too
+			}
+			err = mw.Close()
 		}
-		return err
 	}
-	return nil
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		_ = c.ws.Close()
+	}
+	return err
 }
 
 // readError maps an error from reading the websocket (see NextReader).

@@ -8,7 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -153,20 +152,7 @@ func (w *Writer) Next(payload []byte) error {
 	if !c.proto.live(w.id, w.gen) {
 		return ErrEnded
 	}
-	c.setWriteDeadline()
-	mw, err := c.ws.NextWriter(websocket.TextMessage)
-	if err == nil {
-		_, _ = mw.Write(payloadPrefix)
-		_, _ = mw.Write(payload)
-		_, _ = mw.Write(idPrefix)
-		_, _ = mw.Write(w.quoted)
-		_, _ = mw.Write(nextSuffix)
-		err = mw.Close()
-	}
-	if err != nil {
-		if !errors.Is(err, websocket.ErrCloseSent) {
-			_ = c.ws.Close()
-		}
+	if err := c.writeLocked(payloadPrefix, payload, idPrefix, w.quoted, nextSuffix); err != nil {
 		return err
 	}
 	c.impl.direct.Add(1)
