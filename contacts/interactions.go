@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/interaction"
 	"switchboard/ent/schema"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -33,7 +33,7 @@ func Record(ctx context.Context, c *ent.Client, region string, in Interaction) (
 	}
 	in.ContactID = strings.TrimSpace(in.ContactID)
 	if in.ContactID == "" {
-		return nil, failure.New(failure.BadUserInput, "contactId is required")
+		return nil, apierror.New(apierror.BadUserInput, "contactId is required")
 	}
 	phone := ""
 	if p := strings.TrimSpace(in.PhoneNumber); p != "" {
@@ -43,7 +43,7 @@ func Record(ctx context.Context, c *ent.Client, region string, in Interaction) (
 		}
 	}
 	if in.EndedAt != nil && in.EndedAt.Before(in.StartedAt) {
-		return nil, failure.New(failure.BadUserInput, "endedAt is before startedAt")
+		return nil, apierror.New(apierror.BadUserInput, "endedAt is before startedAt")
 	}
 	existing, err := c.Interaction.Query().Where(interaction.ContactID(in.ContactID)).Only(ctx)
 	switch {

@@ -11,11 +11,11 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/nyaruka/phonenumbers"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/contact"
 	"switchboard/ent/predicate"
 	"switchboard/ent/schema"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/store"
 )
@@ -37,7 +37,7 @@ type Query struct {
 func ParseQuery(q, region string) (Query, error) {
 	q = strings.TrimSpace(q)
 	if len(q) > 200 {
-		return Query{}, failure.New(failure.BadUserInput, "the search is too long")
+		return Query{}, apierror.New(apierror.BadUserInput, "the search is too long")
 	}
 	out := Query{text: strings.ToLower(q)}
 	if d := schema.Digits(q); len(d) >= minDigits {
@@ -88,7 +88,7 @@ func Search(ctx context.Context, c *ent.Client, q Query, first *int, after *entg
 		n = *first
 	}
 	if n < 0 || n > MaxPage {
-		return nil, failure.New(failure.BadUserInput, "first must be between 0 and %d", MaxPage)
+		return nil, apierror.New(apierror.BadUserInput, "first must be between 0 and %d", MaxPage)
 	}
 	// A pattern's best plan depends on the pattern (a trigram index for
 	// most, the name index for prefixes): never a generic plan.
@@ -154,11 +154,11 @@ func decodeCursor(c *entgql.Cursor[gid.ID]) (phase int, name string, err error) 
 	s, ok := c.Value.(string)
 	p, rest, found := strings.Cut(s, "|")
 	if !ok || !found {
-		return 0, "", failure.New(failure.BadUserInput, "not a cursor of this search")
+		return 0, "", apierror.New(apierror.BadUserInput, "not a cursor of this search")
 	}
 	phase, err = strconv.Atoi(p)
 	if err != nil || phase < 0 || phase > 1 {
-		return 0, "", failure.New(failure.BadUserInput, "not a cursor of this search")
+		return 0, "", apierror.New(apierror.BadUserInput, "not a cursor of this search")
 	}
 	return phase, rest, nil
 }

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/conversation"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -51,20 +51,20 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 	}
 	in.ExternalID = strings.TrimSpace(in.ExternalID)
 	if in.ExternalID == "" || len(in.ExternalID) > 256 {
-		return nil, failure.New(failure.BadUserInput, "externalId is required (at most 256 characters)")
+		return nil, apierror.New(apierror.BadUserInput, "externalId is required (at most 256 characters)")
 	}
 	if active, err := s.active(ctx, c, in.Channel, in.ExternalID); err != nil || active != nil {
 		return active, err
 	}
 	inst, err := c.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) || (err == nil && inst.ChatContactFlowID == "") {
-		return nil, failure.New(failure.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
+		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if s.chats == nil {
-		return nil, failure.New(failure.BadUserInput, "this server does not reach Amazon Connect")
+		return nil, apierror.New(apierror.BadUserInput, "this server does not reach Amazon Connect")
 	}
 	id := gid.New("CV")
 	participant := strings.TrimSpace(in.Participant)
@@ -79,7 +79,7 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 		InitialMessage: in.InitialMessage,
 	})
 	if err != nil {
-		return nil, failure.Wrap(failure.Upstream, err, "Amazon Connect did not start the chat")
+		return nil, apierror.Wrap(apierror.Upstream, err, "Amazon Connect did not start the chat")
 	}
 	conv, err := c.Conversation.Create().
 		SetID(id).SetAgentID(agentID).SetChannel(in.Channel).SetExternalID(in.ExternalID).SetActiveExternalID(in.ExternalID).
@@ -92,7 +92,7 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 			if active, aerr := s.active(ctx, c, in.Channel, in.ExternalID); aerr == nil && active != nil {
 				return active, nil
 			}
-			return nil, failure.New(failure.Conflict, "a conversation with this party is already active with another agent")
+			return nil, apierror.New(apierror.Conflict, "a conversation with this party is already active with another agent")
 		}
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 		}
 		if inst != nil {
 			if err := s.chats.StopContact(ctx, inst, conv.ConnectContactID); err != nil && !contactGone(err) {
-				return nil, failure.Wrap(failure.Upstream, err, "Amazon Connect did not end the chat")
+				return nil, apierror.Wrap(apierror.Upstream, err, "Amazon Connect did not end the chat")
 			}
 		}
 	}

@@ -6,9 +6,9 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/agentstatuschange"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -31,16 +31,16 @@ type Interval struct {
 func (s *Service) History(ctx context.Context, agentID gid.ID, from, to time.Time) ([]Interval, error) {
 	v := viewer.FromContext(ctx)
 	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people read status history")
+		return nil, apierror.New(apierror.Forbidden, "only a tenant's people read status history")
 	}
 	if agentID != v.AgentID && !v.InTenant(viewer.RoleSupervisor) {
-		return nil, failure.New(failure.Forbidden, "an agent reads only its own history")
+		return nil, apierror.New(apierror.Forbidden, "an agent reads only its own history")
 	}
 	if !from.Before(to) {
-		return nil, failure.New(failure.BadUserInput, "from must be before to")
+		return nil, apierror.New(apierror.BadUserInput, "from must be before to")
 	}
 	if to.Sub(from) > MaxHistoryRange {
-		return nil, failure.New(failure.BadUserInput, "at most %d days at a time", int(MaxHistoryRange/(24*time.Hour)))
+		return nil, apierror.New(apierror.BadUserInput, "at most %d days at a time", int(MaxHistoryRange/(24*time.Hour)))
 	}
 	c := s.client
 	if tc := ent.FromContext(ctx); tc != nil {
@@ -48,7 +48,7 @@ func (s *Service) History(ctx context.Context, agentID gid.ID, from, to time.Tim
 	}
 	if _, err := c.Agent.Get(ctx, agentID); err != nil {
 		if ent.IsNotFound(err) {
-			return nil, failure.New(failure.NotFound, "no such agent")
+			return nil, apierror.New(apierror.NotFound, "no such agent")
 		}
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *Service) History(ctx context.Context, agentID gid.ID, from, to time.Tim
 	}
 	if len(changes) > maxIntervals {
 		// Cut short, the last status would seem to last to the end.
-		return nil, failure.New(failure.BadUserInput, "more than %d status changes in that range: ask for a shorter one", maxIntervals)
+		return nil, apierror.New(apierror.BadUserInput, "more than %d status changes in that range: ask for a shorter one", maxIntervals)
 	}
 	if first != nil {
 		changes = append([]*ent.AgentStatusChange{first}, changes...)

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"strings"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/instance"
-	"switchboard/failure"
 )
 
 // InstanceConfig is how a tenant reaches its Amazon Connect instance.
@@ -23,7 +23,7 @@ type InstanceConfig struct {
 // ConfigureInstance creates or replaces the tenant's instance settings.
 func ConfigureInstance(ctx context.Context, c *ent.Client, in InstanceConfig) (*ent.Instance, error) {
 	if parts := strings.Split(in.InstanceARN, ":"); len(parts) > 3 && parts[3] != in.Region {
-		return nil, failure.New(failure.BadUserInput, "the instance ARN's region is %q, not %q", parts[3], in.Region)
+		return nil, apierror.New(apierror.BadUserInput, "the instance ARN's region is %q, not %q", parts[3], in.Region)
 	}
 	existing, err := c.Instance.Query().Only(ctx)
 	switch {
@@ -48,7 +48,7 @@ func ConfigureInstance(ctx context.Context, c *ent.Client, in InstanceConfig) (*
 func RotateAgentEventKey(ctx context.Context, c *ent.Client) (string, error) {
 	inst, err := c.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
-		return "", failure.New(failure.BadUserInput, "configure the Amazon Connect instance first")
+		return "", apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
 	}
 	if err != nil {
 		return "", err
@@ -85,18 +85,18 @@ type ConnectStatus struct {
 func (s *Service) ImportStatuses(ctx context.Context, c *ent.Client) ([]*ent.AgentStatus, error) {
 	lister := s.connect
 	if lister == nil {
-		return nil, failure.New(failure.BadUserInput, "this server does not reach Amazon Connect")
+		return nil, apierror.New(apierror.BadUserInput, "this server does not reach Amazon Connect")
 	}
 	inst, err := c.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, failure.New(failure.BadUserInput, "configure the Amazon Connect instance first")
+		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
 	}
 	if err != nil {
 		return nil, err
 	}
 	listed, err := lister.ListAgentStatuses(ctx, inst)
 	if err != nil {
-		return nil, failure.Wrap(failure.Upstream, err, "Amazon Connect did not list the agent statuses")
+		return nil, apierror.Wrap(apierror.Upstream, err, "Amazon Connect did not list the agent statuses")
 	}
 	out := make([]*ent.AgentStatus, 0, len(listed))
 	for i, cs := range listed {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatuschange"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -75,7 +75,7 @@ func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.I
 		for lock := false; ; lock = true {
 			a, statuses, err := s.readAgent(ctx, c, agent.ID(target), lock, statusID)
 			if ent.IsNotFound(err) {
-				return failure.New(failure.NotFound, "no such agent")
+				return apierror.New(apierror.NotFound, "no such agent")
 			}
 			if err != nil {
 				return err
@@ -102,7 +102,7 @@ func (s *Service) SetStatus(ctx context.Context, agentID *gid.ID, statusID gid.I
 				if !lock {
 					continue
 				}
-				return failure.New(failure.NotFound, "no such agent")
+				return apierror.New(apierror.NotFound, "no such agent")
 			}
 			if err != nil {
 				return err
@@ -134,10 +134,10 @@ func changeTime(now time.Time, since *time.Time) time.Time {
 func choose(statuses []*ent.AgentStatus, statusID gid.ID, current *gid.ID) (status, previous *ent.AgentStatus, err error) {
 	status, previous = pick(statuses, &statusID), pick(statuses, current)
 	if status == nil {
-		return nil, nil, failure.New(failure.BadUserInput, "no such status")
+		return nil, nil, apierror.New(apierror.BadUserInput, "no such status")
 	}
 	if !status.Enabled {
-		return nil, nil, failure.New(failure.BadUserInput, "the status %q is disabled", status.Name)
+		return nil, nil, apierror.New(apierror.BadUserInput, "the status %q is disabled", status.Name)
 	}
 	return status, previous, nil
 }
@@ -169,7 +169,7 @@ func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, 
 		return err
 	}
 	if err := s.connect.PutUserStatus(ctx, inst, a.ConnectUserID, status.ConnectStatusID); err != nil {
-		return failure.Wrap(failure.Upstream, err, "Amazon Connect refused the status change")
+		return apierror.Wrap(apierror.Upstream, err, "Amazon Connect refused the status change")
 	}
 	return nil
 }

@@ -11,13 +11,13 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/lib/pq"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/predicate"
 	"switchboard/ent/schema"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -271,7 +271,7 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 		return nil, true, err
 	}
 	if agentJSON == nil {
-		return nil, true, failure.New(failure.NotFound, "no such agent")
+		return nil, true, apierror.New(apierror.NotFound, "no such agent")
 	}
 	a, statuses := new(ent.Agent), []*ent.AgentStatus(nil)
 	if err := errors.Join(json.Unmarshal(agentJSON, a), json.Unmarshal(statusesJSON, &statuses)); err != nil {

@@ -3,7 +3,7 @@ package livestatus
 import (
 	"context"
 
-	"switchboard/failure"
+	"switchboard/apierror"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -18,18 +18,18 @@ const maxWatched = 1000
 func (s *Service) Subscribe(ctx context.Context, agentIDs []gid.ID) (<-chan *Event, error) {
 	v := viewer.FromContext(ctx)
 	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people watch statuses")
+		return nil, apierror.New(apierror.Forbidden, "only a tenant's people watch statuses")
 	}
 	if len(agentIDs) > maxWatched {
-		return nil, failure.New(failure.BadUserInput, "at most %d agents at a time", maxWatched)
+		return nil, apierror.New(apierror.BadUserInput, "at most %d agents at a time", maxWatched)
 	}
 	if !v.InTenant(viewer.RoleSupervisor) {
 		if v.AgentID == "" {
-			return nil, failure.New(failure.Forbidden, "you have no agent record to watch")
+			return nil, apierror.New(apierror.Forbidden, "you have no agent record to watch")
 		}
 		for _, id := range agentIDs {
 			if id != v.AgentID {
-				return nil, failure.New(failure.Forbidden, "an agent watches only itself")
+				return nil, apierror.New(apierror.Forbidden, "an agent watches only itself")
 			}
 		}
 		agentIDs = []gid.ID{v.AgentID}

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"switchboard/apierror"
 	"switchboard/ent"
-	"switchboard/failure"
 	"switchboard/gid"
 )
 
@@ -28,7 +28,7 @@ import (
 // separately).
 func (s *Service) Body(ctx context.Context, e *ent.Email) (text, html string, attachments []AttachmentInfo, err error) {
 	if e == nil {
-		return "", "", nil, failure.New(failure.NotFound, "email not found")
+		return "", "", nil, apierror.New(apierror.NotFound, "email not found")
 	}
 	cache, _ := ctx.Value(bodyCacheKey{}).(*bodyCache)
 	if cache == nil {
@@ -72,17 +72,17 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 	db := s.dbClient(ctx)
 	e, err = db.Email.Get(ctx, e.ID)
 	if ent.IsNotFound(err) {
-		return "", "", nil, failure.Wrap(failure.NotFound, err, "email not found")
+		return "", "", nil, apierror.Wrap(apierror.NotFound, err, "email not found")
 	}
 	if err != nil {
 		return "", "", nil, err
 	}
 	if e.ObjectKey == "" {
-		return "", "", nil, failure.New(failure.NotFound, "the email's content is not stored")
+		return "", "", nil, apierror.New(apierror.NotFound, "the email's content is not stored")
 	}
 	inst, err := db.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
-		return "", "", nil, failure.New(failure.NotFound, "the tenant has no Amazon Connect instance")
+		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
 	}
 	if err != nil {
 		return "", "", nil, err
@@ -96,7 +96,7 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 	if err != nil {
 		var noKey *s3types.NoSuchKey
 		if errors.As(err, &noKey) {
-			return "", "", nil, failure.Wrap(failure.NotFound, err, "the email's content is no longer stored")
+			return "", "", nil, apierror.Wrap(apierror.NotFound, err, "the email's content is no longer stored")
 		}
 		return "", "", nil, upstream(err, "Amazon S3 did not give the email's content")
 	}

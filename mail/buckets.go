@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"switchboard/apierror"
 	"switchboard/ent"
-	"switchboard/failure"
 	"switchboard/gid"
 )
 
@@ -130,7 +130,7 @@ func ensureBucket(ctx context.Context, c *s3.Client, bucket, region string) erro
 		switch code := errorCode(err); {
 		case err == nil, code == "BucketAlreadyOwnedByYou":
 		case code == "BucketAlreadyExists":
-			return failure.Wrap(failure.Conflict, err, "the bucket name %s is taken in another AWS account", bucket)
+			return apierror.Wrap(apierror.Conflict, err, "the bucket name %s is taken in another AWS account", bucket)
 		default:
 			return upstream(err, "Amazon S3 did not create the bucket %s", bucket)
 		}

@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"switchboard/apierror"
+	"switchboard/apierror/classify"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/email"
-	"switchboard/failure"
-	"switchboard/failure/present"
 	"switchboard/gid"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
@@ -246,8 +246,8 @@ func (l testLog) Write(p []byte) (int, error) {
 }
 
 // code is the contract code of err.
-func code(err error) failure.Code {
-	c, _ := present.Classify(err)
+func code(err error) apierror.Code {
+	c, _ := classify.Of(err)
 	return c
 }
 

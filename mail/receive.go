@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
 	"switchboard/ent/predicate"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -55,20 +55,20 @@ func (s *Service) Receive(ctx context.Context, inst *ent.Instance, bucket, key s
 // notification) first when routing.
 func (s *Service) receive(ctx context.Context, inst *ent.Instance, bucket, key string, envelope []string) (*ent.Email, error) {
 	if inst == nil {
-		return nil, failure.New(failure.BadUserInput, "no instance")
+		return nil, apierror.New(apierror.BadUserInput, "no instance")
 	}
 	switch v := viewer.FromContext(ctx); {
 	case v == nil:
 		ctx = systemContext(ctx, inst.TenantID)
 	case v.TenantID != inst.TenantID:
-		return nil, failure.New(failure.Forbidden, "the instance belongs to another tenant")
+		return nil, apierror.New(apierror.Forbidden, "the instance belongs to another tenant")
 	}
 	content, attachments := s.BucketNames(inst.TenantID, inst.Alias)
 	if bucket != content {
-		return nil, failure.New(failure.BadUserInput, "%s is not the instance's content bucket", bucket)
+		return nil, apierror.New(apierror.BadUserInput, "%s is not the instance's content bucket", bucket)
 	}
 	if key == "" || len(key) > 1024 {
-		return nil, failure.New(failure.BadUserInput, "invalid object key")
+		return nil, apierror.New(apierror.BadUserInput, "invalid object key")
 	}
 	c, err := s.s3Client(inst)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Service) receive(ctx context.Context, inst *ent.Instance, bucket, key s
 	if err != nil {
 		var noKey *s3types.NoSuchKey
 		if errors.As(err, &noKey) {
-			return nil, failure.Wrap(failure.NotFound, err, "the message is not in the content bucket")
+			return nil, apierror.Wrap(apierror.NotFound, err, "the message is not in the content bucket")
 		}
 		return nil, upstream(err, "Amazon S3 did not give the message")
 	}
@@ -124,7 +124,7 @@ func (s *Service) receive(ctx context.Context, inst *ent.Instance, bucket, key s
 		s.log.WarnContext(ctx, "mail: malformed inbound message", "tenant", inst.TenantID, "key", key, "err", err)
 		state = email.StateFAILED
 	case err != nil:
-		if _, ok := errors.AsType[*failure.Error](err); ok {
+		if _, ok := errors.AsType[*apierror.Error](err); ok {
 			return nil, err
 		}
 		return nil, upstream(err, "the message could not be read from Amazon S3")
@@ -219,7 +219,7 @@ func (s *Service) route(ctx context.Context, inst *ent.Instance, e *ent.Email, e
 	}
 	instanceID, err := connectaws.InstanceID(inst.InstanceArn)
 	if err != nil {
-		return nil, failure.Wrap(failure.BadUserInput, err, "the Amazon Connect instance's ARN cannot be used")
+		return nil, apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's ARN cannot be used")
 	}
 	c, err := s.connectClient(inst)
 	if err != nil {

@@ -17,10 +17,10 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/jhillyerd/enmime"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -74,7 +74,7 @@ type Attachment struct {
 func (s *Service) Send(ctx context.Context, in Outgoing) (*ent.Email, error) {
 	v := viewer.FromContext(ctx)
 	if !v.InTenant(viewer.RoleAgent) {
-		return nil, failure.New(failure.Forbidden, "only a tenant's people send email")
+		return nil, apierror.New(apierror.Forbidden, "only a tenant's people send email")
 	}
 	db := s.dbClient(ctx)
 	from, err := s.sender(ctx, db, in)
@@ -95,15 +95,15 @@ func (s *Service) Send(ctx context.Context, in Outgoing) (*ent.Email, error) {
 	}
 	switch n := len(to) + len(cc) + len(bcc); {
 	case n == 0:
-		return nil, failure.New(failure.BadUserInput, "an email needs a recipient")
+		return nil, apierror.New(apierror.BadUserInput, "an email needs a recipient")
 	case n > maxRecipients:
-		return nil, failure.New(failure.BadUserInput, "an email has at most %d recipients", maxRecipients)
+		return nil, apierror.New(apierror.BadUserInput, "an email has at most %d recipients", maxRecipients)
 	}
 	if strings.ContainsAny(in.Subject, "\r\n") || len(in.Subject) > 998 {
-		return nil, failure.New(failure.BadUserInput, "the subject must be one line of at most 998 bytes")
+		return nil, apierror.New(apierror.BadUserInput, "the subject must be one line of at most 998 bytes")
 	}
 	if len(in.Attachments) > maxOutAttachments {
-		return nil, failure.New(failure.BadUserInput, "an email has at most %d attachments", maxOutAttachments)
+		return nil, apierror.New(apierror.BadUserInput, "an email has at most %d attachments", maxOutAttachments)
 	}
 	inst, err := s.tenantInstance(ctx)
 	if err != nil {
@@ -164,17 +164,17 @@ func (s *Service) sender(ctx context.Context, db *ent.Client, in Outgoing) (*ent
 	case in.FromAddress != "":
 		q = q.Where(emailaddress.AddressEqualFold(strings.TrimSpace(in.FromAddress)))
 	default:
-		return nil, failure.New(failure.BadUserInput, "say which address the email is from")
+		return nil, apierror.New(apierror.BadUserInput, "say which address the email is from")
 	}
 	from, err := q.First(ctx)
 	if ent.IsNotFound(err) {
-		return nil, failure.New(failure.NotFound, "the tenant has no such email address")
+		return nil, apierror.New(apierror.NotFound, "the tenant has no such email address")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if from.SesIdentityArn == "" {
-		return nil, failure.New(failure.BadUserInput, "the address %s has no SES identity", from.Address)
+		return nil, apierror.New(apierror.BadUserInput, "the address %s has no SES identity", from.Address)
 	}
 	return from, nil
 }
@@ -185,11 +185,11 @@ func parseRecipients(field string, list []string) ([]*mail.Address, error) {
 	seen := map[string]bool{}
 	for _, s := range list {
 		if strings.ContainsAny(s, "\r\n") {
-			return nil, failure.New(failure.BadUserInput, "%s: %q is not an email address", field, s)
+			return nil, apierror.New(apierror.BadUserInput, "%s: %q is not an email address", field, s)
 		}
 		a, err := mail.ParseAddress(s)
 		if err != nil || len(a.Address) > 320 {
-			return nil, failure.New(failure.BadUserInput, "%s: %q is not an email address", field, s)
+			return nil, apierror.New(apierror.BadUserInput, "%s: %q is not an email address", field, s)
 		}
 		if k := strings.ToLower(a.Address); !seen[k] {
 			seen[k] = true
@@ -234,7 +234,7 @@ func (s *Service) build(ctx context.Context, db *ent.Client, in Outgoing, from *
 	if in.InReplyTo != "" {
 		orig, err := db.Email.Get(ctx, in.InReplyTo)
 		if ent.IsNotFound(err) {
-			return nil, failure.New(failure.NotFound, "the email answered is not found")
+			return nil, apierror.New(apierror.NotFound, "the email answered is not found")
 		}
 		if err != nil {
 			return nil, err
@@ -247,7 +247,7 @@ func (s *Service) build(ctx context.Context, db *ent.Client, in Outgoing, from *
 	for i, a := range in.Attachments {
 		name := fileName(a.FileName)
 		if name == "" {
-			return nil, failure.New(failure.BadUserInput, "attachment %d has no file name", i+1)
+			return nil, apierror.New(apierror.BadUserInput, "attachment %d has no file name", i+1)
 		}
 		ctype := a.ContentType
 		if ctype == "" {
@@ -255,25 +255,25 @@ func (s *Service) build(ctx context.Context, db *ent.Client, in Outgoing, from *
 		}
 		mt, _, err := mime.ParseMediaType(ctype)
 		if err != nil || strings.HasPrefix(mt, "multipart/") {
-			return nil, failure.New(failure.BadUserInput, "attachment %s: %q is not a content type", name, ctype)
+			return nil, apierror.New(apierror.BadUserInput, "attachment %s: %q is not a content type", name, ctype)
 		}
 		if a.Body == nil {
-			return nil, failure.New(failure.BadUserInput, "attachment %s has no content", name)
+			return nil, apierror.New(apierror.BadUserInput, "attachment %s has no content", name)
 		}
 		b = b.AddAttachmentWithReader(&budgetReader{r: a.Body, b: decoded}, mt, name)
 	}
 	root, err := b.Build()
 	if err != nil {
-		return nil, failure.Wrap(failure.BadUserInput, err, "the email cannot be built")
+		return nil, apierror.Wrap(apierror.BadUserInput, err, "the email cannot be built")
 	}
 	var buf bytes.Buffer
 	buf.Grow(int(min(encodedSize(in), s.maxMessage)))
 	err = root.Encode(&budgetWriter{w: &buf, b: &budget{left: s.maxMessage}})
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, failure.New(failure.BadUserInput, "the email is larger than %d MB", s.maxMessage>>20)
+		return nil, apierror.New(apierror.BadUserInput, "the email is larger than %d MB", s.maxMessage>>20)
 	case err != nil:
-		return nil, failure.Wrap(failure.BadUserInput, err, "an attachment could not be read")
+		return nil, apierror.Wrap(apierror.BadUserInput, err, "an attachment could not be read")
 	}
 	return buf.Bytes(), nil
 }

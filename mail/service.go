@@ -17,9 +17,9 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/microcosm-cc/bluemonday"
 
+	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -163,7 +163,7 @@ func Enabled(inst *ent.Instance) bool {
 func (s *Service) credentials(inst *ent.Instance) (aws.CredentialsProvider, error) {
 	creds, err := s.aws.Credentials(connectaws.InstanceOf(inst))
 	if err != nil {
-		return nil, failure.Wrap(failure.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
+		return nil, apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
 	}
 	return creds, nil
 }
@@ -243,7 +243,7 @@ func upstream(err error, format string, args ...any) error {
 	if apiErr, ok := errors.AsType[smithy.APIError](err); ok && apiErr.ErrorCode() != "" {
 		msg += " (" + apiErr.ErrorCode() + ")"
 	}
-	return failure.Wrap(failure.Upstream, err, "%s", msg)
+	return apierror.Wrap(apierror.Upstream, err, "%s", msg)
 }
 
 // errorCode returns the AWS error code of err, or "".
@@ -268,17 +268,17 @@ func (s *Service) dbClient(ctx context.Context) *ent.Client {
 func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil || v.TenantID == "" {
-		return nil, failure.New(failure.Forbidden, "email belongs to a tenant")
+		return nil, apierror.New(apierror.Forbidden, "email belongs to a tenant")
 	}
 	inst, err := s.dbClient(ctx).Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, failure.New(failure.BadUserInput, "configure the Amazon Connect instance first")
+		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !Enabled(inst) {
-		return nil, failure.New(failure.BadUserInput, "the email module is not enabled for this instance")
+		return nil, apierror.New(apierror.BadUserInput, "the email module is not enabled for this instance")
 	}
 	return inst, nil
 }

@@ -20,11 +20,11 @@ import (
 	"sync"
 	"time"
 
+	"switchboard/apierror"
+	"switchboard/apierror/classify"
 	"switchboard/ent"
 	"switchboard/ent/instance"
 	"switchboard/ent/privacy"
-	"switchboard/failure"
-	"switchboard/failure/present"
 )
 
 // SNSOptions configures how SNS messages are authenticated. The zero value
@@ -394,14 +394,14 @@ func (s *Service) notification(base context.Context, w http.ResponseWriter, r *h
 	defer cancel()
 	e, err := s.receive(pctx, inst, a.BucketName, a.ObjectKey, n.Receipt.Recipients)
 	if err != nil {
-		code, _ := present.Classify(err)
+		code, _ := classify.Of(err)
 		status := http.StatusBadGateway
 		switch code {
-		case failure.NotFound:
+		case apierror.NotFound:
 			status = http.StatusNotFound
-		case failure.BadUserInput, failure.Forbidden:
+		case apierror.BadUserInput, apierror.Forbidden:
 			status = http.StatusBadRequest
-		case failure.Internal:
+		case apierror.Internal:
 			status = http.StatusInternalServerError
 		}
 		s.log.ErrorContext(ctx, "mail: inbound email not taken in", "tenant", inst.TenantID,

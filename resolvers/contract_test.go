@@ -18,7 +18,23 @@ import (
 
 // notYetImplemented lists the contract's operations that the schema does
 // not serve yet. Each issue that implements one removes it from here.
-var notYetImplemented = map[string]bool{}
+var notYetImplemented = map[string]bool{
+	// The live contact centre on the desktop (queues, activity, transfers,
+	// recording, attributes, customer profiles).
+	"QueueMetrics":            true,
+	"QueueMetricsChanged":     true,
+	"WallboardActivity":       true,
+	"AgentActivityChanged":    true,
+	"QuickConnects":           true,
+	"SetContactRecording":     true,
+	"UpdateContactAttributes": true,
+	"CustomerProfiles":        true,
+	"CreateCustomerProfile":   true,
+	"UpdateCustomerProfile":   true,
+	// Assist, through the tenant's Amazon Bedrock.
+	"SummariseEmail": true,
+	"SuggestReply":   true,
+}
 
 func TestContractOperationsValidate(t *testing.T) {
 	schema := resolvers.NewSchema(nil, resolvers.Services{}).Schema()
@@ -63,16 +79,16 @@ func TestContractCopyIsCurrent(t *testing.T) {
 	shared := filepath.Join(root, "..", "shared", "contract", "desktop.graphql")
 	orig, err := os.ReadFile(shared)
 	if os.IsNotExist(err) {
-		t.Skipf("no shared contract at %s to compare with; the copy in contract/ stands", shared)
+		t.Skipf("no shared contract at %s to compare with; the copy in testdata/contract/ stands", shared)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	copied, err := os.ReadFile(filepath.Join(root, "contract", "desktop.graphql"))
+	copied, err := os.ReadFile(filepath.Join(root, "testdata", "contract", "desktop.graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(orig, copied) {
-		t.Fatalf("contract/desktop.graphql differs from %s: copy the shared contract in", shared)
+		t.Fatalf("testdata/contract/desktop.graphql differs from %s: copy the shared contract in", shared)
 	}
 }

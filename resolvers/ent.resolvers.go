@@ -7,8 +7,8 @@ package resolvers
 
 import (
 	"context"
+	"switchboard/apierror"
 	"switchboard/ent"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/graph"
 
@@ -35,7 +35,7 @@ func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error) {
 	if len(ids) > maxPage {
-		return nil, failure.New(failure.BadUserInput, "at most %d ids", maxPage)
+		return nil, apierror.New(apierror.BadUserInput, "at most %d ids", maxPage)
 	}
 	nodes := make([]ent.Noder, len(ids))
 	for i, id := range ids {

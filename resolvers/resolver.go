@@ -16,8 +16,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"switchboard/apierror"
 	"switchboard/ent"
-	"switchboard/failure"
 	"switchboard/graph"
 	"switchboard/livestatus"
 )
@@ -68,7 +68,7 @@ const maxPage = 500
 func pageSize(first, last *int) (*int, *int, error) {
 	for _, n := range []*int{first, last} {
 		if n != nil && (*n < 0 || *n > maxPage) {
-			return nil, nil, failure.New(failure.BadUserInput, "first and last must be between 0 and %d", maxPage)
+			return nil, nil, apierror.New(apierror.BadUserInput, "first and last must be between 0 and %d", maxPage)
 		}
 	}
 	if first == nil && last == nil {
@@ -98,7 +98,7 @@ var newestFirst = &ent.InteractionOrder{Field: ent.InteractionOrderFieldStartedA
 func (r *Resolver) region(ctx context.Context) (string, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil || v.TenantID == "" {
-		return "", failure.New(failure.Forbidden, "only a tenant's people use the directory")
+		return "", apierror.New(apierror.Forbidden, "only a tenant's people use the directory")
 	}
 	t, err := r.ent(ctx).Tenant.Get(ctx, v.TenantID)
 	if err != nil {
@@ -121,7 +121,7 @@ func points(in []*schematype.ContactPoint) []schematype.ContactPoint {
 // mailBody reads an email's body and attachments from the tenant's buckets.
 func (r *Resolver) mailBody(ctx context.Context, e *ent.Email) (string, string, []mail.AttachmentInfo, error) {
 	if r.mail == nil {
-		return "", "", nil, failure.New(failure.BadUserInput, "this server does not read email")
+		return "", "", nil, apierror.New(apierror.BadUserInput, "this server does not read email")
 	}
 	return r.mail.Body(ctx, e)
 }

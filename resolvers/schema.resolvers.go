@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"switchboard/apierror"
 	"switchboard/contacts"
 	"switchboard/conversations"
 	"switchboard/ent"
@@ -20,7 +21,6 @@ import (
 	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/graph"
 	"switchboard/graph/model"
@@ -132,7 +132,7 @@ func (r *mutationResolver) ConfigureInstance(ctx context.Context, input model.Co
 	}
 	// The email module keeps bodies and attachments in the tenant's buckets.
 	if err := r.mail.EnsureBuckets(ctx, inst); err != nil {
-		return nil, failure.Wrap(failure.Upstream, err, "the email buckets could not be set up in the tenant's account")
+		return nil, apierror.Wrap(apierror.Upstream, err, "the email buckets could not be set up in the tenant's account")
 	}
 	return inst, nil
 }
@@ -166,11 +166,11 @@ func (r *mutationResolver) CreateContact(ctx context.Context, input model.Create
 	}
 	if scope == contact.ScopePERSONAL {
 		if v.AgentID == "" {
-			return nil, failure.New(failure.BadUserInput, "personal contacts belong to agents, and you have no agent record")
+			return nil, apierror.New(apierror.BadUserInput, "personal contacts belong to agents, and you have no agent record")
 		}
 		create.SetOwnerID(v.AgentID)
 	} else if !v.InTenant(viewer.RoleAdmin) {
-		return nil, failure.New(failure.Forbidden, "only admins create organisation contacts")
+		return nil, apierror.New(apierror.Forbidden, "only admins create organisation contacts")
 	}
 	return create.Save(ctx)
 }
@@ -276,7 +276,7 @@ func (r *mutationResolver) DeleteEmailAddress(ctx context.Context, id gid.ID) (g
 // SendEmail is the resolver for the sendEmail field.
 func (r *mutationResolver) SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error) {
 	if r.mail == nil {
-		return nil, failure.New(failure.BadUserInput, "this server does not send email")
+		return nil, apierror.New(apierror.BadUserInput, "this server does not send email")
 	}
 	attachments := make([]mail.Attachment, 0, len(input.Attachments))
 	for _, u := range input.Attachments {
@@ -319,7 +319,7 @@ func (r *queryResolver) AgentStatusHistory(ctx context.Context, agentID gid.ID, 
 // Instance is the resolver for the instance field.
 func (r *queryResolver) Instance(ctx context.Context) (*ent.Instance, error) {
 	if !viewer.FromContext(ctx).InTenant(viewer.RoleAdmin) {
-		return nil, failure.New(failure.Forbidden, "admins only")
+		return nil, apierror.New(apierror.Forbidden, "admins only")
 	}
 	inst, err := r.ent(ctx).Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {
@@ -344,7 +344,7 @@ func (r *queryResolver) SearchContacts(ctx context.Context, query string, first 
 // InteractionsByPhone is the resolver for the interactionsByPhone field.
 func (r *queryResolver) InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error) {
 	if !viewer.FromContext(ctx).InTenant(viewer.RoleSupervisor) {
-		return nil, failure.New(failure.Forbidden, "supervisors and admins look interactions up by number")
+		return nil, apierror.New(apierror.Forbidden, "supervisors and admins look interactions up by number")
 	}
 	region, err := r.region(ctx)
 	if err != nil {
@@ -366,7 +366,7 @@ func (r *queryResolver) InteractionsByPhone(ctx context.Context, phoneNumber str
 // ScimTokens is the resolver for the scimTokens field.
 func (r *queryResolver) ScimTokens(ctx context.Context) ([]*ent.ScimToken, error) {
 	if !viewer.FromContext(ctx).InTenant(viewer.RoleAdmin) {
-		return nil, failure.New(failure.Forbidden, "admins only")
+		return nil, apierror.New(apierror.Forbidden, "admins only")
 	}
 	return r.ent(ctx).ScimToken.Query().Order(scimtoken.ByCreatedAt()).All(ctx)
 }

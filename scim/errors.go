@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/privacy"
-	"switchboard/failure"
 )
 
 // ErrorSchema is the schema of SCIM error responses.
@@ -70,7 +70,7 @@ var scimAttribute = map[string]string{
 // a 500 whose cause the caller logs (internal reports whether it is one).
 func asError(err error) (e *Error, internal bool) {
 	var se *Error
-	var fe *failure.Error
+	var fe *apierror.Error
 	var ve *ent.ValidationError
 	var mbe *http.MaxBytesError
 	switch {
@@ -80,15 +80,15 @@ func asError(err error) (e *Error, internal bool) {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit)}, false
 	case errors.As(err, &fe):
 		switch fe.Code {
-		case failure.BadUserInput:
+		case apierror.BadUserInput:
 			return badRequest("invalidValue", "%s", fe.Message), false
-		case failure.NotFound:
+		case apierror.NotFound:
 			return notFound("%s", fe.Message), false
-		case failure.Conflict:
+		case apierror.Conflict:
 			return &Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: fe.Message}, false
-		case failure.Forbidden:
+		case apierror.Forbidden:
 			return &Error{Status: http.StatusForbidden, Detail: fe.Message}, false
-		case failure.Unauthenticated:
+		case apierror.Unauthenticated:
 			return &Error{Status: http.StatusUnauthorized, Detail: fe.Message}, false
 		}
 	case errors.As(err, &ve):

@@ -10,10 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/privacy"
 	"switchboard/ent/scimtoken"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -43,9 +43,9 @@ func CreateToken(ctx context.Context, c *ent.Client, name, createdBy string) (to
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", nil, failure.New(failure.BadUserInput, "a SCIM token needs a name")
+		return "", nil, apierror.New(apierror.BadUserInput, "a SCIM token needs a name")
 	case utf8.RuneCountInString(name) > 100:
-		return "", nil, failure.New(failure.BadUserInput, "a SCIM token's name has at most 100 characters")
+		return "", nil, apierror.New(apierror.BadUserInput, "a SCIM token's name has at most 100 characters")
 	}
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {
@@ -72,7 +72,7 @@ func RevokeToken(ctx context.Context, c *ent.Client, id gid.ID) (*ent.ScimToken,
 	}
 	t, err := c.ScimToken.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, failure.New(failure.NotFound, "no such SCIM token")
+		return nil, apierror.New(apierror.NotFound, "no such SCIM token")
 	}
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func RevokeToken(ctx context.Context, c *ent.Client, id gid.ID) (*ent.ScimToken,
 func mayManageTokens(ctx context.Context) error {
 	v := viewer.FromContext(ctx)
 	if !v.InTenant(viewer.RoleAdmin) || v.Service != "" {
-		return failure.New(failure.Forbidden, "only the tenant's admins manage SCIM tokens")
+		return apierror.New(apierror.Forbidden, "only the tenant's admins manage SCIM tokens")
 	}
 	return nil
 }

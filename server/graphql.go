@@ -14,11 +14,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"switchboard/apierror"
+	"switchboard/apierror/classify"
 	"switchboard/ent"
-	"switchboard/failure"
-	"switchboard/failure/present"
 	"switchboard/mail"
 	"switchboard/resolvers"
+	"switchboard/server/errorpresenter"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
@@ -42,7 +43,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		InitFunc: ws.InitFunc(func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			v, claims, err := id.Viewer(ctx, p.Authorization())
 			if err != nil {
-				_, msg := present.Classify(err)
+				_, msg := classify.Of(err)
 				return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
 			}
 			ctx = viewer.NewContext(ctx, v)
@@ -82,10 +83,10 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	// held open meanwhile. A status change makes its own: often none, as
 	// it is one statement on PostgreSQL (livestatus/statements.go).
 	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation", "setAgentStatus")})
-	srv.SetErrorPresenter(present.Presenter(log))
+	srv.SetErrorPresenter(errorpresenter.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)
-		return failure.New(failure.Internal, "internal error")
+		return apierror.New(apierror.Internal, "internal error")
 	})
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		fc := graphql.GetRootFieldContext(ctx)

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strings"
 
+	"switchboard/apierror"
 	"switchboard/auth"
 	"switchboard/ent"
 	"switchboard/ent/agent"
-	"switchboard/failure"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -31,16 +31,16 @@ func NewIdentity(v *auth.Verifier, client *ent.Client) *Identity {
 func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.Viewer, auth.Claims, error) {
 	raw, ok := auth.ParseBearer(authorization)
 	if !ok {
-		return nil, auth.Claims{}, failure.New(failure.Unauthenticated, "a bearer token is required")
+		return nil, auth.Claims{}, apierror.New(apierror.Unauthenticated, "a bearer token is required")
 	}
 	claims, err := id.verifier.Verify(ctx, raw)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), auth.ErrUnauthenticated.Error()+": ")
-		return nil, claims, failure.Wrap(failure.Unauthenticated, err, "%s", msg)
+		return nil, claims, apierror.Wrap(apierror.Unauthenticated, err, "%s", msg)
 	}
 	role, err := viewer.ParseRole(string(claims.Role))
 	if err != nil {
-		return nil, claims, failure.New(failure.Unauthenticated, "unknown role")
+		return nil, claims, apierror.New(apierror.Unauthenticated, "unknown role")
 	}
 	v := &viewer.Viewer{
 		Subject:  claims.Subject,
@@ -96,11 +96,11 @@ func (id *Identity) authenticate(next http.Handler) http.Handler {
 // unauthenticated returns why a request without a viewer has none.
 func unauthenticated(ctx context.Context) error {
 	if err, ok := ctx.Value(authErrKey{}).(error); ok {
-		var fe *failure.Error
-		if errors.As(err, &fe) && fe.Code == failure.Unauthenticated {
+		var fe *apierror.Error
+		if errors.As(err, &fe) && fe.Code == apierror.Unauthenticated {
 			return fe
 		}
-		return failure.New(failure.Unauthenticated, "the token could not be checked")
+		return apierror.New(apierror.Unauthenticated, "the token could not be checked")
 	}
-	return failure.New(failure.Unauthenticated, "a bearer token is required")
+	return apierror.New(apierror.Unauthenticated, "a bearer token is required")
 }

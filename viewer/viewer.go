@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"switchboard/failure"
+	"switchboard/apierror"
 	"switchboard/gid"
 )
 
@@ -116,17 +116,17 @@ func FromContext(ctx context.Context) *Viewer {
 // statuses", "record interactions").
 func (v *Viewer) ActingFor(agentID *gid.ID, doing string) (gid.ID, error) {
 	if !v.InTenant(RoleAgent) {
-		return "", failure.New(failure.Forbidden, "only a tenant's people %s", doing)
+		return "", apierror.New(apierror.Forbidden, "only a tenant's people %s", doing)
 	}
 	target := v.AgentID
 	if agentID != nil {
 		target = *agentID
 	}
 	if target == "" {
-		return "", failure.New(failure.BadUserInput, "you have no agent record: name the agent with agentId")
+		return "", apierror.New(apierror.BadUserInput, "you have no agent record: name the agent with agentId")
 	}
 	if target != v.AgentID && !v.InTenant(RoleSupervisor) {
-		return "", failure.New(failure.Forbidden, "an agent may %s only for itself", doing)
+		return "", apierror.New(apierror.Forbidden, "an agent may %s only for itself", doing)
 	}
 	return target, nil
 }

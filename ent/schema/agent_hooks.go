@@ -9,7 +9,7 @@ import (
 
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
-	"switchboard/failure"
+	"switchboard/apierror"
 	"switchboard/viewer"
 )
 
@@ -27,7 +27,7 @@ func (Agent) Hooks() []ent.Hook {
 					m.SetEmail(norm)
 				}
 				if role, ok := m.Role(); ok && role == viewer.RoleOperator {
-					return nil, failure.New(failure.BadUserInput, "an agent's role is AGENT, SUPERVISOR or ADMIN")
+					return nil, apierror.New(apierror.BadUserInput, "an agent's role is AGENT, SUPERVISOR or ADMIN")
 				}
 				return next.Mutate(ctx, m)
 			})
@@ -39,7 +39,7 @@ func (Agent) Hooks() []ent.Hook {
 func NormaliseEmail(s string) (string, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(s))
 	if err != nil || addr.Name != "" {
-		return "", failure.New(failure.BadUserInput, "%q is not an email address", s)
+		return "", apierror.New(apierror.BadUserInput, "%q is not an email address", s)
 	}
 	return strings.ToLower(addr.Address), nil
 }

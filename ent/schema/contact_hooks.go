@@ -10,7 +10,7 @@ import (
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
 	"switchboard/ent/schema/schematype"
-	"switchboard/failure"
+	"switchboard/apierror"
 )
 
 // Hooks of Contact: addresses are validated, phone numbers normalised to
@@ -22,7 +22,7 @@ func (Contact) Hooks() []ent.Hook {
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ContactFunc(func(ctx context.Context, m *gen.ContactMutation) (ent.Value, error) {
 				if m.Op().Is(ent.OpUpdate) && touchesContactPoints(m) {
-					return nil, failure.New(failure.BadUserInput, "update contacts one at a time")
+					return nil, apierror.New(apierror.BadUserInput, "update contacts one at a time")
 				}
 				if m.Op().Is(ent.OpCreate | ent.OpUpdateOne) {
 					if err := normaliseContact(ctx, m); err != nil {
@@ -73,7 +73,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return failure.New(failure.BadUserInput, "a contact needs a name")
+		return apierror.New(apierror.BadUserInput, "a contact needs a name")
 	}
 	if _, ok := m.Name(); ok {
 		m.SetName(name)
@@ -231,7 +231,7 @@ func tenantRegion(ctx context.Context, m *gen.ContactMutation) (string, error) {
 func NormalisePhone(raw, region string) (string, error) {
 	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", failure.New(failure.BadUserInput, "%q is not a phone number", raw)
+		return "", apierror.New(apierror.BadUserInput, "%q is not a phone number", raw)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

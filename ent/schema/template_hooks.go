@@ -8,7 +8,7 @@ import (
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
 	"switchboard/ent/template"
-	"switchboard/failure"
+	"switchboard/apierror"
 	"switchboard/templates"
 )
 
@@ -32,7 +32,7 @@ func (Template) Hooks() []ent.Hook {
 					}
 					channel = old
 				default:
-					return nil, failure.New(failure.BadUserInput, "update templates one at a time")
+					return nil, apierror.New(apierror.BadUserInput, "update templates one at a time")
 				}
 				if channel == template.ChannelCHAT {
 					m.SetBody(templates.Sanitize(body))

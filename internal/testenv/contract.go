@@ -30,10 +30,10 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// Contract parses the repository's copy of contract/desktop.graphql.
+// Contract parses the repository's copy of testdata/contract/desktop.graphql.
 func Contract(t testing.TB) *ast.QueryDocument {
 	t.Helper()
-	path := filepath.Join(RepoRoot(t), "contract", "desktop.graphql")
+	path := filepath.Join(RepoRoot(t), "testdata", "contract", "desktop.graphql")
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
