@@ -1,7 +1,7 @@
 //go:build ignore
 
 // The ent code generator: the ent client from ent/schema, with the entgql
-// extension writing the GraphQL types of every entity to ent.graphqls.
+// extension writing the GraphQL types of every entity to graph/schema/ent.graphqls.
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
-		entgql.WithSchemaPath("../ent.graphqls"),
+		entgql.WithSchemaPath("../graph/schema/ent.graphqls"),
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithRelaySpec(true),
 	)

@@ -23,8 +23,10 @@ var skipDirs = map[string]bool{".git": true, "data": true, "node_modules": true}
 // root) is written by `go generate ./ent/...` and so must be current.
 func isGenerated(rel string) bool {
 	switch {
-	case rel == "ent.graphqls":
+	case rel == "graph/schema/ent.graphqls":
 		return true
+	case strings.HasPrefix(rel, "graph/schema/"):
+		return false // the hand-written schema
 	case strings.HasPrefix(rel, "graph/"):
 		return true
 	case strings.HasPrefix(rel, "resolvers/"):

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"math"
@@ -417,44 +418,44 @@ type MutationResolver interface {
 	UpdateAgentStatus(ctx context.Context, id gid.ID, input ent.UpdateAgentStatusInput) (*ent.AgentStatus, error)
 	CreateModule(ctx context.Context, input ent.CreateModuleInput) (*ent.Module, error)
 	DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error)
-	SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error)
-	ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error)
-	ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
-	RotateAgentEventKey(ctx context.Context) (string, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id gid.ID, input model.UpdateContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id gid.ID) (gid.ID, error)
 	RecordInteraction(ctx context.Context, input model.RecordInteractionInput) (*ent.Interaction, error)
 	CreateScimToken(ctx context.Context, name string) (*model.CreatedScimToken, error)
 	RevokeScimToken(ctx context.Context, id gid.ID) (*ent.ScimToken, error)
-	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
-	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
-	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
 	StartConversation(ctx context.Context, input model.StartConversationInput) (*ent.Conversation, error)
 	EndConversation(ctx context.Context, id gid.ID) (*ent.Conversation, error)
 	CreateEmailAddress(ctx context.Context, input ent.CreateEmailAddressInput) (*ent.EmailAddress, error)
 	UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error)
 	DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error)
 	SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error)
+	ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error)
+	SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error)
+	ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
+	RotateAgentEventKey(ctx context.Context) (string, error)
+	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
+	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
+	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error)
 	Agents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) (*ent.AgentConnection, error)
 	Tenants(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) (*ent.TenantConnection, error)
-	Viewer(ctx context.Context) (*viewer.Viewer, error)
-	AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
-	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
-	Instance(ctx context.Context) (*ent.Instance, error)
 	SearchContacts(ctx context.Context, query string, first *int, after *entgql.Cursor[gid.ID]) (*ent.ContactConnection, error)
 	InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error)
 	ScimTokens(ctx context.Context) ([]*ent.ScimToken, error)
-	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
-	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Conversations(ctx context.Context, first *int, after *entgql.Cursor[gid.ID]) (*ent.ConversationConnection, error)
 	EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error)
 	Emails(ctx context.Context, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) (*ent.EmailConnection, error)
 	Email(ctx context.Context, id gid.ID) (*ent.Email, error)
+	Instance(ctx context.Context) (*ent.Instance, error)
+	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
+	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
+	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
+	Viewer(ctx context.Context) (*viewer.Viewer, error)
+	AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -2204,1226 +2205,26 @@ func newExecutionContext(
 	}
 }
 
+//go:embed "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+var sourcesFS embed.FS
+
+func sourceData(filename string) string {
+	data, err := sourcesFS.ReadFile(filename)
+	if err != nil {
+		panic(fmt.Sprintf("codegen problem: %s not available", filename))
+	}
+	return string(data)
+}
+
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# switchboard's hand-written GraphQL: the operations and the types that are
-# not ent entities. entgql writes the entity types to ent.graphqls.
-
-"An RFC 3339 timestamp."
-scalar Time
-
-"""
-The person behind the request, as their token and the tenant's records say.
-"""
-type Viewer {
-  "The agent's ID when the person has an agent record, otherwise the token's subject."
-  id: ID!
-  email: String!
-  name: String!
-  role: Role!
-  "Null for a platform operator."
-  tenant: Tenant
-  "Null for a person with no agent record, such as an admin or an operator."
-  agent: Agent
-}
-
-"""
-An agent's status now, and since when.
-"""
-type AgentStatusSnapshot {
-  status: AgentStatus!
-  since: Time!
-}
-
-"""
-The tenant's look in the desktop.
-"""
-type Branding {
-  logoUrl: String
-  faviconUrl: String
-}
-
-extend type Tenant {
-  "The tenant's logo and favicon; null until the tenant sets them."
-  branding: Branding
-  "Admin-added panels in the desktop, in display order."
-  modules: [Module!]!
-}
-
-extend type Agent {
-  "The agent's current status; null when it was never set."
-  currentStatus: AgentStatusSnapshot
-}
-
-extend type Query {
-  "Who is asking."
-  viewer: Viewer!
-  "The statuses agents of the viewer's tenant may choose from, in display order."
-  agentStatuses: [AgentStatus!]!
-}
-
-type Mutation {
-  "Platform operator only: a new tenant."
-  createTenant(input: CreateTenantInput!): Tenant!
-  "Platform operator, or the tenant's admin: update a tenant."
-  updateTenant(id: ID!, input: UpdateTenantInput!): Tenant!
-
-  "Tenant admin only: a new agent."
-  createAgent(input: CreateAgentInput!): Agent!
-  "Tenant admin only."
-  updateAgent(id: ID!, input: UpdateAgentInput!): Agent!
-  "Tenant admin only; returns the deleted agent's ID."
-  deleteAgent(id: ID!): ID!
-
-  "Tenant admin only: a new status agents may choose."
-  createAgentStatus(input: CreateAgentStatusInput!): AgentStatus!
-  "Tenant admin only."
-  updateAgentStatus(id: ID!, input: UpdateAgentStatusInput!): AgentStatus!
-
-  "Tenant admin only: a panel in the desktop."
-  createModule(input: CreateModuleInput!): Module!
-  "Tenant admin only; returns the deleted module's ID."
-  deleteModule(id: ID!): ID!
-}
-
-# ------------------------------------------------------------ live status
-
-input SetAgentStatusInput {
-  "The status to set; one of the tenant's."
-  statusId: ID!
-  "The agent whose status to set; omitted: the viewer's own. Supervisors and admins only."
-  agentId: ID
-}
-
-"""
-One committed change of an agent's status.
-"""
-type AgentStatusEvent {
-  agent: Agent!
-  status: AgentStatus!
-  "Null for an agent's first status."
-  previousStatus: AgentStatus
-  changedAt: Time!
-}
-
-"""
-A span of time during which an agent held one status.
-"""
-type AgentStatusInterval {
-  status: AgentStatus!
-  startedAt: Time!
-  "The end of the span, clipped to the query's range; now for the status still held."
-  endedAt: Time!
-}
-
-"""
-The tenant's Amazon Connect instance and the cross-account role that reaches it.
-"""
-input ConfigureInstanceInput {
-  "arn:aws:connect:REGION:ACCOUNT:instance/ID"
-  instanceArn: String!
-  alias: String
-  region: String!
-  "The IAM role switchboard assumes in the tenant's account."
-  roleArn: String!
-  "The external ID the role's trust policy requires."
-  externalId: String!
-  "The contact flow that new chat conversations start in."
-  chatContactFlowId: String
-  "Enabled modules, e.g. email (which creates the instance's two S3 buckets)."
-  modules: [String!]
-}
-
-extend type Query {
-  "An agent's statuses over [from, to), as intervals clipped to it. Agents read their own."
-  agentStatusHistory(agentId: ID!, from: Time!, to: Time!): [AgentStatusInterval!]!
-  "The tenant's Amazon Connect instance, if it has one. Admins only."
-  instance: Instance
-}
-
-extend type Mutation {
-  "Set my own status, or as a supervisor or admin another agent's."
-  setAgentStatus(input: SetAgentStatusInput!): Agent!
-  "Tenant admin only: set up (or replace) the tenant's Amazon Connect instance."
-  configureInstance(input: ConfigureInstanceInput!): Instance!
-  "Tenant admin only: bring the instance's agent statuses in (ListAgentStatuses), matched by name."
-  importAgentStatuses: [AgentStatus!]!
-  "Tenant admin only: a new key for the agent event stream's delivery (X-Amz-Firehose-Access-Key). Shown once."
-  rotateAgentEventKey: String!
-}
-
-type Subscription {
-  "Live status changes in the viewer's tenant: all of them, or only the listed agents. Agents watch only themselves."
-  agentStatusChanged(agentIds: [ID!]): AgentStatusEvent!
-}
-
-# ---------------------------------------------------------------- contacts
-
-"""
-One typed email address or phone number of a contact.
-"""
-type ContactPoint {
-  "work, home, mobile, other ..."
-  type: String!
-  value: String!
-  primary: Boolean!
-}
-
-input ContactPointInput {
-  type: String
-  value: String!
-  primary: Boolean
-}
-
-extend type Contact {
-  "Every email address; email is the primary one."
-  emails: [ContactPoint!]!
-  "Every phone number, in E.164; phoneNumber is the primary one."
-  phoneNumbers: [ContactPoint!]!
-}
-
-input CreateContactInput {
-  name: String!
-  givenName: String
-  familyName: String
-  "The primary email address."
-  email: String
-  "The primary phone number; without a country code it is read in the tenant's region."
-  phoneNumber: String
-  emails: [ContactPointInput!]
-  phoneNumbers: [ContactPointInput!]
-  jobTitle: String
-  "PERSONAL (the default): the viewer's own. ORGANISATION: the whole tenant's, admins only."
-  scope: ContactScope
-}
-
-input UpdateContactInput {
-  name: String
-  givenName: String
-  familyName: String
-  email: String
-  phoneNumber: String
-  emails: [ContactPointInput!]
-  phoneNumbers: [ContactPointInput!]
-  jobTitle: String
-}
-
-# ------------------------------------------------------------ interactions
-
-input RecordInteractionInput {
-  "The Amazon Connect contact ID; recording it again updates the interaction."
-  contactId: String!
-  channel: InteractionChannel!
-  phoneNumber: String
-  connectionType: ConnectionType!
-  startedAt: Time!
-  endedAt: Time
-  "The agent who handled it; omitted: the viewer's own agent. Supervisors and admins only."
-  agentId: ID
-}
-
-"""
-A SCIM token as created: the token itself is shown only here, once.
-"""
-type CreatedScimToken {
-  token: String!
-  scimToken: ScimToken!
-}
-
-extend type Query {
-  "Personal contacts of the viewer and the organisation's, matched on any part of the name, any email, or the digits of any phone number; prefix matches first."
-  searchContacts(query: String!, first: Int, after: Cursor): ContactConnection!
-  "Supervisors and admins: the tenant's interactions with a phone number, newest first."
-  interactionsByPhone(phoneNumber: String!, first: Int, after: Cursor): InteractionConnection!
-  "Admins: the tenant's SCIM tokens."
-  scimTokens: [ScimToken!]!
-}
-
-extend type Mutation {
-  createContact(input: CreateContactInput!): Contact!
-  updateContact(id: ID!, input: UpdateContactInput!): Contact!
-  "Returns the deleted contact's ID."
-  deleteContact(id: ID!): ID!
-  recordInteraction(input: RecordInteractionInput!): Interaction!
-  "Admins: a bearer token for the tenant's SCIM client (Entra ID, Okta). Shown once."
-  createScimToken(name: String!): CreatedScimToken!
-  "Admins: revoke a SCIM token."
-  revokeScimToken(id: ID!): ScimToken!
-}
-
-# -------------------------------------------------------------- templates
-
-input TemplateVariableInput {
-  "A placeholder's name, e.g. name or customer.firstName."
-  name: String!
-  value: String!
-}
-
-"""
-A template with its placeholders filled in.
-"""
-type RenderedTemplate {
-  "The plain text: what an SMS sends."
-  text: String!
-  "Sanitised rich text for chat (for an SMS template, the escaped text)."
-  html: String!
-  "The SMS parts the text needs (GSM-7, or UCS-2 when it holds other characters)."
-  smsSegments: Int!
-  "Placeholders that had no value and rendered empty."
-  unknownPlaceholders: [String!]!
-}
-
-input CreateTemplateInput {
-  name: String!
-  channel: TemplateChannel!
-  "Rich text (an HTML subset) for CHAT, plain text for SMS; {{placeholders}} are filled in when rendered."
-  body: String!
-}
-
-input UpdateTemplateInput {
-  name: String
-  body: String
-}
-
-extend type Query {
-  "The tenant's templates, by name; only one channel's when channel is given."
-  templates(channel: TemplateChannel): [Template!]!
-  "Fill a template's placeholders."
-  renderTemplate(id: ID!, variables: [TemplateVariableInput!]): RenderedTemplate!
-}
-
-extend type Mutation {
-  "Tenant admin only."
-  createTemplate(input: CreateTemplateInput!): Template!
-  "Tenant admin only."
-  updateTemplate(id: ID!, input: UpdateTemplateInput!): Template!
-  "Tenant admin only; returns the deleted template's ID."
-  deleteTemplate(id: ID!): ID!
-}
-
-# ---------------------------------------------------------- conversations
-
-input StartConversationInput {
-  channel: ConversationChannel!
-  "The external party's number or id on the channel."
-  externalId: String!
-  "A display name for the party; the externalId when omitted."
-  participant: String
-  "The party's first message: handed to Amazon Connect, never stored here."
-  initialMessage: String
-  "The agent to hold it; omitted: the viewer's own. Supervisors and admins only."
-  agentId: ID
-}
-
-extend type Query {
-  "Conversations, newest first: an agent's own, or for supervisors and admins the tenant's."
-  conversations(first: Int, after: Cursor): ConversationConnection!
-}
-
-extend type Mutation {
-  "Start a chat with an external party, or return the one already active with it."
-  startConversation(input: StartConversationInput!): Conversation!
-  "End a conversation and its Amazon Connect contact."
-  endConversation(id: ID!): Conversation!
-}
-
-# ------------------------------------------------------- email addresses
-
-extend type Query {
-  "The tenant's email addresses: what agents send from, and how inbound mail is routed."
-  emailAddresses: [EmailAddress!]!
-}
-
-extend type Mutation {
-  "Tenant admin only."
-  createEmailAddress(input: CreateEmailAddressInput!): EmailAddress!
-  "Tenant admin only."
-  updateEmailAddress(id: ID!, input: UpdateEmailAddressInput!): EmailAddress!
-  "Tenant admin only; returns the deleted address's ID."
-  deleteEmailAddress(id: ID!): ID!
-}
-
-# ----------------------------------------------------------------- emails
-
-"A file sent with a GraphQL multipart request."
-scalar Upload
-
-"""
-An attachment of an email, kept in the tenant's attachments bucket.
-"""
-type EmailAttachment {
-  fileName: String!
-  contentType: String!
-  size: Int!
-  "A presigned download link that expires within 15 minutes."
-  downloadUrl: String!
-}
-
-extend type Email {
-  "The text body, read from the tenant's content bucket."
-  bodyText: String
-  "The HTML body, sanitised, read from the tenant's content bucket."
-  bodyHtml: String
-  attachments: [EmailAttachment!]!
-}
-
-input SendEmailInput {
-  "The tenant's EmailAddress to send from."
-  from: ID!
-  to: [String!]!
-  cc: [String!]
-  bcc: [String!]
-  subject: String!
-  text: String
-  html: String
-  attachments: [Upload!]
-  "The Email this one answers."
-  inReplyTo: ID
-}
-
-extend type Query {
-  "Email records, newest first: metadata from the store."
-  emails(direction: EmailDirection, first: Int, after: Cursor): EmailConnection!
-  "One email; null for one the viewer may not see."
-  email(id: ID!): Email
-}
-
-extend type Mutation {
-  "Send an email through the address's SES identity; the message and its attachments are kept in the tenant's buckets."
-  sendEmail(input: SendEmailInput!): Email!
-}
-`, BuiltIn: false},
-	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
-type Agent implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  email: String!
-  name: String!
-  connectUsername: String
-  """
-  the Amazon Connect user ID, for PutUserStatus
-  """
-  connectUserID: String
-  role: Role!
-  interactions(
-    """
-    Returns the elements in the list that come after the specified cursor.
-    """
-    after: Cursor
-
-    """
-    Returns the first _n_ elements from the list.
-    """
-    first: Int
-
-    """
-    Returns the elements in the list that come before the specified cursor.
-    """
-    before: Cursor
-
-    """
-    Returns the last _n_ elements from the list.
-    """
-    last: Int
-
-    """
-    Ordering options for Interactions returned from the connection.
-    """
-    orderBy: InteractionOrder
-  ): InteractionConnection!
-}
-"""
-A connection to a list of items.
-"""
-type AgentConnection {
-  """
-  A list of edges.
-  """
-  edges: [AgentEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-An edge in a connection.
-"""
-type AgentEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Agent
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-Ordering options for Agent connections
-"""
-input AgentOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Agents.
-  """
-  field: AgentOrderField!
-}
-"""
-Properties by which Agent connections can be ordered.
-"""
-enum AgentOrderField {
-  EMAIL
-  NAME
-}
-type AgentStatus implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  name: String!
-  type: AgentStatusType!
-  displayOrder: Int!
-  enabled: Boolean!
-  """
-  the Amazon Connect agent status ID this status maps to
-  """
-  connectStatusID: String
-  connectStatusArn: String
-}
-"""
-AgentStatusType is enum for the field type
-"""
-enum AgentStatusType @goModel(model: "switchboard/ent/agentstatus.Type") {
-  ROUTABLE
-  OFFLINE
-  CUSTOM
-}
-"""
-ConnectionType is enum for the field connection_type
-"""
-enum ConnectionType @goModel(model: "switchboard/ent/interaction.ConnectionType") {
-  INBOUND
-  OUTBOUND
-  TRANSFER
-  CALLBACK
-  QUEUE_TRANSFER
-  API
-  MONITOR
-}
-type Contact implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  scope: ContactScope!
-  source: ContactSource!
-  name: String!
-  givenName: String
-  familyName: String
-  email: String
-  phoneNumber: String
-  jobTitle: String
-  active: Boolean!
-}
-"""
-A connection to a list of items.
-"""
-type ContactConnection {
-  """
-  A list of edges.
-  """
-  edges: [ContactEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-An edge in a connection.
-"""
-type ContactEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Contact
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-Ordering options for Contact connections
-"""
-input ContactOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Contacts.
-  """
-  field: ContactOrderField!
-}
-"""
-Properties by which Contact connections can be ordered.
-"""
-enum ContactOrderField {
-  NAME
-}
-"""
-ContactScope is enum for the field scope
-"""
-enum ContactScope @goModel(model: "switchboard/ent/contact.Scope") {
-  PERSONAL
-  ORGANISATION
-}
-"""
-ContactSource is enum for the field source
-"""
-enum ContactSource @goModel(model: "switchboard/ent/contact.Source") {
-  MANUAL
-  SCIM
-}
-type Conversation implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  channel: ConversationChannel!
-  externalId: String!
-  participant: String
-  connectContactId: String
-  status: ConversationStatus!
-  startedAt: Time!
-  endedAt: Time
-  agent: Agent
-}
-"""
-ConversationChannel is enum for the field channel
-"""
-enum ConversationChannel @goModel(model: "switchboard/ent/conversation.Channel") {
-  SMS
-  WHATSAPP
-  WEBCHAT
-  FACEBOOK
-  TEAMS
-  INSTAGRAM
-  APPLE_MESSAGES
-}
-"""
-A connection to a list of items.
-"""
-type ConversationConnection {
-  """
-  A list of edges.
-  """
-  edges: [ConversationEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-An edge in a connection.
-"""
-type ConversationEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Conversation
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-Ordering options for Conversation connections
-"""
-input ConversationOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Conversations.
-  """
-  field: ConversationOrderField!
-}
-"""
-Properties by which Conversation connections can be ordered.
-"""
-enum ConversationOrderField {
-  STARTED_AT
-}
-"""
-ConversationStatus is enum for the field status
-"""
-enum ConversationStatus @goModel(model: "switchboard/ent/conversation.Status") {
-  ACTIVE
-  ENDED
-}
-"""
-CreateAgentInput is used for create Agent object.
-Input was generated by ent.
-"""
-input CreateAgentInput {
-  email: String!
-  name: String!
-  connectUsername: String
-  """
-  the Amazon Connect user ID, for PutUserStatus
-  """
-  connectUserID: String
-  role: Role
-}
-"""
-CreateAgentStatusInput is used for create AgentStatus object.
-Input was generated by ent.
-"""
-input CreateAgentStatusInput {
-  name: String!
-  type: AgentStatusType!
-  displayOrder: Int
-  enabled: Boolean
-  """
-  the Amazon Connect agent status ID this status maps to
-  """
-  connectStatusID: String
-  connectStatusArn: String
-}
-"""
-CreateEmailAddressInput is used for create EmailAddress object.
-Input was generated by ent.
-"""
-input CreateEmailAddressInput {
-  address: String!
-  displayName: String
-  sesIdentityArn: String!
-  contactFlowID: String
-  queueID: String
-}
-"""
-CreateModuleInput is used for create Module object.
-Input was generated by ent.
-"""
-input CreateModuleInput {
-  name: String!
-  url: String!
-  position: Int
-}
-"""
-CreateTenantInput is used for create Tenant object.
-Input was generated by ent.
-"""
-input CreateTenantInput {
-  name: String!
-  contactName: String
-  contactEmail: String
-  contactPhone: String
-  product: String
-  seats: Int
-  lifecycle: TenantLifecycle
-  """
-  ISO 3166 region for phone numbers written without a country code
-  """
-  defaultRegion: String
-}
-"""
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
-"""
-scalar Cursor
-type Email implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  direction: EmailDirection!
-  from: String!
-  to: [String!]!
-  subject: String!
-  date: Time!
-  state: EmailState!
-}
-type EmailAddress implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  address: String!
-  displayName: String
-  sesIdentityArn: String!
-  contactFlowID: String
-  queueID: String
-}
-"""
-A connection to a list of items.
-"""
-type EmailConnection {
-  """
-  A list of edges.
-  """
-  edges: [EmailEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-EmailDirection is enum for the field direction
-"""
-enum EmailDirection @goModel(model: "switchboard/ent/email.Direction") {
-  INBOUND
-  OUTBOUND
-}
-"""
-An edge in a connection.
-"""
-type EmailEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Email
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-Ordering options for Email connections
-"""
-input EmailOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Emails.
-  """
-  field: EmailOrderField!
-}
-"""
-Properties by which Email connections can be ordered.
-"""
-enum EmailOrderField {
-  DATE
-}
-"""
-EmailState is enum for the field state
-"""
-enum EmailState @goModel(model: "switchboard/ent/email.State") {
-  RECEIVED
-  ROUTED
-  SENT
-  FAILED
-}
-type Instance implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  instanceArn: String!
-  alias: String
-  region: String!
-  roleArn: String!
-  chatContactFlowId: String
-  modules: [String!]
-}
-type Interaction implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  """
-  the Amazon Connect contact ID
-  """
-  contactId: String!
-  channel: InteractionChannel!
-  phoneNumber: String
-  connectionType: ConnectionType!
-  startedAt: Time!
-  endedAt: Time
-  agent: Agent!
-}
-"""
-InteractionChannel is enum for the field channel
-"""
-enum InteractionChannel @goModel(model: "switchboard/ent/interaction.Channel") {
-  VOICE
-  CHAT
-  TASK
-  EMAIL
-}
-"""
-A connection to a list of items.
-"""
-type InteractionConnection {
-  """
-  A list of edges.
-  """
-  edges: [InteractionEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-An edge in a connection.
-"""
-type InteractionEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Interaction
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-Ordering options for Interaction connections
-"""
-input InteractionOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Interactions.
-  """
-  field: InteractionOrderField!
-}
-"""
-Properties by which Interaction connections can be ordered.
-"""
-enum InteractionOrderField {
-  STARTED_AT
-}
-type Module implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  name: String!
-  url: String!
-  position: Int!
-}
-"""
-An object with an ID.
-Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
-"""
-interface Node @goModel(model: "switchboard/ent.Noder") {
-  """
-  The id of the object.
-  """
-  id: ID!
-}
-"""
-Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
-"""
-enum OrderDirection {
-  """
-  Specifies an ascending order for a given ` + "`" + `orderBy` + "`" + ` argument.
-  """
-  ASC
-  """
-  Specifies a descending order for a given ` + "`" + `orderBy` + "`" + ` argument.
-  """
-  DESC
-}
-"""
-Information about pagination in a connection.
-https://relay.dev/graphql/connections.htm#sec-undefined.PageInfo
-"""
-type PageInfo {
-  """
-  When paginating forwards, are there more items?
-  """
-  hasNextPage: Boolean!
-  """
-  When paginating backwards, are there more items?
-  """
-  hasPreviousPage: Boolean!
-  """
-  When paginating backwards, the cursor to continue.
-  """
-  startCursor: Cursor
-  """
-  When paginating forwards, the cursor to continue.
-  """
-  endCursor: Cursor
-}
-type Query {
-  """
-  Fetches an object given its ID.
-  """
-  node(
-    """
-    ID of the object.
-    """
-    id: ID!
-  ): Node
-  """
-  Lookup nodes by a list of IDs.
-  """
-  nodes(
-    """
-    The list of node IDs.
-    """
-    ids: [ID!]!
-  ): [Node]!
-  agents(
-    """
-    Returns the elements in the list that come after the specified cursor.
-    """
-    after: Cursor
-
-    """
-    Returns the first _n_ elements from the list.
-    """
-    first: Int
-
-    """
-    Returns the elements in the list that come before the specified cursor.
-    """
-    before: Cursor
-
-    """
-    Returns the last _n_ elements from the list.
-    """
-    last: Int
-
-    """
-    Ordering options for Agents returned from the connection.
-    """
-    orderBy: AgentOrder
-  ): AgentConnection!
-  tenants(
-    """
-    Returns the elements in the list that come after the specified cursor.
-    """
-    after: Cursor
-
-    """
-    Returns the first _n_ elements from the list.
-    """
-    first: Int
-
-    """
-    Returns the elements in the list that come before the specified cursor.
-    """
-    before: Cursor
-
-    """
-    Returns the last _n_ elements from the list.
-    """
-    last: Int
-
-    """
-    Ordering options for Tenants returned from the connection.
-    """
-    orderBy: TenantOrder
-  ): TenantConnection!
-}
-"""
-Role is enum for the field role
-"""
-enum Role @goModel(model: "switchboard/viewer.Role") {
-  AGENT
-  SUPERVISOR
-  ADMIN
-  OPERATOR
-}
-type ScimToken implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  name: String!
-  createdBy: String
-  lastUsedAt: Time
-  revokedAt: Time
-}
-type Template implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  name: String!
-  channel: TemplateChannel!
-  body: String!
-}
-"""
-TemplateChannel is enum for the field channel
-"""
-enum TemplateChannel @goModel(model: "switchboard/ent/template.Channel") {
-  CHAT
-  SMS
-}
-type Tenant implements Node {
-  id: ID!
-  createdAt: Time!
-  updatedAt: Time!
-  name: String!
-  contactName: String
-  contactEmail: String
-  contactPhone: String
-  product: String!
-  seats: Int!
-  lifecycle: TenantLifecycle!
-  """
-  ISO 3166 region for phone numbers written without a country code
-  """
-  defaultRegion: String!
-}
-"""
-A connection to a list of items.
-"""
-type TenantConnection {
-  """
-  A list of edges.
-  """
-  edges: [TenantEdge]
-  """
-  Information to aid in pagination.
-  """
-  pageInfo: PageInfo!
-  """
-  Identifies the total count of items in the connection.
-  """
-  totalCount: Int!
-}
-"""
-An edge in a connection.
-"""
-type TenantEdge {
-  """
-  The item at the end of the edge.
-  """
-  node: Tenant
-  """
-  A cursor for use in pagination.
-  """
-  cursor: Cursor!
-}
-"""
-TenantLifecycle is enum for the field lifecycle
-"""
-enum TenantLifecycle @goModel(model: "switchboard/ent/tenant.Lifecycle") {
-  ACTIVE
-  UNSUBSCRIBED
-  DECOMMISSIONED
-}
-"""
-Ordering options for Tenant connections
-"""
-input TenantOrder {
-  """
-  The ordering direction.
-  """
-  direction: OrderDirection! = ASC
-  """
-  The field by which to order Tenants.
-  """
-  field: TenantOrderField!
-}
-"""
-Properties by which Tenant connections can be ordered.
-"""
-enum TenantOrderField {
-  NAME
-}
-"""
-UpdateAgentInput is used for update Agent object.
-Input was generated by ent.
-"""
-input UpdateAgentInput {
-  email: String
-  name: String
-  connectUsername: String
-  clearConnectUsername: Boolean
-  """
-  the Amazon Connect user ID, for PutUserStatus
-  """
-  connectUserID: String
-  clearConnectUserID: Boolean
-  role: Role
-}
-"""
-UpdateAgentStatusInput is used for update AgentStatus object.
-Input was generated by ent.
-"""
-input UpdateAgentStatusInput {
-  name: String
-  type: AgentStatusType
-  displayOrder: Int
-  enabled: Boolean
-  """
-  the Amazon Connect agent status ID this status maps to
-  """
-  connectStatusID: String
-  clearConnectStatusID: Boolean
-  connectStatusArn: String
-  clearConnectStatusArn: Boolean
-}
-"""
-UpdateEmailAddressInput is used for update EmailAddress object.
-Input was generated by ent.
-"""
-input UpdateEmailAddressInput {
-  address: String
-  displayName: String
-  clearDisplayName: Boolean
-  sesIdentityArn: String
-  contactFlowID: String
-  clearContactFlowID: Boolean
-  queueID: String
-  clearQueueID: Boolean
-}
-"""
-UpdateModuleInput is used for update Module object.
-Input was generated by ent.
-"""
-input UpdateModuleInput {
-  name: String
-  url: String
-  position: Int
-}
-"""
-UpdateTenantInput is used for update Tenant object.
-Input was generated by ent.
-"""
-input UpdateTenantInput {
-  name: String
-  contactName: String
-  clearContactName: Boolean
-  contactEmail: String
-  clearContactEmail: Boolean
-  contactPhone: String
-  clearContactPhone: Boolean
-  product: String
-  seats: Int
-  lifecycle: TenantLifecycle
-  """
-  ISO 3166 region for phone numbers written without a country code
-  """
-  defaultRegion: String
-}
-`, BuiltIn: false},
+	{Name: "schema/contacts.graphqls", Input: sourceData("schema/contacts.graphqls"), BuiltIn: false},
+	{Name: "schema/conversations.graphqls", Input: sourceData("schema/conversations.graphqls"), BuiltIn: false},
+	{Name: "schema/email.graphqls", Input: sourceData("schema/email.graphqls"), BuiltIn: false},
+	{Name: "schema/ent.graphqls", Input: sourceData("schema/ent.graphqls"), BuiltIn: false},
+	{Name: "schema/instance.graphqls", Input: sourceData("schema/instance.graphqls"), BuiltIn: false},
+	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
+	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
+	{Name: "schema/tenancy.graphqls", Input: sourceData("schema/tenancy.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -8709,149 +7510,6 @@ func (ec *executionContext) fieldContext_Mutation_deleteModule(ctx context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_setAgentStatus(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetAgentStatus(ctx, fc.Args["input"].(model.SetAgentStatusInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
-			return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Agent(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setAgentStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_configureInstance(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ConfigureInstance(ctx, fc.Args["input"].(model.ConfigureInstanceInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
-			return ec.marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Instance(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_configureInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_importAgentStatuses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_importAgentStatuses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().ImportAgentStatuses(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgentStatus) graphql.Marshaler {
-			return ec.marshalNAgentStatus2ᚕᚖswitchboardᚋentᚐAgentStatusᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_importAgentStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AgentStatus(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_rotateAgentEventKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_rotateAgentEventKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().RotateAgentEventKey(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_rotateAgentEventKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Mutation", field, true, true, "String")
-}
-
 func (ec *executionContext) _Mutation_createContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9116,138 +7774,6 @@ func (ec *executionContext) fieldContext_Mutation_revokeScimToken(ctx context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createTemplate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateTemplate(ctx, fc.Args["input"].(model.CreateTemplateInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
-			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Template(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateTemplate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateTemplateInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
-			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Template(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deleteTemplate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteTemplate(ctx, fc.Args["id"].(gid.ID))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
-			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type ID does not have child fields")
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9506,6 +8032,281 @@ func (ec *executionContext) fieldContext_Mutation_sendEmail(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_sendEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configureInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigureInstance(ctx, fc.Args["input"].(model.ConfigureInstanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+			return ec.marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Instance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configureInstance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAgentStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAgentStatus(ctx, fc.Args["input"].(model.SetAgentStatusInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAgentStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAgentStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importAgentStatuses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importAgentStatuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ImportAgentStatuses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalNAgentStatus2ᚕᚖswitchboardᚋentᚐAgentStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importAgentStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateAgentEventKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateAgentEventKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateAgentEventKey(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateAgentEventKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTemplate(ctx, fc.Args["input"].(model.CreateTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚖswitchboardᚋentᚐTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTemplate(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9780,146 +8581,6 @@ func (ec *executionContext) fieldContext_Query_tenants(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_viewer(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Viewer(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖswitchboardᚋviewerᚐViewer(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Viewer(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_agentStatuses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_agentStatuses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().AgentStatuses(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgentStatus) graphql.Marshaler {
-			return ec.marshalNAgentStatus2ᚕᚖswitchboardᚋentᚐAgentStatusᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_agentStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AgentStatus(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_agentStatusHistory(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AgentStatusHistory(ctx, fc.Args["agentId"].(gid.ID), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*livestatus.Interval) graphql.Marshaler {
-			return ec.marshalNAgentStatusInterval2ᚕᚖswitchboardᚋlivestatusᚐIntervalᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AgentStatusInterval(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_agentStatusHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_instance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_instance(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Instance(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
-			return ec.marshalOInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Instance(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_searchContacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10036,94 +8697,6 @@ func (ec *executionContext) fieldContext_Query_scimTokens(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ScimToken(ctx, field)
 		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_templates(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Templates(ctx, fc.Args["channel"].(*template.Channel))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Template) graphql.Marshaler {
-			return ec.marshalNTemplate2ᚕᚖswitchboardᚋentᚐTemplateᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_templates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Template(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_templates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_renderTemplate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RenderTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["variables"].([]*model.TemplateVariableInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *templates.Rendered) graphql.Marshaler {
-			return ec.marshalNRenderedTemplate2ᚖswitchboardᚋtemplatesᚐRendered(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RenderedTemplate(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_renderTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
 	}
 	return fc, nil
 }
@@ -10288,6 +8861,234 @@ func (ec *executionContext) fieldContext_Query_email(ctx context.Context, field 
 	if fc.Args, err = ec.field_Query_email_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_instance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Instance(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Instance) graphql.Marshaler {
+			return ec.marshalOInstance2ᚖswitchboardᚋentᚐInstance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Instance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentStatusHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AgentStatusHistory(ctx, fc.Args["agentId"].(gid.ID), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*livestatus.Interval) graphql.Marshaler {
+			return ec.marshalNAgentStatusInterval2ᚕᚖswitchboardᚋlivestatusᚐIntervalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentStatusHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatusInterval(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_agentStatusHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Templates(ctx, fc.Args["channel"].(*template.Channel))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Template) graphql.Marshaler {
+			return ec.marshalNTemplate2ᚕᚖswitchboardᚋentᚐTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_templates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_templates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderTemplate(ctx, fc.Args["id"].(gid.ID), fc.Args["variables"].([]*model.TemplateVariableInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *templates.Rendered) graphql.Marshaler {
+			return ec.marshalNRenderedTemplate2ᚖswitchboardᚋtemplatesᚐRendered(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenderedTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖswitchboardᚋviewerᚐViewer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agentStatuses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentStatuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AgentStatuses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalNAgentStatus2ᚕᚖswitchboardᚋentᚐAgentStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15945,34 +14746,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "setAgentStatus":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_setAgentStatus(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "configureInstance":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_configureInstance(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "importAgentStatuses":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_importAgentStatuses(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "rotateAgentEventKey":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_rotateAgentEventKey(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "createContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContact(ctx, field)
@@ -16015,27 +14788,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "createTemplate":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createTemplate(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updateTemplate":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateTemplate(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "deleteTemplate":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deleteTemplate(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "startConversation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startConversation(ctx, field)
@@ -16074,6 +14826,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendEmail":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configureInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configureInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAgentStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAgentStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importAgentStatuses":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importAgentStatuses(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateAgentEventKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateAgentEventKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16186,30 +14987,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tenants(ctx, field)
 				})
-		case "viewer":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_viewer(ctx, field)
-				})
-		case "agentStatuses":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_agentStatuses(ctx, field)
-				})
-		case "agentStatusHistory":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_agentStatusHistory(ctx, field)
-				})
-		case "instance":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_instance(ctx, field)
-				})
 		case "searchContacts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -16227,18 +15004,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scimTokens(ctx, field)
-				})
-		case "templates":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_templates(ctx, field)
-				})
-		case "renderTemplate":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_renderTemplate(ctx, field)
 				})
 		case "conversations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -16263,6 +15028,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_email(ctx, field)
+				})
+		case "instance":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_instance(ctx, field)
+				})
+		case "agentStatusHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agentStatusHistory(ctx, field)
+				})
+		case "templates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_templates(ctx, field)
+				})
+		case "renderTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderTemplate(ctx, field)
+				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
+		case "agentStatuses":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agentStatuses(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
