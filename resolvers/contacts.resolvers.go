@@ -8,11 +8,11 @@ package resolvers
 import (
 	"context"
 	"switchboard/apierror"
+	"switchboard/contactpoint"
 	"switchboard/contacts"
 	"switchboard/ent"
 	"switchboard/ent/contact"
 	"switchboard/ent/interaction"
-	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
 	"switchboard/gid"
 	"switchboard/graph/model"
@@ -120,7 +120,7 @@ func (r *queryResolver) InteractionsByPhone(ctx context.Context, phoneNumber str
 	if err != nil {
 		return nil, err
 	}
-	phone, err := schema.NormalisePhone(phoneNumber, region)
+	phone, err := contactpoint.NormalisePhone(phoneNumber, region)
 	if err != nil {
 		return nil, err
 	}
