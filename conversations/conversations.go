@@ -13,6 +13,7 @@ import (
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/conversation"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -56,7 +57,8 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 	if active, err := s.active(ctx, c, in.Channel, in.ExternalID); err != nil || active != nil {
 		return active, err
 	}
-	inst, err := c.Instance.Query().Only(ctx)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
 	if ent.IsNotFound(err) || (err == nil && inst.ChatContactFlowID == "") {
 		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
 	}
@@ -119,7 +121,8 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 		return conv, nil
 	}
 	if conv.ConnectContactID != "" && s.chats != nil {
-		inst, err := c.Instance.Query().Only(ctx)
+		// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+		inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
 		if err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -161,7 +162,8 @@ func (s *Service) tellsConnect(a *ent.Agent, status *ent.AgentStatus) bool {
 // tellConnect pushes the status to the tenant's Connect instance, when the
 // tenant has one.
 func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus) error {
-	inst, err := c.Instance.Query().Only(ctx)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
 	if ent.IsNotFound(err) {
 		return nil
 	}

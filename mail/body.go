@@ -12,6 +12,7 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/ent"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 )
 
@@ -80,7 +81,8 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 	if e.ObjectKey == "" {
 		return "", "", nil, apierror.New(apierror.NotFound, "the email's content is not stored")
 	}
-	inst, err := db.Instance.Query().Only(ctx)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := db.Instance.Query().Only(schema.ReadInstance(ctx))
 	if ent.IsNotFound(err) {
 		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
 	}

@@ -20,6 +20,7 @@ import (
 	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -270,7 +271,8 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 	if v == nil || v.TenantID == "" {
 		return nil, apierror.New(apierror.Forbidden, "email belongs to a tenant")
 	}
-	inst, err := s.dbClient(ctx).Instance.Query().Only(ctx)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := s.dbClient(ctx).Instance.Query().Only(schema.ReadInstance(ctx))
 	if ent.IsNotFound(err) {
 		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
 	}
