@@ -286,10 +286,7 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 }
 
 // systemContext returns ctx with the viewer that inbound mail acts as for
-// tenant: a supervisor of the tenant that is no person.
+// tenant: its system viewer "mail" (viewer.System).
 func systemContext(ctx context.Context, tenant gid.ID) context.Context {
-	return viewer.NewContext(ctx, &viewer.Viewer{
-		Subject: "system:mail", Email: "mail", Name: "Inbound mail",
-		Role: viewer.RoleSupervisor, TenantID: tenant,
-	})
+	return viewer.NewContext(ctx, viewer.System(tenant, "mail"))
 }

@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var demoTenant string
 	if c.seed && st.Dialect == dialect.SQLite {
-		op := viewer.NewContext(ctx, &viewer.Viewer{Subject: "serve", Role: viewer.RoleOperator})
+		op := viewer.NewContext(ctx, viewer.SystemOperator("serve"))
 		n, err := st.Client.Tenant.Query().Where(tenant.LifecycleNEQ(tenant.LifecycleDECOMMISSIONED)).Count(op)
 		if err != nil {
 			return err
