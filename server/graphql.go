@@ -81,7 +81,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	})
 	// Sending email and starting chats call AWS; they need no transaction
 	// held open meanwhile. A status change makes its own: often none, as
-	// it is one statement on PostgreSQL (livestatus/statements.go).
+	// it is one statement on PostgreSQL (livestatus/writer_pg.go).
 	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation", "setAgentStatus")})
 	srv.SetErrorPresenter(errorpresenter.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
