@@ -22,6 +22,7 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
+	"switchboard/connectaws/arn"
 	"switchboard/ent"
 	"switchboard/ent/instance"
 	"switchboard/ent/privacy"
@@ -453,14 +454,11 @@ func (s *Service) accountHasEmail(ctx context.Context, account string) (bool, er
 	return false, nil
 }
 
-// accountRE matches an AWS account ID.
-var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-
 // arnAccount returns the account of an ARN of service, or "".
-func arnAccount(arn, service string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != service || !accountRE.MatchString(parts[4]) {
+func arnAccount(s, service string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != service {
 		return ""
 	}
-	return parts[4]
+	return a.Account
 }
