@@ -34,13 +34,14 @@ func TestEmailOperations(t *testing.T) {
 		ses.TrustSTS(sts)
 		clients, err := connectaws.New(context.Background(), connectaws.Options{
 			BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
+			S3Endpoint: s3.URL, SESEndpoint: ses.URL,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mailer *mail.Service
 		s := testenv.NewServer(t, b, func(c *server.Config, st *store.Store) {
-			mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, S3Endpoint: s3.URL, SESEndpoint: ses.URL, RetryMaxAttempts: 1})
+			mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients})
 			c.Mail = mailer
 		})
 		_ = mailer

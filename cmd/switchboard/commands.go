@@ -93,12 +93,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	clients, err := connectaws.New(ctx, connectaws.Options{
 		STSEndpoint:     getenv("SWITCHBOARD_AWS_STS_ENDPOINT"),
 		ConnectEndpoint: getenv("SWITCHBOARD_AWS_CONNECT_ENDPOINT"),
+		S3Endpoint:      getenv("SWITCHBOARD_AWS_S3_ENDPOINT"),
+		SESEndpoint:     getenv("SWITCHBOARD_AWS_SES_ENDPOINT"),
 	})
 	if err != nil {
 		return err
 	}
-	mailer, err := mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log,
-		S3Endpoint: getenv("SWITCHBOARD_AWS_S3_ENDPOINT"), SESEndpoint: getenv("SWITCHBOARD_AWS_SES_ENDPOINT")})
+	mailer, err := mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 	if err != nil {
 		return err
 	}
