@@ -14,6 +14,7 @@ import (
 	"switchboard/ent"
 	"switchboard/ent/conversation"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -56,12 +57,12 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 	if active, err := s.active(ctx, c, in.Channel, in.ExternalID); err != nil || active != nil {
 		return active, err
 	}
-	inst, err := c.Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) || (err == nil && inst.ChatContactFlowID == "") {
-		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
-	}
+	inst, err := instances.Find(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if inst == nil || inst.ChatContactFlowID == "" {
+		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
 	}
 	if s.chats == nil {
 		return nil, apierror.New(apierror.BadUserInput, "this server does not reach Amazon Connect")
@@ -119,8 +120,8 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 		return conv, nil
 	}
 	if conv.ConnectContactID != "" && s.chats != nil {
-		inst, err := c.Instance.Query().Only(ctx)
-		if err != nil && !ent.IsNotFound(err) {
+		inst, err := instances.Find(ctx, c)
+		if err != nil {
 			return nil, err
 		}
 		if inst != nil {

@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -161,11 +162,8 @@ func (s *Service) tellsConnect(a *ent.Agent, status *ent.AgentStatus) bool {
 // tellConnect pushes the status to the tenant's Connect instance, when the
 // tenant has one.
 func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus) error {
-	inst, err := c.Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	inst, err := instances.Find(ctx, c)
+	if err != nil || inst == nil {
 		return err
 	}
 	if err := s.connect.PutUserStatus(ctx, inst, a.ConnectUserID, status.ConnectStatusID); err != nil {

@@ -13,6 +13,7 @@ import (
 	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/gid"
+	"switchboard/instances"
 )
 
 // Body reads an email's content from the tenant's content bucket: the text
@@ -80,12 +81,12 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 	if e.ObjectKey == "" {
 		return "", "", nil, apierror.New(apierror.NotFound, "the email's content is not stored")
 	}
-	inst, err := db.Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
-	}
+	inst, err := instances.Find(ctx, db)
 	if err != nil {
 		return "", "", nil, err
+	}
+	if inst == nil {
+		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
 	}
 	c, err := s.s3Client(inst)
 	if err != nil {

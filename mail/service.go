@@ -19,6 +19,7 @@ import (
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -208,10 +209,7 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 	if v == nil || v.TenantID == "" {
 		return nil, apierror.New(apierror.Forbidden, "email belongs to a tenant")
 	}
-	inst, err := s.dbClient(ctx).Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
-	}
+	inst, err := instances.Get(ctx, s.dbClient(ctx))
 	if err != nil {
 		return nil, err
 	}

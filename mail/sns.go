@@ -24,8 +24,7 @@ import (
 	"switchboard/apierror/classify"
 	"switchboard/connectaws/arn"
 	"switchboard/ent"
-	"switchboard/ent/instance"
-	"switchboard/ent/privacy"
+	"switchboard/instances"
 )
 
 // SNSOptions configures how SNS messages are authenticated. The zero value
@@ -422,8 +421,7 @@ func (s *Service) instanceForBucket(ctx context.Context, bucket string) (*ent.In
 	if !ok {
 		return nil, errors.New("not a content bucket's name")
 	}
-	allow := privacy.DecisionContext(ctx, privacy.Allow)
-	inst, err := s.client.Instance.Query().Where(instance.TenantID(tenant)).Only(allow)
+	inst, err := instances.ForTenant(ctx, s.client, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -439,15 +437,12 @@ func (s *Service) accountHasEmail(ctx context.Context, account string) (bool, er
 	if account == "" {
 		return false, nil
 	}
-	allow := privacy.DecisionContext(ctx, privacy.Allow)
-	insts, err := s.client.Instance.Query().
-		Where(instance.InstanceArnContains(":" + account + ":instance/")).
-		All(allow)
+	insts, err := instances.InAccount(ctx, s.client, account)
 	if err != nil {
 		return false, err
 	}
 	for _, inst := range insts {
-		if arnAccount(inst.InstanceArn, "connect") == account && Enabled(inst) {
+		if Enabled(inst) {
 			return true, nil
 		}
 	}
