@@ -1,7 +1,7 @@
 // Package apierror is the vocabulary of the errors that reach a client: a
 // contract code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
 // CONFLICT, UPSTREAM, INTERNAL) and a message safe to show.
-// server/gqlerror presents every error to GraphQL clients in these terms.
+// server/errorpresenter presents every error to GraphQL clients in these terms.
 package apierror
 
 import "fmt"

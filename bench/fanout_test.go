@@ -24,12 +24,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/ent/agentstatus"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
 	"switchboard/livestatus"
-	"switchboard/server"
-	"switchboard/store"
 	"switchboard/viewer"
 )
 
@@ -82,7 +81,7 @@ func (l *latencies) percentile(p float64) time.Duration {
 // clients of switchboard, from commit to receipt, beside a raw gorilla
 // broadcast of the same frame to N clients, in the same run.
 func BenchmarkFanout(b *testing.B) {
-	server.TuneRuntime() // as serve runs; both sides of the comparison share it
+	wire.TuneRuntime() // as serve runs; both sides of the comparison share it
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			raiseFileLimit(b, uint64(n+1000))
@@ -109,7 +108,7 @@ func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 	// Rounds are sequential, so the moment of the current round's publish
 	// tells every receipt its start, as in the raw baseline.
 	var published atomic.Int64
-	s := testenv.NewServer(b, testenv.Backends()[0], func(c *server.Config, _ *store.Store) {
+	s := testenv.NewServer(b, testenv.Backends()[0], func(c *wire.Config) {
 		c.OnPublish = func(*livestatus.Event) { published.Store(time.Now().UnixNano()) }
 		c.WSPingInterval = time.Minute
 		c.WSInitTimeout = time.Minute

@@ -19,10 +19,10 @@ import (
 	"github.com/lib/pq"
 
 	"switchboard/auth"
+	"switchboard/contactpoint"
 	"switchboard/contacts"
 	"switchboard/ent"
 	"switchboard/ent/contact"
-	"switchboard/ent/schema"
 	"switchboard/ent/schema/schematype"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
@@ -359,7 +359,7 @@ func (g *contactGen) next() genContact {
 	c.searchEmails = strings.Join(addrs, " ")
 	nums := make([]string, len(c.phones))
 	for i, p := range c.phones {
-		nums[i] = schema.Digits(p.Value)
+		nums[i] = contactpoint.Digits(p.Value)
 	}
 	c.searchPhones = strings.Join(nums, " ")
 	return c
@@ -451,7 +451,7 @@ func checkHookEquivalence(b *testing.B, s *testenv.Server, tenant gid.ID, g *con
 // and the query finds as many as a plain substring scan of what was loaded
 // into the tenant (the other tenant's contacts match too).
 func checkPage(b *testing.B, name, q string, conn *ent.ContactConnection, tenant gid.ID, loaded []genContact) {
-	text, digits := strings.ToLower(q), schema.Digits(q)
+	text, digits := strings.ToLower(q), contactpoint.Digits(q)
 	want := 0
 	for _, c := range loaded {
 		if strings.Contains(c.searchName, text) || strings.Contains(c.searchEmails, text) ||

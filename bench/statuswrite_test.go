@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/ent/agentstatus"
 	"switchboard/gid"
 	"switchboard/internal/testenv"
-	"switchboard/server"
 	"switchboard/viewer"
 )
 
@@ -27,7 +27,7 @@ import (
 // round trips), and the contract's SetAgentStatus mutation over HTTP, whose
 // rate includes the HTTP request, the token and the GraphQL execution.
 func BenchmarkStatusWrites(b *testing.B) {
-	server.TuneRuntime() // as serve runs; both sides of the comparison share it
+	wire.TuneRuntime() // as serve runs; both sides of the comparison share it
 	url := testenv.PostgresURL(b)
 	s := testenv.NewServerOn(b, url)
 	tn := s.NewTenant(b, "Bench")

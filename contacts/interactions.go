@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"switchboard/apierror"
+	"switchboard/contactpoint"
 	"switchboard/ent"
 	"switchboard/ent/interaction"
-	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -38,7 +38,7 @@ func Record(ctx context.Context, c *ent.Client, region string, in Interaction) (
 	phone := ""
 	if p := strings.TrimSpace(in.PhoneNumber); p != "" {
 		var err error
-		if phone, err = schema.NormalisePhone(p, region); err != nil {
+		if phone, err = contactpoint.NormalisePhone(p, region); err != nil {
 			return nil, err
 		}
 	}

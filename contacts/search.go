@@ -12,10 +12,10 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"switchboard/apierror"
+	"switchboard/contactpoint"
 	"switchboard/ent"
 	"switchboard/ent/contact"
 	"switchboard/ent/predicate"
-	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/store"
 )
@@ -40,10 +40,10 @@ func ParseQuery(q, region string) (Query, error) {
 		return Query{}, apierror.New(apierror.BadUserInput, "the search is too long")
 	}
 	out := Query{text: strings.ToLower(q)}
-	if d := schema.Digits(q); len(d) >= minDigits {
+	if d := contactpoint.Digits(q); len(d) >= minDigits {
 		out.digits = append(out.digits, d)
 		if num, err := phonenumbers.Parse(q, strings.ToUpper(region)); err == nil && phonenumbers.IsPossibleNumber(num) {
-			if e := schema.Digits(phonenumbers.Format(num, phonenumbers.E164)); e != d {
+			if e := contactpoint.Digits(phonenumbers.Format(num, phonenumbers.E164)); e != d {
 				out.digits = append(out.digits, e)
 			}
 		}

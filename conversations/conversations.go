@@ -13,6 +13,7 @@ import (
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/conversation"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/instances"
 	"switchboard/viewer"
@@ -57,7 +58,8 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 	if active, err := s.active(ctx, c, in.Channel, in.ExternalID); err != nil || active != nil {
 		return active, err
 	}
-	inst, err := instances.Find(ctx, c)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := instances.Find(schema.ReadInstance(ctx), c)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +122,8 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 		return conv, nil
 	}
 	if conv.ConnectContactID != "" && s.chats != nil {
-		inst, err := instances.Find(ctx, c)
+		// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+		inst, err := instances.Find(schema.ReadInstance(ctx), c)
 		if err != nil {
 			return nil, err
 		}

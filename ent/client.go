@@ -2551,6 +2551,22 @@ func (c *TenantClient) GetX(ctx context.Context, id gid.ID) *Tenant {
 	return obj
 }
 
+// QueryModules queries the modules edge of a Tenant.
+func (c *TenantClient) QueryModules(_m *Tenant) *ModuleQuery {
+	query := (&ModuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tenant.Table, tenant.FieldID, id),
+			sqlgraph.To(module.Table, module.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, tenant.ModulesTable, tenant.ModulesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *TenantClient) Hooks() []Hook {
 	hooks := c.hooks.Tenant

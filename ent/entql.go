@@ -637,6 +637,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Template",
 		"Tenant",
 	)
+	graph.MustAddE(
+		"modules",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+		},
+		"Tenant",
+		"Module",
+	)
 	return graph
 }()
 
@@ -2235,4 +2247,18 @@ func (f *TenantFilter) WhereLifecycle(p entql.StringP) {
 // WhereDefaultRegion applies the entql string predicate on the default_region field.
 func (f *TenantFilter) WhereDefaultRegion(p entql.StringP) {
 	f.Where(p.Field(tenant.FieldDefaultRegion))
+}
+
+// WhereHasModules applies a predicate to check if query has an edge modules.
+func (f *TenantFilter) WhereHasModules() {
+	f.Where(entql.HasEdge("modules"))
+}
+
+// WhereHasModulesWith applies a predicate to check if query has an edge modules with a given conditions (other predicates).
+func (f *TenantFilter) WhereHasModulesWith(preds ...predicate.Module) {
+	f.Where(entql.HasEdgeWith("modules", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }

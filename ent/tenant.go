@@ -38,7 +38,30 @@ type Tenant struct {
 	Lifecycle tenant.Lifecycle `json:"lifecycle,omitempty"`
 	// ISO 3166 region for phone numbers written without a country code
 	DefaultRegion string `json:"default_region,omitempty"`
-	selectValues  sql.SelectValues
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the TenantQuery when eager-loading is set.
+	Edges        TenantEdges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// TenantEdges holds the relations/edges for other nodes in the graph.
+type TenantEdges struct {
+	// Modules holds the value of the modules edge.
+	Modules []*Module `json:"modules,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+
+	namedModules map[string][]*Module
+}
+
+// ModulesOrErr returns the Modules value or an error if the edge
+// was not loaded in eager-loading.
+func (e TenantEdges) ModulesOrErr() ([]*Module, error) {
+	if e.loadedTypes[0] {
+		return e.Modules, nil
+	}
+	return nil, &NotLoadedError{edge: "modules"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -148,6 +171,11 @@ func (_m *Tenant) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryModules queries the "modules" edge of the Tenant entity.
+func (_m *Tenant) QueryModules() *ModuleQuery {
+	return NewTenantClient(_m.config).QueryModules(_m)
+}
+
 // Update returns a builder for updating this Tenant.
 // Note that you need to call Tenant.Unwrap() before calling this method if this Tenant
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -210,6 +238,30 @@ func (_m *Tenant) String() string {
 func (_m *Tenant) Attach(c *Client) *Tenant {
 	_m.config = c.config
 	return _m
+}
+
+// NamedModules returns the Modules named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Tenant) NamedModules(name string) ([]*Module, error) {
+	if _m.Edges.namedModules == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedModules[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Tenant) appendNamedModules(name string, edges ...*Module) {
+	if _m.Edges.namedModules == nil {
+		_m.Edges.namedModules = make(map[string][]*Module)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedModules[name] = []*Module{}
+	} else {
+		_m.Edges.namedModules[name] = append(_m.Edges.namedModules[name], edges...)
+	}
 }
 
 // Tenants is a parsable slice of Tenant.

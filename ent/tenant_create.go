@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"switchboard/ent/module"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"time"
@@ -168,6 +169,21 @@ func (_c *TenantCreate) SetNillableID(v *gid.ID) *TenantCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddModuleIDs adds the "modules" edge to the Module entity by IDs.
+func (_c *TenantCreate) AddModuleIDs(ids ...gid.ID) *TenantCreate {
+	_c.mutation.AddModuleIDs(ids...)
+	return _c
+}
+
+// AddModules adds the "modules" edges to the Module entity.
+func (_c *TenantCreate) AddModules(v ...*Module) *TenantCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddModuleIDs(ids...)
 }
 
 // Mutation returns the TenantMutation object of the builder.
@@ -385,6 +401,22 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)
 		_node.DefaultRegion = value
+	}
+	if nodes := _c.mutation.ModulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

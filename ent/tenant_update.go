@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"switchboard/ent/module"
 	"switchboard/ent/predicate"
 	"switchboard/ent/tenant"
+	"switchboard/gid"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -172,9 +174,45 @@ func (_u *TenantUpdate) SetNillableDefaultRegion(v *string) *TenantUpdate {
 	return _u
 }
 
+// AddModuleIDs adds the "modules" edge to the Module entity by IDs.
+func (_u *TenantUpdate) AddModuleIDs(ids ...gid.ID) *TenantUpdate {
+	_u.mutation.AddModuleIDs(ids...)
+	return _u
+}
+
+// AddModules adds the "modules" edges to the Module entity.
+func (_u *TenantUpdate) AddModules(v ...*Module) *TenantUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModuleIDs(ids...)
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdate) Mutation() *TenantMutation {
 	return _u.mutation
+}
+
+// ClearModules clears all "modules" edges to the Module entity.
+func (_u *TenantUpdate) ClearModules() *TenantUpdate {
+	_u.mutation.ClearModules()
+	return _u
+}
+
+// RemoveModuleIDs removes the "modules" edge to Module entities by IDs.
+func (_u *TenantUpdate) RemoveModuleIDs(ids ...gid.ID) *TenantUpdate {
+	_u.mutation.RemoveModuleIDs(ids...)
+	return _u
+}
+
+// RemoveModules removes "modules" edges to Module entities.
+func (_u *TenantUpdate) RemoveModules(v ...*Module) *TenantUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModuleIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -320,6 +358,51 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)
+	}
+	if _u.mutation.ModulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModulesIDs(); len(nodes) > 0 && !_u.mutation.ModulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -486,9 +569,45 @@ func (_u *TenantUpdateOne) SetNillableDefaultRegion(v *string) *TenantUpdateOne 
 	return _u
 }
 
+// AddModuleIDs adds the "modules" edge to the Module entity by IDs.
+func (_u *TenantUpdateOne) AddModuleIDs(ids ...gid.ID) *TenantUpdateOne {
+	_u.mutation.AddModuleIDs(ids...)
+	return _u
+}
+
+// AddModules adds the "modules" edges to the Module entity.
+func (_u *TenantUpdateOne) AddModules(v ...*Module) *TenantUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModuleIDs(ids...)
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdateOne) Mutation() *TenantMutation {
 	return _u.mutation
+}
+
+// ClearModules clears all "modules" edges to the Module entity.
+func (_u *TenantUpdateOne) ClearModules() *TenantUpdateOne {
+	_u.mutation.ClearModules()
+	return _u
+}
+
+// RemoveModuleIDs removes the "modules" edge to Module entities by IDs.
+func (_u *TenantUpdateOne) RemoveModuleIDs(ids ...gid.ID) *TenantUpdateOne {
+	_u.mutation.RemoveModuleIDs(ids...)
+	return _u
+}
+
+// RemoveModules removes "modules" edges to Module entities.
+func (_u *TenantUpdateOne) RemoveModules(v ...*Module) *TenantUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModuleIDs(ids...)
 }
 
 // Where appends a list predicates to the TenantUpdate builder.
@@ -664,6 +783,51 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)
+	}
+	if _u.mutation.ModulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModulesIDs(); len(nodes) > 0 && !_u.mutation.ModulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.ModulesTable,
+			Columns: []string{tenant.ModulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(module.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Tenant{config: _u.config}

@@ -22,7 +22,9 @@ import (
 
 // Get returns the tenant's instance, as c reads it for the viewer of ctx;
 // a BAD_USER_INPUT error "configure the Amazon Connect instance first" when
-// the tenant has none.
+// the tenant has none. The Instance policy lets the tenant's admins read it,
+// and any viewer of the tenant under schema.ReadInstance(ctx): code that
+// uses the instance on a non-admin's behalf marks ctx so.
 func Get(ctx context.Context, c *ent.Client) (*ent.Instance, error) {
 	inst, err := Find(ctx, c)
 	if err == nil && inst == nil {
@@ -31,9 +33,9 @@ func Get(ctx context.Context, c *ent.Client) (*ent.Instance, error) {
 	return inst, err
 }
 
-// Find returns the tenant's instance, as c reads it for the viewer of ctx,
-// or nil when the tenant has none: for callers to whom no instance is no
-// error.
+// Find returns the tenant's instance, as c reads it for the viewer of ctx
+// (see Get), or nil when the tenant has none: for callers to whom no
+// instance is no error.
 func Find(ctx context.Context, c *ent.Client) (*ent.Instance, error) {
 	inst, err := c.Instance.Query().Only(ctx)
 	if ent.IsNotFound(err) {

@@ -9,6 +9,7 @@ import (
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
 	"switchboard/ent"
+	"switchboard/ent/schema"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"switchboard/instances"
@@ -24,6 +25,7 @@ type fixture struct {
 	adminA   context.Context
 	agentA   context.Context
 	adminB   context.Context
+	agentB   context.Context
 	configA  instances.Config
 	configB  instances.Config
 	noTenant context.Context
@@ -61,6 +63,7 @@ func newFixture(t *testing.T, b testenv.Backend) *fixture {
 	f.adminA = viewer.NewContext(context.Background(), &viewer.Viewer{Email: "admin@acme.example", Role: viewer.RoleAdmin, TenantID: f.a})
 	f.agentA = viewer.NewContext(context.Background(), &viewer.Viewer{Email: "agent@acme.example", Role: viewer.RoleAgent, TenantID: f.a})
 	f.adminB = viewer.NewContext(context.Background(), &viewer.Viewer{Email: "admin@bolt.example", Role: viewer.RoleAdmin, TenantID: f.b})
+	f.agentB = viewer.NewContext(context.Background(), &viewer.Viewer{Email: "agent@bolt.example", Role: viewer.RoleAgent, TenantID: f.b})
 	return f
 }
 
@@ -90,7 +93,8 @@ func TestGetAndFind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, ctx := range map[string]context.Context{"admin": f.adminA, "agent": f.agentA} {
+		// (An agent reads it only for using it, under schema.ReadInstance.)
+		for name, ctx := range map[string]context.Context{"admin": f.adminA, "agent": schema.ReadInstance(f.agentA)} {
 			if got, err := instances.Get(ctx, f.client); err != nil || got.ID != instA.ID || got.TenantID != f.a {
 				t.Errorf("A's %s: Get = %v, %v", name, got, err)
 			}
@@ -98,8 +102,13 @@ func TestGetAndFind(t *testing.T) {
 				t.Errorf("A's %s: Find = %v, %v", name, got, err)
 			}
 		}
-		if got, err := instances.Get(f.adminB, f.client); got != nil || code(err) != apierror.BadUserInput {
-			t.Errorf("B: Get with only A's instance = %v, %v", got, err)
+		if got, err := instances.Find(f.agentA, f.client); got != nil || err == nil {
+			t.Errorf("A's agent, not under ReadInstance: Find = %v, %v", got, err)
+		}
+		for name, ctx := range map[string]context.Context{"admin": f.adminB, "agent": schema.ReadInstance(f.agentB)} {
+			if got, err := instances.Get(ctx, f.client); got != nil || code(err) != apierror.BadUserInput {
+				t.Errorf("B's %s: Get with only A's instance = %v, %v", name, got, err)
+			}
 		}
 		if got, err := instances.Find(f.adminB, f.client); got != nil || err != nil {
 			t.Errorf("B: Find with only A's instance = %v, %v", got, err)
@@ -114,7 +123,10 @@ func TestGetAndFind(t *testing.T) {
 			name string
 			ctx  context.Context
 			want *ent.Instance
-		}{{"A", f.adminA, instA}, {"B", f.adminB, instB}} {
+		}{
+			{"A", f.adminA, instA}, {"B", f.adminB, instB},
+			{"A's agent", schema.ReadInstance(f.agentA), instA}, {"B's agent", schema.ReadInstance(f.agentB), instB},
+		} {
 			got, err := instances.Get(c.ctx, f.client)
 			if err != nil || got.ID != c.want.ID || got.InstanceArn != c.want.InstanceArn {
 				t.Errorf("%s: Get = %v, %v; want %s", c.name, got, err, c.want.ID)

@@ -35,15 +35,16 @@ type ConnectResult struct {
 	Unknown   int // no agent or status maps to it
 }
 
+// connectActor names the event stream's system viewer (viewer.System), and
+// so the changes it records.
+const connectActor = "amazon-connect"
+
 // ApplyConnectEvents applies a batch of the instance's agent events,
 // idempotently (by event ID) and safely out of order (by the time the agent
 // took the status): an event older than the agent's current status goes to
 // history without changing the current status.
 func (s *Service) ApplyConnectEvents(ctx context.Context, inst *ent.Instance, events []ConnectEvent) (ConnectResult, error) {
-	ctx = viewer.NewContext(ctx, &viewer.Viewer{
-		Subject: "amazon-connect", Email: "amazon-connect", Name: "Amazon Connect",
-		Role: viewer.RoleSupervisor, TenantID: inst.TenantID,
-	})
+	ctx = viewer.NewContext(ctx, viewer.System(inst.TenantID, connectActor))
 	var res ConnectResult
 	for _, e := range events {
 		if e.EventID == "" || e.UserID == "" || e.StatusStart.IsZero() || (e.StatusARN == "" && e.StatusName == "") {
@@ -102,7 +103,7 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 		at := e.StatusStart.UTC().Truncate(time.Microsecond)
 		eventID := e.EventID
 		for lock := false; ; lock = true { // as SetStatus does
-			a, current, err := s.readAgent(ctx, c, agent.ConnectUserID(e.UserID), lock)
+			a, current, locked, err := s.w.readAgent(ctx, c, agent.ConnectUserID(e.UserID), lock)
 			if ent.IsNotFound(err) {
 				out = outcomeUnknown
 				return nil
@@ -110,7 +111,7 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 			if err != nil {
 				return err
 			}
-			if a.StatusSince != nil && !at.After(*a.StatusSince) {
+			if !begunBefore(a.StatusSince, at) {
 				// Older than what the agent holds now: history only, unless
 				// the change after it is to the same status. That is the
 				// echo of a change made here and told to Connect: Connect
@@ -128,19 +129,19 @@ func (s *Service) applyConnectEvent(ctx context.Context, e ConnectEvent) (outcom
 				}
 				err = c.AgentStatusChange.Create().
 					SetAgentID(a.ID).SetStatusID(status.ID).SetChangedAt(at).
-					SetChangedBy("amazon-connect").SetSource(agentstatuschange.SourceCONNECT).
+					SetChangedBy(connectActor).SetSource(agentstatuschange.SourceCONNECT).
 					SetConnectEventID(eventID).
 					Exec(ctx)
 				out = outcomeRecorded
 				return err
 			}
-			if a.CurrentStatusID != nil && *a.CurrentStatusID == status.ID {
+			if holds(a, status.ID) {
 				out = outcomeUnchanged // e.g. the echo of a change made here
 				return nil
 			}
-			ev, err := s.record(ctx, c, a, pick(current, a.CurrentStatusID), status, at, "amazon-connect", agentstatuschange.SourceCONNECT, &eventID)
+			ev, err := s.record(ctx, c, a, pick(current, a.CurrentStatusID), status, at, connectActor, agentstatuschange.SourceCONNECT, &eventID)
 			if errors.Is(err, errChanged) {
-				if !lock {
+				if !locked {
 					continue
 				}
 				out = outcomeUnknown // the agent went

@@ -12,6 +12,7 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/ent"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/instances"
 )
@@ -81,7 +82,8 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 	if e.ObjectKey == "" {
 		return "", "", nil, apierror.New(apierror.NotFound, "the email's content is not stored")
 	}
-	inst, err := instances.Find(ctx, db)
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := instances.Find(schema.ReadInstance(ctx), db)
 	if err != nil {
 		return "", "", nil, err
 	}

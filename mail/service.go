@@ -18,6 +18,7 @@ import (
 	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
+	"switchboard/ent/schema"
 	"switchboard/gid"
 	"switchboard/instances"
 	"switchboard/viewer"
@@ -209,7 +210,8 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 	if v == nil || v.TenantID == "" {
 		return nil, apierror.New(apierror.Forbidden, "email belongs to a tenant")
 	}
-	inst, err := instances.Get(ctx, s.dbClient(ctx))
+	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
+	inst, err := instances.Get(schema.ReadInstance(ctx), s.dbClient(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +222,7 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 }
 
 // systemContext returns ctx with the viewer that inbound mail acts as for
-// tenant: a supervisor of the tenant that is no person.
+// tenant: its system viewer "mail" (viewer.System).
 func systemContext(ctx context.Context, tenant gid.ID) context.Context {
-	return viewer.NewContext(ctx, &viewer.Viewer{
-		Subject: "system:mail", Email: "mail", Name: "Inbound mail",
-		Role: viewer.RoleSupervisor, TenantID: tenant,
-	})
+	return viewer.NewContext(ctx, viewer.System(tenant, "mail"))
 }

@@ -18,8 +18,9 @@ import (
 	"switchboard/viewer"
 )
 
-// RecorderEmail names the recorder in the viewer it acts as.
-const RecorderEmail = "recorder@switchboard"
+// RecorderName names the recorder's system viewers (viewer.System, and
+// viewer.SystemOperator to find the tenants).
+const RecorderName = "recorder"
 
 // pageSize is the number of agents Record reads at a time: the reads per
 // page are a constant few, whatever the number of agents in it.
@@ -87,12 +88,7 @@ func recorderContext(ctx context.Context, tenantID gid.ID) (context.Context, err
 		}
 		return ctx, nil
 	}
-	return viewer.NewContext(ctx, &viewer.Viewer{
-		Subject:  "recorder",
-		Email:    RecorderEmail,
-		Role:     viewer.RoleSupervisor,
-		TenantID: tenantID,
-	}), nil
+	return viewer.NewContext(ctx, viewer.System(tenantID, RecorderName)), nil
 }
 
 // heldRow and changeRow are the columns Record reads of a change.

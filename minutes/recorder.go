@@ -17,7 +17,7 @@ import (
 // decommissioned, each as its own recorder. A tenant that fails does not
 // stop the others; the errors are joined.
 func RecordAll(ctx context.Context, client *ent.Client, day time.Time) (rows int, err error) {
-	op := viewer.NewContext(ctx, &viewer.Viewer{Subject: "recorder", Email: RecorderEmail, Role: viewer.RoleOperator})
+	op := viewer.NewContext(ctx, viewer.SystemOperator(RecorderName))
 	tenants, err := client.Tenant.Query().
 		Where(tenant.LifecycleNEQ(tenant.LifecycleDECOMMISSIONED)).
 		Order(tenant.ByID()).
@@ -45,9 +45,7 @@ const LockKey int64 = 0x5377_4d69_6e73 // "SwMins"
 // recorderOf returns ctx acting as the recorder of the tenant, whatever
 // viewer ctx carried.
 func recorderOf(ctx context.Context, tenantID gid.ID) context.Context {
-	return viewer.NewContext(ctx, &viewer.Viewer{
-		Subject: "recorder", Email: RecorderEmail, Role: viewer.RoleSupervisor, TenantID: tenantID,
-	})
+	return viewer.NewContext(ctx, viewer.System(tenantID, RecorderName))
 }
 
 // Recorder keeps every tenant's minute record up to date: once a UTC day

@@ -96,8 +96,7 @@ func (r *tenantResolver) Branding(ctx context.Context, obj *ent.Tenant) (*model.
 
 // Modules is the resolver for the modules field.
 func (r *tenantResolver) Modules(ctx context.Context, obj *ent.Tenant) ([]*ent.Module, error) {
-	return r.ent(ctx).Module.Query().
-		Where(module.TenantID(obj.ID)).
+	return obj.QueryModules().
 		Order(module.ByPosition(), module.ByName()).
 		All(ctx)
 }

@@ -6,9 +6,9 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"switchboard/contactpoint"
 	"switchboard/ent/contact"
 	"switchboard/ent/predicate"
-	"switchboard/ent/schema"
 	"switchboard/ent/schema/schematype"
 	"switchboard/gid"
 )
@@ -357,7 +357,7 @@ func valuePredicate(def attrDef, e *CompareExpr) predicate.Contact {
 	col := def.column
 	v := e.Value.Str
 	if col == contact.FieldSearchPhones {
-		if v = schema.Digits(v); v == "" {
+		if v = contactpoint.Digits(v); v == "" {
 			return nil
 		}
 		return func(s *sql.Selector) { s.Where(sql.Contains(s.C(col), v)) }

@@ -122,15 +122,10 @@ func Authenticate(ctx context.Context, c *ent.Client, bearer string) (tenantID g
 }
 
 // ServiceContext returns ctx with the viewer the SCIM service acts as for
-// a tenant: its identity provider, with the rights the data layer gives
-// viewer.ServiceSCIM (organisation contacts of source SCIM only).
+// a tenant: its identity provider (viewer.SCIM), with the rights the data
+// layer gives viewer.ServiceSCIM (organisation contacts of source SCIM only).
 func ServiceContext(ctx context.Context, tenantID gid.ID) context.Context {
-	return viewer.NewContext(ctx, &viewer.Viewer{
-		Role:     viewer.RoleAdmin,
-		TenantID: tenantID,
-		Service:  viewer.ServiceSCIM,
-		Email:    "scim",
-	})
+	return viewer.NewContext(ctx, viewer.SCIM(tenantID))
 }
 
 func hashToken(token string) []byte {

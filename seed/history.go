@@ -111,9 +111,7 @@ func History(ctx context.Context, client *ent.Client, tenantID gid.ID, days int,
 	if days <= 0 {
 		return nil
 	}
-	ctx = viewer.NewContext(ctx, &viewer.Viewer{
-		Subject: "seed", Email: "seed@switchboard", Role: viewer.RoleSupervisor, TenantID: tenantID,
-	})
+	ctx = viewer.NewContext(ctx, viewer.System(tenantID, "seed"))
 	done, err := client.AgentStatusChange.Query().
 		Where(agentstatuschange.Or(
 			agentstatuschange.ChangedAtLT(now.Add(-24*time.Hour)),

@@ -80,7 +80,7 @@ var templates = []struct {
 // Demo loads the demo tenant, idempotently: what exists (by name or email)
 // is left as it is, what is missing is created.
 func Demo(ctx context.Context, client *ent.Client) (Result, error) {
-	op := viewer.NewContext(ctx, &viewer.Viewer{Subject: "seed", Email: "seed@switchboard", Role: viewer.RoleOperator})
+	op := viewer.NewContext(ctx, viewer.SystemOperator("seed"))
 	var res Result
 	t, err := client.Tenant.Query().Where(tenant.Name(DemoTenantName)).First(op)
 	switch {

@@ -13,15 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
-	"switchboard/conversations"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
-	"switchboard/livestatus"
 	"switchboard/server"
-	"switchboard/store"
 	"switchboard/viewer"
 )
 
@@ -53,18 +51,13 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 		fakeaws.AgentStatus{ID: "cs-coaching", Name: "Coaching", Type: "CUSTOM"},
 	)
 	fc.AddUsers(instanceID, "user-alex", "user-bea")
-	clients, err := connectaws.New(context.Background(), connectaws.Options{
-		BaseCredentials:  credentials.NewStaticCredentialsProvider("AKIAPLATFORM", "platform-secret", ""),
-		STSEndpoint:      sts.URL,
-		ConnectEndpoint:  fc.URL,
-		RetryMaxAttempts: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := testenv.NewServer(t, b, func(c *server.Config, _ *store.Store) {
-		c.Connect = livestatus.ConnectAWS{Clients: clients}
-		c.Chats = conversations.ConnectAWS{Clients: clients}
+	s := testenv.NewServer(t, b, func(c *wire.Config) {
+		c.AWS = &wire.AWS{Options: connectaws.Options{
+			BaseCredentials:  credentials.NewStaticCredentialsProvider("AKIAPLATFORM", "platform-secret", ""),
+			STSEndpoint:      sts.URL,
+			ConnectEndpoint:  fc.URL,
+			RetryMaxAttempts: 1,
+		}}
 	})
 	f := &liveFixture{s: s, a: s.NewTenant(t, "Acme"), b: s.NewTenant(t, "Bolt")}
 	f.alex, f.alexTok = s.NewAgent(t, f.a, "Alex", "alex@acme.example", auth.RoleAgent)

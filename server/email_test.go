@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -14,13 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
 	"switchboard/gid"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
-	"switchboard/mail"
-	"switchboard/server"
-	"switchboard/store"
 )
 
 // TestEmailOperations drives the contract's email operations through
@@ -32,19 +29,13 @@ func TestEmailOperations(t *testing.T) {
 		sts.TrustCaller(platform)
 		s3.TrustSTS(sts)
 		ses.TrustSTS(sts)
-		clients, err := connectaws.New(context.Background(), connectaws.Options{
-			BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
-			S3Endpoint: s3.URL, SESEndpoint: ses.URL,
+		s := testenv.NewServer(t, b, func(c *wire.Config) {
+			c.AWS = &wire.AWS{Options: connectaws.Options{
+				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
+				S3Endpoint: s3.URL, SESEndpoint: ses.URL,
+			}}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mailer *mail.Service
-		s := testenv.NewServer(t, b, func(c *server.Config, st *store.Store) {
-			mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients})
-			c.Mail = mailer
-		})
-		_ = mailer
+		mailer := s.App.Mail()
 		a, bt := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
 		_, agentTok := s.NewAgent(t, a, "Alex", "alex@acme.example", auth.RoleAgent)
 		_, otherTok := s.NewAgent(t, bt, "Cy", "cy@bolt.example", auth.RoleAgent)

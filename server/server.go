@@ -1,28 +1,23 @@
-// Package server wires switchboard's HTTP surface: identity, GraphQL over
-// HTTP and WebSocket, the query explorer, health and metrics.
+// Package server is switchboard's HTTP surface: identity, GraphQL over
+// HTTP and WebSocket, the query explorer, health and metrics. It serves the
+// services it is given and builds none of them (cmd/switchboard/wire does).
 package server
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"entgo.io/ent/dialect"
 
 	"switchboard/auth"
 	"switchboard/connectaws"
-	"switchboard/conversations"
 	"switchboard/livestatus"
-	"switchboard/livestatus/pgrelay"
-	"switchboard/mail"
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server/explorer"
@@ -30,8 +25,21 @@ import (
 	"switchboard/store"
 )
 
-// Config is what the server needs besides its store and token verifier.
+// Config is what the server serves, and how.
 type Config struct {
+	// Store is the open, migrated store: GraphQL and the agent event stream
+	// read it, /readyz asks it.
+	Store *store.Store
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// Services are what the resolvers call; Status is required, and Mail,
+	// when set, also receives SES notifications at SNSEmailPath.
+	Services resolvers.Services
+	// SCIM serves SCIM provisioning under scim.Prefix; nil: not served.
+	SCIM http.Handler
+	// Registry holds the metrics GET /metrics serves; the server adds its
+	// own HTTP ones. Nil: a new registry, with the server's alone.
+	Registry *prometheus.Registry
 	// AllowedOrigins are the browser origins, besides the server's own,
 	// that may open a WebSocket. Empty: same origin only.
 	AllowedOrigins []string
@@ -39,20 +47,8 @@ type Config struct {
 	WSInitTimeout time.Duration
 	// WSPingInterval is the keep-alive ping interval (default 25s).
 	WSPingInterval time.Duration
-	Logger         *slog.Logger
-	// Connect reaches tenants' Amazon Connect instances for agent status;
-	// nil: none is reached.
-	Connect livestatus.Connect
-	// Chats starts and ends chat contacts in tenants' instances; nil: none.
-	Chats conversations.Chats
-	// Mail sends and receives email through tenants' SES and S3; nil: none.
-	Mail *mail.Service
-	// Relay carries status changes to the other replicas. Nil: on
-	// PostgreSQL, LISTEN/NOTIFY on the store's database; on the embedded
-	// store, none (one process).
-	Relay livestatus.Relay
-	// OnPublish, when set, sees each committed status change as it fans out.
-	OnPublish func(*livestatus.Event)
+	// Logger logs what no caller sees; slog.Default when nil.
+	Logger *slog.Logger
 }
 
 // Server is switchboard's HTTP handler.
@@ -61,14 +57,15 @@ type Server struct {
 	identity *Identity
 	log      *slog.Logger
 	mux      *http.ServeMux
-	registry *prometheus.Registry
 	status   *livestatus.Service
-	relay    *pgrelay.Relay // nil unless this server started one
 }
 
-// New returns the server over an open, migrated store. On PostgreSQL it
-// listens for the status changes of the other replicas; Close stops that.
-func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Config) (*Server, error) {
+// New returns the server of cfg's services. ctx bounds the work that
+// outlives a request (inbound mail).
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Verifier == nil || cfg.Services.Status == nil {
+		return nil, errors.New("server: Config.Store, Config.Verifier and Config.Services.Status are required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -78,63 +75,30 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	if cfg.WSPingInterval == 0 {
 		cfg.WSPingInterval = 25 * time.Second
 	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	st := cfg.Store
 	s := &Server{
 		store:    st,
-		identity: NewIdentity(verifier, st.Client),
+		identity: NewIdentity(cfg.Verifier, st.Client),
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
-		registry: prometheus.NewRegistry(),
+		status:   cfg.Services.Status,
 	}
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_http_requests_total",
 		Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
-	s.registry.MustRegister(requests)
-
-	published := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "switchboard_status_changes_published_total",
-		Help: "Committed agent status changes published by this replica.",
-	})
-	s.registry.MustRegister(published)
-	broker := livestatus.NewBroker()
-	relay := cfg.Relay
-	if relay == nil && st.Dialect == dialect.Postgres {
-		r, err := s.startRelay(ctx, st, broker)
-		if err != nil {
-			return nil, err
-		}
-		s.relay, relay = r, r
-	}
-	pub := &livestatus.Publisher{Broker: broker, Relay: relay, OnPublish: func(ev *livestatus.Event) {
-		published.Inc()
-		if cfg.OnPublish != nil {
-			cfg.OnPublish(ev)
-		}
-	}}
 	// The WebSocket transport; a status change is written to each wallboard directly.
 	ws := wsgorilla.New(wsgorilla.Options{AllowedOrigins: cfg.AllowedOrigins, ReadBufferSize: 128})
-	s.registry.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "switchboard_status_subscriptions",
-			Help: "Live agent status subscriptions on this replica.",
-		}, func() float64 { return float64(broker.Stats().Subscriptions) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "switchboard_status_events_dropped_total",
-			Help: "Status events dropped for subscribers too slow to keep up.",
-		}, func() float64 { return float64(broker.Stats().Dropped) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "switchboard_status_events_stale_total",
-			Help: "Status events left out because a newer one of the same agent had been published (relayed late).",
-		}, func() float64 { return float64(broker.Stats().Stale) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "switchboard_ws_direct_messages_total",
-			Help: "Subscription results written straight to their WebSocket, rendered once for all alike.",
-		}, func() float64 { return float64(ws.DirectMessages()) }),
-	)
-	s.status = livestatus.NewService(st.Client, pub,
-		livestatus.Options{Connect: cfg.Connect, Postgres: st.Dialect == dialect.Postgres})
-	gql := newGraphQL(st.Client, resolvers.Services{Status: s.status, Conversations: conversations.New(cfg.Chats), Mail: cfg.Mail}, s.identity, s.log, graphQLOptions{
+	if err := registerAll(cfg.Registry, requests, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "switchboard_ws_direct_messages_total",
+		Help: "Subscription results written straight to their WebSocket, rendered once for all alike.",
+	}, func() float64 { return float64(ws.DirectMessages()) })); err != nil {
+		return nil, err
+	}
+	gql := newGraphQL(st.Client, cfg.Services, s.identity, s.log, graphQLOptions{
 		ws:           ws,
 		initTimeout:  cfg.WSInitTimeout,
 		pingInterval: cfg.WSPingInterval,
@@ -147,59 +111,33 @@ func New(ctx context.Context, st *store.Store, verifier *auth.Verifier, cfg Conf
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
 	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit)))
-	s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, scim.Handler(st.Client, s.log, scim.WithRowLocks(st.Dialect == dialect.Postgres))))
-	if cfg.Mail != nil {
+	if cfg.SCIM != nil {
+		s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, cfg.SCIM))
+	}
+	if m := cfg.Services.Mail; m != nil {
 		// SES receipt notifications, through SNS: signed by AWS, not by a tenant.
-		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(cfg.Mail.SNSHandler(ctx), 1<<20)))
+		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(m.SNSHandler(ctx), 1<<20)))
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	return s, nil
 }
 
-// startRelay listens on the store's PostgreSQL for the other replicas'
-// status changes and sends this replica's to them.
-func (s *Server) startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker) (*pgrelay.Relay, error) {
-	dsn, err := url.Parse(st.URL)
-	if err != nil {
-		return nil, fmt.Errorf("server: the store URL: %w", err)
+// registerAll registers the collectors, or says which one could not be.
+func registerAll(r *prometheus.Registry, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			return fmt.Errorf("server: registering a metric: %w", err)
+		}
 	}
-	q := dsn.Query()
-	q.Set("application_name", "switchboard-listener")
-	dsn.RawQuery = q.Encode()
-	events := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "switchboard_status_relay_total",
-		Help: "Status changes relayed between replicas through PostgreSQL LISTEN/NOTIFY, by counter.",
-	}, []string{"counter"})
-	s.registry.MustRegister(events)
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return pgrelay.New(startCtx, pgrelay.Options{
-		DSN:           dsn.String(),
-		DB:            st.DB,
-		Broker:        broker,
-		Client:        st.Client,
-		FlushInterval: 10 * time.Millisecond,
-		Logger:        s.log,
-		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
-	})
-}
-
-// Close stops listening to the other replicas.
-func (s *Server) Close() {
-	if s.relay != nil {
-		s.relay.Close()
-	}
+	return nil
 }
 
 // SNSEmailPath is where SES receipt notifications arrive through SNS.
 const SNSEmailPath = "/aws/sns/email"
-
-// Status returns the live status service.
-func (s *Server) Status() *livestatus.Service { return s.status }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -81,13 +81,58 @@ type Viewer struct {
 	Role     Role
 	TenantID gid.ID // empty for an operator
 	AgentID  gid.ID // empty when the person has no agent record
-	// Service names a system acting for the tenant rather than a person,
-	// such as ServiceSCIM; empty for people.
+	// Service names a part of switchboard or a client system acting for
+	// the tenant, or for the platform, rather than a person (System,
+	// SystemOperator, SCIM); empty for people.
 	Service string
 }
 
 // ServiceSCIM is the tenant's SCIM client (its identity provider).
 const ServiceSCIM = "scim"
+
+// System returns the viewer that a part of switchboard acts as when it
+// works for a tenant on no person's behalf, such as the Amazon Connect
+// event stream or inbound mail. name names that part (short, such as
+// "amazon-connect" or "mail"); it is the viewer's Service, Email and Name,
+// and so what records that note who made a change (a status change's
+// changed by) say, and its Subject is "system:" and name, which no token's
+// subject is taken for.
+//
+// A system viewer is a supervisor of the tenant: what a system does for a
+// tenant is what its supervisors do (move any of its agents' statuses,
+// record their minutes, take in mail for any of them), and none of what
+// only its admins do (configure its instance and statuses, keep its SCIM
+// tokens and modules). A system that needs more says so where it is made,
+// as SCIM does. It has no agent: it acts for others only.
+func System(tenant gid.ID, name string) *Viewer {
+	return &Viewer{
+		Subject: "system:" + name, Email: name, Name: name, Service: name,
+		Role: RoleSupervisor, TenantID: tenant,
+	}
+}
+
+// SystemOperator returns the viewer that a part of switchboard acts as when
+// it works for the platform rather than a tenant (finding the tenants to
+// record, loading the demo tenant): an operator, who belongs to no tenant,
+// named as System names its viewers. Work within a tenant is then done as
+// that tenant's System viewer.
+func SystemOperator(name string) *Viewer {
+	v := System("", name)
+	v.Role = RoleOperator
+	return v
+}
+
+// SCIM returns the viewer that the tenant's SCIM client (its identity
+// provider) acts as: System's viewer named ServiceSCIM, but an admin,
+// because it keeps the record of when each of the tenant's SCIM tokens was
+// last used, and SCIM tokens are the admins'. Among contacts, the data
+// layer confines it, by its Service, to the tenant's organisation contacts
+// of source SCIM (ent/schema/policy.go).
+func SCIM(tenant gid.ID) *Viewer {
+	v := System(tenant, ServiceSCIM)
+	v.Role = RoleAdmin
+	return v
+}
 
 // Operator reports whether the viewer runs the platform.
 func (v *Viewer) Operator() bool { return v != nil && v.Role == RoleOperator }

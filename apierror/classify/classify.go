@@ -12,7 +12,11 @@ import (
 	"switchboard/ent/privacy"
 )
 
-// Of returns the code and the client-safe message of any error.
+// Of returns the code and the client-safe message of any error. An
+// *apierror.Error speaks for itself, a privacy denial among them: a policy
+// that means its refusal for the client returns one that is both (ent/schema
+// refuse), while any other privacy.Deny (no viewer, an unexpected type) is
+// shown as "not allowed".
 func Of(err error) (apierror.Code, string) {
 	var fe *apierror.Error
 	var ve *ent.ValidationError

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,47 +13,24 @@ import (
 	"entgo.io/ent/dialect"
 
 	"switchboard/auth"
-	"switchboard/connectaws"
-	"switchboard/conversations"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/ent/tenant"
-	"switchboard/livestatus"
-	"switchboard/mail"
-	"switchboard/minutes"
 	"switchboard/seed"
-	"switchboard/server"
 	"switchboard/viewer"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs, getenv)
-	def := func(name, d string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return d
-	}
-	fs.StringVar(&c.addr, "addr", def("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "where to listen ($SWITCHBOARD_ADDR)")
-	fs.StringVar(&c.allowedOrigins, "allowed-origins", def("SWITCHBOARD_ALLOWED_ORIGINS", ""),
-		"comma-separated browser origins, besides the server's own, that may open a WebSocket ($SWITCHBOARD_ALLOWED_ORIGINS)")
-	fs.BoolVar(&c.seed, "seed", def("SWITCHBOARD_SEED", "true") == "true",
-		"load the demo tenant when the embedded store is empty ($SWITCHBOARD_SEED)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("serve", args, getenv, stderr, c.serveFlags); err != nil {
+		return err
 	}
 	log := newLogger(stderr)
-	server.TuneRuntime()
+	wire.TuneRuntime()
 	secret, err := c.secret()
 	if err != nil {
 		return err
 	}
 	if err := c.ensureEncryptionKey(); err != nil {
-		return err
-	}
-	verifier, err := auth.NewVerifier(ctx, auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience})
-	if err != nil {
 		return err
 	}
 	st, err := c.openStore(ctx, log)
@@ -65,7 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var demoTenant string
 	if c.seed && st.Dialect == dialect.SQLite {
-		op := viewer.NewContext(ctx, &viewer.Viewer{Subject: "serve", Role: viewer.RoleOperator})
+		op := viewer.NewContext(ctx, viewer.SystemOperator("serve"))
 		n, err := st.Client.Tenant.Query().Where(tenant.LifecycleNEQ(tenant.LifecycleDECOMMISSIONED)).Count(op)
 		if err != nil {
 			return err
@@ -80,40 +56,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	var origins []string
-	for _, o := range strings.Split(c.allowedOrigins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
-		}
-	}
-	clients, err := connectaws.New(ctx, connectaws.Options{
-		STSEndpoint:     getenv("SWITCHBOARD_AWS_STS_ENDPOINT"),
-		ConnectEndpoint: getenv("SWITCHBOARD_AWS_CONNECT_ENDPOINT"),
-		S3Endpoint:      getenv("SWITCHBOARD_AWS_S3_ENDPOINT"),
-		SESEndpoint:     getenv("SWITCHBOARD_AWS_SES_ENDPOINT"),
-	})
-	if err != nil {
-		return err
-	}
-	mailer, err := mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
-	if err != nil {
-		return err
-	}
-	app, err := server.New(ctx, st, verifier, server.Config{
-		AllowedOrigins: origins,
-		Logger:         log,
-		Connect:        livestatus.ConnectAWS{Clients: clients},
-		Chats:          conversations.ConnectAWS{Clients: clients},
-		Mail:           mailer,
-	})
+	app, err := wire.New(ctx, c.wire(st, secret, log))
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,10 +79,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "Paste into the explorer's Headers tab to act as the demo tenant's admin (valid 24h):\n{\"Authorization\": \"Bearer %s\"}\n", tok)
 	}
-	recorder := &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
-		return st.TryLock(ctx, minutes.LockKey)
-	}}
-	go recorder.Run(ctx) // each UTC day's minute record, once the day is over
+	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -150,11 +98,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("migrate", args, getenv, stderr, c.sharedFlags); err != nil {
+		return err
 	}
 	st, err := c.openStore(ctx, newLogger(stderr))
 	if err != nil {
@@ -167,11 +112,8 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("seed", args, getenv, stderr, c.sharedFlags); err != nil {
+		return err
 	}
 	st, err := c.openStore(ctx, newLogger(stderr))
 	if err != nil {
@@ -188,18 +130,19 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 
 func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs, getenv)
-	tenantID := fs.String("tenant", "", "the tenant's ID (not for operators)")
-	email := fs.String("email", "", "the person's email")
-	role := fs.String("role", "agent", "agent, supervisor, admin or operator")
-	name := fs.String("name", "", "the person's name")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	var tenantID, email, role, name string
+	var ttl time.Duration
+	if err := parseFlags("token", args, getenv, stderr, func(fs *flagSet) {
+		c.sharedFlags(fs)
+		fs.StringVar(&tenantID, "tenant", "", "the tenant's ID (not for operators)")
+		fs.StringVar(&email, "email", "", "the person's email")
+		fs.StringVar(&role, "role", "agent", "agent, supervisor, admin or operator")
+		fs.StringVar(&name, "name", "", "the person's name")
+		fs.DurationVar(&ttl, "ttl", time.Hour, "how long the token is valid")
+	}); err != nil {
+		return err
 	}
-	r, err := auth.ParseRole(strings.ToLower(*role))
+	r, err := auth.ParseRole(strings.ToLower(role))
 	if err != nil {
 		return err
 	}
@@ -207,7 +150,7 @@ func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Mint(secret, auth.Claims{Email: *email, Name: *name, Tenant: *tenantID, Role: r}, *ttl, time.Now())
+	tok, err := auth.Mint(secret, auth.Claims{Email: email, Name: name, Tenant: tenantID, Role: r}, ttl, time.Now())
 	if err != nil {
 		return err
 	}

@@ -10,42 +10,115 @@ import (
 	"strings"
 
 	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
+	"switchboard/connectaws"
 	"switchboard/store"
 )
 
-// config is the configuration every command shares.
+// config is every setting of the commands. Each is a flag and an
+// environment variable (flagSet.setting); README.md's configuration table
+// lists them, and a test keeps the three in step.
 type config struct {
-	addr           string
-	databaseURL    string
-	dataDir        string
-	jwtSecret      string
-	oidcIssuer     string
-	oidcAudience   string
-	encryptionKey  string
-	allowedOrigins string
-	seed           bool
+	// Every command's.
+	databaseURL   string
+	dataDir       string
+	jwtSecret     string
+	oidcIssuer    string
+	oidcAudience  string
+	encryptionKey string
+	// serve's.
+	addr               string
+	allowedOrigins     string
+	seed               bool
+	awsSTSEndpoint     string
+	awsConnectEndpoint string
+	awsS3Endpoint      string
+	awsSESEndpoint     string
 }
 
-// flags registers the shared flags, defaulting each to its environment variable.
-func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
+// sharedFlags registers the settings every command takes.
+func (c *config) sharedFlags(fs *flagSet) {
+	fs.stringSetting(&c.databaseURL, "database-url", store.DefaultURL,
+		"sqlite://PATH (embedded) or postgres://...")
+	fs.stringSetting(&c.dataDir, "data-dir", "",
+		"folder for generated secrets; default: the embedded store's folder, or ./data")
+	fs.stringSetting(&c.jwtSecret, "jwt-secret", "",
+		"HS256 secret for local tokens; generated and kept in the data folder when unset")
+	fs.stringSetting(&c.oidcIssuer, "oidc-issuer", "",
+		"also accept tokens of this OpenID Connect issuer")
+	fs.stringSetting(&c.oidcAudience, "oidc-audience", "",
+		"the audience OIDC tokens must carry")
+	fs.stringSetting(&c.encryptionKey, "encryption-key", "",
+		"key (at least 32 characters) for the tenants' integration credentials held at rest; generated and kept in the data folder when unset")
+}
+
+// serveFlags registers serve's settings: all of them.
+func (c *config) serveFlags(fs *flagSet) {
+	c.sharedFlags(fs)
+	fs.stringSetting(&c.addr, "addr", "127.0.0.1:8080", "where to listen")
+	fs.stringSetting(&c.allowedOrigins, "allowed-origins", "",
+		"comma-separated browser origins, besides the server's own, that may open a WebSocket")
+	fs.boolSetting(&c.seed, "seed", true, "load the demo tenant when the embedded store is empty")
+	fs.stringSetting(&c.awsSTSEndpoint, "aws-sts-endpoint", "", "STS endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+}
+
+// flagSet is a command's flags. Those that are settings also read an
+// environment variable named after the flag: SWITCHBOARD_, then the name
+// in capitals with dashes as underscores. The command line wins over it.
+type flagSet struct {
+	*flag.FlagSet
+	settings []string // the flags that are settings, in order
+}
+
+// newFlagSet returns the flags of the command name that define registers.
+func newFlagSet(name string, stderr io.Writer, define func(*flagSet)) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs.SetOutput(stderr)
+	define(fs)
+	return fs
+}
+
+// parseFlags parses a command's arguments into the flags define registers,
+// over the settings' environment variables.
+func parseFlags(name string, args []string, getenv func(string) string, stderr io.Writer, define func(*flagSet)) error {
+	return newFlagSet(name, stderr, define).parse(args, getenv)
+}
+
+// envVar is the environment variable of the setting whose flag is name.
+func envVar(name string) string {
+	return "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// stringSetting registers a setting with a string value.
+func (fs *flagSet) stringSetting(p *string, name, def, usage string) {
+	fs.StringVar(p, name, def, usage+" ($"+envVar(name)+")")
+	fs.settings = append(fs.settings, name)
+}
+
+// boolSetting registers a setting that is true or false.
+func (fs *flagSet) boolSetting(p *bool, name string, def bool, usage string) {
+	fs.BoolVar(p, name, def, usage+" ($"+envVar(name)+")")
+	fs.settings = append(fs.settings, name)
+}
+
+// parse sets each setting from its environment variable when that is not
+// empty, then parses args. Either way a value is read as the flag reads it.
+func (fs *flagSet) parse(args []string, getenv func(string) string) error {
+	for _, name := range fs.settings {
+		env := envVar(name)
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("invalid value %q for $%s: %v", v, env, err)
+			}
 		}
-		return def
 	}
-	fs.StringVar(&c.databaseURL, "database-url", env("SWITCHBOARD_DATABASE_URL", store.DefaultURL),
-		"sqlite://PATH (embedded) or postgres://... ($SWITCHBOARD_DATABASE_URL)")
-	fs.StringVar(&c.dataDir, "data-dir", env("SWITCHBOARD_DATA_DIR", ""),
-		"folder for generated secrets; default: the embedded store's folder, or ./data ($SWITCHBOARD_DATA_DIR)")
-	fs.StringVar(&c.jwtSecret, "jwt-secret", env("SWITCHBOARD_JWT_SECRET", ""),
-		"HS256 secret for local tokens; generated and kept in the data folder when unset ($SWITCHBOARD_JWT_SECRET)")
-	fs.StringVar(&c.oidcIssuer, "oidc-issuer", env("SWITCHBOARD_OIDC_ISSUER", ""),
-		"also accept tokens of this OpenID Connect issuer ($SWITCHBOARD_OIDC_ISSUER)")
-	fs.StringVar(&c.oidcAudience, "oidc-audience", env("SWITCHBOARD_OIDC_AUDIENCE", ""),
-		"the audience OIDC tokens must carry ($SWITCHBOARD_OIDC_AUDIENCE)")
-	fs.StringVar(&c.encryptionKey, "encryption-key", env("SWITCHBOARD_ENCRYPTION_KEY", ""),
-		"key for secrets held at rest; generated and kept in the data folder when unset ($SWITCHBOARD_ENCRYPTION_KEY)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
 }
 
 // dataFolder is where generated secrets are kept.
@@ -68,11 +141,19 @@ func (c *config) secret() ([]byte, error) {
 	return auth.LoadOrCreateSecret(filepath.Join(c.dataFolder(), "jwt-secret"))
 }
 
-// ensureEncryptionKey makes sure a key for secrets at rest exists.
+// minEncryptionKey is the shortest encryption key accepted, in characters.
+const minEncryptionKey = 32
+
+// ensureEncryptionKey makes sure the key for the secrets held at rest is
+// usable: the configured one long enough, or the one generated on first
+// run and kept in the data folder readable. Nothing is encrypted with it
+// yet: the tenants' integration credentials (Microsoft's, with the
+// onboarding work) will be, and checking the key from the start means a
+// deployment has a good one in place before the first credential is kept.
 func (c *config) ensureEncryptionKey() error {
 	if c.encryptionKey != "" {
-		if len(c.encryptionKey) < 32 {
-			return fmt.Errorf("SWITCHBOARD_ENCRYPTION_KEY must be at least 32 characters")
+		if len(c.encryptionKey) < minEncryptionKey {
+			return fmt.Errorf("the encryption key (-encryption-key, $SWITCHBOARD_ENCRYPTION_KEY) must be at least %d characters", minEncryptionKey)
 		}
 		return nil
 	}
@@ -95,6 +176,31 @@ func (c *config) openStore(ctx context.Context, log *slog.Logger) (*store.Store,
 		log.Info("applied migration", "version", v)
 	}
 	return st, nil
+}
+
+// origins are the allowed browser origins, listed.
+func (c *config) origins() []string {
+	var origins []string
+	for _, o := range strings.Split(c.allowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	return origins
+}
+
+// wire is what serve builds switchboard from, over the store st.
+func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Config {
+	return wire.Config{
+		Store:          st,
+		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
+		Logger:         log,
+		AllowedOrigins: c.origins(),
+		AWS: &wire.AWS{Options: connectaws.Options{
+			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
+			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
+		}},
+	}
 }
 
 func newLogger(w io.Writer) *slog.Logger {

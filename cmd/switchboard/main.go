@@ -15,11 +15,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"switchboard/cmd/switchboard/wire"
 )
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "serve" || strings.HasPrefix(os.Args[1], "-") {
-		execWithSmallStacks()
+		wire.ExecWithSmallStacks()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -2,14 +2,13 @@ package schema
 
 import (
 	"context"
-	"net/mail"
-	"strings"
 
 	"entgo.io/ent"
 
+	"switchboard/apierror"
+	"switchboard/contactpoint"
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
-	"switchboard/apierror"
 	"switchboard/viewer"
 )
 
@@ -20,7 +19,7 @@ func (Agent) Hooks() []ent.Hook {
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.AgentFunc(func(ctx context.Context, m *gen.AgentMutation) (ent.Value, error) {
 				if email, ok := m.Email(); ok {
-					norm, err := NormaliseEmail(email)
+					norm, err := contactpoint.NormaliseEmail(email)
 					if err != nil {
 						return nil, err
 					}
@@ -33,13 +32,4 @@ func (Agent) Hooks() []ent.Hook {
 			})
 		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 	}
-}
-
-// NormaliseEmail returns the bare, lower-case form of an email address.
-func NormaliseEmail(s string) (string, error) {
-	addr, err := mail.ParseAddress(strings.TrimSpace(s))
-	if err != nil || addr.Name != "" {
-		return "", apierror.New(apierror.BadUserInput, "%q is not an email address", s)
-	}
-	return strings.ToLower(addr.Address), nil
 }

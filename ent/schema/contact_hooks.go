@@ -5,12 +5,12 @@ import (
 	"strings"
 
 	"entgo.io/ent"
-	"github.com/nyaruka/phonenumbers"
 
+	"switchboard/apierror"
+	"switchboard/contactpoint"
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
 	"switchboard/ent/schema/schematype"
-	"switchboard/apierror"
 )
 
 // Hooks of Contact: addresses are validated, phone numbers normalised to
@@ -94,7 +94,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 	}
 
 	for i := range emails {
-		norm, err := NormaliseEmail(emails[i].Value)
+		norm, err := contactpoint.NormaliseEmail(emails[i].Value)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 		emails[i].Type = pointType(emails[i].Type)
 	}
 	for i := range phones {
-		norm, err := NormalisePhone(phones[i].Value, region)
+		norm, err := contactpoint.NormalisePhone(phones[i].Value, region)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 	}
 	if emailSet {
 		if email = strings.TrimSpace(email); email != "" {
-			if email, err = NormaliseEmail(email); err != nil {
+			if email, err = contactpoint.NormaliseEmail(email); err != nil {
 				return err
 			}
 		}
@@ -119,7 +119,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 	}
 	if phoneSet {
 		if phone = strings.TrimSpace(phone); phone != "" {
-			if phone, err = NormalisePhone(phone, region); err != nil {
+			if phone, err = contactpoint.NormalisePhone(phone, region); err != nil {
 				return err
 			}
 		}
@@ -155,7 +155,7 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 	m.SetSearchEmails(strings.Join(addrs, " "))
 	digits := make([]string, len(phones))
 	for i, p := range phones {
-		digits[i] = Digits(p.Value)
+		digits[i] = contactpoint.Digits(p.Value)
 	}
 	m.SetSearchPhones(strings.Join(digits, " "))
 	return nil
@@ -224,25 +224,4 @@ func tenantRegion(ctx context.Context, m *gen.ContactMutation) (string, error) {
 		return "", err
 	}
 	return t.DefaultRegion, nil
-}
-
-// NormalisePhone returns a phone number in E.164; a number written without
-// a country code is read in region (ISO 3166, e.g. "AU").
-func NormalisePhone(raw, region string) (string, error) {
-	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", apierror.New(apierror.BadUserInput, "%q is not a phone number", raw)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
-
-// Digits returns the digits of s.
-func Digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"switchboard/contactpoint"
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
 )
@@ -52,7 +54,7 @@ func (EmailAddress) Hooks() []ent.Hook {
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.EmailAddressFunc(func(ctx context.Context, m *gen.EmailAddressMutation) (ent.Value, error) {
 				if a, ok := m.Address(); ok {
-					norm, err := NormaliseEmail(a)
+					norm, err := contactpoint.NormaliseEmail(a)
 					if err != nil {
 						return nil, err
 					}

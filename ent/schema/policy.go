@@ -2,10 +2,12 @@ package schema
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
 
+	"switchboard/apierror"
 	gen "switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/ent/contact"
@@ -127,6 +129,15 @@ func denyEdgesOutOfReach(next ent.Mutator) ent.Mutator {
 	})
 }
 
+// refuse returns a denial meant for the client: it is a privacy.Deny (so
+// node(id:) still answers null), and an *apierror.Error with code FORBIDDEN
+// whose message the error presenter shows, since classify.Of prefers it.
+// Denials that are no business of a client's (no viewer, an unexpected
+// type) stay privacy.Denyf, which clients see as "not allowed".
+func refuse(format string, args ...any) error {
+	return &apierror.Error{Code: apierror.Forbidden, Message: fmt.Sprintf(format, args...), Err: privacy.Deny}
+}
+
 // allowIfRole allows a mutation when the viewer has at least the role in its tenant.
 func allowIfRole(min viewer.Role) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
@@ -147,17 +158,44 @@ func allowIfOperator() privacy.QueryMutationRule {
 	})
 }
 
-// mutationsBy allows writes by the given role and above, and reads to every
-// viewer of the tenant (the mixins have already confined them).
-func mutationsBy(min viewer.Role) ent.Policy {
-	return privacy.Policy{
-		Mutation: privacy.MutationPolicy{allowIfRole(min), privacy.AlwaysDenyRule()},
-		Query:    privacy.QueryPolicy{privacy.AlwaysAllowRule()},
+// isAdmin reports whether the viewer is one of its tenant's admins: a
+// person, not a service acting with an admin's rights (the SCIM client).
+func isAdmin(v *viewer.Viewer) bool {
+	return v.InTenant(viewer.RoleAdmin) && v.Service == ""
+}
+
+// readByTenant allows reads by every viewer of the tenant: the tenant
+// mixin has already confined them to it, so an operator reads none.
+func readByTenant() privacy.QueryPolicy {
+	return privacy.QueryPolicy{privacy.AlwaysAllowRule()}
+}
+
+// readByAdmins allows reads by the tenant's admins, and by code that reads
+// with grant on another viewer's behalf (nil: none); it refuses the rest
+// with message.
+func readByAdmins(grant func(context.Context) bool, message string) privacy.QueryPolicy {
+	return privacy.QueryPolicy{
+		privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+			if isAdmin(viewer.FromContext(ctx)) || (grant != nil && grant(ctx)) {
+				return privacy.Allow
+			}
+			return refuse("%s", message)
+		}),
 	}
 }
 
-// Policy of Tenant: operators create and see every tenant; a tenant's people
-// see their own, and its admins may update it.
+// writesBy allows writes by the given role and above of the tenant (the
+// mixins have already confined them to it) and refuses the rest with message.
+func writesBy(min viewer.Role, message string) privacy.MutationPolicy {
+	return privacy.MutationPolicy{
+		allowIfRole(min),
+		privacy.MutationRuleFunc(func(context.Context, ent.Mutation) error { return refuse("%s", message) }),
+	}
+}
+
+// Policy of Tenant. Reads: operators read every tenant; a tenant's people
+// read their own. Writes: operators create and update tenants; a tenant's
+// admins update their own.
 func (Tenant) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -184,16 +222,20 @@ func (Tenant) Policy() ent.Policy {
 				}),
 				ent.OpUpdateOne,
 			),
-			privacy.AlwaysDenyRule(),
+			privacy.MutationRuleFunc(func(context.Context, ent.Mutation) error {
+				return refuse("operators create tenants; a tenant's admins update their own")
+			}),
 		},
 	}
 }
 
-// Policy of Agent: admins manage agents; anyone of the tenant may move an
-// agent's current status (an agent only its own), which the live status
-// service does.
+// Policy of Agent. Reads: every person of the tenant (the directory, the
+// wallboard, the live status service). Writes: admins manage agents; anyone
+// of the tenant may move an agent's current status (an agent only its
+// own), which the live status service does.
 func (Agent) Policy() ent.Policy {
 	return privacy.Policy{
+		Query: readByTenant(),
 		Mutation: privacy.MutationPolicy{
 			allowIfRole(viewer.RoleAdmin),
 			privacy.OnMutationOperation(
@@ -209,9 +251,10 @@ func (Agent) Policy() ent.Policy {
 				}),
 				ent.OpUpdate|ent.OpUpdateOne,
 			),
-			privacy.AlwaysDenyRule(),
+			privacy.MutationRuleFunc(func(context.Context, ent.Mutation) error {
+				return refuse("only the tenant's admins manage agents")
+			}),
 		},
-		Query: privacy.QueryPolicy{privacy.AlwaysAllowRule()},
 	}
 }
 
@@ -230,29 +273,73 @@ func statusOnly(m *gen.AgentMutation) bool {
 	return true
 }
 
-// Policy of AgentStatusDay: the minute record is written by the recorder,
-// which acts as a supervisor of the tenant.
-func (AgentStatusDay) Policy() ent.Policy { return mutationsBy(viewer.RoleSupervisor) }
+// Policy of AgentStatusDay. Reads: every viewer of the tenant (the minute
+// record behind reports). Writes: the recorder, which acts as a supervisor
+// of the tenant.
+func (AgentStatusDay) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleSupervisor, "the minute record is written by its recorder, as a supervisor"),
+	}
+}
 
-// Policy of Instance: admins configure the tenant's Connect instance.
-func (Instance) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of Instance. Reads: the tenant's admins, who configure it; domain
+// code that uses it on a non-admin's behalf (email, chats, telling Connect
+// of a status) reads it under ReadInstance, and the lookups that find a
+// tenant by its instance (agent event delivery, inbound mail) run before
+// there is a viewer, under privacy.DecisionContext allow. An agent's or a
+// supervisor's read, node(id:) included, is refused. Writes: admins.
+func (Instance) Policy() ent.Policy {
+	const admins = "only the tenant's admins manage its Amazon Connect instance"
+	return privacy.Policy{
+		Query:    readByAdmins(readsInstance, admins),
+		Mutation: writesBy(viewer.RoleAdmin, admins),
+	}
+}
 
-// Policy of AgentStatus: admins manage statuses.
-func (AgentStatus) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of AgentStatus. Reads: every viewer of the tenant (agents choose
+// their status from them). Writes: admins.
+func (AgentStatus) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage agent statuses"),
+	}
+}
 
-// Policy of EmailAddress: admins manage the tenant's email addresses.
-func (EmailAddress) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of EmailAddress. Reads: every viewer of the tenant (agents send
+// from them; inbound mail is routed by them). Writes: admins.
+func (EmailAddress) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage its email addresses"),
+	}
+}
 
-// Policy of Module: admins manage modules.
-func (Module) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of Module. Reads: every viewer of the tenant (the desktop shows
+// them). Writes: admins.
+func (Module) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage modules"),
+	}
+}
 
-// Policy of Template: admins manage templates.
-func (Template) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of Template. Reads: every viewer of the tenant (agents answer
+// with them). Writes: admins.
+func (Template) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage templates"),
+	}
+}
 
-// Policy of AgentStatusChange: appended by supervisors and admins for any
-// agent of the tenant and by an agent for itself, never changed.
+// Policy of AgentStatusChange. Reads: every viewer of the tenant (the live
+// status service decides whose history a request may see). Writes:
+// appended by supervisors and admins for any agent of the tenant and by an
+// agent for itself, never changed.
 func (AgentStatusChange) Policy() ent.Policy {
 	return privacy.Policy{
+		Query: readByTenant(),
 		Mutation: privacy.MutationPolicy{
 			privacy.OnMutationOperation(
 				privacy.AgentStatusChangeMutationRuleFunc(func(ctx context.Context, m *gen.AgentStatusChangeMutation) error {
@@ -267,20 +354,28 @@ func (AgentStatusChange) Policy() ent.Policy {
 				}),
 				ent.OpCreate,
 			),
-			privacy.AlwaysDenyRule(),
+			privacy.MutationRuleFunc(func(context.Context, ent.Mutation) error {
+				return refuse("an agent records only its own status changes, and none is ever changed")
+			}),
 		},
-		Query: privacy.QueryPolicy{privacy.AlwaysAllowRule()},
 	}
 }
 
-// Policy of Interaction: an agent reads and writes its own interactions;
-// supervisors and admins the tenant's.
+// Policy of Interaction. Reads: an agent reads its own interactions;
+// supervisors and admins the tenant's. A read of the whole tenant's
+// (WholeTenant, such as the lookup by phone number) is refused to an agent
+// rather than narrowed. Writes: an agent records its own; supervisors and
+// admins any of the tenant's.
 func (Interaction) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
 			privacy.InteractionQueryRuleFunc(func(ctx context.Context, q *gen.InteractionQuery) error {
 				v := viewer.FromContext(ctx)
-				if !v.InTenant(viewer.RoleSupervisor) {
+				switch {
+				case v.InTenant(viewer.RoleSupervisor):
+				case readsWholeTenant(ctx):
+					return refuse("only supervisors and admins look up the tenant's interactions; an agent sees its own")
+				default:
 					q.Where(interaction.AgentID(v.AgentID)) // "" matches nothing
 				}
 				return privacy.Allow
@@ -293,10 +388,10 @@ func (Interaction) Policy() ent.Policy {
 				case v.InTenant(viewer.RoleSupervisor):
 					return privacy.Allow
 				case !v.InTenant(viewer.RoleAgent) || v.AgentID == "":
-					return privacy.Denyf("only agents record interactions")
+					return refuse("only agents record interactions")
 				}
 				if id, ok := m.AgentID(); ok && id != v.AgentID {
-					return privacy.Denyf("an agent records only its own interactions")
+					return refuse("an agent records only its own interactions")
 				}
 				m.Where(interaction.AgentID(v.AgentID))
 				return privacy.Allow
@@ -305,12 +400,25 @@ func (Interaction) Policy() ent.Policy {
 	}
 }
 
-// Policy of ScimToken: admins create and revoke SCIM tokens.
-func (ScimToken) Policy() ent.Policy { return mutationsBy(viewer.RoleAdmin) }
+// Policy of ScimToken. Reads: the tenant's admins, who create and revoke
+// the tokens; the SCIM endpoint finds a presented token by its hash before
+// there is a viewer, under privacy.DecisionContext allow. An agent's or a
+// supervisor's read, node(id:) included, is refused. Writes: admins (the
+// SCIM client, acting as one, records when its token was last used).
+func (ScimToken) Policy() ent.Policy {
+	const admins = "only the tenant's admins manage SCIM tokens"
+	return privacy.Policy{
+		Query:    readByAdmins(nil, admins),
+		Mutation: writesBy(viewer.RoleAdmin, admins),
+	}
+}
 
-// Policy of Contact: a personal contact is its owner's alone; organisation
-// contacts are read by the whole tenant and written by its admins (hand-made
-// ones) or its SCIM client (synchronised ones), never both.
+// Policy of Contact. Reads: a personal contact is its owner's alone;
+// organisation contacts are read by the whole tenant, and the SCIM client
+// reads only the ones it synchronised. Writes: a personal contact belongs
+// to the agent who makes it (made its owner here); organisation contacts
+// are written by admins (hand-made ones) or the SCIM client (synchronised
+// ones), never both.
 func (Contact) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -328,7 +436,7 @@ func (Contact) Policy() ent.Policy {
 			privacy.ContactMutationRuleFunc(func(ctx context.Context, m *gen.ContactMutation) error {
 				v := viewer.FromContext(ctx)
 				if !v.InTenant(viewer.RoleAgent) {
-					return privacy.Denyf("only a tenant's people keep contacts")
+					return refuse("only a tenant's people keep contacts")
 				}
 				if v.Service == viewer.ServiceSCIM {
 					m.Where(contact.ScopeEQ(contact.ScopeORGANISATION), contact.SourceEQ(contact.SourceSCIM))
@@ -343,18 +451,7 @@ func (Contact) Policy() ent.Policy {
 					return privacy.Allow
 				}
 				if m.Op().Is(ent.OpCreate) {
-					if src, _ := m.Source(); src == contact.SourceSCIM {
-						return privacy.Denyf("SCIM contacts come from SCIM")
-					}
-					if sc, _ := m.Scope(); sc == contact.ScopeORGANISATION && !v.InTenant(viewer.RoleAdmin) {
-						return privacy.Denyf("only admins create organisation contacts")
-					}
-					if sc, _ := m.Scope(); sc != contact.ScopeORGANISATION {
-						if owner, ok := m.OwnerID(); !ok || owner != v.AgentID {
-							return privacy.Denyf("a personal contact belongs to the agent who makes it")
-						}
-					}
-					return privacy.Allow
+					return mayCreateContact(v, m)
 				}
 				// Updates and deletes: hand-made contacts only; one's own
 				// personal ones, and organisation ones for admins.
@@ -369,6 +466,31 @@ func (Contact) Policy() ent.Policy {
 	}
 }
 
+// mayCreateContact decides a person's new contact: hand-made, an
+// organisation one by an admin, a personal one owned by the viewer's agent
+// record (its owner when none is named).
+func mayCreateContact(v *viewer.Viewer, m *gen.ContactMutation) error {
+	if src, _ := m.Source(); src == contact.SourceSCIM {
+		return refuse("SCIM contacts come from SCIM")
+	}
+	if sc, _ := m.Scope(); sc == contact.ScopeORGANISATION {
+		if !v.InTenant(viewer.RoleAdmin) {
+			return refuse("only admins create organisation contacts")
+		}
+		return privacy.Allow
+	}
+	owner, named := m.OwnerID()
+	switch {
+	case !named && v.AgentID == "":
+		return apierror.New(apierror.BadUserInput, "personal contacts belong to agents, and you have no agent record")
+	case !named:
+		m.SetOwnerID(v.AgentID)
+	case owner != v.AgentID:
+		return refuse("a personal contact belongs to the agent who makes it")
+	}
+	return privacy.Allow
+}
+
 // ownedBy matches the viewer's personal contacts (none without an agent record).
 func ownedBy(v *viewer.Viewer) predicate.Contact {
 	if v == nil || v.AgentID == "" {
@@ -377,8 +499,9 @@ func ownedBy(v *viewer.Viewer) predicate.Contact {
 	return contact.And(contact.ScopeEQ(contact.ScopePERSONAL), contact.OwnerID(v.AgentID))
 }
 
-// Policy of Conversation: an agent reads and ends its own conversations;
-// supervisors and admins the tenant's.
+// Policy of Conversation. Reads: an agent reads its own conversations;
+// supervisors and admins the tenant's. Writes: an agent holds and ends its
+// own; supervisors and admins any of the tenant's.
 func (Conversation) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -396,10 +519,10 @@ func (Conversation) Policy() ent.Policy {
 				case v.InTenant(viewer.RoleSupervisor):
 					return privacy.Allow
 				case !v.InTenant(viewer.RoleAgent) || v.AgentID == "":
-					return privacy.Denyf("only agents hold conversations")
+					return refuse("only agents hold conversations")
 				}
 				if id, ok := m.AgentID(); ok && id != v.AgentID {
-					return privacy.Denyf("an agent holds only its own conversations")
+					return refuse("an agent holds only its own conversations")
 				}
 				m.Where(conversation.AgentID(v.AgentID))
 				return privacy.Allow
@@ -408,5 +531,11 @@ func (Conversation) Policy() ent.Policy {
 	}
 }
 
-// Policy of Email: agents send email.
-func (Email) Policy() ent.Policy { return mutationsBy(viewer.RoleAgent) }
+// Policy of Email. Reads: every viewer of the tenant (its mailbox is the
+// tenant's). Writes: its people, agents and up, send and receive email.
+func (Email) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAgent, "only a tenant's people send email"),
+	}
+}

@@ -5,10 +5,10 @@ import (
 
 	"entgo.io/ent"
 
+	"switchboard/apierror"
 	gen "switchboard/ent"
 	"switchboard/ent/hook"
 	"switchboard/ent/template"
-	"switchboard/apierror"
 	"switchboard/templates"
 )
 

@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 )
 
@@ -30,6 +31,16 @@ func (Tenant) Fields() []ent.Field {
 		field.Enum("lifecycle").Values("ACTIVE", "UNSUBSCRIBED", "DECOMMISSIONED").Default("ACTIVE"),
 		field.String("default_region").Default("US").MaxLen(2).
 			Comment("ISO 3166 region for phone numbers written without a country code"),
+	}
+}
+
+// Edges of Tenant: its modules, the inverse of the tenant edge every
+// tenant-owned entity has (TenantMixin), so that a tenant's modules are
+// read through the edge rather than filtered by hand.
+func (Tenant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("modules", Module.Type).Ref("tenant").
+			Annotations(entgql.Skip()),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -38,8 +39,17 @@ const (
 	FieldLifecycle = "lifecycle"
 	// FieldDefaultRegion holds the string denoting the default_region field in the database.
 	FieldDefaultRegion = "default_region"
+	// EdgeModules holds the string denoting the modules edge name in mutations.
+	EdgeModules = "modules"
 	// Table holds the table name of the tenant in the database.
 	Table = "tenants"
+	// ModulesTable is the table that holds the modules relation/edge.
+	ModulesTable = "modules"
+	// ModulesInverseTable is the table name for the Module entity.
+	// It exists in this package in order to avoid circular dependency with the "module" package.
+	ModulesInverseTable = "modules"
+	// ModulesColumn is the table column denoting the modules relation/edge.
+	ModulesColumn = "tenant_id"
 )
 
 // Columns holds all SQL columns for tenant fields.
@@ -188,6 +198,27 @@ func ByLifecycle(opts ...sql.OrderTermOption) OrderOption {
 // ByDefaultRegion orders the results by the default_region field.
 func ByDefaultRegion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDefaultRegion, opts...).ToFunc()
+}
+
+// ByModulesCount orders the results by modules count.
+func ByModulesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newModulesStep(), opts...)
+	}
+}
+
+// ByModules orders the results by modules terms.
+func ByModules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModulesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newModulesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModulesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, ModulesTable, ModulesColumn),
+	)
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

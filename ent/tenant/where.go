@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 // ID filters vertices based on their ID field.
@@ -658,6 +659,29 @@ func DefaultRegionEqualFold(v string) predicate.Tenant {
 // DefaultRegionContainsFold applies the ContainsFold predicate on the "default_region" field.
 func DefaultRegionContainsFold(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldContainsFold(FieldDefaultRegion, v))
+}
+
+// HasModules applies the HasEdge predicate on the "modules" edge.
+func HasModules() predicate.Tenant {
+	return predicate.Tenant(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, ModulesTable, ModulesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasModulesWith applies the HasEdge predicate on the "modules" edge with a given conditions (other predicates).
+func HasModulesWith(preds ...predicate.Module) predicate.Tenant {
+	return predicate.Tenant(func(s *sql.Selector) {
+		step := newModulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"switchboard/auth"
-	"switchboard/server"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/store"
 )
 
-// Server is a switchboard server over a fresh store, on a real HTTP listener.
+// Server is a switchboard server over a fresh store, on a real HTTP
+// listener, built as the switchboard command builds it (wire.New).
 type Server struct {
 	*httptest.Server
-	App     *server.Server
+	App     *wire.App
 	Store   *store.Store
 	Secret  []byte
 	Counter *StatementCounter
@@ -38,31 +39,33 @@ func NewServerOn(t testing.TB, rawURL string, opts ...ServerOption) *Server {
 	wrap, counter := CountStatements()
 	st := OpenStore(t, rawURL, store.WithDriver(wrap))
 	secret := []byte("test-secret-test-secret-test-secret")
-	v, err := auth.NewVerifier(context.Background(), auth.Options{Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	cfg := server.Config{Logger: log, WSInitTimeout: 2 * time.Second, WSPingInterval: time.Second}
-	for _, o := range opts {
-		o(&cfg, st)
+	cfg := wire.Config{
+		Store:          st,
+		Auth:           auth.Options{Secret: secret},
+		Logger:         log,
+		WSInitTimeout:  2 * time.Second,
+		WSPingInterval: time.Second,
 	}
-	h, err := server.New(context.Background(), st, v, cfg)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	app, err := wire.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
-	srv := httptest.NewServer(h)
+	t.Cleanup(app.Close)
+	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
-	return &Server{Server: srv, App: h, Store: st, Secret: secret, Counter: counter}
+	return &Server{Server: srv, App: app, Store: st, Secret: secret, Counter: counter}
 }
 
-// ServerOption changes the configuration of a test server, which runs
-// over the store given.
-type ServerOption func(*server.Config, *store.Store)
+// ServerOption changes what a test server is built from; its Store is the
+// test's store. Without one setting Config.AWS, no AWS is reached.
+type ServerOption func(*wire.Config)
 
 type testWriter struct{ t testing.TB }
 

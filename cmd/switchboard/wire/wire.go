@@ -1,0 +1,227 @@
+// Package wire builds switchboard: from its settings, the token verifier,
+// the AWS clients, the domain services, the live-status plumbing between
+// replicas, the metrics, and the HTTP server that serves them. It is the
+// one place where these are made; the switchboard command and the tests'
+// servers (internal/testenv) both build through New.
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"switchboard/auth"
+	"switchboard/connectaws"
+	"switchboard/conversations"
+	"switchboard/livestatus"
+	"switchboard/livestatus/pgrelay"
+	"switchboard/mail"
+	"switchboard/minutes"
+	"switchboard/resolvers"
+	"switchboard/scim"
+	"switchboard/server"
+	"switchboard/store"
+)
+
+// Config is what switchboard is built from.
+type Config struct {
+	// Store is the open, migrated store; the caller closes it after Close.
+	Store *store.Store
+	// Auth is how bearer tokens are verified: the local secret, an OIDC
+	// issuer and its audience.
+	Auth auth.Options
+	// Logger logs what no caller sees; slog.Default when nil.
+	Logger *slog.Logger
+	// AllowedOrigins are the browser origins, besides the server's own,
+	// that may open a WebSocket. Empty: same origin only.
+	AllowedOrigins []string
+	// WSInitTimeout and WSPingInterval tune the WebSocket transport; the
+	// server's defaults when zero.
+	WSInitTimeout, WSPingInterval time.Duration
+	// AWS is how the tenants' AWS accounts are reached. Nil: none is
+	// (tests that need no AWS); the command always sets it.
+	AWS *AWS
+	// OnPublish, when set, sees each committed status change as it fans
+	// out (tests and benchmarks measure with it).
+	OnPublish func(*livestatus.Event)
+}
+
+// AWS configures the platform's AWS clients.
+type AWS struct {
+	// Options configure every AWS client (connectaws.New): STS, Connect,
+	// and mail's S3 and SES, with their endpoints.
+	connectaws.Options
+}
+
+// App is switchboard built: the HTTP server and what runs beside it.
+type App struct {
+	server   *server.Server
+	status   *livestatus.Service
+	mail     *mail.Service
+	recorder *minutes.Recorder
+	relay    *pgrelay.Relay // nil on the embedded store
+}
+
+// relayFlushInterval is how long a replica gathers status changes before
+// sending them to the others in one notification.
+const relayFlushInterval = 10 * time.Millisecond
+
+// relayStartTimeout bounds the wait for the relay's listening connection.
+const relayStartTimeout = 30 * time.Second
+
+// New builds switchboard over cfg.Store. On PostgreSQL it listens for the
+// status changes of the other replicas; Close stops that.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	st := cfg.Store
+	if st == nil {
+		return nil, errors.New("wire: Config.Store is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	postgres := st.Dialect == dialect.Postgres
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		connect livestatus.Connect
+		chats   conversations.Chats
+		mailer  *mail.Service
+	)
+	if cfg.AWS != nil {
+		clients, err := connectaws.New(ctx, cfg.AWS.Options)
+		if err != nil {
+			return nil, err
+		}
+		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
+		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	published := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "switchboard_status_changes_published_total",
+		Help: "Committed agent status changes published by this replica.",
+	})
+	registry.MustRegister(published)
+
+	app := &App{}
+	broker := livestatus.NewBroker()
+	var relay livestatus.Relay // none for one process
+	if postgres {
+		if app.relay, err = startRelay(ctx, st, broker, registry, log); err != nil {
+			return nil, err
+		}
+		relay = app.relay
+		defer func() {
+			if err != nil {
+				app.Close()
+			}
+		}()
+	}
+	registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_status_subscriptions",
+			Help: "Live agent status subscriptions on this replica.",
+		}, func() float64 { return float64(broker.Stats().Subscriptions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_status_events_dropped_total",
+			Help: "Status events dropped for subscribers too slow to keep up.",
+		}, func() float64 { return float64(broker.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_status_events_stale_total",
+			Help: "Status events left out because a newer one of the same agent had been published (relayed late).",
+		}, func() float64 { return float64(broker.Stats().Stale) }),
+	)
+	pub := &livestatus.Publisher{Broker: broker, Relay: relay, OnPublish: func(ev *livestatus.Event) {
+		published.Inc()
+		if cfg.OnPublish != nil {
+			cfg.OnPublish(ev)
+		}
+	}}
+	app.status = livestatus.NewService(st.Client, pub, livestatus.Options{Connect: connect, Postgres: postgres})
+	app.mail = mailer
+	app.recorder = &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
+		return st.TryLock(ctx, minutes.LockKey)
+	}}
+	app.server, err = server.New(ctx, server.Config{
+		Store:    st,
+		Verifier: verifier,
+		Services: resolvers.Services{
+			Status:        app.status,
+			Conversations: conversations.New(chats),
+			Mail:          mailer,
+		},
+		SCIM:           scim.Handler(st.Client, log, scim.WithRowLocks(postgres)),
+		Registry:       registry,
+		AllowedOrigins: cfg.AllowedOrigins,
+		WSInitTimeout:  cfg.WSInitTimeout,
+		WSPingInterval: cfg.WSPingInterval,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// startRelay listens on the store's PostgreSQL for the other replicas'
+// status changes and sends this replica's to them.
+func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker, registry *prometheus.Registry, log *slog.Logger) (*pgrelay.Relay, error) {
+	dsn, err := url.Parse(st.URL)
+	if err != nil {
+		return nil, fmt.Errorf("wire: the store URL: %w", err)
+	}
+	q := dsn.Query()
+	q.Set("application_name", "switchboard-listener")
+	dsn.RawQuery = q.Encode()
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_status_relay_total",
+		Help: "Status changes relayed between replicas through PostgreSQL LISTEN/NOTIFY, by counter.",
+	}, []string{"counter"})
+	registry.MustRegister(events)
+	startCtx, cancel := context.WithTimeout(ctx, relayStartTimeout)
+	defer cancel()
+	return pgrelay.New(startCtx, pgrelay.Options{
+		DSN:           dsn.String(),
+		DB:            st.DB,
+		Broker:        broker,
+		Client:        st.Client,
+		FlushInterval: relayFlushInterval,
+		Logger:        log,
+		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
+	})
+}
+
+// ServeHTTP serves switchboard's HTTP surface.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.server.ServeHTTP(w, r) }
+
+// Status returns the live status service.
+func (a *App) Status() *livestatus.Service { return a.status }
+
+// Mail returns the email service; nil when Config.AWS was.
+func (a *App) Mail() *mail.Service { return a.mail }
+
+// Recorder returns the recorder of each day's minute record, for the
+// command to run.
+func (a *App) Recorder() *minutes.Recorder { return a.recorder }
+
+// Close stops listening to the other replicas.
+func (a *App) Close() {
+	if a.relay != nil {
+		a.relay.Close()
+	}
+}
