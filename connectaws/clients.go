@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -31,10 +33,13 @@ type Options struct {
 	// (config.LoadDefaultConfig: environment, shared files, container or
 	// instance role).
 	BaseCredentials aws.CredentialsProvider
-	// STSEndpoint and ConnectEndpoint replace AWS's endpoints (tests point
-	// them at local fakes). Empty in production.
+	// STSEndpoint, ConnectEndpoint, S3Endpoint and SESEndpoint replace
+	// AWS's endpoints (tests point them at local fakes; S3 is then
+	// addressed path-style). Empty in production.
 	STSEndpoint     string
 	ConnectEndpoint string
+	S3Endpoint      string
+	SESEndpoint     string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -56,10 +61,12 @@ type Options struct {
 
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
-// Clients reaches tenants' Amazon Connect instances. It keeps, per tenant
-// role, external ID and region, one cached set of assumed-role credentials
-// and one Connect client, so that calls for one tenant never sign with
-// another's credentials. It is safe for concurrent use.
+// Clients reaches tenants' Amazon Connect instances and the other AWS
+// services of their accounts; it is where every AWS client for a tenant is
+// made. It keeps, per tenant role, external ID and region, one cached set of
+// assumed-role credentials and one client of each service, so that calls
+// for one tenant never sign with another's credentials. It is safe for
+// concurrent use.
 type Clients struct {
 	cfg  aws.Config
 	opts Options
@@ -76,7 +83,12 @@ type tenantKey struct {
 
 type tenantClients struct {
 	credentials *aws.CredentialsCache
+	region      string
 	connect     *connect.Client
+	// s3 and ses (by region) are made when first asked for, under
+	// Clients.mu.
+	s3  *s3.Client
+	ses map[string]*sesv2.Client
 }
 
 // New returns Clients configured by opts. Without opts.BaseCredentials it
@@ -173,6 +185,8 @@ func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
 	})
 	t := &tenantClients{
 		credentials: creds,
+		region:      r.region,
+		ses:         map[string]*sesv2.Client{},
 		connect: connect.NewFromConfig(c.cfg, func(o *connect.Options) {
 			o.Region = r.region
 			o.Credentials = creds
@@ -186,13 +200,71 @@ func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
 }
 
 // Credentials returns the cached assumed-role credentials for inst's role,
-// for building clients of other AWS services in the tenant's account.
+// the ones every client Clients makes for inst signs with.
 func (c *Clients) Credentials(inst Instance) (aws.CredentialsProvider, error) {
 	t, _, err := c.tenant(inst)
 	if err != nil {
 		return nil, err
 	}
 	return t.credentials, nil
+}
+
+// Connect returns the Connect client for inst's role and region, for the
+// calls of Connect that Clients does not make itself.
+func (c *Clients) Connect(inst Instance) (*connect.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	return t.connect, nil
+}
+
+// S3 returns an S3 client in inst's account and region.
+func (c *Clients) S3(inst Instance) (*s3.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.s3 == nil {
+		t.s3 = s3.NewFromConfig(c.cfg, func(o *s3.Options) {
+			o.Region = t.region
+			o.Credentials = t.credentials
+			if c.opts.S3Endpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.S3Endpoint)
+				o.UsePathStyle = true // a local endpoint has no bucket subdomains
+			}
+		})
+	}
+	return t.s3, nil
+}
+
+// SES returns an SES client in inst's account, in region (an SES
+// identity's, which may differ from the instance's); in inst's region
+// when region is empty.
+func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = t.region
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ses, ok := t.ses[region]
+	if !ok {
+		ses = sesv2.NewFromConfig(c.cfg, func(o *sesv2.Options) {
+			o.Region = region
+			o.Credentials = t.credentials
+			if c.opts.SESEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.SESEndpoint)
+			}
+		})
+		t.ses[region] = ses
+	}
+	return ses, nil
 }
 
 // Forget drops the cached credentials and clients for inst's role, e.g.

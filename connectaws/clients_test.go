@@ -12,6 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"switchboard/connectaws"
 	"switchboard/internal/fakeaws"
@@ -535,5 +538,106 @@ func TestDefaultCredentialChain(t *testing.T) {
 	}
 	if calls := e.sts.Calls(); len(calls) != 1 || calls[0].CallerKeyID != platform.AccessKeyID {
 		t.Fatalf("AssumeRole calls = %+v", calls)
+	}
+}
+
+// TestS3AndSESClients: the S3 and SES clients Clients makes for a tenant
+// sign with that tenant's role, reach the configured endpoints (S3
+// path-style), are made once per tenant (and SES region), and are refused
+// for an unusable instance.
+func TestS3AndSESClients(t *testing.T) {
+	s3fake, sesFake := fakeaws.NewS3(t), fakeaws.NewSES(t)
+	e := newEnv(t, func(o *connectaws.Options) { o.S3Endpoint, o.SESEndpoint = s3fake.URL, sesFake.URL })
+	s3fake.TrustSTS(e.sts)
+	sesFake.TrustSTS(e.sts)
+	s3fake.SetOwner("bucket-a", tenantA.RoleARN)
+	s3fake.SetOwner("bucket-b", tenantB.RoleARN)
+	ctx := context.Background()
+
+	for _, c := range []struct {
+		name          string
+		inst          connectaws.Instance
+		own, other    string
+		region, sesTo string
+	}{
+		{"A", tenantA, "bucket-a", "bucket-b", "eu-west-2", "us-west-2"},
+		{"B", tenantB, "bucket-b", "bucket-a", "us-east-1", ""},
+	} {
+		s3c, err := e.clients.S3(c.inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := e.clients.S3(c.inst); again != s3c {
+			t.Errorf("%s: a second S3 client", c.name)
+		}
+		if s3c.Options().Region != c.region || !s3c.Options().UsePathStyle {
+			t.Errorf("%s: S3 region %q, path-style %v", c.name, s3c.Options().Region, s3c.Options().UsePathStyle)
+		}
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(c.own)}); err != nil {
+			t.Errorf("%s: creating its own bucket: %v", c.name, err)
+		}
+		if _, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(c.other)}); err == nil {
+			t.Errorf("%s: reached the other tenant's bucket", c.name)
+		}
+
+		ses, err := e.clients.SES(c.inst, c.sesTo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := e.clients.SES(c.inst, c.sesTo); again != ses {
+			t.Errorf("%s: a second SES client", c.name)
+		}
+		want := c.sesTo
+		if want == "" {
+			want = c.region
+		}
+		if ses.Options().Region != want {
+			t.Errorf("%s: SES region %q, want %q", c.name, ses.Options().Region, want)
+		}
+		_, err = ses.SendEmail(ctx, &sesv2.SendEmailInput{
+			FromEmailAddress: aws.String("a@example.com"),
+			Destination:      &sestypes.Destination{ToAddresses: []string{"b@example.com"}},
+			Content:          &sestypes.EmailContent{Raw: &sestypes.RawMessage{Data: []byte("Subject: x\r\n\r\nx\r\n")}},
+		})
+		if err != nil {
+			t.Errorf("%s: SendEmail: %v", c.name, err)
+		}
+	}
+	sent := sesFake.Sent()
+	if len(sent) != 2 || sent[0].Region != "us-west-2" || sent[1].Region != "us-east-1" {
+		t.Fatalf("sent %+v", sent)
+	}
+	for i, role := range []string{tenantA.RoleARN, tenantB.RoleARN} {
+		if issued, ok := e.sts.Lookup(sent[i].AccessKeyID); !ok || issued.RoleARN != role {
+			t.Errorf("email %d signed by %+v, want %s", i, issued, role)
+		}
+	}
+	owner := map[string]string{"bucket-a": tenantA.RoleARN, "bucket-b": tenantB.RoleARN}
+	requests := s3fake.Requests()
+	if len(requests) != 4 {
+		t.Errorf("%d S3 requests, want 4", len(requests))
+	}
+	for _, r := range requests {
+		issued, ok := e.sts.Lookup(r.AccessKeyID)
+		if !ok || issued.RoleARN != owner[r.Bucket] && r.Status != 403 {
+			t.Errorf("S3 request %+v signed by %+v", r, issued)
+		}
+	}
+
+	// The Connect client is the one Clients' own calls use.
+	if c1, err := e.clients.Connect(tenantA); err != nil || c1.Options().Region != "eu-west-2" {
+		t.Errorf("Connect client %v, %v", c1, err)
+	}
+
+	bad := tenantA
+	bad.ExternalID = ""
+	if _, err := e.clients.S3(bad); !errors.Is(err, connectaws.ErrInvalidInstance) {
+		t.Errorf("S3 for an unusable instance: %v", err)
+	}
+	if _, err := e.clients.SES(bad, ""); !errors.Is(err, connectaws.ErrInvalidInstance) {
+		t.Errorf("SES for an unusable instance: %v", err)
+	}
+	if _, err := e.clients.Connect(bad); !errors.Is(err, connectaws.ErrInvalidInstance) {
+		t.Errorf("Connect for an unusable instance: %v", err)
 	}
 }

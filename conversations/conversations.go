@@ -15,6 +15,7 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/schema"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -58,12 +59,12 @@ func (s *Service) StartConversation(ctx context.Context, c *ent.Client, in Start
 		return active, err
 	}
 	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
-	inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
-	if ent.IsNotFound(err) || (err == nil && inst.ChatContactFlowID == "") {
-		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
-	}
+	inst, err := instances.Find(schema.ReadInstance(ctx), c)
 	if err != nil {
 		return nil, err
+	}
+	if inst == nil || inst.ChatContactFlowID == "" {
+		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance and its chat contact flow first")
 	}
 	if s.chats == nil {
 		return nil, apierror.New(apierror.BadUserInput, "this server does not reach Amazon Connect")
@@ -122,8 +123,8 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 	}
 	if conv.ConnectContactID != "" && s.chats != nil {
 		// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
-		inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
-		if err != nil && !ent.IsNotFound(err) {
+		inst, err := instances.Find(schema.ReadInstance(ctx), c)
+		if err != nil {
 			return nil, err
 		}
 		if inst != nil {

@@ -11,8 +11,6 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
-	"switchboard/ent/privacy"
-	"switchboard/ent/tenant"
 	"switchboard/viewer"
 )
 
@@ -173,25 +171,4 @@ func (s *Service) connectStatus(ctx context.Context, c *ent.Client, e ConnectEve
 		}
 	}
 	return c.AgentStatus.Query().Where(agentstatus.Name(e.StatusName)).First(ctx)
-}
-
-// ErrTenantInactive is InstanceForKey's answer for the key of a tenant that
-// has unsubscribed or been decommissioned: its records are kept (or are
-// going), and its agents' statuses no longer change.
-var ErrTenantInactive = errors.New("livestatus: the tenant is not active")
-
-// InstanceForKey finds the instance whose agent event key is key, across
-// tenants: the key is the caller's only credential.
-func InstanceForKey(ctx context.Context, c *ent.Client, key string) (*ent.Instance, error) {
-	if key == "" {
-		return nil, errors.New("livestatus: no key")
-	}
-	inst, err := instanceForKeyHash(privacy.DecisionContext(ctx, privacy.Allow), c, hashKey(key))
-	if err != nil {
-		return nil, err
-	}
-	if inst.Edges.Tenant == nil || inst.Edges.Tenant.Lifecycle != tenant.LifecycleACTIVE {
-		return nil, ErrTenantInactive
-	}
-	return inst, nil
 }

@@ -2,76 +2,13 @@ package livestatus
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/agentstatus"
-	"switchboard/ent/instance"
+	"switchboard/instances"
 )
-
-// InstanceConfig is how a tenant reaches its Amazon Connect instance.
-type InstanceConfig struct {
-	InstanceARN, Alias, Region, RoleARN, ExternalID, ChatContactFlowID string
-	Modules                                                            []string
-}
-
-// ConfigureInstance creates or replaces the tenant's instance settings.
-func ConfigureInstance(ctx context.Context, c *ent.Client, in InstanceConfig) (*ent.Instance, error) {
-	if parts := strings.Split(in.InstanceARN, ":"); len(parts) > 3 && parts[3] != in.Region {
-		return nil, apierror.New(apierror.BadUserInput, "the instance ARN's region is %q, not %q", parts[3], in.Region)
-	}
-	existing, err := c.Instance.Query().Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return c.Instance.Create().
-			SetInstanceArn(in.InstanceARN).SetAlias(in.Alias).SetRegion(in.Region).
-			SetRoleArn(in.RoleARN).SetExternalID(in.ExternalID).SetChatContactFlowID(in.ChatContactFlowID).
-			SetModules(in.Modules).
-			Save(ctx)
-	case err != nil:
-		return nil, err
-	}
-	return existing.Update().
-		SetInstanceArn(in.InstanceARN).SetAlias(in.Alias).SetRegion(in.Region).
-		SetRoleArn(in.RoleARN).SetExternalID(in.ExternalID).SetChatContactFlowID(in.ChatContactFlowID).
-		SetModules(in.Modules).
-		Save(ctx)
-}
-
-// RotateAgentEventKey gives the tenant's instance a new key for the agent
-// event stream's delivery and returns it; only its hash is kept.
-func RotateAgentEventKey(ctx context.Context, c *ent.Client) (string, error) {
-	inst, err := c.Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
-	}
-	if err != nil {
-		return "", err
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	key := "sbe_" + base64.RawURLEncoding.EncodeToString(b)
-	if err := inst.Update().SetAgentEventKeyHash(hashKey(key)).Exec(ctx); err != nil {
-		return "", err
-	}
-	return key, nil
-}
-
-func hashKey(key string) []byte {
-	sum := sha256.Sum256([]byte(key))
-	return sum[:]
-}
-
-func instanceForKeyHash(ctx context.Context, c *ent.Client, hash []byte) (*ent.Instance, error) {
-	return c.Instance.Query().Where(instance.AgentEventKeyHash(hash)).WithTenant().Only(ctx)
-}
 
 // ConnectStatus is an agent status as Amazon Connect lists it.
 type ConnectStatus struct {
@@ -87,10 +24,7 @@ func (s *Service) ImportStatuses(ctx context.Context, c *ent.Client) ([]*ent.Age
 	if lister == nil {
 		return nil, apierror.New(apierror.BadUserInput, "this server does not reach Amazon Connect")
 	}
-	inst, err := c.Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
-	}
+	inst, err := instances.Get(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/schema"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -243,11 +244,8 @@ func pick(statuses []*ent.AgentStatus, id *gid.ID) *ent.AgentStatus {
 // tenant has one.
 func (s *Service) tellConnect(ctx context.Context, c *ent.Client, a *ent.Agent, status *ent.AgentStatus) error {
 	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
-	inst, err := c.Instance.Query().Only(schema.ReadInstance(ctx))
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	inst, err := instances.Find(schema.ReadInstance(ctx), c)
+	if err != nil || inst == nil {
 		return err
 	}
 	if err := s.connect.PutUserStatus(ctx, inst, a.ConnectUserID, status.ConnectStatusID); err != nil {

@@ -14,6 +14,7 @@ import (
 	"switchboard/ent"
 	"switchboard/ent/schema"
 	"switchboard/gid"
+	"switchboard/instances"
 )
 
 // Body reads an email's content from the tenant's content bucket: the text
@@ -82,12 +83,12 @@ func (s *Service) body(ctx context.Context, e *ent.Email) (text, html string, at
 		return "", "", nil, apierror.New(apierror.NotFound, "the email's content is not stored")
 	}
 	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
-	inst, err := db.Instance.Query().Only(schema.ReadInstance(ctx))
-	if ent.IsNotFound(err) {
-		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
-	}
+	inst, err := instances.Find(schema.ReadInstance(ctx), db)
 	if err != nil {
 		return "", "", nil, err
+	}
+	if inst == nil {
+		return "", "", nil, apierror.New(apierror.NotFound, "the tenant has no Amazon Connect instance")
 	}
 	c, err := s.s3Client(inst)
 	if err != nil {

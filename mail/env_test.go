@@ -60,8 +60,9 @@ type tenant struct {
 	content, attachments string
 }
 
-// newEnv builds an env on backend b; edit adjusts the service's options.
-func newEnv(t *testing.T, b testenv.Backend, edit func(*mail.Options)) *env {
+// newEnv builds an env on backend b; edit adjusts the service's options
+// and those of the AWS clients it is given.
+func newEnv(t *testing.T, b testenv.Backend, edit func(*mail.Options, *connectaws.Options)) *env {
 	t.Helper()
 	st := testenv.OpenStore(t, b.URL(t))
 	e := &env{
@@ -77,33 +78,32 @@ func newEnv(t *testing.T, b testenv.Backend, edit func(*mail.Options)) *env {
 	e.s3.TrustSTS(e.sts)
 	e.ses.TrustSTS(e.sts)
 
-	clients, err := connectaws.New(context.Background(), connectaws.Options{
+	awsOpts := connectaws.Options{
 		BaseCredentials:  credentials.StaticCredentialsProvider{Value: platform},
 		STSEndpoint:      e.sts.URL,
-		RetryMaxAttempts: 2,
-		RetryMaxBackoff:  5 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snsHost := mustURL(t, e.sns.URL).Host
-	opts := mail.Options{
-		Client:           st.Client,
-		AWS:              clients,
 		S3Endpoint:       e.s3.URL,
 		SESEndpoint:      e.ses.URL,
 		ConnectEndpoint:  e.connect.URL,
 		RetryMaxAttempts: 2,
 		RetryMaxBackoff:  5 * time.Millisecond,
-		Logger:           slog.New(slog.NewTextHandler(testLog{t}, nil)),
+	}
+	snsHost := mustURL(t, e.sns.URL).Host
+	opts := mail.Options{
+		Client: st.Client,
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
 		SNS: mail.SNSOptions{
 			AllowURL:   func(u *url.URL) bool { return u.Host == snsHost },
 			HTTPClient: e.sns.Client(),
 		},
 	}
 	if edit != nil {
-		edit(&opts)
+		edit(&opts, &awsOpts)
 	}
+	clients, err := connectaws.New(context.Background(), awsOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.AWS = clients
 	e.svc, err = mail.New(opts)
 	if err != nil {
 		t.Fatal(err)

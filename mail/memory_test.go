@@ -25,6 +25,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/jhillyerd/enmime"
 
+	"switchboard/connectaws"
 	"switchboard/ent/email"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
@@ -196,7 +197,7 @@ func TestLargeAttachmentMemory(t *testing.T) {
 		t.Skip("moves 60 MB; heap figures need the race detector off")
 	}
 	s3URL, _ := startS3Process(t)
-	e := newEnv(t, testenv.Backends()[0], func(o *mail.Options) { o.S3Endpoint = s3URL })
+	e := newEnv(t, testenv.Backends()[0], func(_ *mail.Options, o *connectaws.Options) { o.S3Endpoint = s3URL })
 	path, sum := writeLargeMessage(t)
 	ctx := context.Background()
 
@@ -286,7 +287,7 @@ func TestLargeOutboundMemory(t *testing.T) {
 		t.Skip("moves 60 MB; heap figures need the race detector off")
 	}
 	s3URL, sesURL := startS3Process(t)
-	e := newEnv(t, testenv.Backends()[0], func(o *mail.Options) { o.S3Endpoint, o.SESEndpoint = s3URL, sesURL })
+	e := newEnv(t, testenv.Backends()[0], func(_ *mail.Options, o *connectaws.Options) { o.S3Endpoint, o.SESEndpoint = s3URL, sesURL })
 	src := io.LimitReader(randomReader{rand.New(rand.NewPCG(5, 5))}, largeSize)
 
 	runtime.GC()

@@ -18,6 +18,7 @@ import (
 	"github.com/jhillyerd/enmime"
 
 	"switchboard/apierror"
+	"switchboard/connectaws/arn"
 	"switchboard/ent"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
@@ -114,7 +115,7 @@ func (s *Service) Send(ctx context.Context, in Outgoing) (*ent.Email, error) {
 	if err != nil {
 		return nil, err
 	}
-	ses, err := s.sesClient(inst, arnRegion(from.SesIdentityArn, inst.Region))
+	ses, err := s.sesClient(inst, identityRegion(from.SesIdentityArn))
 	if err != nil {
 		return nil, err
 	}
@@ -359,11 +360,12 @@ func (s *Service) storeOutbound(ctx context.Context, inst *ent.Instance, message
 	return key
 }
 
-// arnRegion returns the region of an ARN, or fallback.
-func arnRegion(arn, fallback string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" && parts[3] != "" {
-		return parts[3]
+// identityRegion returns the region of an SES identity's ARN, or "" (the
+// instance's region) when it names none.
+func identityRegion(identityARN string) string {
+	a, err := arn.Parse(identityARN)
+	if err != nil {
+		return ""
 	}
-	return fallback
+	return a.Region
 }

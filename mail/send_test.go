@@ -10,6 +10,7 @@ import (
 
 	"github.com/jhillyerd/enmime"
 
+	"switchboard/connectaws"
 	"switchboard/ent/email"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
@@ -254,7 +255,7 @@ func TestSendInvalid(t *testing.T) {
 	}
 
 	// Too large: a message past MaxMessageBytes is refused before SES.
-	small := newEnv(t, testenv.Backends()[0], func(o *mail.Options) { o.MaxMessageBytes = 64 << 10 })
+	small := newEnv(t, testenv.Backends()[0], func(o *mail.Options, _ *connectaws.Options) { o.MaxMessageBytes = 64 << 10 })
 	in := mail.Outgoing{From: small.a.address.ID, To: []string{"customer@example.net"}, Subject: "Big",
 		Attachments: []mail.Attachment{{FileName: "big.bin", Body: bytes.NewReader(randomBytes(100_000, 3))}}}
 	if _, err := small.svc.Send(small.a.agent, in); code(err) != "BAD_USER_INPUT" {

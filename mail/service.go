@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -22,6 +20,7 @@ import (
 	"switchboard/ent"
 	"switchboard/ent/schema"
 	"switchboard/gid"
+	"switchboard/instances"
 	"switchboard/viewer"
 )
 
@@ -42,23 +41,14 @@ const ModuleEmail = "email"
 type Options struct {
 	// Client is the store.
 	Client *ent.Client
-	// AWS gives the credentials of each tenant's role.
+	// AWS makes the S3, SES and Connect clients of each tenant's role,
+	// with their endpoints, HTTP client and retries.
 	AWS *connectaws.Clients
-	// S3Endpoint, SESEndpoint and ConnectEndpoint replace AWS's endpoints
-	// (tests point them at local fakes; S3 is then addressed path-style).
-	// Empty in production.
-	S3Endpoint, SESEndpoint, ConnectEndpoint string
 	// BucketPrefix starts every bucket name; DefaultBucketPrefix when
 	// empty. At most 13 lower-case letters, digits and hyphens, starting
 	// with a letter, so that the attachments bucket's name keeps the whole
 	// tenant ID.
 	BucketPrefix string
-	// HTTPClient sends every AWS request; nil: the SDK's default.
-	HTTPClient aws.HTTPClient
-	// RetryMaxAttempts and RetryMaxBackoff bound the SDK's retries; its
-	// defaults when zero.
-	RetryMaxAttempts int
-	RetryMaxBackoff  time.Duration
 	// Now tells the time; time.Now when nil.
 	Now func() time.Time
 	// Logger logs what no caller sees (inbound mail); slog.Default when nil.
@@ -82,23 +72,18 @@ type Options struct {
 // Service sends, receives and reads tenants' email. It is safe for
 // concurrent use.
 type Service struct {
-	client                  *ent.Client
-	aws                     *connectaws.Clients
-	s3Endpoint, sesEndpoint string
-	connectEndpoint         string
-	prefix                  string
-	httpClient              aws.HTTPClient
-	retryMax                int
-	retryBackoff            time.Duration
-	now                     func() time.Time
-	log                     *slog.Logger
-	urlExpiry               time.Duration
-	maxMessage              int64
-	policy                  *bluemonday.Policy
-	sns                     *snsVerifier
-	sem                     chan struct{}
-	processTimeout          time.Duration
-	partSize, maxBodyBytes  int
+	client                 *ent.Client
+	aws                    *connectaws.Clients
+	prefix                 string
+	now                    func() time.Time
+	log                    *slog.Logger
+	urlExpiry              time.Duration
+	maxMessage             int64
+	policy                 *bluemonday.Policy
+	sns                    *snsVerifier
+	sem                    chan struct{}
+	processTimeout         time.Duration
+	partSize, maxBodyBytes int
 }
 
 // New returns a Service configured by opts.
@@ -107,23 +92,17 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("mail: Options.Client and Options.AWS are required")
 	}
 	s := &Service{
-		client:          opts.Client,
-		aws:             opts.AWS,
-		s3Endpoint:      opts.S3Endpoint,
-		sesEndpoint:     opts.SESEndpoint,
-		connectEndpoint: opts.ConnectEndpoint,
-		prefix:          opts.BucketPrefix,
-		httpClient:      opts.HTTPClient,
-		retryMax:        opts.RetryMaxAttempts,
-		retryBackoff:    opts.RetryMaxBackoff,
-		now:             opts.Now,
-		log:             opts.Logger,
-		urlExpiry:       opts.URLExpiry,
-		maxMessage:      opts.MaxMessageBytes,
-		policy:          bluemonday.UGCPolicy(),
-		processTimeout:  opts.ProcessTimeout,
-		partSize:        partSize,
-		maxBodyBytes:    maxBodyBytes,
+		client:         opts.Client,
+		aws:            opts.AWS,
+		prefix:         opts.BucketPrefix,
+		now:            opts.Now,
+		log:            opts.Logger,
+		urlExpiry:      opts.URLExpiry,
+		maxMessage:     opts.MaxMessageBytes,
+		policy:         bluemonday.UGCPolicy(),
+		processTimeout: opts.ProcessTimeout,
+		partSize:       partSize,
+		maxBodyBytes:   maxBodyBytes,
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultBucketPrefix
@@ -160,78 +139,38 @@ func Enabled(inst *ent.Instance) bool {
 	return slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, ModuleEmail) })
 }
 
-// credentials returns the credentials of inst's role.
-func (s *Service) credentials(inst *ent.Instance) (aws.CredentialsProvider, error) {
-	creds, err := s.aws.Credentials(connectaws.InstanceOf(inst))
-	if err != nil {
-		return nil, apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
-	}
-	return creds, nil
+// unusable is the error for an instance whose settings connectaws cannot
+// use (its ARN, region, role or external ID).
+func unusable(err error) error {
+	return apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
 }
 
 // s3Client returns an S3 client in inst's account and region.
 func (s *Service) s3Client(inst *ent.Instance) (*s3.Client, error) {
-	creds, err := s.credentials(inst)
+	c, err := s.aws.S3(connectaws.InstanceOf(inst))
 	if err != nil {
-		return nil, err
+		return nil, unusable(err)
 	}
-	return s3.New(s3.Options{
-		Region:       inst.Region,
-		Credentials:  creds,
-		HTTPClient:   s.httpClient,
-		BaseEndpoint: endpoint(s.s3Endpoint),
-		UsePathStyle: s.s3Endpoint != "",
-		Retryer:      s.newRetryer(),
-	}), nil
+	return c, nil
 }
 
-// sesClient returns an SES client in inst's account, in region.
+// sesClient returns an SES client in inst's account, in region (inst's
+// when empty).
 func (s *Service) sesClient(inst *ent.Instance, region string) (*sesv2.Client, error) {
-	creds, err := s.credentials(inst)
+	c, err := s.aws.SES(connectaws.InstanceOf(inst), region)
 	if err != nil {
-		return nil, err
+		return nil, unusable(err)
 	}
-	return sesv2.New(sesv2.Options{
-		Region:       region,
-		Credentials:  creds,
-		HTTPClient:   s.httpClient,
-		BaseEndpoint: endpoint(s.sesEndpoint),
-		Retryer:      s.newRetryer(),
-	}), nil
+	return c, nil
 }
 
 // connectClient returns a Connect client for inst.
 func (s *Service) connectClient(inst *ent.Instance) (*connect.Client, error) {
-	creds, err := s.credentials(inst)
+	c, err := s.aws.Connect(connectaws.InstanceOf(inst))
 	if err != nil {
-		return nil, err
+		return nil, unusable(err)
 	}
-	return connect.New(connect.Options{
-		Region:       inst.Region,
-		Credentials:  creds,
-		HTTPClient:   s.httpClient,
-		BaseEndpoint: endpoint(s.connectEndpoint),
-		Retryer:      s.newRetryer(),
-	}), nil
-}
-
-// newRetryer returns the SDK's standard retryer, bounded as the options say.
-func (s *Service) newRetryer() aws.Retryer {
-	var r aws.Retryer = retry.NewStandard()
-	if s.retryMax > 0 {
-		r = retry.AddWithMaxAttempts(r, s.retryMax)
-	}
-	if s.retryBackoff > 0 {
-		r = retry.AddWithMaxBackoffDelay(r, s.retryBackoff)
-	}
-	return r
-}
-
-func endpoint(u string) *string {
-	if u == "" {
-		return nil
-	}
-	return aws.String(u)
+	return c, nil
 }
 
 // upstream turns an AWS error into an UPSTREAM failure that names the AWS
@@ -272,10 +211,7 @@ func (s *Service) tenantInstance(ctx context.Context) (*ent.Instance, error) {
 		return nil, apierror.New(apierror.Forbidden, "email belongs to a tenant")
 	}
 	// Issue 9 (perms): read on the viewer's behalf, which the Instance policy allows only under schema.ReadInstance.
-	inst, err := s.dbClient(ctx).Instance.Query().Only(schema.ReadInstance(ctx))
-	if ent.IsNotFound(err) {
-		return nil, apierror.New(apierror.BadUserInput, "configure the Amazon Connect instance first")
-	}
+	inst, err := instances.Get(schema.ReadInstance(ctx), s.dbClient(ctx))
 	if err != nil {
 		return nil, err
 	}

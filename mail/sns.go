@@ -22,9 +22,9 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
+	"switchboard/connectaws/arn"
 	"switchboard/ent"
-	"switchboard/ent/instance"
-	"switchboard/ent/privacy"
+	"switchboard/instances"
 )
 
 // SNSOptions configures how SNS messages are authenticated. The zero value
@@ -421,8 +421,7 @@ func (s *Service) instanceForBucket(ctx context.Context, bucket string) (*ent.In
 	if !ok {
 		return nil, errors.New("not a content bucket's name")
 	}
-	allow := privacy.DecisionContext(ctx, privacy.Allow)
-	inst, err := s.client.Instance.Query().Where(instance.TenantID(tenant)).Only(allow)
+	inst, err := instances.ForTenant(ctx, s.client, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -438,29 +437,23 @@ func (s *Service) accountHasEmail(ctx context.Context, account string) (bool, er
 	if account == "" {
 		return false, nil
 	}
-	allow := privacy.DecisionContext(ctx, privacy.Allow)
-	insts, err := s.client.Instance.Query().
-		Where(instance.InstanceArnContains(":" + account + ":instance/")).
-		All(allow)
+	insts, err := instances.InAccount(ctx, s.client, account)
 	if err != nil {
 		return false, err
 	}
 	for _, inst := range insts {
-		if arnAccount(inst.InstanceArn, "connect") == account && Enabled(inst) {
+		if Enabled(inst) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// accountRE matches an AWS account ID.
-var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-
 // arnAccount returns the account of an ARN of service, or "".
-func arnAccount(arn, service string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != service || !accountRE.MatchString(parts[4]) {
+func arnAccount(s, service string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != service {
 		return ""
 	}
-	return parts[4]
+	return a.Account
 }

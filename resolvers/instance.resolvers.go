@@ -10,13 +10,13 @@ import (
 	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/graph/model"
-	"switchboard/livestatus"
+	"switchboard/instances"
 	"switchboard/mail"
 )
 
 // ConfigureInstance is the resolver for the configureInstance field.
 func (r *mutationResolver) ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error) {
-	inst, err := livestatus.ConfigureInstance(ctx, r.ent(ctx), livestatus.InstanceConfig{
+	inst, err := instances.Configure(ctx, r.ent(ctx), instances.Config{
 		InstanceARN: input.InstanceArn, Alias: deref(input.Alias), Region: input.Region,
 		RoleARN: input.RoleArn, ExternalID: input.ExternalID, ChatContactFlowID: deref(input.ChatContactFlowID),
 		Modules: input.Modules,
@@ -33,9 +33,5 @@ func (r *mutationResolver) ConfigureInstance(ctx context.Context, input model.Co
 
 // Instance is the resolver for the instance field.
 func (r *queryResolver) Instance(ctx context.Context) (*ent.Instance, error) {
-	inst, err := r.ent(ctx).Instance.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return inst, err
+	return instances.Find(ctx, r.ent(ctx))
 }

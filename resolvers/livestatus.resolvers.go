@@ -11,6 +11,7 @@ import (
 	"switchboard/gid"
 	"switchboard/graph"
 	"switchboard/graph/model"
+	"switchboard/instances"
 	"switchboard/livestatus"
 	"time"
 )
@@ -27,7 +28,7 @@ func (r *mutationResolver) ImportAgentStatuses(ctx context.Context) ([]*ent.Agen
 
 // RotateAgentEventKey is the resolver for the rotateAgentEventKey field.
 func (r *mutationResolver) RotateAgentEventKey(ctx context.Context) (string, error) {
-	return livestatus.RotateAgentEventKey(ctx, r.ent(ctx))
+	return instances.RotateAgentEventKey(ctx, r.ent(ctx))
 }
 
 // AgentStatusHistory is the resolver for the agentStatusHistory field.

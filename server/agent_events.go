@@ -8,6 +8,7 @@ import (
 
 	"switchboard/connectaws"
 	"switchboard/ent"
+	"switchboard/instances"
 	"switchboard/livestatus"
 )
 
@@ -30,8 +31,8 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request) {
 		key, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
 	// Looked up by the key's SHA-256, so the comparison leaks nothing of the key.
-	inst, err := livestatus.InstanceForKey(r.Context(), s.store.Client, key)
-	if errors.Is(err, livestatus.ErrTenantInactive) {
+	inst, err := instances.ForAgentEventKey(r.Context(), s.store.Client, key)
+	if errors.Is(err, instances.ErrTenantInactive) {
 		reply(http.StatusForbidden, requestID, "the tenant's subscription has ended")
 		return
 	}

@@ -32,7 +32,8 @@ func TestEmailOperations(t *testing.T) {
 		s := testenv.NewServer(t, b, func(c *wire.Config) {
 			c.AWS = &wire.AWS{Options: connectaws.Options{
 				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
-			}, S3Endpoint: s3.URL, SESEndpoint: ses.URL}
+				S3Endpoint: s3.URL, SESEndpoint: ses.URL,
+			}}
 		})
 		mailer := s.App.Mail()
 		a, bt := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")

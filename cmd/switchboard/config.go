@@ -196,11 +196,10 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
 		Logger:         log,
 		AllowedOrigins: c.origins(),
-		AWS: &wire.AWS{
-			Options:     connectaws.Options{STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint},
-			S3Endpoint:  c.awsS3Endpoint,
-			SESEndpoint: c.awsSESEndpoint,
-		},
+		AWS: &wire.AWS{Options: connectaws.Options{
+			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
+			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
+		}},
 	}
 }
 

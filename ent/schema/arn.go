@@ -1,8 +1,15 @@
 package schema
 
-import "regexp"
+import "switchboard/connectaws/arn"
 
-var (
-	instanceARN = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$`)
-	roleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-)
+// instanceARN validates an Amazon Connect instance's ARN.
+func instanceARN(s string) error {
+	_, err := arn.ParseInstance(s)
+	return err
+}
+
+// roleARN validates an IAM role's ARN.
+func roleARN(s string) error {
+	_, err := arn.ParseRole(s)
+	return err
+}

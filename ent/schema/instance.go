@@ -23,12 +23,12 @@ func (Instance) Mixin() []ent.Mixin {
 func (Instance) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("instance_arn").NotEmpty().MaxLen(256).
-			Match(instanceARN).
+			Validate(instanceARN).
 			Annotations(entgql.MapsTo("instanceArn")),
 		field.String("alias").Optional().MaxLen(62),
 		field.String("region").NotEmpty().MaxLen(32),
 		field.String("role_arn").NotEmpty().MaxLen(256).
-			Match(roleARN).
+			Validate(roleARN).
 			Annotations(entgql.MapsTo("roleArn")),
 		field.String("external_id").NotEmpty().MaxLen(1224).Sensitive().
 			Annotations(entgql.Skip()),

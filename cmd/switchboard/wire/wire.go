@@ -56,12 +56,9 @@ type Config struct {
 
 // AWS configures the platform's AWS clients.
 type AWS struct {
-	// Options configure the STS and Connect clients (connectaws.New); an
-	// endpoint set there is mail's too.
+	// Options configure every AWS client (connectaws.New): STS, Connect,
+	// and mail's S3 and SES, with their endpoints.
 	connectaws.Options
-	// S3Endpoint and SESEndpoint replace AWS's endpoints for mail (tests
-	// point them at local fakes). Empty in production.
-	S3Endpoint, SESEndpoint string
 }
 
 // App is switchboard built: the HTTP server and what runs beside it.
@@ -107,9 +104,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
-		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log,
-			S3Endpoint: cfg.AWS.S3Endpoint, SESEndpoint: cfg.AWS.SESEndpoint, ConnectEndpoint: cfg.AWS.ConnectEndpoint,
-			RetryMaxAttempts: cfg.AWS.RetryMaxAttempts, RetryMaxBackoff: cfg.AWS.RetryMaxBackoff, HTTPClient: cfg.AWS.HTTPClient})
+		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
 		}
