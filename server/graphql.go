@@ -35,7 +35,7 @@ type graphQLOptions struct {
 // one transaction per mutation, contract error codes, and a viewer required
 // for everything but introspection.
 func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
-	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, services), status: services.Status})
+	srv := handler.New(newSharedRenders(resolvers.NewSchema(client, services), services.Status))
 	ws := o.ws
 	srv.AddTransport(transport.Websocket{
 		Implementation: ws,
