@@ -4,7 +4,6 @@
 package livestatus
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,48 +12,16 @@ import (
 	"switchboard/gid"
 )
 
-// Event is one committed change of an agent's status. Its entities are
-// shared by every subscriber and must not be modified.
+// Event is one committed change of an agent's status. Every subscription
+// of this process receives the same *Event, so the pointer names the
+// change here; its entities are shared by every subscriber and must not be
+// modified.
 type Event struct {
 	// Agent is the agent after the change; Agent.Edges.CurrentStatus is Status.
 	Agent    *ent.Agent       `json:"agent"`
 	Status   *ent.AgentStatus `json:"status"`
 	Previous *ent.AgentStatus `json:"previous,omitempty"`
 	At       time.Time        `json:"at"`
-
-	renders sync.Map // key → *rendered: the event as subscribers asked for it
-}
-
-type rendered struct {
-	once sync.Once
-	v    any
-}
-
-// Rendered returns the event rendered for key, rendering it with render the
-// first time any subscriber asks: subscribers that asked the same way share
-// one rendering. The value must be treated as read-only.
-func (e *Event) Rendered(key string, render func() any) any {
-	slot, ok := e.renders.Load(key)
-	if !ok {
-		slot, _ = e.renders.LoadOrStore(key, &rendered{})
-	}
-	r := slot.(*rendered)
-	r.once.Do(func() { r.v = render() })
-	return r.v
-}
-
-type renderKey struct{}
-
-// RenderContext returns a context asking the agentStatusChanged resolver to
-// yield just ev: how an event is rendered once for many subscribers.
-func RenderContext(ctx context.Context, ev *Event) context.Context {
-	return context.WithValue(ctx, renderKey{}, ev)
-}
-
-// RenderingEvent returns the event a render context carries, or nil.
-func RenderingEvent(ctx context.Context) *Event {
-	ev, _ := ctx.Value(renderKey{}).(*Event)
-	return ev
 }
 
 // TenantID returns the tenant the event belongs to.

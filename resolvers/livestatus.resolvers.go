@@ -46,8 +46,8 @@ func (r *queryResolver) AgentStatusHistory(ctx context.Context, agentID gid.ID, 
 
 // AgentStatusChanged is the resolver for the agentStatusChanged field.
 func (r *subscriptionResolver) AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error) {
-	if ev := livestatus.RenderingEvent(ctx); ev != nil {
-		// Rendering one event for many subscribers (server's shared renders).
+	if ev := eventFrom(ctx); ev != nil {
+		// Rendering one event for many subscribers (WithEvent).
 		ch := make(chan *livestatus.Event, 1)
 		ch <- ev
 		return ch, nil

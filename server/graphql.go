@@ -35,7 +35,7 @@ type graphQLOptions struct {
 // one transaction per mutation, contract error codes, and a viewer required
 // for everything but introspection.
 func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, log *slog.Logger, o graphQLOptions) *handler.Server {
-	srv := handler.New(sharedRenders{ExecutableSchema: resolvers.NewSchema(client, services), status: services.Status})
+	srv := handler.New(newSharedRenders(resolvers.NewSchema(client, services), services.Status))
 	ws := o.ws
 	srv.AddTransport(transport.Websocket{
 		Implementation: ws,
@@ -79,10 +79,10 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
 	})
-	// Sending email and starting chats call AWS; they need no transaction
-	// held open meanwhile. A status change makes its own: often none, as
-	// it is one statement on PostgreSQL (livestatus/writer_pg.go).
-	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: entgql.SkipIfHasFields("sendEmail", "startConversation", "endConversation", "setAgentStatus")})
+	// Each mutation field says whether it runs in the request's
+	// transaction (resolvers.MutationTransaction): those that call AWS do
+	// not, so that no transaction is held open while AWS answers.
+	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: withoutRequestTx})
 	srv.SetErrorPresenter(errorpresenter.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -97,6 +97,37 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		return next(ctx)
 	})
 	return srv
+}
+
+// withoutRequestTx reports whether a mutation operation runs without the
+// request's transaction: when any of its fields does.
+func withoutRequestTx(op *ast.OperationDefinition) bool {
+	return anyRootField(op.SelectionSet, func(name string) bool {
+		t, ok := resolvers.MutationTransaction(name)
+		return ok && t != resolvers.InRequestTransaction
+	})
+}
+
+// anyRootField reports whether f holds for a field of set, looking into
+// fragments.
+func anyRootField(set ast.SelectionSet, f func(name string) bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if f(s.Name) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if anyRootField(s.SelectionSet, f) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && anyRootField(s.Definition.SelectionSet, f) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func introspection(field string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -14,6 +15,9 @@ import (
 type StatementCounter struct {
 	dialect.Driver
 	n atomic.Int64
+
+	mu   sync.Mutex
+	open map[*countingTx]context.Context // the transactions not yet ended, and the contexts they began with
 }
 
 // CountStatements returns a driver wrapper for store.WithDriver and the counter.
@@ -43,12 +47,48 @@ func (c *StatementCounter) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: &c.n}, nil
+	t := &countingTx{Tx: tx, n: &c.n, c: c}
+	c.mu.Lock()
+	if c.open == nil {
+		c.open = map[*countingTx]context.Context{}
+	}
+	c.open[t] = ctx
+	c.mu.Unlock()
+	return t, nil
+}
+
+// OpenTransactions returns the contexts of the transactions begun and not
+// yet committed or rolled back.
+func (c *StatementCounter) OpenTransactions() []context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]context.Context, 0, len(c.open))
+	for _, ctx := range c.open {
+		out = append(out, ctx)
+	}
+	return out
 }
 
 type countingTx struct {
 	dialect.Tx
 	n *atomic.Int64
+	c *StatementCounter
+}
+
+func (t *countingTx) ended() {
+	t.c.mu.Lock()
+	delete(t.c.open, t)
+	t.c.mu.Unlock()
+}
+
+func (t *countingTx) Commit() error {
+	defer t.ended()
+	return t.Tx.Commit()
+}
+
+func (t *countingTx) Rollback() error {
+	defer t.ended()
+	return t.Tx.Rollback()
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {

@@ -1,0 +1,86 @@
+package resolvers
+
+import "fmt"
+
+// Transaction is how a mutation field uses the request's database
+// transaction.
+type Transaction int
+
+const (
+	// InRequestTransaction: the mutation runs in the request's transaction,
+	// which commits when the operation succeeds and rolls back when it
+	// fails.
+	InRequestTransaction Transaction = iota + 1
+	// CallsAWS: the mutation calls AWS, which must never be waited for
+	// inside an open transaction, so it runs without the request's; its
+	// writes are short ones of their own, made before or after the call.
+	CallsAWS
+	// OwnTransaction: the mutation runs without the request's transaction
+	// and its domain service opens the transactions it needs.
+	OwnTransaction
+)
+
+// String names the classification.
+func (t Transaction) String() string {
+	switch t {
+	case InRequestTransaction:
+		return "InRequestTransaction"
+	case CallsAWS:
+		return "CallsAWS"
+	case OwnTransaction:
+		return "OwnTransaction"
+	}
+	return fmt.Sprintf("Transaction(%d)", int(t))
+}
+
+// mutationTransactions says, for every field of Mutation, how it uses the
+// request's transaction: the one place that says so. A new mutation is
+// added here; a test fails for a field of the schema that is not.
+var mutationTransactions = map[string]Transaction{
+	// tenancy
+	"createTenant":      InRequestTransaction,
+	"updateTenant":      InRequestTransaction,
+	"createAgent":       InRequestTransaction,
+	"updateAgent":       InRequestTransaction,
+	"deleteAgent":       InRequestTransaction,
+	"createAgentStatus": InRequestTransaction,
+	"updateAgentStatus": InRequestTransaction,
+	"createModule":      InRequestTransaction,
+	"deleteModule":      InRequestTransaction,
+	// instance: S3 creates the email buckets (mail.EnsureBuckets).
+	"configureInstance": CallsAWS,
+	// live status
+	"importAgentStatuses": CallsAWS, // Connect ListAgentStatuses
+	"rotateAgentEventKey": InRequestTransaction,
+	// The live status service makes a change in one statement on
+	// PostgreSQL when Connect is not told, and otherwise in a transaction
+	// of its own that holds the agent's row while it tells Connect
+	// (PutUserStatus), so that Connect is not told twice.
+	"setAgentStatus": OwnTransaction,
+	// contacts
+	"createContact":     InRequestTransaction,
+	"updateContact":     InRequestTransaction,
+	"deleteContact":     InRequestTransaction,
+	"recordInteraction": InRequestTransaction,
+	"createScimToken":   InRequestTransaction,
+	"revokeScimToken":   InRequestTransaction,
+	// conversations: Connect StartChatContact and StopContact.
+	"startConversation": CallsAWS,
+	"endConversation":   CallsAWS,
+	// email
+	"createEmailAddress": InRequestTransaction,
+	"updateEmailAddress": InRequestTransaction,
+	"deleteEmailAddress": InRequestTransaction,
+	"sendEmail":          CallsAWS, // S3 PutObject, SES SendEmail
+	// templates
+	"createTemplate": InRequestTransaction,
+	"updateTemplate": InRequestTransaction,
+	"deleteTemplate": InRequestTransaction,
+}
+
+// MutationTransaction returns how the mutation field named uses the
+// request's transaction; ok is false for a name that is not a mutation.
+func MutationTransaction(field string) (t Transaction, ok bool) {
+	t, ok = mutationTransactions[field]
+	return t, ok
+}
