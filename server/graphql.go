@@ -82,7 +82,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	// Each mutation field says whether it runs in the request's
 	// transaction (resolvers.MutationTransaction): those that call AWS do
 	// not, so that no transaction is held open while AWS answers.
-	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: withoutRequestTx})
+	srv.Use(requestTx{entgql.Transactioner{TxOpener: client, SkipTxFunc: withoutRequestTx}})
 	srv.SetErrorPresenter(errorpresenter.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -97,6 +97,20 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		return next(ctx)
 	})
 	return srv
+}
+
+// requestTx is entgql.Transactioner for requests that may have no
+// operation: a body that is not a GraphQL request is answered without one,
+// and entgql's middleware would panic looking for it.
+type requestTx struct{ entgql.Transactioner }
+
+// InterceptResponse runs a mutation in the request's transaction, and
+// passes on a response that has no operation.
+func (t requestTx) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
 }
 
 // withoutRequestTx reports whether a mutation operation runs without the

@@ -1,0 +1,102 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"switchboard/cmd/switchboard/wire"
+	"switchboard/internal/testenv"
+)
+
+// logCapture collects a server's log lines.
+type logCapture struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *logCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(p)
+}
+
+func (c *logCapture) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+// withLog makes the server log into c.
+func withLog(c *logCapture) testenv.ServerOption {
+	return func(cfg *wire.Config) { cfg.Logger = slog.New(slog.NewTextHandler(c, nil)) }
+}
+
+// postRaw posts body to /query as JSON with the token and decodes the answer.
+func postRaw(t *testing.T, s *testenv.Server, token, contentType string, body io.Reader) testenv.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", body)
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var r testenv.Response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("response %d is not JSON: %s", res.StatusCode, raw)
+	}
+	r.Status = res.StatusCode
+	return r
+}
+
+// serverErrors counts the 5xx answers /metrics has seen on /query.
+func serverErrors(t *testing.T, s *testenv.Server) int {
+	t.Helper()
+	res, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "switchboard_http_requests_total{") && strings.Contains(line, `code="5`) {
+			n++
+		}
+	}
+	return n
+}
+
+// A body that is not a GraphQL request is the client's error: BAD_USER_INPUT,
+// a 4xx, no ERROR line and no 5xx in /metrics.
+func TestMalformedRequestBody(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		var logs logCapture
+		s := testenv.NewServer(t, b, withLog(&logs))
+		tn := s.NewTenant(t, "Acme")
+		for _, body := range []string{`{`, `[]`, `{"query":7}`, `{"query":"{ viewer { id } }","variables":[]}`, ``} {
+			for _, token := range []string{"", tn.AdminToken} {
+				r := postRaw(t, s, token, "application/json", strings.NewReader(body))
+				if r.Code() != "BAD_USER_INPUT" || r.Status < 400 || r.Status >= 500 {
+					t.Errorf("body %q: status %d, errors %+v; want a 4xx with BAD_USER_INPUT", body, r.Status, r.Errors)
+				}
+			}
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("bad requests logged as errors:\n%s", logs.String())
+		}
+		if n := serverErrors(t, s); n != 0 {
+			t.Errorf("/metrics counts %d 5xx series for bad requests", n)
+		}
+	})
+}
