@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/internal/testenv"
 )
@@ -97,6 +98,38 @@ func TestMalformedRequestBody(t *testing.T) {
 		}
 		if n := serverErrors(t, s); n != 0 {
 			t.Errorf("/metrics counts %d 5xx series for bad requests", n)
+		}
+	})
+}
+
+// A garbage cursor or Time is the client's error: BAD_USER_INPUT, not logged
+// as an error.
+func TestBadArguments(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		var logs logCapture
+		s := testenv.NewServer(t, b, withLog(&logs))
+		tn := s.NewTenant(t, "Acme")
+		agent, _ := s.NewAgent(t, tn, "Ann", "ann@acme.example", auth.RoleAgent)
+		for _, q := range []string{
+			`{ agents(after: "garbage") { edges { node { id } } } }`,
+			`{ agents(first: 2, after: "x") { edges { node { id } } } }`,
+			`{ agents(last: 2, before: "%%%") { edges { node { id } } } }`,
+			`{ searchContacts(query: "a", after: "x") { edges { node { id } } } }`,
+			`{ agentStatusHistory(agentId: "` + agent + `", from: "yesterday", to: "2026-01-02T00:00:00Z") { status { name } } }`,
+			`{ agentStatusHistory(agentId: "` + agent + `", from: "2026-01-01T00:00:00Z", to: 7) { status { name } } }`,
+		} {
+			r := s.Do(t, tn.AdminToken, q, nil)
+			if r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s: status %d, errors %+v; want BAD_USER_INPUT", q, r.Status, r.Errors)
+			}
+		}
+		r := s.Do(t, tn.AdminToken, `query($from: Time!) { agentStatusHistory(agentId: "`+agent+`", from: $from, to: "2026-01-02T00:00:00Z") { status { name } } }`,
+			map[string]any{"from": "yesterday"})
+		if r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("a Time variable of yesterday: status %d, errors %+v; want BAD_USER_INPUT", r.Status, r.Errors)
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("bad arguments logged as errors:\n%s", logs.String())
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"switchboard/apierror"
@@ -35,8 +36,9 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			cause = existing.Err
 		}
 		code, msg := classify.Of(cause)
-		if existing != nil && existing.Err == nil && code == apierror.Internal {
-			// gqlgen's own errors (argument coercion and the like) are the client's.
+		if existing != nil && code == apierror.Internal && (existing.Err == nil || inArgument(ctx, existing.Path)) {
+			// gqlgen's own errors (argument coercion and the like) are the
+			// client's, and so are a scalar's (a garbage cursor or Time).
 			code, msg = apierror.BadUserInput, existing.Message
 		}
 		if code == apierror.Internal {
@@ -49,4 +51,24 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Extensions["code"] = string(code)
 		return gqlErr
 	}
+}
+
+// inArgument reports whether path lies in an argument of the field being
+// resolved: the error then came from decoding what the client sent.
+func inArgument(ctx context.Context, path ast.Path) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return false
+	}
+	at := fc.Path()
+	if len(path) <= len(at) {
+		return false
+	}
+	for i := range at {
+		if at[i] != path[i] {
+			return false
+		}
+	}
+	name, ok := path[len(at)].(ast.PathName)
+	return ok && fc.Field.Arguments.ForName(string(name)) != nil
 }
