@@ -1,6 +1,6 @@
 // Package apierror is the vocabulary of the errors that reach a client: a
 // contract code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
-// CONFLICT, UPSTREAM, INTERNAL) and a message safe to show.
+// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE) and a message safe to show.
 // server/errorpresenter presents every error to GraphQL clients in these terms.
 package apierror
 
@@ -18,6 +18,8 @@ const (
 	Conflict        Code = "CONFLICT"
 	Upstream        Code = "UPSTREAM"
 	Internal        Code = "INTERNAL"
+	// PayloadTooLarge is a request body over the server's bound (HTTP 413).
+	PayloadTooLarge Code = "PAYLOAD_TOO_LARGE"
 )
 
 // Error is an error with a code and a message safe to show the client.

@@ -133,3 +133,34 @@ func TestBadArguments(t *testing.T) {
 		}
 	})
 }
+
+// A GraphQL body over 1 MiB is refused with 413 and a code, whether its
+// length is announced or not.
+func TestBodyTooLarge(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		var logs logCapture
+		s := testenv.NewServer(t, b, withLog(&logs))
+		tn := s.NewTenant(t, "Acme")
+		big := `{"query":"{ viewer { id } }","variables":{"pad":"` + strings.Repeat("a", 2<<20) + `"}}`
+		for name, body := range map[string]io.Reader{
+			"with a length": strings.NewReader(big),
+			"chunked":       io.MultiReader(strings.NewReader(big)),
+		} {
+			r := postRaw(t, s, tn.AdminToken, "application/json", body)
+			if r.Status != http.StatusRequestEntityTooLarge || r.Code() != "PAYLOAD_TOO_LARGE" {
+				t.Errorf("%s: status %d, errors %+v; want 413 PAYLOAD_TOO_LARGE", name, r.Status, r.Errors)
+			}
+		}
+		// Just under the limit still works.
+		ok := `{"query":"{ viewer { id } }","variables":{"pad":"` + strings.Repeat("a", 1<<20-100) + `"}}`
+		if r := postRaw(t, s, tn.AdminToken, "application/json", strings.NewReader(ok)); r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Errorf("a body under 1 MiB: status %d, errors %+v", r.Status, r.Errors)
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("large bodies logged as errors:\n%s", logs.String())
+		}
+		if n := serverErrors(t, s); n != 0 {
+			t.Errorf("/metrics counts %d 5xx series for large bodies", n)
+		}
+	})
+}

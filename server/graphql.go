@@ -68,7 +68,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: 32 << 20, MaxMemory: 4 << 20})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: MaxUploadBody, MaxMemory: 4 << 20})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(ent.NewContext(ctx, client))
 	})

@@ -4,17 +4,21 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"switchboard/apierror"
 	"switchboard/auth"
 	"switchboard/connectaws"
 	"switchboard/livestatus"
@@ -106,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 	}
-	s.mux.Handle("/query", count("/query", limitBody(s.identity.authenticate(gql), 40<<20)))
+	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(gql), MaxRequestBody, MaxUploadBody)))
 	ex := explorer.Handler("/query")
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
@@ -156,7 +160,67 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// limitBody bounds request bodies (uploads included).
+// The bounds of a GraphQL request's body: a JSON request, and a multipart
+// one carrying uploads (email attachments).
+const (
+	MaxRequestBody = 1 << 20
+	MaxUploadBody  = 40 << 20
+)
+
+// limitGraphQLBody refuses a GraphQL request whose body exceeds its bound
+// (MaxRequestBody, or MaxUploadBody for multipart uploads) with 413 and
+// PAYLOAD_TOO_LARGE. A JSON body is read before the handler runs, so that
+// a body too long is refused whether its length was announced or not.
+func limitGraphQLBody(next http.Handler, jsonLimit, uploadLimit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		n := jsonLimit
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		multipart := mt == "multipart/form-data"
+		if multipart {
+			n = uploadLimit
+		}
+		if r.ContentLength > n {
+			tooLarge(w, n)
+			return
+		}
+		if multipart {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
+		if err != nil {
+			writeGraphQLError(w, http.StatusBadRequest, apierror.BadUserInput, "the request body could not be read")
+			return
+		}
+		if int64(len(body)) > n {
+			tooLarge(w, n)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(w http.ResponseWriter, n int64) {
+	w.Header().Set("Connection", "close") // the rest of the body is not read
+	writeGraphQLError(w, http.StatusRequestEntityTooLarge, apierror.PayloadTooLarge,
+		fmt.Sprintf("the request body exceeds %d bytes", n))
+}
+
+// writeGraphQLError answers a request with a GraphQL error of the code.
+func writeGraphQLError(w http.ResponseWriter, status int, code apierror.Code, msg string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
+		"message":    msg,
+		"extensions": map[string]any{"code": string(code)},
+	}}})
+}
+
+// limitBody bounds request bodies.
 func limitBody(next http.Handler, n int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
