@@ -164,3 +164,23 @@ func TestBodyTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// A token naming a tenant that does not exist is refused, on HTTP and at
+// connection_init, though its signature is good.
+func TestTokenOfMissingTenant(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		s.NewTenant(t, "Acme")
+		for _, role := range []auth.Role{auth.RoleAdmin, auth.RoleAgent} {
+			tok := s.Token(t, auth.Claims{Email: "ghost@nowhere.example", Tenant: "TN01ARZ3NDEKTSV4RRFFQ69G5FAV", Role: role})
+			if r := s.Do(t, tok, `{ viewer { email } }`, nil); r.Code() != "UNAUTHENTICATED" {
+				t.Errorf("%s of a missing tenant over HTTP: status %d, data %s, errors %+v; want UNAUTHENTICATED", role, r.Status, r.Data, r.Errors)
+			}
+			c := dialWS(t, s, "graphql-transport-ws")
+			_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + tok}})
+			if code := closeCode(t, c); code != 4403 {
+				t.Errorf("%s of a missing tenant over WebSocket: close code %d, want 4403", role, code)
+			}
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"switchboard/auth"
 	"switchboard/ent"
 	"switchboard/ent/agent"
+	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -61,6 +62,16 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 			}
 		case !ent.IsNotFound(err):
 			return nil, claims, err
+		default:
+			// An agent's record proves its tenant; without one, the
+			// tenant must still exist.
+			ok, err := id.client.Tenant.Query().Where(tenant.ID(v.TenantID)).Exist(viewer.NewContext(ctx, v))
+			if err != nil {
+				return nil, claims, err
+			}
+			if !ok {
+				return nil, claims, apierror.New(apierror.Unauthenticated, "the token's tenant does not exist")
+			}
 		}
 	}
 	if v.Name == "" {
