@@ -343,3 +343,23 @@ func TestAgentEventStream(t *testing.T) {
 		}
 	})
 }
+
+// importAgentStatuses is refused to agents and supervisors before any AWS
+// call: no role is assumed, no status listed.
+func TestImportAgentStatusesRoleBeforeAWS(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := newConnectFixture(t, b)
+		stsBefore, listBefore := len(f.sts.Calls()), len(f.connect.RequestsFor(fakeaws.OpListAgentStatuses))
+		for name, tok := range map[string]string{"agent": f.alexTok, "supervisor": f.supTok} {
+			if r := f.s.Do(t, tok, `mutation { importAgentStatuses { id } }`, nil); r.Code() != "FORBIDDEN" {
+				t.Errorf("%s: errors %+v; want FORBIDDEN", name, r.Errors)
+			}
+		}
+		if n := len(f.sts.Calls()) - stsBefore; n != 0 {
+			t.Errorf("%d AssumeRole calls for refused imports", n)
+		}
+		if n := len(f.connect.RequestsFor(fakeaws.OpListAgentStatuses)) - listBefore; n != 0 {
+			t.Errorf("%d ListAgentStatuses calls for refused imports", n)
+		}
+	})
+}
