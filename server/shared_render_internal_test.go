@@ -19,6 +19,7 @@ import (
 	"switchboard/gid"
 	"switchboard/livestatus"
 	"switchboard/resolvers"
+	"switchboard/viewer"
 )
 
 // TestViewerIndependent: only selections of stored event fields are shared
@@ -215,4 +216,37 @@ func (c *renderCache) tenantsHeld() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.recent)
+}
+
+// TestRenderKeyFor: two viewers asking alike for fields that are the same
+// for everyone share a render key; asking for a field rendered per viewer
+// they do not, and the variables always count.
+func TestRenderKeyFor(t *testing.T) {
+	s := newSharedRenders(resolvers.NewSchema(nil, resolvers.Services{}), nil)
+	schema := s.Schema()
+	sam := viewer.NewContext(context.Background(), &viewer.Viewer{TenantID: "T1", Role: viewer.RoleSupervisor, Email: "sam@acme.example", Subject: "sam"})
+	kim := viewer.NewContext(context.Background(), &viewer.Viewer{TenantID: "T1", Role: viewer.RoleSupervisor, Email: "kim@acme.example", Subject: "kim"})
+	key := func(ctx context.Context, query string, vars map[string]any) string {
+		doc, err := gqlparser.LoadQuery(schema, query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		opCtx := &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: doc.Operations[0], Variables: vars}
+		fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, []string{"Subscription"})
+		return s.renderKeyFor(ctx, opCtx, fields[0])
+	}
+	const shared = `subscription($ids: [ID!]) { agentStatusChanged(agentIds: $ids) { agent { name currentStatus { since } } status { name } } }`
+	const own = `subscription { agentStatusChanged { agent { interactions(first: 1) { totalCount } } } }`
+	if key(sam, shared, nil) != key(kim, shared, nil) {
+		t.Error("two viewers asking alike for shared fields render apart")
+	}
+	if key(sam, shared, nil) == key(sam, shared, map[string]any{"ids": []any{"AG1"}}) {
+		t.Error("other variables share a rendering")
+	}
+	if key(sam, own, nil) == key(kim, own, nil) {
+		t.Error("two viewers share a rendering of a field rendered per viewer")
+	}
+	if key(sam, own, nil) != key(sam, own, nil) {
+		t.Error("one viewer asking alike twice renders apart")
+	}
 }
