@@ -24,7 +24,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := parseFlags("serve", args, getenv, stderr, c.serveFlags); err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
 	wire.TuneRuntime()
 	secret, err := c.secret()
 	if err != nil {
@@ -101,7 +104,11 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parseFlags("migrate", args, getenv, stderr, c.sharedFlags); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, newLogger(stderr))
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -115,7 +122,11 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parseFlags("seed", args, getenv, stderr, c.sharedFlags); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, newLogger(stderr))
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
 	"switchboard/store"
+	"switchboard/telemetry"
 )
 
 // config is every setting of the commands. Each is a flag and an
@@ -26,6 +27,8 @@ type config struct {
 	oidcIssuer    string
 	oidcAudience  string
 	encryptionKey string
+	logLevel      string
+	logFormat     string
 	// serve's.
 	addr               string
 	allowedOrigins     string
@@ -50,6 +53,8 @@ func (c *config) sharedFlags(fs *flagSet) {
 		"the audience OIDC tokens must carry")
 	fs.stringSetting(&c.encryptionKey, "encryption-key", "",
 		"key (at least 32 characters) for the tenants' integration credentials held at rest; generated and kept in the data folder when unset")
+	fs.stringSetting(&c.logLevel, "log-level", "info", "the least severe log lines written: debug, info, warn or error")
+	fs.stringSetting(&c.logFormat, "log-format", "json", "json (one object a line, for a log collector) or text")
 }
 
 // serveFlags registers serve's settings: all of them.
@@ -203,6 +208,22 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 	}
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// logger returns the logger of the configured level and format, writing to
+// w; each line of a request carries its request ID (telemetry.Handler).
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("the log level (-log-level, $SWITCHBOARD_LOG_LEVEL) must be debug, info, warn or error, not %q", c.logLevel)
+	}
+	o := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch c.logFormat {
+	case "json":
+		h = slog.NewJSONHandler(w, o)
+	case "text":
+		h = slog.NewTextHandler(w, o)
+	default:
+		return nil, fmt.Errorf("the log format (-log-format, $SWITCHBOARD_LOG_FORMAT) must be json or text, not %q", c.logFormat)
+	}
+	return slog.New(telemetry.NewHandler(h)), nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -29,6 +30,7 @@ import (
 	"switchboard/scim"
 	"switchboard/server"
 	"switchboard/store"
+	"switchboard/telemetry"
 )
 
 // Config is what switchboard is built from.
@@ -64,6 +66,7 @@ type AWS struct {
 // App is switchboard built: the HTTP server and what runs beside it.
 type App struct {
 	server   *server.Server
+	handler  http.Handler // the server behind request IDs and the access log
 	status   *livestatus.Service
 	mail     *mail.Service
 	recorder *minutes.Recorder
@@ -93,13 +96,25 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Request IDs, the access log and the request, operation, error,
+	// WebSocket, AWS and database pool metrics.
+	registry := prometheus.NewRegistry()
+	tel, err := telemetry.New(log, registry)
+	if err != nil {
+		return nil, err
+	}
+	registry.MustRegister(collectors.NewDBStatsCollector(st.DB, "switchboard"))
 	var (
 		connect livestatus.Connect
 		chats   conversations.Chats
 		mailer  *mail.Service
 	)
 	if cfg.AWS != nil {
-		clients, err := connectaws.New(ctx, cfg.AWS.Options)
+		awsOpts := cfg.AWS.Options
+		if awsOpts.OnCall == nil {
+			awsOpts.OnCall = tel.AWSCall
+		}
+		clients, err := connectaws.New(ctx, awsOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +125,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 
-	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "switchboard_status_changes_published_total",
@@ -171,10 +185,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		WSInitTimeout:  cfg.WSInitTimeout,
 		WSPingInterval: cfg.WSPingInterval,
 		Logger:         log,
+		Extensions:     []graphql.HandlerExtension{tel.GraphQL()},
 	})
 	if err != nil {
 		return nil, err
 	}
+	app.handler = tel.Middleware(app.server)
 	return app, nil
 }
 
@@ -207,7 +223,7 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 }
 
 // ServeHTTP serves switchboard's HTTP surface.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.server.ServeHTTP(w, r) }
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 // Status returns the live status service.
 func (a *App) Status() *livestatus.Service { return a.status }
