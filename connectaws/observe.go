@@ -14,7 +14,9 @@ import (
 type CallObserver func(service, operation string, d time.Duration, err error)
 
 // observeCalls returns the API option that reports every call of a client
-// to observe.
+// to observe. It is the last initialize step, so that the service and
+// operation names are in the context whichever way the client's generation
+// registers them; retries run later in the stack, so they are timed.
 func observeCalls(observe CallObserver) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("switchboardObserveCall",
@@ -23,6 +25,7 @@ func observeCalls(observe CallObserver) func(*middleware.Stack) error {
 				out, md, err := next.HandleInitialize(ctx, in)
 				observe(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), time.Since(start), err)
 				return out, md, err
-			}), middleware.Before)
+			}), middleware.After) // after the operation's RegisterServiceMetadata
+
 	}
 }

@@ -1,0 +1,277 @@
+package telemetry_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
+	"switchboard/connectaws"
+	"switchboard/internal/fakeaws"
+	"switchboard/internal/testenv"
+	"switchboard/server"
+	"switchboard/telemetry"
+)
+
+const (
+	instanceID  = "11111111-2222-3333-4444-555555555555"
+	instanceARN = "arn:aws:connect:ap-southeast-2:123456789012:instance/" + instanceID
+	roleARN     = "arn:aws:iam::123456789012:role/SwitchboardAccess"
+	externalID  = "tenant-a-external-id"
+	// The platform's own AWS secret key: it must never be logged.
+	platformSecret = "platform-secret-key-0123456789"
+)
+
+// logBuffer is the server's log output, safe for concurrent writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// lines are the log's JSON lines.
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(l.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("a log line is not JSON: %s", sc.Text())
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+type fixture struct {
+	s       *testenv.Server
+	logs    *logBuffer
+	tenant  testenv.Tenant
+	agent   string // an agent's token
+	sts     *fakeaws.STS
+	connect *fakeaws.Connect
+}
+
+// newFixture is a real server, logging JSON at debug level into a buffer
+// as the command does, with tenant A's Connect instance behind fake AWS.
+func newFixture(t *testing.T, b testenv.Backend) *fixture {
+	logs := &logBuffer{}
+	sts := fakeaws.NewSTS(t)
+	sts.AllowRole(roleARN, externalID)
+	fc := fakeaws.NewConnect(t)
+	fc.TrustSTS(sts)
+	fc.AddInstance(instanceID)
+	fc.SetAgentStatuses(instanceID, fakeaws.AgentStatus{ID: "cs-available", Name: "Available", Type: "ROUTABLE"})
+	s := testenv.NewServer(t, b, func(c *wire.Config) {
+		c.Logger = slog.New(telemetry.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		c.AWS = &wire.AWS{Options: connectaws.Options{
+			BaseCredentials:  credentials.NewStaticCredentialsProvider("AKIAPLATFORM", platformSecret, ""),
+			STSEndpoint:      sts.URL,
+			ConnectEndpoint:  fc.URL,
+			RetryMaxAttempts: 1,
+		}}
+	})
+	f := &fixture{s: s, logs: logs, sts: sts, connect: fc, tenant: s.NewTenant(t, "Acme")}
+	_, f.agent = s.NewAgent(t, f.tenant, "Alex", "alex@acme.example", auth.RoleAgent)
+	return f
+}
+
+// post sends a GraphQL request with headers and returns the response.
+func (f *fixture) post(t *testing.T, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.s.URL+"/query", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := f.s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// metric returns the value of the series (name with its labels, as
+// /metrics prints it), 0 when absent.
+func (f *fixture) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	res, err := f.s.Client().Get(f.s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// TestRequestIDAndAccessLog: a sane incoming X-Request-ID is kept and
+// echoed, a bad one replaced; the request's log lines, its access log line
+// included, carry it with the route, status, operation and tenant.
+func TestRequestIDAndAccessLog(t *testing.T) {
+	f := newFixture(t, testenv.Backends()[0])
+	q := `{"query":"query Viewer { viewer { role } }","operationName":"Viewer"}`
+	res := f.post(t, q, map[string]string{"Authorization": "Bearer " + f.agent, "X-Request-ID": "req-abc.123"})
+	if got := res.Header.Get(telemetry.RequestIDHeader); got != "req-abc.123" {
+		t.Fatalf("X-Request-ID echoed %q", got)
+	}
+	for _, bad := range []string{"<script>", strings.Repeat("a", 65), "a b", "x\u00e9"} {
+		res := f.post(t, q, map[string]string{"Authorization": "Bearer " + f.agent, "X-Request-ID": bad})
+		got := res.Header.Get(telemetry.RequestIDHeader)
+		if got == bad || !telemetry.SaneRequestID(got) {
+			t.Fatalf("incoming %q: echoed %q", bad, got)
+		}
+	}
+	res = f.post(t, q, nil)
+	if !telemetry.SaneRequestID(res.Header.Get(telemetry.RequestIDHeader)) {
+		t.Fatalf("no request ID made: %q", res.Header.Get(telemetry.RequestIDHeader))
+	}
+	var access map[string]any
+	for _, l := range f.logs.lines(t) {
+		if l["msg"] == "http request" && l["request_id"] == "req-abc.123" {
+			access = l
+		}
+	}
+	if access == nil {
+		t.Fatalf("no access log line for req-abc.123 in:\n%s", f.logs.String())
+	}
+	want := map[string]any{"method": "POST", "route": "/query", "status": float64(200), "operation": "Viewer", "tenant": f.tenant.ID}
+	for k, v := range want {
+		if access[k] != v {
+			t.Errorf("access log %s = %v, want %v (%v)", k, access[k], v, access)
+		}
+	}
+	if n, _ := access["bytes"].(float64); n <= 0 {
+		t.Errorf("access log bytes = %v", access["bytes"])
+	}
+}
+
+// TestMetricsMove: the error count by code, the operation histogram (by
+// known name, else "other"), the route histogram, the AWS call histogram
+// and the pool figures move when the server works.
+func TestMetricsMove(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := newFixture(t, b)
+		forbidden := `switchboard_graphql_errors_total{code="FORBIDDEN"}`
+		before := f.metric(t, forbidden)
+		r := f.s.Do(t, f.agent, `mutation CreateAgent { createAgent(input: {name: "X", email: "x@acme.example"}) { id } }`, nil)
+		if r.Code() != "FORBIDDEN" {
+			t.Fatalf("an agent created an agent: %+v", r)
+		}
+		if after := f.metric(t, forbidden); after != before+1 {
+			t.Fatalf("FORBIDDEN count %v → %v", before, after)
+		}
+		if n := f.metric(t, `switchboard_graphql_operation_duration_seconds_count{operation="CreateAgent"}`); n < 1 {
+			t.Fatalf("CreateAgent not timed: %v", n)
+		}
+		other := `switchboard_graphql_operation_duration_seconds_count{operation="other"}`
+		before = f.metric(t, other)
+		f.s.MustDo(t, f.agent, `query MyOwnName123 { viewer { role } }`, nil, nil)
+		if after := f.metric(t, other); after != before+1 {
+			t.Fatalf(`an unknown operation name is not counted as "other": %v → %v`, before, after)
+		}
+		if n := f.metric(t, `switchboard_graphql_operation_duration_seconds_count{operation="MyOwnName123"}`); n != 0 {
+			t.Fatal("a client-chosen operation name became a label")
+		}
+		if n := f.metric(t, `switchboard_http_request_duration_seconds_count{route="/query"}`); n < 3 {
+			t.Fatalf("/query durations: %v", n)
+		}
+
+		aws := `switchboard_aws_call_duration_seconds_count{operation="AssumeRole",service="STS"}`
+		if n := f.metric(t, aws); n != 0 {
+			t.Fatalf("AssumeRole counted before any call: %v", n)
+		}
+		f.s.MustDo(t, f.tenant.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID, "chatContactFlowId": "flow-chat"}}, nil)
+		f.s.MustDo(t, f.tenant.AdminToken, `mutation { importAgentStatuses { id } }`, nil, nil)
+		if n := f.metric(t, aws); n < 1 {
+			t.Fatalf("no AssumeRole observed: %v", n)
+		}
+		if n := f.metric(t, `switchboard_aws_call_duration_seconds_count{operation="ListAgentStatuses",service="Connect"}`); n < 1 {
+			t.Fatalf("no ListAgentStatuses observed: %v", n)
+		}
+		f.connect.Fail(fakeaws.OpListAgentStatuses, fakeaws.Failure{Status: 500, Code: "InternalServiceException", Message: "down", Times: 1})
+		failed := `switchboard_aws_call_errors_total{operation="ListAgentStatuses",service="Connect"}`
+		before = f.metric(t, failed)
+		if r := f.s.Do(t, f.tenant.AdminToken, `mutation { importAgentStatuses { id } }`, nil); len(r.Errors) == 0 {
+			t.Fatal("import succeeded against a failing Connect")
+		}
+		if after := f.metric(t, failed); after != before+1 {
+			t.Fatalf("Connect errors %v → %v", before, after)
+		}
+		if n := f.metric(t, `go_sql_max_open_connections{db_name="switchboard"}`); n == 0 {
+			if f.metric(t, `go_sql_open_connections{db_name="switchboard"}`) == 0 {
+				t.Fatal("no pool figures")
+			}
+		}
+	})
+}
+
+// TestKnownOperationsAreTheContracts: the operation names labelled in
+// metrics are exactly the contract's.
+func TestKnownOperationsAreTheContracts(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(t), "testdata", "contract", "*.graphql"))
+	if len(files) == 0 {
+		t.Fatal("no contract files")
+	}
+	re := regexp.MustCompile(`(?m)^(?:query|mutation|subscription) ([A-Za-z0-9_]+)`)
+	seen := map[string]bool{}
+	var want []string
+	for _, p := range files {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+			if !seen[m[1]] {
+				seen[m[1]] = true
+				want = append(want, m[1])
+			}
+		}
+	}
+	sort.Strings(want)
+	got := append([]string(nil), telemetry.KnownOperations...)
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("KnownOperations\n%v\nthe contract's\n%v", got, want)
+	}
+}
+
+var _ = server.AgentEventsPath
+
