@@ -274,4 +274,3 @@ func TestKnownOperationsAreTheContracts(t *testing.T) {
 }
 
 var _ = server.AgentEventsPath
-
