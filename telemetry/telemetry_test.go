@@ -274,3 +274,88 @@ func TestKnownOperationsAreTheContracts(t *testing.T) {
 }
 
 var _ = server.AgentEventsPath
+
+// TestNoSecretsInLogs drives a server at debug level through requests
+// carrying bearer tokens, a SCIM token, an agent-event key, and failing
+// ones (bad tokens, wrong keys, a malformed body, an AWS failure), then
+// greps everything logged for each secret.
+func TestNoSecretsInLogs(t *testing.T) {
+	f := newFixture(t, testenv.Backends()[0])
+	secrets := map[string]string{
+		"JWT secret":          string(f.s.Secret),
+		"platform AWS secret": platformSecret,
+		"admin token":         f.tenant.AdminToken,
+		"agent token":         f.agent,
+	}
+	// Bearer tokens, good and bad.
+	f.s.MustDo(t, f.agent, `query { viewer { role } }`, nil, nil)
+	bogus := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2d1cyJ9.bogus-signature-0123456789"
+	secrets["a forged token"] = bogus
+	if r := f.s.Do(t, bogus, `query { viewer { role } }`, nil); r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("forged token: %+v", r)
+	}
+	f.post(t, `{`, map[string]string{"Authorization": "Bearer " + f.agent})
+	f.post(t, `{"query": 7}`, map[string]string{"Authorization": "Bearer " + bogus})
+	// A WebSocket carrying a token, counted while open.
+	ws := f.s.DialWS(t, f.agent)
+	if n := f.metric(t, "switchboard_ws_connections"); n != 1 {
+		t.Fatalf("switchboard_ws_connections = %v with one open", n)
+	}
+	ws.Subscribe("1", `subscription { agentStatusChanged { agent { id } } }`, nil)
+
+	// A SCIM token, used and wrong.
+	var created struct {
+		CreateScimToken struct{ Token string } `json:"createScimToken"`
+	}
+	f.s.MustDo(t, f.tenant.AdminToken, `mutation { createScimToken(name: "Entra ID") { token } }`, nil, &created)
+	secrets["SCIM token"] = created.CreateScimToken.Token
+	for _, tok := range []string{created.CreateScimToken.Token, created.CreateScimToken.Token + "x"} {
+		req, _ := http.NewRequest(http.MethodPost, f.s.URL+"/scim/v2/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"pat@acme.example","emails":[{"value":"pat@acme.example"}]}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/scim+json")
+		res, err := f.s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+
+	// The agent-event key, right and wrong.
+	f.s.MustDo(t, f.tenant.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID, "chatContactFlowId": "flow-chat"}}, nil)
+	var key struct {
+		RotateAgentEventKey string `json:"rotateAgentEventKey"`
+	}
+	f.s.MustDo(t, f.tenant.AdminToken, `mutation { rotateAgentEventKey }`, nil, &key)
+	secrets["agent-event key"] = key.RotateAgentEventKey
+	for _, k := range []string{key.RotateAgentEventKey, key.RotateAgentEventKey + "x"} {
+		req, _ := http.NewRequest(http.MethodPost, f.s.URL+server.AgentEventsPath, strings.NewReader(`{"requestId":"r1","timestamp":1,"records":[{"data":"bm90IGpzb24="}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Amz-Firehose-Request-Id", "r1")
+		req.Header.Set("X-Amz-Firehose-Access-Key", k)
+		res, err := f.s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	// A failing AWS call.
+	f.connect.Fail(fakeaws.OpListAgentStatuses, fakeaws.Failure{Status: 500, Code: "InternalServiceException", Message: "down", Times: 1})
+	f.s.Do(t, f.tenant.AdminToken, `mutation { importAgentStatuses { id } }`, nil)
+
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"http request"`) {
+		t.Fatalf("nothing logged: %s", logs)
+	}
+	for what, s := range secrets {
+		if s == "" {
+			t.Fatalf("%s is empty", what)
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("the %s is in the logs", what)
+		}
+	}
+	if t.Failed() {
+		t.Log(logs)
+	}
+}
