@@ -12,8 +12,8 @@ import (
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
+	"switchboard/server/telemetry"
 	"switchboard/store"
-	"switchboard/telemetry"
 )
 
 // config is every setting of the commands. Each is a flag and an

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"switchboard/telemetry"
+	"switchboard/server/telemetry"
 )
 
 // TestLogger: the configured format and level are used, each line of a

@@ -29,8 +29,8 @@ import (
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server"
+	"switchboard/server/telemetry"
 	"switchboard/store"
-	"switchboard/telemetry"
 )
 
 // Config is what switchboard is built from.

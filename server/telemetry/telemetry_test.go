@@ -24,7 +24,7 @@ import (
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 	"switchboard/server"
-	"switchboard/telemetry"
+	"switchboard/server/telemetry"
 )
 
 const (
