@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -357,5 +358,40 @@ func TestNoSecretsInLogs(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(logs)
+	}
+}
+
+// TestRelayLag: a status change made on one replica and received by
+// another is a sample of the receiver's relay lag histogram.
+func TestRelayLag(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	one := testenv.NewServerOn(t, url)
+	two := testenv.NewServerOn(t, url)
+	two.Secret = one.Secret
+	f := &fixture{s: two}
+	tn := one.NewTenant(t, "Acme")
+	_, alex := one.NewAgent(t, tn, "Alex", "alex@acme.example", auth.RoleAgent)
+	var st struct {
+		CreateAgentStatus struct{ ID string } `json:"createAgentStatus"`
+	}
+	one.MustDo(t, tn.AdminToken, `mutation { createAgentStatus(input: {name: "Available", type: ROUTABLE}) { id } }`, nil, &st)
+	series := "switchboard_status_relay_lag_seconds_count"
+	if n := f.metric(t, series); n != 0 {
+		t.Fatalf("lag observed before any change: %v", n)
+	}
+	ws := two.DialWS(t, tn.AdminToken)
+	ws.Subscribe("wb", `subscription { agentStatusChanged { agent { id } } }`, nil)
+	for i := 0; f.metric(t, "switchboard_status_subscriptions") < 1; i++ {
+		if i > 500 {
+			t.Fatal("the subscription never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	one.MustDo(t, alex, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": st.CreateAgentStatus.ID}, nil)
+	if m := ws.Read(10 * time.Second); m.Type != "next" {
+		t.Fatalf("no relayed event: %+v", m)
+	}
+	if n := f.metric(t, series); n < 1 {
+		t.Fatalf("relay lag count %v after a relayed change", n)
 	}
 }

@@ -208,7 +208,12 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		Name: "switchboard_status_relay_total",
 		Help: "Status changes relayed between replicas through PostgreSQL LISTEN/NOTIFY, by counter.",
 	}, []string{"counter"})
-	registry.MustRegister(events)
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "switchboard_status_relay_lag_seconds",
+		Help:    "Time from another replica's publish of a status change to its receipt here (as far as the clocks agree).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	registry.MustRegister(events, lag)
 	startCtx, cancel := context.WithTimeout(ctx, relayStartTimeout)
 	defer cancel()
 	return pgrelay.New(startCtx, pgrelay.Options{
@@ -219,6 +224,7 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		FlushInterval: relayFlushInterval,
 		Logger:        log,
 		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
+		Lag:           func(d time.Duration) { lag.Observe(d.Seconds()) },
 	})
 }
 
