@@ -59,7 +59,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	app, err := wire.New(ctx, c.wire(st, secret, log))
+	wc := c.wire(st, secret, log)
+	wc.Tracing = c.tracing(getenv)
+	app, err := wire.New(ctx, wc)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type config struct {
 	awsConnectEndpoint string
 	awsS3Endpoint      string
 	awsSESEndpoint     string
+	otlpEndpoint       string
 }
 
 // sharedFlags registers the settings every command takes.
@@ -68,6 +69,8 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
+		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
 }
 
 // flagSet is a command's flags. Those that are settings also read an
@@ -192,6 +195,18 @@ func (c *config) origins() []string {
 		}
 	}
 	return origins
+}
+
+// tracing is serve's OpenTelemetry tracing: off unless an OTLP endpoint
+// is configured, by the setting or the standard variables.
+func (c *config) tracing(getenv func(string) string) *wire.Tracing {
+	if c.otlpEndpoint != "" {
+		return &wire.Tracing{Endpoint: c.otlpEndpoint}
+	}
+	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		return &wire.Tracing{}
+	}
+	return nil
 }
 
 // wire is what serve builds switchboard from, over the store st.

@@ -9,6 +9,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // fieldsKey holds a request's *fields, which the handlers within fill.
@@ -54,6 +59,10 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 		w.Header().Set(RequestIDHeader, id)
 		f := &fields{}
 		ctx := context.WithValue(WithRequestID(r.Context(), id), fieldsKey{}, f)
+		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := t.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("request.id", id)))
+		defer span.End()
 		r = r.WithContext(ctx)
 		upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 		if upgrade {
@@ -75,6 +84,11 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			route = "unmatched"
 		} else if _, p, ok := strings.Cut(route, " "); ok {
 			route = p // without the method
+		}
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
 		}
 		if !rw.hijacked {
 			t.httpDuration.WithLabelValues(route).Observe(d.Seconds())

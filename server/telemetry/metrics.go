@@ -9,6 +9,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/viewer"
 )
@@ -20,6 +23,7 @@ const OtherOperation = "other"
 // Telemetry is the request IDs, access log and metrics of one server.
 type Telemetry struct {
 	log           *slog.Logger
+	tracer        trace.Tracer
 	known         map[string]bool
 	httpDuration  *prometheus.HistogramVec
 	opDuration    *prometheus.HistogramVec
@@ -29,11 +33,13 @@ type Telemetry struct {
 	awsErrors     *prometheus.CounterVec
 }
 
-// New returns the telemetry logging to log, its metrics registered in reg.
-func New(log *slog.Logger, reg prometheus.Registerer) (*Telemetry, error) {
+// New returns the telemetry logging to log, its metrics registered in reg,
+// its spans made by tp (nil: tracing off).
+func New(log *slog.Logger, reg prometheus.Registerer, tp trace.TracerProvider) (*Telemetry, error) {
 	t := &Telemetry{
-		log:   log,
-		known: map[string]bool{},
+		log:    log,
+		tracer: tracerOf(tp),
+		known:  map[string]bool{},
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_http_request_duration_seconds",
 			Help:    "HTTP request duration by route (WebSocket connections excluded).",
@@ -118,6 +124,13 @@ func (e gqlExtension) InterceptOperation(ctx context.Context, next graphql.Opera
 	}
 	start := time.Now()
 	label := e.t.operationLabel(name)
+	kind := "query"
+	if oc.Operation != nil {
+		kind = string(oc.Operation.Operation)
+	}
+	ctx, span := e.t.tracer.Start(ctx, "graphql "+kind+" "+label, trace.WithAttributes(
+		attribute.String("graphql.operation.type", kind),
+		attribute.String("graphql.operation.name", label)))
 	first := true
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
@@ -125,6 +138,10 @@ func (e gqlExtension) InterceptOperation(ctx context.Context, next graphql.Opera
 		if first {
 			first = false
 			e.t.opDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+			if r != nil && len(r.Errors) > 0 {
+				span.SetStatus(codes.Error, "GraphQL errors")
+			}
+			span.End()
 		}
 		return r
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/auth"
 	"switchboard/connectaws"
@@ -51,6 +53,9 @@ type Config struct {
 	// AWS is how the tenants' AWS accounts are reached. Nil: none is
 	// (tests that need no AWS); the command always sets it.
 	AWS *AWS
+	// Tracing, when set, sends OpenTelemetry spans of HTTP requests and
+	// GraphQL operations over OTLP/HTTP. Nil: no tracing.
+	Tracing *Tracing
 	// OnPublish, when set, sees each committed status change as it fans
 	// out (tests and benchmarks measure with it).
 	OnPublish func(*livestatus.Event)
@@ -63,6 +68,14 @@ type AWS struct {
 	connectaws.Options
 }
 
+// Tracing configures OpenTelemetry tracing.
+type Tracing struct {
+	// Endpoint is the collector's OTLP/HTTP traces URL
+	// (http://host:4318/v1/traces); empty: the standard
+	// OTEL_EXPORTER_OTLP_* variables say.
+	Endpoint string
+}
+
 // App is switchboard built: the HTTP server and what runs beside it.
 type App struct {
 	server   *server.Server
@@ -70,7 +83,8 @@ type App struct {
 	status   *livestatus.Service
 	mail     *mail.Service
 	recorder *minutes.Recorder
-	relay    *pgrelay.Relay // nil on the embedded store
+	relay    *pgrelay.Relay           // nil on the embedded store
+	tracer   *sdktrace.TracerProvider // nil without tracing
 }
 
 // relayFlushInterval is how long a replica gathers status changes before
@@ -99,7 +113,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	// Request IDs, the access log and the request, operation, error,
 	// WebSocket, AWS and database pool metrics.
 	registry := prometheus.NewRegistry()
-	tel, err := telemetry.New(log, registry)
+	app := &App{}
+	var tp trace.TracerProvider
+	if cfg.Tracing != nil {
+		if app.tracer, err = telemetry.NewTracerProvider(ctx, cfg.Tracing.Endpoint); err != nil {
+			return nil, err
+		}
+		tp = app.tracer
+		defer func() {
+			if err != nil {
+				_ = app.tracer.Shutdown(context.Background())
+			}
+		}()
+	}
+	tel, err := telemetry.New(log, registry, tp)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +159,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	})
 	registry.MustRegister(published)
 
-	app := &App{}
 	broker := livestatus.NewBroker()
 	var relay livestatus.Relay // none for one process
 	if postgres {
@@ -241,9 +267,14 @@ func (a *App) Mail() *mail.Service { return a.mail }
 // command to run.
 func (a *App) Recorder() *minutes.Recorder { return a.recorder }
 
-// Close stops listening to the other replicas.
+// Close stops listening to the other replicas and sends the spans left.
 func (a *App) Close() {
 	if a.relay != nil {
 		a.relay.Close()
+	}
+	if a.tracer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.tracer.Shutdown(ctx)
 	}
 }
