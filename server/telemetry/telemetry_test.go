@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/gorilla/websocket"
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
@@ -197,6 +198,15 @@ func TestMetricsMove(t *testing.T) {
 		}
 		if after := f.metric(t, forbidden); after != before+1 {
 			t.Fatalf("FORBIDDEN count %v → %v", before, after)
+		}
+		// A document that fails validation never becomes an operation; its error is counted too.
+		r = f.s.Do(t, f.agent, `{ noSuchField }`, nil)
+		code := r.Code()
+		if code == "" {
+			t.Fatalf("no code on a validation failure: %+v", r)
+		}
+		if n := f.metric(t, `switchboard_graphql_errors_total{code="`+code+`"}`); n < 1 {
+			t.Fatalf("%s not counted: %v", code, n)
 		}
 		if n := f.metric(t, `switchboard_graphql_operation_duration_seconds_count{operation="CreateAgent"}`); n < 1 {
 			t.Fatalf("CreateAgent not timed: %v", n)
@@ -393,5 +403,59 @@ func TestRelayLag(t *testing.T) {
 	}
 	if n := f.metric(t, series); n < 1 {
 		t.Fatalf("relay lag count %v after a relayed change", n)
+	}
+}
+
+// TestWebSocketRequestID: a WebSocket connection keeps its upgrade's
+// request ID; when it ends, its access log line carries it with the
+// operation and tenant its subscriptions ran for, and the connection gauge
+// falls back.
+func TestWebSocketRequestID(t *testing.T) {
+	f := newFixture(t, testenv.Backends()[0])
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(f.s.URL, "http")+"/query", http.Header{"X-Request-Id": {"ws-req-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(v any) {
+		if err := c.WriteJSON(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + f.agent}})
+	var ack map[string]any
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := c.ReadJSON(&ack); err != nil || ack["type"] != "connection_ack" {
+		t.Fatalf("init: %v %v", ack, err)
+	}
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription AgentStatusChanged { agentStatusChanged { agent { id } } }`}})
+	for i := 0; f.metric(t, "switchboard_status_subscriptions") < 1; i++ {
+		if i > 500 {
+			t.Fatal("the subscription never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.Close()
+	var line map[string]any
+	for i := 0; line == nil; i++ {
+		if i > 500 {
+			t.Fatalf("no access log line of the WebSocket in:\n%s", f.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+		for _, l := range f.logs.lines(t) {
+			if l["msg"] == "http request" && l["request_id"] == "ws-req-1" {
+				line = l
+			}
+		}
+	}
+	if line["status"] != float64(http.StatusSwitchingProtocols) || line["operation"] != "AgentStatusChanged" || line["tenant"] != f.tenant.ID {
+		t.Fatalf("access log %v", line)
+	}
+	for i := 0; f.metric(t, "switchboard_ws_connections") != 0; i++ {
+		if i > 500 {
+			t.Fatal("switchboard_ws_connections stays up after the close")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
