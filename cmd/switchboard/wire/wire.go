@@ -105,6 +105,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if _, ok := log.Handler().(*telemetry.Handler); !ok {
+		log = slog.New(telemetry.NewHandler(log.Handler())) // request IDs on every line
+	}
 	postgres := st.Dialect == dialect.Postgres
 	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
 	if err != nil {
