@@ -57,6 +57,8 @@ type Options struct {
 	// RetryMaxBackoff bounds the wait between attempts; the SDK's default
 	// (20 s) when zero.
 	RetryMaxBackoff time.Duration
+	// OnCall, when set, sees every AWS call of every client (metrics).
+	OnCall CallObserver
 }
 
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
@@ -125,6 +127,9 @@ func New(ctx context.Context, opts Options) (*Clients, error) {
 	}
 	if opts.HTTPClient != nil {
 		cfg.HTTPClient = opts.HTTPClient
+	}
+	if opts.OnCall != nil {
+		cfg.APIOptions = append(cfg.APIOptions, observeCalls(opts.OnCall))
 	}
 	if opts.RetryMaxAttempts > 0 || opts.RetryMaxBackoff > 0 {
 		base := cfg.Retryer

@@ -29,6 +29,7 @@ type graphQLOptions struct {
 	ws           *wsgorilla.Implementation // accepts the WebSocket connections
 	initTimeout  time.Duration
 	pingInterval time.Duration
+	extensions   []graphql.HandlerExtension // added first (telemetry)
 }
 
 // newGraphQL returns the GraphQL handler: HTTP and WebSocket transports,
@@ -64,6 +65,9 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		PingPongInterval:      o.pingInterval,
 		KeepAlivePingInterval: o.pingInterval,
 	})
+	for _, e := range o.extensions {
+		srv.Use(e)
+	}
 	srv.Use(wsgorilla.OperationIDs{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -53,6 +54,8 @@ type Config struct {
 	WSPingInterval time.Duration
 	// Logger logs what no caller sees; slog.Default when nil.
 	Logger *slog.Logger
+	// Extensions are added to the GraphQL handler (telemetry).
+	Extensions []graphql.HandlerExtension
 }
 
 // Server is switchboard's HTTP handler.
@@ -106,6 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ws:           ws,
 		initTimeout:  cfg.WSInitTimeout,
 		pingInterval: cfg.WSPingInterval,
+		extensions:   cfg.Extensions,
 	})
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)

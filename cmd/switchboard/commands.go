@@ -24,7 +24,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := parseFlags("serve", args, getenv, stderr, c.serveFlags); err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
 	wire.TuneRuntime()
 	secret, err := c.secret()
 	if err != nil {
@@ -56,7 +59,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	app, err := wire.New(ctx, c.wire(st, secret, log))
+	wc := c.wire(st, secret, log)
+	wc.Tracing = c.tracing(getenv)
+	app, err := wire.New(ctx, wc)
 	if err != nil {
 		return err
 	}
@@ -101,7 +106,11 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parseFlags("migrate", args, getenv, stderr, c.sharedFlags); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, newLogger(stderr))
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -115,7 +124,11 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parseFlags("seed", args, getenv, stderr, c.sharedFlags); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, newLogger(stderr))
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
+	"switchboard/server/telemetry"
 	"switchboard/store"
 )
 
@@ -26,6 +27,8 @@ type config struct {
 	oidcIssuer    string
 	oidcAudience  string
 	encryptionKey string
+	logLevel      string
+	logFormat     string
 	// serve's.
 	addr               string
 	allowedOrigins     string
@@ -34,6 +37,7 @@ type config struct {
 	awsConnectEndpoint string
 	awsS3Endpoint      string
 	awsSESEndpoint     string
+	otlpEndpoint       string
 }
 
 // sharedFlags registers the settings every command takes.
@@ -50,6 +54,8 @@ func (c *config) sharedFlags(fs *flagSet) {
 		"the audience OIDC tokens must carry")
 	fs.stringSetting(&c.encryptionKey, "encryption-key", "",
 		"key (at least 32 characters) for the tenants' integration credentials held at rest; generated and kept in the data folder when unset")
+	fs.stringSetting(&c.logLevel, "log-level", "info", "the least severe log lines written: debug, info, warn or error")
+	fs.stringSetting(&c.logFormat, "log-format", "json", "json (one object a line, for a log collector) or text")
 }
 
 // serveFlags registers serve's settings: all of them.
@@ -63,6 +69,8 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
+		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
 }
 
 // flagSet is a command's flags. Those that are settings also read an
@@ -189,6 +197,18 @@ func (c *config) origins() []string {
 	return origins
 }
 
+// tracing is serve's OpenTelemetry tracing: off unless an OTLP endpoint
+// is configured, by the setting or the standard variables.
+func (c *config) tracing(getenv func(string) string) *wire.Tracing {
+	if c.otlpEndpoint != "" {
+		return &wire.Tracing{Endpoint: c.otlpEndpoint}
+	}
+	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		return &wire.Tracing{}
+	}
+	return nil
+}
+
 // wire is what serve builds switchboard from, over the store st.
 func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Config {
 	return wire.Config{
@@ -203,6 +223,22 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 	}
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// logger returns the logger of the configured level and format, writing to
+// w; each line of a request carries its request ID (telemetry.Handler).
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("the log level (-log-level, $SWITCHBOARD_LOG_LEVEL) must be debug, info, warn or error, not %q", c.logLevel)
+	}
+	o := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch c.logFormat {
+	case "json":
+		h = slog.NewJSONHandler(w, o)
+	case "text":
+		h = slog.NewTextHandler(w, o)
+	default:
+		return nil, fmt.Errorf("the log format (-log-format, $SWITCHBOARD_LOG_FORMAT) must be json or text, not %q", c.logFormat)
+	}
+	return slog.New(telemetry.NewHandler(h)), nil
 }

@@ -27,10 +27,12 @@
 //
 // A notification's payload is one compact JSON object:
 //
-//	{"r":"<replica>","q":<seq>,"s":[<status>,...],"e":[<event>,...]}
+//	{"r":"<replica>","q":<seq>,"t":<time>,"s":[<status>,...],"e":[<event>,...]}
 //
 // r is the sending relay's random ID (a receiver skips its own payloads by
-// comparing this prefix, before parsing); q numbers the sender's payloads.
+// comparing this prefix, before parsing); q numbers the sender's payloads;
+// t is when the sender began the payload, in Unix nanoseconds (the relay
+// lag is measured from it; absent from older senders).
 // s is the payload's table of agent statuses, each written once: an event
 // names its status and previous status by 1-based position in it ("s" and
 // "p", absent for none). An event is {"t": tenant ID, "w": time, "a": agent,
@@ -158,6 +160,10 @@ type Options struct {
 	// Counter constants) by its name and increment. It must be quick and
 	// safe for concurrent use.
 	Metrics func(counter string, delta int64)
+	// Lag, when set, is told for each notification received from another
+	// replica how long after its first event was published there it
+	// arrived here (as far as the two clocks agree). It must be quick.
+	Lag func(time.Duration)
 }
 
 // Stats are a relay's counters since it started.
@@ -559,7 +565,7 @@ func (r *Relay) receiveLoop() {
 		if strings.HasPrefix(n.Extra, r.own) {
 			continue // this replica's own; already published locally
 		}
-		replica, events, err := decode([]byte(n.Extra))
+		replica, started, events, err := decodeTimed([]byte(n.Extra))
 		if err != nil {
 			r.count(&r.decodeErrs, CounterDecodeErrors, 1)
 			r.warnEvery("decode", "live status relay: cannot read a notification", "err", err, "bytes", len(n.Extra))
@@ -569,6 +575,9 @@ func (r *Relay) receiveLoop() {
 			continue
 		}
 		r.count(&r.receivedNotifs, CounterReceivedNotifs, 1)
+		if r.opt.Lag != nil && !started.IsZero() {
+			r.opt.Lag(time.Since(started))
+		}
 		for _, ev := range events {
 			if c := r.opt.Client; c != nil {
 				for _, st := range []*ent.AgentStatus{ev.Status, ev.Previous, ev.Agent.Edges.CurrentStatus} {

@@ -25,6 +25,7 @@ const MaxPayload = 7999
 type wirePayload struct {
 	Replica  string       `json:"r"`
 	Seq      uint64       `json:"q"`
+	Started  int64        `json:"t,omitempty"` // Unix nanoseconds; 0 from senders that predate it
 	Statuses []wireStatus `json:"s"`
 	Events   []wireEvent  `json:"e"`
 }
@@ -260,7 +261,7 @@ type encoder struct {
 	json    *json.Encoder
 
 	// The payload being filled.
-	header   []byte // {"r":"...","q":N,"s":[
+	header   []byte // {"r":"...","q":N,"t":T,"s":[
 	statuses []byte // encoded statuses, comma-separated
 	nStatus  int
 	index    map[string]int    // tenant + "\x00" + encoded status → 1-based index
@@ -414,7 +415,7 @@ func (e *encoder) statusIndex(s *wireStatus, tenant gid.ID, newStatuses *[][]byt
 // start begins an empty payload.
 func (e *encoder) start() {
 	e.seq++
-	e.header = fmt.Appendf(e.header[:0], `{"r":%q,"q":%d,"s":[`, e.replica, e.seq)
+	e.header = fmt.Appendf(e.header[:0], `{"r":%q,"q":%d,"t":%d,"s":[`, e.replica, e.seq, time.Now().UnixNano())
 	e.statuses = e.statuses[:0]
 	e.nStatus = 0
 	clear(e.index)
@@ -453,10 +454,27 @@ func (e *encoder) take() []payload {
 // decode reads a payload into events whose entities are new; statuses named
 // more than once in the payload are one shared entity.
 func decode(data []byte) (replica string, events []*livestatus.Event, err error) {
+	replica, _, events, err = decodeTimed(data)
+	return replica, events, err
+}
+
+// decodeTimed is decode that also returns when the sender began the
+// payload (its first event was published); the zero time when the sender
+// did not say.
+func decodeTimed(data []byte) (replica string, started time.Time, events []*livestatus.Event, err error) {
 	var p wirePayload
 	if err := json.Unmarshal(data, &p); err != nil {
-		return "", nil, fmt.Errorf("pgrelay: decoding a notification: %w", err)
+		return "", time.Time{}, nil, fmt.Errorf("pgrelay: decoding a notification: %w", err)
 	}
+	if p.Started != 0 {
+		started = time.Unix(0, p.Started)
+	}
+	replica, events, err = p.events()
+	return replica, started, events, err
+}
+
+// events are the payload's events.
+func (p *wirePayload) events() (replica string, events []*livestatus.Event, err error) {
 	statuses := make([]*ent.AgentStatus, len(p.Statuses))
 	status := func(i int, tenant gid.ID) (*ent.AgentStatus, error) {
 		if i == 0 {

@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/auth"
 	"switchboard/connectaws"
@@ -28,6 +31,7 @@ import (
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server"
+	"switchboard/server/telemetry"
 	"switchboard/store"
 )
 
@@ -49,6 +53,9 @@ type Config struct {
 	// AWS is how the tenants' AWS accounts are reached. Nil: none is
 	// (tests that need no AWS); the command always sets it.
 	AWS *AWS
+	// Tracing, when set, sends OpenTelemetry spans of HTTP requests and
+	// GraphQL operations over OTLP/HTTP. Nil: no tracing.
+	Tracing *Tracing
 	// OnPublish, when set, sees each committed status change as it fans
 	// out (tests and benchmarks measure with it).
 	OnPublish func(*livestatus.Event)
@@ -61,13 +68,23 @@ type AWS struct {
 	connectaws.Options
 }
 
+// Tracing configures OpenTelemetry tracing.
+type Tracing struct {
+	// Endpoint is the collector's OTLP/HTTP traces URL
+	// (http://host:4318/v1/traces); empty: the standard
+	// OTEL_EXPORTER_OTLP_* variables say.
+	Endpoint string
+}
+
 // App is switchboard built: the HTTP server and what runs beside it.
 type App struct {
 	server   *server.Server
+	handler  http.Handler // the server behind request IDs and the access log
 	status   *livestatus.Service
 	mail     *mail.Service
 	recorder *minutes.Recorder
-	relay    *pgrelay.Relay // nil on the embedded store
+	relay    *pgrelay.Relay           // nil on the embedded store
+	tracer   *sdktrace.TracerProvider // nil without tracing
 }
 
 // relayFlushInterval is how long a replica gathers status changes before
@@ -88,18 +105,46 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if _, ok := log.Handler().(*telemetry.Handler); !ok {
+		log = slog.New(telemetry.NewHandler(log.Handler())) // request IDs on every line
+	}
 	postgres := st.Dialect == dialect.Postgres
 	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
 	if err != nil {
 		return nil, err
 	}
+	// Request IDs, the access log and the request, operation, error,
+	// WebSocket, AWS and database pool metrics.
+	registry := prometheus.NewRegistry()
+	app := &App{}
+	var tp trace.TracerProvider
+	if cfg.Tracing != nil {
+		if app.tracer, err = telemetry.NewTracerProvider(ctx, cfg.Tracing.Endpoint); err != nil {
+			return nil, err
+		}
+		tp = app.tracer
+		defer func() {
+			if err != nil {
+				_ = app.tracer.Shutdown(context.Background())
+			}
+		}()
+	}
+	tel, err := telemetry.New(log, registry, tp)
+	if err != nil {
+		return nil, err
+	}
+	registry.MustRegister(collectors.NewDBStatsCollector(st.DB, "switchboard"))
 	var (
 		connect livestatus.Connect
 		chats   conversations.Chats
 		mailer  *mail.Service
 	)
 	if cfg.AWS != nil {
-		clients, err := connectaws.New(ctx, cfg.AWS.Options)
+		awsOpts := cfg.AWS.Options
+		if awsOpts.OnCall == nil {
+			awsOpts.OnCall = tel.AWSCall
+		}
+		clients, err := connectaws.New(ctx, awsOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +155,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 
-	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	published := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "switchboard_status_changes_published_total",
@@ -118,7 +162,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	})
 	registry.MustRegister(published)
 
-	app := &App{}
 	broker := livestatus.NewBroker()
 	var relay livestatus.Relay // none for one process
 	if postgres {
@@ -171,10 +214,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		WSInitTimeout:  cfg.WSInitTimeout,
 		WSPingInterval: cfg.WSPingInterval,
 		Logger:         log,
+		Extensions:     []graphql.HandlerExtension{tel.GraphQL()},
 	})
 	if err != nil {
 		return nil, err
 	}
+	app.handler = tel.Middleware(app.server)
 	return app, nil
 }
 
@@ -192,7 +237,12 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		Name: "switchboard_status_relay_total",
 		Help: "Status changes relayed between replicas through PostgreSQL LISTEN/NOTIFY, by counter.",
 	}, []string{"counter"})
-	registry.MustRegister(events)
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "switchboard_status_relay_lag_seconds",
+		Help:    "Time from another replica's publish of a status change to its receipt here (as far as the clocks agree).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	registry.MustRegister(events, lag)
 	startCtx, cancel := context.WithTimeout(ctx, relayStartTimeout)
 	defer cancel()
 	return pgrelay.New(startCtx, pgrelay.Options{
@@ -203,11 +253,12 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		FlushInterval: relayFlushInterval,
 		Logger:        log,
 		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
+		Lag:           func(d time.Duration) { lag.Observe(d.Seconds()) },
 	})
 }
 
 // ServeHTTP serves switchboard's HTTP surface.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.server.ServeHTTP(w, r) }
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 // Status returns the live status service.
 func (a *App) Status() *livestatus.Service { return a.status }
@@ -219,9 +270,14 @@ func (a *App) Mail() *mail.Service { return a.mail }
 // command to run.
 func (a *App) Recorder() *minutes.Recorder { return a.recorder }
 
-// Close stops listening to the other replicas.
+// Close stops listening to the other replicas and sends the spans left.
 func (a *App) Close() {
 	if a.relay != nil {
 		a.relay.Close()
+	}
+	if a.tracer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.tracer.Shutdown(ctx)
 	}
 }

@@ -1,0 +1,43 @@
+package telemetry
+
+// KnownOperations are the GraphQL operation names that metrics label by
+// name: the operations of the contract (testdata/contract/*.graphql; a test
+// keeps the two in step). Any other name is counted as OtherOperation.
+var KnownOperations = []string{
+	"AgentActivityChanged",
+	"AgentStatusChanged",
+	"AgentStatusHistory",
+	"Conversations",
+	"CreateAgent",
+	"CreateAgentStatus",
+	"CreateContact",
+	"CreateCustomerProfile",
+	"CreateTemplate",
+	"CreateTenant",
+	"CustomerProfiles",
+	"DeleteContact",
+	"DesktopBootstrap",
+	"EmailMessage",
+	"Emails",
+	"EndConversation",
+	"Node",
+	"QueueMetrics",
+	"QueueMetricsChanged",
+	"QuickConnects",
+	"RecentInteractions",
+	"RecordInteraction",
+	"RenderTemplate",
+	"SearchContacts",
+	"SendEmail",
+	"SetAgentStatus",
+	"SetContactRecording",
+	"StartConversation",
+	"SuggestReply",
+	"SummariseEmail",
+	"Templates",
+	"UpdateContact",
+	"UpdateContactAttributes",
+	"UpdateCustomerProfile",
+	"Wallboard",
+	"WallboardActivity",
+}
