@@ -49,6 +49,10 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 	return secret, nil
 }
 
+// LoadSecret reads the secret LoadOrCreateSecret keeps at path, and never
+// makes one: the error wraps fs.ErrNotExist when there is none.
+func LoadSecret(path string) ([]byte, error) { return readSecret(path) }
+
 // readSecret reads and decodes the hex secret stored at path.
 func readSecret(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)

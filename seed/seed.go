@@ -207,3 +207,29 @@ func fill(ctx context.Context, c *ent.Client) error {
 	}
 	return nil
 }
+
+// DemoPerson returns the name and email of the demo tenant's first person
+// with the role, for tokens that act as them; ok is false for a role no
+// demo person has (operators belong to no tenant).
+func DemoPerson(role viewer.Role) (name, email string, ok bool) {
+	for _, a := range agents {
+		if a.role == role {
+			return a.name, a.email, true
+		}
+	}
+	return "", "", false
+}
+
+// DemoTenant returns the ID of the demo tenant in the store, or an error
+// that says it is not loaded.
+func DemoTenant(ctx context.Context, client *ent.Client) (gid.ID, error) {
+	op := viewer.NewContext(ctx, viewer.SystemOperator("seed"))
+	t, err := client.Tenant.Query().Where(tenant.Name(DemoTenantName)).First(op)
+	if ent.IsNotFound(err) {
+		return "", fmt.Errorf("seed: the demo tenant %q is not in the store (run switchboard seed, or serve on an empty embedded store)", DemoTenantName)
+	}
+	if err != nil {
+		return "", fmt.Errorf("seed: finding the demo tenant: %w", err)
+	}
+	return t.ID, nil
+}

@@ -16,6 +16,7 @@ import (
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/ent/tenant"
 	"switchboard/seed"
+	"switchboard/store"
 	"switchboard/viewer"
 )
 
@@ -29,6 +30,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	wire.TuneRuntime()
+	// The port first: a server that cannot listen writes nothing.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	secret, err := c.secret()
 	if err != nil {
 		return err
@@ -66,10 +73,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer app.Close()
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -83,6 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 		fmt.Fprintf(stdout, "Paste into the explorer's Headers tab to act as the demo tenant's admin (valid 24h):\n{\"Authorization\": \"Bearer %s\"}\n", tok)
+		fmt.Fprintln(stdout, "Another at any time: switchboard token --demo --role admin (or agent, supervisor)")
 	}
 	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over
 	errc := make(chan error, 1)
@@ -141,10 +145,11 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	var tenantID, email, role, name string
 	var ttl time.Duration
+	var demo bool
 	if err := parseFlags("token", args, getenv, stderr, func(fs *flagSet) {
 		c.sharedFlags(fs)
 		fs.StringVar(&tenantID, "tenant", "", "the tenant's ID (not for operators)")
@@ -152,6 +157,7 @@ func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Write
 		fs.StringVar(&role, "role", "agent", "agent, supervisor, admin or operator")
 		fs.StringVar(&name, "name", "", "the person's name")
 		fs.DurationVar(&ttl, "ttl", time.Hour, "how long the token is valid")
+		fs.BoolVar(&demo, "demo", false, "act as the demo tenant's person of -role (its tenant, email and name from the store)")
 	}); err != nil {
 		return err
 	}
@@ -159,9 +165,14 @@ func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	secret, err := c.secret()
+	secret, err := c.existingSecret()
 	if err != nil {
 		return err
+	}
+	if demo {
+		if tenantID, email, name, err = c.demoPerson(ctx, r); err != nil {
+			return err
+		}
 	}
 	tok, err := auth.Mint(secret, auth.Claims{Email: email, Name: name, Tenant: tenantID, Role: r}, ttl, time.Now())
 	if err != nil {
@@ -169,4 +180,23 @@ func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// demoPerson returns the demo tenant's ID and the name and email of its
+// person of role r, from the configured store.
+func (c *config) demoPerson(ctx context.Context, r auth.Role) (tenantID, email, name string, err error) {
+	name, email, ok := seed.DemoPerson(viewer.Role(strings.ToUpper(string(r))))
+	if !ok {
+		return "", "", "", fmt.Errorf("the demo tenant has no %s (operators belong to no tenant: use --email)", r)
+	}
+	st, err := store.Open(ctx, c.databaseURL)
+	if err != nil {
+		return "", "", "", err
+	}
+	defer st.Close()
+	id, err := seed.DemoTenant(ctx, st.Client)
+	if err != nil {
+		return "", "", "", err
+	}
+	return string(id), email, name, nil
 }

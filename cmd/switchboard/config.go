@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -147,6 +149,23 @@ func (c *config) secret() ([]byte, error) {
 		return []byte(c.jwtSecret), nil
 	}
 	return auth.LoadOrCreateSecret(filepath.Join(c.dataFolder(), "jwt-secret"))
+}
+
+// existingSecret returns the JWT signing secret the server verifies with:
+// the configured one, or the one serve keeps in the data folder. Unlike
+// secret it never makes one, since a token signed with a new secret would
+// be refused by the server.
+func (c *config) existingSecret() ([]byte, error) {
+	if c.jwtSecret != "" {
+		return []byte(c.jwtSecret), nil
+	}
+	path := filepath.Join(c.dataFolder(), "jwt-secret")
+	key, err := auth.LoadSecret(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("no signing secret at %s: serve makes it on its first run; run token with the same -database-url or -data-dir as serve, or set $SWITCHBOARD_JWT_SECRET", abs)
+	}
+	return key, err
 }
 
 // minEncryptionKey is the shortest encryption key accepted, in characters.

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
-		return tokenCmd(args, getenv, stdout, stderr)
+		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
@@ -67,7 +67,7 @@ const usage = `switchboard: the GraphQL backend of the agent desktop
 Commands:
   serve     run the server (the default); migrates first, seeds an empty embedded store
   migrate   bring the store's schema up to date and exit
-  token     print a signed bearer token: token --tenant ID --email E --role R [--name N] [--ttl 1h]
+  token     print a signed bearer token: token --tenant ID --email E --role R [--name N] [--ttl 1h], or token --demo --role R
   seed      load the demo tenant, agents, statuses, contacts and templates (idempotent)
 
 Run "switchboard COMMAND -h" for a command's flags; each flag has an environment variable.

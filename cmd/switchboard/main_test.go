@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -109,20 +110,17 @@ func TestToken(t *testing.T) {
 					return []byte(secret)
 				}
 		}},
-		{"generated in -data-dir", func(t *testing.T) (map[string]string, []string, func() []byte) {
+		{"kept by serve in -data-dir", func(t *testing.T) (map[string]string, []string, func() []byte) {
 			dir, envDir := t.TempDir(), t.TempDir()
+			// serve makes the secret on its first run; token finds it.
+			key, err := auth.LoadOrCreateSecret(filepath.Join(dir, "jwt-secret"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			return map[string]string{"SWITCHBOARD_DATA_DIR": envDir}, []string{"-data-dir", dir},
 				func() []byte {
 					if _, err := os.Stat(filepath.Join(envDir, "jwt-secret")); err == nil {
-						t.Errorf("the secret was generated in $SWITCHBOARD_DATA_DIR, not in -data-dir")
-					}
-					raw, err := os.ReadFile(filepath.Join(dir, "jwt-secret"))
-					if err != nil {
-						t.Fatalf("no generated secret in -data-dir: %v", err)
-					}
-					key, err := auth.LoadOrCreateSecret(filepath.Join(dir, "jwt-secret"))
-					if err != nil {
-						t.Fatalf("the generated secret %q does not load: %v", raw, err)
+						t.Errorf("a secret was made in $SWITCHBOARD_DATA_DIR, not read from -data-dir")
 					}
 					return key
 				}
@@ -170,29 +168,90 @@ func TestToken(t *testing.T) {
 		})
 	}
 
-	t.Run("generated secret is kept", func(t *testing.T) {
+	t.Run("no secret: refused, none made", func(t *testing.T) {
 		dir := t.TempDir()
-		m := map[string]string{}
-		args := []string{"token", "--email", "op@platform.example", "--role", "operator", "-data-dir", dir}
-		first, _, err := runCmd(t, env(m), args...)
-		if err != nil {
-			t.Fatal(err)
+		out, errOut, err := runCmd(t, env(map[string]string{}), "token", "--email", "op@platform.example", "--role", "operator", "-data-dir", dir)
+		if err == nil || out != "" {
+			t.Fatalf("token without a secret printed %q, err %v; want an error and no token the server would refuse", out, err)
 		}
-		second, _, err := runCmd(t, env(m), args...)
-		if err != nil {
-			t.Fatal(err)
+		if !strings.Contains(err.Error(), "SWITCHBOARD_JWT_SECRET") || !strings.Contains(err.Error(), "-data-dir") {
+			t.Errorf("the error %q does not say how to find the server's secret (stderr %q)", err, errOut)
 		}
-		key, err := auth.LoadOrCreateSecret(filepath.Join(dir, "jwt-secret"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := auth.NewVerifier(context.Background(), auth.Options{Secret: key})
-		for i, tok := range []string{first, second} {
-			if _, err := v.Verify(context.Background(), strings.TrimSpace(tok)); err != nil {
-				t.Errorf("token %d does not verify with the kept secret: %v", i+1, err)
-			}
+		if _, err := os.Stat(filepath.Join(dir, "jwt-secret")); err == nil {
+			t.Error("token made a secret of its own")
 		}
 	})
+}
+
+func TestTokenDemo(t *testing.T) {
+	dir := t.TempDir()
+	m := map[string]string{"SWITCHBOARD_DATABASE_URL": "sqlite://" + filepath.Join(dir, "switchboard.db")}
+	if _, err := auth.LoadOrCreateSecret(filepath.Join(dir, "jwt-secret")); err != nil { // as serve makes it
+		t.Fatal(err)
+	}
+	if out, _, err := runCmd(t, env(m), "token", "--demo", "--role", "admin"); err == nil {
+		t.Fatalf("token --demo printed %q before the demo tenant was loaded", out)
+	}
+	if _, errOut, err := runCmd(t, env(m), "seed"); err != nil {
+		t.Fatalf("seed: %v\n%s", err, errOut)
+	}
+	key, err := auth.LoadSecret(filepath.Join(dir, "jwt-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, m["SWITCHBOARD_DATABASE_URL"])
+	demo, err := seed.DemoTenant(context.Background(), st.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := auth.NewVerifier(context.Background(), auth.Options{Secret: key})
+	for _, c := range []struct {
+		role  string
+		want  auth.Role
+		email string
+	}{
+		{"admin", auth.RoleAdmin, seed.AdminEmail},
+		{"agent", auth.RoleAgent, "alex.agent@demo.example.com"},
+		{"supervisor", auth.RoleSupervisor, "sam.supervisor@demo.example.com"},
+	} {
+		out, errOut, err := runCmd(t, env(m), "token", "--demo", "--role", c.role, "--ttl", "720h")
+		if err != nil {
+			t.Fatalf("token --demo --role %s: %v\n%s", c.role, err, errOut)
+		}
+		got, err := v.Verify(context.Background(), strings.TrimSpace(out))
+		if err != nil {
+			t.Fatalf("the server refuses the demo %s token: %v", c.role, err)
+		}
+		if got.Tenant != string(demo) || got.Role != c.want || got.Email != c.email {
+			t.Errorf("demo %s token claims %+v, want tenant %s, role %s, email %s", c.role, got, demo, c.want, c.email)
+		}
+		if d := time.Until(got.ExpiresAt); d < 700*time.Hour {
+			t.Errorf("demo %s token expires in %v, want the --ttl asked for", c.role, d)
+		}
+	}
+	if out, _, err := runCmd(t, env(m), "token", "--demo", "--role", "operator"); err == nil {
+		t.Errorf("token --demo --role operator printed %q: the demo tenant has no operator", out)
+	}
+}
+
+// TestServeBusyPort: a server whose port is taken says so before it makes
+// a store, a secret or demo data.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	m := map[string]string{"SWITCHBOARD_DATABASE_URL": "sqlite://" + filepath.Join(dir, "switchboard.db")}
+	_, _, err = runCmd(t, env(m), "serve", "-addr", ln.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("serve on a taken port: %v, want the listen error", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("serve on a taken port wrote %s", e.Name())
+	}
 }
 
 func TestTokenRefuses(t *testing.T) {
