@@ -33,7 +33,14 @@ type ConnectResult struct {
 	Duplicate int // seen before (same event ID)
 	Unchanged int // the agent already held that status
 	Unknown   int // no agent or status maps to it
+	Future    int // dated after now, beyond MaxClockSkew: refused
 }
+
+// MaxClockSkew is how far in the future an agent event may be dated and
+// still be applied: Connect's clock and this server's disagree a little.
+// Beyond it an event is refused, since applying it would date every later
+// change of the agent after it.
+const MaxClockSkew = 5 * time.Minute
 
 // connectActor names the event stream's system viewer (viewer.System), and
 // so the changes it records.
@@ -49,6 +56,10 @@ func (s *Service) ApplyConnectEvents(ctx context.Context, inst *ent.Instance, ev
 	for _, e := range events {
 		if e.EventID == "" || e.UserID == "" || e.StatusStart.IsZero() || (e.StatusARN == "" && e.StatusName == "") {
 			res.Unknown++
+			continue
+		}
+		if e.StatusStart.After(s.now().Add(MaxClockSkew)) {
+			res.Future++
 			continue
 		}
 		outcome, err := s.applyConnectEvent(ctx, e)

@@ -344,6 +344,46 @@ func TestAgentEventStream(t *testing.T) {
 	})
 }
 
+// An agent event dated in the future (beyond the clock skew allowed) is
+// refused: applied, it would date every later change of the agent after it.
+func TestAgentEventFromTheFuture(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := newConnectFixture(t, b)
+		var key struct {
+			RotateAgentEventKey string `json:"rotateAgentEventKey"`
+		}
+		f.s.MustDo(t, f.a.AdminToken, `mutation { rotateAgentEventKey }`, nil, &key)
+		wb := f.s.DialWS(t, f.supTok)
+		wb.Subscribe("wb", statusChanged, nil)
+		waitSubscriptions(t, f.s, 1)
+
+		// Within the skew: applied as dated.
+		soon := time.Now().Add(time.Minute).Truncate(time.Millisecond)
+		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("soon", "user-alex", "Lunch", soon)); code != http.StatusOK {
+			t.Fatalf("delivery: %d", code)
+		}
+		if ev := nextEvent(t, wb, "wb").AgentStatusChanged; ev.Agent.ID != f.alex || ev.Status.Name != "Lunch" || !ev.ChangedAt.Equal(soon) {
+			t.Fatalf("an event a minute ahead: %+v", ev)
+		}
+		// Far ahead: taken (a retry would not help) but not applied.
+		far := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("far", "user-alex", "Available", far)); code != http.StatusOK {
+			t.Fatalf("delivery: %d", code)
+		}
+		// The next real change is dated as it happened, from Lunch: had the
+		// 2099 event been applied, it would be the next message, and this
+		// change history only.
+		next := soon.Add(time.Second)
+		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("next", "user-alex", "Available", next)); code != http.StatusOK {
+			t.Fatalf("delivery: %d", code)
+		}
+		if ev := nextEvent(t, wb, "wb").AgentStatusChanged; ev.Agent.ID != f.alex || ev.Status.Name != "Available" ||
+			!ev.ChangedAt.Equal(next) || ev.PreviousStatus == nil || ev.PreviousStatus.Name != "Lunch" {
+			t.Fatalf("after the refused event: %+v", ev)
+		}
+	})
+}
+
 // importAgentStatuses is refused to agents and supervisors before any AWS
 // call: no role is assumed, no status listed.
 func TestImportAgentStatusesRoleBeforeAWS(t *testing.T) {
