@@ -266,3 +266,57 @@ const wallboard = `query Wallboard($first: Int = 100, $after: Cursor) {
     edges { cursor node { id name email currentStatus { status { id name type } since } } }
   }
 }`
+
+// TestModuleURLsAreHTTPS: a module is an iframe in every agent's desktop,
+// so only an https page with a host is taken; anything else is
+// BAD_USER_INPUT and nothing is stored.
+func TestModuleURLsAreHTTPS(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		a := s.NewTenant(t, "Acme")
+		other := s.NewTenant(t, "Bolt")
+		create := `mutation($url: String!) { createModule(input: {name: "Panel", url: $url}) { id url } }`
+		modules := func(tok string) int {
+			var out struct {
+				Viewer struct{ Tenant struct{ Modules []struct{ URL string } } }
+			}
+			s.MustDo(t, tok, `{ viewer { tenant { modules { url } } } }`, nil, &out)
+			return len(out.Viewer.Tenant.Modules)
+		}
+		before := modules(a.AdminToken)
+		for _, bad := range []string{
+			"javascript:alert(document.cookie)",
+			"JavaScript:alert(1)",
+			"data:text/html,<script>alert(1)</script>",
+			"vbscript:msgbox(1)",
+			"file:///etc/passwd",
+			"http://kb.acme.example",
+			"//evil.example/page",
+			"https:evil.example",
+			"https://",
+			"https://user:pass@kb.acme.example",
+			"kb.acme.example",
+			" https://kb.acme.example",
+		} {
+			if r := s.Do(t, a.AdminToken, create, map[string]any{"url": bad}); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("url %q: code %q (%+v), want BAD_USER_INPUT", bad, r.Code(), r.Errors)
+			}
+		}
+		if n := modules(a.AdminToken); n != before {
+			t.Fatalf("modules after refused URLs: %d, want %d", n, before)
+		}
+		var ok struct {
+			CreateModule struct{ URL string } `json:"createModule"`
+		}
+		s.MustDo(t, a.AdminToken, create, map[string]any{"url": "https://kb.acme.example/articles?q=1"}, &ok)
+		if ok.CreateModule.URL != "https://kb.acme.example/articles?q=1" {
+			t.Errorf("an https module was stored as %q", ok.CreateModule.URL)
+		}
+		if n := modules(a.AdminToken); n != before+1 {
+			t.Errorf("modules after an https one: %d, want %d", n, before+1)
+		}
+		if n := modules(other.AdminToken); n != 0 {
+			t.Errorf("tenant B sees %d modules, want none of A's", n)
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package schema
 
 import (
+	"errors"
+	"net/url"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -22,7 +25,9 @@ func (Module) Mixin() []ent.Mixin {
 func (Module) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(100),
-		field.String("url").NotEmpty().MaxLen(2048),
+		// Shown to agents as an iframe: https only, so that no
+		// javascript:, data: or plain-http page runs in the desktop.
+		field.String("url").NotEmpty().MaxLen(2048).Validate(httpsURL),
 		field.Int("position").Default(0),
 	}
 }
@@ -35,4 +40,13 @@ func (Module) Indexes() []ent.Index {
 // Annotations of Module.
 func (Module) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate())}
+}
+
+// httpsURL accepts an absolute https URL with a host and no credentials.
+func httpsURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return errors.New("must be an https:// URL with a host")
+	}
+	return nil
 }
