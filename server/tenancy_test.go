@@ -320,3 +320,49 @@ func TestModuleURLsAreHTTPS(t *testing.T) {
 		}
 	})
 }
+
+// TestTenantDetailsAreChecked: a tenant's contact details, region and
+// status names are checked where they enter; a refused update changes
+// nothing, and another tenant's admin cannot change them at all.
+func TestTenantDetailsAreChecked(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		a := s.NewTenant(t, "Acme")
+		other := s.NewTenant(t, "Bolt")
+		update := `mutation($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { id contactEmail contactPhone defaultRegion } }`
+		good := map[string]any{"contactEmail": "ops@acme.example", "contactPhone": "+61 2 9876 5432", "defaultRegion": "AU"}
+		s.MustDo(t, a.AdminToken, update, map[string]any{"id": a.ID, "input": good}, nil)
+		for _, c := range []struct {
+			field, value string
+		}{
+			{"contactEmail", "bad"},
+			{"contactEmail", "Ops <ops@acme.example>"},
+			{"contactPhone", "abc"},
+			{"contactPhone", "02 9876 5432"}, // no country code
+			{"defaultRegion", "ZZ"},
+			{"defaultRegion", "au"},
+			{"defaultRegion", "A"},
+		} {
+			r := s.Do(t, a.AdminToken, update, map[string]any{"id": a.ID, "input": map[string]any{c.field: c.value}})
+			if r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s %q: code %q (%+v), want BAD_USER_INPUT", c.field, c.value, r.Code(), r.Errors)
+			}
+		}
+		var got struct {
+			Node struct{ ContactEmail, ContactPhone, DefaultRegion string }
+		}
+		s.MustDo(t, a.AdminToken, `query($id: ID!) { node(id: $id) { ... on Tenant { contactEmail contactPhone defaultRegion } } }`, map[string]any{"id": a.ID}, &got)
+		if got.Node.ContactEmail != "ops@acme.example" || got.Node.ContactPhone != "+61 2 9876 5432" || got.Node.DefaultRegion != "AU" {
+			t.Errorf("after refused updates the tenant holds %+v", got.Node)
+		}
+		if r := s.Do(t, other.AdminToken, update, map[string]any{"id": a.ID, "input": good}); r.Code() == "" {
+			t.Errorf("tenant B's admin updated tenant A")
+		}
+		for _, name := range []string{"   ", "\t", ""} {
+			r := s.Do(t, a.AdminToken, `mutation($name: String!) { createAgentStatus(input: {name: $name, type: CUSTOM}) { id } }`, map[string]any{"name": name})
+			if r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("status name %q: code %q, want BAD_USER_INPUT", name, r.Code())
+			}
+		}
+	})
+}

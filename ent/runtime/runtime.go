@@ -147,6 +147,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(name string) error {
 			for _, fn := range fns {
@@ -969,11 +970,39 @@ func init() {
 	// tenantDescContactEmail is the schema descriptor for contact_email field.
 	tenantDescContactEmail := tenantFields[2].Descriptor()
 	// tenant.ContactEmailValidator is a validator for the "contact_email" field. It is called by the builders before save.
-	tenant.ContactEmailValidator = tenantDescContactEmail.Validators[0].(func(string) error)
+	tenant.ContactEmailValidator = func() func(string) error {
+		validators := tenantDescContactEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(contact_email string) error {
+			for _, fn := range fns {
+				if err := fn(contact_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// tenantDescContactPhone is the schema descriptor for contact_phone field.
 	tenantDescContactPhone := tenantFields[3].Descriptor()
 	// tenant.ContactPhoneValidator is a validator for the "contact_phone" field. It is called by the builders before save.
-	tenant.ContactPhoneValidator = tenantDescContactPhone.Validators[0].(func(string) error)
+	tenant.ContactPhoneValidator = func() func(string) error {
+		validators := tenantDescContactPhone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(contact_phone string) error {
+			for _, fn := range fns {
+				if err := fn(contact_phone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// tenantDescProduct is the schema descriptor for product field.
 	tenantDescProduct := tenantFields[4].Descriptor()
 	// tenant.DefaultProduct holds the default value on creation for the product field.
@@ -991,7 +1020,21 @@ func init() {
 	// tenant.DefaultDefaultRegion holds the default value on creation for the default_region field.
 	tenant.DefaultDefaultRegion = tenantDescDefaultRegion.Default.(string)
 	// tenant.DefaultRegionValidator is a validator for the "default_region" field. It is called by the builders before save.
-	tenant.DefaultRegionValidator = tenantDescDefaultRegion.Validators[0].(func(string) error)
+	tenant.DefaultRegionValidator = func() func(string) error {
+		validators := tenantDescDefaultRegion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(default_region string) error {
+			for _, fn := range fns {
+				if err := fn(default_region); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// tenantDescID is the schema descriptor for id field.
 	tenantDescID := tenantMixinFields0[0].Descriptor()
 	// tenant.DefaultID holds the default value on creation for the id field.

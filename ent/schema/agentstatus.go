@@ -21,7 +21,7 @@ func (AgentStatus) Mixin() []ent.Mixin {
 // Fields of AgentStatus.
 func (AgentStatus) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(127),
+		field.String("name").NotEmpty().MaxLen(127).Validate(notBlank),
 		field.Enum("type").Values("ROUTABLE", "OFFLINE", "CUSTOM").
 			Annotations(entgql.Type("AgentStatusType")),
 		field.Int("display_order").Default(1).Range(1, 50),

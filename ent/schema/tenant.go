@@ -24,12 +24,12 @@ func (Tenant) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(200).
 			Annotations(entgql.OrderField("NAME")),
 		field.String("contact_name").Optional().MaxLen(200),
-		field.String("contact_email").Optional().MaxLen(320),
-		field.String("contact_phone").Optional().MaxLen(32),
+		field.String("contact_email").Optional().MaxLen(320).Validate(emailAddress),
+		field.String("contact_phone").Optional().MaxLen(32).Validate(internationalPhone),
 		field.String("product").Default("standard").MaxLen(64),
 		field.Int("seats").Default(0).NonNegative(),
 		field.Enum("lifecycle").Values("ACTIVE", "UNSUBSCRIBED", "DECOMMISSIONED").Default("ACTIVE"),
-		field.String("default_region").Default("US").MaxLen(2).
+		field.String("default_region").Default("US").MaxLen(2).Validate(phoneRegion).
 			Comment("ISO 3166 region for phone numbers written without a country code"),
 	}
 }

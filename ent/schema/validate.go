@@ -1,0 +1,49 @@
+package schema
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"switchboard/contactpoint"
+)
+
+// The field validators shared by several entities: each says what the
+// value must be, and ent names the field in the error a client sees.
+
+// notBlank refuses a value of spaces only.
+func notBlank(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("must not be blank")
+	}
+	return nil
+}
+
+// emailAddress accepts one bare email address.
+func emailAddress(s string) error {
+	if _, err := contactpoint.NormaliseEmail(s); err != nil {
+		return errors.New("must be an email address")
+	}
+	return nil
+}
+
+// internationalPhone accepts a phone number written with its country code
+// (+61 2 9876 5432): a tenant's own number has no region to be read in.
+func internationalPhone(s string) error {
+	if _, err := contactpoint.NormalisePhone(s, "ZZ"); err != nil {
+		return errors.New("must be a phone number with its country code, such as +61 2 9876 5432")
+	}
+	return nil
+}
+
+// phoneRegion accepts an ISO 3166 region that has phone numbers ("AU").
+func phoneRegion(s string) error {
+	if !supportedRegions[s] {
+		return errors.New("must be an ISO 3166 region code in capitals, such as AU")
+	}
+	return nil
+}
+
+// supportedRegions are the regions phonenumbers knows.
+var supportedRegions = phonenumbers.GetSupportedRegions()
