@@ -278,7 +278,9 @@ func TestModuleURLsAreHTTPS(t *testing.T) {
 		create := `mutation($url: String!) { createModule(input: {name: "Panel", url: $url}) { id url } }`
 		modules := func(tok string) int {
 			var out struct {
-				Viewer struct{ Tenant struct{ Modules []struct{ URL string } } }
+				Viewer struct {
+					Tenant struct{ Modules []struct{ URL string } }
+				}
 			}
 			s.MustDo(t, tok, `{ viewer { tenant { modules { url } } } }`, nil, &out)
 			return len(out.Viewer.Tenant.Modules)
