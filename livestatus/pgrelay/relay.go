@@ -565,7 +565,7 @@ func (r *Relay) receiveLoop() {
 		if strings.HasPrefix(n.Extra, r.own) {
 			continue // this replica's own; already published locally
 		}
-		replica, started, events, err := decodeTimed([]byte(n.Extra))
+		replica, started, events, err := decode([]byte(n.Extra))
 		if err != nil {
 			r.count(&r.decodeErrs, CounterDecodeErrors, 1)
 			r.warnEvery("decode", "live status relay: cannot read a notification", "err", err, "bytes", len(n.Extra))

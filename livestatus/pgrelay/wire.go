@@ -452,16 +452,10 @@ func (e *encoder) take() []payload {
 }
 
 // decode reads a payload into events whose entities are new; statuses named
-// more than once in the payload are one shared entity.
-func decode(data []byte) (replica string, events []*livestatus.Event, err error) {
-	replica, _, events, err = decodeTimed(data)
-	return replica, events, err
-}
-
-// decodeTimed is decode that also returns when the sender began the
-// payload (its first event was published); the zero time when the sender
-// did not say.
-func decodeTimed(data []byte) (replica string, started time.Time, events []*livestatus.Event, err error) {
+// more than once in the payload are one shared entity. started is when the
+// sender began the payload (its first event was published), the zero time
+// when the sender did not say.
+func decode(data []byte) (replica string, started time.Time, events []*livestatus.Event, err error) {
 	var p wirePayload
 	if err := json.Unmarshal(data, &p); err != nil {
 		return "", time.Time{}, nil, fmt.Errorf("pgrelay: decoding a notification: %w", err)

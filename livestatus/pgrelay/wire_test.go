@@ -116,7 +116,7 @@ func roundTrip(t *testing.T, events ...*livestatus.Event) ([]payload, []*livesta
 		if len(p.data) > MaxPayload {
 			t.Fatalf("payload of %d bytes", len(p.data))
 		}
-		replica, evs, err := decode(p.data)
+		replica, _, evs, err := decode(p.data)
 		if err != nil {
 			t.Fatalf("decoding %s: %v", p.data, err)
 		}
@@ -259,7 +259,7 @@ func TestWireTruncatesLongText(t *testing.T) {
 	if len(payloads) != 2 {
 		t.Fatalf("%d payloads, want 2 (the long event alone)", len(payloads))
 	}
-	_, evs, err := decode(payloads[1].data)
+	_, _, evs, err := decode(payloads[1].data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestDecodeRejectsBadPayloads(t *testing.T) {
 		`{"r":"x","q":1,"s":[],"e":[{"t":"","a":{"i":"AG1"}}]}`,
 		`{"r":"x","q":1,"s":[],"e":[{"t":"TN1","a":{"i":"AG1"},"w":"yesterday"}]}`,
 	} {
-		if _, _, err := decode([]byte(bad)); err == nil {
+		if _, _, _, err := decode([]byte(bad)); err == nil {
 			t.Errorf("decode(%s) succeeded", bad)
 		}
 	}
