@@ -26,6 +26,5 @@ func observeCalls(observe CallObserver) func(*middleware.Stack) error {
 				observe(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), time.Since(start), err)
 				return out, md, err
 			}), middleware.After) // after the operation's RegisterServiceMetadata
-
 	}
 }

@@ -1,9 +1,6 @@
 package schema
 
 import (
-	"errors"
-	"net/url"
-
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -40,13 +37,4 @@ func (Module) Indexes() []ent.Index {
 // Annotations of Module.
 func (Module) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate())}
-}
-
-// httpsURL accepts an absolute https URL with a host and no credentials.
-func httpsURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
-		return errors.New("must be an https:// URL with a host")
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -47,3 +48,12 @@ func phoneRegion(s string) error {
 
 // supportedRegions are the regions phonenumbers knows.
 var supportedRegions = phonenumbers.GetSupportedRegions()
+
+// httpsURL accepts an absolute https URL with a host and no credentials.
+func httpsURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return errors.New("must be an https:// URL with a host")
+	}
+	return nil
+}
