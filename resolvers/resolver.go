@@ -64,6 +64,10 @@ func (r *Resolver) ent(ctx context.Context) *ent.Client {
 // maxPage bounds a connection page.
 const maxPage = 500
 
+// DefaultPage is the page of a connection asked for with neither first nor
+// last.
+const DefaultPage = 100
+
 // pageSize checks first/last and defaults an unbounded request to one page.
 func pageSize(first, last *int) (*int, *int, error) {
 	for _, n := range []*int{first, last} {
@@ -72,7 +76,7 @@ func pageSize(first, last *int) (*int, *int, error) {
 		}
 	}
 	if first == nil && last == nil {
-		n := 100
+		n := DefaultPage
 		first = &n
 	}
 	return first, last, nil

@@ -20,6 +20,7 @@ import (
 	"switchboard/mail"
 	"switchboard/resolvers"
 	"switchboard/server/errorpresenter"
+	"switchboard/server/querylimit"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
@@ -79,7 +80,12 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(5000))
+	// Limits run after validation and before any resolver; the token limit
+	// bounds the parse itself.
+	srv.SetParserTokenLimit(querylimit.Tokens)
+	limits := querylimit.Defaults
+	limits.Page = resolvers.DefaultPage
+	srv.Use(querylimit.Extension{Limits: limits})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
 	})
