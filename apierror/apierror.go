@@ -1,6 +1,7 @@
 // Package apierror is the vocabulary of the errors that reach a client: a
 // contract code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
-// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE) and a message safe to show.
+// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE, RATE_LIMITED) and a message
+// safe to show.
 // server/errorpresenter presents every error to GraphQL clients in these terms.
 package apierror
 
@@ -20,6 +21,9 @@ const (
 	Internal        Code = "INTERNAL"
 	// PayloadTooLarge is a request body over the server's bound (HTTP 413).
 	PayloadTooLarge Code = "PAYLOAD_TOO_LARGE"
+	// RateLimited is a caller over its rate (HTTP 429, with Retry-After),
+	// or a subscription beyond a connection's bound.
+	RateLimited Code = "RATE_LIMITED"
 )
 
 // Error is an error with a code and a message safe to show the client.

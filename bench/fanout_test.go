@@ -112,6 +112,7 @@ func switchboardFanout(b *testing.B, n, rounds int) ([]byte, *latencies) {
 		c.OnPublish = func(*livestatus.Event) { published.Store(time.Now().UnixNano()) }
 		c.WSPingInterval = time.Minute
 		c.WSInitTimeout = time.Minute
+		c.Limits.WSConnsPerPerson = -1 // every subscriber is one supervisor
 	})
 	tn := s.NewTenant(b, "Bench")
 	agentID, _ := s.NewAgent(b, tn, "Alex Agent", "alex@bench.example", auth.RoleAgent)

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -30,6 +30,7 @@ type graphQLOptions struct {
 	ws           *wsgorilla.Implementation // accepts the WebSocket connections
 	initTimeout  time.Duration
 	pingInterval time.Duration
+	slots        *connSlots                 // WebSocket connections per person and tenant
 	extensions   []graphql.HandlerExtension // added first (telemetry)
 }
 
@@ -46,22 +47,33 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 			v, claims, err := id.Viewer(ctx, p.Authorization())
 			if err != nil {
 				_, msg := classify.Of(err)
-				return transport.WithWebsocketCloseCode(ctx, 4403), nil, fmt.Errorf("%s", msg)
+				return refuseWS(ctx, 4403, msg)
+			}
+			release, ok := o.slots.take(claims.Tenant+"/"+claims.Subject+"/"+claims.Email, string(v.TenantID))
+			if !ok {
+				return refuseWS(ctx, CloseTooManyConnections, "too many connections")
 			}
 			ctx = viewer.NewContext(ctx, v)
+			ctx = context.WithValue(ctx, subscriptionCountKey{}, &subscriptionCount{})
+			ctx, cancel := context.WithCancelCause(ctx)
+			stop := context.CancelFunc(func() {})
 			if !claims.ExpiresAt.IsZero() {
-				// Subscriptions end when the token does.
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithDeadline(ctx, claims.ExpiresAt)
-				ctx = context.WithValue(ctx, cancelKey{}, cancel)
+				// Subscriptions end when the token does, and the client
+				// is told why.
+				ctx, stop = context.WithDeadlineCause(ctx, claims.ExpiresAt, &wsgorilla.CloseError{Code: 4403, Reason: "token expired"})
 			}
-			return ctx, nil, nil
+			// The connection's context ends with the connection, however
+			// it ends (the transport calls CloseFunc only when it closes
+			// it itself).
+			context.AfterFunc(ctx, func() { stop(); release() })
+			return context.WithValue(ctx, cancelKey{}, cancel), nil, nil
 		}),
 		CloseFunc: func(ctx context.Context, _ int) {
-			if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
-				cancel()
+			if cancel, ok := ctx.Value(cancelKey{}).(context.CancelCauseFunc); ok {
+				cancel(nil)
 			}
 		},
+		PayloadReadLimit:      ptr(int64(MaxWSMessage)),
 		InitTimeout:           o.initTimeout,
 		PingPongInterval:      o.pingInterval,
 		KeepAlivePingInterval: o.pingInterval,
@@ -70,6 +82,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		srv.Use(e)
 	}
 	srv.Use(wsgorilla.OperationIDs{})
+	srv.Use(subscriptionCap{max: MaxSubscriptionsPerConn})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -158,5 +171,14 @@ func introspection(field string) bool {
 	return field == "__schema" || field == "__type" || field == "__typename"
 }
 
-// cancelKey holds the cancel function of a WebSocket's token deadline.
+// cancelKey holds the function that ends a WebSocket connection's context.
 type cancelKey struct{}
+
+// refuseWS refuses a connection_init: the client gets the reason in a
+// connection error and in the close frame.
+func refuseWS(ctx context.Context, code int, reason string) (context.Context, *transport.InitPayload, error) {
+	ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason)
+	return ctx, nil, errors.New(reason)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"switchboard/auth"
 	"switchboard/clienttest"
+	"switchboard/cmd/switchboard/wire"
 	"switchboard/ent"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/gid"
@@ -67,8 +71,8 @@ type liveFixture struct {
 	bAvailable       string
 }
 
-func newLiveFixture(t *testing.T, b testenv.Backend) *liveFixture {
-	s := testenv.NewServer(t, b)
+func newLiveFixture(t *testing.T, b testenv.Backend, opts ...testenv.ServerOption) *liveFixture {
+	s := testenv.NewServer(t, b, opts...)
 	f := &liveFixture{s: s, a: s.NewTenant(t, "Acme"), b: s.NewTenant(t, "Bolt")}
 	f.alex, f.alexTok = s.NewAgent(t, f.a, "Alex", "alex@acme.example", auth.RoleAgent)
 	f.bea, f.beaTok = s.NewAgent(t, f.a, "Bea", "bea@acme.example", auth.RoleAgent)
@@ -342,7 +346,7 @@ func TestAgentStatusHistory(t *testing.T) {
 // TestManySubscriptionsLeaveNothingBehind opens and closes 1,024
 // subscriptions concurrently and checks no goroutine or subscription stays.
 func TestManySubscriptionsLeaveNothingBehind(t *testing.T) {
-	f := newLiveFixture(t, testenv.Backends()[0])
+	f := newLiveFixture(t, testenv.Backends()[0], func(c *wire.Config) { c.Limits.WSConnsPerPerson = -1 })
 	base := runtime.NumGoroutine()
 	const conns, perConn = 64, 16
 	var wg sync.WaitGroup
@@ -412,8 +416,16 @@ func TestSubscriptionEndsWithToken(t *testing.T) {
 	_ = ws.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
 		var m testenv.WSMessage
-		if err := ws.Conn.ReadJSON(&m); err != nil {
-			break // closed by the server
+		err := ws.Conn.ReadJSON(&m)
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != 4403 || ce.Text != "token expired" {
+				t.Fatalf("closed with %d %q, want 4403 token expired", ce.Code, ce.Text)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("ended without a close frame: %v", err)
 		}
 		if m.Type == "ping" {
 			_ = ws.Conn.WriteJSON(testenv.WSMessage{Type: "pong"})

@@ -56,6 +56,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Extensions are added to the GraphQL handler (telemetry).
 	Extensions []graphql.HandlerExtension
+	// Limits bound each caller; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Server is switchboard's HTTP handler.
@@ -85,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	limits := cfg.Limits.withDefaults()
 	st := cfg.Store
 	s := &Server{
 		store:    st,
@@ -109,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ws:           ws,
 		initTimeout:  cfg.WSInitTimeout,
 		pingInterval: cfg.WSPingInterval,
+		slots:        newConnSlots(limits.WSConnsPerPerson, limits.WSConnsPerTenant),
 		extensions:   cfg.Extensions,
 	})
 	count := func(route string, h http.Handler) http.Handler {

@@ -51,6 +51,14 @@ func readMsg(t *testing.T, c *websocket.Conn) wsMsg {
 // closeCode reads until the server closes the connection and returns its code.
 func closeCode(t *testing.T, c *websocket.Conn) int {
 	t.Helper()
+	code, _ := closeFrame(t, c)
+	return code
+}
+
+// closeFrame reads until the server's close frame and returns its code and
+// reason.
+func closeFrame(t *testing.T, c *websocket.Conn) (int, string) {
+	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		_, _, err := c.ReadMessage()
@@ -59,7 +67,7 @@ func closeCode(t *testing.T, c *websocket.Conn) int {
 		}
 		var ce *websocket.CloseError
 		if ok := asCloseError(err, &ce); ok {
-			return ce.Code
+			return ce.Code, ce.Text
 		}
 		t.Fatalf("connection ended without a close frame: %v", err)
 	}
@@ -113,18 +121,26 @@ func TestWebSocketIdentity(t *testing.T) {
 				t.Fatalf("got %+v %s", m, m.Payload)
 			}
 		})
-		for _, bad := range []struct{ name, auth string }{
-			{"no token", ""},
-			{"forged token", "Bearer " + forge(t)},
-			{"not bearer", "Basic abc"},
+		expired, err := auth.Mint(s.Secret, auth.Claims{Email: "alex@acme.example", Tenant: tn.ID, Role: auth.RoleAgent}, time.Minute, time.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []struct{ name, auth, reason string }{
+			{"no token", "", "required"},
+			{"forged token", "Bearer " + forge(t), "invalid"},
+			{"expired token", "Bearer " + expired, "expired"},
+			{"not bearer", "Basic abc", "bearer"},
 		} {
-			t.Run("refused: "+bad.name, func(t *testing.T) {
-				c := dialWS(t, s, "graphql-transport-ws")
-				_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": bad.auth}})
-				if code := closeCode(t, c); code != 4403 {
-					t.Fatalf("close code %d, want 4403", code)
-				}
-			})
+			for _, protocol := range []string{"graphql-transport-ws", "graphql-ws"} {
+				t.Run("refused: "+bad.name+" over "+protocol, func(t *testing.T) {
+					c := dialWS(t, s, protocol)
+					_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": bad.auth}})
+					code, reason := closeFrame(t, c)
+					if code != 4403 || !strings.Contains(strings.ToLower(reason), bad.reason) {
+						t.Fatalf("closed with %d %q, want 4403 saying %q", code, reason, bad.reason)
+					}
+				})
+			}
 		}
 		t.Run("origin", func(t *testing.T) {
 			d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}

@@ -14,6 +14,7 @@ import (
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
+	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
 )
@@ -40,6 +41,8 @@ type config struct {
 	awsS3Endpoint      string
 	awsSESEndpoint     string
 	otlpEndpoint       string
+	wsConnsPerPerson   int
+	wsConnsPerTenant   int
 }
 
 // sharedFlags registers the settings every command takes.
@@ -71,6 +74,10 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.intSetting(&c.wsConnsPerPerson, "ws-connections-per-person", server.DefaultLimits.WSConnsPerPerson,
+		"WebSocket connections one person may hold on this replica; -1: no bound")
+	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
+		"WebSocket connections one tenant's people may hold on this replica; -1: no bound")
 	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
 		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
 }
@@ -105,6 +112,12 @@ func envVar(name string) string {
 // stringSetting registers a setting with a string value.
 func (fs *flagSet) stringSetting(p *string, name, def, usage string) {
 	fs.StringVar(p, name, def, usage+" ($"+envVar(name)+")")
+	fs.settings = append(fs.settings, name)
+}
+
+// intSetting registers a setting with an integer value.
+func (fs *flagSet) intSetting(p *int, name string, def int, usage string) {
+	fs.IntVar(p, name, def, usage+" ($"+envVar(name)+")")
 	fs.settings = append(fs.settings, name)
 }
 
@@ -235,6 +248,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
 		Logger:         log,
 		AllowedOrigins: c.origins(),
+		Limits:         server.Limits{WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant},
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,

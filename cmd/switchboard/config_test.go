@@ -50,6 +50,9 @@ func TestEverySettingIsAFlagAndAnEnvironmentVariable(t *testing.T) {
 			case reflect.Bool:
 				def, _ := strconv.ParseBool(f.DefValue)
 				fromEnv, fromFlag = strconv.FormatBool(!def), strconv.FormatBool(def)
+			case reflect.Int:
+				def, _ := strconv.Atoi(f.DefValue)
+				fromEnv, fromFlag = strconv.Itoa(def+1), strconv.Itoa(def+2)
 			default:
 				t.Fatalf("config.%s is a %s; teach this test its values", field.Name, field.Type)
 			}
@@ -59,8 +62,11 @@ func TestEverySettingIsAFlagAndAnEnvironmentVariable(t *testing.T) {
 				if err := fs.parse(args, env(environment)); err != nil {
 					t.Fatalf("parsing %v with %v: %v", args, environment, err)
 				}
-				if f := reflect.ValueOf(c).Elem().Field(i); f.Kind() == reflect.Bool {
+				switch f := reflect.ValueOf(c).Elem().Field(i); f.Kind() {
+				case reflect.Bool:
 					return strconv.FormatBool(f.Bool())
+				case reflect.Int:
+					return strconv.FormatInt(f.Int(), 10)
 				}
 				return reflect.ValueOf(c).Elem().Field(i).String()
 			}

@@ -60,6 +60,10 @@ type conn struct {
 	// proto is nil unless the negotiated subprotocol is graphql-transport-ws.
 	proto *protocolState
 
+	// initCtx is the context InitFunc returned, whose cause may say how to
+	// close the connection (close.go).
+	initCtx atomic.Value // context.Context
+
 	// Used by the reading goroutine only: the buffer holding the message
 	// returned by the last NextReader call, and the error every NextReader
 	// call returns once the adapter closed the connection.
@@ -280,6 +284,7 @@ func (c *conn) WriteClose(closeCode int, message string) error {
 	if c.proto != nil && closeCode == transport.WebsocketCloseProtocolError && message == gqlgenInitTimeoutReason {
 		closeCode, message = CloseConnectionInitialisationTimeout, "Connection initialisation timeout"
 	}
+	closeCode, message = c.closeFor(closeCode, message)
 	c.closeSent.Store(true)
 	payload := websocket.FormatCloseMessage(closeCode, truncateReason(message))
 	err := c.ws.WriteControl(websocket.CloseMessage, payload, time.Now().Add(closeWriteWait))

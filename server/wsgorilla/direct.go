@@ -38,12 +38,14 @@ import (
 type connKey struct{}
 
 // InitFunc wraps the transport's InitFunc (nil: none) so that the
-// connection's subscriptions can write directly (see NewWriter).
+// connection's subscriptions can write directly (see NewWriter), and so that
+// a CloseError causing the end of the context it returns closes the
+// connection with its code (close.go).
 func (i *Implementation) InitFunc(next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		// The transport passes InitFunc the context of the connection's
 		// request, under which Accept noted the connection.
-		c, _ := i.accepted.LoadAndDelete(ctx)
+		accepted, _ := i.accepted.LoadAndDelete(ctx)
 		var ack *transport.InitPayload
 		if next != nil {
 			var err error
@@ -51,7 +53,12 @@ func (i *Implementation) InitFunc(next transport.WebsocketInitFunc) transport.We
 				return ctx, ack, err
 			}
 		}
-		if c, ok := c.(*conn); ok && c.proto != nil {
+		c, ok := accepted.(*conn)
+		if !ok {
+			return ctx, ack, nil
+		}
+		c.initCtx.Store(ctx)
+		if c.proto != nil {
 			ctx = context.WithValue(ctx, connKey{}, c)
 		}
 		return ctx, ack, nil

@@ -138,8 +138,8 @@ type Implementation struct {
 	writeTimeout   time.Duration
 	reuseBuffers   bool
 
-	// accepted holds each accepted graphql-transport-ws connection, by the
-	// context of its request, until InitFunc takes it (direct.go).
+	// accepted holds each accepted connection, by the context of its
+	// request, until InitFunc takes it (direct.go).
 	accepted sync.Map // context.Context → *conn
 	// direct counts the messages Writers have sent.
 	direct atomic.Int64
@@ -242,8 +242,8 @@ func (i *Implementation) Accept(
 	c := &conn{ws: ws, impl: i}
 	if ws.Subprotocol() == graphqlTransportWS {
 		c.proto = &protocolState{}
-		i.accepted.Store(ctx, c) // for InitFunc (direct.go)
 	}
+	i.accepted.Store(ctx, c) // for InitFunc (direct.go)
 	context.AfterFunc(ctx, func() {
 		i.accepted.Delete(ctx)
 		_ = ws.Close()

@@ -50,6 +50,9 @@ type Config struct {
 	// WSInitTimeout and WSPingInterval tune the WebSocket transport; the
 	// server's defaults when zero.
 	WSInitTimeout, WSPingInterval time.Duration
+	// Limits bound each caller on this replica; zero fields take
+	// server.DefaultLimits.
+	Limits server.Limits
 	// AWS is how the tenants' AWS accounts are reached. Nil: none is
 	// (tests that need no AWS); the command always sets it.
 	AWS *AWS
@@ -213,6 +216,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		WSInitTimeout:  cfg.WSInitTimeout,
 		WSPingInterval: cfg.WSPingInterval,
+		Limits:         cfg.Limits,
 		Logger:         log,
 		Extensions:     []graphql.HandlerExtension{tel.GraphQL()},
 	})
