@@ -6,7 +6,9 @@
 // Start runs clienttest/subscribe.mjs with Node.js: it connects with
 // connectionParams {Authorization: "Bearer <token>"}, subscribes to one
 // operation and prints one JSON line per event, which Start decodes into
-// Events. Ensure installs the npm packages (npm ci) when they are missing.
+// Events. Audit runs clienttest/audit.mjs, graphql-http's GraphQL-over-HTTP
+// audits (the npm package graphql-http, pinned likewise), against an HTTP
+// endpoint. Ensure installs the npm packages (npm ci) when they are missing.
 //
 // Without node or npm the tests using this package are skipped, unless
 // SWITCHBOARD_REQUIRE_NODE=1 is set, which makes them fail instead (set it
@@ -275,7 +277,7 @@ func Ensure(t testing.TB) string {
 		unavailable(t, "npm ci in %s failed: %v\n%s", dir, err, out)
 	}
 	if needsInstall(dir) {
-		t.Fatalf("clienttest: npm ci in %s did not install graphql-ws", dir)
+		t.Fatalf("clienttest: npm ci in %s did not install graphql-ws and graphql-http", dir)
 	}
 	return dir
 }
@@ -304,14 +306,16 @@ func nodeMajor(version string) (int, bool) {
 
 // needsInstall reports whether npm ci has to run: npm's record of what it
 // installed (node_modules/.package-lock.json) is missing or older than
-// package-lock.json, or graphql-ws is not there.
+// package-lock.json, or graphql-ws or graphql-http is not there.
 func needsInstall(dir string) bool {
 	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
 	if err != nil {
 		return true
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); err != nil {
-		return true
+	for _, pkg := range []string{"graphql-ws", "graphql-http"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			return true
+		}
 	}
 	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
 	if err != nil {

@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 	}
-	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(gql), MaxRequestBody, MaxUploadBody)))
+	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(graphQLOverHTTP(gql)), MaxRequestBody, MaxUploadBody)))
 	ex := explorer.Handler("/query")
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
