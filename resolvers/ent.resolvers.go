@@ -34,8 +34,8 @@ func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) 
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error) {
-	if len(ids) > maxPage {
-		return nil, apierror.New(apierror.BadUserInput, "at most %d ids", maxPage)
+	if len(ids) > MaxPage {
+		return nil, apierror.New(apierror.BadUserInput, "at most %d ids", MaxPage)
 	}
 	nodes := make([]ent.Noder, len(ids))
 	for i, id := range ids {

@@ -61,8 +61,8 @@ func (r *Resolver) ent(ctx context.Context) *ent.Client {
 	return r.client
 }
 
-// maxPage bounds a connection page.
-const maxPage = 500
+// MaxPage bounds a connection page.
+const MaxPage = 500
 
 // DefaultPage is the page of a connection asked for with neither first nor
 // last.
@@ -71,8 +71,8 @@ const DefaultPage = 100
 // pageSize checks first/last and defaults an unbounded request to one page.
 func pageSize(first, last *int) (*int, *int, error) {
 	for _, n := range []*int{first, last} {
-		if n != nil && (*n < 0 || *n > maxPage) {
-			return nil, nil, apierror.New(apierror.BadUserInput, "first and last must be between 0 and %d", maxPage)
+		if n != nil && (*n < 0 || *n > MaxPage) {
+			return nil, nil, apierror.New(apierror.BadUserInput, "first and last must be between 0 and %d", MaxPage)
 		}
 	}
 	if first == nil && last == nil {

@@ -31,6 +31,7 @@ type graphQLOptions struct {
 	initTimeout  time.Duration
 	pingInterval time.Duration
 	slots        *connSlots                 // WebSocket connections per person and tenant
+	rates        *rateLimits                // requests per person and tenant
 	extensions   []graphql.HandlerExtension // added first (telemetry)
 }
 
@@ -49,12 +50,13 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 				_, msg := classify.Of(err)
 				return refuseWS(ctx, 4403, msg)
 			}
-			release, ok := o.slots.take(claims.Tenant+"/"+claims.Subject+"/"+claims.Email, string(v.TenantID))
+			release, ok := o.slots.take(personKey(claims), string(v.TenantID))
 			if !ok {
 				return refuseWS(ctx, CloseTooManyConnections, "too many connections")
 			}
 			ctx = viewer.NewContext(ctx, v)
 			ctx = context.WithValue(ctx, subscriptionCountKey{}, &subscriptionCount{})
+			ctx = context.WithValue(ctx, wsCallerKey{}, wsCaller{person: personKey(claims), tenant: string(v.TenantID)})
 			ctx, cancel := context.WithCancelCause(ctx)
 			stop := context.CancelFunc(func() {})
 			if !claims.ExpiresAt.IsZero() {
@@ -82,6 +84,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		srv.Use(e)
 	}
 	srv.Use(wsgorilla.OperationIDs{})
+	srv.Use(wsRate{limits: o.rates})
 	srv.Use(subscriptionCap{max: MaxSubscriptionsPerConn})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -97,7 +100,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	// bounds the parse itself.
 	srv.SetParserTokenLimit(querylimit.Tokens)
 	limits := querylimit.Defaults
-	limits.Page = resolvers.DefaultPage
+	limits.Page, limits.MaxPage = resolvers.DefaultPage, resolvers.MaxPage
 	srv.Use(querylimit.Extension{Limits: limits})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 	"strings"
 
 	"switchboard/apierror"
@@ -85,7 +86,7 @@ type authErrKey struct{}
 // authenticate puts the request's viewer in its context, or the reason
 // there is none; GraphQL answers UNAUTHENTICATED for it field by field, so
 // that the explorer can still read the schema.
-func (id *Identity) authenticate(next http.Handler) http.Handler {
+func (id *Identity) authenticate(next http.Handler, rates *rateLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" || r.Header.Get("Upgrade") != "" {
@@ -94,10 +95,14 @@ func (id *Identity) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		ctx := r.Context()
-		v, _, err := id.Viewer(ctx, h)
+		v, claims, err := id.Viewer(ctx, h)
 		if err != nil {
 			ctx = context.WithValue(ctx, authErrKey{}, err)
 		} else {
+			if wait, ok := rates.allow(personKey(claims), string(v.TenantID), time.Now()); !ok {
+				tooManyRequests(w, wait)
+				return
+			}
 			ctx = viewer.NewContext(ctx, v)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -108,17 +108,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}, func() float64 { return float64(ws.DirectMessages()) })); err != nil {
 		return nil, err
 	}
+	rates := newRateLimits(limits)
 	gql := newGraphQL(st.Client, cfg.Services, s.identity, s.log, graphQLOptions{
 		ws:           ws,
 		initTimeout:  cfg.WSInitTimeout,
 		pingInterval: cfg.WSPingInterval,
 		slots:        newConnSlots(limits.WSConnsPerPerson, limits.WSConnsPerTenant),
+		rates:        rates,
 		extensions:   cfg.Extensions,
 	})
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 	}
-	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(graphQLOverHTTP(gql)), MaxRequestBody, MaxUploadBody)))
+	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(graphQLOverHTTP(gql), rates), MaxRequestBody, MaxUploadBody)))
 	ex := explorer.Handler("/query")
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)

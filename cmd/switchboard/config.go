@@ -43,6 +43,8 @@ type config struct {
 	otlpEndpoint       string
 	wsConnsPerPerson   int
 	wsConnsPerTenant   int
+	ratePerPerson      int
+	ratePerTenant      int
 }
 
 // sharedFlags registers the settings every command takes.
@@ -78,6 +80,10 @@ func (c *config) serveFlags(fs *flagSet) {
 		"WebSocket connections one person may hold on this replica; -1: no bound")
 	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
 		"WebSocket connections one tenant's people may hold on this replica; -1: no bound")
+	fs.intSetting(&c.ratePerPerson, "rate-per-person", server.DefaultLimits.RatePerPerson,
+		"GraphQL requests a second one person may make on this replica, over HTTP and WebSocket, with 3 seconds' worth at once; -1: no bound")
+	fs.intSetting(&c.ratePerTenant, "rate-per-tenant", server.DefaultLimits.RatePerTenant,
+		"GraphQL requests a second one tenant's people may make on this replica; -1: no bound")
 	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
 		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
 }
@@ -248,7 +254,10 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
 		Logger:         log,
 		AllowedOrigins: c.origins(),
-		Limits:         server.Limits{WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant},
+		Limits: server.Limits{
+			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
+			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,
+		},
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,

@@ -13,6 +13,7 @@ import (
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
+	"switchboard/server"
 	"switchboard/store"
 )
 
@@ -49,6 +50,9 @@ func NewServerOn(t testing.TB, rawURL string, opts ...ServerOption) *Server {
 		Logger:         log,
 		WSInitTimeout:  2 * time.Second,
 		WSPingInterval: time.Second,
+		// Tests act as one person far faster than people do; those of the
+		// rate limits set them (server/ratelimit_test.go).
+		Limits: server.Limits{RatePerPerson: -1, RatePerTenant: -1},
 	}
 	for _, o := range opts {
 		o(&cfg)

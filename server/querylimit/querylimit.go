@@ -33,6 +33,10 @@ type Limits struct {
 	// neither first nor last: the resolvers' default page, which the
 	// server sets.
 	Page int
+	// MaxPage, when set, is what a larger page (or list argument) is
+	// counted at: the resolvers refuse it with a clearer error than the
+	// cost's.
+	MaxPage int
 	// List is the size assumed of a list that is not a connection and
 	// names no list argument (an agent's statuses, a contact's emails).
 	List int
@@ -204,6 +208,9 @@ func (m *measurer) items(s *ast.Field) int {
 		if !given {
 			return m.limits.Page
 		}
+		if m.limits.MaxPage > 0 {
+			n = min(n, m.limits.MaxPage)
+		}
 		return n
 	}
 	if def.Type.Elem == nil {
@@ -219,6 +226,9 @@ func (m *measurer) items(s *ast.Field) int {
 	}
 	for _, a := range s.ArgumentMap(m.vars) {
 		if list, ok := a.([]any); ok {
+			if m.limits.MaxPage > 0 {
+				return min(len(list), m.limits.MaxPage)
+			}
 			return len(list)
 		}
 	}

@@ -20,7 +20,7 @@ var schema = graph.NewExecutableSchema(graph.Config{}).Schema()
 // limits are the server's.
 var limits = func() querylimit.Limits {
 	l := querylimit.Defaults
-	l.Page = resolvers.DefaultPage
+	l.Page, l.MaxPage = resolvers.DefaultPage, resolvers.MaxPage
 	return l
 }()
 
@@ -137,6 +137,9 @@ func TestRefused(t *testing.T) {
 		limit       string // "" when allowed
 	}{
 		{"one page", `{ agents(first: 500) { edges { node { id name email } } } }`, nil, ""},
+		// Left to the resolver, which says what a page may be.
+		{"a page too large", `{ agents(first: 100000) { edges { node { id currentStatus { since } } } } }`, nil, ""},
+		{"pages too large nested", `{ agents(first: 100000) { edges { node { interactions(first: 100000) { edges { node { id } } } } } } }`, nil, "cost"},
 		{"nested pages", `{ agents(first: 500) { edges { node { interactions(first: 500) { edges { node { id } } } } } } }`, nil, "cost"},
 		{"nested pages by variables", `query($n: Int) { agents(first: $n) { edges { node { interactions(last: $n) { edges { node { id } } } } } } }`,
 			map[string]any{"n": 500}, "cost"},
