@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 	"strings"
+	"time"
 
 	"switchboard/apierror"
 	"switchboard/auth"
