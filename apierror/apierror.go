@@ -1,6 +1,6 @@
 // Package apierror is the vocabulary of the errors that reach a client: a
 // contract code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
-// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE, RATE_LIMITED) and a message
+// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE, RATE_LIMITED, TIMEOUT) and a message
 // safe to show.
 // server/errorpresenter presents every error to GraphQL clients in these terms.
 package apierror
@@ -24,6 +24,8 @@ const (
 	// RateLimited is a caller over its rate (HTTP 429, with Retry-After),
 	// or a subscription beyond a connection's bound.
 	RateLimited Code = "RATE_LIMITED"
+	// Timeout is a request that outlived the server's bound on it.
+	Timeout Code = "TIMEOUT"
 )
 
 // Error is an error with a code and a message safe to show the client.

@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
@@ -109,6 +110,24 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	// transaction (resolvers.MutationTransaction): those that call AWS do
 	// not, so that no transaction is held open while AWS answers.
 	srv.Use(requestTx{entgql.Transactioner{TxOpener: client, SkipTxFunc: withoutRequestTx}})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		// An operation cut short by the request's deadline has no response
+		// (gqlgen ends the stream); its client is told why, not sent null.
+		h := next(ctx)
+		if graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
+			return h
+		}
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if resp == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return &graphql.Response{Errors: gqlerror.List{{
+					Message:    "the request took longer than the server allows",
+					Extensions: map[string]any{"code": string(apierror.Timeout)},
+				}}}
+			}
+			return resp
+		}
+	})
 	srv.SetErrorPresenter(errorpresenter.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p)

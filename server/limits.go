@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // Limits bound each caller on one replica. A zero field takes its default;
 // a negative one is no bound.
 type Limits struct {
@@ -17,6 +19,12 @@ type Limits struct {
 	// RatePerTenant is the same for all of a tenant's people: the status
 	// changes of a large contact centre, and its wallboards' reads.
 	RatePerTenant int
+	// BodyTimeout bounds the wait for a request's body (an upload's:
+	// UploadTimeout), so that clients dripping bodies hold no connection.
+	BodyTimeout, UploadTimeout time.Duration
+	// RequestTimeout bounds a GraphQL request over HTTP, from its body's
+	// arrival to its answer.
+	RequestTimeout time.Duration
 }
 
 // DefaultLimits are the bounds of a zero Limits.
@@ -25,6 +33,9 @@ var DefaultLimits = Limits{
 	WSConnsPerTenant: 10_000,
 	RatePerPerson:    20,
 	RatePerTenant:    1_000,
+	BodyTimeout:      10 * time.Second,
+	UploadTimeout:    2 * time.Minute, // 40 MiB at 350 kB/s
+	RequestTimeout:   30 * time.Second,
 }
 
 // withDefaults returns l with its zero fields set to the defaults.
@@ -35,6 +46,15 @@ func (l Limits) withDefaults() Limits {
 		}
 		return v
 	}
+	pickD := func(v, def time.Duration) time.Duration {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	l.BodyTimeout = pickD(l.BodyTimeout, DefaultLimits.BodyTimeout)
+	l.UploadTimeout = pickD(l.UploadTimeout, DefaultLimits.UploadTimeout)
+	l.RequestTimeout = pickD(l.RequestTimeout, DefaultLimits.RequestTimeout)
 	l.WSConnsPerPerson = pick(l.WSConnsPerPerson, DefaultLimits.WSConnsPerPerson)
 	l.WSConnsPerTenant = pick(l.WSConnsPerTenant, DefaultLimits.WSConnsPerTenant)
 	l.RatePerPerson = pick(l.RatePerPerson, DefaultLimits.RatePerPerson)

@@ -13,11 +13,13 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
 
 	"switchboard/apierror"
 	"switchboard/auth"
@@ -46,7 +48,8 @@ type Config struct {
 	// own HTTP ones. Nil: a new registry, with the server's alone.
 	Registry *prometheus.Registry
 	// AllowedOrigins are the browser origins, besides the server's own,
-	// that may open a WebSocket. Empty: same origin only.
+	// that may use the API: CORS for HTTP, and WebSocket upgrades. Empty:
+	// same origin only.
 	AllowedOrigins []string
 	// WSInitTimeout bounds the wait for connection_init (default 10s).
 	WSInitTimeout time.Duration
@@ -120,17 +123,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 	}
-	s.mux.Handle("/query", count("/query", limitGraphQLBody(s.identity.authenticate(graphQLOverHTTP(gql), rates), MaxRequestBody, MaxUploadBody)))
+	query := limitGraphQLBody(withTimeout(s.identity.authenticate(graphQLOverHTTP(gql), rates), limits.RequestTimeout), MaxRequestBody, MaxUploadBody, limits)
+	s.mux.Handle("/query", count("/query", withCORS(query, cfg.AllowedOrigins)))
 	ex := explorer.Handler("/query")
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
-	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit)))
+	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit, limits.BodyTimeout)))
 	if cfg.SCIM != nil {
-		s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, cfg.SCIM))
+		s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, bodyTimeout(cfg.SCIM, limits.BodyTimeout))) // scim bounds its bodies' size
 	}
 	if m := cfg.Services.Mail; m != nil {
 		// SES receipt notifications, through SNS: signed by AWS, not by a tenant.
-		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(m.SNSHandler(ctx), 1<<20)))
+		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(m.SNSHandler(ctx), 1<<20, limits.BodyTimeout)))
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -181,7 +185,7 @@ const (
 // (MaxRequestBody, or MaxUploadBody for multipart uploads) with 413 and
 // PAYLOAD_TOO_LARGE. A JSON body is read before the handler runs, so that
 // a body too long is refused whether its length was announced or not.
-func limitGraphQLBody(next http.Handler, jsonLimit, uploadLimit int64) http.Handler {
+func limitGraphQLBody(next http.Handler, jsonLimit, uploadLimit int64, l Limits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
@@ -197,16 +201,26 @@ func limitGraphQLBody(next http.Handler, jsonLimit, uploadLimit int64) http.Hand
 			tooLarge(w, n)
 			return
 		}
+		rc := http.NewResponseController(w)
 		if multipart {
+			_ = rc.SetReadDeadline(time.Now().Add(l.UploadTimeout))
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 			next.ServeHTTP(w, r)
 			return
 		}
+		_ = rc.SetReadDeadline(time.Now().Add(l.BodyTimeout))
 		body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			writeGraphQLError(w, http.StatusRequestTimeout, apierror.BadUserInput,
+				fmt.Sprintf("the request body did not arrive within %v", l.BodyTimeout))
+			return
+		}
 		if err != nil {
 			writeGraphQLError(w, http.StatusBadRequest, apierror.BadUserInput, "the request body could not be read")
 			return
 		}
+		_ = rc.SetReadDeadline(time.Time{})
 		if int64(len(body)) > n {
 			tooLarge(w, n)
 			return
@@ -230,14 +244,53 @@ func writeGraphQLError(w http.ResponseWriter, status int, code apierror.Code, ms
 	}}})
 }
 
-// limitBody bounds request bodies.
-func limitBody(next http.Handler, n int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// limitBody bounds request bodies, and the wait for them.
+func limitBody(next http.Handler, n int64, timeout time.Duration) http.Handler {
+	return bodyTimeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 		}
 		next.ServeHTTP(w, r)
+	}), timeout)
+}
+
+// bodyTimeout bounds the wait for a request's body: a read after it fails.
+func bodyTimeout(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		}
+		next.ServeHTTP(w, r)
 	})
+}
+
+// withTimeout bounds the requests next answers, but for WebSocket
+// upgrades, which last as long as their connection.
+func withTimeout(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withCORS answers browsers of the allowed origins (preflight included);
+// others get no CORS headers, so their pages cannot read the answers.
+func withCORS(next http.Handler, origins []string) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-Request-ID"},
+		ExposedHeaders: []string{"Retry-After", "X-Request-ID"},
+		MaxAge:         600,
+	}).Handler(next)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -70,7 +70,7 @@ func (c *config) serveFlags(fs *flagSet) {
 	c.sharedFlags(fs)
 	fs.stringSetting(&c.addr, "addr", "127.0.0.1:8080", "where to listen")
 	fs.stringSetting(&c.allowedOrigins, "allowed-origins", "",
-		"comma-separated browser origins, besides the server's own, that may open a WebSocket")
+		"comma-separated browser origins, besides the server's own, that may use the API (CORS and WebSocket); * for any")
 	fs.boolSetting(&c.seed, "seed", true, "load the demo tenant when the embedded store is empty")
 	fs.stringSetting(&c.awsSTSEndpoint, "aws-sts-endpoint", "", "STS endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
