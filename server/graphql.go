@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -33,6 +34,7 @@ type graphQLOptions struct {
 	pingInterval time.Duration
 	slots        *connSlots                 // WebSocket connections per person and tenant
 	rates        *rateLimits                // requests per person and tenant
+	live         *liveConns                 // initialised WebSocket connections
 	extensions   []graphql.HandlerExtension // added first (telemetry)
 }
 
@@ -59,6 +61,12 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 			ctx = context.WithValue(ctx, subscriptionCountKey{}, &subscriptionCount{})
 			ctx = context.WithValue(ctx, wsCallerKey{}, wsCaller{person: personKey(claims), tenant: string(v.TenantID)})
 			ctx, cancel := context.WithCancelCause(ctx)
+			forget, ok := o.live.add(cancel)
+			if !ok {
+				cancel(nil)
+				release()
+				return refuseWS(ctx, websocket.CloseGoingAway, "server shutting down")
+			}
 			stop := context.CancelFunc(func() {})
 			if !claims.ExpiresAt.IsZero() {
 				// Subscriptions end when the token does, and the client
@@ -68,7 +76,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 			// The connection's context ends with the connection, however
 			// it ends (the transport calls CloseFunc only when it closes
 			// it itself).
-			context.AfterFunc(ctx, func() { stop(); release() })
+			context.AfterFunc(ctx, func() { stop(); release(); forget() })
 			return context.WithValue(ctx, cancelKey{}, cancel), nil, nil
 		}),
 		CloseFunc: func(ctx context.Context, _ int) {

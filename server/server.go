@@ -14,9 +14,11 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
@@ -70,6 +72,8 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	status   *livestatus.Service
+	live     *liveConns
+	draining atomic.Bool
 }
 
 // New returns the server of cfg's services. ctx bounds the work that
@@ -98,6 +102,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		status:   cfg.Services.Status,
+		live:     newLiveConns(),
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_http_requests_total",
@@ -118,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pingInterval: cfg.WSPingInterval,
 		slots:        newConnSlots(limits.WSConnsPerPerson, limits.WSConnsPerTenant),
 		rates:        rates,
+		live:         s.live,
 		extensions:   cfg.Extensions,
 	})
 	count := func(route string, h http.Handler) http.Handler {
@@ -163,7 +169,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// Drain begins the server's shutdown: /readyz answers 503, so that load
+// balancers send no more, and every WebSocket is closed with 1001 (going
+// away), which tells clients to reconnect, to another replica. HTTP
+// requests are still served: http.Server.Shutdown waits for those in
+// flight.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.live.closeAll(&wsgorilla.CloseError{Code: websocket.CloseGoingAway, Reason: "server shutting down"})
+}
+
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ready(ctx); err != nil {

@@ -65,6 +65,48 @@ func (s *connSlots) take(person, tenant string) (release func(), ok bool) {
 	}, true
 }
 
+// liveConns holds the cancel function of each initialised WebSocket
+// connection, so that a server going away can close them all with 1001.
+type liveConns struct {
+	mu       sync.Mutex
+	cancels  map[*context.CancelCauseFunc]struct{}
+	draining bool
+}
+
+func newLiveConns() *liveConns {
+	return &liveConns{cancels: map[*context.CancelCauseFunc]struct{}{}}
+}
+
+// add notes cancel until forget is called; false once the server drains.
+func (l *liveConns) add(cancel context.CancelCauseFunc) (forget func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.draining {
+		return nil, false
+	}
+	key := &cancel
+	l.cancels[key] = struct{}{}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.cancels, key)
+	}, true
+}
+
+// closeAll ends every connection with cause, and refuses new ones.
+func (l *liveConns) closeAll(cause error) {
+	l.mu.Lock()
+	l.draining = true
+	cancels := make([]context.CancelCauseFunc, 0, len(l.cancels))
+	for c := range l.cancels {
+		cancels = append(cancels, *c)
+	}
+	l.mu.Unlock()
+	for _, c := range cancels {
+		c(cause)
+	}
+}
+
 // over reports whether n is at bound; a negative bound is none.
 func over(n, bound int) bool { return bound >= 0 && n >= bound }
 

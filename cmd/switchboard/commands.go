@@ -96,7 +96,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	// Draining: not ready, WebSockets told to go elsewhere (1001), and
+	// requests served a while longer while load balancers notice; then
+	// the listener closes and the requests in flight are waited for.
+	log.Info("shutting down", "delay", c.shutdownDelay)
+	app.Drain()
+	time.Sleep(c.shutdownDelay)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
@@ -45,6 +46,7 @@ type config struct {
 	wsConnsPerTenant   int
 	ratePerPerson      int
 	ratePerTenant      int
+	shutdownDelay      time.Duration
 }
 
 // sharedFlags registers the settings every command takes.
@@ -84,6 +86,8 @@ func (c *config) serveFlags(fs *flagSet) {
 		"GraphQL requests a second one person may make on this replica, over HTTP and WebSocket, with 3 seconds' worth at once; -1: no bound")
 	fs.intSetting(&c.ratePerTenant, "rate-per-tenant", server.DefaultLimits.RatePerTenant,
 		"GraphQL requests a second one tenant's people may make on this replica; -1: no bound")
+	fs.durationSetting(&c.shutdownDelay, "shutdown-delay", 2*time.Second,
+		"on SIGTERM, how long /readyz answers 503 while requests are still served, for load balancers to stop sending, before the listener closes")
 	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
 		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
 }
@@ -124,6 +128,12 @@ func (fs *flagSet) stringSetting(p *string, name, def, usage string) {
 // intSetting registers a setting with an integer value.
 func (fs *flagSet) intSetting(p *int, name string, def int, usage string) {
 	fs.IntVar(p, name, def, usage+" ($"+envVar(name)+")")
+	fs.settings = append(fs.settings, name)
+}
+
+// durationSetting registers a setting with a duration value ("2s").
+func (fs *flagSet) durationSetting(p *time.Duration, name string, def time.Duration, usage string) {
+	fs.DurationVar(p, name, def, usage+" ($"+envVar(name)+")")
 	fs.settings = append(fs.settings, name)
 }
 

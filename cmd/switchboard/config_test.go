@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serveFlagSet is serve's flags over a fresh config.
@@ -45,6 +46,9 @@ func TestEverySettingIsAFlagAndAnEnvironmentVariable(t *testing.T) {
 			// Values unlike the default: one for the variable, one for the flag.
 			var fromEnv, fromFlag string
 			switch field.Type.Kind() {
+			case reflect.Int64: // a time.Duration
+				def, _ := time.ParseDuration(f.DefValue)
+				fromEnv, fromFlag = (def + time.Second).String(), (def + 2*time.Second).String()
 			case reflect.String:
 				fromEnv, fromFlag = "from-"+envVar(f.Name), "from-flag"
 			case reflect.Bool:
@@ -67,6 +71,8 @@ func TestEverySettingIsAFlagAndAnEnvironmentVariable(t *testing.T) {
 					return strconv.FormatBool(f.Bool())
 				case reflect.Int:
 					return strconv.FormatInt(f.Int(), 10)
+				case reflect.Int64:
+					return time.Duration(f.Int()).String()
 				}
 				return reflect.ValueOf(c).Elem().Field(i).String()
 			}

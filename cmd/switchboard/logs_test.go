@@ -33,7 +33,7 @@ func TestServeLogsNoSecrets(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, env(m), out, logs) }()
+	go func() { done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, quickShutdown(env(m)), out, logs) }()
 	defer func() {
 		cancel()
 		select {

@@ -55,7 +55,7 @@ func runCmd(t *testing.T, getenv func(string) string, args ...string) (stdout, s
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	err = run(ctx, args, getenv, &out, &errOut)
+	err = run(ctx, args, quickShutdown(getenv), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -422,6 +422,17 @@ func servedLine(t *testing.T, out *syncBuffer, done <-chan error, prefix string)
 	}
 }
 
+// quickShutdown makes serve stop at once when the test ends it, unless
+// the test sets the shutdown delay.
+func quickShutdown(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" || k != "SWITCHBOARD_SHUTDOWN_DELAY" {
+			return v
+		}
+		return "0s"
+	}
+}
+
 // startServe runs the program as a server until the test cancels it, and
 // returns the base URL it prints (ending in /).
 func startServe(t *testing.T, getenv func(string) string, args ...string) (base string, out *syncBuffer, stop func() error) {
@@ -429,7 +440,7 @@ func startServe(t *testing.T, getenv func(string) string, args ...string) (base 
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, getenv, out, errOut) }()
+	go func() { done <- run(ctx, args, quickShutdown(getenv), out, errOut) }()
 	var once sync.Once
 	var stopErr error
 	stop = func() error {

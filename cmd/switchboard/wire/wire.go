@@ -274,6 +274,10 @@ func (a *App) Mail() *mail.Service { return a.mail }
 // command to run.
 func (a *App) Recorder() *minutes.Recorder { return a.recorder }
 
+// Drain begins shutdown: /readyz turns false and every WebSocket is closed
+// with 1001; HTTP requests are still answered (server.Server.Drain).
+func (a *App) Drain() { a.server.Drain() }
+
 // Close stops listening to the other replicas and sends the spans left.
 func (a *App) Close() {
 	if a.relay != nil {
