@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,6 +116,101 @@ func TestReplicasShareStatus(t *testing.T) {
 	}
 	// Tenant B's subscriber on replica two saw none of it.
 	if m, ok := otherTwo.TryRead(200 * time.Millisecond); ok {
+		t.Fatalf("tenant B received %s", m.Payload)
+	}
+}
+
+// TestReplicaFillsTheGap: while replica one's listening connection is cut
+// again and again, replica two changes its agents' statuses; the events
+// notified while one was not listening are read back from the change log
+// when it listens again, so that one's wallboard ends showing each agent
+// where the store has it, with no agent left on an old status. Tenant B's
+// subscriber sees none of it.
+func TestReplicaFillsTheGap(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	one := testenv.NewServerOn(t, url)
+	two := testenv.NewServerOn(t, url)
+	two.Secret = one.Secret
+
+	f := &liveFixture{s: one, a: one.NewTenant(t, "Acme"), b: one.NewTenant(t, "Bolt")}
+	_, f.supTok = one.NewAgent(t, f.a, "Sam", "sam@acme.example", auth.RoleSupervisor)
+	f.available = f.status(t, f.a, "Available", "ROUTABLE")
+	f.lunch = f.status(t, f.a, "Lunch", "CUSTOM")
+	var agents []string
+	for i := range 8 {
+		id, _ := one.NewAgent(t, f.a, fmt.Sprintf("Agent %d", i), fmt.Sprintf("agent%d@acme.example", i), auth.RoleAgent)
+		agents = append(agents, id)
+	}
+	wb := one.DialWS(t, f.supTok)
+	wb.Subscribe("wb", statusChanged, nil)
+	other := one.DialWS(t, f.b.AdminToken)
+	other.Subscribe("other", statusChanged, nil)
+	waitSubscriptions(t, one, 2)
+
+	var mu sync.Mutex
+	shown := map[string]string{} // agent → status name on one's wallboard
+	go func() {
+		for {
+			var m testenv.WSMessage
+			if err := wb.Conn.ReadJSON(&m); err != nil {
+				return
+			}
+			switch m.Type {
+			case "ping":
+				_ = wb.Conn.WriteJSON(testenv.WSMessage{Type: "pong"})
+			case "next":
+				var p struct{ Data statusEvent }
+				if json.Unmarshal(m.Payload, &p) == nil {
+					mu.Lock()
+					shown[p.Data.AgentStatusChanged.Agent.ID] = p.Data.AgentStatusChanged.Status.Name
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cut := func() {
+		_, _ = db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'switchboard-listener'`)
+	}
+	want := map[string]string{}
+	names := map[string]string{f.available: "Available", f.lunch: "Lunch"}
+	status := []string{f.available, f.lunch}
+	for round := range 12 {
+		cut()
+		for i, agent := range agents {
+			s := status[(round+i)%2]
+			if r := two.Do(t, f.supTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": s, "agentId": agent}); len(r.Errors) > 0 {
+				t.Fatal(r.Errors)
+			}
+			want[agent] = names[s]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		wrong := 0
+		for agent, name := range want {
+			if shown[agent] != name {
+				wrong++
+			}
+		}
+		mu.Unlock()
+		if wrong == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d agents left on an old status on replica one's wallboard (relay %+v)", wrong, len(want), one.App.Relay().Stats())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if m, ok := other.TryRead(200 * time.Millisecond); ok {
 		t.Fatalf("tenant B received %s", m.Payload)
 	}
 }

@@ -116,6 +116,7 @@ const (
 	CounterReceivedNotifs   = "received_notifications"
 	CounterDecodeErrors     = "decode_errors"
 	CounterReconnects       = "reconnects"
+	CounterRefilled         = "refilled"
 	CounterPingFailures     = "ping_failures"
 )
 
@@ -160,6 +161,12 @@ type Options struct {
 	// Counter constants) by its name and increment. It must be quick and
 	// safe for concurrent use.
 	Metrics func(counter string, delta int64)
+	// Refill, when set, returns the changes committed since a time, as
+	// events: after the listening connection is re-established the relay
+	// publishes those of the gap it was down for, so that no subscriber is
+	// left on a status that changed meanwhile. (The broker leaves out those
+	// older than what it has already published.)
+	Refill func(ctx context.Context, since time.Time) ([]*livestatus.Event, error)
 	// Lag, when set, is told for each notification received from another
 	// replica how long after its first event was published there it
 	// arrived here (as far as the two clocks agree). It must be quick.
@@ -185,6 +192,7 @@ type Stats struct {
 	ReceivedNotifications int64 // notifications received from other replicas
 	DecodeErrors          int64 // notifications that could not be read
 	Reconnects            int64 // times the listening connection was re-established
+	Refilled              int64 // events of a gap published from Refill after a reconnect
 	PingFailures          int64 // pings of the listening connection that failed or timed out
 
 	Queued int // events waiting to be sent now
@@ -215,6 +223,11 @@ type Relay struct {
 	sent, notifications, statements, bytes, maxPayload, truncated         atomic.Int64
 	droppedQueue, droppedOversized, droppedInvalid, droppedSend, sendErrs atomic.Int64
 	received, receivedNotifs, decodeErrs, reconnects, pingFailures        atomic.Int64
+	refilled                                                              atomic.Int64
+
+	// down is when the listening connection was last found down, in Unix
+	// nanoseconds; 0 while it is up.
+	down atomic.Int64
 }
 
 var _ livestatus.Relay = (*Relay)(nil)
@@ -383,6 +396,7 @@ func (r *Relay) Stats() Stats {
 		ReceivedNotifications: r.receivedNotifs.Load(),
 		DecodeErrors:          r.decodeErrs.Load(),
 		Reconnects:            r.reconnects.Load(),
+		Refilled:              r.refilled.Load(),
 		PingFailures:          r.pingFailures.Load(),
 		Queued:                len(r.queue),
 	}
@@ -558,8 +572,9 @@ func (r *Relay) receiveLoop() {
 	defer r.wg.Done()
 	for n := range r.listener.Notify {
 		if n == nil {
-			// lib/pq reconnected: what was notified meanwhile is lost.
-			r.log.Info("live status listener reconnected; events of other replicas sent while it was down are lost")
+			// lib/pq reconnected: what was notified meanwhile is lost, and
+			// is read back from the change log.
+			r.refillGap()
 			continue
 		}
 		if strings.HasPrefix(n.Extra, r.own) {
@@ -579,18 +594,55 @@ func (r *Relay) receiveLoop() {
 			r.opt.Lag(time.Since(started))
 		}
 		for _, ev := range events {
-			if c := r.opt.Client; c != nil {
-				for _, st := range []*ent.AgentStatus{ev.Status, ev.Previous, ev.Agent.Edges.CurrentStatus} {
-					if st != nil {
-						st.Attach(c)
-					}
-				}
-				ev.Agent.Attach(c)
-			}
-			r.opt.Broker.Publish(ev)
+			r.publish(ev)
 		}
 		r.count(&r.received, CounterReceived, int64(len(events)))
 	}
+}
+
+// publish hands another replica's event to the local broker.
+func (r *Relay) publish(ev *livestatus.Event) {
+	if c := r.opt.Client; c != nil {
+		for _, st := range []*ent.AgentStatus{ev.Status, ev.Previous, ev.Agent.Edges.CurrentStatus} {
+			if st != nil {
+				st.Attach(c)
+			}
+		}
+		ev.Agent.Attach(c)
+	}
+	r.opt.Broker.Publish(ev)
+}
+
+// RefillMargin is how much earlier than the listening connection was
+// found down the gap is taken to begin, beyond the time a dead connection
+// may go unnoticed (PingInterval and PingTimeout): for commits in flight
+// and clocks that differ between replicas.
+const RefillMargin = 2 * time.Second
+
+// refillGap publishes the changes committed while the listening connection
+// was down, read from Refill; without Refill they are lost.
+func (r *Relay) refillGap() {
+	downAt := time.Now()
+	if ns := r.down.Swap(0); ns != 0 {
+		downAt = time.Unix(0, ns)
+	}
+	if r.opt.Refill == nil {
+		r.log.Info("live status listener reconnected; events of other replicas sent while it was down are lost")
+		return
+	}
+	since := downAt.Add(-r.opt.PingInterval - r.opt.PingTimeout - RefillMargin)
+	ctx, cancel := context.WithTimeout(r.sendCtx, r.opt.SendTimeout)
+	defer cancel()
+	events, err := r.opt.Refill(ctx, since)
+	if err != nil {
+		r.log.Warn("live status listener reconnected; the changes made meanwhile could not be read", "err", err, "since", since)
+		return
+	}
+	for _, ev := range events {
+		r.publish(ev)
+	}
+	r.count(&r.refilled, CounterRefilled, int64(len(events)))
+	r.log.Info("live status listener reconnected; published the changes made meanwhile", "since", since, "events", len(events))
 }
 
 // pingLoop pings the listening connection every PingInterval; a ping that
@@ -634,6 +686,7 @@ func (r *Relay) listenerEvent(ev pq.ListenerEventType, err error) {
 	case pq.ListenerEventReconnected:
 		r.count(&r.reconnects, CounterReconnects, 1)
 	case pq.ListenerEventDisconnected:
+		r.down.CompareAndSwap(0, time.Now().UnixNano())
 		if !r.closing.Load() {
 			r.log.Warn("live status listener disconnected; reconnecting", "err", err)
 		}

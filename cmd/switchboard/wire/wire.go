@@ -258,6 +258,9 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		Logger:        log,
 		Metrics:       func(name string, delta int64) { events.WithLabelValues(name).Add(float64(delta)) },
 		Lag:           func(d time.Duration) { lag.Observe(d.Seconds()) },
+		Refill: func(ctx context.Context, since time.Time) ([]*livestatus.Event, error) {
+			return livestatus.ChangesSince(ctx, st.Client, since)
+		},
 	})
 }
 
@@ -266,6 +269,9 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 
 // Status returns the live status service.
 func (a *App) Status() *livestatus.Service { return a.status }
+
+// Relay returns the relay between replicas; nil on SQLite.
+func (a *App) Relay() *pgrelay.Relay { return a.relay }
 
 // Mail returns the email service; nil when Config.AWS was.
 func (a *App) Mail() *mail.Service { return a.mail }
