@@ -1,7 +1,7 @@
 # switchboard: `make test` runs everything; `make run` serves the demo.
 GO ?= go
 
-.PHONY: run test bench generate migration fmt
+.PHONY: run test bench fuzz generate migration fmt
 
 run:
 	$(GO) run ./cmd/switchboard
@@ -13,6 +13,10 @@ test:
 # Benchmarks print their figures; compare ratios within one run.
 bench:
 	scripts/bench.sh
+
+# Every fuzz target for FUZZTIME each (default 30s): make fuzz FUZZTIME=2m
+fuzz:
+	scripts/fuzz.sh
 
 # Regenerate ent, entgql and gqlgen output.
 generate:
