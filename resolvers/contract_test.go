@@ -79,16 +79,16 @@ func TestContractCopyIsCurrent(t *testing.T) {
 	shared := filepath.Join(root, "..", "shared", "contract", "desktop.graphql")
 	orig, err := os.ReadFile(shared)
 	if os.IsNotExist(err) {
-		t.Skipf("no shared contract at %s to compare with; the copy in testdata/contract/ stands", shared)
+		t.Skipf("no shared contract at %s to compare with; the copy in server/trusted/contract/ stands", shared)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	copied, err := os.ReadFile(filepath.Join(root, "testdata", "contract", "desktop.graphql"))
+	copied, err := os.ReadFile(filepath.Join(root, "server", "trusted", "contract", "desktop.graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(orig, copied) {
-		t.Fatalf("testdata/contract/desktop.graphql differs from %s: copy the shared contract in", shared)
+		t.Fatalf("server/trusted/contract/desktop.graphql differs from %s: copy the shared contract in", shared)
 	}
 }

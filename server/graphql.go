@@ -23,6 +23,7 @@ import (
 	"switchboard/resolvers"
 	"switchboard/server/errorpresenter"
 	"switchboard/server/querylimit"
+	"switchboard/server/trusted"
 	"switchboard/server/wsgorilla"
 	"switchboard/viewer"
 )
@@ -35,6 +36,7 @@ type graphQLOptions struct {
 	slots        *connSlots                 // WebSocket connections per person and tenant
 	rates        *rateLimits                // requests per person and tenant
 	live         *liveConns                 // initialised WebSocket connections
+	trustedOnly  bool                       // only trusted documents but for admins and operators
 	extensions   []graphql.HandlerExtension // added first (telemetry)
 }
 
@@ -104,13 +106,15 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	documents := trusted.Contract()
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persistedQueries{set: documents, recent: lru.New[string](100)}})
 	// Limits run after validation and before any resolver; the token limit
 	// bounds the parse itself.
 	srv.SetParserTokenLimit(querylimit.Tokens)
 	limits := querylimit.Defaults
 	limits.Page, limits.MaxPage = resolvers.DefaultPage, resolvers.MaxPage
 	srv.Use(querylimit.Extension{Limits: limits})
+	srv.Use(trustedOnly{set: documents, on: o.trustedOnly, checked: lru.New[bool](1000)})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
 	})

@@ -63,6 +63,10 @@ type Config struct {
 	Extensions []graphql.HandlerExtension
 	// Limits bound each caller; zero fields take DefaultLimits.
 	Limits Limits
+	// TrustedDocuments, when set, runs for agents, supervisors and callers
+	// without a token only the trusted documents (package trusted), and
+	// shows the schema (introspection) to admins and operators only.
+	TrustedDocuments bool
 }
 
 // Server is switchboard's HTTP handler.
@@ -124,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		slots:        newConnSlots(limits.WSConnsPerPerson, limits.WSConnsPerTenant),
 		rates:        rates,
 		live:         s.live,
+		trustedOnly:  cfg.TrustedDocuments,
 		extensions:   cfg.Extensions,
 	})
 	count := func(route string, h http.Handler) http.Handler {

@@ -47,6 +47,7 @@ type config struct {
 	ratePerPerson      int
 	ratePerTenant      int
 	shutdownDelay      time.Duration
+	trustedDocuments   bool
 }
 
 // sharedFlags registers the settings every command takes.
@@ -86,6 +87,8 @@ func (c *config) serveFlags(fs *flagSet) {
 		"GraphQL requests a second one person may make on this replica, over HTTP and WebSocket, with 3 seconds' worth at once; -1: no bound")
 	fs.intSetting(&c.ratePerTenant, "rate-per-tenant", server.DefaultLimits.RatePerTenant,
 		"GraphQL requests a second one tenant's people may make on this replica; -1: no bound")
+	fs.boolSetting(&c.trustedDocuments, "trusted-documents", false,
+		"run for agents, supervisors and callers without a token only the front ends' documents (by text or hash), and show the schema to admins and operators only; for production")
 	fs.durationSetting(&c.shutdownDelay, "shutdown-delay", 2*time.Second,
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, for load balancers to stop sending, before the listener closes")
 	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
@@ -260,10 +263,11 @@ func (c *config) tracing(getenv func(string) string) *wire.Tracing {
 // wire is what serve builds switchboard from, over the store st.
 func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Config {
 	return wire.Config{
-		Store:          st,
-		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
-		Logger:         log,
-		AllowedOrigins: c.origins(),
+		Store:            st,
+		Auth:             auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
+		Logger:           log,
+		AllowedOrigins:   c.origins(),
+		TrustedDocuments: c.trustedDocuments,
 		Limits: server.Limits{
 			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
 			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,

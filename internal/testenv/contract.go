@@ -1,14 +1,14 @@
 package testenv
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"switchboard/server/trusted"
 )
 
 // RepoRoot returns the module's root folder.
@@ -30,10 +30,10 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// Contract parses the repository's copy of testdata/contract/desktop.graphql.
+// Contract parses the repository's copy of server/trusted/contract/desktop.graphql.
 func Contract(t testing.TB) *ast.QueryDocument {
 	t.Helper()
-	path := filepath.Join(RepoRoot(t), "testdata", "contract", "desktop.graphql")
+	path := filepath.Join(RepoRoot(t), "server", "trusted", "contract", "desktop.graphql")
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -46,35 +46,15 @@ func Contract(t testing.TB) *ast.QueryDocument {
 }
 
 // ContractOperation returns one operation of the contract, with the
-// fragments it uses, as a document of its own.
+// fragments it uses, as a document of its own: the document the server
+// trusts by hash.
 func ContractOperation(t testing.TB, name string) string {
 	t.Helper()
-	full := Contract(t)
-	op := full.Operations.ForName(name)
-	if op == nil {
-		t.Fatalf("the contract has no operation %q", name)
-	}
-	doc := &ast.QueryDocument{Operations: ast.OperationList{op}}
-	used := map[string]bool{}
-	var walk func(ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if f := full.Fragments.ForName(s.Name); f != nil && !used[s.Name] {
-					used[s.Name] = true
-					doc.Fragments = append(doc.Fragments, f)
-					walk(f.SelectionSet)
-				}
-			}
+	for _, d := range trusted.Contract().Documents() {
+		if d.Name == name {
+			return d.Text
 		}
 	}
-	walk(op.SelectionSet)
-	var buf bytes.Buffer
-	formatter.NewFormatter(&buf).FormatQueryDocument(doc)
-	return buf.String()
+	t.Fatalf("the contract has no operation %q", name)
+	return ""
 }

@@ -1,7 +1,7 @@
 package telemetry
 
 // KnownOperations are the GraphQL operation names that metrics label by
-// name: the operations of the contract (testdata/contract/*.graphql; a test
+// name: the operations of the contract (server/trusted/contract/*.graphql; a test
 // keeps the two in step). Any other name is counted as OtherOperation.
 var KnownOperations = []string{
 	"AgentActivityChanged",

@@ -257,7 +257,7 @@ func TestMetricsMove(t *testing.T) {
 // TestKnownOperationsAreTheContracts: the operation names labelled in
 // metrics are exactly the contract's.
 func TestKnownOperationsAreTheContracts(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(t), "testdata", "contract", "*.graphql"))
+	files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(t), "server", "trusted", "contract", "*.graphql"))
 	if len(files) == 0 {
 		t.Fatal("no contract files")
 	}

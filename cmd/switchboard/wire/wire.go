@@ -53,6 +53,8 @@ type Config struct {
 	// Limits bound each caller on this replica; zero fields take
 	// server.DefaultLimits.
 	Limits server.Limits
+	// TrustedDocuments: see server.Config.TrustedDocuments.
+	TrustedDocuments bool
 	// AWS is how the tenants' AWS accounts are reached. Nil: none is
 	// (tests that need no AWS); the command always sets it.
 	AWS *AWS
@@ -211,14 +213,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Conversations: conversations.New(chats),
 			Mail:          mailer,
 		},
-		SCIM:           scim.Handler(st.Client, log, scim.WithRowLocks(postgres)),
-		Registry:       registry,
-		AllowedOrigins: cfg.AllowedOrigins,
-		WSInitTimeout:  cfg.WSInitTimeout,
-		WSPingInterval: cfg.WSPingInterval,
-		Limits:         cfg.Limits,
-		Logger:         log,
-		Extensions:     []graphql.HandlerExtension{tel.GraphQL()},
+		SCIM:             scim.Handler(st.Client, log, scim.WithRowLocks(postgres)),
+		Registry:         registry,
+		AllowedOrigins:   cfg.AllowedOrigins,
+		WSInitTimeout:    cfg.WSInitTimeout,
+		WSPingInterval:   cfg.WSPingInterval,
+		Limits:           cfg.Limits,
+		TrustedDocuments: cfg.TrustedDocuments,
+		Logger:           log,
+		Extensions:       []graphql.HandlerExtension{tel.GraphQL()},
 	})
 	if err != nil {
 		return nil, err
