@@ -67,6 +67,9 @@ type Config struct {
 	// without a token only the trusted documents (package trusted), and
 	// shows the schema (introspection) to admins and operators only.
 	TrustedDocuments bool
+	// ExplorerHeaders, when set, is the JSON the explorer's Headers editor
+	// starts with (the demo admin's token on the embedded store).
+	ExplorerHeaders string
 }
 
 // Server is switchboard's HTTP handler.
@@ -136,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	query := limitGraphQLBody(withTimeout(s.identity.authenticate(graphQLOverHTTP(codeTransportErrors(gql)), rates), limits.RequestTimeout), MaxRequestBody, MaxUploadBody, limits)
 	s.mux.Handle("/query", count("/query", withCORS(query, cfg.AllowedOrigins)))
-	ex := explorer.Handler("/query")
+	ex := explorer.Handler("/query", cfg.ExplorerHeaders)
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
 	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit, limits.BodyTimeout)))

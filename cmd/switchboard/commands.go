@@ -68,6 +68,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	wc := c.wire(st, secret, log)
 	wc.Tracing = c.tracing(getenv)
+	// On a developer's embedded store with the demo, the explorer opens
+	// signed in as the demo's admin, on every run.
+	var demoHeaders string
+	if c.seed && st.Dialect == dialect.SQLite {
+		if id, err := seed.DemoTenant(ctx, st.Client); err == nil {
+			tok, err := auth.Mint(secret, auth.Claims{Email: seed.AdminEmail, Name: "Ada Admin", Tenant: string(id), Role: auth.RoleAdmin}, 24*time.Hour, time.Now())
+			if err != nil {
+				return err
+			}
+			demoHeaders = fmt.Sprintf(`{"Authorization": "Bearer %s"}`, tok)
+			wc.ExplorerHeaders = demoHeaders
+		}
+	}
 	app, err := wire.New(ctx, wc)
 	if err != nil {
 		return err
@@ -80,12 +93,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "switchboard is serving on %s (query explorer; GraphQL at %squery)\n", url, url)
-	if demoTenant != "" {
-		tok, err := auth.Mint(secret, auth.Claims{Email: seed.AdminEmail, Name: "Ada Admin", Tenant: demoTenant, Role: auth.RoleAdmin}, 24*time.Hour, time.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Paste into the explorer's Headers tab to act as the demo tenant's admin (valid 24h):\n{\"Authorization\": \"Bearer %s\"}\n", tok)
+	if demoTenant != "" && demoHeaders != "" {
+		fmt.Fprintf(stdout, "The explorer opens signed in as the demo tenant's admin; elsewhere, send this header (valid 24h):\n%s\n", demoHeaders)
 		fmt.Fprintln(stdout, "Another at any time: switchboard token --demo --role admin (or agent, supervisor)")
 	}
 	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over

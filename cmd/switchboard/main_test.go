@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -516,6 +517,22 @@ const desktopBootstrap = `query DesktopBootstrap {
   agentStatuses { name type }
 }`
 
+// explorerToken returns the claims of the token the explorer's page fills
+// its Headers editor with.
+func explorerToken(t *testing.T, base string, v *auth.Verifier) auth.Claims {
+	t.Helper()
+	page, _ := get(t, base, http.StatusOK)
+	m := regexp.MustCompile(`data-default-headers="[^"]*Bearer ([A-Za-z0-9._-]+)`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the explorer's page fills no headers:\n%s", page)
+	}
+	c, err := v.Verify(context.Background(), m[1])
+	if err != nil {
+		t.Fatalf("the explorer's token: %v", err)
+	}
+	return c
+}
+
 // An empty embedded store is migrated, seeded, and served; the admin token
 // it prints works against the running server.
 func TestServeEmbeddedStore(t *testing.T) {
@@ -547,6 +564,10 @@ func TestServeEmbeddedStore(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "encryption-key")); err != nil {
 		t.Errorf("no encryption key generated beside the embedded store: %v", err)
+	}
+	// The explorer opens signed in as the demo's admin.
+	if c := explorerToken(t, base, v); c.Role != auth.RoleAdmin || c.Tenant != claims.Tenant {
+		t.Errorf("the explorer's headers carry %+v, want the demo admin's", c)
 	}
 
 	if r := postQuery(t, base+"query", "", desktopBootstrap); len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
@@ -612,7 +633,10 @@ func TestServeEmbeddedStore(t *testing.T) {
 	}
 
 	// A second start finds the store seeded: it loads nothing and prints no token.
-	_, out2, stop2 := startServe(t, env(m), "serve", "-addr", "127.0.0.1:0")
+	base2, out2, stop2 := startServe(t, env(m), "serve", "-addr", "127.0.0.1:0")
+	if c := explorerToken(t, base2, v); c.Role != auth.RoleAdmin || c.Tenant != claims.Tenant {
+		t.Errorf("on a later run the explorer's headers carry %+v, want the demo admin's", c)
+	}
 	if strings.Contains(out2.String(), "Bearer") {
 		t.Errorf("serve on a seeded store printed a token again:\n%s", out2.String())
 	}

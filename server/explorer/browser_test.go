@@ -132,10 +132,10 @@ func (w reportingWriter) WriteHeader(code int) {
 
 // newReportingServer is newServer whose page reports CSP violations to the
 // returned collector.
-func newReportingServer(t *testing.T) (*httptest.Server, *cspReports) {
+func newReportingServer(t *testing.T, defaultHeaders string) (*httptest.Server, *cspReports) {
 	t.Helper()
 	reports := &cspReports{}
-	h := Handler("/query")
+	h := Handler("/query", defaultHeaders)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(reportingWriter{w, "/csp-report"}, r)
@@ -159,7 +159,7 @@ var graphiqlRoot = regexp.MustCompile(`class="[^"]*\bgraphiql-container\b`)
 // SWITCHBOARD_EXPLORER_SCREENSHOT=/path.png to also save a screenshot.
 func TestBrowserRendersGraphiQL(t *testing.T) {
 	chromium := requireChromium(t)
-	srv, reports := newReportingServer(t)
+	srv, reports := newReportingServer(t, `{"Authorization": "Bearer demo-token-1234"}`)
 
 	dom, stderr := runChromium(t, chromium, srv.URL+"/", "--dump-dom")
 	if !graphiqlRoot.MatchString(dom) {
@@ -173,6 +173,10 @@ func TestBrowserRendersGraphiQL(t *testing.T) {
 	// The header editor must be there for admins to paste a token into.
 	if !strings.Contains(dom, "graphiql-editor-tool") || !strings.Contains(dom, ">Headers<") {
 		t.Errorf("no Headers editor tab in the DOM")
+	}
+	// Filled with the server's default headers (the demo's token).
+	if !strings.Contains(dom, "demo-token-1234") {
+		t.Errorf("the Headers editor does not show the default headers")
 	}
 	for _, r := range reports.all() {
 		t.Errorf("Content-Security-Policy violation: %s", r)

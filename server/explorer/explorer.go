@@ -4,7 +4,7 @@
 //
 // One handler serves both the page and its assets:
 //
-//	h := explorer.Handler("/query")
+//	h := explorer.Handler("/query", "")
 //	mux.Handle("GET /{$}", h)        // the page, at exactly "/"
 //	mux.Handle("GET /explorer/", h)  // its assets, under AssetPrefix
 //
@@ -119,7 +119,11 @@ var contentTypes = map[string]string{
 // path, that follows the page's own scheme).
 // Handler panics if endpoint is not a usable URL, since that is a
 // programming error.
-func Handler(endpoint string) http.Handler {
+//
+// defaultHeaders, when not empty, is the JSON the Headers editor starts with
+// for a visitor who has typed none (the demo's token, on a developer's
+// machine).
+func Handler(endpoint, defaultHeaders string) http.Handler {
 	connectSrc, err := endpointSources(endpoint)
 	if err != nil {
 		panic("explorer: " + err.Error())
@@ -141,7 +145,7 @@ func Handler(endpoint string) http.Handler {
 		panic("explorer: " + err.Error())
 	}
 	var page bytes.Buffer
-	if err := tmpl.Execute(&page, struct{ Endpoint string }{endpoint}); err != nil {
+	if err := tmpl.Execute(&page, struct{ Endpoint, DefaultHeaders string }{endpoint, defaultHeaders}); err != nil {
 		panic("explorer: " + err.Error())
 	}
 	h.page = page.Bytes()

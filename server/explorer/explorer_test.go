@@ -21,7 +21,7 @@ import (
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	h := Handler("/query")
+	h := Handler("/query", "")
 	mux.Handle("GET /{$}", h)
 	mux.Handle("GET /explorer/", h)
 	mux.HandleFunc("/query", func(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +169,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 }
 
 func TestAbsoluteEndpointIsAllowedByCSP(t *testing.T) {
-	h := Handler("https://api.example.com/query")
+	h := Handler("https://api.example.com/query", "")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://admin.example.com/", nil))
 	csp := rec.Header().Get("Content-Security-Policy")
@@ -187,13 +187,13 @@ func TestBadEndpointPanics(t *testing.T) {
 					t.Errorf("Handler(%q) did not panic", endpoint)
 				}
 			}()
-			Handler(endpoint)
+			Handler(endpoint, "")
 		}()
 	}
 }
 
 func TestHostHeaderCannotInjectIntoCSP(t *testing.T) {
-	h := Handler("/query")
+	h := Handler("/query", "")
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Host = "evil.example; script-src *"
 	rec := httptest.NewRecorder()
@@ -266,7 +266,7 @@ func TestStaleAssetHashIsServedUncached(t *testing.T) {
 }
 
 func TestUnknownPaths(t *testing.T) {
-	h := Handler("/query")
+	h := Handler("/query", "")
 	for _, p := range []string{
 		"/favicon.ico",
 		"/index.html",

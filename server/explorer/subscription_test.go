@@ -48,7 +48,7 @@ type wsMessage struct {
 // asset update to a GraphiQL build that no longer bundles graphql-ws.
 func TestBrowserSubscriptionOverWebSocket(t *testing.T) {
 	chromium := requireChromium(t)
-	h := Handler("/query").(*handler)
+	h := Handler("/query", "").(*handler)
 
 	var (
 		initPayload = make(chan string, 1)

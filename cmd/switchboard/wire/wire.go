@@ -55,6 +55,8 @@ type Config struct {
 	Limits server.Limits
 	// TrustedDocuments: see server.Config.TrustedDocuments.
 	TrustedDocuments bool
+	// ExplorerHeaders: see server.Config.ExplorerHeaders.
+	ExplorerHeaders string
 	// AWS is how the tenants' AWS accounts are reached. Nil: none is
 	// (tests that need no AWS); the command always sets it.
 	AWS *AWS
@@ -220,6 +222,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		WSPingInterval:   cfg.WSPingInterval,
 		Limits:           cfg.Limits,
 		TrustedDocuments: cfg.TrustedDocuments,
+		ExplorerHeaders:  cfg.ExplorerHeaders,
 		Logger:           log,
 		Extensions:       []graphql.HandlerExtension{tel.GraphQL()},
 	})

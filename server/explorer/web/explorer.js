@@ -39,6 +39,9 @@
         // connection_init payload.
         isHeadersEditorEnabled: true,
         shouldPersistHeaders: true,
+        // The demo's admin token when the server runs the demo; headers a
+        // visitor typed before (persisted) win over it.
+        defaultHeaders: root.dataset.defaultHeaders || undefined,
         defaultEditorToolsVisibility: 'headers',
       })
     );
