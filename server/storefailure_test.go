@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,25 +41,9 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 				return
 			default:
 			}
-			body, _ := json.Marshal(map[string]any{"query": testenv.ContractOperation(t, "SetAgentStatus"), "variables": map[string]any{"statusId": status[i%2]}})
-			req, _ := http.NewRequest(http.MethodPost, f.s.URL+"/query", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+f.alexTok)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				continue
-			}
-			var r struct {
-				Data struct {
-					SetAgentStatus struct{ CurrentStatus struct{ Since time.Time } }
-				}
-				Errors []any
-			}
-			err = json.NewDecoder(res.Body).Decode(&r)
-			res.Body.Close()
-			if err == nil && len(r.Errors) == 0 {
+			if since, ok := trySetStatus(f.s.URL, f.alexTok, status[i%2]); ok {
 				mu.Lock()
-				acked = append(acked, r.Data.SetAgentStatus.CurrentStatus.Since)
+				acked = append(acked, since)
 				lastAck = time.Now()
 				mu.Unlock()
 			}
@@ -133,3 +121,178 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// ownPostgres starts a PostgreSQL of the test's own with scripts/pg.sh (a
+// test that stops the server must not stop the suite's), and returns its
+// URL and a function that stops and starts it again on the same port.
+func ownPostgres(t *testing.T) (url string, stop, start func()) {
+	t.Helper()
+	testenv.PostgresURL(t)                          // skipped, or failed, as every PostgreSQL test is
+	dir, err := os.MkdirTemp("", "switchboard-pg-") // where the postgres user can reach
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "pg.sh")
+	pg := func(cmd string, env ...string) string {
+		t.Helper()
+		c := exec.Command("bash", script, cmd, dir)
+		c.Env = append(os.Environ(), env...)
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("pg.sh %s: %v", cmd, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	url = pg("start", "SWITCHBOARD_TEST_PG_PORT=55700")
+	t.Cleanup(func() { pg("stop"); os.RemoveAll(dir) })
+	port := url[strings.LastIndex(url, ":")+1 : strings.LastIndex(url, "/")]
+	return url, func() { pg("stop") }, func() {
+		if again := pg("start", "SWITCHBOARD_TEST_PG_PORT="+port); again != url {
+			t.Fatalf("PostgreSQL came back at %s, not %s", again, url)
+		}
+	}
+}
+
+// TestStoreRestartedUnderLoad: PostgreSQL stops while an agent's status
+// changes in a loop and a wallboard is subscribed. While it is away
+// /readyz answers 503 and no change is acknowledged; once it is back,
+// /readyz answers 200, changes are acknowledged and reach the wallboard
+// within 5 s, and every change acknowledged before or after is in the
+// store.
+func TestStoreRestartedUnderLoad(t *testing.T) {
+	url, stopPG, startPG := ownPostgres(t)
+	f := newLiveFixture(t, testenv.Backend{Name: "postgres", URL: func(testing.TB) string { return url }})
+	wb := f.s.DialWS(t, f.supTok)
+	wb.Subscribe("wb", statusChanged, nil)
+	waitSubscriptions(t, f.s, 1)
+
+	var mu sync.Mutex
+	var acked []time.Time
+	var lastAck time.Time
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		status := []string{f.available, f.lunch}
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if since, ok := trySetStatus(f.s.URL, f.alexTok, status[i%2]); ok {
+				mu.Lock()
+				acked = append(acked, since)
+				lastAck = time.Now()
+				mu.Unlock()
+			} else {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}()
+	ready := func() int {
+		res, err := http.Get(f.s.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	within := func(d time.Duration, what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("not within %v: %s", d, what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	time.Sleep(300 * time.Millisecond)
+	stopPG()
+	stoppedAt := time.Now()
+	within(5*time.Second, "/readyz answers 503 while the store is away", func() bool { return ready() == http.StatusServiceUnavailable })
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	if lastAck.After(stoppedAt) {
+		t.Errorf("a change was acknowledged %v after the store stopped", lastAck.Sub(stoppedAt))
+	}
+	mu.Unlock()
+
+	startPG()
+	startedAt := time.Now()
+	within(5*time.Second, "/readyz answers 200 once the store is back", func() bool { return ready() == http.StatusOK })
+	within(5*time.Second, "changes are acknowledged once the store is back", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return lastAck.After(startedAt)
+	})
+	close(quit)
+	<-done
+
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recorded := map[int64]bool{}
+	rows, err := db.Query(`SELECT changed_at FROM agent_status_changes WHERE agent_id = $1`, f.alex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		recorded[at.UnixMicro()] = true
+	}
+	rows.Close()
+	for _, at := range acked {
+		if !recorded[at.UnixMicro()] {
+			t.Fatalf("the change acknowledged at %v is not recorded (%d acknowledged)", at, len(acked))
+		}
+	}
+
+	var last struct {
+		SetAgentStatus struct{ CurrentStatus struct{ Since time.Time } }
+	}
+	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.lunch}, &last)
+	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.available}, &last)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ev := nextEvent(t, wb, "wb").AgentStatusChanged
+		if ev.Agent.ID == f.alex && !ev.ChangedAt.Before(last.SetAgentStatus.CurrentStatus.Since) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the wallboard did not hear of a change within 5 s of the store's return")
+		}
+	}
+}
+
+// trySetStatus sets the agent's own status over HTTP and returns the time
+// the change took effect, or false when it was not acknowledged.
+func trySetStatus(base, token, status string) (time.Time, bool) {
+	body, _ := json.Marshal(map[string]any{"query": setOwnStatus, "variables": map[string]any{"statusId": status}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data struct {
+			SetAgentStatus *struct{ CurrentStatus struct{ Since time.Time } }
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || len(r.Errors) > 0 || r.Data.SetAgentStatus == nil {
+		return time.Time{}, false
+	}
+	return r.Data.SetAgentStatus.CurrentStatus.Since, true
+}
+
+const setOwnStatus = `mutation($statusId: ID!) { setAgentStatus(input: {statusId: $statusId}) { currentStatus { since } } }`
