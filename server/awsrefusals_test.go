@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"testing"
+
+	"switchboard/graph"
+	"switchboard/internal/testenv"
+	"switchboard/resolvers"
+)
+
+// TestAWSMutationsRefusedBeforeAWS: every mutation that calls AWS, sent by
+// a caller who may not make it — no token, an agent where an admin is
+// needed, another tenant's people — is refused before any AWS request is
+// made: no AssumeRole, no Connect call. The table must name every such
+// mutation of the schema.
+func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := newConnectFixture(t, b)
+		var addr struct {
+			CreateEmailAddress struct{ ID string } `json:"createEmailAddress"`
+		}
+		f.s.MustDo(t, f.a.AdminToken, `mutation($in: CreateEmailAddressInput!) { createEmailAddress(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"address": "support@acme.example", "sesIdentityArn": "arn:aws:ses:ap-southeast-2:123456789012:identity/acme.example",
+		}}, &addr)
+		instance := map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID}
+		chat := map[string]any{"channel": "WEBCHAT", "externalId": "customer-1", "agentId": f.alex}
+		email := map[string]any{"from": addr.CreateEmailAddress.ID, "to": []string{"someone@example.com"}, "subject": "Hello", "text": "Hi"}
+
+		cases := []struct {
+			mutation, who, token, query string
+			vars                        map[string]any
+			codes                       []string // any of
+		}{
+			{"configureInstance", "no token", "", `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": instance}, []string{"UNAUTHENTICATED"}},
+			{"configureInstance", "agent", f.alexTok, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": instance}, []string{"FORBIDDEN"}},
+			{"configureInstance", "supervisor", f.supTok, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": instance}, []string{"FORBIDDEN"}},
+			{"importAgentStatuses", "no token", "", `mutation { importAgentStatuses { id } }`, nil, []string{"UNAUTHENTICATED"}},
+			{"importAgentStatuses", "agent", f.alexTok, `mutation { importAgentStatuses { id } }`, nil, []string{"FORBIDDEN"}},
+			{"importAgentStatuses", "supervisor", f.supTok, `mutation { importAgentStatuses { id } }`, nil, []string{"FORBIDDEN"}},
+			{"startConversation", "no token", "", `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"UNAUTHENTICATED"}},
+			{"startConversation", "an agent for another", f.beaTok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"FORBIDDEN"}},
+			{"startConversation", "another tenant's agent", f.cyTok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"FORBIDDEN", "NOT_FOUND"}},
+			{"endConversation", "no token", "", `mutation($id: ID!) { endConversation(id: $id) { id } }`, map[string]any{"id": f.alex}, []string{"UNAUTHENTICATED"}},
+			{"endConversation", "another tenant's agent", f.cyTok, `mutation($id: ID!) { endConversation(id: $id) { id } }`, map[string]any{"id": f.alex}, []string{"NOT_FOUND", "BAD_USER_INPUT"}},
+			{"sendEmail", "no token", "", `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"UNAUTHENTICATED"}},
+			{"sendEmail", "another tenant's agent", f.cyTok, `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"NOT_FOUND", "FORBIDDEN"}},
+			{"sendEmail", "another tenant's admin", f.b.AdminToken, `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"NOT_FOUND", "FORBIDDEN"}},
+		}
+		covered := map[string]bool{}
+		for _, c := range cases {
+			covered[c.mutation] = true
+		}
+		for _, field := range graph.NewExecutableSchema(graph.Config{}).Schema().Mutation.Fields {
+			if tx, _ := resolvers.MutationTransaction(field.Name); tx == resolvers.CallsAWS && !covered[field.Name] {
+				t.Errorf("%s calls AWS and has no case here", field.Name)
+			}
+		}
+
+		stsBefore, connectBefore := len(f.sts.Calls()), len(f.connect.Requests())
+		for _, c := range cases {
+			r := f.s.Do(t, c.token, c.query, c.vars)
+			ok := false
+			for _, code := range c.codes {
+				ok = ok || r.Code() == code
+			}
+			if !ok {
+				t.Errorf("%s by %s: %q %+v, want one of %v", c.mutation, c.who, r.Code(), r.Errors, c.codes)
+			}
+			if n, m := len(f.sts.Calls()), len(f.connect.Requests()); n != stsBefore || m != connectBefore {
+				t.Fatalf("%s by %s reached AWS: %d AssumeRole, %d Connect requests", c.mutation, c.who, n-stsBefore, m-connectBefore)
+			}
+		}
+	})
+}
