@@ -23,17 +23,25 @@ import (
 //   - A request error has no data entry, as the GraphQL spec says of errors
 //     raised before execution (gqlgen writes "data": null).
 //
-// Responses of executed operations, WebSocket upgrades and multipart uploads
-// pass untouched; so does every error's extensions.code.
+// And every error of an answer of status 400 or more carries an
+// extensions.code and comes as JSON, also those gqlgen's transports write
+// past the error presenter: a content type no transport takes, a multipart
+// body that is not an upload request (BAD_USER_INPUT; PAYLOAD_TOO_LARGE for
+// 413, INTERNAL for 5xx).
+//
+// Responses of executed operations and WebSocket upgrades pass untouched,
+// and so does every code already set.
 func graphQLOverHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
+		if r.Header.Get("Upgrade") != "" { // a WebSocket: its errors are close codes
 			next.ServeHTTP(w, r)
 			return
 		}
 		var body []byte
+		spec := false // a request the GraphQL-over-HTTP rules above are for
 		switch {
 		case r.Method == http.MethodGet:
+			spec = true
 		case r.Method == http.MethodPost && isJSON(r.Header.Get("Content-Type")):
 			// Kept to tell a missing query from a bad one, should the
 			// request fail; limitGraphQLBody has bounded it already.
@@ -42,74 +50,102 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusBadRequest, apierror.BadUserInput, "the request body could not be read")
 				return
 			}
-			body = b
+			body, spec = b, true
 			r.Body = io.NopCloser(bytes.NewReader(b))
-		default:
-			next.ServeHTTP(w, r)
+		}
+		hw := &heldWriter{ResponseWriter: w}
+		next.ServeHTTP(hw, r)
+		if hw.status == 0 {
 			return
 		}
-		rw := &requestErrorWriter{ResponseWriter: w}
-		next.ServeHTTP(rw, r)
-		if rw.held != 0 {
-			rw.flush(hasQuery(r, body))
+		requestError := spec && (hw.status == http.StatusBadRequest || hw.status == http.StatusUnprocessableEntity)
+		status := hw.status
+		if requestError && status == http.StatusUnprocessableEntity {
+			// gqlgen gives 422 only under application/json.
+			status = http.StatusOK
+			if !hasQuery(r, body) {
+				status = http.StatusBadRequest
+			}
 		}
+		writeHeld(w, hw.status, status, hw.body.Bytes(), requestError)
 	})
 }
 
-// requestErrorWriter holds back a response that gqlgen's transports give a
-// request error (400 or 422), so that its status and body can be rewritten.
-type requestErrorWriter struct {
+// heldWriter holds back an answer of status 400 or more until it is
+// complete, so that its status and body can be rewritten.
+type heldWriter struct {
 	http.ResponseWriter
-	held  int // the status held back; 0 while nothing is
-	wrote bool
-	buf   bytes.Buffer
+	status int  // the held-back status; 0 while passing through
+	passed bool // a status or body already went through
+	body   bytes.Buffer
 }
 
-func (w *requestErrorWriter) WriteHeader(code int) {
-	if w.wrote || w.held != 0 {
+func (w *heldWriter) WriteHeader(status int) {
+	if status >= 400 && !w.passed && w.status == 0 {
+		w.status = status
 		return
 	}
-	if code == http.StatusBadRequest || code == http.StatusUnprocessableEntity {
-		w.held = code
-		return
+	if w.status == 0 {
+		w.passed = true
+		w.ResponseWriter.WriteHeader(status)
 	}
-	w.wrote = true
-	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *requestErrorWriter) Write(b []byte) (int, error) {
-	if w.held != 0 {
-		return w.buf.Write(b)
+func (w *heldWriter) Write(p []byte) (int, error) {
+	if w.status != 0 {
+		return w.body.Write(p)
 	}
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	w.passed = true
+	return w.ResponseWriter.Write(p)
 }
 
-// Unwrap lets http.ResponseController reach the original ResponseWriter.
-func (w *requestErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap lets http.ResponseController reach the connection.
+func (w *heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// flush writes the held response: its status as the spec asks for the
-// request (wellFormed: it carried a query) and the response's media type,
-// and its body without "data": null.
-func (w *requestErrorWriter) flush(wellFormed bool) {
-	status := w.held
-	if w.held == http.StatusUnprocessableEntity {
-		// gqlgen gives 422 only under application/json.
-		status = http.StatusOK
-		if !wellFormed {
-			status = http.StatusBadRequest
-		}
+// writeHeld writes a held answer of status held as status, its errors each
+// with a code, and, for a request error, without "data": null.
+func writeHeld(w http.ResponseWriter, held, status int, body []byte, requestError bool) {
+	code := apierror.BadUserInput
+	switch {
+	case held == http.StatusRequestEntityTooLarge:
+		code = apierror.PayloadTooLarge
+	case held >= 500:
+		code = apierror.Internal
 	}
-	out := w.buf.Bytes()
 	var res map[string]json.RawMessage
-	if json.Unmarshal(out, &res) == nil && string(res["data"]) == "null" {
+	var errs []map[string]any
+	if json.Unmarshal(body, &res) != nil || json.Unmarshal(res["errors"], &errs) != nil || len(errs) == 0 {
+		writeGraphQLError(w, status, code, http.StatusText(held))
+		return
+	}
+	changed := false
+	for _, e := range errs {
+		ext, _ := e["extensions"].(map[string]any)
+		if _, ok := ext["code"]; ok {
+			continue
+		}
+		if ext == nil {
+			ext = map[string]any{}
+			e["extensions"] = ext
+		}
+		ext["code"] = string(code)
+		changed = true
+	}
+	if requestError && string(res["data"]) == "null" {
 		delete(res, "data")
+		changed = true
+	}
+	if changed {
+		res["errors"], _ = json.Marshal(errs)
 		if b, err := json.Marshal(res); err == nil {
-			out = b
+			body = b
 		}
 	}
-	w.ResponseWriter.WriteHeader(status)
-	_, _ = w.ResponseWriter.Write(out)
+	if mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type")); mt != "application/json" && mt != "application/graphql-response+json" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // hasQuery reports whether the request carries a query parameter: in the

@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	count := func(route string, h http.Handler) http.Handler {
 		return promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"route": route}), h)
 	}
-	query := limitGraphQLBody(withTimeout(s.identity.authenticate(graphQLOverHTTP(codeTransportErrors(gql)), rates), limits.RequestTimeout), MaxRequestBody, MaxUploadBody, limits)
+	query := limitGraphQLBody(withTimeout(s.identity.authenticate(graphQLOverHTTP(gql), rates), limits.RequestTimeout), MaxRequestBody, MaxUploadBody, limits)
 	s.mux.Handle("/query", count("/query", withCORS(query, cfg.AllowedOrigins)))
 	ex := explorer.Handler("/query", cfg.ExplorerHeaders)
 	s.mux.Handle("GET /{$}", count("/", ex))
@@ -256,86 +256,6 @@ func limitGraphQLBody(next http.Handler, jsonLimit, uploadLimit int64, l Limits)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// codeTransportErrors gives a contract code to the errors that gqlgen's
-// HTTP transports write themselves, past the error presenter: a request no
-// transport takes (a content type other than JSON or multipart), and a
-// multipart body that is not a GraphQL upload request. Every error a
-// client gets carries extensions.code, and comes as JSON.
-func codeTransportErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" { // a WebSocket: its errors are close codes
-			next.ServeHTTP(w, r)
-			return
-		}
-		cw := &codingWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r)
-		cw.finish()
-	})
-}
-
-// codingWriter holds back an answer of status 400 or more until it is
-// complete, to give its errors a code.
-type codingWriter struct {
-	http.ResponseWriter
-	status int  // the held-back status; 0 while passing through
-	passed bool // a status or body already went through
-	body   bytes.Buffer
-}
-
-func (w *codingWriter) WriteHeader(status int) {
-	if status >= 400 && !w.passed {
-		w.status = status
-		return
-	}
-	w.passed = true
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *codingWriter) Write(p []byte) (int, error) {
-	if w.status != 0 {
-		return w.body.Write(p)
-	}
-	w.passed = true
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *codingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *codingWriter) finish() {
-	if w.status == 0 {
-		return
-	}
-	code := apierror.BadUserInput
-	switch {
-	case w.status == http.StatusRequestEntityTooLarge:
-		code = apierror.PayloadTooLarge
-	case w.status >= 500:
-		code = apierror.Internal
-	}
-	var resp graphql.Response
-	if err := json.Unmarshal(w.body.Bytes(), &resp); err != nil || len(resp.Errors) == 0 {
-		writeGraphQLError(w.ResponseWriter, w.status, code, http.StatusText(w.status))
-		return
-	}
-	coded := true
-	for _, e := range resp.Errors {
-		if _, ok := e.Extensions["code"]; !ok {
-			coded = false
-			if e.Extensions == nil {
-				e.Extensions = map[string]any{}
-			}
-			e.Extensions["code"] = string(code)
-		}
-	}
-	if coded { // presented already: as it was written
-		w.ResponseWriter.WriteHeader(w.status)
-		_, _ = w.ResponseWriter.Write(w.body.Bytes())
-		return
-	}
-	writeJSON(w.ResponseWriter, w.status, &resp)
 }
 
 func tooLarge(w http.ResponseWriter, n int64) {
