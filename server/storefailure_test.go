@@ -83,19 +83,7 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 	<-done
 
 	// Every acknowledged change is recorded.
-	recorded := map[int64]bool{}
-	rows, err := db.Query(`SELECT changed_at FROM agent_status_changes WHERE agent_id = $1`, f.alex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var at time.Time
-		if err := rows.Scan(&at); err != nil {
-			t.Fatal(err)
-		}
-		recorded[at.UnixMicro()] = true
-	}
-	rows.Close()
+	recorded := recordedChanges(t, db, f.alex)
 	lost := 0
 	for _, at := range acked {
 		if !recorded[at.UnixMicro()] {
@@ -107,19 +95,7 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 	}
 
 	// The wallboard hears of a change made now (after those of the loop).
-	var last struct {
-		Data struct {
-			SetAgentStatus struct{ CurrentStatus struct{ Since time.Time } }
-		}
-	}
-	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.lunch}, &last.Data)
-	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.available}, &last.Data)
-	for {
-		ev := nextEvent(t, wb, "wb").AgentStatusChanged
-		if ev.Agent.ID == f.alex && !ev.ChangedAt.Before(last.Data.SetAgentStatus.CurrentStatus.Since) {
-			break
-		}
-	}
+	hearsChangeNow(t, f, wb, 10*time.Second)
 }
 
 // ownPostgres starts a PostgreSQL of the test's own with scripts/pg.sh (a
@@ -235,11 +211,26 @@ func TestStoreRestartedUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	recorded := map[int64]bool{}
-	rows, err := db.Query(`SELECT changed_at FROM agent_status_changes WHERE agent_id = $1`, f.alex)
+	recorded := recordedChanges(t, db, f.alex)
+	for _, at := range acked {
+		if !recorded[at.UnixMicro()] {
+			t.Fatalf("the change acknowledged at %v is not recorded (%d acknowledged)", at, len(acked))
+		}
+	}
+
+	hearsChangeNow(t, f, wb, 5*time.Second)
+}
+
+// recordedChanges returns the times of the agent's recorded changes, in
+// Unix microseconds (PostgreSQL's precision).
+func recordedChanges(t *testing.T, db *sql.DB, agent string) map[int64]bool {
+	t.Helper()
+	rows, err := db.Query(`SELECT changed_at FROM agent_status_changes WHERE agent_id = $1`, agent)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
+	recorded := map[int64]bool{}
 	for rows.Next() {
 		var at time.Time
 		if err := rows.Scan(&at); err != nil {
@@ -247,26 +238,27 @@ func TestStoreRestartedUnderLoad(t *testing.T) {
 		}
 		recorded[at.UnixMicro()] = true
 	}
-	rows.Close()
-	for _, at := range acked {
-		if !recorded[at.UnixMicro()] {
-			t.Fatalf("the change acknowledged at %v is not recorded (%d acknowledged)", at, len(acked))
-		}
-	}
+	return recorded
+}
 
+// hearsChangeNow makes two changes of the fixture's agent and waits, for
+// at most within, for the wallboard to hear of the last, past the events
+// queued before it.
+func hearsChangeNow(t *testing.T, f *liveFixture, wb *testenv.WS, within time.Duration) {
+	t.Helper()
 	var last struct {
 		SetAgentStatus struct{ CurrentStatus struct{ Since time.Time } }
 	}
 	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.lunch}, &last)
 	f.s.MustDo(t, f.alexTok, testenv.ContractOperation(t, "SetAgentStatus"), map[string]any{"statusId": f.available}, &last)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(within)
 	for {
 		ev := nextEvent(t, wb, "wb").AgentStatusChanged
 		if ev.Agent.ID == f.alex && !ev.ChangedAt.Before(last.SetAgentStatus.CurrentStatus.Since) {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the wallboard did not hear of a change within 5 s of the store's return")
+			t.Fatalf("the wallboard did not hear of a change within %v", within)
 		}
 	}
 }
