@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/auth"
+	"switchboard/internal/testenv"
 	"switchboard/seed"
 )
 
@@ -24,16 +25,25 @@ import (
 // answers 503 while requests are still served for the delay, the mutation
 // that was in flight is answered and kept, and serve returns.
 func TestShutdown(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		dbURL := b.URL(t)
+		if b.Name == "sqlite" {
+			dbURL = "sqlite://" + filepath.Join(t.TempDir(), "switchboard.db") // the demo's store
+		}
+		testShutdown(t, dbURL)
+	})
+}
+
+func testShutdown(t *testing.T, dbURL string) {
 	const secret = "a-shared-test-secret-of-enough-length"
-	dir := t.TempDir()
-	dbURL := "sqlite://" + filepath.Join(dir, "switchboard.db")
 	m := map[string]string{
 		"SWITCHBOARD_DATABASE_URL":   dbURL,
 		"SWITCHBOARD_JWT_SECRET":     secret,
 		"SWITCHBOARD_SHUTDOWN_DELAY": "1500ms",
+		"SWITCHBOARD_DATA_DIR":       t.TempDir(),
 	}
 	base, _, stop := startServe(t, env(m), "serve", "-addr", "127.0.0.1:0")
-	tenant := demoTenant(t, base, secret)
+	tenant := someTenant(t, base, secret)
 	admin, err := auth.Mint([]byte(secret), auth.Claims{Email: seed.AdminEmail, Tenant: tenant, Role: auth.RoleAdmin}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +113,8 @@ func TestShutdown(t *testing.T) {
 	}
 
 	// What was acknowledged is in the store.
-	base2, _, stop2 := startServe(t, env(map[string]string{"SWITCHBOARD_DATABASE_URL": dbURL, "SWITCHBOARD_JWT_SECRET": secret}), "serve", "-addr", "127.0.0.1:0")
+	delete(m, "SWITCHBOARD_SHUTDOWN_DELAY")
+	base2, _, stop2 := startServe(t, env(m), "serve", "-addr", "127.0.0.1:0")
 	defer stop2()
 	r := postQuery(t, base2+"query", admin, `{ agentStatuses { name } }`)
 	if !strings.Contains(string(r.Data), `"Fire drill"`) {
@@ -111,8 +122,9 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
-// demoTenant returns the demo tenant's ID, as an operator sees it.
-func demoTenant(t *testing.T, base, secret string) string {
+// someTenant returns the ID of the store's first tenant (the demo's, on
+// the embedded store), creating one when there is none.
+func someTenant(t *testing.T, base, secret string) string {
 	t.Helper()
 	op, err := auth.Mint([]byte(secret), auth.Claims{Email: "op@platform.example", Role: auth.RoleOperator}, time.Hour, time.Now())
 	if err != nil {
@@ -124,8 +136,16 @@ func demoTenant(t *testing.T, base, secret string) string {
 			Edges []struct{ Node struct{ ID string } }
 		}
 	}
-	if err := json.Unmarshal(r.Data, &d); err != nil || len(d.Tenants.Edges) != 1 {
+	if err := json.Unmarshal(r.Data, &d); err != nil {
 		t.Fatalf("tenants: %s %+v", r.Data, r.Errors)
 	}
-	return d.Tenants.Edges[0].Node.ID
+	if len(d.Tenants.Edges) == 1 {
+		return d.Tenants.Edges[0].Node.ID
+	}
+	r = postQuery(t, base+"query", op, `mutation { createTenant(input: {name: "Acme"}) { id } }`)
+	var c struct{ CreateTenant struct{ ID string } }
+	if err := json.Unmarshal(r.Data, &c); err != nil || c.CreateTenant.ID == "" {
+		t.Fatalf("createTenant: %s %+v", r.Data, r.Errors)
+	}
+	return c.CreateTenant.ID
 }
