@@ -144,3 +144,20 @@ func ParseRole(s string) (ARN, error) {
 	}
 	return a, nil
 }
+
+// sesIdentityRE matches an SES identity's resource: identity/ then a
+// domain or an email address.
+var sesIdentityRE = regexp.MustCompile(`^identity/[^\s/@]+(@[^\s/@]+)?$`)
+
+// ParseSESIdentity reads s as an SES identity's ARN,
+// arn:PARTITION:ses:REGION:ACCOUNT:identity/DOMAIN-OR-ADDRESS.
+func ParseSESIdentity(s string) (ARN, error) {
+	a, err := Parse(s)
+	if err != nil {
+		return ARN{}, err
+	}
+	if a.Service != "ses" || a.Region == "" || a.Account == "" || !sesIdentityRE.MatchString(a.Resource) {
+		return ARN{}, fmt.Errorf("%q is not an SES identity ARN", s)
+	}
+	return a, nil
+}

@@ -411,9 +411,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "emailaddress_tenant_id_address",
+				Name:    "emailaddress_address",
 				Unique:  true,
-				Columns: []*schema.Column{EmailAddressesColumns[8], EmailAddressesColumns[3]},
+				Columns: []*schema.Column{EmailAddressesColumns[3]},
 			},
 		},
 	}

@@ -542,6 +542,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(ses_identity_arn string) error {
 			for _, fn := range fns {

@@ -13,3 +13,9 @@ func roleARN(s string) error {
 	_, err := arn.ParseRole(s)
 	return err
 }
+
+// sesIdentityARN validates an SES identity's ARN (a domain or an address).
+func sesIdentityARN(s string) error {
+	_, err := arn.ParseSESIdentity(s)
+	return err
+}

@@ -93,6 +93,9 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 		return err
 	}
 
+	if err := boundContactPoints(emails, phones); err != nil {
+		return err
+	}
 	for i := range emails {
 		norm, err := contactpoint.NormaliseEmail(emails[i].Value)
 		if err != nil {
@@ -124,6 +127,9 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 			}
 		}
 		phones = withPrimary(phones, phone)
+	}
+	if err := boundContactPoints(emails, phones); err != nil {
+		return err
 	}
 	if emails == nil {
 		emails = []schematype.ContactPoint{}
@@ -158,6 +164,19 @@ func normaliseContact(ctx context.Context, m *gen.ContactMutation) error {
 		digits[i] = contactpoint.Digits(p.Value)
 	}
 	m.SetSearchPhones(strings.Join(digits, " "))
+	return nil
+}
+
+// MaxContactPoints bounds a contact's emails, and its phone numbers: a
+// person has a few of each, and each is matched on every search.
+const MaxContactPoints = 20
+
+// boundContactPoints refuses a contact with more than MaxContactPoints
+// emails or phone numbers, before any is read.
+func boundContactPoints(emails, phones []schematype.ContactPoint) error {
+	if len(emails) > MaxContactPoints || len(phones) > MaxContactPoints {
+		return apierror.New(apierror.BadUserInput, "a contact has at most %d emails and %d phone numbers", MaxContactPoints, MaxContactPoints)
+	}
 	return nil
 }
 

@@ -31,7 +31,7 @@ func (EmailAddress) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("address").NotEmpty().MaxLen(320),
 		field.String("display_name").Optional().MaxLen(200),
-		field.String("ses_identity_arn").NotEmpty().MaxLen(512),
+		field.String("ses_identity_arn").NotEmpty().MaxLen(512).Validate(sesIdentityARN),
 		field.String("contact_flow_id").Optional().MaxLen(256),
 		field.String("queue_id").Optional().MaxLen(256),
 	}
@@ -39,7 +39,9 @@ func (EmailAddress) Fields() []ent.Field {
 
 // Indexes of EmailAddress.
 func (EmailAddress) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "address").Unique()}
+	// An address belongs to one tenant only, platform-wide: inbound mail to it
+	// is routed by it.
+	return []ent.Index{index.Fields("address").Unique()}
 }
 
 // Annotations of EmailAddress.
