@@ -27,28 +27,7 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 	wb.Subscribe("wb", statusChanged, nil)
 	waitSubscriptions(t, f.s, 1)
 
-	var mu sync.Mutex
-	var acked []time.Time // the since of each acknowledged change
-	var lastAck time.Time
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		status := []string{f.available, f.lunch}
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if since, ok := trySetStatus(f.s.URL, f.alexTok, status[i%2]); ok {
-				mu.Lock()
-				acked = append(acked, since)
-				lastAck = time.Now()
-				mu.Unlock()
-			}
-		}
-	}()
+	loop := startChangeLoop(f)
 
 	time.Sleep(500 * time.Millisecond)
 	db, err := sql.Open("postgres", url)
@@ -67,10 +46,7 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 	killedAt := time.Now()
 	deadline := killedAt.Add(5 * time.Second)
 	for {
-		mu.Lock()
-		recovered := lastAck.After(killedAt.Add(100 * time.Millisecond))
-		mu.Unlock()
-		if recovered {
+		if loop.lastAck().After(killedAt.Add(100 * time.Millisecond)) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -79,8 +55,7 @@ func TestStoreConnectionsKilledUnderLoad(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	<-done
+	acked := loop.stop()
 
 	// Every acknowledged change is recorded.
 	recorded := recordedChanges(t, db, f.alex)
@@ -142,29 +117,7 @@ func TestStoreRestartedUnderLoad(t *testing.T) {
 	wb.Subscribe("wb", statusChanged, nil)
 	waitSubscriptions(t, f.s, 1)
 
-	var mu sync.Mutex
-	var acked []time.Time
-	var lastAck time.Time
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		status := []string{f.available, f.lunch}
-		for i := 0; ; i++ {
-			select {
-			case <-quit:
-				return
-			default:
-			}
-			if since, ok := trySetStatus(f.s.URL, f.alexTok, status[i%2]); ok {
-				mu.Lock()
-				acked = append(acked, since)
-				lastAck = time.Now()
-				mu.Unlock()
-			} else {
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
-	}()
+	loop := startChangeLoop(f)
 	ready := func() int {
 		res, err := http.Get(f.s.URL + "/readyz")
 		if err != nil {
@@ -189,22 +142,15 @@ func TestStoreRestartedUnderLoad(t *testing.T) {
 	stoppedAt := time.Now()
 	within(5*time.Second, "/readyz answers 503 while the store is away", func() bool { return ready() == http.StatusServiceUnavailable })
 	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	if lastAck.After(stoppedAt) {
-		t.Errorf("a change was acknowledged %v after the store stopped", lastAck.Sub(stoppedAt))
+	if last := loop.lastAck(); last.After(stoppedAt) {
+		t.Errorf("a change was acknowledged %v after the store stopped", last.Sub(stoppedAt))
 	}
-	mu.Unlock()
 
 	startPG()
 	startedAt := time.Now()
 	within(5*time.Second, "/readyz answers 200 once the store is back", func() bool { return ready() == http.StatusOK })
-	within(5*time.Second, "changes are acknowledged once the store is back", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return lastAck.After(startedAt)
-	})
-	close(quit)
-	<-done
+	within(5*time.Second, "changes are acknowledged once the store is back", func() bool { return loop.lastAck().After(startedAt) })
+	acked := loop.stop()
 
 	db, err := sql.Open("postgres", url)
 	if err != nil {
@@ -261,6 +207,54 @@ func hearsChangeNow(t *testing.T, f *liveFixture, wb *testenv.WS, within time.Du
 			t.Fatalf("the wallboard did not hear of a change within %v", within)
 		}
 	}
+}
+
+// changeLoop changes the fixture's agent's own status, back and forth, as
+// fast as the server answers, and notes each change it acknowledged.
+type changeLoop struct {
+	mu    sync.Mutex
+	acked []time.Time // the since of each acknowledged change
+	last  time.Time   // when the last was acknowledged
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+func startChangeLoop(f *liveFixture) *changeLoop {
+	l := &changeLoop{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		status := []string{f.available, f.lunch}
+		for i := 0; ; i++ {
+			select {
+			case <-l.quit:
+				return
+			default:
+			}
+			since, ok := trySetStatus(f.s.URL, f.alexTok, status[i%2])
+			if !ok {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			l.mu.Lock()
+			l.acked = append(l.acked, since)
+			l.last = time.Now()
+			l.mu.Unlock()
+		}
+	}()
+	return l
+}
+
+func (l *changeLoop) lastAck() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// stop ends the loop and returns the changes it had acknowledged.
+func (l *changeLoop) stop() []time.Time {
+	close(l.quit)
+	<-l.done
+	return l.acked
 }
 
 // trySetStatus sets the agent's own status over HTTP and returns the time
