@@ -146,8 +146,8 @@ func ParseRole(s string) (ARN, error) {
 }
 
 // sesIdentityRE matches an SES identity's resource: identity/ then a
-// domain or an email address.
-var sesIdentityRE = regexp.MustCompile(`^identity/[^\s/@]+(@[^\s/@]+)?$`)
+// domain of two labels or more, or an email address at one.
+var sesIdentityRE = regexp.MustCompile(`^identity/([^\s/@:]+@)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 
 // ParseSESIdentity reads s as an SES identity's ARN,
 // arn:PARTITION:ses:REGION:ACCOUNT:identity/DOMAIN-OR-ADDRESS.

@@ -130,3 +130,32 @@ func TestParseRole(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSESIdentity(t *testing.T) {
+	for _, s := range []string{
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/acme.example",
+		"arn:aws:ses:us-east-1:111111111111:identity/support@acme.example",
+		"arn:aws-us-gov:ses:us-gov-west-1:333333333333:identity/mail.acme.example",
+	} {
+		if _, err := arn.ParseSESIdentity(s); err != nil {
+			t.Errorf("ParseSESIdentity(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{
+		"not-arn",
+		"arn:aws:sns:ap-southeast-2:111111111111:identity/acme.example",       // service
+		"arn:aws:ses::111111111111:identity/acme.example",                     // no region
+		"arn:aws:ses:ap-southeast-2::identity/acme.example",                   // no account
+		"arn:aws:ses:ap-southeast-2:111111111111:configuration-set/x",         // not an identity
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/",                   // nothing named
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/localhost",          // one label
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/acme.example:x",     // colon
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/a@b@acme.example",   // two @
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/acme .example",      // space
+		"arn:aws:ses:ap-southeast-2:111111111111:identity/acme.example/extra", // a path
+	} {
+		if _, err := arn.ParseSESIdentity(s); err == nil {
+			t.Errorf("ParseSESIdentity(%q) accepted", s)
+		}
+	}
+}
