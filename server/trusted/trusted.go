@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -28,21 +29,22 @@ var contract embed.FS
 
 // Document is one trusted operation.
 type Document struct {
-	Name  string // the operation's name
-	Hash  string // hex SHA-256 of Text
-	Text  string // canonical: the operation and its fragments, as printed
-	canon string // Canonical(Text)
+	Name string // the operation's name
+	Hash string // hex SHA-256 of Text
+	Text string // canonical: the operation and its fragments, as printed
 }
 
 // Set is a set of trusted documents.
 type Set struct {
-	byHash  map[string]*Document
-	byCanon map[string]*Document
-	list    []*Document
+	byHash map[string]*Document
+	byText map[string]*Document
+	list   []*Document
 }
 
-// Contract returns the contract's operations.
-func Contract() *Set {
+// Contract returns the contract's operations, read once.
+var Contract = sync.OnceValue(readContract)
+
+func readContract() *Set {
 	files, err := fs.Glob(contract, "contract/*.graphql")
 	if err != nil {
 		panic(err)
@@ -65,7 +67,8 @@ func Contract() *Set {
 // FromSources splits the sources' operations into trusted documents; every
 // operation must be named, and the names unique.
 func FromSources(srcs ...*ast.Source) (*Set, error) {
-	s := &Set{byHash: map[string]*Document{}, byCanon: map[string]*Document{}}
+	s := &Set{byHash: map[string]*Document{}, byText: map[string]*Document{}}
+	names := map[string]bool{}
 	for _, src := range srcs {
 		doc, err := parser.ParseQuery(src)
 		if err != nil {
@@ -76,17 +79,16 @@ func FromSources(srcs ...*ast.Source) (*Set, error) {
 				return nil, fmt.Errorf("trusted: %s: an operation without a name", src.Name)
 			}
 			text := print(single(doc, op))
-			d := &Document{Name: op.Name, Text: text, Hash: Hash(text), canon: text}
-			if _, dup := s.byCanon[text]; dup {
+			if _, dup := s.byText[text]; dup {
 				continue
 			}
-			for _, other := range s.list {
-				if other.Name == op.Name {
-					return nil, fmt.Errorf("trusted: two operations named %s", op.Name)
-				}
+			if names[op.Name] {
+				return nil, fmt.Errorf("trusted: two operations named %s", op.Name)
 			}
+			names[op.Name] = true
+			d := &Document{Name: op.Name, Text: text, Hash: Hash(text)}
 			s.byHash[d.Hash] = d
-			s.byCanon[text] = d
+			s.byText[text] = d
 			s.list = append(s.list, d)
 		}
 	}
@@ -106,7 +108,7 @@ func (s *Set) ByHash(hash string) (*Document, bool) {
 // Trusts reports whether the operation op of doc, with the fragments it
 // uses, is one of the set's, however it is laid out.
 func (s *Set) Trusts(doc *ast.QueryDocument, op *ast.OperationDefinition) bool {
-	_, ok := s.byCanon[print(single(doc, op))]
+	_, ok := s.byText[print(single(doc, op))]
 	return ok
 }
 
