@@ -1,6 +1,7 @@
 // Package apierror is the vocabulary of the errors that reach a client: a
 // contract code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
-// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE, RATE_LIMITED, TIMEOUT) and a message
+// CONFLICT, UPSTREAM, INTERNAL, PAYLOAD_TOO_LARGE, RATE_LIMITED, TIMEOUT, COMPLEXITY_LIMIT_EXCEEDED,
+// DOCUMENT_NOT_TRUSTED) and a message
 // safe to show.
 // server/errorpresenter presents every error to GraphQL clients in these terms.
 package apierror
@@ -26,6 +27,12 @@ const (
 	RateLimited Code = "RATE_LIMITED"
 	// Timeout is a request that outlived the server's bound on it.
 	Timeout Code = "TIMEOUT"
+	// ComplexityLimitExceeded is an operation over one of the bounds of
+	// its shape and cost (server/querylimit); gqlgen's name for it.
+	ComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	// DocumentNotTrusted is a document other than the trusted ones, from
+	// a caller who may run only those (server/trusted).
+	DocumentNotTrusted Code = "DOCUMENT_NOT_TRUSTED"
 )
 
 // Error is an error with a code and a message safe to show the client.

@@ -55,13 +55,13 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 				_, msg := classify.Of(err)
 				return refuseWS(ctx, 4403, msg)
 			}
-			release, ok := o.slots.take(personKey(claims), string(v.TenantID))
+			person := personKey(claims)
+			release, ok := o.slots.take(person, string(v.TenantID))
 			if !ok {
 				return refuseWS(ctx, CloseTooManyConnections, "too many connections")
 			}
 			ctx = viewer.NewContext(ctx, v)
-			ctx = context.WithValue(ctx, subscriptionCountKey{}, &subscriptionCount{})
-			ctx = context.WithValue(ctx, wsCallerKey{}, wsCaller{person: personKey(claims), tenant: string(v.TenantID)})
+			ctx = context.WithValue(ctx, wsCallerKey{}, &wsCaller{person: person, tenant: string(v.TenantID)})
 			ctx, cancel := context.WithCancelCause(ctx)
 			forget, ok := o.live.add(cancel)
 			if !ok {
@@ -95,8 +95,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 		srv.Use(e)
 	}
 	srv.Use(wsgorilla.OperationIDs{})
-	srv.Use(wsRate{limits: o.rates})
-	srv.Use(subscriptionCap{max: MaxSubscriptionsPerConn})
+	srv.Use(wsBounds{rates: o.rates, subscriptions: MaxSubscriptionsPerConn})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -114,7 +113,9 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	limits := querylimit.Defaults
 	limits.Page, limits.MaxPage = resolvers.DefaultPage, resolvers.MaxPage
 	srv.Use(querylimit.Extension{Limits: limits})
-	srv.Use(trustedOnly{set: documents, on: o.trustedOnly, checked: lru.New[bool](1000)})
+	if o.trustedOnly {
+		srv.Use(trustedOnly{set: documents, checked: lru.New[bool](1000)})
+	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(mail.WithBodyCache(ctx)) // an email's body is read once per request
 	})

@@ -40,24 +40,21 @@ var DefaultLimits = Limits{
 
 // withDefaults returns l with its zero fields set to the defaults.
 func (l Limits) withDefaults() Limits {
-	pick := func(v, def int) int {
-		if v == 0 {
-			return def
-		}
-		return v
-	}
-	pickD := func(v, def time.Duration) time.Duration {
-		if v == 0 {
-			return def
-		}
-		return v
-	}
-	l.BodyTimeout = pickD(l.BodyTimeout, DefaultLimits.BodyTimeout)
-	l.UploadTimeout = pickD(l.UploadTimeout, DefaultLimits.UploadTimeout)
-	l.RequestTimeout = pickD(l.RequestTimeout, DefaultLimits.RequestTimeout)
-	l.WSConnsPerPerson = pick(l.WSConnsPerPerson, DefaultLimits.WSConnsPerPerson)
-	l.WSConnsPerTenant = pick(l.WSConnsPerTenant, DefaultLimits.WSConnsPerTenant)
-	l.RatePerPerson = pick(l.RatePerPerson, DefaultLimits.RatePerPerson)
-	l.RatePerTenant = pick(l.RatePerTenant, DefaultLimits.RatePerTenant)
+	d := DefaultLimits
+	l.WSConnsPerPerson = orDefault(l.WSConnsPerPerson, d.WSConnsPerPerson)
+	l.WSConnsPerTenant = orDefault(l.WSConnsPerTenant, d.WSConnsPerTenant)
+	l.RatePerPerson = orDefault(l.RatePerPerson, d.RatePerPerson)
+	l.RatePerTenant = orDefault(l.RatePerTenant, d.RatePerTenant)
+	l.BodyTimeout = orDefault(l.BodyTimeout, d.BodyTimeout)
+	l.UploadTimeout = orDefault(l.UploadTimeout, d.UploadTimeout)
+	l.RequestTimeout = orDefault(l.RequestTimeout, d.RequestTimeout)
 	return l
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }

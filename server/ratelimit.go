@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/time/rate"
 
@@ -49,6 +47,10 @@ func (r *rateLimits) allow(person, tenant string, now time.Time) (wait time.Dura
 	return 0, true
 }
 
+// unbounded is the reservation of buckets with no bound: always granted,
+// at once.
+var unbounded = rate.NewLimiter(rate.Inf, 0)
+
 // buckets are the token buckets of one kind of caller, each filled at
 // perSecond and holding BurstSeconds of it. Buckets full and unused for a
 // while are dropped: they would allow the same when made anew.
@@ -78,7 +80,7 @@ func newBuckets(perSecond int) *buckets {
 
 func (b *buckets) reserve(key string, now time.Time) *rate.Reservation {
 	if b.limit == rate.Inf {
-		return rate.NewLimiter(rate.Inf, 0).ReserveN(now, 1)
+		return unbounded.ReserveN(now, 1)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -111,44 +113,17 @@ func personKey(c auth.Claims) string { return c.Tenant + "/" + c.Subject + "/" +
 // retryAfter is the Retry-After of a wait: whole seconds, at least one.
 func retryAfter(wait time.Duration) int { return int(math.Ceil(max(wait, time.Second).Seconds())) }
 
-// tooManyRequests answers an HTTP request over its rate.
-func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
+// rateLimited is the error of a request over its rate.
+func rateLimited(wait time.Duration) *gqlerror.Error {
 	s := retryAfter(wait)
-	w.Header().Set("Retry-After", strconv.Itoa(s))
-	writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": []map[string]any{{
-		"message":    fmt.Sprintf("too many requests; retry after %d s", s),
-		"extensions": map[string]any{"code": string(apierror.RateLimited), "retryAfter": s},
-	}}})
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("too many requests; retry after %d s", s),
+		Extensions: map[string]any{"code": string(apierror.RateLimited), "retryAfter": s},
+	}
 }
 
-// wsCaller is who a WebSocket connection's operations are counted against.
-type wsCaller struct{ person, tenant string }
-
-type wsCallerKey struct{}
-
-// wsRate counts each operation on a WebSocket against its caller's rate;
-// one over it is refused with RATE_LIMITED and the connection goes on.
-type wsRate struct{ limits *rateLimits }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationInterceptor
-} = wsRate{}
-
-func (wsRate) ExtensionName() string                   { return "WebSocketRate" }
-func (wsRate) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (r wsRate) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	c, ok := ctx.Value(wsCallerKey{}).(wsCaller)
-	if !ok {
-		return next(ctx)
-	}
-	if wait, ok := r.limits.allow(c.person, c.tenant, time.Now()); !ok {
-		s := retryAfter(wait)
-		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-			Message:    fmt.Sprintf("too many requests; retry after %d s", s),
-			Extensions: map[string]any{"code": string(apierror.RateLimited), "retryAfter": s},
-		}}})
-	}
-	return next(ctx)
+// tooManyRequests answers an HTTP request over its rate.
+func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": gqlerror.List{rateLimited(wait)}})
 }

@@ -14,7 +14,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -79,8 +78,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	status   *livestatus.Service
-	live     *liveConns
-	draining atomic.Bool
+	live     *liveConns // draining once Drain is called
 }
 
 // New returns the server of cfg's services. ctx bounds the work that
@@ -183,12 +181,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requests are still served: http.Server.Shutdown waits for those in
 // flight.
 func (s *Server) Drain() {
-	s.draining.Store(true)
 	s.live.closeAll(&wsgorilla.CloseError{Code: websocket.CloseGoingAway, Reason: "server shutting down"})
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
+	if s.live.drained() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 		return
 	}

@@ -7,21 +7,17 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"switchboard/apierror"
 	"switchboard/server/trusted"
 	"switchboard/viewer"
 )
 
-// CodeDocumentNotTrusted is the extensions.code of a document refused
-// because it is not one of the trusted ones.
-const CodeDocumentNotTrusted = "DOCUMENT_NOT_TRUSTED"
-
-// trustedOnly refuses, when on, every document that is not trusted from a
+// trustedOnly refuses every document that is not trusted from a
 // caller that is not a tenant's admin or an operator: agents, supervisors
 // and callers without a token run only what the front ends send. Admins
 // and operators explore the API in GraphiQL.
 type trustedOnly struct {
 	set     *trusted.Set
-	on      bool
 	checked *lru.LRU[bool] // raw query → trusted, to print each once
 }
 
@@ -35,7 +31,7 @@ func (trustedOnly) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext runs after validation, before any resolver.
 func (t trustedOnly) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if !t.on || oc.Operation == nil || explores(viewer.FromContext(ctx)) {
+	if oc.Operation == nil || explores(viewer.FromContext(ctx)) {
 		return nil
 	}
 	ok, seen := t.checked.Get(ctx, oc.RawQuery)
@@ -48,7 +44,7 @@ func (t trustedOnly) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 	}
 	return &gqlerror.Error{
 		Message:    "this server runs only the front ends' documents for agents and supervisors; send a trusted document or its hash",
-		Extensions: map[string]any{"code": CodeDocumentNotTrusted},
+		Extensions: map[string]any{"code": string(apierror.DocumentNotTrusted)},
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/apierror"
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/internal/testenv"
-	"switchboard/server"
 	"switchboard/server/trusted"
 )
 
@@ -37,10 +37,10 @@ func TestTrustedDocuments(t *testing.T) {
 	}{
 		{"agent, a trusted document", agentA, bootstrap, ""},
 		{"agent, laid out otherwise", agentA, "# mine\n" + strings.Join(strings.Fields(bootstrap), " "), ""},
-		{"agent, own query", agentA, own, server.CodeDocumentNotTrusted},
-		{"agent, introspection", agentA, introspect, server.CodeDocumentNotTrusted},
-		{"other tenant's supervisor, own query", supB, own, server.CodeDocumentNotTrusted},
-		{"no token, introspection", "", introspect, server.CodeDocumentNotTrusted},
+		{"agent, own query", agentA, own, string(apierror.DocumentNotTrusted)},
+		{"agent, introspection", agentA, introspect, string(apierror.DocumentNotTrusted)},
+		{"other tenant's supervisor, own query", supB, own, string(apierror.DocumentNotTrusted)},
+		{"no token, introspection", "", introspect, string(apierror.DocumentNotTrusted)},
 		{"admin, own query", a.AdminToken, own, ""},
 		{"admin, introspection", a.AdminToken, introspect, ""},
 		{"other tenant's admin, introspection", b.AdminToken, introspect, ""},
@@ -80,7 +80,7 @@ func TestTrustedDocuments(t *testing.T) {
 	// Over a WebSocket too.
 	ws := on.DialWS(t, agentA)
 	ws.Subscribe("own", own, nil)
-	if m := ws.Read(5 * time.Second); !strings.Contains(string(m.Payload), server.CodeDocumentNotTrusted) {
+	if m := ws.Read(5 * time.Second); !strings.Contains(string(m.Payload), string(apierror.DocumentNotTrusted)) {
 		t.Fatalf("own query over WebSocket: %+v %s", m, m.Payload)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -93,6 +94,13 @@ func (l *liveConns) add(cancel context.CancelCauseFunc) (forget func(), ok bool)
 	}, true
 }
 
+// drained reports whether closeAll has been called.
+func (l *liveConns) drained() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.draining
+}
+
 // closeAll ends every connection with cause, and refuses new ones.
 func (l *liveConns) closeAll(cause error) {
 	l.mu.Lock()
@@ -110,40 +118,54 @@ func (l *liveConns) closeAll(cause error) {
 // over reports whether n is at bound; a negative bound is none.
 func over(n, bound int) bool { return bound >= 0 && n >= bound }
 
-// subscriptionCount is the number of a connection's active subscriptions,
-// kept in its context.
-type subscriptionCount struct{ n atomic.Int32 }
+// wsCaller is a WebSocket connection's caller, whose rate its operations
+// are counted against, and its active subscriptions; kept in the
+// connection's context.
+type wsCaller struct {
+	person, tenant string
+	subscriptions  atomic.Int32
+}
 
-type subscriptionCountKey struct{}
+type wsCallerKey struct{}
 
-// subscriptionCap refuses a subscription beyond max on one connection; the
-// connection and its other subscriptions go on.
-type subscriptionCap struct{ max int32 }
+// wsBounds counts each operation on a WebSocket against its caller's rate
+// and refuses a subscription beyond the connection's bound, each with
+// RATE_LIMITED; the connection and its other subscriptions go on.
+type wsBounds struct {
+	rates         *rateLimits
+	subscriptions int32
+}
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationInterceptor
-} = subscriptionCap{}
+} = wsBounds{}
 
-func (subscriptionCap) ExtensionName() string                   { return "SubscriptionCap" }
-func (subscriptionCap) Validate(graphql.ExecutableSchema) error { return nil }
+func (wsBounds) ExtensionName() string                   { return "WebSocketBounds" }
+func (wsBounds) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation counts a subscription while its context lives: the
 // transport cancels it when the subscription completes or the connection
 // closes.
-func (c subscriptionCap) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	oc := graphql.GetOperationContext(ctx)
-	count, ok := ctx.Value(subscriptionCountKey{}).(*subscriptionCount)
-	if !ok || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+func (b wsBounds) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	c, ok := ctx.Value(wsCallerKey{}).(*wsCaller)
+	if !ok {
 		return next(ctx)
 	}
-	if count.n.Add(1) > c.max {
-		count.n.Add(-1)
+	if wait, ok := b.rates.allow(c.person, c.tenant, time.Now()); !ok {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{rateLimited(wait)}})
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	if c.subscriptions.Add(1) > b.subscriptions {
+		c.subscriptions.Add(-1)
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 			Message:    "too many subscriptions on this connection",
-			Extensions: map[string]any{"code": string(apierror.RateLimited), "max": c.max},
+			Extensions: map[string]any{"code": string(apierror.RateLimited), "max": b.subscriptions},
 		}}})
 	}
-	context.AfterFunc(ctx, func() { count.n.Add(-1) })
+	context.AfterFunc(ctx, func() { c.subscriptions.Add(-1) })
 	return next(ctx)
 }

@@ -18,10 +18,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// Code is the extensions.code of a refused operation.
-const Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	"switchboard/apierror"
+)
 
 // Limits bound an operation. A zero field is no bound.
 type Limits struct {
@@ -93,7 +92,7 @@ func (l Limits) Check(doc *ast.QueryDocument, op *ast.OperationDefinition, vars 
 		if c.bound > 0 && c.got > c.bound {
 			return &gqlerror.Error{
 				Message:    fmt.Sprintf("operation "+c.description, c.got, c.bound),
-				Extensions: map[string]any{"code": Code, "limit": c.name, "max": c.bound, "actual": c.got},
+				Extensions: map[string]any{"code": string(apierror.ComplexityLimitExceeded), "limit": c.name, "max": c.bound, "actual": c.got},
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 
+	"switchboard/apierror"
 	"switchboard/graph"
 	"switchboard/internal/testenv"
 	"switchboard/resolvers"
@@ -168,7 +169,7 @@ func TestRefused(t *testing.T) {
 				return
 			case err == nil:
 				t.Fatalf("allowed, figures %+v", f)
-			case err.Extensions["code"] != querylimit.Code || err.Extensions["limit"] != c.limit:
+			case err.Extensions["code"] != string(apierror.ComplexityLimitExceeded) || err.Extensions["limit"] != c.limit:
 				t.Fatalf("refused as %v (%v), want limit %q", err.Extensions, err.Message, c.limit)
 			}
 		})
