@@ -33,13 +33,14 @@ type Options struct {
 	// (config.LoadDefaultConfig: environment, shared files, container or
 	// instance role).
 	BaseCredentials aws.CredentialsProvider
-	// STSEndpoint, ConnectEndpoint, S3Endpoint and SESEndpoint replace
-	// AWS's endpoints (tests point them at local fakes; S3 is then
-	// addressed path-style). Empty in production.
-	STSEndpoint     string
-	ConnectEndpoint string
-	S3Endpoint      string
-	SESEndpoint     string
+	// STSEndpoint, ConnectEndpoint, S3Endpoint, SESEndpoint and
+	// MeteringEndpoint replace AWS's endpoints (tests point them at local
+	// fakes; S3 is then addressed path-style). Empty in production.
+	STSEndpoint      string
+	ConnectEndpoint  string
+	S3Endpoint       string
+	SESEndpoint      string
+	MeteringEndpoint string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -76,6 +77,8 @@ type Clients struct {
 	mu      sync.Mutex
 	sts     map[string]*sts.Client // by region; signs with the platform's credentials
 	tenants map[tenantKey]*tenantClients
+	// metering is made when first asked for, under mu.
+	metering *Metering
 }
 
 // tenantKey identifies one tenant role as reached from one region.
