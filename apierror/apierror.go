@@ -39,8 +39,15 @@ const (
 type Error struct {
 	Code    Code
 	Message string
-	Err     error // the cause, for logs only
+	// Reason, when set, is extensions.reason: a finer cause a client acts
+	// on, such as ReasonTenantUnsubscribed.
+	Reason string
+	Err    error // the cause, for logs only
 }
+
+// ReasonTenantUnsubscribed is why every credential of an unsubscribed
+// tenant is refused (FORBIDDEN).
+const ReasonTenantUnsubscribed = "TENANT_UNSUBSCRIBED"
 
 func (e *Error) Error() string {
 	if e.Err != nil {

@@ -16,6 +16,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -23,9 +24,11 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -48,6 +51,8 @@ type Client struct {
 	AgentStatusChange *AgentStatusChangeClient
 	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
 	AgentStatusDay *AgentStatusDayClient
+	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
+	BillingLogEntry *BillingLogEntryClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -62,12 +67,16 @@ type Client struct {
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
+	// PendingSubscription is the client for interacting with the PendingSubscription builders.
+	PendingSubscription *PendingSubscriptionClient
 	// ScimToken is the client for interacting with the ScimToken builders.
 	ScimToken *ScimTokenClient
 	// Template is the client for interacting with the Template builders.
 	Template *TemplateClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// UsageHour is the client for interacting with the UsageHour builders.
+	UsageHour *UsageHourClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -83,6 +92,7 @@ func (c *Client) init() {
 	c.AgentStatus = NewAgentStatusClient(c.config)
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
 	c.AgentStatusDay = NewAgentStatusDayClient(c.config)
+	c.BillingLogEntry = NewBillingLogEntryClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.Email = NewEmailClient(c.config)
@@ -90,9 +100,11 @@ func (c *Client) init() {
 	c.Instance = NewInstanceClient(c.config)
 	c.Interaction = NewInteractionClient(c.config)
 	c.Module = NewModuleClient(c.config)
+	c.PendingSubscription = NewPendingSubscriptionClient(c.config)
 	c.ScimToken = NewScimTokenClient(c.config)
 	c.Template = NewTemplateClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
+	c.UsageHour = NewUsageHourClient(c.config)
 }
 
 type (
@@ -183,22 +195,25 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		Agent:             NewAgentClient(cfg),
-		AgentStatus:       NewAgentStatusClient(cfg),
-		AgentStatusChange: NewAgentStatusChangeClient(cfg),
-		AgentStatusDay:    NewAgentStatusDayClient(cfg),
-		Contact:           NewContactClient(cfg),
-		Conversation:      NewConversationClient(cfg),
-		Email:             NewEmailClient(cfg),
-		EmailAddress:      NewEmailAddressClient(cfg),
-		Instance:          NewInstanceClient(cfg),
-		Interaction:       NewInteractionClient(cfg),
-		Module:            NewModuleClient(cfg),
-		ScimToken:         NewScimTokenClient(cfg),
-		Template:          NewTemplateClient(cfg),
-		Tenant:            NewTenantClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		Agent:               NewAgentClient(cfg),
+		AgentStatus:         NewAgentStatusClient(cfg),
+		AgentStatusChange:   NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:      NewAgentStatusDayClient(cfg),
+		BillingLogEntry:     NewBillingLogEntryClient(cfg),
+		Contact:             NewContactClient(cfg),
+		Conversation:        NewConversationClient(cfg),
+		Email:               NewEmailClient(cfg),
+		EmailAddress:        NewEmailAddressClient(cfg),
+		Instance:            NewInstanceClient(cfg),
+		Interaction:         NewInteractionClient(cfg),
+		Module:              NewModuleClient(cfg),
+		PendingSubscription: NewPendingSubscriptionClient(cfg),
+		ScimToken:           NewScimTokenClient(cfg),
+		Template:            NewTemplateClient(cfg),
+		Tenant:              NewTenantClient(cfg),
+		UsageHour:           NewUsageHourClient(cfg),
 	}, nil
 }
 
@@ -216,22 +231,25 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		Agent:             NewAgentClient(cfg),
-		AgentStatus:       NewAgentStatusClient(cfg),
-		AgentStatusChange: NewAgentStatusChangeClient(cfg),
-		AgentStatusDay:    NewAgentStatusDayClient(cfg),
-		Contact:           NewContactClient(cfg),
-		Conversation:      NewConversationClient(cfg),
-		Email:             NewEmailClient(cfg),
-		EmailAddress:      NewEmailAddressClient(cfg),
-		Instance:          NewInstanceClient(cfg),
-		Interaction:       NewInteractionClient(cfg),
-		Module:            NewModuleClient(cfg),
-		ScimToken:         NewScimTokenClient(cfg),
-		Template:          NewTemplateClient(cfg),
-		Tenant:            NewTenantClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		Agent:               NewAgentClient(cfg),
+		AgentStatus:         NewAgentStatusClient(cfg),
+		AgentStatusChange:   NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:      NewAgentStatusDayClient(cfg),
+		BillingLogEntry:     NewBillingLogEntryClient(cfg),
+		Contact:             NewContactClient(cfg),
+		Conversation:        NewConversationClient(cfg),
+		Email:               NewEmailClient(cfg),
+		EmailAddress:        NewEmailAddressClient(cfg),
+		Instance:            NewInstanceClient(cfg),
+		Interaction:         NewInteractionClient(cfg),
+		Module:              NewModuleClient(cfg),
+		PendingSubscription: NewPendingSubscriptionClient(cfg),
+		ScimToken:           NewScimTokenClient(cfg),
+		Template:            NewTemplateClient(cfg),
+		Tenant:              NewTenantClient(cfg),
+		UsageHour:           NewUsageHourClient(cfg),
 	}, nil
 }
 
@@ -261,9 +279,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.EmailAddress, c.Instance, c.Interaction, c.Module,
-		c.ScimToken, c.Template, c.Tenant,
+		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
+		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
+		c.Instance, c.Interaction, c.Module, c.PendingSubscription, c.ScimToken,
+		c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -273,9 +292,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay, c.Contact,
-		c.Conversation, c.Email, c.EmailAddress, c.Instance, c.Interaction, c.Module,
-		c.ScimToken, c.Template, c.Tenant,
+		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
+		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
+		c.Instance, c.Interaction, c.Module, c.PendingSubscription, c.ScimToken,
+		c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +312,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AgentStatusChange.mutate(ctx, m)
 	case *AgentStatusDayMutation:
 		return c.AgentStatusDay.mutate(ctx, m)
+	case *BillingLogEntryMutation:
+		return c.BillingLogEntry.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *ConversationMutation:
@@ -306,12 +328,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Interaction.mutate(ctx, m)
 	case *ModuleMutation:
 		return c.Module.mutate(ctx, m)
+	case *PendingSubscriptionMutation:
+		return c.PendingSubscription.mutate(ctx, m)
 	case *ScimTokenMutation:
 		return c.ScimToken.mutate(ctx, m)
 	case *TemplateMutation:
 		return c.Template.mutate(ctx, m)
 	case *TenantMutation:
 		return c.Tenant.mutate(ctx, m)
+	case *UsageHourMutation:
+		return c.UsageHour.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1042,6 +1068,156 @@ func (c *AgentStatusDayClient) mutate(ctx context.Context, m *AgentStatusDayMuta
 		return (&AgentStatusDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AgentStatusDay mutation op: %q", m.Op())
+	}
+}
+
+// BillingLogEntryClient is a client for the BillingLogEntry schema.
+type BillingLogEntryClient struct {
+	config
+}
+
+// NewBillingLogEntryClient returns a client for the BillingLogEntry from the given config.
+func NewBillingLogEntryClient(c config) *BillingLogEntryClient {
+	return &BillingLogEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `billinglogentry.Hooks(f(g(h())))`.
+func (c *BillingLogEntryClient) Use(hooks ...Hook) {
+	c.hooks.BillingLogEntry = append(c.hooks.BillingLogEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `billinglogentry.Intercept(f(g(h())))`.
+func (c *BillingLogEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BillingLogEntry = append(c.inters.BillingLogEntry, interceptors...)
+}
+
+// Create returns a builder for creating a BillingLogEntry entity.
+func (c *BillingLogEntryClient) Create() *BillingLogEntryCreate {
+	mutation := newBillingLogEntryMutation(c.config, OpCreate)
+	return &BillingLogEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BillingLogEntry entities.
+func (c *BillingLogEntryClient) CreateBulk(builders ...*BillingLogEntryCreate) *BillingLogEntryCreateBulk {
+	return &BillingLogEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BillingLogEntryClient) MapCreateBulk(slice any, setFunc func(*BillingLogEntryCreate, int)) *BillingLogEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BillingLogEntryCreateBulk{err: fmt.Errorf("calling to BillingLogEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BillingLogEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BillingLogEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BillingLogEntry.
+func (c *BillingLogEntryClient) Update() *BillingLogEntryUpdate {
+	mutation := newBillingLogEntryMutation(c.config, OpUpdate)
+	return &BillingLogEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BillingLogEntryClient) UpdateOne(_m *BillingLogEntry) *BillingLogEntryUpdateOne {
+	mutation := newBillingLogEntryMutation(c.config, OpUpdateOne, withBillingLogEntry(_m))
+	return &BillingLogEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BillingLogEntryClient) UpdateOneID(id gid.ID) *BillingLogEntryUpdateOne {
+	mutation := newBillingLogEntryMutation(c.config, OpUpdateOne, withBillingLogEntryID(id))
+	return &BillingLogEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BillingLogEntry.
+func (c *BillingLogEntryClient) Delete() *BillingLogEntryDelete {
+	mutation := newBillingLogEntryMutation(c.config, OpDelete)
+	return &BillingLogEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BillingLogEntryClient) DeleteOne(_m *BillingLogEntry) *BillingLogEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BillingLogEntryClient) DeleteOneID(id gid.ID) *BillingLogEntryDeleteOne {
+	builder := c.Delete().Where(billinglogentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BillingLogEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for BillingLogEntry.
+func (c *BillingLogEntryClient) Query() *BillingLogEntryQuery {
+	return &BillingLogEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBillingLogEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BillingLogEntry entity by its id.
+func (c *BillingLogEntryClient) Get(ctx context.Context, id gid.ID) (*BillingLogEntry, error) {
+	return c.Query().Where(billinglogentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BillingLogEntryClient) GetX(ctx context.Context, id gid.ID) *BillingLogEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a BillingLogEntry.
+func (c *BillingLogEntryClient) QueryTenant(_m *BillingLogEntry) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(billinglogentry.Table, billinglogentry.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, billinglogentry.TenantTable, billinglogentry.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BillingLogEntryClient) Hooks() []Hook {
+	hooks := c.hooks.BillingLogEntry
+	return append(hooks[:len(hooks):len(hooks)], billinglogentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BillingLogEntryClient) Interceptors() []Interceptor {
+	return c.inters.BillingLogEntry
+}
+
+func (c *BillingLogEntryClient) mutate(ctx context.Context, m *BillingLogEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BillingLogEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BillingLogEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BillingLogEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BillingLogEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BillingLogEntry mutation op: %q", m.Op())
 	}
 }
 
@@ -2143,6 +2319,140 @@ func (c *ModuleClient) mutate(ctx context.Context, m *ModuleMutation) (Value, er
 	}
 }
 
+// PendingSubscriptionClient is a client for the PendingSubscription schema.
+type PendingSubscriptionClient struct {
+	config
+}
+
+// NewPendingSubscriptionClient returns a client for the PendingSubscription from the given config.
+func NewPendingSubscriptionClient(c config) *PendingSubscriptionClient {
+	return &PendingSubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pendingsubscription.Hooks(f(g(h())))`.
+func (c *PendingSubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.PendingSubscription = append(c.hooks.PendingSubscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pendingsubscription.Intercept(f(g(h())))`.
+func (c *PendingSubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PendingSubscription = append(c.inters.PendingSubscription, interceptors...)
+}
+
+// Create returns a builder for creating a PendingSubscription entity.
+func (c *PendingSubscriptionClient) Create() *PendingSubscriptionCreate {
+	mutation := newPendingSubscriptionMutation(c.config, OpCreate)
+	return &PendingSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PendingSubscription entities.
+func (c *PendingSubscriptionClient) CreateBulk(builders ...*PendingSubscriptionCreate) *PendingSubscriptionCreateBulk {
+	return &PendingSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PendingSubscriptionClient) MapCreateBulk(slice any, setFunc func(*PendingSubscriptionCreate, int)) *PendingSubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PendingSubscriptionCreateBulk{err: fmt.Errorf("calling to PendingSubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PendingSubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PendingSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PendingSubscription.
+func (c *PendingSubscriptionClient) Update() *PendingSubscriptionUpdate {
+	mutation := newPendingSubscriptionMutation(c.config, OpUpdate)
+	return &PendingSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PendingSubscriptionClient) UpdateOne(_m *PendingSubscription) *PendingSubscriptionUpdateOne {
+	mutation := newPendingSubscriptionMutation(c.config, OpUpdateOne, withPendingSubscription(_m))
+	return &PendingSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PendingSubscriptionClient) UpdateOneID(id gid.ID) *PendingSubscriptionUpdateOne {
+	mutation := newPendingSubscriptionMutation(c.config, OpUpdateOne, withPendingSubscriptionID(id))
+	return &PendingSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PendingSubscription.
+func (c *PendingSubscriptionClient) Delete() *PendingSubscriptionDelete {
+	mutation := newPendingSubscriptionMutation(c.config, OpDelete)
+	return &PendingSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PendingSubscriptionClient) DeleteOne(_m *PendingSubscription) *PendingSubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PendingSubscriptionClient) DeleteOneID(id gid.ID) *PendingSubscriptionDeleteOne {
+	builder := c.Delete().Where(pendingsubscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PendingSubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for PendingSubscription.
+func (c *PendingSubscriptionClient) Query() *PendingSubscriptionQuery {
+	return &PendingSubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePendingSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PendingSubscription entity by its id.
+func (c *PendingSubscriptionClient) Get(ctx context.Context, id gid.ID) (*PendingSubscription, error) {
+	return c.Query().Where(pendingsubscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PendingSubscriptionClient) GetX(ctx context.Context, id gid.ID) *PendingSubscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PendingSubscriptionClient) Hooks() []Hook {
+	hooks := c.hooks.PendingSubscription
+	return append(hooks[:len(hooks):len(hooks)], pendingsubscription.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PendingSubscriptionClient) Interceptors() []Interceptor {
+	return c.inters.PendingSubscription
+}
+
+func (c *PendingSubscriptionClient) mutate(ctx context.Context, m *PendingSubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PendingSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PendingSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PendingSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PendingSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PendingSubscription mutation op: %q", m.Op())
+	}
+}
+
 // ScimTokenClient is a client for the ScimToken schema.
 type ScimTokenClient struct {
 	config
@@ -2593,17 +2903,167 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 	}
 }
 
+// UsageHourClient is a client for the UsageHour schema.
+type UsageHourClient struct {
+	config
+}
+
+// NewUsageHourClient returns a client for the UsageHour from the given config.
+func NewUsageHourClient(c config) *UsageHourClient {
+	return &UsageHourClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usagehour.Hooks(f(g(h())))`.
+func (c *UsageHourClient) Use(hooks ...Hook) {
+	c.hooks.UsageHour = append(c.hooks.UsageHour, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usagehour.Intercept(f(g(h())))`.
+func (c *UsageHourClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageHour = append(c.inters.UsageHour, interceptors...)
+}
+
+// Create returns a builder for creating a UsageHour entity.
+func (c *UsageHourClient) Create() *UsageHourCreate {
+	mutation := newUsageHourMutation(c.config, OpCreate)
+	return &UsageHourCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageHour entities.
+func (c *UsageHourClient) CreateBulk(builders ...*UsageHourCreate) *UsageHourCreateBulk {
+	return &UsageHourCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageHourClient) MapCreateBulk(slice any, setFunc func(*UsageHourCreate, int)) *UsageHourCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageHourCreateBulk{err: fmt.Errorf("calling to UsageHourClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageHourCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageHourCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageHour.
+func (c *UsageHourClient) Update() *UsageHourUpdate {
+	mutation := newUsageHourMutation(c.config, OpUpdate)
+	return &UsageHourUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageHourClient) UpdateOne(_m *UsageHour) *UsageHourUpdateOne {
+	mutation := newUsageHourMutation(c.config, OpUpdateOne, withUsageHour(_m))
+	return &UsageHourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageHourClient) UpdateOneID(id gid.ID) *UsageHourUpdateOne {
+	mutation := newUsageHourMutation(c.config, OpUpdateOne, withUsageHourID(id))
+	return &UsageHourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageHour.
+func (c *UsageHourClient) Delete() *UsageHourDelete {
+	mutation := newUsageHourMutation(c.config, OpDelete)
+	return &UsageHourDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageHourClient) DeleteOne(_m *UsageHour) *UsageHourDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageHourClient) DeleteOneID(id gid.ID) *UsageHourDeleteOne {
+	builder := c.Delete().Where(usagehour.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageHourDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageHour.
+func (c *UsageHourClient) Query() *UsageHourQuery {
+	return &UsageHourQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageHour},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageHour entity by its id.
+func (c *UsageHourClient) Get(ctx context.Context, id gid.ID) (*UsageHour, error) {
+	return c.Query().Where(usagehour.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageHourClient) GetX(ctx context.Context, id gid.ID) *UsageHour {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a UsageHour.
+func (c *UsageHourClient) QueryTenant(_m *UsageHour) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usagehour.Table, usagehour.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, usagehour.TenantTable, usagehour.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UsageHourClient) Hooks() []Hook {
+	hooks := c.hooks.UsageHour
+	return append(hooks[:len(hooks):len(hooks)], usagehour.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageHourClient) Interceptors() []Interceptor {
+	return c.inters.UsageHour
+}
+
+func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageHourCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageHourUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageHourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageHourDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageHour mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, EmailAddress, Instance, Interaction, Module, ScimToken, Template,
-		Tenant []ent.Hook
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
+		Conversation, Email, EmailAddress, Instance, Interaction, Module,
+		PendingSubscription, ScimToken, Template, Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, Contact, Conversation,
-		Email, EmailAddress, Instance, Interaction, Module, ScimToken, Template,
-		Tenant []ent.Interceptor
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
+		Conversation, Email, EmailAddress, Instance, Interaction, Module,
+		PendingSubscription, ScimToken, Template, Tenant, UsageHour []ent.Interceptor
 	}
 )
 

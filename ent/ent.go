@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -18,9 +19,11 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 	"sync"
 
 	"entgo.io/ent"
@@ -86,20 +89,23 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			agent.Table:             agent.ValidColumn,
-			agentstatus.Table:       agentstatus.ValidColumn,
-			agentstatuschange.Table: agentstatuschange.ValidColumn,
-			agentstatusday.Table:    agentstatusday.ValidColumn,
-			contact.Table:           contact.ValidColumn,
-			conversation.Table:      conversation.ValidColumn,
-			email.Table:             email.ValidColumn,
-			emailaddress.Table:      emailaddress.ValidColumn,
-			instance.Table:          instance.ValidColumn,
-			interaction.Table:       interaction.ValidColumn,
-			module.Table:            module.ValidColumn,
-			scimtoken.Table:         scimtoken.ValidColumn,
-			template.Table:          template.ValidColumn,
-			tenant.Table:            tenant.ValidColumn,
+			agent.Table:               agent.ValidColumn,
+			agentstatus.Table:         agentstatus.ValidColumn,
+			agentstatuschange.Table:   agentstatuschange.ValidColumn,
+			agentstatusday.Table:      agentstatusday.ValidColumn,
+			billinglogentry.Table:     billinglogentry.ValidColumn,
+			contact.Table:             contact.ValidColumn,
+			conversation.Table:        conversation.ValidColumn,
+			email.Table:               email.ValidColumn,
+			emailaddress.Table:        emailaddress.ValidColumn,
+			instance.Table:            instance.ValidColumn,
+			interaction.Table:         interaction.ValidColumn,
+			module.Table:              module.ValidColumn,
+			pendingsubscription.Table: pendingsubscription.ValidColumn,
+			scimtoken.Table:           scimtoken.ValidColumn,
+			template.Table:            template.ValidColumn,
+			tenant.Table:              tenant.ValidColumn,
+			usagehour.Table:           usagehour.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

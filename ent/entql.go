@@ -7,6 +7,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -14,10 +15,12 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -27,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -118,6 +121,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   billinglogentry.Table,
+			Columns: billinglogentry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: billinglogentry.FieldID,
+			},
+		},
+		Type: "BillingLogEntry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			billinglogentry.FieldCreatedAt:        {Type: field.TypeTime, Column: billinglogentry.FieldCreatedAt},
+			billinglogentry.FieldUpdatedAt:        {Type: field.TypeTime, Column: billinglogentry.FieldUpdatedAt},
+			billinglogentry.FieldTenantID:         {Type: field.TypeString, Column: billinglogentry.FieldTenantID},
+			billinglogentry.FieldSentAt:           {Type: field.TypeTime, Column: billinglogentry.FieldSentAt},
+			billinglogentry.FieldHour:             {Type: field.TypeTime, Column: billinglogentry.FieldHour},
+			billinglogentry.FieldDimension:        {Type: field.TypeString, Column: billinglogentry.FieldDimension},
+			billinglogentry.FieldQuantity:         {Type: field.TypeInt, Column: billinglogentry.FieldQuantity},
+			billinglogentry.FieldStatus:           {Type: field.TypeEnum, Column: billinglogentry.FieldStatus},
+			billinglogentry.FieldMeteringRecordID: {Type: field.TypeString, Column: billinglogentry.FieldMeteringRecordID},
+			billinglogentry.FieldRequestID:        {Type: field.TypeString, Column: billinglogentry.FieldRequestID},
+			billinglogentry.FieldError:            {Type: field.TypeString, Column: billinglogentry.FieldError},
+			billinglogentry.FieldAttempt:          {Type: field.TypeInt, Column: billinglogentry.FieldAttempt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -149,7 +177,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -174,7 +202,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -199,7 +227,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailaddress.Table,
 			Columns: emailaddress.Columns,
@@ -220,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailaddress.FieldQueueID:        {Type: field.TypeString, Column: emailaddress.FieldQueueID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -244,7 +272,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -267,7 +295,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -286,7 +314,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldPosition:  {Type: field.TypeInt, Column: module.FieldPosition},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pendingsubscription.Table,
+			Columns: pendingsubscription.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: pendingsubscription.FieldID,
+			},
+		},
+		Type: "PendingSubscription",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pendingsubscription.FieldCreatedAt:            {Type: field.TypeTime, Column: pendingsubscription.FieldCreatedAt},
+			pendingsubscription.FieldUpdatedAt:            {Type: field.TypeTime, Column: pendingsubscription.FieldUpdatedAt},
+			pendingsubscription.FieldCustomerIdentifier:   {Type: field.TypeString, Column: pendingsubscription.FieldCustomerIdentifier},
+			pendingsubscription.FieldCustomerAWSAccountID: {Type: field.TypeString, Column: pendingsubscription.FieldCustomerAWSAccountID},
+			pendingsubscription.FieldProductCode:          {Type: field.TypeString, Column: pendingsubscription.FieldProductCode},
+			pendingsubscription.FieldLicenseArn:           {Type: field.TypeString, Column: pendingsubscription.FieldLicenseArn},
+			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -307,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -326,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -337,16 +385,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Tenant",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			tenant.FieldCreatedAt:     {Type: field.TypeTime, Column: tenant.FieldCreatedAt},
-			tenant.FieldUpdatedAt:     {Type: field.TypeTime, Column: tenant.FieldUpdatedAt},
-			tenant.FieldName:          {Type: field.TypeString, Column: tenant.FieldName},
-			tenant.FieldContactName:   {Type: field.TypeString, Column: tenant.FieldContactName},
-			tenant.FieldContactEmail:  {Type: field.TypeString, Column: tenant.FieldContactEmail},
-			tenant.FieldContactPhone:  {Type: field.TypeString, Column: tenant.FieldContactPhone},
-			tenant.FieldProduct:       {Type: field.TypeString, Column: tenant.FieldProduct},
-			tenant.FieldSeats:         {Type: field.TypeInt, Column: tenant.FieldSeats},
-			tenant.FieldLifecycle:     {Type: field.TypeEnum, Column: tenant.FieldLifecycle},
-			tenant.FieldDefaultRegion: {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
+			tenant.FieldCreatedAt:                     {Type: field.TypeTime, Column: tenant.FieldCreatedAt},
+			tenant.FieldUpdatedAt:                     {Type: field.TypeTime, Column: tenant.FieldUpdatedAt},
+			tenant.FieldName:                          {Type: field.TypeString, Column: tenant.FieldName},
+			tenant.FieldContactName:                   {Type: field.TypeString, Column: tenant.FieldContactName},
+			tenant.FieldContactEmail:                  {Type: field.TypeString, Column: tenant.FieldContactEmail},
+			tenant.FieldContactPhone:                  {Type: field.TypeString, Column: tenant.FieldContactPhone},
+			tenant.FieldProduct:                       {Type: field.TypeString, Column: tenant.FieldProduct},
+			tenant.FieldSeats:                         {Type: field.TypeInt, Column: tenant.FieldSeats},
+			tenant.FieldLifecycle:                     {Type: field.TypeEnum, Column: tenant.FieldLifecycle},
+			tenant.FieldUnsubscribedAt:                {Type: field.TypeTime, Column: tenant.FieldUnsubscribedAt},
+			tenant.FieldMarketplaceCustomerIdentifier: {Type: field.TypeString, Column: tenant.FieldMarketplaceCustomerIdentifier},
+			tenant.FieldMarketplaceAWSAccountID:       {Type: field.TypeString, Column: tenant.FieldMarketplaceAWSAccountID},
+			tenant.FieldMarketplaceProductCode:        {Type: field.TypeString, Column: tenant.FieldMarketplaceProductCode},
+			tenant.FieldMarketplaceLicenseArn:         {Type: field.TypeString, Column: tenant.FieldMarketplaceLicenseArn},
+			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   usagehour.Table,
+			Columns: usagehour.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: usagehour.FieldID,
+			},
+		},
+		Type: "UsageHour",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			usagehour.FieldCreatedAt:          {Type: field.TypeTime, Column: usagehour.FieldCreatedAt},
+			usagehour.FieldUpdatedAt:          {Type: field.TypeTime, Column: usagehour.FieldUpdatedAt},
+			usagehour.FieldTenantID:           {Type: field.TypeString, Column: usagehour.FieldTenantID},
+			usagehour.FieldHour:               {Type: field.TypeTime, Column: usagehour.FieldHour},
+			usagehour.FieldActiveAgentMinutes: {Type: field.TypeInt, Column: usagehour.FieldActiveAgentMinutes},
+			usagehour.FieldActiveAgents:       {Type: field.TypeInt, Column: usagehour.FieldActiveAgents},
+			usagehour.FieldLateMinutes:        {Type: field.TypeInt, Column: usagehour.FieldLateMinutes},
+			usagehour.FieldMeteredAt:          {Type: field.TypeTime, Column: usagehour.FieldMeteredAt},
 		},
 	}
 	graph.MustAddE(
@@ -491,6 +565,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AgentStatusDay",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   billinglogentry.TenantTable,
+			Columns: []string{billinglogentry.TenantColumn},
+			Bidi:    false,
+		},
+		"BillingLogEntry",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -648,6 +734,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Tenant",
 		"Module",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usagehour.TenantTable,
+			Columns: []string{usagehour.TenantColumn},
+			Bidi:    false,
+		},
+		"UsageHour",
+		"Tenant",
 	)
 	return graph
 }()
@@ -1167,6 +1265,120 @@ func (f *AgentStatusDayFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BillingLogEntryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BillingLogEntryQuery builder.
+func (_q *BillingLogEntryQuery) Filter() *BillingLogEntryFilter {
+	return &BillingLogEntryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BillingLogEntryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BillingLogEntryMutation builder.
+func (m *BillingLogEntryMutation) Filter() *BillingLogEntryFilter {
+	return &BillingLogEntryFilter{config: m.config, predicateAdder: m}
+}
+
+// BillingLogEntryFilter provides a generic filtering capability at runtime for BillingLogEntryQuery.
+type BillingLogEntryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BillingLogEntryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *BillingLogEntryFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BillingLogEntryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(billinglogentry.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *BillingLogEntryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(billinglogentry.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *BillingLogEntryFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldTenantID))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *BillingLogEntryFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(billinglogentry.FieldSentAt))
+}
+
+// WhereHour applies the entql time.Time predicate on the hour field.
+func (f *BillingLogEntryFilter) WhereHour(p entql.TimeP) {
+	f.Where(p.Field(billinglogentry.FieldHour))
+}
+
+// WhereDimension applies the entql string predicate on the dimension field.
+func (f *BillingLogEntryFilter) WhereDimension(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldDimension))
+}
+
+// WhereQuantity applies the entql int predicate on the quantity field.
+func (f *BillingLogEntryFilter) WhereQuantity(p entql.IntP) {
+	f.Where(p.Field(billinglogentry.FieldQuantity))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *BillingLogEntryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldStatus))
+}
+
+// WhereMeteringRecordID applies the entql string predicate on the metering_record_id field.
+func (f *BillingLogEntryFilter) WhereMeteringRecordID(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldMeteringRecordID))
+}
+
+// WhereRequestID applies the entql string predicate on the request_id field.
+func (f *BillingLogEntryFilter) WhereRequestID(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldRequestID))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *BillingLogEntryFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(billinglogentry.FieldError))
+}
+
+// WhereAttempt applies the entql int predicate on the attempt field.
+func (f *BillingLogEntryFilter) WhereAttempt(p entql.IntP) {
+	f.Where(p.Field(billinglogentry.FieldAttempt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *BillingLogEntryFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *BillingLogEntryFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1195,7 +1407,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1363,7 +1575,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1491,7 +1703,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1605,7 +1817,7 @@ type EmailAddressFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailAddressFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1699,7 +1911,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1808,7 +2020,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1926,7 +2138,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1982,6 +2194,81 @@ func (f *ModuleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PendingSubscriptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PendingSubscriptionQuery builder.
+func (_q *PendingSubscriptionQuery) Filter() *PendingSubscriptionFilter {
+	return &PendingSubscriptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PendingSubscriptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PendingSubscriptionMutation builder.
+func (m *PendingSubscriptionMutation) Filter() *PendingSubscriptionFilter {
+	return &PendingSubscriptionFilter{config: m.config, predicateAdder: m}
+}
+
+// PendingSubscriptionFilter provides a generic filtering capability at runtime for PendingSubscriptionQuery.
+type PendingSubscriptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PendingSubscriptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PendingSubscriptionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(pendingsubscription.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PendingSubscriptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pendingsubscription.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PendingSubscriptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(pendingsubscription.FieldUpdatedAt))
+}
+
+// WhereCustomerIdentifier applies the entql string predicate on the customer_identifier field.
+func (f *PendingSubscriptionFilter) WhereCustomerIdentifier(p entql.StringP) {
+	f.Where(p.Field(pendingsubscription.FieldCustomerIdentifier))
+}
+
+// WhereCustomerAWSAccountID applies the entql string predicate on the customer_aws_account_id field.
+func (f *PendingSubscriptionFilter) WhereCustomerAWSAccountID(p entql.StringP) {
+	f.Where(p.Field(pendingsubscription.FieldCustomerAWSAccountID))
+}
+
+// WhereProductCode applies the entql string predicate on the product_code field.
+func (f *PendingSubscriptionFilter) WhereProductCode(p entql.StringP) {
+	f.Where(p.Field(pendingsubscription.FieldProductCode))
+}
+
+// WhereLicenseArn applies the entql string predicate on the license_arn field.
+func (f *PendingSubscriptionFilter) WhereLicenseArn(p entql.StringP) {
+	f.Where(p.Field(pendingsubscription.FieldLicenseArn))
+}
+
+// WhereRegisteredAt applies the entql time.Time predicate on the registered_at field.
+func (f *PendingSubscriptionFilter) WhereRegisteredAt(p entql.TimeP) {
+	f.Where(p.Field(pendingsubscription.FieldRegisteredAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ScimTokenQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2010,7 +2297,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2104,7 +2391,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2188,7 +2475,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2244,6 +2531,31 @@ func (f *TenantFilter) WhereLifecycle(p entql.StringP) {
 	f.Where(p.Field(tenant.FieldLifecycle))
 }
 
+// WhereUnsubscribedAt applies the entql time.Time predicate on the unsubscribed_at field.
+func (f *TenantFilter) WhereUnsubscribedAt(p entql.TimeP) {
+	f.Where(p.Field(tenant.FieldUnsubscribedAt))
+}
+
+// WhereMarketplaceCustomerIdentifier applies the entql string predicate on the marketplace_customer_identifier field.
+func (f *TenantFilter) WhereMarketplaceCustomerIdentifier(p entql.StringP) {
+	f.Where(p.Field(tenant.FieldMarketplaceCustomerIdentifier))
+}
+
+// WhereMarketplaceAWSAccountID applies the entql string predicate on the marketplace_aws_account_id field.
+func (f *TenantFilter) WhereMarketplaceAWSAccountID(p entql.StringP) {
+	f.Where(p.Field(tenant.FieldMarketplaceAWSAccountID))
+}
+
+// WhereMarketplaceProductCode applies the entql string predicate on the marketplace_product_code field.
+func (f *TenantFilter) WhereMarketplaceProductCode(p entql.StringP) {
+	f.Where(p.Field(tenant.FieldMarketplaceProductCode))
+}
+
+// WhereMarketplaceLicenseArn applies the entql string predicate on the marketplace_license_arn field.
+func (f *TenantFilter) WhereMarketplaceLicenseArn(p entql.StringP) {
+	f.Where(p.Field(tenant.FieldMarketplaceLicenseArn))
+}
+
 // WhereDefaultRegion applies the entql string predicate on the default_region field.
 func (f *TenantFilter) WhereDefaultRegion(p entql.StringP) {
 	f.Where(p.Field(tenant.FieldDefaultRegion))
@@ -2257,6 +2569,100 @@ func (f *TenantFilter) WhereHasModules() {
 // WhereHasModulesWith applies a predicate to check if query has an edge modules with a given conditions (other predicates).
 func (f *TenantFilter) WhereHasModulesWith(preds ...predicate.Module) {
 	f.Where(entql.HasEdgeWith("modules", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *UsageHourQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the UsageHourQuery builder.
+func (_q *UsageHourQuery) Filter() *UsageHourFilter {
+	return &UsageHourFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *UsageHourMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the UsageHourMutation builder.
+func (m *UsageHourMutation) Filter() *UsageHourFilter {
+	return &UsageHourFilter{config: m.config, predicateAdder: m}
+}
+
+// UsageHourFilter provides a generic filtering capability at runtime for UsageHourQuery.
+type UsageHourFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *UsageHourFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *UsageHourFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(usagehour.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *UsageHourFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(usagehour.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *UsageHourFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(usagehour.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *UsageHourFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(usagehour.FieldTenantID))
+}
+
+// WhereHour applies the entql time.Time predicate on the hour field.
+func (f *UsageHourFilter) WhereHour(p entql.TimeP) {
+	f.Where(p.Field(usagehour.FieldHour))
+}
+
+// WhereActiveAgentMinutes applies the entql int predicate on the active_agent_minutes field.
+func (f *UsageHourFilter) WhereActiveAgentMinutes(p entql.IntP) {
+	f.Where(p.Field(usagehour.FieldActiveAgentMinutes))
+}
+
+// WhereActiveAgents applies the entql int predicate on the active_agents field.
+func (f *UsageHourFilter) WhereActiveAgents(p entql.IntP) {
+	f.Where(p.Field(usagehour.FieldActiveAgents))
+}
+
+// WhereLateMinutes applies the entql int predicate on the late_minutes field.
+func (f *UsageHourFilter) WhereLateMinutes(p entql.IntP) {
+	f.Where(p.Field(usagehour.FieldLateMinutes))
+}
+
+// WhereMeteredAt applies the entql time.Time predicate on the metered_at field.
+func (f *UsageHourFilter) WhereMeteredAt(p entql.TimeP) {
+	f.Where(p.Field(usagehour.FieldMeteredAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *UsageHourFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *UsageHourFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

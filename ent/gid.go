@@ -8,6 +8,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -15,9 +16,11 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 	"switchboard/gid"
 )
 
@@ -27,6 +30,7 @@ var tableByPrefix = map[string]string{
 	"AS": agentstatus.Table,
 	"SC": agentstatuschange.Table,
 	"SD": agentstatusday.Table,
+	"BL": billinglogentry.Table,
 	"CT": contact.Table,
 	"CV": conversation.Table,
 	"EM": email.Table,
@@ -34,9 +38,33 @@ var tableByPrefix = map[string]string{
 	"CI": instance.Table,
 	"IN": interaction.Table,
 	"MD": module.Table,
+	"PS": pendingsubscription.Table,
 	"SK": scimtoken.Table,
 	"TP": template.Table,
 	"TN": tenant.Table,
+	"UH": usagehour.Table,
+}
+
+// EntityByTable names the entity that each table holds, for whatever
+// counts rows by entity (decommissioning a tenant).
+var EntityByTable = map[string]string{
+	agent.Table:               "Agent",
+	agentstatus.Table:         "AgentStatus",
+	agentstatuschange.Table:   "AgentStatusChange",
+	agentstatusday.Table:      "AgentStatusDay",
+	billinglogentry.Table:     "BillingLogEntry",
+	contact.Table:             "Contact",
+	conversation.Table:        "Conversation",
+	email.Table:               "Email",
+	emailaddress.Table:        "EmailAddress",
+	instance.Table:            "Instance",
+	interaction.Table:         "Interaction",
+	module.Table:              "Module",
+	pendingsubscription.Table: "PendingSubscription",
+	scimtoken.Table:           "ScimToken",
+	template.Table:            "Template",
+	tenant.Table:              "Tenant",
+	usagehour.Table:           "UsageHour",
 }
 
 // IDToType returns the table of the entity that id names: the node type

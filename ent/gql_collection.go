@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -15,6 +16,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -325,6 +327,142 @@ func newAgentStatusPaginateArgs(rv map[string]any) *agentstatusPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BillingLogEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*BillingLogEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BillingLogEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(billinglogentry.Columns))
+		selectedFields = []string{billinglogentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[billinglogentry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldCreatedAt)
+				fieldSeen[billinglogentry.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[billinglogentry.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldUpdatedAt)
+				fieldSeen[billinglogentry.FieldUpdatedAt] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[billinglogentry.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldSentAt)
+				fieldSeen[billinglogentry.FieldSentAt] = struct{}{}
+			}
+		case "hour":
+			if _, ok := fieldSeen[billinglogentry.FieldHour]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldHour)
+				fieldSeen[billinglogentry.FieldHour] = struct{}{}
+			}
+		case "dimension":
+			if _, ok := fieldSeen[billinglogentry.FieldDimension]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldDimension)
+				fieldSeen[billinglogentry.FieldDimension] = struct{}{}
+			}
+		case "quantity":
+			if _, ok := fieldSeen[billinglogentry.FieldQuantity]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldQuantity)
+				fieldSeen[billinglogentry.FieldQuantity] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[billinglogentry.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldStatus)
+				fieldSeen[billinglogentry.FieldStatus] = struct{}{}
+			}
+		case "meteringRecordId":
+			if _, ok := fieldSeen[billinglogentry.FieldMeteringRecordID]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldMeteringRecordID)
+				fieldSeen[billinglogentry.FieldMeteringRecordID] = struct{}{}
+			}
+		case "requestId":
+			if _, ok := fieldSeen[billinglogentry.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldRequestID)
+				fieldSeen[billinglogentry.FieldRequestID] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[billinglogentry.FieldError]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldError)
+				fieldSeen[billinglogentry.FieldError] = struct{}{}
+			}
+		case "attempt":
+			if _, ok := fieldSeen[billinglogentry.FieldAttempt]; !ok {
+				selectedFields = append(selectedFields, billinglogentry.FieldAttempt)
+				fieldSeen[billinglogentry.FieldAttempt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type billinglogentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BillingLogEntryPaginateOption
+}
+
+func newBillingLogEntryPaginateArgs(rv map[string]any) *billinglogentryPaginateArgs {
+	args := &billinglogentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BillingLogEntryOrder{Field: &BillingLogEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBillingLogEntryOrder(order))
+			}
+		case *BillingLogEntryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBillingLogEntryOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -1141,6 +1279,100 @@ func newModulePaginateArgs(rv map[string]any) *modulePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PendingSubscriptionQuery) CollectFields(ctx context.Context, satisfies ...string) (*PendingSubscriptionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PendingSubscriptionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pendingsubscription.Columns))
+		selectedFields = []string{pendingsubscription.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[pendingsubscription.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldCreatedAt)
+				fieldSeen[pendingsubscription.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[pendingsubscription.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldUpdatedAt)
+				fieldSeen[pendingsubscription.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerIdentifier":
+			if _, ok := fieldSeen[pendingsubscription.FieldCustomerIdentifier]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldCustomerIdentifier)
+				fieldSeen[pendingsubscription.FieldCustomerIdentifier] = struct{}{}
+			}
+		case "customerAwsAccountId":
+			if _, ok := fieldSeen[pendingsubscription.FieldCustomerAWSAccountID]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldCustomerAWSAccountID)
+				fieldSeen[pendingsubscription.FieldCustomerAWSAccountID] = struct{}{}
+			}
+		case "productCode":
+			if _, ok := fieldSeen[pendingsubscription.FieldProductCode]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldProductCode)
+				fieldSeen[pendingsubscription.FieldProductCode] = struct{}{}
+			}
+		case "licenseArn":
+			if _, ok := fieldSeen[pendingsubscription.FieldLicenseArn]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldLicenseArn)
+				fieldSeen[pendingsubscription.FieldLicenseArn] = struct{}{}
+			}
+		case "registeredAt":
+			if _, ok := fieldSeen[pendingsubscription.FieldRegisteredAt]; !ok {
+				selectedFields = append(selectedFields, pendingsubscription.FieldRegisteredAt)
+				fieldSeen[pendingsubscription.FieldRegisteredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pendingsubscriptionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PendingSubscriptionPaginateOption
+}
+
+func newPendingSubscriptionPaginateArgs(rv map[string]any) *pendingsubscriptionPaginateArgs {
+	args := &pendingsubscriptionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ScimTokenQuery) CollectFields(ctx context.Context, satisfies ...string) (*ScimTokenQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1378,6 +1610,31 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[tenant.FieldLifecycle]; !ok {
 				selectedFields = append(selectedFields, tenant.FieldLifecycle)
 				fieldSeen[tenant.FieldLifecycle] = struct{}{}
+			}
+		case "unsubscribedAt":
+			if _, ok := fieldSeen[tenant.FieldUnsubscribedAt]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldUnsubscribedAt)
+				fieldSeen[tenant.FieldUnsubscribedAt] = struct{}{}
+			}
+		case "marketplaceCustomerIdentifier":
+			if _, ok := fieldSeen[tenant.FieldMarketplaceCustomerIdentifier]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldMarketplaceCustomerIdentifier)
+				fieldSeen[tenant.FieldMarketplaceCustomerIdentifier] = struct{}{}
+			}
+		case "marketplaceAwsAccountId":
+			if _, ok := fieldSeen[tenant.FieldMarketplaceAWSAccountID]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldMarketplaceAWSAccountID)
+				fieldSeen[tenant.FieldMarketplaceAWSAccountID] = struct{}{}
+			}
+		case "marketplaceProductCode":
+			if _, ok := fieldSeen[tenant.FieldMarketplaceProductCode]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldMarketplaceProductCode)
+				fieldSeen[tenant.FieldMarketplaceProductCode] = struct{}{}
+			}
+		case "marketplaceLicenseArn":
+			if _, ok := fieldSeen[tenant.FieldMarketplaceLicenseArn]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldMarketplaceLicenseArn)
+				fieldSeen[tenant.FieldMarketplaceLicenseArn] = struct{}{}
 			}
 		case "defaultRegion":
 			if _, ok := fieldSeen[tenant.FieldDefaultRegion]; !ok {

@@ -4,7 +4,6 @@ package ent
 
 import (
 	"switchboard/ent/agentstatus"
-	"switchboard/ent/tenant"
 	"switchboard/viewer"
 )
 
@@ -310,14 +309,17 @@ func (c *ModuleUpdateOne) SetInput(i UpdateModuleInput) *ModuleUpdateOne {
 
 // CreateTenantInput represents a mutation input for creating tenants.
 type CreateTenantInput struct {
-	Name          string
-	ContactName   *string
-	ContactEmail  *string
-	ContactPhone  *string
-	Product       *string
-	Seats         *int
-	Lifecycle     *tenant.Lifecycle
-	DefaultRegion *string
+	Name                          string
+	ContactName                   *string
+	ContactEmail                  *string
+	ContactPhone                  *string
+	Product                       *string
+	Seats                         *int
+	MarketplaceCustomerIdentifier *string
+	MarketplaceAWSAccountID       *string
+	MarketplaceProductCode        *string
+	MarketplaceLicenseArn         *string
+	DefaultRegion                 *string
 }
 
 // Mutate applies the CreateTenantInput on the TenantMutation builder.
@@ -338,8 +340,17 @@ func (i *CreateTenantInput) Mutate(m *TenantMutation) {
 	if v := i.Seats; v != nil {
 		m.SetSeats(*v)
 	}
-	if v := i.Lifecycle; v != nil {
-		m.SetLifecycle(*v)
+	if v := i.MarketplaceCustomerIdentifier; v != nil {
+		m.SetMarketplaceCustomerIdentifier(*v)
+	}
+	if v := i.MarketplaceAWSAccountID; v != nil {
+		m.SetMarketplaceAWSAccountID(*v)
+	}
+	if v := i.MarketplaceProductCode; v != nil {
+		m.SetMarketplaceProductCode(*v)
+	}
+	if v := i.MarketplaceLicenseArn; v != nil {
+		m.SetMarketplaceLicenseArn(*v)
 	}
 	if v := i.DefaultRegion; v != nil {
 		m.SetDefaultRegion(*v)
@@ -354,17 +365,24 @@ func (c *TenantCreate) SetInput(i CreateTenantInput) *TenantCreate {
 
 // UpdateTenantInput represents a mutation input for updating tenants.
 type UpdateTenantInput struct {
-	Name              *string
-	ClearContactName  bool
-	ContactName       *string
-	ClearContactEmail bool
-	ContactEmail      *string
-	ClearContactPhone bool
-	ContactPhone      *string
-	Product           *string
-	Seats             *int
-	Lifecycle         *tenant.Lifecycle
-	DefaultRegion     *string
+	Name                               *string
+	ClearContactName                   bool
+	ContactName                        *string
+	ClearContactEmail                  bool
+	ContactEmail                       *string
+	ClearContactPhone                  bool
+	ContactPhone                       *string
+	Product                            *string
+	Seats                              *int
+	ClearMarketplaceCustomerIdentifier bool
+	MarketplaceCustomerIdentifier      *string
+	ClearMarketplaceAWSAccountID       bool
+	MarketplaceAWSAccountID            *string
+	ClearMarketplaceProductCode        bool
+	MarketplaceProductCode             *string
+	ClearMarketplaceLicenseArn         bool
+	MarketplaceLicenseArn              *string
+	DefaultRegion                      *string
 }
 
 // Mutate applies the UpdateTenantInput on the TenantMutation builder.
@@ -396,8 +414,29 @@ func (i *UpdateTenantInput) Mutate(m *TenantMutation) {
 	if v := i.Seats; v != nil {
 		m.SetSeats(*v)
 	}
-	if v := i.Lifecycle; v != nil {
-		m.SetLifecycle(*v)
+	if i.ClearMarketplaceCustomerIdentifier {
+		m.ClearMarketplaceCustomerIdentifier()
+	}
+	if v := i.MarketplaceCustomerIdentifier; v != nil {
+		m.SetMarketplaceCustomerIdentifier(*v)
+	}
+	if i.ClearMarketplaceAWSAccountID {
+		m.ClearMarketplaceAWSAccountID()
+	}
+	if v := i.MarketplaceAWSAccountID; v != nil {
+		m.SetMarketplaceAWSAccountID(*v)
+	}
+	if i.ClearMarketplaceProductCode {
+		m.ClearMarketplaceProductCode()
+	}
+	if v := i.MarketplaceProductCode; v != nil {
+		m.SetMarketplaceProductCode(*v)
+	}
+	if i.ClearMarketplaceLicenseArn {
+		m.ClearMarketplaceLicenseArn()
+	}
+	if v := i.MarketplaceLicenseArn; v != nil {
+		m.SetMarketplaceLicenseArn(*v)
 	}
 	if v := i.DefaultRegion; v != nil {
 		m.SetDefaultRegion(*v)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -14,6 +15,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -38,6 +40,11 @@ var agentstatusImplementors = []string{"AgentStatus", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AgentStatus) IsNode() {}
+
+var billinglogentryImplementors = []string{"BillingLogEntry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BillingLogEntry) IsNode() {}
 
 var contactImplementors = []string{"Contact", "Node"}
 
@@ -73,6 +80,11 @@ var moduleImplementors = []string{"Module", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Module) IsNode() {}
+
+var pendingsubscriptionImplementors = []string{"PendingSubscription", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PendingSubscription) IsNode() {}
 
 var scimtokenImplementors = []string{"ScimToken", "Node"}
 
@@ -173,6 +185,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			}
 		}
 		return query.Only(ctx)
+	case billinglogentry.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.BillingLogEntry.Query().
+			Where(billinglogentry.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, billinglogentryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case contact.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -260,6 +285,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(module.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, moduleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case pendingsubscription.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.PendingSubscription.Query().
+			Where(pendingsubscription.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pendingsubscriptionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -408,6 +446,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 				*noder = node
 			}
 		}
+	case billinglogentry.Table:
+		query := c.BillingLogEntry.Query().
+			Where(billinglogentry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, billinglogentryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case contact.Table:
 		query := c.Contact.Query().
 			Where(contact.IDIn(ids...))
@@ -508,6 +562,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Module.Query().
 			Where(module.IDIn(ids...))
 		query, err := query.CollectFields(ctx, moduleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case pendingsubscription.Table:
+		query := c.PendingSubscription.Query().
+			Where(pendingsubscription.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pendingsubscriptionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -17,6 +18,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -668,6 +670,302 @@ func (_m *AgentStatus) ToEdge(order *AgentStatusOrder) *AgentStatusEdge {
 		order = DefaultAgentStatusOrder
 	}
 	return &AgentStatusEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BillingLogEntryEdge is the edge representation of BillingLogEntry.
+type BillingLogEntryEdge struct {
+	Node   *BillingLogEntry `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// BillingLogEntryConnection is the connection containing edges to BillingLogEntry.
+type BillingLogEntryConnection struct {
+	Edges      []*BillingLogEntryEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *BillingLogEntryConnection) build(nodes []*BillingLogEntry, pager *billinglogentryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BillingLogEntry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BillingLogEntry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BillingLogEntry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BillingLogEntryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BillingLogEntryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BillingLogEntryPaginateOption enables pagination customization.
+type BillingLogEntryPaginateOption func(*billinglogentryPager) error
+
+// WithBillingLogEntryOrder configures pagination ordering.
+func WithBillingLogEntryOrder(order *BillingLogEntryOrder) BillingLogEntryPaginateOption {
+	if order == nil {
+		order = DefaultBillingLogEntryOrder
+	}
+	o := *order
+	return func(pager *billinglogentryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBillingLogEntryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBillingLogEntryFilter configures pagination filter.
+func WithBillingLogEntryFilter(filter func(*BillingLogEntryQuery) (*BillingLogEntryQuery, error)) BillingLogEntryPaginateOption {
+	return func(pager *billinglogentryPager) error {
+		if filter == nil {
+			return errors.New("BillingLogEntryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type billinglogentryPager struct {
+	reverse bool
+	order   *BillingLogEntryOrder
+	filter  func(*BillingLogEntryQuery) (*BillingLogEntryQuery, error)
+}
+
+func newBillingLogEntryPager(opts []BillingLogEntryPaginateOption, reverse bool) (*billinglogentryPager, error) {
+	pager := &billinglogentryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBillingLogEntryOrder
+	}
+	return pager, nil
+}
+
+func (p *billinglogentryPager) applyFilter(query *BillingLogEntryQuery) (*BillingLogEntryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *billinglogentryPager) toCursor(_m *BillingLogEntry) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *billinglogentryPager) applyCursors(query *BillingLogEntryQuery, after, before *Cursor) (*BillingLogEntryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBillingLogEntryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *billinglogentryPager) applyOrder(query *BillingLogEntryQuery) *BillingLogEntryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBillingLogEntryOrder.Field {
+		query = query.Order(DefaultBillingLogEntryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *billinglogentryPager) orderExpr(query *BillingLogEntryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBillingLogEntryOrder.Field {
+			b.Comma().Ident(DefaultBillingLogEntryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BillingLogEntry.
+func (_m *BillingLogEntryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BillingLogEntryPaginateOption,
+) (*BillingLogEntryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBillingLogEntryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BillingLogEntryConnection{Edges: []*BillingLogEntryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BillingLogEntryOrderFieldSentAt orders BillingLogEntry by sent_at.
+	BillingLogEntryOrderFieldSentAt = &BillingLogEntryOrderField{
+		Value: func(_m *BillingLogEntry) (ent.Value, error) {
+			return _m.SentAt, nil
+		},
+		column: billinglogentry.FieldSentAt,
+		toTerm: billinglogentry.BySentAt,
+		toCursor: func(_m *BillingLogEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.SentAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BillingLogEntryOrderField) String() string {
+	var str string
+	switch f.column {
+	case BillingLogEntryOrderFieldSentAt.column:
+		str = "SENT_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BillingLogEntryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BillingLogEntryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BillingLogEntryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "SENT_AT":
+		*f = *BillingLogEntryOrderFieldSentAt
+	default:
+		return fmt.Errorf("%s is not a valid BillingLogEntryOrderField", str)
+	}
+	return nil
+}
+
+// BillingLogEntryOrderField defines the ordering field of BillingLogEntry.
+type BillingLogEntryOrderField struct {
+	// Value extracts the ordering value from the given BillingLogEntry.
+	Value    func(*BillingLogEntry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) billinglogentry.OrderOption
+	toCursor func(*BillingLogEntry) Cursor
+}
+
+// BillingLogEntryOrder defines the ordering of BillingLogEntry.
+type BillingLogEntryOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *BillingLogEntryOrderField `json:"field"`
+}
+
+// DefaultBillingLogEntryOrder is the default ordering of BillingLogEntry.
+var DefaultBillingLogEntryOrder = &BillingLogEntryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BillingLogEntryOrderField{
+		Value: func(_m *BillingLogEntry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: billinglogentry.FieldID,
+		toTerm: billinglogentry.ByID,
+		toCursor: func(_m *BillingLogEntry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BillingLogEntry into BillingLogEntryEdge.
+func (_m *BillingLogEntry) ToEdge(order *BillingLogEntryOrder) *BillingLogEntryEdge {
+	if order == nil {
+		order = DefaultBillingLogEntryOrder
+	}
+	return &BillingLogEntryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -2599,6 +2897,255 @@ func (_m *Module) ToEdge(order *ModuleOrder) *ModuleEdge {
 		order = DefaultModuleOrder
 	}
 	return &ModuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PendingSubscriptionEdge is the edge representation of PendingSubscription.
+type PendingSubscriptionEdge struct {
+	Node   *PendingSubscription `json:"node"`
+	Cursor Cursor               `json:"cursor"`
+}
+
+// PendingSubscriptionConnection is the connection containing edges to PendingSubscription.
+type PendingSubscriptionConnection struct {
+	Edges      []*PendingSubscriptionEdge `json:"edges"`
+	PageInfo   PageInfo                   `json:"pageInfo"`
+	TotalCount int                        `json:"totalCount"`
+}
+
+func (c *PendingSubscriptionConnection) build(nodes []*PendingSubscription, pager *pendingsubscriptionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PendingSubscription
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PendingSubscription {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PendingSubscription {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PendingSubscriptionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PendingSubscriptionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PendingSubscriptionPaginateOption enables pagination customization.
+type PendingSubscriptionPaginateOption func(*pendingsubscriptionPager) error
+
+// WithPendingSubscriptionOrder configures pagination ordering.
+func WithPendingSubscriptionOrder(order *PendingSubscriptionOrder) PendingSubscriptionPaginateOption {
+	if order == nil {
+		order = DefaultPendingSubscriptionOrder
+	}
+	o := *order
+	return func(pager *pendingsubscriptionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPendingSubscriptionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPendingSubscriptionFilter configures pagination filter.
+func WithPendingSubscriptionFilter(filter func(*PendingSubscriptionQuery) (*PendingSubscriptionQuery, error)) PendingSubscriptionPaginateOption {
+	return func(pager *pendingsubscriptionPager) error {
+		if filter == nil {
+			return errors.New("PendingSubscriptionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pendingsubscriptionPager struct {
+	reverse bool
+	order   *PendingSubscriptionOrder
+	filter  func(*PendingSubscriptionQuery) (*PendingSubscriptionQuery, error)
+}
+
+func newPendingSubscriptionPager(opts []PendingSubscriptionPaginateOption, reverse bool) (*pendingsubscriptionPager, error) {
+	pager := &pendingsubscriptionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPendingSubscriptionOrder
+	}
+	return pager, nil
+}
+
+func (p *pendingsubscriptionPager) applyFilter(query *PendingSubscriptionQuery) (*PendingSubscriptionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pendingsubscriptionPager) toCursor(_m *PendingSubscription) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pendingsubscriptionPager) applyCursors(query *PendingSubscriptionQuery, after, before *Cursor) (*PendingSubscriptionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPendingSubscriptionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pendingsubscriptionPager) applyOrder(query *PendingSubscriptionQuery) *PendingSubscriptionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPendingSubscriptionOrder.Field {
+		query = query.Order(DefaultPendingSubscriptionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pendingsubscriptionPager) orderExpr(query *PendingSubscriptionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPendingSubscriptionOrder.Field {
+			b.Comma().Ident(DefaultPendingSubscriptionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PendingSubscription.
+func (_m *PendingSubscriptionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PendingSubscriptionPaginateOption,
+) (*PendingSubscriptionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPendingSubscriptionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PendingSubscriptionConnection{Edges: []*PendingSubscriptionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// PendingSubscriptionOrderField defines the ordering field of PendingSubscription.
+type PendingSubscriptionOrderField struct {
+	// Value extracts the ordering value from the given PendingSubscription.
+	Value    func(*PendingSubscription) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pendingsubscription.OrderOption
+	toCursor func(*PendingSubscription) Cursor
+}
+
+// PendingSubscriptionOrder defines the ordering of PendingSubscription.
+type PendingSubscriptionOrder struct {
+	Direction OrderDirection                 `json:"direction"`
+	Field     *PendingSubscriptionOrderField `json:"field"`
+}
+
+// DefaultPendingSubscriptionOrder is the default ordering of PendingSubscription.
+var DefaultPendingSubscriptionOrder = &PendingSubscriptionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PendingSubscriptionOrderField{
+		Value: func(_m *PendingSubscription) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pendingsubscription.FieldID,
+		toTerm: pendingsubscription.ByID,
+		toCursor: func(_m *PendingSubscription) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PendingSubscription into PendingSubscriptionEdge.
+func (_m *PendingSubscription) ToEdge(order *PendingSubscriptionOrder) *PendingSubscriptionEdge {
+	if order == nil {
+		order = DefaultPendingSubscriptionOrder
+	}
+	return &PendingSubscriptionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

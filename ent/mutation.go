@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -17,11 +18,13 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/schema/schematype"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 	"switchboard/gid"
 	"switchboard/viewer"
 	"sync"
@@ -40,20 +43,23 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAgent             = "Agent"
-	TypeAgentStatus       = "AgentStatus"
-	TypeAgentStatusChange = "AgentStatusChange"
-	TypeAgentStatusDay    = "AgentStatusDay"
-	TypeContact           = "Contact"
-	TypeConversation      = "Conversation"
-	TypeEmail             = "Email"
-	TypeEmailAddress      = "EmailAddress"
-	TypeInstance          = "Instance"
-	TypeInteraction       = "Interaction"
-	TypeModule            = "Module"
-	TypeScimToken         = "ScimToken"
-	TypeTemplate          = "Template"
-	TypeTenant            = "Tenant"
+	TypeAgent               = "Agent"
+	TypeAgentStatus         = "AgentStatus"
+	TypeAgentStatusChange   = "AgentStatusChange"
+	TypeAgentStatusDay      = "AgentStatusDay"
+	TypeBillingLogEntry     = "BillingLogEntry"
+	TypeContact             = "Contact"
+	TypeConversation        = "Conversation"
+	TypeEmail               = "Email"
+	TypeEmailAddress        = "EmailAddress"
+	TypeInstance            = "Instance"
+	TypeInteraction         = "Interaction"
+	TypeModule              = "Module"
+	TypePendingSubscription = "PendingSubscription"
+	TypeScimToken           = "ScimToken"
+	TypeTemplate            = "Template"
+	TypeTenant              = "Tenant"
+	TypeUsageHour           = "UsageHour"
 )
 
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
@@ -4096,6 +4102,1115 @@ func (m *AgentStatusDayMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusDay edge %s", name)
+}
+
+// BillingLogEntryMutation represents an operation that mutates the BillingLogEntry nodes in the graph.
+type BillingLogEntryMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	sent_at            *time.Time
+	hour               *time.Time
+	dimension          *string
+	quantity           *int
+	addquantity        *int
+	status             *billinglogentry.Status
+	metering_record_id *string
+	request_id         *string
+	error              *string
+	attempt            *int
+	addattempt         *int
+	clearedFields      map[string]struct{}
+	tenant             *gid.ID
+	clearedtenant      bool
+	done               bool
+	oldValue           func(context.Context) (*BillingLogEntry, error)
+	predicates         []predicate.BillingLogEntry
+}
+
+var _ ent.Mutation = (*BillingLogEntryMutation)(nil)
+
+// billinglogentryOption allows management of the mutation configuration using functional options.
+type billinglogentryOption func(*BillingLogEntryMutation)
+
+// newBillingLogEntryMutation creates new mutation for the BillingLogEntry entity.
+func newBillingLogEntryMutation(c config, op Op, opts ...billinglogentryOption) *BillingLogEntryMutation {
+	m := &BillingLogEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBillingLogEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBillingLogEntryID sets the ID field of the mutation.
+func withBillingLogEntryID(id gid.ID) billinglogentryOption {
+	return func(m *BillingLogEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BillingLogEntry
+		)
+		m.oldValue = func(ctx context.Context) (*BillingLogEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BillingLogEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBillingLogEntry sets the old BillingLogEntry of the mutation.
+func withBillingLogEntry(node *BillingLogEntry) billinglogentryOption {
+	return func(m *BillingLogEntryMutation) {
+		m.oldValue = func(context.Context) (*BillingLogEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BillingLogEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BillingLogEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BillingLogEntry entities.
+func (m *BillingLogEntryMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BillingLogEntryMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BillingLogEntryMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BillingLogEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BillingLogEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BillingLogEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BillingLogEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BillingLogEntryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BillingLogEntryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BillingLogEntryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *BillingLogEntryMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *BillingLogEntryMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *BillingLogEntryMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *BillingLogEntryMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *BillingLogEntryMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldSentAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *BillingLogEntryMutation) ResetSentAt() {
+	m.sent_at = nil
+}
+
+// SetHour sets the "hour" field.
+func (m *BillingLogEntryMutation) SetHour(t time.Time) {
+	m.hour = &t
+}
+
+// Hour returns the value of the "hour" field in the mutation.
+func (m *BillingLogEntryMutation) Hour() (r time.Time, exists bool) {
+	v := m.hour
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHour returns the old "hour" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldHour(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHour is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHour requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHour: %w", err)
+	}
+	return oldValue.Hour, nil
+}
+
+// ResetHour resets all changes to the "hour" field.
+func (m *BillingLogEntryMutation) ResetHour() {
+	m.hour = nil
+}
+
+// SetDimension sets the "dimension" field.
+func (m *BillingLogEntryMutation) SetDimension(s string) {
+	m.dimension = &s
+}
+
+// Dimension returns the value of the "dimension" field in the mutation.
+func (m *BillingLogEntryMutation) Dimension() (r string, exists bool) {
+	v := m.dimension
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDimension returns the old "dimension" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldDimension(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDimension is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDimension requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDimension: %w", err)
+	}
+	return oldValue.Dimension, nil
+}
+
+// ResetDimension resets all changes to the "dimension" field.
+func (m *BillingLogEntryMutation) ResetDimension() {
+	m.dimension = nil
+}
+
+// SetQuantity sets the "quantity" field.
+func (m *BillingLogEntryMutation) SetQuantity(i int) {
+	m.quantity = &i
+	m.addquantity = nil
+}
+
+// Quantity returns the value of the "quantity" field in the mutation.
+func (m *BillingLogEntryMutation) Quantity() (r int, exists bool) {
+	v := m.quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuantity returns the old "quantity" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuantity: %w", err)
+	}
+	return oldValue.Quantity, nil
+}
+
+// AddQuantity adds i to the "quantity" field.
+func (m *BillingLogEntryMutation) AddQuantity(i int) {
+	if m.addquantity != nil {
+		*m.addquantity += i
+	} else {
+		m.addquantity = &i
+	}
+}
+
+// AddedQuantity returns the value that was added to the "quantity" field in this mutation.
+func (m *BillingLogEntryMutation) AddedQuantity() (r int, exists bool) {
+	v := m.addquantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetQuantity resets all changes to the "quantity" field.
+func (m *BillingLogEntryMutation) ResetQuantity() {
+	m.quantity = nil
+	m.addquantity = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *BillingLogEntryMutation) SetStatus(b billinglogentry.Status) {
+	m.status = &b
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BillingLogEntryMutation) Status() (r billinglogentry.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldStatus(ctx context.Context) (v billinglogentry.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BillingLogEntryMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMeteringRecordID sets the "metering_record_id" field.
+func (m *BillingLogEntryMutation) SetMeteringRecordID(s string) {
+	m.metering_record_id = &s
+}
+
+// MeteringRecordID returns the value of the "metering_record_id" field in the mutation.
+func (m *BillingLogEntryMutation) MeteringRecordID() (r string, exists bool) {
+	v := m.metering_record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeteringRecordID returns the old "metering_record_id" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldMeteringRecordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeteringRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeteringRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeteringRecordID: %w", err)
+	}
+	return oldValue.MeteringRecordID, nil
+}
+
+// ClearMeteringRecordID clears the value of the "metering_record_id" field.
+func (m *BillingLogEntryMutation) ClearMeteringRecordID() {
+	m.metering_record_id = nil
+	m.clearedFields[billinglogentry.FieldMeteringRecordID] = struct{}{}
+}
+
+// MeteringRecordIDCleared returns if the "metering_record_id" field was cleared in this mutation.
+func (m *BillingLogEntryMutation) MeteringRecordIDCleared() bool {
+	_, ok := m.clearedFields[billinglogentry.FieldMeteringRecordID]
+	return ok
+}
+
+// ResetMeteringRecordID resets all changes to the "metering_record_id" field.
+func (m *BillingLogEntryMutation) ResetMeteringRecordID() {
+	m.metering_record_id = nil
+	delete(m.clearedFields, billinglogentry.FieldMeteringRecordID)
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *BillingLogEntryMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *BillingLogEntryMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ClearRequestID clears the value of the "request_id" field.
+func (m *BillingLogEntryMutation) ClearRequestID() {
+	m.request_id = nil
+	m.clearedFields[billinglogentry.FieldRequestID] = struct{}{}
+}
+
+// RequestIDCleared returns if the "request_id" field was cleared in this mutation.
+func (m *BillingLogEntryMutation) RequestIDCleared() bool {
+	_, ok := m.clearedFields[billinglogentry.FieldRequestID]
+	return ok
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *BillingLogEntryMutation) ResetRequestID() {
+	m.request_id = nil
+	delete(m.clearedFields, billinglogentry.FieldRequestID)
+}
+
+// SetError sets the "error" field.
+func (m *BillingLogEntryMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *BillingLogEntryMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *BillingLogEntryMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[billinglogentry.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *BillingLogEntryMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[billinglogentry.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *BillingLogEntryMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, billinglogentry.FieldError)
+}
+
+// SetAttempt sets the "attempt" field.
+func (m *BillingLogEntryMutation) SetAttempt(i int) {
+	m.attempt = &i
+	m.addattempt = nil
+}
+
+// Attempt returns the value of the "attempt" field in the mutation.
+func (m *BillingLogEntryMutation) Attempt() (r int, exists bool) {
+	v := m.attempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempt returns the old "attempt" field's value of the BillingLogEntry entity.
+// If the BillingLogEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BillingLogEntryMutation) OldAttempt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempt: %w", err)
+	}
+	return oldValue.Attempt, nil
+}
+
+// AddAttempt adds i to the "attempt" field.
+func (m *BillingLogEntryMutation) AddAttempt(i int) {
+	if m.addattempt != nil {
+		*m.addattempt += i
+	} else {
+		m.addattempt = &i
+	}
+}
+
+// AddedAttempt returns the value that was added to the "attempt" field in this mutation.
+func (m *BillingLogEntryMutation) AddedAttempt() (r int, exists bool) {
+	v := m.addattempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempt resets all changes to the "attempt" field.
+func (m *BillingLogEntryMutation) ResetAttempt() {
+	m.attempt = nil
+	m.addattempt = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *BillingLogEntryMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[billinglogentry.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *BillingLogEntryMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *BillingLogEntryMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *BillingLogEntryMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the BillingLogEntryMutation builder.
+func (m *BillingLogEntryMutation) Where(ps ...predicate.BillingLogEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BillingLogEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BillingLogEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BillingLogEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BillingLogEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BillingLogEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BillingLogEntry).
+func (m *BillingLogEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BillingLogEntryMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, billinglogentry.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, billinglogentry.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, billinglogentry.FieldTenantID)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, billinglogentry.FieldSentAt)
+	}
+	if m.hour != nil {
+		fields = append(fields, billinglogentry.FieldHour)
+	}
+	if m.dimension != nil {
+		fields = append(fields, billinglogentry.FieldDimension)
+	}
+	if m.quantity != nil {
+		fields = append(fields, billinglogentry.FieldQuantity)
+	}
+	if m.status != nil {
+		fields = append(fields, billinglogentry.FieldStatus)
+	}
+	if m.metering_record_id != nil {
+		fields = append(fields, billinglogentry.FieldMeteringRecordID)
+	}
+	if m.request_id != nil {
+		fields = append(fields, billinglogentry.FieldRequestID)
+	}
+	if m.error != nil {
+		fields = append(fields, billinglogentry.FieldError)
+	}
+	if m.attempt != nil {
+		fields = append(fields, billinglogentry.FieldAttempt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BillingLogEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case billinglogentry.FieldCreatedAt:
+		return m.CreatedAt()
+	case billinglogentry.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case billinglogentry.FieldTenantID:
+		return m.TenantID()
+	case billinglogentry.FieldSentAt:
+		return m.SentAt()
+	case billinglogentry.FieldHour:
+		return m.Hour()
+	case billinglogentry.FieldDimension:
+		return m.Dimension()
+	case billinglogentry.FieldQuantity:
+		return m.Quantity()
+	case billinglogentry.FieldStatus:
+		return m.Status()
+	case billinglogentry.FieldMeteringRecordID:
+		return m.MeteringRecordID()
+	case billinglogentry.FieldRequestID:
+		return m.RequestID()
+	case billinglogentry.FieldError:
+		return m.Error()
+	case billinglogentry.FieldAttempt:
+		return m.Attempt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BillingLogEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case billinglogentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case billinglogentry.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case billinglogentry.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case billinglogentry.FieldSentAt:
+		return m.OldSentAt(ctx)
+	case billinglogentry.FieldHour:
+		return m.OldHour(ctx)
+	case billinglogentry.FieldDimension:
+		return m.OldDimension(ctx)
+	case billinglogentry.FieldQuantity:
+		return m.OldQuantity(ctx)
+	case billinglogentry.FieldStatus:
+		return m.OldStatus(ctx)
+	case billinglogentry.FieldMeteringRecordID:
+		return m.OldMeteringRecordID(ctx)
+	case billinglogentry.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case billinglogentry.FieldError:
+		return m.OldError(ctx)
+	case billinglogentry.FieldAttempt:
+		return m.OldAttempt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BillingLogEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BillingLogEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case billinglogentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case billinglogentry.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case billinglogentry.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case billinglogentry.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	case billinglogentry.FieldHour:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHour(v)
+		return nil
+	case billinglogentry.FieldDimension:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDimension(v)
+		return nil
+	case billinglogentry.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuantity(v)
+		return nil
+	case billinglogentry.FieldStatus:
+		v, ok := value.(billinglogentry.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case billinglogentry.FieldMeteringRecordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeteringRecordID(v)
+		return nil
+	case billinglogentry.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case billinglogentry.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case billinglogentry.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BillingLogEntryMutation) AddedFields() []string {
+	var fields []string
+	if m.addquantity != nil {
+		fields = append(fields, billinglogentry.FieldQuantity)
+	}
+	if m.addattempt != nil {
+		fields = append(fields, billinglogentry.FieldAttempt)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BillingLogEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case billinglogentry.FieldQuantity:
+		return m.AddedQuantity()
+	case billinglogentry.FieldAttempt:
+		return m.AddedAttempt()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BillingLogEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case billinglogentry.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddQuantity(v)
+		return nil
+	case billinglogentry.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BillingLogEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(billinglogentry.FieldMeteringRecordID) {
+		fields = append(fields, billinglogentry.FieldMeteringRecordID)
+	}
+	if m.FieldCleared(billinglogentry.FieldRequestID) {
+		fields = append(fields, billinglogentry.FieldRequestID)
+	}
+	if m.FieldCleared(billinglogentry.FieldError) {
+		fields = append(fields, billinglogentry.FieldError)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BillingLogEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BillingLogEntryMutation) ClearField(name string) error {
+	switch name {
+	case billinglogentry.FieldMeteringRecordID:
+		m.ClearMeteringRecordID()
+		return nil
+	case billinglogentry.FieldRequestID:
+		m.ClearRequestID()
+		return nil
+	case billinglogentry.FieldError:
+		m.ClearError()
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BillingLogEntryMutation) ResetField(name string) error {
+	switch name {
+	case billinglogentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case billinglogentry.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case billinglogentry.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case billinglogentry.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	case billinglogentry.FieldHour:
+		m.ResetHour()
+		return nil
+	case billinglogentry.FieldDimension:
+		m.ResetDimension()
+		return nil
+	case billinglogentry.FieldQuantity:
+		m.ResetQuantity()
+		return nil
+	case billinglogentry.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case billinglogentry.FieldMeteringRecordID:
+		m.ResetMeteringRecordID()
+		return nil
+	case billinglogentry.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case billinglogentry.FieldError:
+		m.ResetError()
+		return nil
+	case billinglogentry.FieldAttempt:
+		m.ResetAttempt()
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BillingLogEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, billinglogentry.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BillingLogEntryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case billinglogentry.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BillingLogEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BillingLogEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BillingLogEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, billinglogentry.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BillingLogEntryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case billinglogentry.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BillingLogEntryMutation) ClearEdge(name string) error {
+	switch name {
+	case billinglogentry.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BillingLogEntryMutation) ResetEdge(name string) error {
+	switch name {
+	case billinglogentry.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown BillingLogEntry edge %s", name)
 }
 
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.
@@ -11458,6 +12573,722 @@ func (m *ModuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Module edge %s", name)
 }
 
+// PendingSubscriptionMutation represents an operation that mutates the PendingSubscription nodes in the graph.
+type PendingSubscriptionMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	customer_identifier     *string
+	customer_aws_account_id *string
+	product_code            *string
+	license_arn             *string
+	registered_at           *time.Time
+	clearedFields           map[string]struct{}
+	done                    bool
+	oldValue                func(context.Context) (*PendingSubscription, error)
+	predicates              []predicate.PendingSubscription
+}
+
+var _ ent.Mutation = (*PendingSubscriptionMutation)(nil)
+
+// pendingsubscriptionOption allows management of the mutation configuration using functional options.
+type pendingsubscriptionOption func(*PendingSubscriptionMutation)
+
+// newPendingSubscriptionMutation creates new mutation for the PendingSubscription entity.
+func newPendingSubscriptionMutation(c config, op Op, opts ...pendingsubscriptionOption) *PendingSubscriptionMutation {
+	m := &PendingSubscriptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePendingSubscription,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPendingSubscriptionID sets the ID field of the mutation.
+func withPendingSubscriptionID(id gid.ID) pendingsubscriptionOption {
+	return func(m *PendingSubscriptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PendingSubscription
+		)
+		m.oldValue = func(ctx context.Context) (*PendingSubscription, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PendingSubscription.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPendingSubscription sets the old PendingSubscription of the mutation.
+func withPendingSubscription(node *PendingSubscription) pendingsubscriptionOption {
+	return func(m *PendingSubscriptionMutation) {
+		m.oldValue = func(context.Context) (*PendingSubscription, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PendingSubscriptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PendingSubscriptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PendingSubscription entities.
+func (m *PendingSubscriptionMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PendingSubscriptionMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PendingSubscriptionMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PendingSubscription.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PendingSubscriptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PendingSubscriptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PendingSubscriptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PendingSubscriptionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PendingSubscriptionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PendingSubscriptionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCustomerIdentifier sets the "customer_identifier" field.
+func (m *PendingSubscriptionMutation) SetCustomerIdentifier(s string) {
+	m.customer_identifier = &s
+}
+
+// CustomerIdentifier returns the value of the "customer_identifier" field in the mutation.
+func (m *PendingSubscriptionMutation) CustomerIdentifier() (r string, exists bool) {
+	v := m.customer_identifier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerIdentifier returns the old "customer_identifier" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldCustomerIdentifier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerIdentifier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerIdentifier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerIdentifier: %w", err)
+	}
+	return oldValue.CustomerIdentifier, nil
+}
+
+// ClearCustomerIdentifier clears the value of the "customer_identifier" field.
+func (m *PendingSubscriptionMutation) ClearCustomerIdentifier() {
+	m.customer_identifier = nil
+	m.clearedFields[pendingsubscription.FieldCustomerIdentifier] = struct{}{}
+}
+
+// CustomerIdentifierCleared returns if the "customer_identifier" field was cleared in this mutation.
+func (m *PendingSubscriptionMutation) CustomerIdentifierCleared() bool {
+	_, ok := m.clearedFields[pendingsubscription.FieldCustomerIdentifier]
+	return ok
+}
+
+// ResetCustomerIdentifier resets all changes to the "customer_identifier" field.
+func (m *PendingSubscriptionMutation) ResetCustomerIdentifier() {
+	m.customer_identifier = nil
+	delete(m.clearedFields, pendingsubscription.FieldCustomerIdentifier)
+}
+
+// SetCustomerAWSAccountID sets the "customer_aws_account_id" field.
+func (m *PendingSubscriptionMutation) SetCustomerAWSAccountID(s string) {
+	m.customer_aws_account_id = &s
+}
+
+// CustomerAWSAccountID returns the value of the "customer_aws_account_id" field in the mutation.
+func (m *PendingSubscriptionMutation) CustomerAWSAccountID() (r string, exists bool) {
+	v := m.customer_aws_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerAWSAccountID returns the old "customer_aws_account_id" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldCustomerAWSAccountID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerAWSAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerAWSAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerAWSAccountID: %w", err)
+	}
+	return oldValue.CustomerAWSAccountID, nil
+}
+
+// ClearCustomerAWSAccountID clears the value of the "customer_aws_account_id" field.
+func (m *PendingSubscriptionMutation) ClearCustomerAWSAccountID() {
+	m.customer_aws_account_id = nil
+	m.clearedFields[pendingsubscription.FieldCustomerAWSAccountID] = struct{}{}
+}
+
+// CustomerAWSAccountIDCleared returns if the "customer_aws_account_id" field was cleared in this mutation.
+func (m *PendingSubscriptionMutation) CustomerAWSAccountIDCleared() bool {
+	_, ok := m.clearedFields[pendingsubscription.FieldCustomerAWSAccountID]
+	return ok
+}
+
+// ResetCustomerAWSAccountID resets all changes to the "customer_aws_account_id" field.
+func (m *PendingSubscriptionMutation) ResetCustomerAWSAccountID() {
+	m.customer_aws_account_id = nil
+	delete(m.clearedFields, pendingsubscription.FieldCustomerAWSAccountID)
+}
+
+// SetProductCode sets the "product_code" field.
+func (m *PendingSubscriptionMutation) SetProductCode(s string) {
+	m.product_code = &s
+}
+
+// ProductCode returns the value of the "product_code" field in the mutation.
+func (m *PendingSubscriptionMutation) ProductCode() (r string, exists bool) {
+	v := m.product_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductCode returns the old "product_code" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldProductCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductCode: %w", err)
+	}
+	return oldValue.ProductCode, nil
+}
+
+// ResetProductCode resets all changes to the "product_code" field.
+func (m *PendingSubscriptionMutation) ResetProductCode() {
+	m.product_code = nil
+}
+
+// SetLicenseArn sets the "license_arn" field.
+func (m *PendingSubscriptionMutation) SetLicenseArn(s string) {
+	m.license_arn = &s
+}
+
+// LicenseArn returns the value of the "license_arn" field in the mutation.
+func (m *PendingSubscriptionMutation) LicenseArn() (r string, exists bool) {
+	v := m.license_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLicenseArn returns the old "license_arn" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldLicenseArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLicenseArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLicenseArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLicenseArn: %w", err)
+	}
+	return oldValue.LicenseArn, nil
+}
+
+// ClearLicenseArn clears the value of the "license_arn" field.
+func (m *PendingSubscriptionMutation) ClearLicenseArn() {
+	m.license_arn = nil
+	m.clearedFields[pendingsubscription.FieldLicenseArn] = struct{}{}
+}
+
+// LicenseArnCleared returns if the "license_arn" field was cleared in this mutation.
+func (m *PendingSubscriptionMutation) LicenseArnCleared() bool {
+	_, ok := m.clearedFields[pendingsubscription.FieldLicenseArn]
+	return ok
+}
+
+// ResetLicenseArn resets all changes to the "license_arn" field.
+func (m *PendingSubscriptionMutation) ResetLicenseArn() {
+	m.license_arn = nil
+	delete(m.clearedFields, pendingsubscription.FieldLicenseArn)
+}
+
+// SetRegisteredAt sets the "registered_at" field.
+func (m *PendingSubscriptionMutation) SetRegisteredAt(t time.Time) {
+	m.registered_at = &t
+}
+
+// RegisteredAt returns the value of the "registered_at" field in the mutation.
+func (m *PendingSubscriptionMutation) RegisteredAt() (r time.Time, exists bool) {
+	v := m.registered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegisteredAt returns the old "registered_at" field's value of the PendingSubscription entity.
+// If the PendingSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PendingSubscriptionMutation) OldRegisteredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegisteredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegisteredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegisteredAt: %w", err)
+	}
+	return oldValue.RegisteredAt, nil
+}
+
+// ResetRegisteredAt resets all changes to the "registered_at" field.
+func (m *PendingSubscriptionMutation) ResetRegisteredAt() {
+	m.registered_at = nil
+}
+
+// Where appends a list predicates to the PendingSubscriptionMutation builder.
+func (m *PendingSubscriptionMutation) Where(ps ...predicate.PendingSubscription) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PendingSubscriptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PendingSubscriptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PendingSubscription, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PendingSubscriptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PendingSubscriptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PendingSubscription).
+func (m *PendingSubscriptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PendingSubscriptionMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, pendingsubscription.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, pendingsubscription.FieldUpdatedAt)
+	}
+	if m.customer_identifier != nil {
+		fields = append(fields, pendingsubscription.FieldCustomerIdentifier)
+	}
+	if m.customer_aws_account_id != nil {
+		fields = append(fields, pendingsubscription.FieldCustomerAWSAccountID)
+	}
+	if m.product_code != nil {
+		fields = append(fields, pendingsubscription.FieldProductCode)
+	}
+	if m.license_arn != nil {
+		fields = append(fields, pendingsubscription.FieldLicenseArn)
+	}
+	if m.registered_at != nil {
+		fields = append(fields, pendingsubscription.FieldRegisteredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PendingSubscriptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pendingsubscription.FieldCreatedAt:
+		return m.CreatedAt()
+	case pendingsubscription.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case pendingsubscription.FieldCustomerIdentifier:
+		return m.CustomerIdentifier()
+	case pendingsubscription.FieldCustomerAWSAccountID:
+		return m.CustomerAWSAccountID()
+	case pendingsubscription.FieldProductCode:
+		return m.ProductCode()
+	case pendingsubscription.FieldLicenseArn:
+		return m.LicenseArn()
+	case pendingsubscription.FieldRegisteredAt:
+		return m.RegisteredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PendingSubscriptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pendingsubscription.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pendingsubscription.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case pendingsubscription.FieldCustomerIdentifier:
+		return m.OldCustomerIdentifier(ctx)
+	case pendingsubscription.FieldCustomerAWSAccountID:
+		return m.OldCustomerAWSAccountID(ctx)
+	case pendingsubscription.FieldProductCode:
+		return m.OldProductCode(ctx)
+	case pendingsubscription.FieldLicenseArn:
+		return m.OldLicenseArn(ctx)
+	case pendingsubscription.FieldRegisteredAt:
+		return m.OldRegisteredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PendingSubscription field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PendingSubscriptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pendingsubscription.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pendingsubscription.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case pendingsubscription.FieldCustomerIdentifier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerIdentifier(v)
+		return nil
+	case pendingsubscription.FieldCustomerAWSAccountID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerAWSAccountID(v)
+		return nil
+	case pendingsubscription.FieldProductCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductCode(v)
+		return nil
+	case pendingsubscription.FieldLicenseArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLicenseArn(v)
+		return nil
+	case pendingsubscription.FieldRegisteredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegisteredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PendingSubscription field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PendingSubscriptionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PendingSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PendingSubscriptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PendingSubscription numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PendingSubscriptionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pendingsubscription.FieldCustomerIdentifier) {
+		fields = append(fields, pendingsubscription.FieldCustomerIdentifier)
+	}
+	if m.FieldCleared(pendingsubscription.FieldCustomerAWSAccountID) {
+		fields = append(fields, pendingsubscription.FieldCustomerAWSAccountID)
+	}
+	if m.FieldCleared(pendingsubscription.FieldLicenseArn) {
+		fields = append(fields, pendingsubscription.FieldLicenseArn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PendingSubscriptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PendingSubscriptionMutation) ClearField(name string) error {
+	switch name {
+	case pendingsubscription.FieldCustomerIdentifier:
+		m.ClearCustomerIdentifier()
+		return nil
+	case pendingsubscription.FieldCustomerAWSAccountID:
+		m.ClearCustomerAWSAccountID()
+		return nil
+	case pendingsubscription.FieldLicenseArn:
+		m.ClearLicenseArn()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingSubscription nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PendingSubscriptionMutation) ResetField(name string) error {
+	switch name {
+	case pendingsubscription.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pendingsubscription.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case pendingsubscription.FieldCustomerIdentifier:
+		m.ResetCustomerIdentifier()
+		return nil
+	case pendingsubscription.FieldCustomerAWSAccountID:
+		m.ResetCustomerAWSAccountID()
+		return nil
+	case pendingsubscription.FieldProductCode:
+		m.ResetProductCode()
+		return nil
+	case pendingsubscription.FieldLicenseArn:
+		m.ResetLicenseArn()
+		return nil
+	case pendingsubscription.FieldRegisteredAt:
+		m.ResetRegisteredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PendingSubscription field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PendingSubscriptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PendingSubscriptionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PendingSubscriptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PendingSubscriptionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PendingSubscriptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PendingSubscriptionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PendingSubscriptionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PendingSubscription unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PendingSubscriptionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PendingSubscription edge %s", name)
+}
+
 // ScimTokenMutation represents an operation that mutates the ScimToken nodes in the graph.
 type ScimTokenMutation struct {
 	config
@@ -12941,27 +14772,32 @@ func (m *TemplateMutation) ResetEdge(name string) error {
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.
 type TenantMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *gid.ID
-	created_at     *time.Time
-	updated_at     *time.Time
-	name           *string
-	contact_name   *string
-	contact_email  *string
-	contact_phone  *string
-	product        *string
-	seats          *int
-	addseats       *int
-	lifecycle      *tenant.Lifecycle
-	default_region *string
-	clearedFields  map[string]struct{}
-	modules        map[gid.ID]struct{}
-	removedmodules map[gid.ID]struct{}
-	clearedmodules bool
-	done           bool
-	oldValue       func(context.Context) (*Tenant, error)
-	predicates     []predicate.Tenant
+	op                              Op
+	typ                             string
+	id                              *gid.ID
+	created_at                      *time.Time
+	updated_at                      *time.Time
+	name                            *string
+	contact_name                    *string
+	contact_email                   *string
+	contact_phone                   *string
+	product                         *string
+	seats                           *int
+	addseats                        *int
+	lifecycle                       *tenant.Lifecycle
+	unsubscribed_at                 *time.Time
+	marketplace_customer_identifier *string
+	marketplace_aws_account_id      *string
+	marketplace_product_code        *string
+	marketplace_license_arn         *string
+	default_region                  *string
+	clearedFields                   map[string]struct{}
+	modules                         map[gid.ID]struct{}
+	removedmodules                  map[gid.ID]struct{}
+	clearedmodules                  bool
+	done                            bool
+	oldValue                        func(context.Context) (*Tenant, error)
+	predicates                      []predicate.Tenant
 }
 
 var _ ent.Mutation = (*TenantMutation)(nil)
@@ -13451,6 +15287,251 @@ func (m *TenantMutation) ResetLifecycle() {
 	m.lifecycle = nil
 }
 
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (m *TenantMutation) SetUnsubscribedAt(t time.Time) {
+	m.unsubscribed_at = &t
+}
+
+// UnsubscribedAt returns the value of the "unsubscribed_at" field in the mutation.
+func (m *TenantMutation) UnsubscribedAt() (r time.Time, exists bool) {
+	v := m.unsubscribed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnsubscribedAt returns the old "unsubscribed_at" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldUnsubscribedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnsubscribedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnsubscribedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnsubscribedAt: %w", err)
+	}
+	return oldValue.UnsubscribedAt, nil
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (m *TenantMutation) ClearUnsubscribedAt() {
+	m.unsubscribed_at = nil
+	m.clearedFields[tenant.FieldUnsubscribedAt] = struct{}{}
+}
+
+// UnsubscribedAtCleared returns if the "unsubscribed_at" field was cleared in this mutation.
+func (m *TenantMutation) UnsubscribedAtCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldUnsubscribedAt]
+	return ok
+}
+
+// ResetUnsubscribedAt resets all changes to the "unsubscribed_at" field.
+func (m *TenantMutation) ResetUnsubscribedAt() {
+	m.unsubscribed_at = nil
+	delete(m.clearedFields, tenant.FieldUnsubscribedAt)
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (m *TenantMutation) SetMarketplaceCustomerIdentifier(s string) {
+	m.marketplace_customer_identifier = &s
+}
+
+// MarketplaceCustomerIdentifier returns the value of the "marketplace_customer_identifier" field in the mutation.
+func (m *TenantMutation) MarketplaceCustomerIdentifier() (r string, exists bool) {
+	v := m.marketplace_customer_identifier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplaceCustomerIdentifier returns the old "marketplace_customer_identifier" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldMarketplaceCustomerIdentifier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplaceCustomerIdentifier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplaceCustomerIdentifier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplaceCustomerIdentifier: %w", err)
+	}
+	return oldValue.MarketplaceCustomerIdentifier, nil
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (m *TenantMutation) ClearMarketplaceCustomerIdentifier() {
+	m.marketplace_customer_identifier = nil
+	m.clearedFields[tenant.FieldMarketplaceCustomerIdentifier] = struct{}{}
+}
+
+// MarketplaceCustomerIdentifierCleared returns if the "marketplace_customer_identifier" field was cleared in this mutation.
+func (m *TenantMutation) MarketplaceCustomerIdentifierCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldMarketplaceCustomerIdentifier]
+	return ok
+}
+
+// ResetMarketplaceCustomerIdentifier resets all changes to the "marketplace_customer_identifier" field.
+func (m *TenantMutation) ResetMarketplaceCustomerIdentifier() {
+	m.marketplace_customer_identifier = nil
+	delete(m.clearedFields, tenant.FieldMarketplaceCustomerIdentifier)
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (m *TenantMutation) SetMarketplaceAWSAccountID(s string) {
+	m.marketplace_aws_account_id = &s
+}
+
+// MarketplaceAWSAccountID returns the value of the "marketplace_aws_account_id" field in the mutation.
+func (m *TenantMutation) MarketplaceAWSAccountID() (r string, exists bool) {
+	v := m.marketplace_aws_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplaceAWSAccountID returns the old "marketplace_aws_account_id" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldMarketplaceAWSAccountID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplaceAWSAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplaceAWSAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplaceAWSAccountID: %w", err)
+	}
+	return oldValue.MarketplaceAWSAccountID, nil
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (m *TenantMutation) ClearMarketplaceAWSAccountID() {
+	m.marketplace_aws_account_id = nil
+	m.clearedFields[tenant.FieldMarketplaceAWSAccountID] = struct{}{}
+}
+
+// MarketplaceAWSAccountIDCleared returns if the "marketplace_aws_account_id" field was cleared in this mutation.
+func (m *TenantMutation) MarketplaceAWSAccountIDCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldMarketplaceAWSAccountID]
+	return ok
+}
+
+// ResetMarketplaceAWSAccountID resets all changes to the "marketplace_aws_account_id" field.
+func (m *TenantMutation) ResetMarketplaceAWSAccountID() {
+	m.marketplace_aws_account_id = nil
+	delete(m.clearedFields, tenant.FieldMarketplaceAWSAccountID)
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (m *TenantMutation) SetMarketplaceProductCode(s string) {
+	m.marketplace_product_code = &s
+}
+
+// MarketplaceProductCode returns the value of the "marketplace_product_code" field in the mutation.
+func (m *TenantMutation) MarketplaceProductCode() (r string, exists bool) {
+	v := m.marketplace_product_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplaceProductCode returns the old "marketplace_product_code" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldMarketplaceProductCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplaceProductCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplaceProductCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplaceProductCode: %w", err)
+	}
+	return oldValue.MarketplaceProductCode, nil
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (m *TenantMutation) ClearMarketplaceProductCode() {
+	m.marketplace_product_code = nil
+	m.clearedFields[tenant.FieldMarketplaceProductCode] = struct{}{}
+}
+
+// MarketplaceProductCodeCleared returns if the "marketplace_product_code" field was cleared in this mutation.
+func (m *TenantMutation) MarketplaceProductCodeCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldMarketplaceProductCode]
+	return ok
+}
+
+// ResetMarketplaceProductCode resets all changes to the "marketplace_product_code" field.
+func (m *TenantMutation) ResetMarketplaceProductCode() {
+	m.marketplace_product_code = nil
+	delete(m.clearedFields, tenant.FieldMarketplaceProductCode)
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (m *TenantMutation) SetMarketplaceLicenseArn(s string) {
+	m.marketplace_license_arn = &s
+}
+
+// MarketplaceLicenseArn returns the value of the "marketplace_license_arn" field in the mutation.
+func (m *TenantMutation) MarketplaceLicenseArn() (r string, exists bool) {
+	v := m.marketplace_license_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplaceLicenseArn returns the old "marketplace_license_arn" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldMarketplaceLicenseArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplaceLicenseArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplaceLicenseArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplaceLicenseArn: %w", err)
+	}
+	return oldValue.MarketplaceLicenseArn, nil
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (m *TenantMutation) ClearMarketplaceLicenseArn() {
+	m.marketplace_license_arn = nil
+	m.clearedFields[tenant.FieldMarketplaceLicenseArn] = struct{}{}
+}
+
+// MarketplaceLicenseArnCleared returns if the "marketplace_license_arn" field was cleared in this mutation.
+func (m *TenantMutation) MarketplaceLicenseArnCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldMarketplaceLicenseArn]
+	return ok
+}
+
+// ResetMarketplaceLicenseArn resets all changes to the "marketplace_license_arn" field.
+func (m *TenantMutation) ResetMarketplaceLicenseArn() {
+	m.marketplace_license_arn = nil
+	delete(m.clearedFields, tenant.FieldMarketplaceLicenseArn)
+}
+
 // SetDefaultRegion sets the "default_region" field.
 func (m *TenantMutation) SetDefaultRegion(s string) {
 	m.default_region = &s
@@ -13575,7 +15656,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, tenant.FieldCreatedAt)
 	}
@@ -13602,6 +15683,21 @@ func (m *TenantMutation) Fields() []string {
 	}
 	if m.lifecycle != nil {
 		fields = append(fields, tenant.FieldLifecycle)
+	}
+	if m.unsubscribed_at != nil {
+		fields = append(fields, tenant.FieldUnsubscribedAt)
+	}
+	if m.marketplace_customer_identifier != nil {
+		fields = append(fields, tenant.FieldMarketplaceCustomerIdentifier)
+	}
+	if m.marketplace_aws_account_id != nil {
+		fields = append(fields, tenant.FieldMarketplaceAWSAccountID)
+	}
+	if m.marketplace_product_code != nil {
+		fields = append(fields, tenant.FieldMarketplaceProductCode)
+	}
+	if m.marketplace_license_arn != nil {
+		fields = append(fields, tenant.FieldMarketplaceLicenseArn)
 	}
 	if m.default_region != nil {
 		fields = append(fields, tenant.FieldDefaultRegion)
@@ -13632,6 +15728,16 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.Seats()
 	case tenant.FieldLifecycle:
 		return m.Lifecycle()
+	case tenant.FieldUnsubscribedAt:
+		return m.UnsubscribedAt()
+	case tenant.FieldMarketplaceCustomerIdentifier:
+		return m.MarketplaceCustomerIdentifier()
+	case tenant.FieldMarketplaceAWSAccountID:
+		return m.MarketplaceAWSAccountID()
+	case tenant.FieldMarketplaceProductCode:
+		return m.MarketplaceProductCode()
+	case tenant.FieldMarketplaceLicenseArn:
+		return m.MarketplaceLicenseArn()
 	case tenant.FieldDefaultRegion:
 		return m.DefaultRegion()
 	}
@@ -13661,6 +15767,16 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldSeats(ctx)
 	case tenant.FieldLifecycle:
 		return m.OldLifecycle(ctx)
+	case tenant.FieldUnsubscribedAt:
+		return m.OldUnsubscribedAt(ctx)
+	case tenant.FieldMarketplaceCustomerIdentifier:
+		return m.OldMarketplaceCustomerIdentifier(ctx)
+	case tenant.FieldMarketplaceAWSAccountID:
+		return m.OldMarketplaceAWSAccountID(ctx)
+	case tenant.FieldMarketplaceProductCode:
+		return m.OldMarketplaceProductCode(ctx)
+	case tenant.FieldMarketplaceLicenseArn:
+		return m.OldMarketplaceLicenseArn(ctx)
 	case tenant.FieldDefaultRegion:
 		return m.OldDefaultRegion(ctx)
 	}
@@ -13735,6 +15851,41 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLifecycle(v)
 		return nil
+	case tenant.FieldUnsubscribedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnsubscribedAt(v)
+		return nil
+	case tenant.FieldMarketplaceCustomerIdentifier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplaceCustomerIdentifier(v)
+		return nil
+	case tenant.FieldMarketplaceAWSAccountID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplaceAWSAccountID(v)
+		return nil
+	case tenant.FieldMarketplaceProductCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplaceProductCode(v)
+		return nil
+	case tenant.FieldMarketplaceLicenseArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplaceLicenseArn(v)
+		return nil
 	case tenant.FieldDefaultRegion:
 		v, ok := value.(string)
 		if !ok {
@@ -13796,6 +15947,21 @@ func (m *TenantMutation) ClearedFields() []string {
 	if m.FieldCleared(tenant.FieldContactPhone) {
 		fields = append(fields, tenant.FieldContactPhone)
 	}
+	if m.FieldCleared(tenant.FieldUnsubscribedAt) {
+		fields = append(fields, tenant.FieldUnsubscribedAt)
+	}
+	if m.FieldCleared(tenant.FieldMarketplaceCustomerIdentifier) {
+		fields = append(fields, tenant.FieldMarketplaceCustomerIdentifier)
+	}
+	if m.FieldCleared(tenant.FieldMarketplaceAWSAccountID) {
+		fields = append(fields, tenant.FieldMarketplaceAWSAccountID)
+	}
+	if m.FieldCleared(tenant.FieldMarketplaceProductCode) {
+		fields = append(fields, tenant.FieldMarketplaceProductCode)
+	}
+	if m.FieldCleared(tenant.FieldMarketplaceLicenseArn) {
+		fields = append(fields, tenant.FieldMarketplaceLicenseArn)
+	}
 	return fields
 }
 
@@ -13818,6 +15984,21 @@ func (m *TenantMutation) ClearField(name string) error {
 		return nil
 	case tenant.FieldContactPhone:
 		m.ClearContactPhone()
+		return nil
+	case tenant.FieldUnsubscribedAt:
+		m.ClearUnsubscribedAt()
+		return nil
+	case tenant.FieldMarketplaceCustomerIdentifier:
+		m.ClearMarketplaceCustomerIdentifier()
+		return nil
+	case tenant.FieldMarketplaceAWSAccountID:
+		m.ClearMarketplaceAWSAccountID()
+		return nil
+	case tenant.FieldMarketplaceProductCode:
+		m.ClearMarketplaceProductCode()
+		return nil
+	case tenant.FieldMarketplaceLicenseArn:
+		m.ClearMarketplaceLicenseArn()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant nullable field %s", name)
@@ -13853,6 +16034,21 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldLifecycle:
 		m.ResetLifecycle()
+		return nil
+	case tenant.FieldUnsubscribedAt:
+		m.ResetUnsubscribedAt()
+		return nil
+	case tenant.FieldMarketplaceCustomerIdentifier:
+		m.ResetMarketplaceCustomerIdentifier()
+		return nil
+	case tenant.FieldMarketplaceAWSAccountID:
+		m.ResetMarketplaceAWSAccountID()
+		return nil
+	case tenant.FieldMarketplaceProductCode:
+		m.ResetMarketplaceProductCode()
+		return nil
+	case tenant.FieldMarketplaceLicenseArn:
+		m.ResetMarketplaceLicenseArn()
 		return nil
 	case tenant.FieldDefaultRegion:
 		m.ResetDefaultRegion()
@@ -13943,4 +16139,892 @@ func (m *TenantMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant edge %s", name)
+}
+
+// UsageHourMutation represents an operation that mutates the UsageHour nodes in the graph.
+type UsageHourMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	hour                    *time.Time
+	active_agent_minutes    *int
+	addactive_agent_minutes *int
+	active_agents           *int
+	addactive_agents        *int
+	late_minutes            *int
+	addlate_minutes         *int
+	metered_at              *time.Time
+	clearedFields           map[string]struct{}
+	tenant                  *gid.ID
+	clearedtenant           bool
+	done                    bool
+	oldValue                func(context.Context) (*UsageHour, error)
+	predicates              []predicate.UsageHour
+}
+
+var _ ent.Mutation = (*UsageHourMutation)(nil)
+
+// usagehourOption allows management of the mutation configuration using functional options.
+type usagehourOption func(*UsageHourMutation)
+
+// newUsageHourMutation creates new mutation for the UsageHour entity.
+func newUsageHourMutation(c config, op Op, opts ...usagehourOption) *UsageHourMutation {
+	m := &UsageHourMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageHour,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageHourID sets the ID field of the mutation.
+func withUsageHourID(id gid.ID) usagehourOption {
+	return func(m *UsageHourMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageHour
+		)
+		m.oldValue = func(ctx context.Context) (*UsageHour, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageHour.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageHour sets the old UsageHour of the mutation.
+func withUsageHour(node *UsageHour) usagehourOption {
+	return func(m *UsageHourMutation) {
+		m.oldValue = func(context.Context) (*UsageHour, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageHourMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageHourMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UsageHour entities.
+func (m *UsageHourMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageHourMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageHourMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageHour.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UsageHourMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UsageHourMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UsageHourMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *UsageHourMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *UsageHourMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *UsageHourMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *UsageHourMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *UsageHourMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *UsageHourMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetHour sets the "hour" field.
+func (m *UsageHourMutation) SetHour(t time.Time) {
+	m.hour = &t
+}
+
+// Hour returns the value of the "hour" field in the mutation.
+func (m *UsageHourMutation) Hour() (r time.Time, exists bool) {
+	v := m.hour
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHour returns the old "hour" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldHour(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHour is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHour requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHour: %w", err)
+	}
+	return oldValue.Hour, nil
+}
+
+// ResetHour resets all changes to the "hour" field.
+func (m *UsageHourMutation) ResetHour() {
+	m.hour = nil
+}
+
+// SetActiveAgentMinutes sets the "active_agent_minutes" field.
+func (m *UsageHourMutation) SetActiveAgentMinutes(i int) {
+	m.active_agent_minutes = &i
+	m.addactive_agent_minutes = nil
+}
+
+// ActiveAgentMinutes returns the value of the "active_agent_minutes" field in the mutation.
+func (m *UsageHourMutation) ActiveAgentMinutes() (r int, exists bool) {
+	v := m.active_agent_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveAgentMinutes returns the old "active_agent_minutes" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldActiveAgentMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveAgentMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveAgentMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveAgentMinutes: %w", err)
+	}
+	return oldValue.ActiveAgentMinutes, nil
+}
+
+// AddActiveAgentMinutes adds i to the "active_agent_minutes" field.
+func (m *UsageHourMutation) AddActiveAgentMinutes(i int) {
+	if m.addactive_agent_minutes != nil {
+		*m.addactive_agent_minutes += i
+	} else {
+		m.addactive_agent_minutes = &i
+	}
+}
+
+// AddedActiveAgentMinutes returns the value that was added to the "active_agent_minutes" field in this mutation.
+func (m *UsageHourMutation) AddedActiveAgentMinutes() (r int, exists bool) {
+	v := m.addactive_agent_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActiveAgentMinutes resets all changes to the "active_agent_minutes" field.
+func (m *UsageHourMutation) ResetActiveAgentMinutes() {
+	m.active_agent_minutes = nil
+	m.addactive_agent_minutes = nil
+}
+
+// SetActiveAgents sets the "active_agents" field.
+func (m *UsageHourMutation) SetActiveAgents(i int) {
+	m.active_agents = &i
+	m.addactive_agents = nil
+}
+
+// ActiveAgents returns the value of the "active_agents" field in the mutation.
+func (m *UsageHourMutation) ActiveAgents() (r int, exists bool) {
+	v := m.active_agents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveAgents returns the old "active_agents" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldActiveAgents(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveAgents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveAgents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveAgents: %w", err)
+	}
+	return oldValue.ActiveAgents, nil
+}
+
+// AddActiveAgents adds i to the "active_agents" field.
+func (m *UsageHourMutation) AddActiveAgents(i int) {
+	if m.addactive_agents != nil {
+		*m.addactive_agents += i
+	} else {
+		m.addactive_agents = &i
+	}
+}
+
+// AddedActiveAgents returns the value that was added to the "active_agents" field in this mutation.
+func (m *UsageHourMutation) AddedActiveAgents() (r int, exists bool) {
+	v := m.addactive_agents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActiveAgents resets all changes to the "active_agents" field.
+func (m *UsageHourMutation) ResetActiveAgents() {
+	m.active_agents = nil
+	m.addactive_agents = nil
+}
+
+// SetLateMinutes sets the "late_minutes" field.
+func (m *UsageHourMutation) SetLateMinutes(i int) {
+	m.late_minutes = &i
+	m.addlate_minutes = nil
+}
+
+// LateMinutes returns the value of the "late_minutes" field in the mutation.
+func (m *UsageHourMutation) LateMinutes() (r int, exists bool) {
+	v := m.late_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLateMinutes returns the old "late_minutes" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldLateMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLateMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLateMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLateMinutes: %w", err)
+	}
+	return oldValue.LateMinutes, nil
+}
+
+// AddLateMinutes adds i to the "late_minutes" field.
+func (m *UsageHourMutation) AddLateMinutes(i int) {
+	if m.addlate_minutes != nil {
+		*m.addlate_minutes += i
+	} else {
+		m.addlate_minutes = &i
+	}
+}
+
+// AddedLateMinutes returns the value that was added to the "late_minutes" field in this mutation.
+func (m *UsageHourMutation) AddedLateMinutes() (r int, exists bool) {
+	v := m.addlate_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLateMinutes resets all changes to the "late_minutes" field.
+func (m *UsageHourMutation) ResetLateMinutes() {
+	m.late_minutes = nil
+	m.addlate_minutes = nil
+}
+
+// SetMeteredAt sets the "metered_at" field.
+func (m *UsageHourMutation) SetMeteredAt(t time.Time) {
+	m.metered_at = &t
+}
+
+// MeteredAt returns the value of the "metered_at" field in the mutation.
+func (m *UsageHourMutation) MeteredAt() (r time.Time, exists bool) {
+	v := m.metered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeteredAt returns the old "metered_at" field's value of the UsageHour entity.
+// If the UsageHour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageHourMutation) OldMeteredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeteredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeteredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeteredAt: %w", err)
+	}
+	return oldValue.MeteredAt, nil
+}
+
+// ClearMeteredAt clears the value of the "metered_at" field.
+func (m *UsageHourMutation) ClearMeteredAt() {
+	m.metered_at = nil
+	m.clearedFields[usagehour.FieldMeteredAt] = struct{}{}
+}
+
+// MeteredAtCleared returns if the "metered_at" field was cleared in this mutation.
+func (m *UsageHourMutation) MeteredAtCleared() bool {
+	_, ok := m.clearedFields[usagehour.FieldMeteredAt]
+	return ok
+}
+
+// ResetMeteredAt resets all changes to the "metered_at" field.
+func (m *UsageHourMutation) ResetMeteredAt() {
+	m.metered_at = nil
+	delete(m.clearedFields, usagehour.FieldMeteredAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *UsageHourMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[usagehour.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *UsageHourMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *UsageHourMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *UsageHourMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the UsageHourMutation builder.
+func (m *UsageHourMutation) Where(ps ...predicate.UsageHour) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageHourMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageHourMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageHour, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageHourMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageHourMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageHour).
+func (m *UsageHourMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageHourMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, usagehour.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, usagehour.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, usagehour.FieldTenantID)
+	}
+	if m.hour != nil {
+		fields = append(fields, usagehour.FieldHour)
+	}
+	if m.active_agent_minutes != nil {
+		fields = append(fields, usagehour.FieldActiveAgentMinutes)
+	}
+	if m.active_agents != nil {
+		fields = append(fields, usagehour.FieldActiveAgents)
+	}
+	if m.late_minutes != nil {
+		fields = append(fields, usagehour.FieldLateMinutes)
+	}
+	if m.metered_at != nil {
+		fields = append(fields, usagehour.FieldMeteredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageHourMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usagehour.FieldCreatedAt:
+		return m.CreatedAt()
+	case usagehour.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case usagehour.FieldTenantID:
+		return m.TenantID()
+	case usagehour.FieldHour:
+		return m.Hour()
+	case usagehour.FieldActiveAgentMinutes:
+		return m.ActiveAgentMinutes()
+	case usagehour.FieldActiveAgents:
+		return m.ActiveAgents()
+	case usagehour.FieldLateMinutes:
+		return m.LateMinutes()
+	case usagehour.FieldMeteredAt:
+		return m.MeteredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageHourMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usagehour.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case usagehour.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case usagehour.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case usagehour.FieldHour:
+		return m.OldHour(ctx)
+	case usagehour.FieldActiveAgentMinutes:
+		return m.OldActiveAgentMinutes(ctx)
+	case usagehour.FieldActiveAgents:
+		return m.OldActiveAgents(ctx)
+	case usagehour.FieldLateMinutes:
+		return m.OldLateMinutes(ctx)
+	case usagehour.FieldMeteredAt:
+		return m.OldMeteredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageHour field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageHourMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usagehour.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case usagehour.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case usagehour.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case usagehour.FieldHour:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHour(v)
+		return nil
+	case usagehour.FieldActiveAgentMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveAgentMinutes(v)
+		return nil
+	case usagehour.FieldActiveAgents:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveAgents(v)
+		return nil
+	case usagehour.FieldLateMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLateMinutes(v)
+		return nil
+	case usagehour.FieldMeteredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeteredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageHourMutation) AddedFields() []string {
+	var fields []string
+	if m.addactive_agent_minutes != nil {
+		fields = append(fields, usagehour.FieldActiveAgentMinutes)
+	}
+	if m.addactive_agents != nil {
+		fields = append(fields, usagehour.FieldActiveAgents)
+	}
+	if m.addlate_minutes != nil {
+		fields = append(fields, usagehour.FieldLateMinutes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageHourMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case usagehour.FieldActiveAgentMinutes:
+		return m.AddedActiveAgentMinutes()
+	case usagehour.FieldActiveAgents:
+		return m.AddedActiveAgents()
+	case usagehour.FieldLateMinutes:
+		return m.AddedLateMinutes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageHourMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case usagehour.FieldActiveAgentMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActiveAgentMinutes(v)
+		return nil
+	case usagehour.FieldActiveAgents:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActiveAgents(v)
+		return nil
+	case usagehour.FieldLateMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLateMinutes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageHourMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(usagehour.FieldMeteredAt) {
+		fields = append(fields, usagehour.FieldMeteredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageHourMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageHourMutation) ClearField(name string) error {
+	switch name {
+	case usagehour.FieldMeteredAt:
+		m.ClearMeteredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageHourMutation) ResetField(name string) error {
+	switch name {
+	case usagehour.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case usagehour.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case usagehour.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case usagehour.FieldHour:
+		m.ResetHour()
+		return nil
+	case usagehour.FieldActiveAgentMinutes:
+		m.ResetActiveAgentMinutes()
+		return nil
+	case usagehour.FieldActiveAgents:
+		m.ResetActiveAgents()
+		return nil
+	case usagehour.FieldLateMinutes:
+		m.ResetLateMinutes()
+		return nil
+	case usagehour.FieldMeteredAt:
+		m.ResetMeteredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageHourMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, usagehour.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageHourMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case usagehour.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageHourMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageHourMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageHourMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, usagehour.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageHourMutation) EdgeCleared(name string) bool {
+	switch name {
+	case usagehour.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageHourMutation) ClearEdge(name string) error {
+	switch name {
+	case usagehour.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageHourMutation) ResetEdge(name string) error {
+	switch name {
+	case usagehour.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageHour edge %s", name)
 }

@@ -36,6 +36,16 @@ type Tenant struct {
 	Seats int `json:"seats,omitempty"`
 	// Lifecycle holds the value of the "lifecycle" field.
 	Lifecycle tenant.Lifecycle `json:"lifecycle,omitempty"`
+	// UnsubscribedAt holds the value of the "unsubscribed_at" field.
+	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
+	// MarketplaceCustomerIdentifier holds the value of the "marketplace_customer_identifier" field.
+	MarketplaceCustomerIdentifier string `json:"marketplace_customer_identifier,omitempty"`
+	// MarketplaceAWSAccountID holds the value of the "marketplace_aws_account_id" field.
+	MarketplaceAWSAccountID string `json:"marketplace_aws_account_id,omitempty"`
+	// MarketplaceProductCode holds the value of the "marketplace_product_code" field.
+	MarketplaceProductCode string `json:"marketplace_product_code,omitempty"`
+	// MarketplaceLicenseArn holds the value of the "marketplace_license_arn" field.
+	MarketplaceLicenseArn string `json:"marketplace_license_arn,omitempty"`
 	// ISO 3166 region for phone numbers written without a country code
 	DefaultRegion string `json:"default_region,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -73,9 +83,9 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case tenant.FieldSeats:
 			values[i] = new(sql.NullInt64)
-		case tenant.FieldName, tenant.FieldContactName, tenant.FieldContactEmail, tenant.FieldContactPhone, tenant.FieldProduct, tenant.FieldLifecycle, tenant.FieldDefaultRegion:
+		case tenant.FieldName, tenant.FieldContactName, tenant.FieldContactEmail, tenant.FieldContactPhone, tenant.FieldProduct, tenant.FieldLifecycle, tenant.FieldMarketplaceCustomerIdentifier, tenant.FieldMarketplaceAWSAccountID, tenant.FieldMarketplaceProductCode, tenant.FieldMarketplaceLicenseArn, tenant.FieldDefaultRegion:
 			values[i] = new(sql.NullString)
-		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
+		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt, tenant.FieldUnsubscribedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -152,6 +162,37 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Lifecycle = tenant.Lifecycle(value.String)
 			}
+		case tenant.FieldUnsubscribedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field unsubscribed_at", values[i])
+			} else if value.Valid {
+				_m.UnsubscribedAt = new(time.Time)
+				*_m.UnsubscribedAt = value.Time
+			}
+		case tenant.FieldMarketplaceCustomerIdentifier:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field marketplace_customer_identifier", values[i])
+			} else if value.Valid {
+				_m.MarketplaceCustomerIdentifier = value.String
+			}
+		case tenant.FieldMarketplaceAWSAccountID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field marketplace_aws_account_id", values[i])
+			} else if value.Valid {
+				_m.MarketplaceAWSAccountID = value.String
+			}
+		case tenant.FieldMarketplaceProductCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field marketplace_product_code", values[i])
+			} else if value.Valid {
+				_m.MarketplaceProductCode = value.String
+			}
+		case tenant.FieldMarketplaceLicenseArn:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field marketplace_license_arn", values[i])
+			} else if value.Valid {
+				_m.MarketplaceLicenseArn = value.String
+			}
 		case tenant.FieldDefaultRegion:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field default_region", values[i])
@@ -225,6 +266,23 @@ func (_m *Tenant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("lifecycle=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Lifecycle))
+	builder.WriteString(", ")
+	if v := _m.UnsubscribedAt; v != nil {
+		builder.WriteString("unsubscribed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("marketplace_customer_identifier=")
+	builder.WriteString(_m.MarketplaceCustomerIdentifier)
+	builder.WriteString(", ")
+	builder.WriteString("marketplace_aws_account_id=")
+	builder.WriteString(_m.MarketplaceAWSAccountID)
+	builder.WriteString(", ")
+	builder.WriteString("marketplace_product_code=")
+	builder.WriteString(_m.MarketplaceProductCode)
+	builder.WriteString(", ")
+	builder.WriteString("marketplace_license_arn=")
+	builder.WriteString(_m.MarketplaceLicenseArn)
 	builder.WriteString(", ")
 	builder.WriteString("default_region=")
 	builder.WriteString(_m.DefaultRegion)

@@ -143,6 +143,76 @@ func (_c *TenantCreate) SetNillableLifecycle(v *tenant.Lifecycle) *TenantCreate 
 	return _c
 }
 
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (_c *TenantCreate) SetUnsubscribedAt(v time.Time) *TenantCreate {
+	_c.mutation.SetUnsubscribedAt(v)
+	return _c
+}
+
+// SetNillableUnsubscribedAt sets the "unsubscribed_at" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableUnsubscribedAt(v *time.Time) *TenantCreate {
+	if v != nil {
+		_c.SetUnsubscribedAt(*v)
+	}
+	return _c
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (_c *TenantCreate) SetMarketplaceCustomerIdentifier(v string) *TenantCreate {
+	_c.mutation.SetMarketplaceCustomerIdentifier(v)
+	return _c
+}
+
+// SetNillableMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableMarketplaceCustomerIdentifier(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetMarketplaceCustomerIdentifier(*v)
+	}
+	return _c
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (_c *TenantCreate) SetMarketplaceAWSAccountID(v string) *TenantCreate {
+	_c.mutation.SetMarketplaceAWSAccountID(v)
+	return _c
+}
+
+// SetNillableMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableMarketplaceAWSAccountID(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetMarketplaceAWSAccountID(*v)
+	}
+	return _c
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (_c *TenantCreate) SetMarketplaceProductCode(v string) *TenantCreate {
+	_c.mutation.SetMarketplaceProductCode(v)
+	return _c
+}
+
+// SetNillableMarketplaceProductCode sets the "marketplace_product_code" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableMarketplaceProductCode(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetMarketplaceProductCode(*v)
+	}
+	return _c
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (_c *TenantCreate) SetMarketplaceLicenseArn(v string) *TenantCreate {
+	_c.mutation.SetMarketplaceLicenseArn(v)
+	return _c
+}
+
+// SetNillableMarketplaceLicenseArn sets the "marketplace_license_arn" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableMarketplaceLicenseArn(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetMarketplaceLicenseArn(*v)
+	}
+	return _c
+}
+
 // SetDefaultRegion sets the "default_region" field.
 func (_c *TenantCreate) SetDefaultRegion(v string) *TenantCreate {
 	_c.mutation.SetDefaultRegion(v)
@@ -318,6 +388,26 @@ func (_c *TenantCreate) check() error {
 			return &ValidationError{Name: "lifecycle", err: fmt.Errorf(`ent: validator failed for field "Tenant.lifecycle": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.MarketplaceCustomerIdentifier(); ok {
+		if err := tenant.MarketplaceCustomerIdentifierValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_customer_identifier", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_customer_identifier": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.MarketplaceAWSAccountID(); ok {
+		if err := tenant.MarketplaceAWSAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_aws_account_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_aws_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.MarketplaceProductCode(); ok {
+		if err := tenant.MarketplaceProductCodeValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_product_code", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_product_code": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.MarketplaceLicenseArn(); ok {
+		if err := tenant.MarketplaceLicenseArnValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_license_arn", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_license_arn": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.DefaultRegion(); !ok {
 		return &ValidationError{Name: "default_region", err: errors.New(`ent: missing required field "Tenant.default_region"`)}
 	}
@@ -397,6 +487,26 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Lifecycle(); ok {
 		_spec.SetField(tenant.FieldLifecycle, field.TypeEnum, value)
 		_node.Lifecycle = value
+	}
+	if value, ok := _c.mutation.UnsubscribedAt(); ok {
+		_spec.SetField(tenant.FieldUnsubscribedAt, field.TypeTime, value)
+		_node.UnsubscribedAt = &value
+	}
+	if value, ok := _c.mutation.MarketplaceCustomerIdentifier(); ok {
+		_spec.SetField(tenant.FieldMarketplaceCustomerIdentifier, field.TypeString, value)
+		_node.MarketplaceCustomerIdentifier = value
+	}
+	if value, ok := _c.mutation.MarketplaceAWSAccountID(); ok {
+		_spec.SetField(tenant.FieldMarketplaceAWSAccountID, field.TypeString, value)
+		_node.MarketplaceAWSAccountID = value
+	}
+	if value, ok := _c.mutation.MarketplaceProductCode(); ok {
+		_spec.SetField(tenant.FieldMarketplaceProductCode, field.TypeString, value)
+		_node.MarketplaceProductCode = value
+	}
+	if value, ok := _c.mutation.MarketplaceLicenseArn(); ok {
+		_spec.SetField(tenant.FieldMarketplaceLicenseArn, field.TypeString, value)
+		_node.MarketplaceLicenseArn = value
 	}
 	if value, ok := _c.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)
@@ -587,6 +697,96 @@ func (u *TenantUpsert) SetLifecycle(v tenant.Lifecycle) *TenantUpsert {
 // UpdateLifecycle sets the "lifecycle" field to the value that was provided on create.
 func (u *TenantUpsert) UpdateLifecycle() *TenantUpsert {
 	u.SetExcluded(tenant.FieldLifecycle)
+	return u
+}
+
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (u *TenantUpsert) SetUnsubscribedAt(v time.Time) *TenantUpsert {
+	u.Set(tenant.FieldUnsubscribedAt, v)
+	return u
+}
+
+// UpdateUnsubscribedAt sets the "unsubscribed_at" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateUnsubscribedAt() *TenantUpsert {
+	u.SetExcluded(tenant.FieldUnsubscribedAt)
+	return u
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (u *TenantUpsert) ClearUnsubscribedAt() *TenantUpsert {
+	u.SetNull(tenant.FieldUnsubscribedAt)
+	return u
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (u *TenantUpsert) SetMarketplaceCustomerIdentifier(v string) *TenantUpsert {
+	u.Set(tenant.FieldMarketplaceCustomerIdentifier, v)
+	return u
+}
+
+// UpdateMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateMarketplaceCustomerIdentifier() *TenantUpsert {
+	u.SetExcluded(tenant.FieldMarketplaceCustomerIdentifier)
+	return u
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (u *TenantUpsert) ClearMarketplaceCustomerIdentifier() *TenantUpsert {
+	u.SetNull(tenant.FieldMarketplaceCustomerIdentifier)
+	return u
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (u *TenantUpsert) SetMarketplaceAWSAccountID(v string) *TenantUpsert {
+	u.Set(tenant.FieldMarketplaceAWSAccountID, v)
+	return u
+}
+
+// UpdateMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateMarketplaceAWSAccountID() *TenantUpsert {
+	u.SetExcluded(tenant.FieldMarketplaceAWSAccountID)
+	return u
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (u *TenantUpsert) ClearMarketplaceAWSAccountID() *TenantUpsert {
+	u.SetNull(tenant.FieldMarketplaceAWSAccountID)
+	return u
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (u *TenantUpsert) SetMarketplaceProductCode(v string) *TenantUpsert {
+	u.Set(tenant.FieldMarketplaceProductCode, v)
+	return u
+}
+
+// UpdateMarketplaceProductCode sets the "marketplace_product_code" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateMarketplaceProductCode() *TenantUpsert {
+	u.SetExcluded(tenant.FieldMarketplaceProductCode)
+	return u
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (u *TenantUpsert) ClearMarketplaceProductCode() *TenantUpsert {
+	u.SetNull(tenant.FieldMarketplaceProductCode)
+	return u
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (u *TenantUpsert) SetMarketplaceLicenseArn(v string) *TenantUpsert {
+	u.Set(tenant.FieldMarketplaceLicenseArn, v)
+	return u
+}
+
+// UpdateMarketplaceLicenseArn sets the "marketplace_license_arn" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateMarketplaceLicenseArn() *TenantUpsert {
+	u.SetExcluded(tenant.FieldMarketplaceLicenseArn)
+	return u
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (u *TenantUpsert) ClearMarketplaceLicenseArn() *TenantUpsert {
+	u.SetNull(tenant.FieldMarketplaceLicenseArn)
 	return u
 }
 
@@ -790,6 +990,111 @@ func (u *TenantUpsertOne) SetLifecycle(v tenant.Lifecycle) *TenantUpsertOne {
 func (u *TenantUpsertOne) UpdateLifecycle() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateLifecycle()
+	})
+}
+
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (u *TenantUpsertOne) SetUnsubscribedAt(v time.Time) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetUnsubscribedAt(v)
+	})
+}
+
+// UpdateUnsubscribedAt sets the "unsubscribed_at" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateUnsubscribedAt() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateUnsubscribedAt()
+	})
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (u *TenantUpsertOne) ClearUnsubscribedAt() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearUnsubscribedAt()
+	})
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (u *TenantUpsertOne) SetMarketplaceCustomerIdentifier(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceCustomerIdentifier(v)
+	})
+}
+
+// UpdateMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateMarketplaceCustomerIdentifier() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceCustomerIdentifier()
+	})
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (u *TenantUpsertOne) ClearMarketplaceCustomerIdentifier() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceCustomerIdentifier()
+	})
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (u *TenantUpsertOne) SetMarketplaceAWSAccountID(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceAWSAccountID(v)
+	})
+}
+
+// UpdateMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateMarketplaceAWSAccountID() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceAWSAccountID()
+	})
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (u *TenantUpsertOne) ClearMarketplaceAWSAccountID() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceAWSAccountID()
+	})
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (u *TenantUpsertOne) SetMarketplaceProductCode(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceProductCode(v)
+	})
+}
+
+// UpdateMarketplaceProductCode sets the "marketplace_product_code" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateMarketplaceProductCode() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceProductCode()
+	})
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (u *TenantUpsertOne) ClearMarketplaceProductCode() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceProductCode()
+	})
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (u *TenantUpsertOne) SetMarketplaceLicenseArn(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceLicenseArn(v)
+	})
+}
+
+// UpdateMarketplaceLicenseArn sets the "marketplace_license_arn" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateMarketplaceLicenseArn() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceLicenseArn()
+	})
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (u *TenantUpsertOne) ClearMarketplaceLicenseArn() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceLicenseArn()
 	})
 }
 
@@ -1162,6 +1467,111 @@ func (u *TenantUpsertBulk) SetLifecycle(v tenant.Lifecycle) *TenantUpsertBulk {
 func (u *TenantUpsertBulk) UpdateLifecycle() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateLifecycle()
+	})
+}
+
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (u *TenantUpsertBulk) SetUnsubscribedAt(v time.Time) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetUnsubscribedAt(v)
+	})
+}
+
+// UpdateUnsubscribedAt sets the "unsubscribed_at" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateUnsubscribedAt() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateUnsubscribedAt()
+	})
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (u *TenantUpsertBulk) ClearUnsubscribedAt() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearUnsubscribedAt()
+	})
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (u *TenantUpsertBulk) SetMarketplaceCustomerIdentifier(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceCustomerIdentifier(v)
+	})
+}
+
+// UpdateMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateMarketplaceCustomerIdentifier() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceCustomerIdentifier()
+	})
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (u *TenantUpsertBulk) ClearMarketplaceCustomerIdentifier() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceCustomerIdentifier()
+	})
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (u *TenantUpsertBulk) SetMarketplaceAWSAccountID(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceAWSAccountID(v)
+	})
+}
+
+// UpdateMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateMarketplaceAWSAccountID() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceAWSAccountID()
+	})
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (u *TenantUpsertBulk) ClearMarketplaceAWSAccountID() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceAWSAccountID()
+	})
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (u *TenantUpsertBulk) SetMarketplaceProductCode(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceProductCode(v)
+	})
+}
+
+// UpdateMarketplaceProductCode sets the "marketplace_product_code" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateMarketplaceProductCode() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceProductCode()
+	})
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (u *TenantUpsertBulk) ClearMarketplaceProductCode() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceProductCode()
+	})
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (u *TenantUpsertBulk) SetMarketplaceLicenseArn(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetMarketplaceLicenseArn(v)
+	})
+}
+
+// UpdateMarketplaceLicenseArn sets the "marketplace_license_arn" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateMarketplaceLicenseArn() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateMarketplaceLicenseArn()
+	})
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (u *TenantUpsertBulk) ClearMarketplaceLicenseArn() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearMarketplaceLicenseArn()
 	})
 }
 

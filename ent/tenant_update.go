@@ -160,6 +160,106 @@ func (_u *TenantUpdate) SetNillableLifecycle(v *tenant.Lifecycle) *TenantUpdate 
 	return _u
 }
 
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (_u *TenantUpdate) SetUnsubscribedAt(v time.Time) *TenantUpdate {
+	_u.mutation.SetUnsubscribedAt(v)
+	return _u
+}
+
+// SetNillableUnsubscribedAt sets the "unsubscribed_at" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableUnsubscribedAt(v *time.Time) *TenantUpdate {
+	if v != nil {
+		_u.SetUnsubscribedAt(*v)
+	}
+	return _u
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (_u *TenantUpdate) ClearUnsubscribedAt() *TenantUpdate {
+	_u.mutation.ClearUnsubscribedAt()
+	return _u
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (_u *TenantUpdate) SetMarketplaceCustomerIdentifier(v string) *TenantUpdate {
+	_u.mutation.SetMarketplaceCustomerIdentifier(v)
+	return _u
+}
+
+// SetNillableMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableMarketplaceCustomerIdentifier(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetMarketplaceCustomerIdentifier(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (_u *TenantUpdate) ClearMarketplaceCustomerIdentifier() *TenantUpdate {
+	_u.mutation.ClearMarketplaceCustomerIdentifier()
+	return _u
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (_u *TenantUpdate) SetMarketplaceAWSAccountID(v string) *TenantUpdate {
+	_u.mutation.SetMarketplaceAWSAccountID(v)
+	return _u
+}
+
+// SetNillableMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableMarketplaceAWSAccountID(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetMarketplaceAWSAccountID(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (_u *TenantUpdate) ClearMarketplaceAWSAccountID() *TenantUpdate {
+	_u.mutation.ClearMarketplaceAWSAccountID()
+	return _u
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (_u *TenantUpdate) SetMarketplaceProductCode(v string) *TenantUpdate {
+	_u.mutation.SetMarketplaceProductCode(v)
+	return _u
+}
+
+// SetNillableMarketplaceProductCode sets the "marketplace_product_code" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableMarketplaceProductCode(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetMarketplaceProductCode(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (_u *TenantUpdate) ClearMarketplaceProductCode() *TenantUpdate {
+	_u.mutation.ClearMarketplaceProductCode()
+	return _u
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (_u *TenantUpdate) SetMarketplaceLicenseArn(v string) *TenantUpdate {
+	_u.mutation.SetMarketplaceLicenseArn(v)
+	return _u
+}
+
+// SetNillableMarketplaceLicenseArn sets the "marketplace_license_arn" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableMarketplaceLicenseArn(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetMarketplaceLicenseArn(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (_u *TenantUpdate) ClearMarketplaceLicenseArn() *TenantUpdate {
+	_u.mutation.ClearMarketplaceLicenseArn()
+	return _u
+}
+
 // SetDefaultRegion sets the "default_region" field.
 func (_u *TenantUpdate) SetDefaultRegion(v string) *TenantUpdate {
 	_u.mutation.SetDefaultRegion(v)
@@ -294,6 +394,26 @@ func (_u *TenantUpdate) check() error {
 			return &ValidationError{Name: "lifecycle", err: fmt.Errorf(`ent: validator failed for field "Tenant.lifecycle": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MarketplaceCustomerIdentifier(); ok {
+		if err := tenant.MarketplaceCustomerIdentifierValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_customer_identifier", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_customer_identifier": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceAWSAccountID(); ok {
+		if err := tenant.MarketplaceAWSAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_aws_account_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_aws_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceProductCode(); ok {
+		if err := tenant.MarketplaceProductCodeValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_product_code", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_product_code": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceLicenseArn(); ok {
+		if err := tenant.MarketplaceLicenseArnValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_license_arn", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_license_arn": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DefaultRegion(); ok {
 		if err := tenant.DefaultRegionValidator(v); err != nil {
 			return &ValidationError{Name: "default_region", err: fmt.Errorf(`ent: validator failed for field "Tenant.default_region": %w`, err)}
@@ -355,6 +475,36 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Lifecycle(); ok {
 		_spec.SetField(tenant.FieldLifecycle, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.UnsubscribedAt(); ok {
+		_spec.SetField(tenant.FieldUnsubscribedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UnsubscribedAtCleared() {
+		_spec.ClearField(tenant.FieldUnsubscribedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MarketplaceCustomerIdentifier(); ok {
+		_spec.SetField(tenant.FieldMarketplaceCustomerIdentifier, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceCustomerIdentifierCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceCustomerIdentifier, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceAWSAccountID(); ok {
+		_spec.SetField(tenant.FieldMarketplaceAWSAccountID, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceAWSAccountIDCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceAWSAccountID, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceProductCode(); ok {
+		_spec.SetField(tenant.FieldMarketplaceProductCode, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceProductCodeCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceProductCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceLicenseArn(); ok {
+		_spec.SetField(tenant.FieldMarketplaceLicenseArn, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceLicenseArnCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceLicenseArn, field.TypeString)
 	}
 	if value, ok := _u.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)
@@ -555,6 +705,106 @@ func (_u *TenantUpdateOne) SetNillableLifecycle(v *tenant.Lifecycle) *TenantUpda
 	return _u
 }
 
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (_u *TenantUpdateOne) SetUnsubscribedAt(v time.Time) *TenantUpdateOne {
+	_u.mutation.SetUnsubscribedAt(v)
+	return _u
+}
+
+// SetNillableUnsubscribedAt sets the "unsubscribed_at" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableUnsubscribedAt(v *time.Time) *TenantUpdateOne {
+	if v != nil {
+		_u.SetUnsubscribedAt(*v)
+	}
+	return _u
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (_u *TenantUpdateOne) ClearUnsubscribedAt() *TenantUpdateOne {
+	_u.mutation.ClearUnsubscribedAt()
+	return _u
+}
+
+// SetMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field.
+func (_u *TenantUpdateOne) SetMarketplaceCustomerIdentifier(v string) *TenantUpdateOne {
+	_u.mutation.SetMarketplaceCustomerIdentifier(v)
+	return _u
+}
+
+// SetNillableMarketplaceCustomerIdentifier sets the "marketplace_customer_identifier" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableMarketplaceCustomerIdentifier(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetMarketplaceCustomerIdentifier(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceCustomerIdentifier clears the value of the "marketplace_customer_identifier" field.
+func (_u *TenantUpdateOne) ClearMarketplaceCustomerIdentifier() *TenantUpdateOne {
+	_u.mutation.ClearMarketplaceCustomerIdentifier()
+	return _u
+}
+
+// SetMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field.
+func (_u *TenantUpdateOne) SetMarketplaceAWSAccountID(v string) *TenantUpdateOne {
+	_u.mutation.SetMarketplaceAWSAccountID(v)
+	return _u
+}
+
+// SetNillableMarketplaceAWSAccountID sets the "marketplace_aws_account_id" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableMarketplaceAWSAccountID(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetMarketplaceAWSAccountID(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceAWSAccountID clears the value of the "marketplace_aws_account_id" field.
+func (_u *TenantUpdateOne) ClearMarketplaceAWSAccountID() *TenantUpdateOne {
+	_u.mutation.ClearMarketplaceAWSAccountID()
+	return _u
+}
+
+// SetMarketplaceProductCode sets the "marketplace_product_code" field.
+func (_u *TenantUpdateOne) SetMarketplaceProductCode(v string) *TenantUpdateOne {
+	_u.mutation.SetMarketplaceProductCode(v)
+	return _u
+}
+
+// SetNillableMarketplaceProductCode sets the "marketplace_product_code" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableMarketplaceProductCode(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetMarketplaceProductCode(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceProductCode clears the value of the "marketplace_product_code" field.
+func (_u *TenantUpdateOne) ClearMarketplaceProductCode() *TenantUpdateOne {
+	_u.mutation.ClearMarketplaceProductCode()
+	return _u
+}
+
+// SetMarketplaceLicenseArn sets the "marketplace_license_arn" field.
+func (_u *TenantUpdateOne) SetMarketplaceLicenseArn(v string) *TenantUpdateOne {
+	_u.mutation.SetMarketplaceLicenseArn(v)
+	return _u
+}
+
+// SetNillableMarketplaceLicenseArn sets the "marketplace_license_arn" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableMarketplaceLicenseArn(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetMarketplaceLicenseArn(*v)
+	}
+	return _u
+}
+
+// ClearMarketplaceLicenseArn clears the value of the "marketplace_license_arn" field.
+func (_u *TenantUpdateOne) ClearMarketplaceLicenseArn() *TenantUpdateOne {
+	_u.mutation.ClearMarketplaceLicenseArn()
+	return _u
+}
+
 // SetDefaultRegion sets the "default_region" field.
 func (_u *TenantUpdateOne) SetDefaultRegion(v string) *TenantUpdateOne {
 	_u.mutation.SetDefaultRegion(v)
@@ -702,6 +952,26 @@ func (_u *TenantUpdateOne) check() error {
 			return &ValidationError{Name: "lifecycle", err: fmt.Errorf(`ent: validator failed for field "Tenant.lifecycle": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MarketplaceCustomerIdentifier(); ok {
+		if err := tenant.MarketplaceCustomerIdentifierValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_customer_identifier", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_customer_identifier": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceAWSAccountID(); ok {
+		if err := tenant.MarketplaceAWSAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_aws_account_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_aws_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceProductCode(); ok {
+		if err := tenant.MarketplaceProductCodeValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_product_code", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_product_code": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MarketplaceLicenseArn(); ok {
+		if err := tenant.MarketplaceLicenseArnValidator(v); err != nil {
+			return &ValidationError{Name: "marketplace_license_arn", err: fmt.Errorf(`ent: validator failed for field "Tenant.marketplace_license_arn": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DefaultRegion(); ok {
 		if err := tenant.DefaultRegionValidator(v); err != nil {
 			return &ValidationError{Name: "default_region", err: fmt.Errorf(`ent: validator failed for field "Tenant.default_region": %w`, err)}
@@ -780,6 +1050,36 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.Lifecycle(); ok {
 		_spec.SetField(tenant.FieldLifecycle, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.UnsubscribedAt(); ok {
+		_spec.SetField(tenant.FieldUnsubscribedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UnsubscribedAtCleared() {
+		_spec.ClearField(tenant.FieldUnsubscribedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MarketplaceCustomerIdentifier(); ok {
+		_spec.SetField(tenant.FieldMarketplaceCustomerIdentifier, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceCustomerIdentifierCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceCustomerIdentifier, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceAWSAccountID(); ok {
+		_spec.SetField(tenant.FieldMarketplaceAWSAccountID, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceAWSAccountIDCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceAWSAccountID, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceProductCode(); ok {
+		_spec.SetField(tenant.FieldMarketplaceProductCode, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceProductCodeCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceProductCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.MarketplaceLicenseArn(); ok {
+		_spec.SetField(tenant.FieldMarketplaceLicenseArn, field.TypeString, value)
+	}
+	if _u.mutation.MarketplaceLicenseArnCleared() {
+		_spec.ClearField(tenant.FieldMarketplaceLicenseArn, field.TypeString)
 	}
 	if value, ok := _u.mutation.DefaultRegion(); ok {
 		_spec.SetField(tenant.FieldDefaultRegion, field.TypeString, value)

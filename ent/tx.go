@@ -22,6 +22,8 @@ type Tx struct {
 	AgentStatusChange *AgentStatusChangeClient
 	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
 	AgentStatusDay *AgentStatusDayClient
+	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
+	BillingLogEntry *BillingLogEntryClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -36,12 +38,16 @@ type Tx struct {
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
+	// PendingSubscription is the client for interacting with the PendingSubscription builders.
+	PendingSubscription *PendingSubscriptionClient
 	// ScimToken is the client for interacting with the ScimToken builders.
 	ScimToken *ScimTokenClient
 	// Template is the client for interacting with the Template builders.
 	Template *TemplateClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// UsageHour is the client for interacting with the UsageHour builders.
+	UsageHour *UsageHourClient
 
 	// lazily loaded.
 	client     *Client
@@ -177,6 +183,7 @@ func (tx *Tx) init() {
 	tx.AgentStatus = NewAgentStatusClient(tx.config)
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
 	tx.AgentStatusDay = NewAgentStatusDayClient(tx.config)
+	tx.BillingLogEntry = NewBillingLogEntryClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)
@@ -184,9 +191,11 @@ func (tx *Tx) init() {
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Interaction = NewInteractionClient(tx.config)
 	tx.Module = NewModuleClient(tx.config)
+	tx.PendingSubscription = NewPendingSubscriptionClient(tx.config)
 	tx.ScimToken = NewScimTokenClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
+	tx.UsageHour = NewUsageHourClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

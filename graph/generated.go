@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"switchboard/ent"
 	"switchboard/ent/agentstatus"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -24,6 +25,8 @@ import (
 	"switchboard/livestatus"
 	"switchboard/mail"
 	"switchboard/templates"
+	"switchboard/tenants"
+	"switchboard/usage"
 	"switchboard/viewer"
 	"sync/atomic"
 	"time"
@@ -112,6 +115,32 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	BillingLogEntry struct {
+		Attempt          func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Dimension        func(childComplexity int) int
+		Error            func(childComplexity int) int
+		Hour             func(childComplexity int) int
+		ID               func(childComplexity int) int
+		MeteringRecordID func(childComplexity int) int
+		Quantity         func(childComplexity int) int
+		RequestID        func(childComplexity int) int
+		SentAt           func(childComplexity int) int
+		Status           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	BillingLogEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BillingLogEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Branding struct {
 		FaviconURL func(childComplexity int) int
 		LogoURL    func(childComplexity int) int
@@ -179,6 +208,16 @@ type ComplexityRoot struct {
 	CreatedScimToken struct {
 		ScimToken func(childComplexity int) int
 		Token     func(childComplexity int) int
+	}
+
+	DecommissionResult struct {
+		Deleted  func(childComplexity int) int
+		TenantID func(childComplexity int) int
+	}
+
+	DeletedRows struct {
+		Count  func(childComplexity int) int
+		Entity func(childComplexity int) int
 	}
 
 	Email struct {
@@ -280,6 +319,7 @@ type ComplexityRoot struct {
 		CreateScimToken     func(childComplexity int, name string) int
 		CreateTemplate      func(childComplexity int, input model.CreateTemplateInput) int
 		CreateTenant        func(childComplexity int, input ent.CreateTenantInput) int
+		DecommissionTenant  func(childComplexity int, id gid.ID, confirmName string) int
 		DeleteAgent         func(childComplexity int, id gid.ID) int
 		DeleteContact       func(childComplexity int, id gid.ID) int
 		DeleteEmailAddress  func(childComplexity int, id gid.ID) int
@@ -287,12 +327,15 @@ type ComplexityRoot struct {
 		DeleteTemplate      func(childComplexity int, id gid.ID) int
 		EndConversation     func(childComplexity int, id gid.ID) int
 		ImportAgentStatuses func(childComplexity int) int
+		LinkSubscription    func(childComplexity int, id gid.ID, tenantID gid.ID) int
 		RecordInteraction   func(childComplexity int, input model.RecordInteractionInput) int
+		ResubscribeTenant   func(childComplexity int, id gid.ID) int
 		RevokeScimToken     func(childComplexity int, id gid.ID) int
 		RotateAgentEventKey func(childComplexity int) int
 		SendEmail           func(childComplexity int, input model.SendEmailInput) int
 		SetAgentStatus      func(childComplexity int, input model.SetAgentStatusInput) int
 		StartConversation   func(childComplexity int, input model.StartConversationInput) int
+		UnsubscribeTenant   func(childComplexity int, id gid.ID) int
 		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact       func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
@@ -308,24 +351,38 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PendingSubscription struct {
+		CreatedAt            func(childComplexity int) int
+		CustomerAWSAccountID func(childComplexity int) int
+		CustomerIdentifier   func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LicenseArn           func(childComplexity int) int
+		ProductCode          func(childComplexity int) int
+		RegisteredAt         func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
+	}
+
 	Query struct {
-		AgentStatusHistory  func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
-		AgentStatuses       func(childComplexity int) int
-		Agents              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
-		Conversations       func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
-		Email               func(childComplexity int, id gid.ID) int
-		EmailAddresses      func(childComplexity int) int
-		Emails              func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
-		Instance            func(childComplexity int) int
-		InteractionsByPhone func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
-		Node                func(childComplexity int, id gid.ID) int
-		Nodes               func(childComplexity int, ids []gid.ID) int
-		RenderTemplate      func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
-		ScimTokens          func(childComplexity int) int
-		SearchContacts      func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
-		Templates           func(childComplexity int, channel *template.Channel) int
-		Tenants             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
-		Viewer              func(childComplexity int) int
+		AgentStatusHistory   func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
+		AgentStatuses        func(childComplexity int) int
+		Agents               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
+		BillingLog           func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
+		Conversations        func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
+		Email                func(childComplexity int, id gid.ID) int
+		EmailAddresses       func(childComplexity int) int
+		Emails               func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
+		Instance             func(childComplexity int) int
+		InteractionsByPhone  func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
+		Node                 func(childComplexity int, id gid.ID) int
+		Nodes                func(childComplexity int, ids []gid.ID) int
+		PendingSubscriptions func(childComplexity int) int
+		RenderTemplate       func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
+		ScimTokens           func(childComplexity int) int
+		SearchContacts       func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
+		Templates            func(childComplexity int, channel *template.Channel) int
+		Tenants              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
+		Usage                func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
+		Viewer               func(childComplexity int) int
 	}
 
 	RenderedTemplate struct {
@@ -359,19 +416,25 @@ type ComplexityRoot struct {
 	}
 
 	Tenant struct {
-		Branding      func(childComplexity int) int
-		ContactEmail  func(childComplexity int) int
-		ContactName   func(childComplexity int) int
-		ContactPhone  func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		DefaultRegion func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Lifecycle     func(childComplexity int) int
-		Modules       func(childComplexity int) int
-		Name          func(childComplexity int) int
-		Product       func(childComplexity int) int
-		Seats         func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
+		Branding                      func(childComplexity int) int
+		ContactEmail                  func(childComplexity int) int
+		ContactName                   func(childComplexity int) int
+		ContactPhone                  func(childComplexity int) int
+		CreatedAt                     func(childComplexity int) int
+		DefaultRegion                 func(childComplexity int) int
+		ID                            func(childComplexity int) int
+		Lifecycle                     func(childComplexity int) int
+		MarketplaceAWSAccountID       func(childComplexity int) int
+		MarketplaceCustomerID         func(childComplexity int) int
+		MarketplaceCustomerIdentifier func(childComplexity int) int
+		MarketplaceLicenseArn         func(childComplexity int) int
+		MarketplaceProductCode        func(childComplexity int) int
+		Modules                       func(childComplexity int) int
+		Name                          func(childComplexity int) int
+		Product                       func(childComplexity int) int
+		Seats                         func(childComplexity int) int
+		UnsubscribedAt                func(childComplexity int) int
+		UpdatedAt                     func(childComplexity int) int
 	}
 
 	TenantConnection struct {
@@ -383,6 +446,16 @@ type ComplexityRoot struct {
 	TenantEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UsageHour struct {
+		ActiveAgentMinutes func(childComplexity int) int
+		ActiveAgents       func(childComplexity int) int
+		Billed             func(childComplexity int) int
+		Closed             func(childComplexity int) int
+		Hour               func(childComplexity int) int
+		LateMinutes        func(childComplexity int) int
+		Metered            func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -418,6 +491,10 @@ type MutationResolver interface {
 	UpdateAgentStatus(ctx context.Context, id gid.ID, input ent.UpdateAgentStatusInput) (*ent.AgentStatus, error)
 	CreateModule(ctx context.Context, input ent.CreateModuleInput) (*ent.Module, error)
 	DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error)
+	UnsubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
+	ResubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
+	DecommissionTenant(ctx context.Context, id gid.ID, confirmName string) (*model.DecommissionResult, error)
+	LinkSubscription(ctx context.Context, id gid.ID, tenantID gid.ID) (*ent.Tenant, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id gid.ID, input model.UpdateContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -443,6 +520,9 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error)
 	Agents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) (*ent.AgentConnection, error)
 	Tenants(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) (*ent.TenantConnection, error)
+	Usage(ctx context.Context, from time.Time, to time.Time, tenantID *gid.ID) ([]*usage.Hour, error)
+	BillingLog(ctx context.Context, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) (*ent.BillingLogEntryConnection, error)
+	PendingSubscriptions(ctx context.Context) ([]*ent.PendingSubscription, error)
 	SearchContacts(ctx context.Context, query string, first *int, after *entgql.Cursor[gid.ID]) (*ent.ContactConnection, error)
 	InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error)
 	ScimTokens(ctx context.Context) ([]*ent.ScimToken, error)
@@ -461,6 +541,7 @@ type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
 }
 type TenantResolver interface {
+	MarketplaceCustomerID(ctx context.Context, obj *ent.Tenant) (*string, error)
 	Branding(ctx context.Context, obj *ent.Tenant) (*model.Branding, error)
 	Modules(ctx context.Context, obj *ent.Tenant) ([]*ent.Module, error)
 }
@@ -698,6 +779,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentStatusSnapshot.Status(childComplexity), true
+
+	case "BillingLogEntry.attempt":
+		if e.ComplexityRoot.BillingLogEntry.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Attempt(childComplexity), true
+	case "BillingLogEntry.createdAt":
+		if e.ComplexityRoot.BillingLogEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.CreatedAt(childComplexity), true
+	case "BillingLogEntry.dimension":
+		if e.ComplexityRoot.BillingLogEntry.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Dimension(childComplexity), true
+	case "BillingLogEntry.error":
+		if e.ComplexityRoot.BillingLogEntry.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Error(childComplexity), true
+	case "BillingLogEntry.hour":
+		if e.ComplexityRoot.BillingLogEntry.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Hour(childComplexity), true
+	case "BillingLogEntry.id":
+		if e.ComplexityRoot.BillingLogEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.ID(childComplexity), true
+	case "BillingLogEntry.meteringRecordId":
+		if e.ComplexityRoot.BillingLogEntry.MeteringRecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.MeteringRecordID(childComplexity), true
+	case "BillingLogEntry.quantity":
+		if e.ComplexityRoot.BillingLogEntry.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Quantity(childComplexity), true
+	case "BillingLogEntry.requestId":
+		if e.ComplexityRoot.BillingLogEntry.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.RequestID(childComplexity), true
+	case "BillingLogEntry.sentAt":
+		if e.ComplexityRoot.BillingLogEntry.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.SentAt(childComplexity), true
+	case "BillingLogEntry.status":
+		if e.ComplexityRoot.BillingLogEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.Status(childComplexity), true
+	case "BillingLogEntry.updatedAt":
+		if e.ComplexityRoot.BillingLogEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntry.UpdatedAt(childComplexity), true
+
+	case "BillingLogEntryConnection.edges":
+		if e.ComplexityRoot.BillingLogEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntryConnection.Edges(childComplexity), true
+	case "BillingLogEntryConnection.pageInfo":
+		if e.ComplexityRoot.BillingLogEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntryConnection.PageInfo(childComplexity), true
+	case "BillingLogEntryConnection.totalCount":
+		if e.ComplexityRoot.BillingLogEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntryConnection.TotalCount(childComplexity), true
+
+	case "BillingLogEntryEdge.cursor":
+		if e.ComplexityRoot.BillingLogEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntryEdge.Cursor(childComplexity), true
+	case "BillingLogEntryEdge.node":
+		if e.ComplexityRoot.BillingLogEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingLogEntryEdge.Node(childComplexity), true
 
 	case "Branding.faviconUrl":
 		if e.ComplexityRoot.Branding.FaviconURL == nil {
@@ -959,6 +1145,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedScimToken.Token(childComplexity), true
+
+	case "DecommissionResult.deleted":
+		if e.ComplexityRoot.DecommissionResult.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecommissionResult.Deleted(childComplexity), true
+	case "DecommissionResult.tenantId":
+		if e.ComplexityRoot.DecommissionResult.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecommissionResult.TenantID(childComplexity), true
+
+	case "DeletedRows.count":
+		if e.ComplexityRoot.DeletedRows.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedRows.Count(childComplexity), true
+	case "DeletedRows.entity":
+		if e.ComplexityRoot.DeletedRows.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedRows.Entity(childComplexity), true
 
 	case "Email.attachments":
 		if e.ComplexityRoot.Email.Attachments == nil {
@@ -1423,6 +1635,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTenant(childComplexity, args["input"].(ent.CreateTenantInput)), true
+	case "Mutation.decommissionTenant":
+		if e.ComplexityRoot.Mutation.DecommissionTenant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decommissionTenant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecommissionTenant(childComplexity, args["id"].(gid.ID), args["confirmName"].(string)), true
 	case "Mutation.deleteAgent":
 		if e.ComplexityRoot.Mutation.DeleteAgent == nil {
 			break
@@ -1495,6 +1718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportAgentStatuses(childComplexity), true
+	case "Mutation.linkSubscription":
+		if e.ComplexityRoot.Mutation.LinkSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkSubscription(childComplexity, args["id"].(gid.ID), args["tenantId"].(gid.ID)), true
 	case "Mutation.recordInteraction":
 		if e.ComplexityRoot.Mutation.RecordInteraction == nil {
 			break
@@ -1506,6 +1740,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteraction(childComplexity, args["input"].(model.RecordInteractionInput)), true
+	case "Mutation.resubscribeTenant":
+		if e.ComplexityRoot.Mutation.ResubscribeTenant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resubscribeTenant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResubscribeTenant(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.revokeScimToken":
 		if e.ComplexityRoot.Mutation.RevokeScimToken == nil {
 			break
@@ -1556,6 +1801,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartConversation(childComplexity, args["input"].(model.StartConversationInput)), true
+	case "Mutation.unsubscribeTenant":
+		if e.ComplexityRoot.Mutation.UnsubscribeTenant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unsubscribeTenant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnsubscribeTenant(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1648,6 +1904,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PendingSubscription.createdAt":
+		if e.ComplexityRoot.PendingSubscription.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.CreatedAt(childComplexity), true
+	case "PendingSubscription.customerAwsAccountId":
+		if e.ComplexityRoot.PendingSubscription.CustomerAWSAccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.CustomerAWSAccountID(childComplexity), true
+	case "PendingSubscription.customerIdentifier":
+		if e.ComplexityRoot.PendingSubscription.CustomerIdentifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.CustomerIdentifier(childComplexity), true
+	case "PendingSubscription.id":
+		if e.ComplexityRoot.PendingSubscription.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.ID(childComplexity), true
+	case "PendingSubscription.licenseArn":
+		if e.ComplexityRoot.PendingSubscription.LicenseArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.LicenseArn(childComplexity), true
+	case "PendingSubscription.productCode":
+		if e.ComplexityRoot.PendingSubscription.ProductCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.ProductCode(childComplexity), true
+	case "PendingSubscription.registeredAt":
+		if e.ComplexityRoot.PendingSubscription.RegisteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.RegisteredAt(childComplexity), true
+	case "PendingSubscription.updatedAt":
+		if e.ComplexityRoot.PendingSubscription.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingSubscription.UpdatedAt(childComplexity), true
+
 	case "Query.agentStatusHistory":
 		if e.ComplexityRoot.Query.AgentStatusHistory == nil {
 			break
@@ -1676,6 +1981,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder)), true
+	case "Query.billingLog":
+		if e.ComplexityRoot.Query.BillingLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_billingLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BillingLog(childComplexity, args["tenantId"].(gid.ID), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["before"].(*entgql.Cursor[gid.ID])), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -1755,6 +2071,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]gid.ID)), true
+	case "Query.pendingSubscriptions":
+		if e.ComplexityRoot.Query.PendingSubscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PendingSubscriptions(childComplexity), true
 	case "Query.renderTemplate":
 		if e.ComplexityRoot.Query.RenderTemplate == nil {
 			break
@@ -1805,6 +2127,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tenants(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.TenantOrder)), true
+	case "Query.usage":
+		if e.ComplexityRoot.Query.Usage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_usage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Usage(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["tenantId"].(*gid.ID)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1977,6 +2310,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Lifecycle(childComplexity), true
+	case "Tenant.marketplaceAwsAccountId":
+		if e.ComplexityRoot.Tenant.MarketplaceAWSAccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.MarketplaceAWSAccountID(childComplexity), true
+	case "Tenant.marketplaceCustomerId":
+		if e.ComplexityRoot.Tenant.MarketplaceCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.MarketplaceCustomerID(childComplexity), true
+	case "Tenant.marketplaceCustomerIdentifier":
+		if e.ComplexityRoot.Tenant.MarketplaceCustomerIdentifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.MarketplaceCustomerIdentifier(childComplexity), true
+	case "Tenant.marketplaceLicenseArn":
+		if e.ComplexityRoot.Tenant.MarketplaceLicenseArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.MarketplaceLicenseArn(childComplexity), true
+	case "Tenant.marketplaceProductCode":
+		if e.ComplexityRoot.Tenant.MarketplaceProductCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.MarketplaceProductCode(childComplexity), true
 	case "Tenant.modules":
 		if e.ComplexityRoot.Tenant.Modules == nil {
 			break
@@ -2001,6 +2364,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Seats(childComplexity), true
+	case "Tenant.unsubscribedAt":
+		if e.ComplexityRoot.Tenant.UnsubscribedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.UnsubscribedAt(childComplexity), true
 	case "Tenant.updatedAt":
 		if e.ComplexityRoot.Tenant.UpdatedAt == nil {
 			break
@@ -2039,6 +2408,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantEdge.Node(childComplexity), true
+
+	case "UsageHour.activeAgentMinutes":
+		if e.ComplexityRoot.UsageHour.ActiveAgentMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.ActiveAgentMinutes(childComplexity), true
+	case "UsageHour.activeAgents":
+		if e.ComplexityRoot.UsageHour.ActiveAgents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.ActiveAgents(childComplexity), true
+	case "UsageHour.billedMinutes":
+		if e.ComplexityRoot.UsageHour.Billed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.Billed(childComplexity), true
+	case "UsageHour.closed":
+		if e.ComplexityRoot.UsageHour.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.Closed(childComplexity), true
+	case "UsageHour.hour":
+		if e.ComplexityRoot.UsageHour.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.Hour(childComplexity), true
+	case "UsageHour.lateMinutes":
+		if e.ComplexityRoot.UsageHour.LateMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.LateMinutes(childComplexity), true
+	case "UsageHour.metered":
+		if e.ComplexityRoot.UsageHour.Metered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageHour.Metered(childComplexity), true
 
 	case "Viewer.agent":
 		if e.ComplexityRoot.Viewer.Agent == nil {
@@ -2087,6 +2499,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AgentOrder", ec.unmarshalInputAgentOrder),
+			graphql.NewInputUnmarshaler("BillingLogEntryOrder", ec.unmarshalInputBillingLogEntryOrder),
 			graphql.NewInputUnmarshaler("ConfigureInstanceInput", ec.unmarshalInputConfigureInstanceInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactPointInput", ec.unmarshalInputContactPointInput),
@@ -2205,7 +2618,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/billing.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2217,6 +2630,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/contacts.graphqls", Input: sourceData("schema/contacts.graphqls"), BuiltIn: false},
 	{Name: "schema/conversations.graphqls", Input: sourceData("schema/conversations.graphqls"), BuiltIn: false},
 	{Name: "schema/email.graphqls", Input: sourceData("schema/email.graphqls"), BuiltIn: false},
@@ -2338,6 +2752,58 @@ func (ec *executionContext) childFields_AgentStatusSnapshot(ctx context.Context,
 		return ec.fieldContext_AgentStatusSnapshot_since(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentStatusSnapshot", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BillingLogEntry_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BillingLogEntry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_BillingLogEntry_updatedAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_BillingLogEntry_sentAt(ctx, field)
+	case "hour":
+		return ec.fieldContext_BillingLogEntry_hour(ctx, field)
+	case "dimension":
+		return ec.fieldContext_BillingLogEntry_dimension(ctx, field)
+	case "quantity":
+		return ec.fieldContext_BillingLogEntry_quantity(ctx, field)
+	case "status":
+		return ec.fieldContext_BillingLogEntry_status(ctx, field)
+	case "meteringRecordId":
+		return ec.fieldContext_BillingLogEntry_meteringRecordId(ctx, field)
+	case "requestId":
+		return ec.fieldContext_BillingLogEntry_requestId(ctx, field)
+	case "error":
+		return ec.fieldContext_BillingLogEntry_error(ctx, field)
+	case "attempt":
+		return ec.fieldContext_BillingLogEntry_attempt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingLogEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingLogEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BillingLogEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BillingLogEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BillingLogEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingLogEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingLogEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BillingLogEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BillingLogEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingLogEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Branding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2476,6 +2942,26 @@ func (ec *executionContext) childFields_CreatedScimToken(ctx context.Context, fi
 		return ec.fieldContext_CreatedScimToken_scimToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedScimToken", field.Name)
+}
+
+func (ec *executionContext) childFields_DecommissionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tenantId":
+		return ec.fieldContext_DecommissionResult_tenantId(ctx, field)
+	case "deleted":
+		return ec.fieldContext_DecommissionResult_deleted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DecommissionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_DeletedRows(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entity":
+		return ec.fieldContext_DeletedRows_entity(ctx, field)
+	case "count":
+		return ec.fieldContext_DeletedRows_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeletedRows", field.Name)
 }
 
 func (ec *executionContext) childFields_Email(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2670,6 +3156,28 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PendingSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PendingSubscription_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PendingSubscription_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PendingSubscription_updatedAt(ctx, field)
+	case "customerIdentifier":
+		return ec.fieldContext_PendingSubscription_customerIdentifier(ctx, field)
+	case "customerAwsAccountId":
+		return ec.fieldContext_PendingSubscription_customerAwsAccountId(ctx, field)
+	case "productCode":
+		return ec.fieldContext_PendingSubscription_productCode(ctx, field)
+	case "licenseArn":
+		return ec.fieldContext_PendingSubscription_licenseArn(ctx, field)
+	case "registeredAt":
+		return ec.fieldContext_PendingSubscription_registeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingSubscription", field.Name)
+}
+
 func (ec *executionContext) childFields_RenderedTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "text":
@@ -2744,8 +3252,20 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_seats(ctx, field)
 	case "lifecycle":
 		return ec.fieldContext_Tenant_lifecycle(ctx, field)
+	case "unsubscribedAt":
+		return ec.fieldContext_Tenant_unsubscribedAt(ctx, field)
+	case "marketplaceCustomerIdentifier":
+		return ec.fieldContext_Tenant_marketplaceCustomerIdentifier(ctx, field)
+	case "marketplaceAwsAccountId":
+		return ec.fieldContext_Tenant_marketplaceAwsAccountId(ctx, field)
+	case "marketplaceProductCode":
+		return ec.fieldContext_Tenant_marketplaceProductCode(ctx, field)
+	case "marketplaceLicenseArn":
+		return ec.fieldContext_Tenant_marketplaceLicenseArn(ctx, field)
 	case "defaultRegion":
 		return ec.fieldContext_Tenant_defaultRegion(ctx, field)
+	case "marketplaceCustomerId":
+		return ec.fieldContext_Tenant_marketplaceCustomerId(ctx, field)
 	case "branding":
 		return ec.fieldContext_Tenant_branding(ctx, field)
 	case "modules":
@@ -2774,6 +3294,26 @@ func (ec *executionContext) childFields_TenantEdge(ctx context.Context, field gr
 		return ec.fieldContext_TenantEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageHour(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_UsageHour_hour(ctx, field)
+	case "activeAgentMinutes":
+		return ec.fieldContext_UsageHour_activeAgentMinutes(ctx, field)
+	case "activeAgents":
+		return ec.fieldContext_UsageHour_activeAgents(ctx, field)
+	case "lateMinutes":
+		return ec.fieldContext_UsageHour_lateMinutes(ctx, field)
+	case "billedMinutes":
+		return ec.fieldContext_UsageHour_billedMinutes(ctx, field)
+	case "closed":
+		return ec.fieldContext_UsageHour_closed(ctx, field)
+	case "metered":
+		return ec.fieldContext_UsageHour_metered(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageHour", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3082,6 +3622,28 @@ func (ec *executionContext) field_Mutation_createTenant_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_decommissionTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "confirmName",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirmName"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3166,6 +3728,28 @@ func (ec *executionContext) field_Mutation_endConversation_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordInteraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3177,6 +3761,20 @@ func (ec *executionContext) field_Mutation_recordInteraction_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resubscribeTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3233,6 +3831,20 @@ func (ec *executionContext) field_Mutation_startConversation_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unsubscribeTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3455,6 +4067,52 @@ func (ec *executionContext) field_Query_agents_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_billingLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -3691,6 +4349,36 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg2
 	return args, nil
 }
 
@@ -4627,6 +5315,424 @@ func (ec *executionContext) _AgentStatusSnapshot_since(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_AgentStatusSnapshot_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentStatusSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingLogEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _BillingLogEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingLogEntry_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingLogEntry_sentAt(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingLogEntry_hour(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_hour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_hour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BillingLogEntry_dimension(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLogEntry_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingLogEntry_status(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v billinglogentry.Status) graphql.Marshaler {
+			return ec.marshalNBillingLogEntryStatus2switchboardᚋentᚋbillinglogentryᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "BillingLogEntryStatus")
+}
+
+func (ec *executionContext) _BillingLogEntry_meteringRecordId(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_meteringRecordId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeteringRecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_meteringRecordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLogEntry_requestId(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLogEntry_error(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _BillingLogEntry_attempt(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntry_attempt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntry_attempt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingLogEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BillingLogEntryEdge) graphql.Marshaler {
+			return ec.marshalOBillingLogEntryEdge2ᚕᚖswitchboardᚋentᚐBillingLogEntryEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingLogEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingLogEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingLogEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingLogEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingLogEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BillingLogEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BillingLogEntry) graphql.Marshaler {
+			return ec.marshalOBillingLogEntry2ᚖswitchboardᚋentᚐBillingLogEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BillingLogEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingLogEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BillingLogEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingLogEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingLogEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingLogEntryEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Branding_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.Branding) (ret graphql.Marshaler) {
@@ -5683,6 +6789,107 @@ func (ec *executionContext) fieldContext_CreatedScimToken_scimToken(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DecommissionResult_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.DecommissionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecommissionResult_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecommissionResult_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DecommissionResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DecommissionResult_deleted(ctx context.Context, field graphql.CollectedField, obj *model.DecommissionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecommissionResult_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenants.Deleted) graphql.Marshaler {
+			return ec.marshalNDeletedRows2ᚕᚖswitchboardᚋtenantsᚐDeletedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecommissionResult_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DecommissionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletedRows(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeletedRows_entity(ctx context.Context, field graphql.CollectedField, obj *tenants.Deleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletedRows_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletedRows_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletedRows", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeletedRows_count(ctx context.Context, field graphql.CollectedField, obj *tenants.Deleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletedRows_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletedRows_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletedRows", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Email_id(ctx context.Context, field graphql.CollectedField, obj *ent.Email) (ret graphql.Marshaler) {
@@ -7510,6 +8717,182 @@ func (ec *executionContext) fieldContext_Mutation_deleteModule(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_unsubscribeTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unsubscribeTenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnsubscribeTenant(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖswitchboardᚋentᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unsubscribeTenant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unsubscribeTenant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resubscribeTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resubscribeTenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResubscribeTenant(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖswitchboardᚋentᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resubscribeTenant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resubscribeTenant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decommissionTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decommissionTenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecommissionTenant(ctx, fc.Args["id"].(gid.ID), fc.Args["confirmName"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DecommissionResult) graphql.Marshaler {
+			return ec.marshalNDecommissionResult2ᚖswitchboardᚋgraphᚋmodelᚐDecommissionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decommissionTenant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DecommissionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decommissionTenant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkSubscription(ctx, fc.Args["id"].(gid.ID), fc.Args["tenantId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖswitchboardᚋentᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8405,6 +9788,190 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PendingSubscription_id(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PendingSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PendingSubscription_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PendingSubscription_customerIdentifier(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_customerIdentifier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerIdentifier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_customerIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingSubscription_customerAwsAccountId(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_customerAwsAccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAWSAccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_customerAwsAccountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingSubscription_productCode(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_productCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_productCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingSubscription_licenseArn(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_licenseArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LicenseArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_licenseArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingSubscription_registeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.PendingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingSubscription_registeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegisteredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingSubscription_registeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingSubscription", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8577,6 +10144,126 @@ func (ec *executionContext) fieldContext_Query_tenants(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_tenants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_usage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Usage(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["tenantId"].(*gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*usage.Hour) graphql.Marshaler {
+			return ec.marshalNUsageHour2ᚕᚖswitchboardᚋusageᚐHourᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageHour(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_usage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_billingLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_billingLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BillingLog(ctx, fc.Args["tenantId"].(gid.ID), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BillingLogEntryConnection) graphql.Marshaler {
+			return ec.marshalNBillingLogEntryConnection2ᚖswitchboardᚋentᚐBillingLogEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_billingLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingLogEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_billingLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pendingSubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pendingSubscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PendingSubscriptions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PendingSubscription) graphql.Marshaler {
+			return ec.marshalNPendingSubscription2ᚕᚖswitchboardᚋentᚐPendingSubscriptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pendingSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingSubscription(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9834,6 +11521,121 @@ func (ec *executionContext) fieldContext_Tenant_lifecycle(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "TenantLifecycle")
 }
 
+func (ec *executionContext) _Tenant_unsubscribedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_unsubscribedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnsubscribedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_unsubscribedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Tenant_marketplaceCustomerIdentifier(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_marketplaceCustomerIdentifier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketplaceCustomerIdentifier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_marketplaceCustomerIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Tenant_marketplaceAwsAccountId(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_marketplaceAwsAccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketplaceAWSAccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_marketplaceAwsAccountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Tenant_marketplaceProductCode(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_marketplaceProductCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketplaceProductCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_marketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Tenant_marketplaceLicenseArn(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_marketplaceLicenseArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketplaceLicenseArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_marketplaceLicenseArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+}
+
 func (ec *executionContext) _Tenant_defaultRegion(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9855,6 +11657,29 @@ func (ec *executionContext) _Tenant_defaultRegion(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Tenant_defaultRegion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Tenant_marketplaceCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_marketplaceCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().MarketplaceCustomerID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_marketplaceCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, true, true, "String")
 }
 
 func (ec *executionContext) _Tenant_branding(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -10061,6 +11886,167 @@ func (ec *executionContext) _TenantEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_TenantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TenantEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _UsageHour_hour(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_hour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_hour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UsageHour_activeAgentMinutes(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_activeAgentMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveAgentMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_activeAgentMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageHour_activeAgents(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_activeAgents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveAgents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_activeAgents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageHour_lateMinutes(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_lateMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LateMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_lateMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageHour_billedMinutes(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_billedMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Billed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_billedMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, true, false, "Int")
+}
+
+func (ec *executionContext) _UsageHour_closed(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UsageHour_metered(ctx context.Context, field graphql.CollectedField, obj *usage.Hour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageHour_metered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageHour_metered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageHour", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
@@ -11331,6 +13317,59 @@ func UnmarshalAgentOrder(ctx context.Context, raw any) (ent.AgentOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBillingLogEntryOrder(ctx context.Context, obj any) (ent.BillingLogEntryOrder, error) {
+	var it ent.BillingLogEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBillingLogEntryOrderField2ᚖswitchboardᚋentᚐBillingLogEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBillingLogEntryOrder unmarshals raw into the BillingLogEntryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBillingLogEntryOrder(ctx context.Context, raw any) (ent.BillingLogEntryOrder, error) {
+	var out ent.BillingLogEntryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BillingLogEntryOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfigureInstanceInput(ctx context.Context, obj any) (model.ConfigureInstanceInput, error) {
 	var it model.ConfigureInstanceInput
 	if obj == nil {
@@ -12015,7 +14054,7 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "contactName", "contactEmail", "contactPhone", "product", "seats", "lifecycle", "defaultRegion"}
+	fieldsInOrder := [...]string{"name", "contactName", "contactEmail", "contactPhone", "product", "seats", "marketplaceCustomerIdentifier", "marketplaceAWSAccountID", "marketplaceProductCode", "marketplaceLicenseArn", "defaultRegion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12064,13 +14103,34 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Seats = data
-		case "lifecycle":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lifecycle"))
-			data, err := ec.unmarshalOTenantLifecycle2ᚖswitchboardᚋentᚋtenantᚐLifecycle(ctx, v)
+		case "marketplaceCustomerIdentifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceCustomerIdentifier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Lifecycle = data
+			it.MarketplaceCustomerIdentifier = data
+		case "marketplaceAWSAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceAWSAccountID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceAWSAccountID = data
+		case "marketplaceProductCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceProductCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceProductCode = data
+		case "marketplaceLicenseArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceLicenseArn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceLicenseArn = data
 		case "defaultRegion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -13077,7 +15137,7 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "contactName", "clearContactName", "contactEmail", "clearContactEmail", "contactPhone", "clearContactPhone", "product", "seats", "lifecycle", "defaultRegion"}
+	fieldsInOrder := [...]string{"name", "contactName", "clearContactName", "contactEmail", "clearContactEmail", "contactPhone", "clearContactPhone", "product", "seats", "marketplaceCustomerIdentifier", "clearMarketplaceCustomerIdentifier", "marketplaceAWSAccountID", "clearMarketplaceAWSAccountID", "marketplaceProductCode", "clearMarketplaceProductCode", "marketplaceLicenseArn", "clearMarketplaceLicenseArn", "defaultRegion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13147,13 +15207,62 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Seats = data
-		case "lifecycle":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lifecycle"))
-			data, err := ec.unmarshalOTenantLifecycle2ᚖswitchboardᚋentᚋtenantᚐLifecycle(ctx, v)
+		case "marketplaceCustomerIdentifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceCustomerIdentifier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Lifecycle = data
+			it.MarketplaceCustomerIdentifier = data
+		case "clearMarketplaceCustomerIdentifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearMarketplaceCustomerIdentifier"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearMarketplaceCustomerIdentifier = data
+		case "marketplaceAWSAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceAWSAccountID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceAWSAccountID = data
+		case "clearMarketplaceAWSAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearMarketplaceAWSAccountID"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearMarketplaceAWSAccountID = data
+		case "marketplaceProductCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceProductCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceProductCode = data
+		case "clearMarketplaceProductCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearMarketplaceProductCode"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearMarketplaceProductCode = data
+		case "marketplaceLicenseArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketplaceLicenseArn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketplaceLicenseArn = data
+		case "clearMarketplaceLicenseArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearMarketplaceLicenseArn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearMarketplaceLicenseArn = data
 		case "defaultRegion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRegion"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -13201,6 +15310,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ScimToken(ctx, sel, obj)
+	case *ent.PendingSubscription:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PendingSubscription(ctx, sel, obj)
 	case *ent.Module:
 		if obj == nil {
 			return graphql.Null
@@ -13236,6 +15350,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
+	case *ent.BillingLogEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BillingLogEntry(ctx, sel, obj)
 	case *ent.AgentStatus:
 		if obj == nil {
 			return graphql.Null
@@ -13602,6 +15721,175 @@ func (ec *executionContext) _AgentStatusSnapshot(ctx context.Context, sel ast.Se
 			}
 		case "since":
 			out.Values[i] = ec._AgentStatusSnapshot_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingLogEntryImplementors = []string{"BillingLogEntry", "Node"}
+
+func (ec *executionContext) _BillingLogEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.BillingLogEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingLogEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingLogEntry")
+		case "id":
+			out.Values[i] = ec._BillingLogEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._BillingLogEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._BillingLogEntry_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sentAt":
+			out.Values[i] = ec._BillingLogEntry_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hour":
+			out.Values[i] = ec._BillingLogEntry_hour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dimension":
+			out.Values[i] = ec._BillingLogEntry_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._BillingLogEntry_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._BillingLogEntry_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meteringRecordId":
+			out.Values[i] = ec._BillingLogEntry_meteringRecordId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requestId":
+			out.Values[i] = ec._BillingLogEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._BillingLogEntry_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attempt":
+			out.Values[i] = ec._BillingLogEntry_attempt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingLogEntryConnectionImplementors = []string{"BillingLogEntryConnection"}
+
+func (ec *executionContext) _BillingLogEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BillingLogEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingLogEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingLogEntryConnection")
+		case "edges":
+			out.Values[i] = ec._BillingLogEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BillingLogEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BillingLogEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var billingLogEntryEdgeImplementors = []string{"BillingLogEntryEdge"}
+
+func (ec *executionContext) _BillingLogEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BillingLogEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingLogEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingLogEntryEdge")
+		case "node":
+			out.Values[i] = ec._BillingLogEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._BillingLogEntryEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14065,6 +16353,82 @@ func (ec *executionContext) _CreatedScimToken(ctx context.Context, sel ast.Selec
 			}
 		case "scimToken":
 			out.Values[i] = ec._CreatedScimToken_scimToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var decommissionResultImplementors = []string{"DecommissionResult"}
+
+func (ec *executionContext) _DecommissionResult(ctx context.Context, sel ast.SelectionSet, obj *model.DecommissionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, decommissionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DecommissionResult")
+		case "tenantId":
+			out.Values[i] = ec._DecommissionResult_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._DecommissionResult_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deletedRowsImplementors = []string{"DeletedRows"}
+
+func (ec *executionContext) _DeletedRows(ctx context.Context, sel ast.SelectionSet, obj *tenants.Deleted) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deletedRowsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeletedRows")
+		case "entity":
+			out.Values[i] = ec._DeletedRows_entity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DeletedRows_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14746,6 +17110,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "unsubscribeTenant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unsubscribeTenant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resubscribeTenant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resubscribeTenant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decommissionTenant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decommissionTenant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContact(ctx, field)
@@ -14944,6 +17336,74 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pendingSubscriptionImplementors = []string{"PendingSubscription", "Node"}
+
+func (ec *executionContext) _PendingSubscription(ctx context.Context, sel ast.SelectionSet, obj *ent.PendingSubscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingSubscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingSubscription")
+		case "id":
+			out.Values[i] = ec._PendingSubscription_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PendingSubscription_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PendingSubscription_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerIdentifier":
+			out.Values[i] = ec._PendingSubscription_customerIdentifier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customerAwsAccountId":
+			out.Values[i] = ec._PendingSubscription_customerAwsAccountId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productCode":
+			out.Values[i] = ec._PendingSubscription_productCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "licenseArn":
+			out.Values[i] = ec._PendingSubscription_licenseArn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registeredAt":
+			out.Values[i] = ec._PendingSubscription_registeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -14986,6 +17446,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tenants(ctx, field)
+				})
+		case "usage":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usage(ctx, field)
+				})
+		case "billingLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_billingLog(ctx, field)
+				})
+		case "pendingSubscriptions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pendingSubscriptions(ctx, field)
 				})
 		case "searchContacts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -15346,11 +17824,42 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "unsubscribedAt":
+			out.Values[i] = ec._Tenant_unsubscribedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "marketplaceCustomerIdentifier":
+			out.Values[i] = ec._Tenant_marketplaceCustomerIdentifier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "marketplaceAwsAccountId":
+			out.Values[i] = ec._Tenant_marketplaceAwsAccountId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "marketplaceProductCode":
+			out.Values[i] = ec._Tenant_marketplaceProductCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "marketplaceLicenseArn":
+			out.Values[i] = ec._Tenant_marketplaceLicenseArn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "defaultRegion":
 			out.Values[i] = ec._Tenant_defaultRegion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "marketplaceCustomerId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Tenant_marketplaceCustomerId(ctx, field, obj)
+				})
 		case "branding":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -15441,6 +17950,69 @@ func (ec *executionContext) _TenantEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._TenantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageHourImplementors = []string{"UsageHour"}
+
+func (ec *executionContext) _UsageHour(ctx context.Context, sel ast.SelectionSet, obj *usage.Hour) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageHourImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageHour")
+		case "hour":
+			out.Values[i] = ec._UsageHour_hour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeAgentMinutes":
+			out.Values[i] = ec._UsageHour_activeAgentMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeAgents":
+			out.Values[i] = ec._UsageHour_activeAgents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lateMinutes":
+			out.Values[i] = ec._UsageHour_lateMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "billedMinutes":
+			out.Values[i] = ec._UsageHour_billedMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._UsageHour_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metered":
+			out.Values[i] = ec._UsageHour_metered(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15980,6 +18552,38 @@ func (ec *executionContext) marshalNAgentStatusType2switchboardᚋentᚋagentsta
 	return v
 }
 
+func (ec *executionContext) marshalNBillingLogEntryConnection2ᚖswitchboardᚋentᚐBillingLogEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BillingLogEntryConnection!")
+		return graphql.Null
+	}
+	return ec._BillingLogEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBillingLogEntryOrderField2ᚖswitchboardᚋentᚐBillingLogEntryOrderField(ctx context.Context, v any) (*ent.BillingLogEntryOrderField, error) {
+	var res = new(ent.BillingLogEntryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBillingLogEntryOrderField2ᚖswitchboardᚋentᚐBillingLogEntryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BillingLogEntryOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNBillingLogEntryStatus2switchboardᚋentᚋbillinglogentryᚐStatus(ctx context.Context, v any) (billinglogentry.Status, error) {
+	var res billinglogentry.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBillingLogEntryStatus2switchboardᚋentᚋbillinglogentryᚐStatus(ctx context.Context, sel ast.SelectionSet, v billinglogentry.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16185,6 +18789,38 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDecommissionResult2ᚖswitchboardᚋgraphᚋmodelᚐDecommissionResult(ctx context.Context, sel ast.SelectionSet, v *model.DecommissionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DecommissionResult!")
+		return graphql.Null
+	}
+	return ec._DecommissionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeletedRows2ᚕᚖswitchboardᚋtenantsᚐDeletedᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenants.Deleted) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeletedRows2ᚖswitchboardᚋtenantsᚐDeleted(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeletedRows2ᚖswitchboardᚋtenantsᚐDeleted(ctx context.Context, sel ast.SelectionSet, v *tenants.Deleted) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeletedRows!")
+		return graphql.Null
+	}
+	return ec._DeletedRows(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEmail2ᚖswitchboardᚋentᚐEmail(ctx context.Context, sel ast.SelectionSet, v *ent.Email) graphql.Marshaler {
@@ -16448,6 +19084,30 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPendingSubscription2ᚕᚖswitchboardᚋentᚐPendingSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PendingSubscription) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPendingSubscription2ᚖswitchboardᚋentᚐPendingSubscription(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPendingSubscription2ᚖswitchboardᚋentᚐPendingSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.PendingSubscription) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PendingSubscription!")
+		return graphql.Null
+	}
+	return ec._PendingSubscription(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRecordInteractionInput2switchboardᚋgraphᚋmodelᚐRecordInteractionInput(ctx context.Context, v any) (model.RecordInteractionInput, error) {
 	res, err := ec.unmarshalInputRecordInteractionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16694,6 +19354,30 @@ func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 	return res
 }
 
+func (ec *executionContext) marshalNUsageHour2ᚕᚖswitchboardᚋusageᚐHourᚄ(ctx context.Context, sel ast.SelectionSet, v []*usage.Hour) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageHour2ᚖswitchboardᚋusageᚐHour(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageHour2ᚖswitchboardᚋusageᚐHour(ctx context.Context, sel ast.SelectionSet, v *usage.Hour) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageHour!")
+		return graphql.Null
+	}
+	return ec._UsageHour(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNViewer2ᚖswitchboardᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Viewer!")
@@ -16907,6 +19591,33 @@ func (ec *executionContext) marshalOAgentStatusType2ᚖswitchboardᚋentᚋagent
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOBillingLogEntry2ᚖswitchboardᚋentᚐBillingLogEntry(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BillingLogEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBillingLogEntryEdge2ᚕᚖswitchboardᚋentᚐBillingLogEntryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BillingLogEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBillingLogEntryEdge2ᚖswitchboardᚋentᚐBillingLogEntryEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBillingLogEntryEdge2ᚖswitchboardᚋentᚐBillingLogEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BillingLogEntryEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -17349,22 +20060,6 @@ func (ec *executionContext) marshalOTenantEdge2ᚖswitchboardᚋentᚐTenantEdge
 		return graphql.Null
 	}
 	return ec._TenantEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalOTenantLifecycle2ᚖswitchboardᚋentᚋtenantᚐLifecycle(ctx context.Context, v any) (*tenant.Lifecycle, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(tenant.Lifecycle)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOTenantLifecycle2ᚖswitchboardᚋentᚋtenantᚐLifecycle(ctx context.Context, sel ast.SelectionSet, v *tenant.Lifecycle) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalOTenantOrder2ᚖswitchboardᚋentᚐTenantOrder(ctx context.Context, v any) (*ent.TenantOrder, error) {

@@ -2,7 +2,6 @@ package instances_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -10,7 +9,6 @@ import (
 	"switchboard/apierror/classify"
 	"switchboard/ent"
 	"switchboard/ent/schema"
-	"switchboard/ent/tenant"
 	"switchboard/gid"
 	"switchboard/instances"
 	"switchboard/internal/testenv"
@@ -298,17 +296,6 @@ func TestAgentEventKey(t *testing.T) {
 		}
 		if got, err := instances.ForAgentEventKey(ctx, f.client, newA); err != nil || got.ID != instA.ID {
 			t.Errorf("new key: %v, %v", got, err)
-		}
-
-		// A tenant no longer subscribed: its key is recognised and refused.
-		for _, lc := range []tenant.Lifecycle{tenant.LifecycleUNSUBSCRIBED, tenant.LifecycleDECOMMISSIONED} {
-			f.client.Tenant.UpdateOneID(f.a).SetLifecycle(lc).ExecX(f.op)
-			if got, err := instances.ForAgentEventKey(ctx, f.client, newA); !errors.Is(err, instances.ErrTenantInactive) {
-				t.Errorf("%s: %v, %v", lc, got, err)
-			}
-			if got, err := instances.ForAgentEventKey(ctx, f.client, keyB); err != nil || got.ID != instB.ID {
-				t.Errorf("%s A: B's key: %v, %v", lc, got, err)
-			}
 		}
 	})
 }

@@ -129,7 +129,7 @@ func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.T
 
 		var held []heldRow
 		err := c.AgentStatusChange.Query().
-			Where(heldAt(tenantID, dayStart, lo, hi)).
+			Where(HeldAt(tenantID, dayStart, lo, hi)).
 			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
 			Scan(ctx, &held)
 		if err != nil {
@@ -193,11 +193,11 @@ func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.T
 	return rows, nil
 }
 
-// heldAt selects, for each agent of the tenant with an ID in [lo, hi], its
+// HeldAt selects, for each agent of the tenant with an ID in [lo, hi], its
 // latest change before at: the status it held at that instant. One
 // correlated subquery per agent, each a short backward scan of the
 // (tenant_id, agent_id, changed_at) index.
-func heldAt(tenantID gid.ID, at time.Time, lo, hi gid.ID) predicate.AgentStatusChange {
+func HeldAt(tenantID gid.ID, at time.Time, lo, hi gid.ID) predicate.AgentStatusChange {
 	return func(s *sql.Selector) {
 		d := sql.Dialect(s.Dialect())
 		a := d.Table(agent.Table).As("held_agent")

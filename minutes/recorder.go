@@ -13,13 +13,12 @@ import (
 	"switchboard/viewer"
 )
 
-// RecordAll records the day (see Record) for every tenant that is not
-// decommissioned, each as its own recorder. A tenant that fails does not
+// RecordAll records the day (see Record) for every tenant, an
+// unsubscribed one included (its record is kept), each as its own recorder. A tenant that fails does not
 // stop the others; the errors are joined.
 func RecordAll(ctx context.Context, client *ent.Client, day time.Time) (rows int, err error) {
 	op := viewer.NewContext(ctx, viewer.SystemOperator(RecorderName))
 	tenants, err := client.Tenant.Query().
-		Where(tenant.LifecycleNEQ(tenant.LifecycleDECOMMISSIONED)).
 		Order(tenant.ByID()).
 		IDs(op)
 	if err != nil {

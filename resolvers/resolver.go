@@ -8,6 +8,7 @@ import (
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
 	"switchboard/mail"
+	"switchboard/tenants"
 	"switchboard/viewer"
 
 	"context"
@@ -28,6 +29,7 @@ type Resolver struct {
 	status        *livestatus.Service
 	conversations *conversations.Service
 	mail          *mail.Service
+	tenants       *tenants.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -35,6 +37,7 @@ type Services struct {
 	Status        *livestatus.Service
 	Conversations *conversations.Service
 	Mail          *mail.Service // nil: this server does not send or read email
+	Tenants       *tenants.Service
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -42,7 +45,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants}})
 }
 
 func deref[T any](p *T) T {

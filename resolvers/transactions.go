@@ -47,6 +47,12 @@ var mutationTransactions = map[string]Transaction{
 	"updateAgentStatus": InRequestTransaction,
 	"createModule":      InRequestTransaction,
 	"deleteModule":      InRequestTransaction,
+	// tenant lifecycle; decommissioning deletes in the request's
+	// transaction, all or nothing.
+	"unsubscribeTenant":  InRequestTransaction,
+	"resubscribeTenant":  InRequestTransaction,
+	"decommissionTenant": InRequestTransaction,
+	"linkSubscription":   InRequestTransaction,
 	// instance: S3 creates the email buckets (mail.EnsureBuckets).
 	"configureInstance": CallsAWS,
 	// live status

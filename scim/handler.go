@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/ent/contact"
 	"switchboard/ent/tenant"
@@ -45,11 +46,18 @@ func WithBaseURL(u string) Option {
 	return func(h *handler) { h.baseURL = strings.TrimSuffix(u, "/") }
 }
 
+// WithAdmit passes each token's tenant through admit (tenants.Gate.Admit):
+// a token of a tenant it refuses is answered 403.
+func WithAdmit(admit func(ctx context.Context, tenantID gid.ID) error) Option {
+	return func(h *handler) { h.admit = admit }
+}
+
 type handler struct {
 	client   *ent.Client
 	log      *slog.Logger
 	lockRows bool
 	baseURL  string
+	admit    func(ctx context.Context, tenantID gid.ID) error
 }
 
 // Handler serves SCIM 2.0 under /scim/v2 for the tenant whose bearer token
@@ -86,6 +94,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.fail(w, r, err)
 		return
+	}
+	if h.admit != nil {
+		if err := h.admit(r.Context(), tenantID); err != nil {
+			var fe *apierror.Error
+			if errors.As(err, &fe) && fe.Code == apierror.Forbidden {
+				h.fail(w, r, &Error{Status: http.StatusForbidden, Detail: fe.Reason + ": " + fe.Message})
+				return
+			}
+			h.fail(w, r, err)
+			return
+		}
 	}
 	ctx := ServiceContext(r.Context(), tenantID)
 	r = r.WithContext(ctx)

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/instances"
 	"switchboard/livestatus"
+	"switchboard/tenants"
 )
 
 // AgentEventsPath is where Amazon Connect's agent event stream is delivered
@@ -32,9 +34,12 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Looked up by the key's SHA-256, so the comparison leaks nothing of the key.
 	inst, err := instances.ForAgentEventKey(r.Context(), s.store.Client, key)
-	if errors.Is(err, instances.ErrTenantInactive) {
-		reply(http.StatusForbidden, requestID, "the tenant's subscription has ended")
-		return
+	if err == nil {
+		err = s.identity.gate.Admit(r.Context(), inst.TenantID)
+		if tenants.IsUnsubscribed(err) {
+			reply(http.StatusForbidden, requestID, apierror.ReasonTenantUnsubscribed+": the tenant's subscription has ended")
+			return
+		}
 	}
 	if err != nil {
 		if !ent.IsNotFound(err) && key != "" {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,12 +14,9 @@ import (
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
-	"switchboard/ent/tenant"
-	"switchboard/gid"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 	"switchboard/server"
-	"switchboard/viewer"
 )
 
 const (
@@ -288,16 +284,14 @@ func TestAgentEventStream(t *testing.T) {
 		if names != "Lunch,Available,Lunch," {
 			t.Fatalf("history (with the late e0 in its place, e1 once): %s", names)
 		}
-		// A tenant that unsubscribed (or was decommissioned) has its stream
-		// refused, and nothing changes; active again, it is taken.
-		op := viewer.NewContext(context.Background(), &viewer.Viewer{Subject: "ops", Email: "ops@platform.example", Role: viewer.RoleOperator})
-		for _, lc := range []tenant.Lifecycle{tenant.LifecycleUNSUBSCRIBED, tenant.LifecycleDECOMMISSIONED} {
-			f.s.Store.Client.Tenant.UpdateOneID(gid.ID(f.a.ID)).SetLifecycle(lc).ExecX(op)
-			if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e5"+string(lc), "user-alex", "Available", time.Now())); code != http.StatusForbidden {
-				t.Fatalf("%s tenant: %d", lc, code)
-			}
+		// A tenant that unsubscribed has its stream refused, and nothing
+		// changes; active again, it is taken.
+		opToken := f.s.OperatorToken(t)
+		f.s.MustDo(t, opToken, `mutation($id: ID!) { unsubscribeTenant(id: $id) { id } }`, map[string]any{"id": f.a.ID}, nil)
+		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e5", "user-alex", "Available", time.Now())); code != http.StatusForbidden {
+			t.Fatalf("unsubscribed tenant: %d", code)
 		}
-		f.s.Store.Client.Tenant.UpdateOneID(gid.ID(f.a.ID)).SetLifecycle(tenant.LifecycleACTIVE).ExecX(op)
+		f.s.MustDo(t, opToken, `mutation($id: ID!) { resubscribeTenant(id: $id) { id } }`, map[string]any{"id": f.a.ID}, nil)
 		t6 := time.Now().Add(time.Second).Truncate(time.Millisecond)
 		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e6", "user-alex", "Available", t6)); code != http.StatusOK {
 			t.Fatalf("active again: %d", code)

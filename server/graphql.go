@@ -78,7 +78,11 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 			// The connection's context ends with the connection, however
 			// it ends (the transport calls CloseFunc only when it closes
 			// it itself).
-			context.AfterFunc(ctx, func() { stop(); release(); forget() })
+			// An unsubscribed tenant's connections end (tenants.Gate).
+			unwatch := id.gate.Watch(v.TenantID, func() {
+				cancel(&wsgorilla.CloseError{Code: 4403, Reason: "the tenant's subscription has ended"})
+			})
+			context.AfterFunc(ctx, func() { stop(); release(); forget(); unwatch() })
 			return context.WithValue(ctx, cancelKey{}, cancel), nil, nil
 		}),
 		CloseFunc: func(ctx context.Context, _ int) {

@@ -11,8 +11,8 @@ import (
 	"switchboard/auth"
 	"switchboard/ent"
 	"switchboard/ent/agent"
-	"switchboard/ent/tenant"
 	"switchboard/gid"
+	"switchboard/tenants"
 	"switchboard/viewer"
 )
 
@@ -20,12 +20,13 @@ import (
 type Identity struct {
 	verifier *auth.Verifier
 	client   *ent.Client
+	gate     *tenants.Gate
 }
 
-// NewIdentity returns an Identity that verifies tokens with v and finds
-// agents through client.
-func NewIdentity(v *auth.Verifier, client *ent.Client) *Identity {
-	return &Identity{verifier: v, client: client}
+// NewIdentity returns an Identity that verifies tokens with v, admits
+// their tenants through gate, and finds agents through client.
+func NewIdentity(v *auth.Verifier, client *ent.Client, gate *tenants.Gate) *Identity {
+	return &Identity{verifier: v, client: client, gate: gate}
 }
 
 // Viewer verifies the token in an Authorization header value and returns
@@ -52,6 +53,13 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 		TenantID: gid.ID(claims.Tenant),
 	}
 	if v.TenantID != "" {
+		// The tenant must exist and be active (tenants.Gate).
+		if err := id.gate.Admit(ctx, v.TenantID); err != nil {
+			if errors.Is(err, tenants.ErrNoTenant) {
+				return nil, claims, apierror.New(apierror.Unauthenticated, "the token's tenant does not exist")
+			}
+			return nil, claims, err
+		}
 		a, err := id.client.Agent.Query().
 			Where(agent.Email(v.Email)).
 			Only(viewer.NewContext(ctx, v))
@@ -63,16 +71,6 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 			}
 		case !ent.IsNotFound(err):
 			return nil, claims, err
-		default:
-			// An agent's record proves its tenant; without one, the
-			// tenant must still exist.
-			ok, err := id.client.Tenant.Query().Where(tenant.ID(v.TenantID)).Exist(viewer.NewContext(ctx, v))
-			if err != nil {
-				return nil, claims, err
-			}
-			if !ok {
-				return nil, claims, apierror.New(apierror.Unauthenticated, "the token's tenant does not exist")
-			}
 		}
 	}
 	if v.Name == "" {
@@ -113,7 +111,7 @@ func (id *Identity) authenticate(next http.Handler, rates *rateLimits) http.Hand
 func unauthenticated(ctx context.Context) error {
 	if err, ok := ctx.Value(authErrKey{}).(error); ok {
 		var fe *apierror.Error
-		if errors.As(err, &fe) && fe.Code == apierror.Unauthenticated {
+		if errors.As(err, &fe) && (fe.Code == apierror.Unauthenticated || fe.Code == apierror.Forbidden) {
 			return fe
 		}
 		return apierror.New(apierror.Unauthenticated, "the token could not be checked")

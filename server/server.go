@@ -31,6 +31,7 @@ import (
 	"switchboard/server/explorer"
 	"switchboard/server/wsgorilla"
 	"switchboard/store"
+	"switchboard/tenants"
 )
 
 // Config is what the server serves, and how.
@@ -40,6 +41,9 @@ type Config struct {
 	Store *store.Store
 	// Verifier checks bearer tokens.
 	Verifier *auth.Verifier
+	// Gate admits the credentials of active tenants only; every
+	// credential the server takes passes it.
+	Gate *tenants.Gate
 	// Services are what the resolvers call; Status is required, and Mail,
 	// when set, also receives SES notifications at SNSEmailPath.
 	Services resolvers.Services
@@ -84,8 +88,8 @@ type Server struct {
 // New returns the server of cfg's services. ctx bounds the work that
 // outlives a request (inbound mail).
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Verifier == nil || cfg.Services.Status == nil {
-		return nil, errors.New("server: Config.Store, Config.Verifier and Config.Services.Status are required")
+	if cfg.Store == nil || cfg.Verifier == nil || cfg.Services.Status == nil || cfg.Gate == nil {
+		return nil, errors.New("server: Config.Store, Config.Verifier, Config.Gate and Config.Services.Status are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -103,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	st := cfg.Store
 	s := &Server{
 		store:    st,
-		identity: NewIdentity(cfg.Verifier, st.Client),
+		identity: NewIdentity(cfg.Verifier, st.Client, cfg.Gate),
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		status:   cfg.Services.Status,

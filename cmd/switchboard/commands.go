@@ -14,7 +14,6 @@ import (
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
-	"switchboard/ent/tenant"
 	"switchboard/seed"
 	"switchboard/store"
 	"switchboard/viewer"
@@ -52,7 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var demoTenant string
 	if c.seed && st.Dialect == dialect.SQLite {
 		op := viewer.NewContext(ctx, viewer.SystemOperator("serve"))
-		n, err := st.Client.Tenant.Query().Where(tenant.LifecycleNEQ(tenant.LifecycleDECOMMISSIONED)).Count(op)
+		n, err := st.Client.Tenant.Query().Count(op)
 		if err != nil {
 			return err
 		}
@@ -98,6 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintln(stdout, "Another at any time: switchboard token --demo --role admin (or agent, supervisor)")
 	}
 	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over
+	go app.Usage().Run(ctx)    // each tenant's usage hours, once each hour is over
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

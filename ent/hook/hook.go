@@ -56,6 +56,18 @@ func (f AgentStatusDayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentStatusDayMutation", m)
 }
 
+// The BillingLogEntryFunc type is an adapter to allow the use of ordinary
+// function as BillingLogEntry mutator.
+type BillingLogEntryFunc func(context.Context, *ent.BillingLogEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BillingLogEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BillingLogEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BillingLogEntryMutation", m)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary
 // function as Contact mutator.
 type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)
@@ -140,6 +152,18 @@ func (f ModuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ModuleMutation", m)
 }
 
+// The PendingSubscriptionFunc type is an adapter to allow the use of ordinary
+// function as PendingSubscription mutator.
+type PendingSubscriptionFunc func(context.Context, *ent.PendingSubscriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PendingSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PendingSubscriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PendingSubscriptionMutation", m)
+}
+
 // The ScimTokenFunc type is an adapter to allow the use of ordinary
 // function as ScimToken mutator.
 type ScimTokenFunc func(context.Context, *ent.ScimTokenMutation) (ent.Value, error)
@@ -174,6 +198,18 @@ func (f TenantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TenantMutation", m)
+}
+
+// The UsageHourFunc type is an adapter to allow the use of ordinary
+// function as UsageHour mutator.
+type UsageHourFunc func(context.Context, *ent.UsageHourMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UsageHourFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UsageHourMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UsageHourMutation", m)
 }
 
 // Condition is a hook condition function.

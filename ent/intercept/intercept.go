@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -18,10 +19,12 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 
 	"entgo.io/ent/dialect/sql"
 )
@@ -188,6 +191,33 @@ func (f TraverseAgentStatusDay) Traverse(ctx context.Context, q ent.Query) error
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentStatusDayQuery", q)
+}
+
+// The BillingLogEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BillingLogEntryFunc func(context.Context, *ent.BillingLogEntryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BillingLogEntryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BillingLogEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BillingLogEntryQuery", q)
+}
+
+// The TraverseBillingLogEntry type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBillingLogEntry func(context.Context, *ent.BillingLogEntryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBillingLogEntry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBillingLogEntry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BillingLogEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BillingLogEntryQuery", q)
 }
 
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -379,6 +409,33 @@ func (f TraverseModule) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ModuleQuery", q)
 }
 
+// The PendingSubscriptionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PendingSubscriptionFunc func(context.Context, *ent.PendingSubscriptionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PendingSubscriptionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PendingSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PendingSubscriptionQuery", q)
+}
+
+// The TraversePendingSubscription type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePendingSubscription func(context.Context, *ent.PendingSubscriptionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePendingSubscription) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePendingSubscription) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PendingSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PendingSubscriptionQuery", q)
+}
+
 // The ScimTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ScimTokenFunc func(context.Context, *ent.ScimTokenQuery) (ent.Value, error)
 
@@ -460,6 +517,33 @@ func (f TraverseTenant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.TenantQuery", q)
 }
 
+// The UsageHourFunc type is an adapter to allow the use of ordinary function as a Querier.
+type UsageHourFunc func(context.Context, *ent.UsageHourQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f UsageHourFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.UsageHourQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.UsageHourQuery", q)
+}
+
+// The TraverseUsageHour type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseUsageHour func(context.Context, *ent.UsageHourQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseUsageHour) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseUsageHour) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.UsageHourQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.UsageHourQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -471,6 +555,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentStatusChangeQuery, predicate.AgentStatusChange, agentstatuschange.OrderOption]{typ: ent.TypeAgentStatusChange, tq: q}, nil
 	case *ent.AgentStatusDayQuery:
 		return &query[*ent.AgentStatusDayQuery, predicate.AgentStatusDay, agentstatusday.OrderOption]{typ: ent.TypeAgentStatusDay, tq: q}, nil
+	case *ent.BillingLogEntryQuery:
+		return &query[*ent.BillingLogEntryQuery, predicate.BillingLogEntry, billinglogentry.OrderOption]{typ: ent.TypeBillingLogEntry, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.ConversationQuery:
@@ -485,12 +571,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.InteractionQuery, predicate.Interaction, interaction.OrderOption]{typ: ent.TypeInteraction, tq: q}, nil
 	case *ent.ModuleQuery:
 		return &query[*ent.ModuleQuery, predicate.Module, module.OrderOption]{typ: ent.TypeModule, tq: q}, nil
+	case *ent.PendingSubscriptionQuery:
+		return &query[*ent.PendingSubscriptionQuery, predicate.PendingSubscription, pendingsubscription.OrderOption]{typ: ent.TypePendingSubscription, tq: q}, nil
 	case *ent.ScimTokenQuery:
 		return &query[*ent.ScimTokenQuery, predicate.ScimToken, scimtoken.OrderOption]{typ: ent.TypeScimToken, tq: q}, nil
 	case *ent.TemplateQuery:
 		return &query[*ent.TemplateQuery, predicate.Template, template.OrderOption]{typ: ent.TypeTemplate, tq: q}, nil
 	case *ent.TenantQuery:
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
+	case *ent.UsageHourQuery:
+		return &query[*ent.UsageHourQuery, predicate.UsageHour, usagehour.OrderOption]{typ: ent.TypeUsageHour, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

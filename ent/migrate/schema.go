@@ -184,6 +184,43 @@ var (
 			},
 		},
 	}
+	// BillingLogEntriesColumns holds the columns for the "billing_log_entries" table.
+	BillingLogEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "sent_at", Type: field.TypeTime},
+		{Name: "hour", Type: field.TypeTime},
+		{Name: "dimension", Type: field.TypeString, Size: 64},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"SUCCESS", "CUSTOMER_NOT_SUBSCRIBED", "DUPLICATE_RECORD", "UNPROCESSED", "FAILED"}},
+		{Name: "metering_record_id", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "request_id", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "attempt", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// BillingLogEntriesTable holds the schema information for the "billing_log_entries" table.
+	BillingLogEntriesTable = &schema.Table{
+		Name:       "billing_log_entries",
+		Columns:    BillingLogEntriesColumns,
+		PrimaryKey: []*schema.Column{BillingLogEntriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "billing_log_entries_tenants_tenant",
+				Columns:    []*schema.Column{BillingLogEntriesColumns[12]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "billinglogentry_tenant_id_sent_at",
+				Unique:  false,
+				Columns: []*schema.Column{BillingLogEntriesColumns[12], BillingLogEntriesColumns[3]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -540,6 +577,30 @@ var (
 			},
 		},
 	}
+	// PendingSubscriptionsColumns holds the columns for the "pending_subscriptions" table.
+	PendingSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "customer_identifier", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "customer_aws_account_id", Type: field.TypeString, Nullable: true, Size: 12},
+		{Name: "product_code", Type: field.TypeString, Size: 64},
+		{Name: "license_arn", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "registered_at", Type: field.TypeTime},
+	}
+	// PendingSubscriptionsTable holds the schema information for the "pending_subscriptions" table.
+	PendingSubscriptionsTable = &schema.Table{
+		Name:       "pending_subscriptions",
+		Columns:    PendingSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{PendingSubscriptionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pendingsubscription_product_code_customer_identifier_customer_aws_account_id",
+				Unique:  true,
+				Columns: []*schema.Column{PendingSubscriptionsColumns[5], PendingSubscriptionsColumns[3], PendingSubscriptionsColumns[4]},
+			},
+		},
+	}
 	// ScimTokensColumns holds the columns for the "scim_tokens" table.
 	ScimTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -620,7 +681,12 @@ var (
 		{Name: "contact_phone", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "product", Type: field.TypeString, Size: 64, Default: "standard"},
 		{Name: "seats", Type: field.TypeInt, Default: 0},
-		{Name: "lifecycle", Type: field.TypeEnum, Enums: []string{"ACTIVE", "UNSUBSCRIBED", "DECOMMISSIONED"}, Default: "ACTIVE"},
+		{Name: "lifecycle", Type: field.TypeEnum, Enums: []string{"ACTIVE", "UNSUBSCRIBED"}, Default: "ACTIVE"},
+		{Name: "unsubscribed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "marketplace_customer_identifier", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "marketplace_aws_account_id", Type: field.TypeString, Nullable: true, Size: 12},
+		{Name: "marketplace_product_code", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "marketplace_license_arn", Type: field.TypeString, Nullable: true, Size: 2048},
 		{Name: "default_region", Type: field.TypeString, Size: 2, Default: "US"},
 	}
 	// TenantsTable holds the schema information for the "tenants" table.
@@ -629,12 +695,51 @@ var (
 		Columns:    TenantsColumns,
 		PrimaryKey: []*schema.Column{TenantsColumns[0]},
 	}
+	// UsageHoursColumns holds the columns for the "usage_hours" table.
+	UsageHoursColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "hour", Type: field.TypeTime},
+		{Name: "active_agent_minutes", Type: field.TypeInt},
+		{Name: "active_agents", Type: field.TypeInt},
+		{Name: "late_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "metered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// UsageHoursTable holds the schema information for the "usage_hours" table.
+	UsageHoursTable = &schema.Table{
+		Name:       "usage_hours",
+		Columns:    UsageHoursColumns,
+		PrimaryKey: []*schema.Column{UsageHoursColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "usage_hours_tenants_tenant",
+				Columns:    []*schema.Column{UsageHoursColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usagehour_tenant_id_hour",
+				Unique:  true,
+				Columns: []*schema.Column{UsageHoursColumns[8], UsageHoursColumns[3]},
+			},
+			{
+				Name:    "usagehour_hour_metered_at",
+				Unique:  false,
+				Columns: []*schema.Column{UsageHoursColumns[3], UsageHoursColumns[7]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AgentsTable,
 		AgentStatusTable,
 		AgentStatusChangesTable,
 		AgentStatusDaysTable,
+		BillingLogEntriesTable,
 		ContactsTable,
 		ConversationsTable,
 		EmailsTable,
@@ -642,9 +747,11 @@ var (
 		InstancesTable,
 		InteractionsTable,
 		ModulesTable,
+		PendingSubscriptionsTable,
 		ScimTokensTable,
 		TemplatesTable,
 		TenantsTable,
+		UsageHoursTable,
 	}
 )
 
@@ -657,6 +764,7 @@ func init() {
 	AgentStatusChangesTable.ForeignKeys[2].RefTable = AgentStatusTable
 	AgentStatusChangesTable.ForeignKeys[3].RefTable = AgentStatusTable
 	AgentStatusDaysTable.ForeignKeys[0].RefTable = TenantsTable
+	BillingLogEntriesTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = AgentsTable
 	ContactsTable.ForeignKeys[1].RefTable = TenantsTable
 	ConversationsTable.ForeignKeys[0].RefTable = AgentsTable
@@ -669,4 +777,5 @@ func init() {
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable
 	ScimTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	TemplatesTable.ForeignKeys[0].RefTable = TenantsTable
+	UsageHoursTable.ForeignKeys[0].RefTable = TenantsTable
 }

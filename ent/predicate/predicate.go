@@ -18,6 +18,9 @@ type AgentStatusChange func(*sql.Selector)
 // AgentStatusDay is the predicate function for agentstatusday builders.
 type AgentStatusDay func(*sql.Selector)
 
+// BillingLogEntry is the predicate function for billinglogentry builders.
+type BillingLogEntry func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 
@@ -39,6 +42,9 @@ type Interaction func(*sql.Selector)
 // Module is the predicate function for module builders.
 type Module func(*sql.Selector)
 
+// PendingSubscription is the predicate function for pendingsubscription builders.
+type PendingSubscription func(*sql.Selector)
+
 // ScimToken is the predicate function for scimtoken builders.
 type ScimToken func(*sql.Selector)
 
@@ -47,3 +53,6 @@ type Template func(*sql.Selector)
 
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)
+
+// UsageHour is the predicate function for usagehour builders.
+type UsageHour func(*sql.Selector)

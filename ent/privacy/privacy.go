@@ -207,6 +207,30 @@ func (f AgentStatusDayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentStatusDayMutation", m)
 }
 
+// The BillingLogEntryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BillingLogEntryQueryRuleFunc func(context.Context, *ent.BillingLogEntryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BillingLogEntryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BillingLogEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BillingLogEntryQuery", q)
+}
+
+// The BillingLogEntryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BillingLogEntryMutationRuleFunc func(context.Context, *ent.BillingLogEntryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BillingLogEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BillingLogEntryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BillingLogEntryMutation", m)
+}
+
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
@@ -375,6 +399,30 @@ func (f ModuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ModuleMutation", m)
 }
 
+// The PendingSubscriptionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PendingSubscriptionQueryRuleFunc func(context.Context, *ent.PendingSubscriptionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PendingSubscriptionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PendingSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PendingSubscriptionQuery", q)
+}
+
+// The PendingSubscriptionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PendingSubscriptionMutationRuleFunc func(context.Context, *ent.PendingSubscriptionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PendingSubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PendingSubscriptionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PendingSubscriptionMutation", m)
+}
+
 // The ScimTokenQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ScimTokenQueryRuleFunc func(context.Context, *ent.ScimTokenQuery) error
@@ -447,6 +495,30 @@ func (f TenantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TenantMutation", m)
 }
 
+// The UsageHourQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type UsageHourQueryRuleFunc func(context.Context, *ent.UsageHourQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f UsageHourQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.UsageHourQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.UsageHourQuery", q)
+}
+
+// The UsageHourMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type UsageHourMutationRuleFunc func(context.Context, *ent.UsageHourMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f UsageHourMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.UsageHourMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UsageHourMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -490,6 +562,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AgentStatusDayQuery:
 		return q.Filter(), nil
+	case *ent.BillingLogEntryQuery:
+		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
@@ -504,11 +578,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ModuleQuery:
 		return q.Filter(), nil
+	case *ent.PendingSubscriptionQuery:
+		return q.Filter(), nil
 	case *ent.ScimTokenQuery:
 		return q.Filter(), nil
 	case *ent.TemplateQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
+		return q.Filter(), nil
+	case *ent.UsageHourQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -525,6 +603,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AgentStatusDayMutation:
 		return m.Filter(), nil
+	case *ent.BillingLogEntryMutation:
+		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
 	case *ent.ConversationMutation:
@@ -539,11 +619,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ModuleMutation:
 		return m.Filter(), nil
+	case *ent.PendingSubscriptionMutation:
+		return m.Filter(), nil
 	case *ent.ScimTokenMutation:
 		return m.Filter(), nil
 	case *ent.TemplateMutation:
 		return m.Filter(), nil
 	case *ent.TenantMutation:
+		return m.Filter(), nil
+	case *ent.UsageHourMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -8,6 +8,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/billinglogentry"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -15,10 +16,12 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
+	"switchboard/ent/usagehour"
 	"switchboard/gid"
 	"time"
 
@@ -264,6 +267,63 @@ func init() {
 	agentstatusdayDescID := agentstatusdayMixinFields0[0].Descriptor()
 	// agentstatusday.DefaultID holds the default value on creation for the id field.
 	agentstatusday.DefaultID = agentstatusdayDescID.Default.(func() gid.ID)
+	billinglogentryMixin := schema.BillingLogEntry{}.Mixin()
+	billinglogentry.Policy = privacy.NewPolicies(billinglogentryMixin[0], billinglogentryMixin[1], schema.BillingLogEntry{})
+	billinglogentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := billinglogentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	billinglogentryMixinHooks1 := billinglogentryMixin[1].Hooks()
+
+	billinglogentry.Hooks[1] = billinglogentryMixinHooks1[0]
+
+	billinglogentry.Hooks[2] = billinglogentryMixinHooks1[1]
+	billinglogentryMixinFields0 := billinglogentryMixin[0].Fields()
+	_ = billinglogentryMixinFields0
+	billinglogentryFields := schema.BillingLogEntry{}.Fields()
+	_ = billinglogentryFields
+	// billinglogentryDescCreatedAt is the schema descriptor for created_at field.
+	billinglogentryDescCreatedAt := billinglogentryMixinFields0[1].Descriptor()
+	// billinglogentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	billinglogentry.DefaultCreatedAt = billinglogentryDescCreatedAt.Default.(func() time.Time)
+	// billinglogentryDescUpdatedAt is the schema descriptor for updated_at field.
+	billinglogentryDescUpdatedAt := billinglogentryMixinFields0[2].Descriptor()
+	// billinglogentry.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	billinglogentry.DefaultUpdatedAt = billinglogentryDescUpdatedAt.Default.(func() time.Time)
+	// billinglogentry.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	billinglogentry.UpdateDefaultUpdatedAt = billinglogentryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// billinglogentryDescDimension is the schema descriptor for dimension field.
+	billinglogentryDescDimension := billinglogentryFields[2].Descriptor()
+	// billinglogentry.DimensionValidator is a validator for the "dimension" field. It is called by the builders before save.
+	billinglogentry.DimensionValidator = billinglogentryDescDimension.Validators[0].(func(string) error)
+	// billinglogentryDescQuantity is the schema descriptor for quantity field.
+	billinglogentryDescQuantity := billinglogentryFields[3].Descriptor()
+	// billinglogentry.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	billinglogentry.QuantityValidator = billinglogentryDescQuantity.Validators[0].(func(int) error)
+	// billinglogentryDescMeteringRecordID is the schema descriptor for metering_record_id field.
+	billinglogentryDescMeteringRecordID := billinglogentryFields[5].Descriptor()
+	// billinglogentry.MeteringRecordIDValidator is a validator for the "metering_record_id" field. It is called by the builders before save.
+	billinglogentry.MeteringRecordIDValidator = billinglogentryDescMeteringRecordID.Validators[0].(func(string) error)
+	// billinglogentryDescRequestID is the schema descriptor for request_id field.
+	billinglogentryDescRequestID := billinglogentryFields[6].Descriptor()
+	// billinglogentry.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	billinglogentry.RequestIDValidator = billinglogentryDescRequestID.Validators[0].(func(string) error)
+	// billinglogentryDescError is the schema descriptor for error field.
+	billinglogentryDescError := billinglogentryFields[7].Descriptor()
+	// billinglogentry.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	billinglogentry.ErrorValidator = billinglogentryDescError.Validators[0].(func(string) error)
+	// billinglogentryDescAttempt is the schema descriptor for attempt field.
+	billinglogentryDescAttempt := billinglogentryFields[8].Descriptor()
+	// billinglogentry.AttemptValidator is a validator for the "attempt" field. It is called by the builders before save.
+	billinglogentry.AttemptValidator = billinglogentryDescAttempt.Validators[0].(func(int) error)
+	// billinglogentryDescID is the schema descriptor for id field.
+	billinglogentryDescID := billinglogentryMixinFields0[0].Descriptor()
+	// billinglogentry.DefaultID holds the default value on creation for the id field.
+	billinglogentry.DefaultID = billinglogentryDescID.Default.(func() gid.ID)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[0], contactMixin[1], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -809,6 +869,50 @@ func init() {
 	moduleDescID := moduleMixinFields0[0].Descriptor()
 	// module.DefaultID holds the default value on creation for the id field.
 	module.DefaultID = moduleDescID.Default.(func() gid.ID)
+	pendingsubscriptionMixin := schema.PendingSubscription{}.Mixin()
+	pendingsubscription.Policy = privacy.NewPolicies(pendingsubscriptionMixin[0], schema.PendingSubscription{})
+	pendingsubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pendingsubscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pendingsubscriptionMixinFields0 := pendingsubscriptionMixin[0].Fields()
+	_ = pendingsubscriptionMixinFields0
+	pendingsubscriptionFields := schema.PendingSubscription{}.Fields()
+	_ = pendingsubscriptionFields
+	// pendingsubscriptionDescCreatedAt is the schema descriptor for created_at field.
+	pendingsubscriptionDescCreatedAt := pendingsubscriptionMixinFields0[1].Descriptor()
+	// pendingsubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pendingsubscription.DefaultCreatedAt = pendingsubscriptionDescCreatedAt.Default.(func() time.Time)
+	// pendingsubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
+	pendingsubscriptionDescUpdatedAt := pendingsubscriptionMixinFields0[2].Descriptor()
+	// pendingsubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	pendingsubscription.DefaultUpdatedAt = pendingsubscriptionDescUpdatedAt.Default.(func() time.Time)
+	// pendingsubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	pendingsubscription.UpdateDefaultUpdatedAt = pendingsubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// pendingsubscriptionDescCustomerIdentifier is the schema descriptor for customer_identifier field.
+	pendingsubscriptionDescCustomerIdentifier := pendingsubscriptionFields[0].Descriptor()
+	// pendingsubscription.CustomerIdentifierValidator is a validator for the "customer_identifier" field. It is called by the builders before save.
+	pendingsubscription.CustomerIdentifierValidator = pendingsubscriptionDescCustomerIdentifier.Validators[0].(func(string) error)
+	// pendingsubscriptionDescCustomerAWSAccountID is the schema descriptor for customer_aws_account_id field.
+	pendingsubscriptionDescCustomerAWSAccountID := pendingsubscriptionFields[1].Descriptor()
+	// pendingsubscription.CustomerAWSAccountIDValidator is a validator for the "customer_aws_account_id" field. It is called by the builders before save.
+	pendingsubscription.CustomerAWSAccountIDValidator = pendingsubscriptionDescCustomerAWSAccountID.Validators[0].(func(string) error)
+	// pendingsubscriptionDescProductCode is the schema descriptor for product_code field.
+	pendingsubscriptionDescProductCode := pendingsubscriptionFields[2].Descriptor()
+	// pendingsubscription.ProductCodeValidator is a validator for the "product_code" field. It is called by the builders before save.
+	pendingsubscription.ProductCodeValidator = pendingsubscriptionDescProductCode.Validators[0].(func(string) error)
+	// pendingsubscriptionDescLicenseArn is the schema descriptor for license_arn field.
+	pendingsubscriptionDescLicenseArn := pendingsubscriptionFields[3].Descriptor()
+	// pendingsubscription.LicenseArnValidator is a validator for the "license_arn" field. It is called by the builders before save.
+	pendingsubscription.LicenseArnValidator = pendingsubscriptionDescLicenseArn.Validators[0].(func(string) error)
+	// pendingsubscriptionDescID is the schema descriptor for id field.
+	pendingsubscriptionDescID := pendingsubscriptionMixinFields0[0].Descriptor()
+	// pendingsubscription.DefaultID holds the default value on creation for the id field.
+	pendingsubscription.DefaultID = pendingsubscriptionDescID.Default.(func() gid.ID)
 	scimtokenMixin := schema.ScimToken{}.Mixin()
 	scimtoken.Policy = privacy.NewPolicies(scimtokenMixin[0], scimtokenMixin[1], schema.ScimToken{})
 	scimtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1015,9 +1119,53 @@ func init() {
 	// tenant.DefaultSeats holds the default value on creation for the seats field.
 	tenant.DefaultSeats = tenantDescSeats.Default.(int)
 	// tenant.SeatsValidator is a validator for the "seats" field. It is called by the builders before save.
-	tenant.SeatsValidator = tenantDescSeats.Validators[0].(func(int) error)
+	tenant.SeatsValidator = func() func(int) error {
+		validators := tenantDescSeats.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(seats int) error {
+			for _, fn := range fns {
+				if err := fn(seats); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tenantDescMarketplaceCustomerIdentifier is the schema descriptor for marketplace_customer_identifier field.
+	tenantDescMarketplaceCustomerIdentifier := tenantFields[8].Descriptor()
+	// tenant.MarketplaceCustomerIdentifierValidator is a validator for the "marketplace_customer_identifier" field. It is called by the builders before save.
+	tenant.MarketplaceCustomerIdentifierValidator = tenantDescMarketplaceCustomerIdentifier.Validators[0].(func(string) error)
+	// tenantDescMarketplaceAWSAccountID is the schema descriptor for marketplace_aws_account_id field.
+	tenantDescMarketplaceAWSAccountID := tenantFields[9].Descriptor()
+	// tenant.MarketplaceAWSAccountIDValidator is a validator for the "marketplace_aws_account_id" field. It is called by the builders before save.
+	tenant.MarketplaceAWSAccountIDValidator = func() func(string) error {
+		validators := tenantDescMarketplaceAWSAccountID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(marketplace_aws_account_id string) error {
+			for _, fn := range fns {
+				if err := fn(marketplace_aws_account_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tenantDescMarketplaceProductCode is the schema descriptor for marketplace_product_code field.
+	tenantDescMarketplaceProductCode := tenantFields[10].Descriptor()
+	// tenant.MarketplaceProductCodeValidator is a validator for the "marketplace_product_code" field. It is called by the builders before save.
+	tenant.MarketplaceProductCodeValidator = tenantDescMarketplaceProductCode.Validators[0].(func(string) error)
+	// tenantDescMarketplaceLicenseArn is the schema descriptor for marketplace_license_arn field.
+	tenantDescMarketplaceLicenseArn := tenantFields[11].Descriptor()
+	// tenant.MarketplaceLicenseArnValidator is a validator for the "marketplace_license_arn" field. It is called by the builders before save.
+	tenant.MarketplaceLicenseArnValidator = tenantDescMarketplaceLicenseArn.Validators[0].(func(string) error)
 	// tenantDescDefaultRegion is the schema descriptor for default_region field.
-	tenantDescDefaultRegion := tenantFields[7].Descriptor()
+	tenantDescDefaultRegion := tenantFields[12].Descriptor()
 	// tenant.DefaultDefaultRegion holds the default value on creation for the default_region field.
 	tenant.DefaultDefaultRegion = tenantDescDefaultRegion.Default.(string)
 	// tenant.DefaultRegionValidator is a validator for the "default_region" field. It is called by the builders before save.
@@ -1040,6 +1188,53 @@ func init() {
 	tenantDescID := tenantMixinFields0[0].Descriptor()
 	// tenant.DefaultID holds the default value on creation for the id field.
 	tenant.DefaultID = tenantDescID.Default.(func() gid.ID)
+	usagehourMixin := schema.UsageHour{}.Mixin()
+	usagehour.Policy = privacy.NewPolicies(usagehourMixin[0], usagehourMixin[1], schema.UsageHour{})
+	usagehour.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := usagehour.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	usagehourMixinHooks1 := usagehourMixin[1].Hooks()
+
+	usagehour.Hooks[1] = usagehourMixinHooks1[0]
+
+	usagehour.Hooks[2] = usagehourMixinHooks1[1]
+	usagehourMixinFields0 := usagehourMixin[0].Fields()
+	_ = usagehourMixinFields0
+	usagehourFields := schema.UsageHour{}.Fields()
+	_ = usagehourFields
+	// usagehourDescCreatedAt is the schema descriptor for created_at field.
+	usagehourDescCreatedAt := usagehourMixinFields0[1].Descriptor()
+	// usagehour.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usagehour.DefaultCreatedAt = usagehourDescCreatedAt.Default.(func() time.Time)
+	// usagehourDescUpdatedAt is the schema descriptor for updated_at field.
+	usagehourDescUpdatedAt := usagehourMixinFields0[2].Descriptor()
+	// usagehour.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	usagehour.DefaultUpdatedAt = usagehourDescUpdatedAt.Default.(func() time.Time)
+	// usagehour.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	usagehour.UpdateDefaultUpdatedAt = usagehourDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// usagehourDescActiveAgentMinutes is the schema descriptor for active_agent_minutes field.
+	usagehourDescActiveAgentMinutes := usagehourFields[1].Descriptor()
+	// usagehour.ActiveAgentMinutesValidator is a validator for the "active_agent_minutes" field. It is called by the builders before save.
+	usagehour.ActiveAgentMinutesValidator = usagehourDescActiveAgentMinutes.Validators[0].(func(int) error)
+	// usagehourDescActiveAgents is the schema descriptor for active_agents field.
+	usagehourDescActiveAgents := usagehourFields[2].Descriptor()
+	// usagehour.ActiveAgentsValidator is a validator for the "active_agents" field. It is called by the builders before save.
+	usagehour.ActiveAgentsValidator = usagehourDescActiveAgents.Validators[0].(func(int) error)
+	// usagehourDescLateMinutes is the schema descriptor for late_minutes field.
+	usagehourDescLateMinutes := usagehourFields[3].Descriptor()
+	// usagehour.DefaultLateMinutes holds the default value on creation for the late_minutes field.
+	usagehour.DefaultLateMinutes = usagehourDescLateMinutes.Default.(int)
+	// usagehour.LateMinutesValidator is a validator for the "late_minutes" field. It is called by the builders before save.
+	usagehour.LateMinutesValidator = usagehourDescLateMinutes.Validators[0].(func(int) error)
+	// usagehourDescID is the schema descriptor for id field.
+	usagehourDescID := usagehourMixinFields0[0].Descriptor()
+	// usagehour.DefaultID holds the default value on creation for the id field.
+	usagehour.DefaultID = usagehourDescID.Default.(func() gid.ID)
 }
 
 const (

@@ -30,10 +30,11 @@ func (BaseMixin) Policy() ent.Policy {
 }
 
 // Policy of the tenant mixin: every query, update and delete is confined
-// to the viewer's tenant. An operator belongs to no tenant and sees nothing.
+// to the viewer's tenant. An operator belongs to no tenant and sees nothing
+// of it but what the platform bills: its usage and billing log.
 func (TenantMixin) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{filterToViewerTenant()},
+		Query:    privacy.QueryPolicy{operatorReadsBilling(), filterToViewerTenant()},
 		Mutation: privacy.MutationPolicy{filterToViewerTenant()},
 	}
 }
@@ -51,6 +52,20 @@ func denyIfNoViewer() privacy.QueryMutationRule {
 	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
 		if viewer.FromContext(ctx) == nil {
 			return privacy.Denyf("no viewer in context")
+		}
+		return privacy.Skip
+	})
+}
+
+// operatorReadsBilling lets operators read every tenant's usage and
+// billing log, which the platform bills from.
+func operatorReadsBilling() privacy.QueryRule {
+	return privacy.QueryRuleFunc(func(ctx context.Context, q ent.Query) error {
+		switch q.(type) {
+		case *gen.UsageHourQuery, *gen.BillingLogEntryQuery:
+			if viewer.FromContext(ctx).Operator() {
+				return privacy.Allow
+			}
 		}
 		return privacy.Skip
 	})
@@ -194,8 +209,9 @@ func writesBy(min viewer.Role, message string) privacy.MutationPolicy {
 }
 
 // Policy of Tenant. Reads: operators read every tenant; a tenant's people
-// read their own. Writes: operators create and update tenants; a tenant's
-// admins update their own.
+// read their own. Writes: operators create, update and delete tenants, and
+// alone change a subscription (lifecycle, product, seats, the Marketplace
+// buyer); a tenant's admins update the rest of their own.
 func (Tenant) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -217,6 +233,11 @@ func (Tenant) Policy() ent.Policy {
 					if !v.InTenant(viewer.RoleAdmin) {
 						return privacy.Skip
 					}
+					for _, f := range append(m.Fields(), m.ClearedFields()...) {
+						if !adminSetsTenant[f] {
+							return refuse("only the platform's operators change a tenant's subscription (%s)", f)
+						}
+					}
 					m.Where(tenant.ID(v.TenantID))
 					return privacy.Allow
 				}),
@@ -226,6 +247,70 @@ func (Tenant) Policy() ent.Policy {
 				return refuse("operators create tenants; a tenant's admins update their own")
 			}),
 		},
+	}
+}
+
+// adminSetsTenant are the fields of its tenant that an admin may change.
+var adminSetsTenant = map[string]bool{
+	tenant.FieldName: true, tenant.FieldContactName: true, tenant.FieldContactEmail: true,
+	tenant.FieldContactPhone: true, tenant.FieldDefaultRegion: true, tenant.FieldUpdatedAt: true,
+}
+
+// Services that write the platform's billing records, each as the System
+// viewer of the tenant it works for.
+const (
+	UsageService    = "usage"
+	MeteringService = "metering"
+)
+
+// writtenBy allows writes only by the named service.
+func writtenBy(service, message string) privacy.MutationPolicy {
+	return privacy.MutationPolicy{
+		privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+			if v := viewer.FromContext(ctx); v.Service == service && v.TenantID != "" {
+				return privacy.Allow
+			}
+			return refuse("%s", message)
+		}),
+	}
+}
+
+// Policy of UsageHour. Reads: the tenant's admins, the usage and metering
+// services (and operators, through the tenant mixin). Writes: the usage service, which closes each hour;
+// decommissioning deletes them with the tenant.
+func (UsageHour) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: readByAdmins(func(ctx context.Context) bool {
+			s := viewer.FromContext(ctx).Service
+			return s == UsageService || s == MeteringService
+		}, "only the tenant's admins read its usage"),
+		Mutation: writtenBy(UsageService, "usage is counted by switchboard, never written by hand"),
+	}
+}
+
+// Policy of BillingLogEntry. Reads: operators only (through the tenant
+// mixin); the tenant's people are refused. Writes: the metering service.
+func (BillingLogEntry) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.ContextQueryMutationRule(func(context.Context) error {
+				return refuse("the billing log is the platform operators'")
+			}),
+		},
+		Mutation: writtenBy(MeteringService, "the billing log is written by the metering service only"),
+	}
+}
+
+// Policy of PendingSubscription. Operators only: it belongs to no tenant.
+func (PendingSubscription) Policy() ent.Policy {
+	const operators = "pending Marketplace subscriptions are the platform operators'"
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{allowIfOperator(), privacy.ContextQueryMutationRule(func(context.Context) error {
+			return refuse("%s", operators)
+		})},
+		Mutation: privacy.MutationPolicy{allowIfOperator(), privacy.MutationRuleFunc(func(context.Context, ent.Mutation) error {
+			return refuse("%s", operators)
+		})},
 	}
 }
 

@@ -27,8 +27,21 @@ func (Tenant) Fields() []ent.Field {
 		field.String("contact_email").Optional().MaxLen(320).Validate(emailAddress),
 		field.String("contact_phone").Optional().MaxLen(32).Validate(internationalPhone),
 		field.String("product").Default("standard").MaxLen(64),
-		field.Int("seats").Default(0).NonNegative(),
-		field.Enum("lifecycle").Values("ACTIVE", "UNSUBSCRIBED", "DECOMMISSIONED").Default("ACTIVE"),
+		field.Int("seats").Default(0).NonNegative().Max(1_000_000),
+		// The lifecycle moves only through the operator's mutations and
+		// Marketplace's notifications (package tenants), never an input.
+		field.Enum("lifecycle").Values("ACTIVE", "UNSUBSCRIBED").Default("ACTIVE").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
+		field.Time("unsubscribed_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
+		// The AWS Marketplace buyer: products listed before 2026-06-01
+		// meter by customer identifier, later ones by the buyer's AWS
+		// account ID and licence ARN.
+		field.String("marketplace_customer_identifier").Optional().MaxLen(64),
+		field.String("marketplace_aws_account_id").Optional().MaxLen(12).Match(awsAccountID).
+			Annotations(entgql.MapsTo("marketplaceAwsAccountId")),
+		field.String("marketplace_product_code").Optional().MaxLen(64),
+		field.String("marketplace_license_arn").Optional().MaxLen(2048),
 		field.String("default_region").Default("US").MaxLen(2).Validate(phoneRegion).
 			Comment("ISO 3166 region for phone numbers written without a country code"),
 	}

@@ -3,12 +3,16 @@ package schema
 import (
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 
 	"switchboard/contactpoint"
 )
+
+// awsAccountID is an AWS account ID: twelve digits.
+var awsAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // The field validators shared by several entities: each says what the
 // value must be, and ent names the field in the error a client sees.

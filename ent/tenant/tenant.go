@@ -37,6 +37,16 @@ const (
 	FieldSeats = "seats"
 	// FieldLifecycle holds the string denoting the lifecycle field in the database.
 	FieldLifecycle = "lifecycle"
+	// FieldUnsubscribedAt holds the string denoting the unsubscribed_at field in the database.
+	FieldUnsubscribedAt = "unsubscribed_at"
+	// FieldMarketplaceCustomerIdentifier holds the string denoting the marketplace_customer_identifier field in the database.
+	FieldMarketplaceCustomerIdentifier = "marketplace_customer_identifier"
+	// FieldMarketplaceAWSAccountID holds the string denoting the marketplace_aws_account_id field in the database.
+	FieldMarketplaceAWSAccountID = "marketplace_aws_account_id"
+	// FieldMarketplaceProductCode holds the string denoting the marketplace_product_code field in the database.
+	FieldMarketplaceProductCode = "marketplace_product_code"
+	// FieldMarketplaceLicenseArn holds the string denoting the marketplace_license_arn field in the database.
+	FieldMarketplaceLicenseArn = "marketplace_license_arn"
 	// FieldDefaultRegion holds the string denoting the default_region field in the database.
 	FieldDefaultRegion = "default_region"
 	// EdgeModules holds the string denoting the modules edge name in mutations.
@@ -64,6 +74,11 @@ var Columns = []string{
 	FieldProduct,
 	FieldSeats,
 	FieldLifecycle,
+	FieldUnsubscribedAt,
+	FieldMarketplaceCustomerIdentifier,
+	FieldMarketplaceAWSAccountID,
+	FieldMarketplaceProductCode,
+	FieldMarketplaceLicenseArn,
 	FieldDefaultRegion,
 }
 
@@ -107,6 +122,14 @@ var (
 	DefaultSeats int
 	// SeatsValidator is a validator for the "seats" field. It is called by the builders before save.
 	SeatsValidator func(int) error
+	// MarketplaceCustomerIdentifierValidator is a validator for the "marketplace_customer_identifier" field. It is called by the builders before save.
+	MarketplaceCustomerIdentifierValidator func(string) error
+	// MarketplaceAWSAccountIDValidator is a validator for the "marketplace_aws_account_id" field. It is called by the builders before save.
+	MarketplaceAWSAccountIDValidator func(string) error
+	// MarketplaceProductCodeValidator is a validator for the "marketplace_product_code" field. It is called by the builders before save.
+	MarketplaceProductCodeValidator func(string) error
+	// MarketplaceLicenseArnValidator is a validator for the "marketplace_license_arn" field. It is called by the builders before save.
+	MarketplaceLicenseArnValidator func(string) error
 	// DefaultDefaultRegion holds the default value on creation for the "default_region" field.
 	DefaultDefaultRegion string
 	// DefaultRegionValidator is a validator for the "default_region" field. It is called by the builders before save.
@@ -123,9 +146,8 @@ const DefaultLifecycle = LifecycleACTIVE
 
 // Lifecycle values.
 const (
-	LifecycleACTIVE         Lifecycle = "ACTIVE"
-	LifecycleUNSUBSCRIBED   Lifecycle = "UNSUBSCRIBED"
-	LifecycleDECOMMISSIONED Lifecycle = "DECOMMISSIONED"
+	LifecycleACTIVE       Lifecycle = "ACTIVE"
+	LifecycleUNSUBSCRIBED Lifecycle = "UNSUBSCRIBED"
 )
 
 func (l Lifecycle) String() string {
@@ -135,7 +157,7 @@ func (l Lifecycle) String() string {
 // LifecycleValidator is a validator for the "lifecycle" field enum values. It is called by the builders before save.
 func LifecycleValidator(l Lifecycle) error {
 	switch l {
-	case LifecycleACTIVE, LifecycleUNSUBSCRIBED, LifecycleDECOMMISSIONED:
+	case LifecycleACTIVE, LifecycleUNSUBSCRIBED:
 		return nil
 	default:
 		return fmt.Errorf("tenant: invalid enum value for lifecycle field: %q", l)
@@ -193,6 +215,31 @@ func BySeats(opts ...sql.OrderTermOption) OrderOption {
 // ByLifecycle orders the results by the lifecycle field.
 func ByLifecycle(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLifecycle, opts...).ToFunc()
+}
+
+// ByUnsubscribedAt orders the results by the unsubscribed_at field.
+func ByUnsubscribedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnsubscribedAt, opts...).ToFunc()
+}
+
+// ByMarketplaceCustomerIdentifier orders the results by the marketplace_customer_identifier field.
+func ByMarketplaceCustomerIdentifier(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMarketplaceCustomerIdentifier, opts...).ToFunc()
+}
+
+// ByMarketplaceAWSAccountID orders the results by the marketplace_aws_account_id field.
+func ByMarketplaceAWSAccountID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMarketplaceAWSAccountID, opts...).ToFunc()
+}
+
+// ByMarketplaceProductCode orders the results by the marketplace_product_code field.
+func ByMarketplaceProductCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMarketplaceProductCode, opts...).ToFunc()
+}
+
+// ByMarketplaceLicenseArn orders the results by the marketplace_license_arn field.
+func ByMarketplaceLicenseArn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMarketplaceLicenseArn, opts...).ToFunc()
 }
 
 // ByDefaultRegion orders the results by the default_region field.

@@ -96,6 +96,31 @@ func Seats(v int) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldSeats, v))
 }
 
+// UnsubscribedAt applies equality check predicate on the "unsubscribed_at" field. It's identical to UnsubscribedAtEQ.
+func UnsubscribedAt(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldUnsubscribedAt, v))
+}
+
+// MarketplaceCustomerIdentifier applies equality check predicate on the "marketplace_customer_identifier" field. It's identical to MarketplaceCustomerIdentifierEQ.
+func MarketplaceCustomerIdentifier(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceAWSAccountID applies equality check predicate on the "marketplace_aws_account_id" field. It's identical to MarketplaceAWSAccountIDEQ.
+func MarketplaceAWSAccountID(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceProductCode applies equality check predicate on the "marketplace_product_code" field. It's identical to MarketplaceProductCodeEQ.
+func MarketplaceProductCode(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceLicenseArn applies equality check predicate on the "marketplace_license_arn" field. It's identical to MarketplaceLicenseArnEQ.
+func MarketplaceLicenseArn(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceLicenseArn, v))
+}
+
 // DefaultRegion applies equality check predicate on the "default_region" field. It's identical to DefaultRegionEQ.
 func DefaultRegion(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldDefaultRegion, v))
@@ -594,6 +619,356 @@ func LifecycleIn(vs ...Lifecycle) predicate.Tenant {
 // LifecycleNotIn applies the NotIn predicate on the "lifecycle" field.
 func LifecycleNotIn(vs ...Lifecycle) predicate.Tenant {
 	return predicate.Tenant(sql.FieldNotIn(FieldLifecycle, vs...))
+}
+
+// UnsubscribedAtEQ applies the EQ predicate on the "unsubscribed_at" field.
+func UnsubscribedAtEQ(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtNEQ applies the NEQ predicate on the "unsubscribed_at" field.
+func UnsubscribedAtNEQ(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtIn applies the In predicate on the "unsubscribed_at" field.
+func UnsubscribedAtIn(vs ...time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldUnsubscribedAt, vs...))
+}
+
+// UnsubscribedAtNotIn applies the NotIn predicate on the "unsubscribed_at" field.
+func UnsubscribedAtNotIn(vs ...time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldUnsubscribedAt, vs...))
+}
+
+// UnsubscribedAtGT applies the GT predicate on the "unsubscribed_at" field.
+func UnsubscribedAtGT(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtGTE applies the GTE predicate on the "unsubscribed_at" field.
+func UnsubscribedAtGTE(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtLT applies the LT predicate on the "unsubscribed_at" field.
+func UnsubscribedAtLT(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtLTE applies the LTE predicate on the "unsubscribed_at" field.
+func UnsubscribedAtLTE(v time.Time) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldUnsubscribedAt, v))
+}
+
+// UnsubscribedAtIsNil applies the IsNil predicate on the "unsubscribed_at" field.
+func UnsubscribedAtIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldUnsubscribedAt))
+}
+
+// UnsubscribedAtNotNil applies the NotNil predicate on the "unsubscribed_at" field.
+func UnsubscribedAtNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldUnsubscribedAt))
+}
+
+// MarketplaceCustomerIdentifierEQ applies the EQ predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierNEQ applies the NEQ predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierIn applies the In predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldMarketplaceCustomerIdentifier, vs...))
+}
+
+// MarketplaceCustomerIdentifierNotIn applies the NotIn predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldMarketplaceCustomerIdentifier, vs...))
+}
+
+// MarketplaceCustomerIdentifierGT applies the GT predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierGTE applies the GTE predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierLT applies the LT predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierLTE applies the LTE predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierContains applies the Contains predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierHasPrefix applies the HasPrefix predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierHasSuffix applies the HasSuffix predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierIsNil applies the IsNil predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldMarketplaceCustomerIdentifier))
+}
+
+// MarketplaceCustomerIdentifierNotNil applies the NotNil predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldMarketplaceCustomerIdentifier))
+}
+
+// MarketplaceCustomerIdentifierEqualFold applies the EqualFold predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceCustomerIdentifierContainsFold applies the ContainsFold predicate on the "marketplace_customer_identifier" field.
+func MarketplaceCustomerIdentifierContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldMarketplaceCustomerIdentifier, v))
+}
+
+// MarketplaceAWSAccountIDEQ applies the EQ predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDNEQ applies the NEQ predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDIn applies the In predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldMarketplaceAWSAccountID, vs...))
+}
+
+// MarketplaceAWSAccountIDNotIn applies the NotIn predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldMarketplaceAWSAccountID, vs...))
+}
+
+// MarketplaceAWSAccountIDGT applies the GT predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDGTE applies the GTE predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDLT applies the LT predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDLTE applies the LTE predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDContains applies the Contains predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDHasPrefix applies the HasPrefix predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDHasSuffix applies the HasSuffix predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDIsNil applies the IsNil predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldMarketplaceAWSAccountID))
+}
+
+// MarketplaceAWSAccountIDNotNil applies the NotNil predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldMarketplaceAWSAccountID))
+}
+
+// MarketplaceAWSAccountIDEqualFold applies the EqualFold predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceAWSAccountIDContainsFold applies the ContainsFold predicate on the "marketplace_aws_account_id" field.
+func MarketplaceAWSAccountIDContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldMarketplaceAWSAccountID, v))
+}
+
+// MarketplaceProductCodeEQ applies the EQ predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeNEQ applies the NEQ predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeIn applies the In predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldMarketplaceProductCode, vs...))
+}
+
+// MarketplaceProductCodeNotIn applies the NotIn predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldMarketplaceProductCode, vs...))
+}
+
+// MarketplaceProductCodeGT applies the GT predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeGTE applies the GTE predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeLT applies the LT predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeLTE applies the LTE predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeContains applies the Contains predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeHasPrefix applies the HasPrefix predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeHasSuffix applies the HasSuffix predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeIsNil applies the IsNil predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldMarketplaceProductCode))
+}
+
+// MarketplaceProductCodeNotNil applies the NotNil predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldMarketplaceProductCode))
+}
+
+// MarketplaceProductCodeEqualFold applies the EqualFold predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceProductCodeContainsFold applies the ContainsFold predicate on the "marketplace_product_code" field.
+func MarketplaceProductCodeContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldMarketplaceProductCode, v))
+}
+
+// MarketplaceLicenseArnEQ applies the EQ predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnNEQ applies the NEQ predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnIn applies the In predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldMarketplaceLicenseArn, vs...))
+}
+
+// MarketplaceLicenseArnNotIn applies the NotIn predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldMarketplaceLicenseArn, vs...))
+}
+
+// MarketplaceLicenseArnGT applies the GT predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnGTE applies the GTE predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnLT applies the LT predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnLTE applies the LTE predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnContains applies the Contains predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnHasPrefix applies the HasPrefix predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnHasSuffix applies the HasSuffix predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnIsNil applies the IsNil predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldMarketplaceLicenseArn))
+}
+
+// MarketplaceLicenseArnNotNil applies the NotNil predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldMarketplaceLicenseArn))
+}
+
+// MarketplaceLicenseArnEqualFold applies the EqualFold predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldMarketplaceLicenseArn, v))
+}
+
+// MarketplaceLicenseArnContainsFold applies the ContainsFold predicate on the "marketplace_license_arn" field.
+func MarketplaceLicenseArnContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldMarketplaceLicenseArn, v))
 }
 
 // DefaultRegionEQ applies the EQ predicate on the "default_region" field.

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/schema/schematype"
 	"switchboard/ent/template"
 	"switchboard/gid"
+	"switchboard/tenants"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -69,6 +70,12 @@ type CreateTemplateInput struct {
 type CreatedScimToken struct {
 	Token     string         `json:"token"`
 	ScimToken *ent.ScimToken `json:"scimToken"`
+}
+
+// What decommissioning a tenant deleted.
+type DecommissionResult struct {
+	TenantID gid.ID             `json:"tenantId"`
+	Deleted  []*tenants.Deleted `json:"deleted"`
 }
 
 type RecordInteractionInput struct {

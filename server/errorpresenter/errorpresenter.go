@@ -49,6 +49,10 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = map[string]any{}
 		}
 		gqlErr.Extensions["code"] = string(code)
+		var fe *apierror.Error
+		if errors.As(cause, &fe) && fe.Reason != "" {
+			gqlErr.Extensions["reason"] = fe.Reason
+		}
 		return gqlErr
 	}
 }

@@ -33,6 +33,8 @@ import (
 	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
+	"switchboard/tenants"
+	"switchboard/usage"
 )
 
 // Config is what switchboard is built from.
@@ -63,6 +65,9 @@ type Config struct {
 	// Tracing, when set, sends OpenTelemetry spans of HTTP requests and
 	// GraphQL operations over OTLP/HTTP. Nil: no tracing.
 	Tracing *Tracing
+	// TenantRecheck is how long a replica trusts what it read of a
+	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
+	TenantRecheck time.Duration
 	// OnPublish, when set, sees each committed status change as it fans
 	// out (tests and benchmarks measure with it).
 	OnPublish func(*livestatus.Event)
@@ -90,6 +95,9 @@ type App struct {
 	status   *livestatus.Service
 	mail     *mail.Service
 	recorder *minutes.Recorder
+	usage    *usage.Closer
+	gate     *tenants.Gate
+	stopGate context.CancelFunc
 	relay    *pgrelay.Relay           // nil on the embedded store
 	tracer   *sdktrace.TracerProvider // nil without tracing
 }
@@ -207,15 +215,24 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	app.recorder = &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
 		return st.TryLock(ctx, minutes.LockKey)
 	}}
+	app.usage = &usage.Closer{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
+		return st.TryLock(ctx, usage.CloserLockKey)
+	}}
+	app.gate = tenants.NewGate(st.Client, cfg.TenantRecheck, log)
+	gateCtx, stopGate := context.WithCancel(context.Background())
+	app.stopGate = stopGate
+	go app.gate.Run(gateCtx)
 	app.server, err = server.New(ctx, server.Config{
 		Store:    st,
 		Verifier: verifier,
+		Gate:     app.gate,
 		Services: resolvers.Services{
 			Status:        app.status,
 			Conversations: conversations.New(chats),
 			Mail:          mailer,
+			Tenants:       tenants.NewService(app.gate, st.Dialect),
 		},
-		SCIM:             scim.Handler(st.Client, log, scim.WithRowLocks(postgres)),
+		SCIM:             scim.Handler(st.Client, log, scim.WithRowLocks(postgres), scim.WithAdmit(app.gate.Admit)),
 		Registry:         registry,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		WSInitTimeout:    cfg.WSInitTimeout,
@@ -286,12 +303,19 @@ func (a *App) Mail() *mail.Service { return a.mail }
 // command to run.
 func (a *App) Recorder() *minutes.Recorder { return a.recorder }
 
+// Usage returns the closer of each tenant's usage hours, for the command
+// to run.
+func (a *App) Usage() *usage.Closer { return a.usage }
+
 // Drain begins shutdown: /readyz turns false and every WebSocket is closed
 // with 1001; HTTP requests are still answered (server.Server.Drain).
 func (a *App) Drain() { a.server.Drain() }
 
 // Close stops listening to the other replicas and sends the spans left.
 func (a *App) Close() {
+	if a.stopGate != nil {
+		a.stopGate()
+	}
 	if a.relay != nil {
 		a.relay.Close()
 	}
