@@ -128,7 +128,7 @@ func ForAgentEventKey(ctx context.Context, c *ent.Client, key string) (*ent.Inst
 		return nil, errors.New("instances: no key")
 	}
 	// Whether the tenant is active is the caller's tenants.Gate to say.
-	return c.Instance.Query().Where(instance.AgentEventKeyHash(hashKey(key))).
+	return c.Instance.Query().Where(instance.AgentEventKeyHash(hashKey(key))).WithTenant().
 		Only(privacy.DecisionContext(ctx, privacy.Allow))
 }
 

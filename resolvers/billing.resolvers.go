@@ -8,7 +8,6 @@ package resolvers
 import (
 	"context"
 	"switchboard/ent"
-	"switchboard/ent/billinglogentry"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/gid"
 	"switchboard/graph/model"
@@ -66,8 +65,7 @@ func (r *queryResolver) BillingLog(ctx context.Context, tenantID gid.ID, first *
 	if err != nil {
 		return nil, err
 	}
-	return r.ent(ctx).BillingLogEntry.Query().
-		Where(billinglogentry.TenantID(tenantID)).
+	return usage.BillingLog(r.ent(ctx), tenantID).
 		Paginate(ctx, after, first, before, last, ent.WithBillingLogEntryOrder(&ent.BillingLogEntryOrder{
 			Direction: entgql.OrderDirectionDesc, Field: ent.BillingLogEntryOrderFieldSentAt,
 		}))

@@ -292,6 +292,10 @@ func TestAgentEventStream(t *testing.T) {
 			t.Fatalf("unsubscribed tenant: %d", code)
 		}
 		f.s.MustDo(t, opToken, `mutation($id: ID!) { resubscribeTenant(id: $id) { id } }`, map[string]any{"id": f.a.ID}, nil)
+		// Unsubscribing closed the wallboard (4403); it comes back.
+		wb = f.s.DialWS(t, f.supTok)
+		wb.Subscribe("wb", statusChanged, nil)
+		waitSubscriptions(t, f.s, 2) // the new wallboard and B's
 		t6 := time.Now().Add(time.Second).Truncate(time.Millisecond)
 		if code := deliver(t, f.s, key.RotateAgentEventKey, agentEvent("e6", "user-alex", "Available", t6)); code != http.StatusOK {
 			t.Fatalf("active again: %d", code)

@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
@@ -263,11 +264,13 @@ const (
 	MeteringService = "metering"
 )
 
-// writtenBy allows writes only by the named service.
-func writtenBy(service, message string) privacy.MutationPolicy {
+// writtenBy allows writes only by the named services, each acting for
+// the tenant.
+func writtenBy(message string, services ...string) privacy.MutationPolicy {
 	return privacy.MutationPolicy{
 		privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
-			if v := viewer.FromContext(ctx); v.Service == service && v.TenantID != "" {
+			v := viewer.FromContext(ctx)
+			if v != nil && v.TenantID != "" && slices.Contains(services, v.Service) {
 				return privacy.Allow
 			}
 			return refuse("%s", message)
@@ -276,7 +279,9 @@ func writtenBy(service, message string) privacy.MutationPolicy {
 }
 
 // Policy of UsageHour. Reads: the tenant's admins, the usage and metering
-// services (and operators, through the tenant mixin). Writes: the usage service, which closes each hour;
+// services (and operators, through the tenant mixin). Writes: the usage
+// service, which closes each hour, and the metering service, which marks
+// it metered;
 // decommissioning deletes them with the tenant.
 func (UsageHour) Policy() ent.Policy {
 	return privacy.Policy{
@@ -284,20 +289,23 @@ func (UsageHour) Policy() ent.Policy {
 			s := viewer.FromContext(ctx).Service
 			return s == UsageService || s == MeteringService
 		}, "only the tenant's admins read its usage"),
-		Mutation: writtenBy(UsageService, "usage is counted by switchboard, never written by hand"),
+		Mutation: writtenBy("usage is counted by switchboard, never written by hand", UsageService, MeteringService),
 	}
 }
 
-// Policy of BillingLogEntry. Reads: operators only (through the tenant
-// mixin); the tenant's people are refused. Writes: the metering service.
+// Policy of BillingLogEntry. Reads: operators (through the tenant mixin)
+// and the metering service; the tenant's people are refused. Writes: the metering service.
 func (BillingLogEntry) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			privacy.ContextQueryMutationRule(func(context.Context) error {
+			privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+				if viewer.FromContext(ctx).Service == MeteringService {
+					return privacy.Allow // it numbers each record's attempts
+				}
 				return refuse("the billing log is the platform operators'")
 			}),
 		},
-		Mutation: writtenBy(MeteringService, "the billing log is written by the metering service only"),
+		Mutation: writtenBy("the billing log is written by the metering service only", MeteringService),
 	}
 }
 
