@@ -227,6 +227,30 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// Run meters what is due now and then every five minutes, until ctx ends.
+// A failed step is logged and its hours tried again at the next.
+func (m *Meter) Run(ctx context.Context) {
+	log := m.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		switch sent, err := m.Step(ctx, time.Time{}); {
+		case err != nil && ctx.Err() == nil:
+			log.Error("usage: metering", "err", err)
+		case len(sent) > 0:
+			log.Info("usage: metered", "records", len(sent))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // BillingLog returns the query of one tenant's billing log, which an
 // operator names (the BillingLogEntry policy lets operators alone read it).
 func BillingLog(c *ent.Client, tenantID gid.ID) *ent.BillingLogEntryQuery {

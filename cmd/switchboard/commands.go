@@ -98,6 +98,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over
 	go app.Usage().Run(ctx)    // each tenant's usage hours, once each hour is over
+	if m := app.Meter(); m != nil {
+		go m.Run(ctx) // each closed hour to AWS Marketplace, once
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

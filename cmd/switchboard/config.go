@@ -18,6 +18,7 @@ import (
 	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
+	metering "switchboard/usage"
 )
 
 // config is every setting of the commands. Each is a flag and an
@@ -34,20 +35,22 @@ type config struct {
 	logLevel      string
 	logFormat     string
 	// serve's.
-	addr               string
-	allowedOrigins     string
-	seed               bool
-	awsSTSEndpoint     string
-	awsConnectEndpoint string
-	awsS3Endpoint      string
-	awsSESEndpoint     string
-	otlpEndpoint       string
-	wsConnsPerPerson   int
-	wsConnsPerTenant   int
-	ratePerPerson      int
-	ratePerTenant      int
-	shutdownDelay      time.Duration
-	trustedDocuments   bool
+	addr                string
+	allowedOrigins      string
+	seed                bool
+	awsSTSEndpoint      string
+	awsConnectEndpoint  string
+	awsS3Endpoint       string
+	awsSESEndpoint      string
+	awsMeteringEndpoint string
+	meteringDimension   string
+	otlpEndpoint        string
+	wsConnsPerPerson    int
+	wsConnsPerTenant    int
+	ratePerPerson       int
+	ratePerTenant       int
+	shutdownDelay       time.Duration
+	trustedDocuments    bool
 }
 
 // sharedFlags registers the settings every command takes.
@@ -79,6 +82,9 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsMeteringEndpoint, "aws-metering-endpoint", "", "AWS Marketplace Metering endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.meteringDimension, "metering-dimension", metering.DefaultDimension,
+		"the AWS Marketplace dimension each closed hour's active agent minutes are metered as")
 	fs.intSetting(&c.wsConnsPerPerson, "ws-connections-per-person", server.DefaultLimits.WSConnsPerPerson,
 		"WebSocket connections one person may hold on this replica; -1: no bound")
 	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
@@ -263,11 +269,12 @@ func (c *config) tracing(getenv func(string) string) *wire.Tracing {
 // wire is what serve builds switchboard from, over the store st.
 func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Config {
 	return wire.Config{
-		Store:            st,
-		Auth:             auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
-		Logger:           log,
-		AllowedOrigins:   c.origins(),
-		TrustedDocuments: c.trustedDocuments,
+		Store:             st,
+		Auth:              auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
+		Logger:            log,
+		AllowedOrigins:    c.origins(),
+		TrustedDocuments:  c.trustedDocuments,
+		MeteringDimension: c.meteringDimension,
 		Limits: server.Limits{
 			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
 			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,
@@ -275,6 +282,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint,
 		}},
 	}
 }

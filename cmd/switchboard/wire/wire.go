@@ -65,6 +65,9 @@ type Config struct {
 	// Tracing, when set, sends OpenTelemetry spans of HTTP requests and
 	// GraphQL operations over OTLP/HTTP. Nil: no tracing.
 	Tracing *Tracing
+	// MeteringDimension is the AWS Marketplace dimension usage is metered
+	// as; usage.DefaultDimension when empty.
+	MeteringDimension string
 	// TenantRecheck is how long a replica trusts what it read of a
 	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
 	TenantRecheck time.Duration
@@ -96,6 +99,7 @@ type App struct {
 	mail     *mail.Service
 	recorder *minutes.Recorder
 	usage    *usage.Closer
+	meter    *usage.Meter // nil without AWS
 	gate     *tenants.Gate
 	stopGate context.CancelFunc
 	relay    *pgrelay.Relay           // nil on the embedded store
@@ -164,6 +168,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
+		app.meter = &usage.Meter{Client: st.Client, AWS: clients.Metering(), Dimension: cfg.MeteringDimension, Logger: log,
+			Lock: func(ctx context.Context) (func(), bool, error) { return st.TryLock(ctx, usage.MeterLockKey) }}
 		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
@@ -306,6 +312,10 @@ func (a *App) Recorder() *minutes.Recorder { return a.recorder }
 // Usage returns the closer of each tenant's usage hours, for the command
 // to run.
 func (a *App) Usage() *usage.Closer { return a.usage }
+
+// Meter returns the meter of closed hours to AWS Marketplace, for the
+// command to run; nil when Config.AWS was.
+func (a *App) Meter() *usage.Meter { return a.meter }
 
 // Drain begins shutdown: /readyz turns false and every WebSocket is closed
 // with 1001; HTTP requests are still answered (server.Server.Drain).
