@@ -105,57 +105,12 @@ type changeRow struct {
 
 func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.Time) (int, error) {
 	dayEnd := dayStart.AddDate(0, 0, 1)
-	statuses, err := c.AgentStatus.Query().
-		Where(agentstatus.TypeEQ(agentstatus.TypeOFFLINE)).
-		IDs(ctx)
+	active, err := ActiveStatuses(ctx, c)
 	if err != nil {
-		return 0, fmt.Errorf("minutes: statuses: %w", err)
-	}
-	offline := make(map[gid.ID]bool, len(statuses))
-	for _, id := range statuses {
-		offline[id] = true
-	}
-	active := func(s gid.ID) bool { return s != "" && !offline[s] }
-
-	agents, err := c.Agent.Query().Order(agent.ByID()).IDs(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("minutes: agents: %w", err)
+		return 0, err
 	}
 	rows := 0
-	for len(agents) > 0 {
-		page := agents[:min(pageSize, len(agents))]
-		agents = agents[len(page):]
-		lo, hi := page[0], page[len(page)-1]
-
-		var held []heldRow
-		err := c.AgentStatusChange.Query().
-			Where(HeldAt(tenantID, dayStart, lo, hi)).
-			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
-			Scan(ctx, &held)
-		if err != nil {
-			return rows, fmt.Errorf("minutes: statuses at 00:00: %w", err)
-		}
-		var changed []changeRow
-		err = c.AgentStatusChange.Query().
-			Where(
-				agentstatuschange.AgentIDGTE(lo), agentstatuschange.AgentIDLTE(hi),
-				agentstatuschange.ChangedAtGTE(dayStart), agentstatuschange.ChangedAtLT(dayEnd),
-			).
-			Order(agentstatuschange.ByAgentID(), agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
-			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID, agentstatuschange.FieldChangedAt).
-			Scan(ctx, &changed)
-		if err != nil {
-			return rows, fmt.Errorf("minutes: the day's changes: %w", err)
-		}
-
-		atStart := make(map[gid.ID]gid.ID, len(held))
-		for _, h := range held {
-			atStart[h.AgentID] = h.StatusID
-		}
-		byAgent := make(map[gid.ID][]Change)
-		for _, ch := range changed { // ordered by agent, then time
-			byAgent[ch.AgentID] = append(byAgent[ch.AgentID], Change{At: ch.ChangedAt, Status: ch.StatusID})
-		}
+	err = EachAgentPage(ctx, c, tenantID, dayStart, dayEnd, func(page []gid.ID, atStart map[gid.ID]gid.ID, byAgent map[gid.ID][]Change) error {
 		creates := make([]*ent.AgentStatusDayCreate, 0, len(page))
 		for _, id := range page {
 			start, changes := atStart[id], byAgent[id]
@@ -165,7 +120,7 @@ func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.T
 			d := Build(dayStart, start, changes)
 			b, err := Encode(d)
 			if err != nil {
-				return rows, fmt.Errorf("minutes: agent %s: %w", id, err)
+				return fmt.Errorf("minutes: agent %s: %w", id, err)
 			}
 			creates = append(creates, c.AgentStatusDay.Create().
 				SetAgentID(id).
@@ -185,12 +140,80 @@ func record(ctx context.Context, c *ent.Client, tenantID gid.ID, dayStart time.T
 				}).
 				Exec(ctx)
 			if err != nil {
-				return rows, fmt.Errorf("minutes: writing day rows: %w", err)
+				return fmt.Errorf("minutes: writing day rows: %w", err)
 			}
 			rows += len(batch)
 		}
+		return nil
+	})
+	return rows, err
+}
+
+// ActiveStatuses returns whether a status of the tenant in ctx counts as
+// active: any status but none and the tenant's OFFLINE ones.
+func ActiveStatuses(ctx context.Context, c *ent.Client) (func(gid.ID) bool, error) {
+	statuses, err := c.AgentStatus.Query().
+		Where(agentstatus.TypeEQ(agentstatus.TypeOFFLINE)).
+		IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("minutes: statuses: %w", err)
 	}
-	return rows, nil
+	offline := make(map[gid.ID]bool, len(statuses))
+	for _, id := range statuses {
+		offline[id] = true
+	}
+	return func(s gid.ID) bool { return s != "" && !offline[s] }, nil
+}
+
+// EachAgentPage reads the tenant's change log over [from, to) a page of
+// agents at a time (pageSize, in ID order) and calls f with each page, the
+// status each of its agents held at from (the latest change before it;
+// absent: none yet) and each one's changes in the span, in order of time.
+// Two statements per page, whatever the span.
+func EachAgentPage(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to time.Time,
+	f func(page []gid.ID, atStart map[gid.ID]gid.ID, byAgent map[gid.ID][]Change) error) error {
+	agents, err := c.Agent.Query().Order(agent.ByID()).IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("minutes: agents: %w", err)
+	}
+	for len(agents) > 0 {
+		page := agents[:min(pageSize, len(agents))]
+		agents = agents[len(page):]
+		lo, hi := page[0], page[len(page)-1]
+
+		var held []heldRow
+		err := c.AgentStatusChange.Query().
+			Where(HeldAt(tenantID, from, lo, hi)).
+			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
+			Scan(ctx, &held)
+		if err != nil {
+			return fmt.Errorf("minutes: statuses held at %s: %w", from.Format(time.RFC3339), err)
+		}
+		var changed []changeRow
+		err = c.AgentStatusChange.Query().
+			Where(
+				agentstatuschange.AgentIDGTE(lo), agentstatuschange.AgentIDLTE(hi),
+				agentstatuschange.ChangedAtGTE(from), agentstatuschange.ChangedAtLT(to),
+			).
+			Order(agentstatuschange.ByAgentID(), agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
+			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID, agentstatuschange.FieldChangedAt).
+			Scan(ctx, &changed)
+		if err != nil {
+			return fmt.Errorf("minutes: changes: %w", err)
+		}
+		atStart := make(map[gid.ID]gid.ID, len(held))
+		for _, h := range held {
+			atStart[h.AgentID] = h.StatusID
+		}
+		byAgent := make(map[gid.ID][]Change)
+		for _, ch := range changed { // ordered by agent, then time
+			byAgent[ch.AgentID] = append(byAgent[ch.AgentID], Change{At: ch.ChangedAt, Status: ch.StatusID})
+		}
+		if err := f(page, atStart, byAgent); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // HeldAt selects, for each agent of the tenant with an ID in [lo, hi], its

@@ -21,9 +21,6 @@ import (
 	"time"
 
 	"switchboard/ent"
-	"switchboard/ent/agent"
-	"switchboard/ent/agentstatus"
-	"switchboard/ent/agentstatuschange"
 	"switchboard/gid"
 	"switchboard/minutes"
 )
@@ -47,9 +44,6 @@ type Hour struct {
 // closed.
 func (h Hour) Billed() int { return h.ActiveAgentMinutes - h.LateMinutes }
 
-// agentPage is how many agents Count reads the log of at a time.
-const agentPage = 1000
-
 // Count returns the tenant's hours from the hour of from to the hour
 // before to, counted from the change log: one Hour per UTC hour, zeros
 // included. ctx's viewer must read the tenant's change log (a System
@@ -65,64 +59,20 @@ func Count(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to time.Ti
 	for i := range hours {
 		hours[i].Hour = from.Add(time.Duration(i) * time.Hour)
 	}
-	offlineIDs, err := c.AgentStatus.Query().Where(agentstatus.TypeEQ(agentstatus.TypeOFFLINE)).IDs(ctx)
+	active, err := minutes.ActiveStatuses(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("usage: statuses: %w", err)
+		return nil, err
 	}
-	offline := make(map[gid.ID]bool, len(offlineIDs))
-	for _, id := range offlineIDs {
-		offline[id] = true
-	}
-	agents, err := c.Agent.Query().Order(agent.ByID()).IDs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("usage: agents: %w", err)
-	}
-	for len(agents) > 0 {
-		page := agents[:min(agentPage, len(agents))]
-		agents = agents[len(page):]
-		lo, hi := page[0], page[len(page)-1]
-		var held []struct {
-			AgentID  gid.ID `sql:"agent_id"`
-			StatusID gid.ID `sql:"status_id"`
-		}
-		err := c.AgentStatusChange.Query().
-			Where(minutes.HeldAt(tenantID, from, lo, hi)).
-			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
-			Scan(ctx, &held)
-		if err != nil {
-			return nil, fmt.Errorf("usage: statuses held at %s: %w", from.Format(time.RFC3339), err)
-		}
-		var changed []struct {
-			AgentID   gid.ID    `sql:"agent_id"`
-			StatusID  gid.ID    `sql:"status_id"`
-			ChangedAt time.Time `sql:"changed_at"`
-		}
-		err = c.AgentStatusChange.Query().
-			Where(
-				agentstatuschange.AgentIDGTE(lo), agentstatuschange.AgentIDLTE(hi),
-				agentstatuschange.ChangedAtGTE(from), agentstatuschange.ChangedAtLT(to),
-			).
-			Order(agentstatuschange.ByAgentID(), agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
-			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID, agentstatuschange.FieldChangedAt).
-			Scan(ctx, &changed)
-		if err != nil {
-			return nil, fmt.Errorf("usage: changes: %w", err)
-		}
-		atStart := make(map[gid.ID]gid.ID, len(held))
-		for _, h := range held {
-			atStart[h.AgentID] = h.StatusID
-		}
-		byAgent := make(map[gid.ID][]minutes.Change)
-		for _, ch := range changed {
-			byAgent[ch.AgentID] = append(byAgent[ch.AgentID], minutes.Change{At: ch.ChangedAt, Status: ch.StatusID})
-		}
+	err = minutes.EachAgentPage(ctx, c, tenantID, from, to, func(page []gid.ID, atStart map[gid.ID]gid.ID, byAgent map[gid.ID][]minutes.Change) error {
 		for _, id := range page {
-			start, changes := atStart[id], byAgent[id]
-			if start == "" && len(changes) == 0 {
-				continue
+			if start, changes := atStart[id], byAgent[id]; start != "" || len(changes) > 0 {
+				AddAgent(hours, from, start, changes, active)
 			}
-			AddAgent(hours, from, start, changes, func(s gid.ID) bool { return s != "" && !offline[s] })
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("usage: %w", err)
 	}
 	return hours, nil
 }
