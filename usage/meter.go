@@ -106,12 +106,25 @@ func (m *Meter) Step(ctx context.Context, hour time.Time) ([]Sent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("usage: hours of %s: %w", t.ID, err)
 		}
+		if len(rows) == 0 {
+			continue
+		}
+		// The attempts so far of each hour, so that the log numbers on.
+		hours := make([]time.Time, len(rows))
+		for i, r := range rows {
+			hours[i] = r.Hour
+		}
+		logged, err := m.Client.BillingLogEntry.Query().Where(billinglogentry.HourIn(hours...)).
+			Select(billinglogentry.FieldHour).All(tctx)
+		if err != nil {
+			return nil, fmt.Errorf("usage: billing log of %s: %w", t.ID, err)
+		}
+		attempts := map[time.Time]int{}
+		for _, e := range logged {
+			attempts[e.Hour.UTC()]++
+		}
 		for _, r := range rows {
-			sent, err := m.Client.BillingLogEntry.Query().Where(billinglogentry.Hour(r.Hour)).Count(tctx)
-			if err != nil {
-				return nil, err
-			}
-			byProduct[t.MarketplaceProductCode] = append(byProduct[t.MarketplaceProductCode], &pending{tenant: t, row: r, attempt: sent})
+			byProduct[t.MarketplaceProductCode] = append(byProduct[t.MarketplaceProductCode], &pending{tenant: t, row: r, attempt: attempts[r.Hour.UTC()]})
 		}
 	}
 	var out []Sent
