@@ -184,6 +184,24 @@ func (s *Store) TryLock(ctx context.Context, key int64) (release func(), ok bool
 	}, true, nil
 }
 
+// WaitLock is TryLock that tries again, every quarter of a second, for up
+// to wait: for a command run beside the replicas, whose own job may hold
+// the lock for a moment. ok is false if it is still held after wait.
+func (s *Store) WaitLock(ctx context.Context, key int64, wait time.Duration) (release func(), ok bool, err error) {
+	deadline := time.Now().Add(wait)
+	for {
+		release, ok, err := s.TryLock(ctx, key)
+		if err != nil || ok || !time.Now().Before(deadline) {
+			return release, ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (s *Store) rebind(q string) string {
 	if s.Dialect != dialect.Postgres {

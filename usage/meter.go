@@ -264,6 +264,55 @@ func (m *Meter) Run(ctx context.Context) {
 	}
 }
 
+// ErrHourOpen is OnDemand's answer for an hour that has not closed yet,
+// or that is too old for AWS Marketplace to take.
+var ErrHourOpen = errors.New("usage: the hour cannot be metered")
+
+// OnDemand is `switchboard meter`: it closes the hours that are due
+// (closer), then meters every closed hour not yet metered, or only hour
+// when it is non-zero. An hour that has not closed yet (its grace is not
+// over), or is older than MeterWindow, is ErrHourOpen, and nothing is
+// sent. Beside running replicas it is as safe as a second replica: the
+// closer's and the meter's locks decide who works.
+func (m *Meter) OnDemand(ctx context.Context, closer *Closer, hour time.Time) ([]Sent, error) {
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	if !hour.IsZero() {
+		grace, _, _, _ := closer.defaults()
+		switch {
+		case !hour.Equal(HourOf(hour)):
+			return nil, fmt.Errorf("%w: %s is not the start of an hour (UTC)", ErrHourOpen, hour.Format(time.RFC3339))
+		case now.Before(hour.Add(time.Hour + grace)):
+			return nil, fmt.Errorf("%w: %s closes at %s, when its grace for late events is over", ErrHourOpen,
+				hour.UTC().Format(time.RFC3339), hour.Add(time.Hour+grace).UTC().Format(time.RFC3339))
+		case !hour.After(now.Add(-MeterWindow)):
+			return nil, fmt.Errorf("%w: %s is more than %v old, which AWS Marketplace no longer takes", ErrHourOpen,
+				hour.UTC().Format(time.RFC3339), MeterWindow)
+		}
+	}
+	if _, err := closer.Step(ctx); err != nil {
+		return nil, err
+	}
+	// Asked to meter now, a lock still held is an answer, not nothing to do.
+	od := *m
+	if lock := m.Lock; lock != nil {
+		od.Lock = func(ctx context.Context) (func(), bool, error) {
+			release, ok, err := lock(ctx)
+			if err == nil && !ok {
+				return nil, false, ErrBusy
+			}
+			return release, ok, err
+		}
+	}
+	return od.Step(ctx, hour)
+}
+
+// ErrBusy is OnDemand's answer when another replica's meter held its lock
+// for longer than the lock waits.
+var ErrBusy = errors.New("usage: another replica is metering; try again when it is done")
+
 // BillingLog returns the query of one tenant's billing log, which an
 // operator names (the BillingLogEntry policy lets operators alone read it).
 func BillingLog(c *ent.Client, tenantID gid.ID) *ent.BillingLogEntryQuery {

@@ -122,6 +122,56 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// meterWait is how long `switchboard meter` waits for a replica that is
+// closing or metering hours at that moment.
+const meterWait = 2 * time.Minute
+
+func meterCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	var hourFlag string
+	if err := parseFlags("meter", args, getenv, stderr, func(fs *flagSet) {
+		c.sharedFlags(fs)
+		c.meteringFlags(fs)
+		fs.StringVar(&hourFlag, "hour", "", "meter only this hour (RFC 3339, on the hour, e.g. 2026-12-01T10:00:00Z); default: every closed hour not yet metered")
+	}); err != nil {
+		return err
+	}
+	var hour time.Time
+	if hourFlag != "" {
+		h, err := time.Parse(time.RFC3339, hourFlag)
+		if err != nil {
+			return fmt.Errorf("-hour %q is no RFC 3339 time, e.g. 2026-12-01T10:00:00Z", hourFlag)
+		}
+		hour = h.UTC()
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	closer, meter, err := wire.Metering(ctx, c.wire(st, nil, log), meterWait)
+	if err != nil {
+		return err
+	}
+	sent, err := meter.OnDemand(ctx, closer, hour)
+	for _, s := range sent {
+		fmt.Fprintf(stdout, "%s\t%s\t%d\t%s\n", s.TenantID, s.Hour.UTC().Format(time.RFC3339), s.Quantity, s.Status)
+	}
+	if err != nil {
+		return err
+	}
+	if len(sent) == 0 {
+		fmt.Fprintln(stdout, "nothing to meter: every closed hour of a tenant with a Marketplace buyer has been metered")
+		return nil
+	}
+	fmt.Fprintf(stdout, "%d records sent to AWS Marketplace\n", len(sent))
+	return nil
+}
+
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	if err := parseFlags("migrate", args, getenv, stderr, c.sharedFlags); err != nil {

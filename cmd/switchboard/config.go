@@ -82,9 +82,7 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
-	fs.stringSetting(&c.awsMeteringEndpoint, "aws-metering-endpoint", "", "AWS Marketplace Metering endpoint to use instead of AWS's (a local fake)")
-	fs.stringSetting(&c.meteringDimension, "metering-dimension", metering.DefaultDimension,
-		"the AWS Marketplace dimension each closed hour's active agent minutes are metered as")
+	c.meteringFlags(fs)
 	fs.intSetting(&c.wsConnsPerPerson, "ws-connections-per-person", server.DefaultLimits.WSConnsPerPerson,
 		"WebSocket connections one person may hold on this replica; -1: no bound")
 	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
@@ -99,6 +97,14 @@ func (c *config) serveFlags(fs *flagSet) {
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, for load balancers to stop sending, before the listener closes")
 	fs.stringSetting(&c.otlpEndpoint, "otlp-endpoint", "",
 		"OTLP/HTTP traces URL (http://collector:4318/v1/traces) to send OpenTelemetry spans to; unset: tracing only when $OTEL_EXPORTER_OTLP_ENDPOINT or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set")
+}
+
+// meteringFlags registers the settings of metering to AWS Marketplace,
+// serve's and `switchboard meter`'s.
+func (c *config) meteringFlags(fs *flagSet) {
+	fs.stringSetting(&c.awsMeteringEndpoint, "aws-metering-endpoint", "", "AWS Marketplace Metering endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.meteringDimension, "metering-dimension", metering.DefaultDimension,
+		"the AWS Marketplace dimension each closed hour's active agent minutes are metered as")
 }
 
 // flagSet is a command's flags. Those that are settings also read an

@@ -4,6 +4,7 @@
 //	switchboard migrate   bring the store's schema up to date
 //	switchboard token     print a signed bearer token for local use
 //	switchboard seed      load the demo tenant (idempotent)
+//	switchboard meter     meter closed hours to AWS Marketplace now
 package main
 
 import (
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "meter":
+		return meterCmd(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
@@ -69,6 +72,7 @@ Commands:
   migrate   bring the store's schema up to date and exit
   token     print a signed bearer token: token --tenant ID --email E --role R [--name N] [--ttl 1h], or token --demo --role R
   seed      load the demo tenant, agents, statuses, contacts and templates (idempotent)
+  meter     meter every closed hour not yet sent to AWS Marketplace now (or meter --hour 2026-12-01T10:00:00Z), print what was sent, and exit; safe beside running replicas
 
 Run "switchboard COMMAND -h" for a command's flags; each flag has an environment variable.
 `

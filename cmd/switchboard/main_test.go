@@ -687,11 +687,12 @@ func TestCommandLine(t *testing.T) {
 		// stdout and stderr must hold these.
 		stdout, stderr []string
 	}{
-		{"help", []string{"help"}, false, []string{"serve", "migrate", "token", "seed"}, nil},
+		{"help", []string{"help"}, false, []string{"serve", "migrate", "token", "seed", "meter"}, nil},
 		{"unknown command", []string{"frobnicate"}, true, nil, []string{`unknown command "frobnicate"`, "serve", "migrate", "token", "seed"}},
 		{"unknown serve flag", []string{"serve", "-no-such-flag"}, true, nil, []string{"no-such-flag"}},
 		{"unknown migrate flag", []string{"migrate", "-no-such-flag"}, true, nil, []string{"no-such-flag"}},
 		{"unknown seed flag", []string{"seed", "-no-such-flag"}, true, nil, []string{"no-such-flag"}},
+		{"unknown meter flag", []string{"meter", "-no-such-flag"}, true, nil, []string{"no-such-flag"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

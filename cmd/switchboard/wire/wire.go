@@ -168,8 +168,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
-		app.meter = &usage.Meter{Client: st.Client, AWS: clients.Metering(), Dimension: cfg.MeteringDimension, Logger: log,
-			Lock: func(ctx context.Context) (func(), bool, error) { return st.TryLock(ctx, usage.MeterLockKey) }}
+		app.meter = newMeter(cfg, clients, log, 0)
 		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
@@ -221,9 +220,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	app.recorder = &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
 		return st.TryLock(ctx, minutes.LockKey)
 	}}
-	app.usage = &usage.Closer{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
-		return st.TryLock(ctx, usage.CloserLockKey)
-	}}
+	app.usage = newCloser(st, log, 0)
 	app.gate = tenants.NewGate(st.Client, cfg.TenantRecheck, log)
 	gateCtx, stopGate := context.WithCancel(context.Background())
 	app.stopGate = stopGate
@@ -254,6 +251,40 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	app.handler = tel.Middleware(app.server)
 	return app, nil
+}
+
+// newCloser is the closer of usage hours, whose lock waits up to wait for
+// another replica's closer.
+func newCloser(st *store.Store, log *slog.Logger, wait time.Duration) *usage.Closer {
+	return &usage.Closer{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
+		return st.WaitLock(ctx, usage.CloserLockKey, wait)
+	}}
+}
+
+// newMeter is the meter of closed hours to AWS Marketplace, whose lock
+// waits up to wait for another replica's meter.
+func newMeter(cfg Config, clients *connectaws.Clients, log *slog.Logger, wait time.Duration) *usage.Meter {
+	st := cfg.Store
+	return &usage.Meter{Client: st.Client, AWS: clients.Metering(), Dimension: cfg.MeteringDimension, Logger: log,
+		Lock: func(ctx context.Context) (func(), bool, error) { return st.WaitLock(ctx, usage.MeterLockKey, wait) }}
+}
+
+// Metering builds, without a server, what `switchboard meter` runs beside
+// the replicas: the closer of usage hours and the meter, each of whose
+// locks waits up to wait for a replica's job to finish.
+func Metering(ctx context.Context, cfg Config, wait time.Duration) (*usage.Closer, *usage.Meter, error) {
+	if cfg.Store == nil || cfg.AWS == nil {
+		return nil, nil, errors.New("wire: metering needs Config.Store and Config.AWS")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	clients, err := connectaws.New(ctx, cfg.AWS.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newCloser(cfg.Store, log, wait), newMeter(cfg, clients, log, wait), nil
 }
 
 // startRelay listens on the store's PostgreSQL for the other replicas'
