@@ -20,6 +20,7 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
+	"switchboard/awssns"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/email"
@@ -91,7 +92,7 @@ func newEnv(t *testing.T, b testenv.Backend, edit func(*mail.Options, *connectaw
 	opts := mail.Options{
 		Client: st.Client,
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
-		SNS: mail.SNSOptions{
+		SNS: awssns.Options{
 			AllowURL:   func(u *url.URL) bool { return u.Host == snsHost },
 			HTTPClient: e.sns.Client(),
 		},

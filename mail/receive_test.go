@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/awssns"
 	"switchboard/ent"
 	"switchboard/ent/email"
 	"switchboard/internal/fakeaws"
@@ -232,7 +233,7 @@ func TestInboundBadSignature(t *testing.T) {
 	// In production only SNS's own hosts serve certificates: the fake's
 	// is never fetched.
 	fetches := e.sns.CertFetches()
-	prod, err := mail.New(mail.Options{Client: e.client, AWS: testAWS(t), SNS: mail.SNSOptions{HTTPClient: e.sns.Client()}})
+	prod, err := mail.New(mail.Options{Client: e.client, AWS: testAWS(t), SNS: awssns.Options{HTTPClient: e.sns.Client()}})
 	if err != nil {
 		t.Fatal(err)
 	}

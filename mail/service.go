@@ -16,6 +16,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"switchboard/apierror"
+	"switchboard/awssns"
 	"switchboard/connectaws"
 	"switchboard/ent"
 	"switchboard/ent/schema"
@@ -60,7 +61,7 @@ type Options struct {
 	// DefaultMaxMessage when zero.
 	MaxMessageBytes int64
 	// SNS configures how SNS messages are authenticated.
-	SNS SNSOptions
+	SNS awssns.Options
 	// Concurrency bounds how many inbound messages are processed at once;
 	// DefaultConcurrency when zero.
 	Concurrency int
@@ -80,7 +81,7 @@ type Service struct {
 	urlExpiry              time.Duration
 	maxMessage             int64
 	policy                 *bluemonday.Policy
-	sns                    *snsVerifier
+	sns                    *awssns.Verifier
 	sem                    chan struct{}
 	processTimeout         time.Duration
 	partSize, maxBodyBytes int
@@ -130,7 +131,7 @@ func New(opts Options) (*Service, error) {
 		n = DefaultConcurrency
 	}
 	s.sem = make(chan struct{}, n)
-	s.sns = newSNSVerifier(opts.SNS, s.now)
+	s.sns = awssns.NewVerifier(opts.SNS, s.now)
 	return s, nil
 }
 

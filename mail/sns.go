@@ -2,240 +2,17 @@ package mail
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
-	"sync"
-	"time"
 
 	"switchboard/apierror"
 	"switchboard/apierror/classify"
+	"switchboard/awssns"
 	"switchboard/connectaws/arn"
 	"switchboard/ent"
 	"switchboard/instances"
 )
-
-// SNSOptions configures how SNS messages are authenticated. The zero value
-// is production's.
-type SNSOptions struct {
-	// AllowURL reports whether a SigningCertURL or SubscribeURL may be
-	// fetched. The scheme must be https whatever it says. Nil: only SNS's
-	// own hosts, sns.<region>.amazonaws.com (or .amazonaws.com.cn), on the
-	// default port.
-	AllowURL func(*url.URL) bool
-	// HTTPClient fetches signing certificates and visits SubscribeURLs;
-	// nil: a client with a 10 s timeout.
-	HTTPClient *http.Client
-}
-
-// snsHostRE matches SNS's own hosts.
-var snsHostRE = regexp.MustCompile(`^sns\.[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\.amazonaws\.com(\.cn)?$`)
-
-// allowSNSHost is the production AllowURL.
-func allowSNSHost(u *url.URL) bool {
-	return u.Port() == "" && u.User == nil && snsHostRE.MatchString(u.Hostname())
-}
-
-// Limits of the SNS endpoint.
-const (
-	maxSNSBody    = 1 << 20 // SNS messages are at most 256 KiB, plus the envelope
-	maxCertBytes  = 64 << 10
-	maxCertCached = 32
-)
-
-// snsMessage is an SNS message as posted to an HTTPS subscriber.
-type snsMessage struct {
-	Type             string
-	MessageID        string `json:"MessageId"`
-	Token            string
-	TopicArn         string
-	Subject          *string
-	Message          string
-	Timestamp        string
-	SignatureVersion string
-	Signature        string
-	SigningCertURL   string
-	SubscribeURL     string
-}
-
-// stringToSign is the canonical form SNS signs: each field as
-// "Name\nvalue\n", in this order, for a notification Message, MessageId,
-// Subject (when there is one), Timestamp, TopicArn and Type; for a
-// (un)subscription confirmation Message, MessageId, SubscribeURL,
-// Timestamp, Token, TopicArn and Type.
-func (m *snsMessage) stringToSign() (string, error) {
-	var b strings.Builder
-	add := func(k, v string) {
-		b.WriteString(k)
-		b.WriteByte('\n')
-		b.WriteString(v)
-		b.WriteByte('\n')
-	}
-	switch m.Type {
-	case "Notification":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
-		if m.Subject != nil {
-			add("Subject", *m.Subject)
-		}
-		add("Timestamp", m.Timestamp)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
-	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
-		add("SubscribeURL", m.SubscribeURL)
-		add("Timestamp", m.Timestamp)
-		add("Token", m.Token)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
-	default:
-		return "", fmt.Errorf("unknown message type %q", m.Type)
-	}
-	return b.String(), nil
-}
-
-// snsVerifier checks SNS message signatures, caching the certificates.
-type snsVerifier struct {
-	allow  func(*url.URL) bool
-	client *http.Client
-	now    func() time.Time
-
-	mu    sync.Mutex
-	certs map[string]*x509.Certificate
-}
-
-func newSNSVerifier(o SNSOptions, now func() time.Time) *snsVerifier {
-	v := &snsVerifier{allow: o.AllowURL, client: o.HTTPClient, now: now, certs: map[string]*x509.Certificate{}}
-	if v.allow == nil {
-		v.allow = allowSNSHost
-	}
-	if v.client == nil {
-		v.client = &http.Client{Timeout: 10 * time.Second}
-	}
-	return v
-}
-
-// checkURL parses raw and accepts it only as an HTTPS URL that the
-// options allow.
-func (v *snsVerifier) checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme != "https" || u.Host == "" || !v.allow(u) {
-		return nil, fmt.Errorf("%q is not one of SNS's URLs", raw)
-	}
-	return u, nil
-}
-
-// verify checks m's signature with the certificate at its SigningCertURL.
-func (v *snsVerifier) verify(ctx context.Context, m *snsMessage) error {
-	var hash crypto.Hash
-	switch m.SignatureVersion {
-	case "1":
-		hash = crypto.SHA1
-	case "2":
-		hash = crypto.SHA256
-	default:
-		return fmt.Errorf("unknown signature version %q", m.SignatureVersion)
-	}
-	u, err := v.checkURL(m.SigningCertURL)
-	if err != nil {
-		return err
-	}
-	if !strings.HasSuffix(u.Path, ".pem") {
-		return fmt.Errorf("%q is not a certificate URL", m.SigningCertURL)
-	}
-	signed, err := m.stringToSign()
-	if err != nil {
-		return err
-	}
-	sig, err := base64.StdEncoding.DecodeString(m.Signature)
-	if err != nil {
-		return fmt.Errorf("signature: %w", err)
-	}
-	cert, err := v.cert(ctx, u)
-	if err != nil {
-		return err
-	}
-	key, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return errors.New("the signing certificate has no RSA key")
-	}
-	var digest []byte
-	if hash == crypto.SHA1 {
-		sum := sha1.Sum([]byte(signed))
-		digest = sum[:]
-	} else {
-		sum := sha256.Sum256([]byte(signed))
-		digest = sum[:]
-	}
-	if err := rsa.VerifyPKCS1v15(key, hash, digest, sig); err != nil {
-		return errors.New("the signature does not match")
-	}
-	return nil
-}
-
-// cert returns the certificate at u, fetched once and then cached while
-// it is valid.
-func (v *snsVerifier) cert(ctx context.Context, u *url.URL) (*x509.Certificate, error) {
-	now := v.now()
-	key := u.String()
-	v.mu.Lock()
-	cert, ok := v.certs[key]
-	v.mu.Unlock()
-	if ok && now.Before(cert.NotAfter) {
-		return cert, nil
-	}
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := v.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetching the signing certificate: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching the signing certificate: HTTP %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCertBytes))
-	if err != nil {
-		return nil, fmt.Errorf("fetching the signing certificate: %w", err)
-	}
-	block, _ := pem.Decode(body)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("the signing certificate is not a PEM certificate")
-	}
-	cert, err = x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("the signing certificate: %w", err)
-	}
-	if now.Before(cert.NotBefore) || !now.Before(cert.NotAfter) {
-		return nil, errors.New("the signing certificate is not valid now")
-	}
-	v.mu.Lock()
-	if len(v.certs) >= maxCertCached {
-		clear(v.certs)
-	}
-	v.certs[key] = cert
-	v.mu.Unlock()
-	return cert, nil
-}
 
 // sesNotification is what SES publishes about an email it received.
 type sesNotification struct {
@@ -277,33 +54,22 @@ func (s *Service) SNSHandler(ctx context.Context) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxSNSBody+1))
-		if err != nil {
-			http.Error(w, "unreadable body", http.StatusBadRequest)
-			return
-		}
-		if len(body) > maxSNSBody {
-			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		var m snsMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			http.Error(w, "not an SNS message", http.StatusBadRequest)
-			return
-		}
-		if err := s.sns.verify(r.Context(), &m); err != nil {
-			s.log.WarnContext(r.Context(), "mail: SNS message refused", "topic", m.TopicArn, "type", m.Type, "err", err)
-			http.Error(w, "invalid signature", http.StatusForbidden)
+		m, err := s.sns.ReadMessage(r)
+		if re, ok := errors.AsType[*awssns.ReadError](err); ok {
+			if re.Status == http.StatusForbidden {
+				s.log.WarnContext(r.Context(), "mail: SNS message refused", "topic", m.TopicArn, "type", m.Type, "err", err)
+			}
+			http.Error(w, re.Error(), re.Status)
 			return
 		}
 		switch m.Type {
 		case "SubscriptionConfirmation":
-			s.confirmSubscription(r.Context(), w, &m)
+			s.confirmSubscription(r.Context(), w, m)
 		case "UnsubscribeConfirmation":
 			s.log.InfoContext(r.Context(), "mail: SNS subscription ended", "topic", m.TopicArn)
 			w.WriteHeader(http.StatusOK)
 		case "Notification":
-			s.notification(ctx, w, r, &m)
+			s.notification(ctx, w, r, m)
 		default:
 			http.Error(w, "unknown message type", http.StatusBadRequest)
 		}
@@ -312,7 +78,7 @@ func (s *Service) SNSHandler(ctx context.Context) http.Handler {
 
 // confirmSubscription confirms a subscription to a topic of a tenant's
 // account.
-func (s *Service) confirmSubscription(ctx context.Context, w http.ResponseWriter, m *snsMessage) {
+func (s *Service) confirmSubscription(ctx context.Context, w http.ResponseWriter, m *awssns.Message) {
 	account := arnAccount(m.TopicArn, "sns")
 	known, err := s.accountHasEmail(ctx, account)
 	if err != nil {
@@ -325,27 +91,12 @@ func (s *Service) confirmSubscription(ctx context.Context, w http.ResponseWriter
 		http.Error(w, "unknown topic", http.StatusForbidden)
 		return
 	}
-	u, err := s.sns.checkURL(m.SubscribeURL)
-	if err != nil {
+	if err := s.sns.Confirm(ctx, m); errors.Is(err, awssns.ErrForeignURL) {
 		s.log.WarnContext(ctx, "mail: subscription refused", "topic", m.TopicArn, "err", err)
 		http.Error(w, "invalid SubscribeURL", http.StatusForbidden)
 		return
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		http.Error(w, "invalid SubscribeURL", http.StatusBadRequest)
-		return
-	}
-	resp, err := s.sns.client.Do(req)
-	if err != nil {
+	} else if err != nil {
 		s.log.ErrorContext(ctx, "mail: confirming the subscription", "topic", m.TopicArn, "err", err)
-		http.Error(w, "could not confirm", http.StatusBadGateway)
-		return
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		s.log.ErrorContext(ctx, "mail: confirming the subscription", "topic", m.TopicArn, "status", resp.StatusCode)
 		http.Error(w, "could not confirm", http.StatusBadGateway)
 		return
 	}
@@ -354,7 +105,7 @@ func (s *Service) confirmSubscription(ctx context.Context, w http.ResponseWriter
 }
 
 // notification takes in the email an SES notification announces.
-func (s *Service) notification(base context.Context, w http.ResponseWriter, r *http.Request, m *snsMessage) {
+func (s *Service) notification(base context.Context, w http.ResponseWriter, r *http.Request, m *awssns.Message) {
 	ctx := r.Context()
 	var n sesNotification
 	if err := json.Unmarshal([]byte(m.Message), &n); err != nil {
