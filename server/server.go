@@ -24,8 +24,10 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/auth"
+	"switchboard/awssns"
 	"switchboard/connectaws"
 	"switchboard/livestatus"
+	"switchboard/marketplace"
 	"switchboard/resolvers"
 	"switchboard/scim"
 	"switchboard/server/explorer"
@@ -47,6 +49,9 @@ type Config struct {
 	// Services are what the resolvers call; Status is required, and Mail,
 	// when set, also receives SES notifications at SNSEmailPath.
 	Services resolvers.Services
+	// Marketplace serves AWS Marketplace's posts at marketplace.RegisterPath
+	// and marketplace.SNSPath; nil: not served.
+	Marketplace http.Handler
 	// SCIM serves SCIM provisioning under scim.Prefix; nil: not served.
 	SCIM http.Handler
 	// Registry holds the metrics GET /metrics serves; the server adds its
@@ -151,6 +156,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if m := cfg.Services.Mail; m != nil {
 		// SES receipt notifications, through SNS: signed by AWS, not by a tenant.
 		s.mux.Handle("POST "+SNSEmailPath, count(SNSEmailPath, limitBody(m.SNSHandler(ctx), 1<<20, limits.BodyTimeout)))
+	}
+	if m := cfg.Marketplace; m != nil {
+		// Posted by AWS Marketplace (a buyer's browser, SNS): no tenant's credential.
+		s.mux.Handle("POST "+marketplace.RegisterPath, count(marketplace.RegisterPath, limitBody(m, 64<<10, limits.BodyTimeout)))
+		s.mux.Handle("POST "+marketplace.SNSPath, count(marketplace.SNSPath, limitBody(m, awssns.MaxBody, limits.BodyTimeout)))
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -24,12 +24,18 @@ func Link(ctx context.Context, client *ent.Client, pendingID, tenantID gid.ID) (
 	if err != nil {
 		return nil, err
 	}
-	t, err = client.Tenant.UpdateOne(t).
+	// A buyer has a customer identifier (older products) or an account
+	// ID with a licence (newer ones); the other is cleared, not set empty.
+	u := client.Tenant.UpdateOne(t).
 		SetMarketplaceCustomerIdentifier(p.CustomerIdentifier).
-		SetMarketplaceAWSAccountID(p.CustomerAWSAccountID).
 		SetMarketplaceProductCode(p.ProductCode).
-		SetMarketplaceLicenseArn(p.LicenseArn).
-		Save(ctx)
+		SetMarketplaceLicenseArn(p.LicenseArn)
+	if p.CustomerAWSAccountID != "" {
+		u.SetMarketplaceAWSAccountID(p.CustomerAWSAccountID)
+	} else {
+		u.ClearMarketplaceAWSAccountID()
+	}
+	t, err = u.Save(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
+	"switchboard/marketplace"
 	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
@@ -44,6 +45,8 @@ type config struct {
 	awsSESEndpoint      string
 	awsMeteringEndpoint string
 	meteringDimension   string
+	signupURL           string
+	topicAccount        string
 	otlpEndpoint        string
 	wsConnsPerPerson    int
 	wsConnsPerTenant    int
@@ -83,6 +86,10 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
 	c.meteringFlags(fs)
+	fs.stringSetting(&c.signupURL, "marketplace-signup-url", marketplace.DefaultSignupURL,
+		"the admin console's sign-up page, where a buyer registering through AWS Marketplace is sent with ?subscription=ID")
+	fs.stringSetting(&c.topicAccount, "marketplace-topic-account", marketplace.DefaultTopicAccount,
+		"the AWS account whose aws-mp-subscription-notification-* SNS topics may post to /aws/sns/marketplace (AWS Marketplace's)")
 	fs.intSetting(&c.wsConnsPerPerson, "ws-connections-per-person", server.DefaultLimits.WSConnsPerPerson,
 		"WebSocket connections one person may hold on this replica; -1: no bound")
 	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
@@ -281,6 +288,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AllowedOrigins:    c.origins(),
 		TrustedDocuments:  c.trustedDocuments,
 		MeteringDimension: c.meteringDimension,
+		Marketplace:       wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
 		Limits: server.Limits{
 			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
 			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,

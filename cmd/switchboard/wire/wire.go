@@ -22,11 +22,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/auth"
+	"switchboard/awssns"
 	"switchboard/connectaws"
 	"switchboard/conversations"
 	"switchboard/livestatus"
 	"switchboard/livestatus/pgrelay"
 	"switchboard/mail"
+	"switchboard/marketplace"
 	"switchboard/minutes"
 	"switchboard/resolvers"
 	"switchboard/scim"
@@ -68,6 +70,9 @@ type Config struct {
 	// MeteringDimension is the AWS Marketplace dimension usage is metered
 	// as; usage.DefaultDimension when empty.
 	MeteringDimension string
+	// Marketplace configures the AWS Marketplace endpoints, served when
+	// AWS is set.
+	Marketplace Marketplace
 	// TenantRecheck is how long a replica trusts what it read of a
 	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
 	TenantRecheck time.Duration
@@ -81,6 +86,15 @@ type AWS struct {
 	// Options configure every AWS client (connectaws.New): STS, Connect,
 	// and mail's S3 and SES, with their endpoints.
 	connectaws.Options
+}
+
+// Marketplace configures the AWS Marketplace endpoints
+// (marketplace.Options); empty fields take the package's defaults.
+type Marketplace struct {
+	SignupURL    string
+	TopicAccount string
+	// SNS: see marketplace.Options.SNS; the zero value is production's.
+	SNS awssns.Options
 }
 
 // Tracing configures OpenTelemetry tracing.
@@ -154,9 +168,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	registry.MustRegister(collectors.NewDBStatsCollector(st.DB, "switchboard"))
 	var (
-		connect livestatus.Connect
-		chats   conversations.Chats
-		mailer  *mail.Service
+		connect  livestatus.Connect
+		chats    conversations.Chats
+		mailer   *mail.Service
+		metering *connectaws.Metering
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -169,6 +184,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
 		app.meter = newMeter(cfg, clients, log, 0)
+		metering = clients.Metering()
 		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
@@ -225,6 +241,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	gateCtx, stopGate := context.WithCancel(context.Background())
 	app.stopGate = stopGate
 	go app.gate.Run(gateCtx)
+	lifecycle := tenants.NewService(app.gate, st.Dialect)
+	var market http.Handler
+	if metering != nil {
+		market = marketplace.Handler(marketplace.Options{
+			Client: st.Client, Metering: metering, Tenants: lifecycle,
+			SignupURL: cfg.Marketplace.SignupURL, TopicAccount: cfg.Marketplace.TopicAccount, SNS: cfg.Marketplace.SNS,
+			Logger: log,
+		})
+	}
 	app.server, err = server.New(ctx, server.Config{
 		Store:    st,
 		Verifier: verifier,
@@ -233,8 +258,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Status:        app.status,
 			Conversations: conversations.New(chats),
 			Mail:          mailer,
-			Tenants:       tenants.NewService(app.gate, st.Dialect),
+			Tenants:       lifecycle,
 		},
+		Marketplace:      market,
 		SCIM:             scim.Handler(st.Client, log, scim.WithRowLocks(postgres), scim.WithAdmit(app.gate.Admit)),
 		Registry:         registry,
 		AllowedOrigins:   cfg.AllowedOrigins,
