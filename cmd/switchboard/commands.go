@@ -96,8 +96,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "The explorer opens signed in as the demo tenant's admin; elsewhere, send this header (valid 24h):\n%s\n", demoHeaders)
 		fmt.Fprintln(stdout, "Another at any time: switchboard token --demo --role admin (or agent, supervisor)")
 	}
-	go app.Recorder().Run(ctx) // each UTC day's minute record, once the day is over
-	go app.Usage().Run(ctx)    // each tenant's usage hours, once each hour is over
+	go app.Recorder().Run(ctx)  // each UTC day's minute record, once the day is over
+	go app.Usage().Run(ctx)     // each tenant's usage hours, once each hour is over
+	go app.Retention().Run(ctx) // tenants unsubscribed for longer than -decommission-after, if set
 	if m := app.Meter(); m != nil {
 		go m.Run(ctx) // each closed hour to AWS Marketplace, once
 	}

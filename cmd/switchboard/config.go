@@ -47,6 +47,7 @@ type config struct {
 	meteringDimension   string
 	signupURL           string
 	topicAccount        string
+	decommissionAfter   time.Duration
 	otlpEndpoint        string
 	wsConnsPerPerson    int
 	wsConnsPerTenant    int
@@ -90,6 +91,8 @@ func (c *config) serveFlags(fs *flagSet) {
 		"the admin console's sign-up page, where a buyer registering through AWS Marketplace is sent with ?subscription=ID")
 	fs.stringSetting(&c.topicAccount, "marketplace-topic-account", marketplace.DefaultTopicAccount,
 		"the AWS account whose aws-mp-subscription-notification-* SNS topics may post to /aws/sns/marketplace (AWS Marketplace's)")
+	fs.durationSetting(&c.decommissionAfter, "decommission-after", 0,
+		"decommission (delete every row of) a tenant unsubscribed for longer than this, e.g. 2160h for 90 days; 0: never unasked")
 	fs.intSetting(&c.wsConnsPerPerson, "ws-connections-per-person", server.DefaultLimits.WSConnsPerPerson,
 		"WebSocket connections one person may hold on this replica; -1: no bound")
 	fs.intSetting(&c.wsConnsPerTenant, "ws-connections-per-tenant", server.DefaultLimits.WSConnsPerTenant,
@@ -289,6 +292,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		TrustedDocuments:  c.trustedDocuments,
 		MeteringDimension: c.meteringDimension,
 		Marketplace:       wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
+		DecommissionAfter: c.decommissionAfter,
 		Limits: server.Limits{
 			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
 			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,

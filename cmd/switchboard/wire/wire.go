@@ -73,6 +73,9 @@ type Config struct {
 	// Marketplace configures the AWS Marketplace endpoints, served when
 	// AWS is set.
 	Marketplace Marketplace
+	// DecommissionAfter, when positive, has tenants unsubscribed for
+	// longer decommissioned (tenants.Retention); zero: never unasked.
+	DecommissionAfter time.Duration
 	// TenantRecheck is how long a replica trusts what it read of a
 	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
 	TenantRecheck time.Duration
@@ -114,6 +117,7 @@ type App struct {
 	recorder *minutes.Recorder
 	usage    *usage.Closer
 	meter    *usage.Meter // nil without AWS
+	retain   *tenants.Retention
 	gate     *tenants.Gate
 	stopGate context.CancelFunc
 	relay    *pgrelay.Relay           // nil on the embedded store
@@ -242,6 +246,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	app.stopGate = stopGate
 	go app.gate.Run(gateCtx)
 	lifecycle := tenants.NewService(app.gate, st.Dialect)
+	app.retain = &tenants.Retention{Client: st.Client, Service: lifecycle, After: cfg.DecommissionAfter, Logger: log,
+		Lock: func(ctx context.Context) (func(), bool, error) { return st.TryLock(ctx, tenants.RetentionLockKey) }}
 	var market http.Handler
 	if metering != nil {
 		market = marketplace.Handler(marketplace.Options{
@@ -373,6 +379,11 @@ func (a *App) Usage() *usage.Closer { return a.usage }
 // Meter returns the meter of closed hours to AWS Marketplace, for the
 // command to run; nil when Config.AWS was.
 func (a *App) Meter() *usage.Meter { return a.meter }
+
+// Retention returns the job that decommissions tenants unsubscribed for
+// longer than Config.DecommissionAfter (off when that is zero), for the
+// command to run.
+func (a *App) Retention() *tenants.Retention { return a.retain }
 
 // Drain begins shutdown: /readyz turns false and every WebSocket is closed
 // with 1001; HTTP requests are still answered (server.Server.Drain).
