@@ -6,13 +6,11 @@ package instances
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 
 	"switchboard/apierror"
 	"switchboard/connectaws/arn"
+	"switchboard/credential"
 	"switchboard/ent"
 	"switchboard/ent/instance"
 	"switchboard/ent/privacy"
@@ -108,12 +106,8 @@ func RotateAgentEventKey(ctx context.Context, c *ent.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	key := "sbe_" + base64.RawURLEncoding.EncodeToString(b)
-	if err := inst.Update().SetAgentEventKeyHash(hashKey(key)).Exec(ctx); err != nil {
+	key, hash := credential.New("sbe_")
+	if err := inst.Update().SetAgentEventKeyHash(hash).Exec(ctx); err != nil {
 		return "", err
 	}
 	return key, nil
@@ -128,11 +122,6 @@ func ForAgentEventKey(ctx context.Context, c *ent.Client, key string) (*ent.Inst
 		return nil, errors.New("instances: no key")
 	}
 	// Whether the tenant is active is the caller's tenants.Gate to say.
-	return c.Instance.Query().Where(instance.AgentEventKeyHash(hashKey(key))).WithTenant().
+	return c.Instance.Query().Where(instance.AgentEventKeyHash(credential.Hash(key))).WithTenant().
 		Only(privacy.DecisionContext(ctx, privacy.Allow))
-}
-
-func hashKey(key string) []byte {
-	sum := sha256.Sum256([]byte(key))
-	return sum[:]
 }

@@ -2,15 +2,13 @@ package scim
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"switchboard/apierror"
+	"switchboard/credential"
 	"switchboard/ent"
 	"switchboard/ent/privacy"
 	"switchboard/ent/scimtoken"
@@ -20,9 +18,6 @@ import (
 
 // TokenPrefix starts every SCIM token, so that a leaked one is recognised.
 const TokenPrefix = "sbs_"
-
-// tokenBytes is the randomness of a token.
-const tokenBytes = 32
 
 // touchInterval is how stale a token's last_used_at may get: it is written
 // at most once per interval, not on every request.
@@ -47,12 +42,8 @@ func CreateToken(ctx context.Context, c *ent.Client, name, createdBy string) (to
 	case utf8.RuneCountInString(name) > 100:
 		return "", nil, apierror.New(apierror.BadUserInput, "a SCIM token's name has at most 100 characters")
 	}
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, err
-	}
-	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	create := c.ScimToken.Create().SetName(name).SetTokenHash(hashToken(token))
+	token, hash := credential.New(TokenPrefix)
+	create := c.ScimToken.Create().SetName(name).SetTokenHash(hash)
 	if createdBy = strings.TrimSpace(createdBy); createdBy != "" {
 		create.SetCreatedBy(truncateRunes(createdBy, 320))
 	}
@@ -101,7 +92,7 @@ func Authenticate(ctx context.Context, c *ent.Client, bearer string) (tenantID g
 	// The token is the caller's only credential, so the lookup by its hash
 	// runs across tenants; nothing else does.
 	t, err := c.ScimToken.Query().
-		Where(scimtoken.TokenHash(hashToken(bearer))).
+		Where(scimtoken.TokenHash(credential.Hash(bearer))).
 		Only(privacy.DecisionContext(ctx, privacy.Allow))
 	switch {
 	case ent.IsNotFound(err):
@@ -126,11 +117,6 @@ func Authenticate(ctx context.Context, c *ent.Client, bearer string) (tenantID g
 // layer gives viewer.ServiceSCIM (organisation contacts of source SCIM only).
 func ServiceContext(ctx context.Context, tenantID gid.ID) context.Context {
 	return viewer.NewContext(ctx, viewer.SCIM(tenantID))
-}
-
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }
 
 func truncateRunes(s string, n int) string {
