@@ -31,9 +31,13 @@ func RepoRoot(t testing.TB) string {
 }
 
 // Contract parses the repository's copy of server/trusted/contract/desktop.graphql.
-func Contract(t testing.TB) *ast.QueryDocument {
+func Contract(t testing.TB) *ast.QueryDocument { return ContractFile(t, "desktop.graphql") }
+
+// ContractFile parses the repository's copy of a file of the contract in
+// server/trusted/contract (desktop.graphql, console.graphql).
+func ContractFile(t testing.TB, file string) *ast.QueryDocument {
 	t.Helper()
-	path := filepath.Join(RepoRoot(t), "server", "trusted", "contract", "desktop.graphql")
+	path := filepath.Join(RepoRoot(t), "server", "trusted", "contract", file)
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
