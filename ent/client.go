@@ -21,9 +21,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -61,12 +63,16 @@ type Client struct {
 	Email *EmailClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
+	// FlowsKey is the client for interacting with the FlowsKey builders.
+	FlowsKey *FlowsKeyClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
+	// OperationalParameter is the client for interacting with the OperationalParameter builders.
+	OperationalParameter *OperationalParameterClient
 	// PendingSubscription is the client for interacting with the PendingSubscription builders.
 	PendingSubscription *PendingSubscriptionClient
 	// ScimToken is the client for interacting with the ScimToken builders.
@@ -97,9 +103,11 @@ func (c *Client) init() {
 	c.Conversation = NewConversationClient(c.config)
 	c.Email = NewEmailClient(c.config)
 	c.EmailAddress = NewEmailAddressClient(c.config)
+	c.FlowsKey = NewFlowsKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.Interaction = NewInteractionClient(c.config)
 	c.Module = NewModuleClient(c.config)
+	c.OperationalParameter = NewOperationalParameterClient(c.config)
 	c.PendingSubscription = NewPendingSubscriptionClient(c.config)
 	c.ScimToken = NewScimTokenClient(c.config)
 	c.Template = NewTemplateClient(c.config)
@@ -195,25 +203,27 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		Agent:               NewAgentClient(cfg),
-		AgentStatus:         NewAgentStatusClient(cfg),
-		AgentStatusChange:   NewAgentStatusChangeClient(cfg),
-		AgentStatusDay:      NewAgentStatusDayClient(cfg),
-		BillingLogEntry:     NewBillingLogEntryClient(cfg),
-		Contact:             NewContactClient(cfg),
-		Conversation:        NewConversationClient(cfg),
-		Email:               NewEmailClient(cfg),
-		EmailAddress:        NewEmailAddressClient(cfg),
-		Instance:            NewInstanceClient(cfg),
-		Interaction:         NewInteractionClient(cfg),
-		Module:              NewModuleClient(cfg),
-		PendingSubscription: NewPendingSubscriptionClient(cfg),
-		ScimToken:           NewScimTokenClient(cfg),
-		Template:            NewTemplateClient(cfg),
-		Tenant:              NewTenantClient(cfg),
-		UsageHour:           NewUsageHourClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agent:                NewAgentClient(cfg),
+		AgentStatus:          NewAgentStatusClient(cfg),
+		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:       NewAgentStatusDayClient(cfg),
+		BillingLogEntry:      NewBillingLogEntryClient(cfg),
+		Contact:              NewContactClient(cfg),
+		Conversation:         NewConversationClient(cfg),
+		Email:                NewEmailClient(cfg),
+		EmailAddress:         NewEmailAddressClient(cfg),
+		FlowsKey:             NewFlowsKeyClient(cfg),
+		Instance:             NewInstanceClient(cfg),
+		Interaction:          NewInteractionClient(cfg),
+		Module:               NewModuleClient(cfg),
+		OperationalParameter: NewOperationalParameterClient(cfg),
+		PendingSubscription:  NewPendingSubscriptionClient(cfg),
+		ScimToken:            NewScimTokenClient(cfg),
+		Template:             NewTemplateClient(cfg),
+		Tenant:               NewTenantClient(cfg),
+		UsageHour:            NewUsageHourClient(cfg),
 	}, nil
 }
 
@@ -231,25 +241,27 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		Agent:               NewAgentClient(cfg),
-		AgentStatus:         NewAgentStatusClient(cfg),
-		AgentStatusChange:   NewAgentStatusChangeClient(cfg),
-		AgentStatusDay:      NewAgentStatusDayClient(cfg),
-		BillingLogEntry:     NewBillingLogEntryClient(cfg),
-		Contact:             NewContactClient(cfg),
-		Conversation:        NewConversationClient(cfg),
-		Email:               NewEmailClient(cfg),
-		EmailAddress:        NewEmailAddressClient(cfg),
-		Instance:            NewInstanceClient(cfg),
-		Interaction:         NewInteractionClient(cfg),
-		Module:              NewModuleClient(cfg),
-		PendingSubscription: NewPendingSubscriptionClient(cfg),
-		ScimToken:           NewScimTokenClient(cfg),
-		Template:            NewTemplateClient(cfg),
-		Tenant:              NewTenantClient(cfg),
-		UsageHour:           NewUsageHourClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Agent:                NewAgentClient(cfg),
+		AgentStatus:          NewAgentStatusClient(cfg),
+		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
+		AgentStatusDay:       NewAgentStatusDayClient(cfg),
+		BillingLogEntry:      NewBillingLogEntryClient(cfg),
+		Contact:              NewContactClient(cfg),
+		Conversation:         NewConversationClient(cfg),
+		Email:                NewEmailClient(cfg),
+		EmailAddress:         NewEmailAddressClient(cfg),
+		FlowsKey:             NewFlowsKeyClient(cfg),
+		Instance:             NewInstanceClient(cfg),
+		Interaction:          NewInteractionClient(cfg),
+		Module:               NewModuleClient(cfg),
+		OperationalParameter: NewOperationalParameterClient(cfg),
+		PendingSubscription:  NewPendingSubscriptionClient(cfg),
+		ScimToken:            NewScimTokenClient(cfg),
+		Template:             NewTemplateClient(cfg),
+		Tenant:               NewTenantClient(cfg),
+		UsageHour:            NewUsageHourClient(cfg),
 	}, nil
 }
 
@@ -281,8 +293,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
-		c.Instance, c.Interaction, c.Module, c.PendingSubscription, c.ScimToken,
-		c.Template, c.Tenant, c.UsageHour,
+		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
+		c.PendingSubscription, c.ScimToken, c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -294,8 +306,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
-		c.Instance, c.Interaction, c.Module, c.PendingSubscription, c.ScimToken,
-		c.Template, c.Tenant, c.UsageHour,
+		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
+		c.PendingSubscription, c.ScimToken, c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -322,12 +334,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Email.mutate(ctx, m)
 	case *EmailAddressMutation:
 		return c.EmailAddress.mutate(ctx, m)
+	case *FlowsKeyMutation:
+		return c.FlowsKey.mutate(ctx, m)
 	case *InstanceMutation:
 		return c.Instance.mutate(ctx, m)
 	case *InteractionMutation:
 		return c.Interaction.mutate(ctx, m)
 	case *ModuleMutation:
 		return c.Module.mutate(ctx, m)
+	case *OperationalParameterMutation:
+		return c.OperationalParameter.mutate(ctx, m)
 	case *PendingSubscriptionMutation:
 		return c.PendingSubscription.mutate(ctx, m)
 	case *ScimTokenMutation:
@@ -1853,6 +1869,156 @@ func (c *EmailAddressClient) mutate(ctx context.Context, m *EmailAddressMutation
 	}
 }
 
+// FlowsKeyClient is a client for the FlowsKey schema.
+type FlowsKeyClient struct {
+	config
+}
+
+// NewFlowsKeyClient returns a client for the FlowsKey from the given config.
+func NewFlowsKeyClient(c config) *FlowsKeyClient {
+	return &FlowsKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `flowskey.Hooks(f(g(h())))`.
+func (c *FlowsKeyClient) Use(hooks ...Hook) {
+	c.hooks.FlowsKey = append(c.hooks.FlowsKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `flowskey.Intercept(f(g(h())))`.
+func (c *FlowsKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FlowsKey = append(c.inters.FlowsKey, interceptors...)
+}
+
+// Create returns a builder for creating a FlowsKey entity.
+func (c *FlowsKeyClient) Create() *FlowsKeyCreate {
+	mutation := newFlowsKeyMutation(c.config, OpCreate)
+	return &FlowsKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FlowsKey entities.
+func (c *FlowsKeyClient) CreateBulk(builders ...*FlowsKeyCreate) *FlowsKeyCreateBulk {
+	return &FlowsKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FlowsKeyClient) MapCreateBulk(slice any, setFunc func(*FlowsKeyCreate, int)) *FlowsKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FlowsKeyCreateBulk{err: fmt.Errorf("calling to FlowsKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FlowsKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FlowsKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FlowsKey.
+func (c *FlowsKeyClient) Update() *FlowsKeyUpdate {
+	mutation := newFlowsKeyMutation(c.config, OpUpdate)
+	return &FlowsKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FlowsKeyClient) UpdateOne(_m *FlowsKey) *FlowsKeyUpdateOne {
+	mutation := newFlowsKeyMutation(c.config, OpUpdateOne, withFlowsKey(_m))
+	return &FlowsKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FlowsKeyClient) UpdateOneID(id gid.ID) *FlowsKeyUpdateOne {
+	mutation := newFlowsKeyMutation(c.config, OpUpdateOne, withFlowsKeyID(id))
+	return &FlowsKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FlowsKey.
+func (c *FlowsKeyClient) Delete() *FlowsKeyDelete {
+	mutation := newFlowsKeyMutation(c.config, OpDelete)
+	return &FlowsKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FlowsKeyClient) DeleteOne(_m *FlowsKey) *FlowsKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FlowsKeyClient) DeleteOneID(id gid.ID) *FlowsKeyDeleteOne {
+	builder := c.Delete().Where(flowskey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FlowsKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for FlowsKey.
+func (c *FlowsKeyClient) Query() *FlowsKeyQuery {
+	return &FlowsKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFlowsKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FlowsKey entity by its id.
+func (c *FlowsKeyClient) Get(ctx context.Context, id gid.ID) (*FlowsKey, error) {
+	return c.Query().Where(flowskey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FlowsKeyClient) GetX(ctx context.Context, id gid.ID) *FlowsKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a FlowsKey.
+func (c *FlowsKeyClient) QueryTenant(_m *FlowsKey) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flowskey.Table, flowskey.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, flowskey.TenantTable, flowskey.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FlowsKeyClient) Hooks() []Hook {
+	hooks := c.hooks.FlowsKey
+	return append(hooks[:len(hooks):len(hooks)], flowskey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FlowsKeyClient) Interceptors() []Interceptor {
+	return c.inters.FlowsKey
+}
+
+func (c *FlowsKeyClient) mutate(ctx context.Context, m *FlowsKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FlowsKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FlowsKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FlowsKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FlowsKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FlowsKey mutation op: %q", m.Op())
+	}
+}
+
 // InstanceClient is a client for the Instance schema.
 type InstanceClient struct {
 	config
@@ -2316,6 +2482,156 @@ func (c *ModuleClient) mutate(ctx context.Context, m *ModuleMutation) (Value, er
 		return (&ModuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Module mutation op: %q", m.Op())
+	}
+}
+
+// OperationalParameterClient is a client for the OperationalParameter schema.
+type OperationalParameterClient struct {
+	config
+}
+
+// NewOperationalParameterClient returns a client for the OperationalParameter from the given config.
+func NewOperationalParameterClient(c config) *OperationalParameterClient {
+	return &OperationalParameterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `operationalparameter.Hooks(f(g(h())))`.
+func (c *OperationalParameterClient) Use(hooks ...Hook) {
+	c.hooks.OperationalParameter = append(c.hooks.OperationalParameter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `operationalparameter.Intercept(f(g(h())))`.
+func (c *OperationalParameterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OperationalParameter = append(c.inters.OperationalParameter, interceptors...)
+}
+
+// Create returns a builder for creating a OperationalParameter entity.
+func (c *OperationalParameterClient) Create() *OperationalParameterCreate {
+	mutation := newOperationalParameterMutation(c.config, OpCreate)
+	return &OperationalParameterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OperationalParameter entities.
+func (c *OperationalParameterClient) CreateBulk(builders ...*OperationalParameterCreate) *OperationalParameterCreateBulk {
+	return &OperationalParameterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OperationalParameterClient) MapCreateBulk(slice any, setFunc func(*OperationalParameterCreate, int)) *OperationalParameterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OperationalParameterCreateBulk{err: fmt.Errorf("calling to OperationalParameterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OperationalParameterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OperationalParameterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OperationalParameter.
+func (c *OperationalParameterClient) Update() *OperationalParameterUpdate {
+	mutation := newOperationalParameterMutation(c.config, OpUpdate)
+	return &OperationalParameterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OperationalParameterClient) UpdateOne(_m *OperationalParameter) *OperationalParameterUpdateOne {
+	mutation := newOperationalParameterMutation(c.config, OpUpdateOne, withOperationalParameter(_m))
+	return &OperationalParameterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OperationalParameterClient) UpdateOneID(id gid.ID) *OperationalParameterUpdateOne {
+	mutation := newOperationalParameterMutation(c.config, OpUpdateOne, withOperationalParameterID(id))
+	return &OperationalParameterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OperationalParameter.
+func (c *OperationalParameterClient) Delete() *OperationalParameterDelete {
+	mutation := newOperationalParameterMutation(c.config, OpDelete)
+	return &OperationalParameterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OperationalParameterClient) DeleteOne(_m *OperationalParameter) *OperationalParameterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OperationalParameterClient) DeleteOneID(id gid.ID) *OperationalParameterDeleteOne {
+	builder := c.Delete().Where(operationalparameter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OperationalParameterDeleteOne{builder}
+}
+
+// Query returns a query builder for OperationalParameter.
+func (c *OperationalParameterClient) Query() *OperationalParameterQuery {
+	return &OperationalParameterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOperationalParameter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OperationalParameter entity by its id.
+func (c *OperationalParameterClient) Get(ctx context.Context, id gid.ID) (*OperationalParameter, error) {
+	return c.Query().Where(operationalparameter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OperationalParameterClient) GetX(ctx context.Context, id gid.ID) *OperationalParameter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a OperationalParameter.
+func (c *OperationalParameterClient) QueryTenant(_m *OperationalParameter) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operationalparameter.Table, operationalparameter.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, operationalparameter.TenantTable, operationalparameter.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OperationalParameterClient) Hooks() []Hook {
+	hooks := c.hooks.OperationalParameter
+	return append(hooks[:len(hooks):len(hooks)], operationalparameter.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OperationalParameterClient) Interceptors() []Interceptor {
+	return c.inters.OperationalParameter
+}
+
+func (c *OperationalParameterClient) mutate(ctx context.Context, m *OperationalParameterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OperationalParameterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OperationalParameterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OperationalParameterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OperationalParameterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OperationalParameter mutation op: %q", m.Op())
 	}
 }
 
@@ -3057,13 +3373,15 @@ func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Val
 type (
 	hooks struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
-		Conversation, Email, EmailAddress, Instance, Interaction, Module,
-		PendingSubscription, ScimToken, Template, Tenant, UsageHour []ent.Hook
+		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
+		OperationalParameter, PendingSubscription, ScimToken, Template, Tenant,
+		UsageHour []ent.Hook
 	}
 	inters struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
-		Conversation, Email, EmailAddress, Instance, Interaction, Module,
-		PendingSubscription, ScimToken, Template, Tenant, UsageHour []ent.Interceptor
+		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
+		OperationalParameter, PendingSubscription, ScimToken, Template, Tenant,
+		UsageHour []ent.Interceptor
 	}
 )
 

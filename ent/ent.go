@@ -16,9 +16,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -89,23 +91,25 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			agent.Table:               agent.ValidColumn,
-			agentstatus.Table:         agentstatus.ValidColumn,
-			agentstatuschange.Table:   agentstatuschange.ValidColumn,
-			agentstatusday.Table:      agentstatusday.ValidColumn,
-			billinglogentry.Table:     billinglogentry.ValidColumn,
-			contact.Table:             contact.ValidColumn,
-			conversation.Table:        conversation.ValidColumn,
-			email.Table:               email.ValidColumn,
-			emailaddress.Table:        emailaddress.ValidColumn,
-			instance.Table:            instance.ValidColumn,
-			interaction.Table:         interaction.ValidColumn,
-			module.Table:              module.ValidColumn,
-			pendingsubscription.Table: pendingsubscription.ValidColumn,
-			scimtoken.Table:           scimtoken.ValidColumn,
-			template.Table:            template.ValidColumn,
-			tenant.Table:              tenant.ValidColumn,
-			usagehour.Table:           usagehour.ValidColumn,
+			agent.Table:                agent.ValidColumn,
+			agentstatus.Table:          agentstatus.ValidColumn,
+			agentstatuschange.Table:    agentstatuschange.ValidColumn,
+			agentstatusday.Table:       agentstatusday.ValidColumn,
+			billinglogentry.Table:      billinglogentry.ValidColumn,
+			contact.Table:              contact.ValidColumn,
+			conversation.Table:         conversation.ValidColumn,
+			email.Table:                email.ValidColumn,
+			emailaddress.Table:         emailaddress.ValidColumn,
+			flowskey.Table:             flowskey.ValidColumn,
+			instance.Table:             instance.ValidColumn,
+			interaction.Table:          interaction.ValidColumn,
+			module.Table:               module.ValidColumn,
+			operationalparameter.Table: operationalparameter.ValidColumn,
+			pendingsubscription.Table:  pendingsubscription.ValidColumn,
+			scimtoken.Table:            scimtoken.ValidColumn,
+			template.Table:             template.ValidColumn,
+			tenant.Table:               tenant.ValidColumn,
+			usagehour.Table:            usagehour.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

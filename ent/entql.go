@@ -12,9 +12,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/scimtoken"
@@ -30,7 +32,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -250,6 +252,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   flowskey.Table,
+			Columns: flowskey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: flowskey.FieldID,
+			},
+		},
+		Type: "FlowsKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			flowskey.FieldCreatedAt: {Type: field.TypeTime, Column: flowskey.FieldCreatedAt},
+			flowskey.FieldUpdatedAt: {Type: field.TypeTime, Column: flowskey.FieldUpdatedAt},
+			flowskey.FieldTenantID:  {Type: field.TypeString, Column: flowskey.FieldTenantID},
+			flowskey.FieldKeyHash:   {Type: field.TypeBytes, Column: flowskey.FieldKeyHash},
+			flowskey.FieldCreatedBy: {Type: field.TypeString, Column: flowskey.FieldCreatedBy},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -272,7 +292,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -295,7 +315,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -312,9 +332,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldName:      {Type: field.TypeString, Column: module.FieldName},
 			module.FieldURL:       {Type: field.TypeString, Column: module.FieldURL},
 			module.FieldPosition:  {Type: field.TypeInt, Column: module.FieldPosition},
+			module.FieldRoles:     {Type: field.TypeJSON, Column: module.FieldRoles},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   operationalparameter.Table,
+			Columns: operationalparameter.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: operationalparameter.FieldID,
+			},
+		},
+		Type: "OperationalParameter",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			operationalparameter.FieldCreatedAt: {Type: field.TypeTime, Column: operationalparameter.FieldCreatedAt},
+			operationalparameter.FieldUpdatedAt: {Type: field.TypeTime, Column: operationalparameter.FieldUpdatedAt},
+			operationalparameter.FieldTenantID:  {Type: field.TypeString, Column: operationalparameter.FieldTenantID},
+			operationalparameter.FieldGroupName: {Type: field.TypeString, Column: operationalparameter.FieldGroupName},
+			operationalparameter.FieldKey:       {Type: field.TypeString, Column: operationalparameter.FieldKey},
+			operationalparameter.FieldValue:     {Type: field.TypeString, Column: operationalparameter.FieldValue},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingsubscription.Table,
 			Columns: pendingsubscription.Columns,
@@ -334,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -355,7 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -374,7 +414,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -402,7 +442,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -656,6 +696,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   flowskey.TenantTable,
+			Columns: []string{flowskey.TenantColumn},
+			Bidi:    false,
+		},
+		"FlowsKey",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   instance.TenantTable,
 			Columns: []string{instance.TenantColumn},
 			Bidi:    false,
@@ -697,6 +749,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Module",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   operationalparameter.TenantTable,
+			Columns: []string{operationalparameter.TenantColumn},
+			Bidi:    false,
+		},
+		"OperationalParameter",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1883,6 +1947,85 @@ func (f *EmailAddressFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FlowsKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FlowsKeyQuery builder.
+func (_q *FlowsKeyQuery) Filter() *FlowsKeyFilter {
+	return &FlowsKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FlowsKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FlowsKeyMutation builder.
+func (m *FlowsKeyMutation) Filter() *FlowsKeyFilter {
+	return &FlowsKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// FlowsKeyFilter provides a generic filtering capability at runtime for FlowsKeyQuery.
+type FlowsKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FlowsKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FlowsKeyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(flowskey.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FlowsKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(flowskey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FlowsKeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(flowskey.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *FlowsKeyFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(flowskey.FieldTenantID))
+}
+
+// WhereKeyHash applies the entql []byte predicate on the key_hash field.
+func (f *FlowsKeyFilter) WhereKeyHash(p entql.BytesP) {
+	f.Where(p.Field(flowskey.FieldKeyHash))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *FlowsKeyFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(flowskey.FieldCreatedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *FlowsKeyFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *FlowsKeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InstanceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1911,7 +2054,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2020,7 +2163,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2138,7 +2281,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2179,6 +2322,11 @@ func (f *ModuleFilter) WherePosition(p entql.IntP) {
 	f.Where(p.Field(module.FieldPosition))
 }
 
+// WhereRoles applies the entql json.RawMessage predicate on the roles field.
+func (f *ModuleFilter) WhereRoles(p entql.BytesP) {
+	f.Where(p.Field(module.FieldRoles))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *ModuleFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -2186,6 +2334,90 @@ func (f *ModuleFilter) WhereHasTenant() {
 
 // WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
 func (f *ModuleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OperationalParameterQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OperationalParameterQuery builder.
+func (_q *OperationalParameterQuery) Filter() *OperationalParameterFilter {
+	return &OperationalParameterFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OperationalParameterMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OperationalParameterMutation builder.
+func (m *OperationalParameterMutation) Filter() *OperationalParameterFilter {
+	return &OperationalParameterFilter{config: m.config, predicateAdder: m}
+}
+
+// OperationalParameterFilter provides a generic filtering capability at runtime for OperationalParameterQuery.
+type OperationalParameterFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OperationalParameterFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OperationalParameterFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(operationalparameter.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OperationalParameterFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(operationalparameter.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OperationalParameterFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(operationalparameter.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *OperationalParameterFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(operationalparameter.FieldTenantID))
+}
+
+// WhereGroupName applies the entql string predicate on the group_name field.
+func (f *OperationalParameterFilter) WhereGroupName(p entql.StringP) {
+	f.Where(p.Field(operationalparameter.FieldGroupName))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *OperationalParameterFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(operationalparameter.FieldKey))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *OperationalParameterFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(operationalparameter.FieldValue))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OperationalParameterFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OperationalParameterFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
@@ -2222,7 +2454,7 @@ type PendingSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2297,7 +2529,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2391,7 +2623,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2475,7 +2707,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2604,7 +2836,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

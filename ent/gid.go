@@ -13,9 +13,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -35,9 +37,11 @@ var tableByPrefix = map[string]string{
 	"CV": conversation.Table,
 	"EM": email.Table,
 	"EA": emailaddress.Table,
+	"FK": flowskey.Table,
 	"CI": instance.Table,
 	"IN": interaction.Table,
 	"MD": module.Table,
+	"OP": operationalparameter.Table,
 	"PS": pendingsubscription.Table,
 	"SK": scimtoken.Table,
 	"TP": template.Table,
@@ -48,23 +52,25 @@ var tableByPrefix = map[string]string{
 // EntityByTable names the entity that each table holds, for whatever
 // counts rows by entity (decommissioning a tenant).
 var EntityByTable = map[string]string{
-	agent.Table:               "Agent",
-	agentstatus.Table:         "AgentStatus",
-	agentstatuschange.Table:   "AgentStatusChange",
-	agentstatusday.Table:      "AgentStatusDay",
-	billinglogentry.Table:     "BillingLogEntry",
-	contact.Table:             "Contact",
-	conversation.Table:        "Conversation",
-	email.Table:               "Email",
-	emailaddress.Table:        "EmailAddress",
-	instance.Table:            "Instance",
-	interaction.Table:         "Interaction",
-	module.Table:              "Module",
-	pendingsubscription.Table: "PendingSubscription",
-	scimtoken.Table:           "ScimToken",
-	template.Table:            "Template",
-	tenant.Table:              "Tenant",
-	usagehour.Table:           "UsageHour",
+	agent.Table:                "Agent",
+	agentstatus.Table:          "AgentStatus",
+	agentstatuschange.Table:    "AgentStatusChange",
+	agentstatusday.Table:       "AgentStatusDay",
+	billinglogentry.Table:      "BillingLogEntry",
+	contact.Table:              "Contact",
+	conversation.Table:         "Conversation",
+	email.Table:                "Email",
+	emailaddress.Table:         "EmailAddress",
+	flowskey.Table:             "FlowsKey",
+	instance.Table:             "Instance",
+	interaction.Table:          "Interaction",
+	module.Table:               "Module",
+	operationalparameter.Table: "OperationalParameter",
+	pendingsubscription.Table:  "PendingSubscription",
+	scimtoken.Table:            "ScimToken",
+	template.Table:             "Template",
+	tenant.Table:               "Tenant",
+	usagehour.Table:            "UsageHour",
 }
 
 // IDToType returns the table of the entity that id names: the node type

@@ -16,6 +16,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -1240,6 +1241,11 @@ func (_q *ModuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, module.FieldPosition)
 				fieldSeen[module.FieldPosition] = struct{}{}
 			}
+		case "roles":
+			if _, ok := fieldSeen[module.FieldRoles]; !ok {
+				selectedFields = append(selectedFields, module.FieldRoles)
+				fieldSeen[module.FieldRoles] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1274,6 +1280,112 @@ func newModulePaginateArgs(rv map[string]any) *modulePaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OperationalParameterQuery) CollectFields(ctx context.Context, satisfies ...string) (*OperationalParameterQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OperationalParameterQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(operationalparameter.Columns))
+		selectedFields = []string{operationalparameter.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[operationalparameter.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, operationalparameter.FieldCreatedAt)
+				fieldSeen[operationalparameter.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[operationalparameter.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, operationalparameter.FieldUpdatedAt)
+				fieldSeen[operationalparameter.FieldUpdatedAt] = struct{}{}
+			}
+		case "group":
+			if _, ok := fieldSeen[operationalparameter.FieldGroupName]; !ok {
+				selectedFields = append(selectedFields, operationalparameter.FieldGroupName)
+				fieldSeen[operationalparameter.FieldGroupName] = struct{}{}
+			}
+		case "key":
+			if _, ok := fieldSeen[operationalparameter.FieldKey]; !ok {
+				selectedFields = append(selectedFields, operationalparameter.FieldKey)
+				fieldSeen[operationalparameter.FieldKey] = struct{}{}
+			}
+		case "value":
+			if _, ok := fieldSeen[operationalparameter.FieldValue]; !ok {
+				selectedFields = append(selectedFields, operationalparameter.FieldValue)
+				fieldSeen[operationalparameter.FieldValue] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type operationalparameterPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OperationalParameterPaginateOption
+}
+
+func newOperationalParameterPaginateArgs(rv map[string]any) *operationalparameterPaginateArgs {
+	args := &operationalparameterPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OperationalParameterOrder{Field: &OperationalParameterOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOperationalParameterOrder(order))
+			}
+		case *OperationalParameterOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOperationalParameterOrder(v))
+			}
+		}
 	}
 	return args
 }

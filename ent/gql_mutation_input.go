@@ -258,6 +258,7 @@ type CreateModuleInput struct {
 	Name     string
 	URL      string
 	Position *int
+	Roles    []viewer.Role
 }
 
 // Mutate applies the CreateModuleInput on the ModuleMutation builder.
@@ -267,42 +268,13 @@ func (i *CreateModuleInput) Mutate(m *ModuleMutation) {
 	if v := i.Position; v != nil {
 		m.SetPosition(*v)
 	}
+	if v := i.Roles; v != nil {
+		m.SetRoles(v)
+	}
 }
 
 // SetInput applies the change-set in the CreateModuleInput on the ModuleCreate builder.
 func (c *ModuleCreate) SetInput(i CreateModuleInput) *ModuleCreate {
-	i.Mutate(c.Mutation())
-	return c
-}
-
-// UpdateModuleInput represents a mutation input for updating modules.
-type UpdateModuleInput struct {
-	Name     *string
-	URL      *string
-	Position *int
-}
-
-// Mutate applies the UpdateModuleInput on the ModuleMutation builder.
-func (i *UpdateModuleInput) Mutate(m *ModuleMutation) {
-	if v := i.Name; v != nil {
-		m.SetName(*v)
-	}
-	if v := i.URL; v != nil {
-		m.SetURL(*v)
-	}
-	if v := i.Position; v != nil {
-		m.SetPosition(*v)
-	}
-}
-
-// SetInput applies the change-set in the UpdateModuleInput on the ModuleUpdate builder.
-func (c *ModuleUpdate) SetInput(i UpdateModuleInput) *ModuleUpdate {
-	i.Mutate(c.Mutation())
-	return c
-}
-
-// SetInput applies the change-set in the UpdateModuleInput on the ModuleUpdateOne builder.
-func (c *ModuleUpdateOne) SetInput(i UpdateModuleInput) *ModuleUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -15,6 +15,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -80,6 +81,11 @@ var moduleImplementors = []string{"Module", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Module) IsNode() {}
+
+var operationalparameterImplementors = []string{"OperationalParameter", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*OperationalParameter) IsNode() {}
 
 var pendingsubscriptionImplementors = []string{"PendingSubscription", "Node"}
 
@@ -285,6 +291,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(module.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, moduleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case operationalparameter.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.OperationalParameter.Query().
+			Where(operationalparameter.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operationalparameterImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -562,6 +581,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.Module.Query().
 			Where(module.IDIn(ids...))
 		query, err := query.CollectFields(ctx, moduleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case operationalparameter.Table:
+		query := c.OperationalParameter.Query().
+			Where(operationalparameter.IDIn(ids...))
+		query, err := query.CollectFields(ctx, operationalparameterImplementors...)
 		if err != nil {
 			return nil, err
 		}

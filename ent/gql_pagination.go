@@ -18,6 +18,7 @@ import (
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
@@ -2897,6 +2898,302 @@ func (_m *Module) ToEdge(order *ModuleOrder) *ModuleEdge {
 		order = DefaultModuleOrder
 	}
 	return &ModuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OperationalParameterEdge is the edge representation of OperationalParameter.
+type OperationalParameterEdge struct {
+	Node   *OperationalParameter `json:"node"`
+	Cursor Cursor                `json:"cursor"`
+}
+
+// OperationalParameterConnection is the connection containing edges to OperationalParameter.
+type OperationalParameterConnection struct {
+	Edges      []*OperationalParameterEdge `json:"edges"`
+	PageInfo   PageInfo                    `json:"pageInfo"`
+	TotalCount int                         `json:"totalCount"`
+}
+
+func (c *OperationalParameterConnection) build(nodes []*OperationalParameter, pager *operationalparameterPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *OperationalParameter
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *OperationalParameter {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *OperationalParameter {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OperationalParameterEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OperationalParameterEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OperationalParameterPaginateOption enables pagination customization.
+type OperationalParameterPaginateOption func(*operationalparameterPager) error
+
+// WithOperationalParameterOrder configures pagination ordering.
+func WithOperationalParameterOrder(order *OperationalParameterOrder) OperationalParameterPaginateOption {
+	if order == nil {
+		order = DefaultOperationalParameterOrder
+	}
+	o := *order
+	return func(pager *operationalparameterPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultOperationalParameterOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithOperationalParameterFilter configures pagination filter.
+func WithOperationalParameterFilter(filter func(*OperationalParameterQuery) (*OperationalParameterQuery, error)) OperationalParameterPaginateOption {
+	return func(pager *operationalparameterPager) error {
+		if filter == nil {
+			return errors.New("OperationalParameterQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type operationalparameterPager struct {
+	reverse bool
+	order   *OperationalParameterOrder
+	filter  func(*OperationalParameterQuery) (*OperationalParameterQuery, error)
+}
+
+func newOperationalParameterPager(opts []OperationalParameterPaginateOption, reverse bool) (*operationalparameterPager, error) {
+	pager := &operationalparameterPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultOperationalParameterOrder
+	}
+	return pager, nil
+}
+
+func (p *operationalparameterPager) applyFilter(query *OperationalParameterQuery) (*OperationalParameterQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *operationalparameterPager) toCursor(_m *OperationalParameter) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *operationalparameterPager) applyCursors(query *OperationalParameterQuery, after, before *Cursor) (*OperationalParameterQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOperationalParameterOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *operationalparameterPager) applyOrder(query *OperationalParameterQuery) *OperationalParameterQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultOperationalParameterOrder.Field {
+		query = query.Order(DefaultOperationalParameterOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *operationalparameterPager) orderExpr(query *OperationalParameterQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultOperationalParameterOrder.Field {
+			b.Comma().Ident(DefaultOperationalParameterOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to OperationalParameter.
+func (_m *OperationalParameterQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OperationalParameterPaginateOption,
+) (*OperationalParameterConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOperationalParameterPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OperationalParameterConnection{Edges: []*OperationalParameterEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OperationalParameterOrderFieldGroupName orders OperationalParameter by group_name.
+	OperationalParameterOrderFieldGroupName = &OperationalParameterOrderField{
+		Value: func(_m *OperationalParameter) (ent.Value, error) {
+			return _m.GroupName, nil
+		},
+		column: operationalparameter.FieldGroupName,
+		toTerm: operationalparameter.ByGroupName,
+		toCursor: func(_m *OperationalParameter) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.GroupName,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OperationalParameterOrderField) String() string {
+	var str string
+	switch f.column {
+	case OperationalParameterOrderFieldGroupName.column:
+		str = "GROUP"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OperationalParameterOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OperationalParameterOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OperationalParameterOrderField %T must be a string", v)
+	}
+	switch str {
+	case "GROUP":
+		*f = *OperationalParameterOrderFieldGroupName
+	default:
+		return fmt.Errorf("%s is not a valid OperationalParameterOrderField", str)
+	}
+	return nil
+}
+
+// OperationalParameterOrderField defines the ordering field of OperationalParameter.
+type OperationalParameterOrderField struct {
+	// Value extracts the ordering value from the given OperationalParameter.
+	Value    func(*OperationalParameter) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) operationalparameter.OrderOption
+	toCursor func(*OperationalParameter) Cursor
+}
+
+// OperationalParameterOrder defines the ordering of OperationalParameter.
+type OperationalParameterOrder struct {
+	Direction OrderDirection                  `json:"direction"`
+	Field     *OperationalParameterOrderField `json:"field"`
+}
+
+// DefaultOperationalParameterOrder is the default ordering of OperationalParameter.
+var DefaultOperationalParameterOrder = &OperationalParameterOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OperationalParameterOrderField{
+		Value: func(_m *OperationalParameter) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: operationalparameter.FieldID,
+		toTerm: operationalparameter.ByID,
+		toCursor: func(_m *OperationalParameter) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts OperationalParameter into OperationalParameterEdge.
+func (_m *OperationalParameter) ToEdge(order *OperationalParameterOrder) *OperationalParameterEdge {
+	if order == nil {
+		order = DefaultOperationalParameterOrder
+	}
+	return &OperationalParameterEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

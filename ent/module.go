@@ -3,11 +3,13 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"switchboard/ent/module"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
+	"switchboard/viewer"
 	"time"
 
 	"entgo.io/ent"
@@ -31,6 +33,8 @@ type Module struct {
 	URL string `json:"url,omitempty"`
 	// Position holds the value of the "position" field.
 	Position int `json:"position,omitempty"`
+	// Roles holds the value of the "roles" field.
+	Roles []viewer.Role `json:"roles,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ModuleQuery when eager-loading is set.
 	Edges        ModuleEdges `json:"edges"`
@@ -62,6 +66,8 @@ func (*Module) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case module.FieldRoles:
+			values[i] = new([]byte)
 		case module.FieldID, module.FieldTenantID:
 			values[i] = new(gid.ID)
 		case module.FieldPosition:
@@ -127,6 +133,14 @@ func (_m *Module) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
 			}
+		case module.FieldRoles:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field roles", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Roles); err != nil {
+					return fmt.Errorf("unmarshal field roles: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -185,6 +199,9 @@ func (_m *Module) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	builder.WriteString("roles=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Roles))
 	builder.WriteByte(')')
 	return builder.String()
 }

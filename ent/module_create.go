@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
+	"switchboard/viewer"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -82,6 +83,12 @@ func (_c *ModuleCreate) SetNillablePosition(v *int) *ModuleCreate {
 	if v != nil {
 		_c.SetPosition(*v)
 	}
+	return _c
+}
+
+// SetRoles sets the "roles" field.
+func (_c *ModuleCreate) SetRoles(v []viewer.Role) *ModuleCreate {
+	_c.mutation.SetRoles(v)
 	return _c
 }
 
@@ -258,6 +265,10 @@ func (_c *ModuleCreate) createSpec() (*Module, *sqlgraph.CreateSpec) {
 		_spec.SetField(module.FieldPosition, field.TypeInt, value)
 		_node.Position = value
 	}
+	if value, ok := _c.mutation.Roles(); ok {
+		_spec.SetField(module.FieldRoles, field.TypeJSON, value)
+		_node.Roles = value
+	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -381,6 +392,24 @@ func (u *ModuleUpsert) AddPosition(v int) *ModuleUpsert {
 	return u
 }
 
+// SetRoles sets the "roles" field.
+func (u *ModuleUpsert) SetRoles(v []viewer.Role) *ModuleUpsert {
+	u.Set(module.FieldRoles, v)
+	return u
+}
+
+// UpdateRoles sets the "roles" field to the value that was provided on create.
+func (u *ModuleUpsert) UpdateRoles() *ModuleUpsert {
+	u.SetExcluded(module.FieldRoles)
+	return u
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (u *ModuleUpsert) ClearRoles() *ModuleUpsert {
+	u.SetNull(module.FieldRoles)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -495,6 +524,27 @@ func (u *ModuleUpsertOne) AddPosition(v int) *ModuleUpsertOne {
 func (u *ModuleUpsertOne) UpdatePosition() *ModuleUpsertOne {
 	return u.Update(func(s *ModuleUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetRoles sets the "roles" field.
+func (u *ModuleUpsertOne) SetRoles(v []viewer.Role) *ModuleUpsertOne {
+	return u.Update(func(s *ModuleUpsert) {
+		s.SetRoles(v)
+	})
+}
+
+// UpdateRoles sets the "roles" field to the value that was provided on create.
+func (u *ModuleUpsertOne) UpdateRoles() *ModuleUpsertOne {
+	return u.Update(func(s *ModuleUpsert) {
+		s.UpdateRoles()
+	})
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (u *ModuleUpsertOne) ClearRoles() *ModuleUpsertOne {
+	return u.Update(func(s *ModuleUpsert) {
+		s.ClearRoles()
 	})
 }
 
@@ -779,6 +829,27 @@ func (u *ModuleUpsertBulk) AddPosition(v int) *ModuleUpsertBulk {
 func (u *ModuleUpsertBulk) UpdatePosition() *ModuleUpsertBulk {
 	return u.Update(func(s *ModuleUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetRoles sets the "roles" field.
+func (u *ModuleUpsertBulk) SetRoles(v []viewer.Role) *ModuleUpsertBulk {
+	return u.Update(func(s *ModuleUpsert) {
+		s.SetRoles(v)
+	})
+}
+
+// UpdateRoles sets the "roles" field to the value that was provided on create.
+func (u *ModuleUpsertBulk) UpdateRoles() *ModuleUpsertBulk {
+	return u.Update(func(s *ModuleUpsert) {
+		s.UpdateRoles()
+	})
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (u *ModuleUpsertBulk) ClearRoles() *ModuleUpsertBulk {
+	return u.Update(func(s *ModuleUpsert) {
+		s.ClearRoles()
 	})
 }
 

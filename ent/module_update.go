@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"switchboard/ent/module"
 	"switchboard/ent/predicate"
+	"switchboard/viewer"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -81,6 +83,24 @@ func (_u *ModuleUpdate) SetNillablePosition(v *int) *ModuleUpdate {
 // AddPosition adds value to the "position" field.
 func (_u *ModuleUpdate) AddPosition(v int) *ModuleUpdate {
 	_u.mutation.AddPosition(v)
+	return _u
+}
+
+// SetRoles sets the "roles" field.
+func (_u *ModuleUpdate) SetRoles(v []viewer.Role) *ModuleUpdate {
+	_u.mutation.SetRoles(v)
+	return _u
+}
+
+// AppendRoles appends value to the "roles" field.
+func (_u *ModuleUpdate) AppendRoles(v []viewer.Role) *ModuleUpdate {
+	_u.mutation.AppendRoles(v)
+	return _u
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (_u *ModuleUpdate) ClearRoles() *ModuleUpdate {
+	_u.mutation.ClearRoles()
 	return _u
 }
 
@@ -182,6 +202,17 @@ func (_u *ModuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(module.FieldPosition, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Roles(); ok {
+		_spec.SetField(module.FieldRoles, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRoles(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, module.FieldRoles, value)
+		})
+	}
+	if _u.mutation.RolesCleared() {
+		_spec.ClearField(module.FieldRoles, field.TypeJSON)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -256,6 +287,24 @@ func (_u *ModuleUpdateOne) SetNillablePosition(v *int) *ModuleUpdateOne {
 // AddPosition adds value to the "position" field.
 func (_u *ModuleUpdateOne) AddPosition(v int) *ModuleUpdateOne {
 	_u.mutation.AddPosition(v)
+	return _u
+}
+
+// SetRoles sets the "roles" field.
+func (_u *ModuleUpdateOne) SetRoles(v []viewer.Role) *ModuleUpdateOne {
+	_u.mutation.SetRoles(v)
+	return _u
+}
+
+// AppendRoles appends value to the "roles" field.
+func (_u *ModuleUpdateOne) AppendRoles(v []viewer.Role) *ModuleUpdateOne {
+	_u.mutation.AppendRoles(v)
+	return _u
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (_u *ModuleUpdateOne) ClearRoles() *ModuleUpdateOne {
+	_u.mutation.ClearRoles()
 	return _u
 }
 
@@ -386,6 +435,17 @@ func (_u *ModuleUpdateOne) sqlSave(ctx context.Context) (_node *Module, err erro
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(module.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Roles(); ok {
+		_spec.SetField(module.FieldRoles, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRoles(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, module.FieldRoles, value)
+		})
+	}
+	if _u.mutation.RolesCleared() {
+		_spec.ClearField(module.FieldRoles, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Module{config: _u.config}

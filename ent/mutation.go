@@ -15,9 +15,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/schema/schematype"
@@ -43,23 +45,25 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAgent               = "Agent"
-	TypeAgentStatus         = "AgentStatus"
-	TypeAgentStatusChange   = "AgentStatusChange"
-	TypeAgentStatusDay      = "AgentStatusDay"
-	TypeBillingLogEntry     = "BillingLogEntry"
-	TypeContact             = "Contact"
-	TypeConversation        = "Conversation"
-	TypeEmail               = "Email"
-	TypeEmailAddress        = "EmailAddress"
-	TypeInstance            = "Instance"
-	TypeInteraction         = "Interaction"
-	TypeModule              = "Module"
-	TypePendingSubscription = "PendingSubscription"
-	TypeScimToken           = "ScimToken"
-	TypeTemplate            = "Template"
-	TypeTenant              = "Tenant"
-	TypeUsageHour           = "UsageHour"
+	TypeAgent                = "Agent"
+	TypeAgentStatus          = "AgentStatus"
+	TypeAgentStatusChange    = "AgentStatusChange"
+	TypeAgentStatusDay       = "AgentStatusDay"
+	TypeBillingLogEntry      = "BillingLogEntry"
+	TypeContact              = "Contact"
+	TypeConversation         = "Conversation"
+	TypeEmail                = "Email"
+	TypeEmailAddress         = "EmailAddress"
+	TypeFlowsKey             = "FlowsKey"
+	TypeInstance             = "Instance"
+	TypeInteraction          = "Interaction"
+	TypeModule               = "Module"
+	TypeOperationalParameter = "OperationalParameter"
+	TypePendingSubscription  = "PendingSubscription"
+	TypeScimToken            = "ScimToken"
+	TypeTemplate             = "Template"
+	TypeTenant               = "Tenant"
+	TypeUsageHour            = "UsageHour"
 )
 
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
@@ -9900,6 +9904,630 @@ func (m *EmailAddressMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EmailAddress edge %s", name)
 }
 
+// FlowsKeyMutation represents an operation that mutates the FlowsKey nodes in the graph.
+type FlowsKeyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *gid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	key_hash      *[]byte
+	created_by    *string
+	clearedFields map[string]struct{}
+	tenant        *gid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*FlowsKey, error)
+	predicates    []predicate.FlowsKey
+}
+
+var _ ent.Mutation = (*FlowsKeyMutation)(nil)
+
+// flowskeyOption allows management of the mutation configuration using functional options.
+type flowskeyOption func(*FlowsKeyMutation)
+
+// newFlowsKeyMutation creates new mutation for the FlowsKey entity.
+func newFlowsKeyMutation(c config, op Op, opts ...flowskeyOption) *FlowsKeyMutation {
+	m := &FlowsKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFlowsKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFlowsKeyID sets the ID field of the mutation.
+func withFlowsKeyID(id gid.ID) flowskeyOption {
+	return func(m *FlowsKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FlowsKey
+		)
+		m.oldValue = func(ctx context.Context) (*FlowsKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FlowsKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFlowsKey sets the old FlowsKey of the mutation.
+func withFlowsKey(node *FlowsKey) flowskeyOption {
+	return func(m *FlowsKeyMutation) {
+		m.oldValue = func(context.Context) (*FlowsKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FlowsKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FlowsKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FlowsKey entities.
+func (m *FlowsKeyMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FlowsKeyMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FlowsKeyMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FlowsKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FlowsKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FlowsKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FlowsKey entity.
+// If the FlowsKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowsKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FlowsKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FlowsKeyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FlowsKeyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FlowsKey entity.
+// If the FlowsKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowsKeyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FlowsKeyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *FlowsKeyMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *FlowsKeyMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the FlowsKey entity.
+// If the FlowsKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowsKeyMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *FlowsKeyMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetKeyHash sets the "key_hash" field.
+func (m *FlowsKeyMutation) SetKeyHash(b []byte) {
+	m.key_hash = &b
+}
+
+// KeyHash returns the value of the "key_hash" field in the mutation.
+func (m *FlowsKeyMutation) KeyHash() (r []byte, exists bool) {
+	v := m.key_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKeyHash returns the old "key_hash" field's value of the FlowsKey entity.
+// If the FlowsKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowsKeyMutation) OldKeyHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKeyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKeyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKeyHash: %w", err)
+	}
+	return oldValue.KeyHash, nil
+}
+
+// ResetKeyHash resets all changes to the "key_hash" field.
+func (m *FlowsKeyMutation) ResetKeyHash() {
+	m.key_hash = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *FlowsKeyMutation) SetCreatedBy(s string) {
+	m.created_by = &s
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *FlowsKeyMutation) CreatedBy() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the FlowsKey entity.
+// If the FlowsKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowsKeyMutation) OldCreatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *FlowsKeyMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.clearedFields[flowskey.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *FlowsKeyMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[flowskey.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *FlowsKeyMutation) ResetCreatedBy() {
+	m.created_by = nil
+	delete(m.clearedFields, flowskey.FieldCreatedBy)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *FlowsKeyMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[flowskey.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *FlowsKeyMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *FlowsKeyMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *FlowsKeyMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the FlowsKeyMutation builder.
+func (m *FlowsKeyMutation) Where(ps ...predicate.FlowsKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FlowsKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FlowsKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FlowsKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FlowsKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FlowsKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FlowsKey).
+func (m *FlowsKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FlowsKeyMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, flowskey.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, flowskey.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, flowskey.FieldTenantID)
+	}
+	if m.key_hash != nil {
+		fields = append(fields, flowskey.FieldKeyHash)
+	}
+	if m.created_by != nil {
+		fields = append(fields, flowskey.FieldCreatedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FlowsKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case flowskey.FieldCreatedAt:
+		return m.CreatedAt()
+	case flowskey.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case flowskey.FieldTenantID:
+		return m.TenantID()
+	case flowskey.FieldKeyHash:
+		return m.KeyHash()
+	case flowskey.FieldCreatedBy:
+		return m.CreatedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FlowsKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case flowskey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case flowskey.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case flowskey.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case flowskey.FieldKeyHash:
+		return m.OldKeyHash(ctx)
+	case flowskey.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown FlowsKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlowsKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case flowskey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case flowskey.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case flowskey.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case flowskey.FieldKeyHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKeyHash(v)
+		return nil
+	case flowskey.FieldCreatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FlowsKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FlowsKeyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FlowsKeyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlowsKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FlowsKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FlowsKeyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(flowskey.FieldCreatedBy) {
+		fields = append(fields, flowskey.FieldCreatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FlowsKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FlowsKeyMutation) ClearField(name string) error {
+	switch name {
+	case flowskey.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown FlowsKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FlowsKeyMutation) ResetField(name string) error {
+	switch name {
+	case flowskey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case flowskey.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case flowskey.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case flowskey.FieldKeyHash:
+		m.ResetKeyHash()
+		return nil
+	case flowskey.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown FlowsKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FlowsKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, flowskey.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FlowsKeyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case flowskey.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FlowsKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FlowsKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FlowsKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, flowskey.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FlowsKeyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case flowskey.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FlowsKeyMutation) ClearEdge(name string) error {
+	switch name {
+	case flowskey.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown FlowsKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FlowsKeyMutation) ResetEdge(name string) error {
+	switch name {
+	case flowskey.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown FlowsKey edge %s", name)
+}
+
 // InstanceMutation represents an operation that mutates the Instance nodes in the graph.
 type InstanceMutation struct {
 	config
@@ -11893,6 +12521,8 @@ type ModuleMutation struct {
 	url           *string
 	position      *int
 	addposition   *int
+	roles         *[]viewer.Role
+	appendroles   []viewer.Role
 	clearedFields map[string]struct{}
 	tenant        *gid.ID
 	clearedtenant bool
@@ -12241,6 +12871,71 @@ func (m *ModuleMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetRoles sets the "roles" field.
+func (m *ModuleMutation) SetRoles(v []viewer.Role) {
+	m.roles = &v
+	m.appendroles = nil
+}
+
+// Roles returns the value of the "roles" field in the mutation.
+func (m *ModuleMutation) Roles() (r []viewer.Role, exists bool) {
+	v := m.roles
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRoles returns the old "roles" field's value of the Module entity.
+// If the Module object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ModuleMutation) OldRoles(ctx context.Context) (v []viewer.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRoles is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRoles requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRoles: %w", err)
+	}
+	return oldValue.Roles, nil
+}
+
+// AppendRoles adds v to the "roles" field.
+func (m *ModuleMutation) AppendRoles(v []viewer.Role) {
+	m.appendroles = append(m.appendroles, v...)
+}
+
+// AppendedRoles returns the list of values that were appended to the "roles" field in this mutation.
+func (m *ModuleMutation) AppendedRoles() ([]viewer.Role, bool) {
+	if len(m.appendroles) == 0 {
+		return nil, false
+	}
+	return m.appendroles, true
+}
+
+// ClearRoles clears the value of the "roles" field.
+func (m *ModuleMutation) ClearRoles() {
+	m.roles = nil
+	m.appendroles = nil
+	m.clearedFields[module.FieldRoles] = struct{}{}
+}
+
+// RolesCleared returns if the "roles" field was cleared in this mutation.
+func (m *ModuleMutation) RolesCleared() bool {
+	_, ok := m.clearedFields[module.FieldRoles]
+	return ok
+}
+
+// ResetRoles resets all changes to the "roles" field.
+func (m *ModuleMutation) ResetRoles() {
+	m.roles = nil
+	m.appendroles = nil
+	delete(m.clearedFields, module.FieldRoles)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *ModuleMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -12302,7 +12997,7 @@ func (m *ModuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ModuleMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, module.FieldCreatedAt)
 	}
@@ -12320,6 +13015,9 @@ func (m *ModuleMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, module.FieldPosition)
+	}
+	if m.roles != nil {
+		fields = append(fields, module.FieldRoles)
 	}
 	return fields
 }
@@ -12341,6 +13039,8 @@ func (m *ModuleMutation) Field(name string) (ent.Value, bool) {
 		return m.URL()
 	case module.FieldPosition:
 		return m.Position()
+	case module.FieldRoles:
+		return m.Roles()
 	}
 	return nil, false
 }
@@ -12362,6 +13062,8 @@ func (m *ModuleMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldURL(ctx)
 	case module.FieldPosition:
 		return m.OldPosition(ctx)
+	case module.FieldRoles:
+		return m.OldRoles(ctx)
 	}
 	return nil, fmt.Errorf("unknown Module field %s", name)
 }
@@ -12413,6 +13115,13 @@ func (m *ModuleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPosition(v)
 		return nil
+	case module.FieldRoles:
+		v, ok := value.([]viewer.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRoles(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Module field %s", name)
 }
@@ -12457,7 +13166,11 @@ func (m *ModuleMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ModuleMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(module.FieldRoles) {
+		fields = append(fields, module.FieldRoles)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -12470,6 +13183,11 @@ func (m *ModuleMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ModuleMutation) ClearField(name string) error {
+	switch name {
+	case module.FieldRoles:
+		m.ClearRoles()
+		return nil
+	}
 	return fmt.Errorf("unknown Module nullable field %s", name)
 }
 
@@ -12494,6 +13212,9 @@ func (m *ModuleMutation) ResetField(name string) error {
 		return nil
 	case module.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case module.FieldRoles:
+		m.ResetRoles()
 		return nil
 	}
 	return fmt.Errorf("unknown Module field %s", name)
@@ -12571,6 +13292,662 @@ func (m *ModuleMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Module edge %s", name)
+}
+
+// OperationalParameterMutation represents an operation that mutates the OperationalParameter nodes in the graph.
+type OperationalParameterMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *gid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	group_name    *string
+	key           *string
+	value         *string
+	clearedFields map[string]struct{}
+	tenant        *gid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*OperationalParameter, error)
+	predicates    []predicate.OperationalParameter
+}
+
+var _ ent.Mutation = (*OperationalParameterMutation)(nil)
+
+// operationalparameterOption allows management of the mutation configuration using functional options.
+type operationalparameterOption func(*OperationalParameterMutation)
+
+// newOperationalParameterMutation creates new mutation for the OperationalParameter entity.
+func newOperationalParameterMutation(c config, op Op, opts ...operationalparameterOption) *OperationalParameterMutation {
+	m := &OperationalParameterMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOperationalParameter,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOperationalParameterID sets the ID field of the mutation.
+func withOperationalParameterID(id gid.ID) operationalparameterOption {
+	return func(m *OperationalParameterMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OperationalParameter
+		)
+		m.oldValue = func(ctx context.Context) (*OperationalParameter, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OperationalParameter.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOperationalParameter sets the old OperationalParameter of the mutation.
+func withOperationalParameter(node *OperationalParameter) operationalparameterOption {
+	return func(m *OperationalParameterMutation) {
+		m.oldValue = func(context.Context) (*OperationalParameter, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OperationalParameterMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OperationalParameterMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OperationalParameter entities.
+func (m *OperationalParameterMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OperationalParameterMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OperationalParameterMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OperationalParameter.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OperationalParameterMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OperationalParameterMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OperationalParameterMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OperationalParameterMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OperationalParameterMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OperationalParameterMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *OperationalParameterMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *OperationalParameterMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *OperationalParameterMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetGroupName sets the "group_name" field.
+func (m *OperationalParameterMutation) SetGroupName(s string) {
+	m.group_name = &s
+}
+
+// GroupName returns the value of the "group_name" field in the mutation.
+func (m *OperationalParameterMutation) GroupName() (r string, exists bool) {
+	v := m.group_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupName returns the old "group_name" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldGroupName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupName: %w", err)
+	}
+	return oldValue.GroupName, nil
+}
+
+// ResetGroupName resets all changes to the "group_name" field.
+func (m *OperationalParameterMutation) ResetGroupName() {
+	m.group_name = nil
+}
+
+// SetKey sets the "key" field.
+func (m *OperationalParameterMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *OperationalParameterMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *OperationalParameterMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetValue sets the "value" field.
+func (m *OperationalParameterMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *OperationalParameterMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the OperationalParameter entity.
+// If the OperationalParameter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationalParameterMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *OperationalParameterMutation) ResetValue() {
+	m.value = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *OperationalParameterMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[operationalparameter.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *OperationalParameterMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *OperationalParameterMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *OperationalParameterMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the OperationalParameterMutation builder.
+func (m *OperationalParameterMutation) Where(ps ...predicate.OperationalParameter) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OperationalParameterMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OperationalParameterMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OperationalParameter, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OperationalParameterMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OperationalParameterMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OperationalParameter).
+func (m *OperationalParameterMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OperationalParameterMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, operationalparameter.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, operationalparameter.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, operationalparameter.FieldTenantID)
+	}
+	if m.group_name != nil {
+		fields = append(fields, operationalparameter.FieldGroupName)
+	}
+	if m.key != nil {
+		fields = append(fields, operationalparameter.FieldKey)
+	}
+	if m.value != nil {
+		fields = append(fields, operationalparameter.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OperationalParameterMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case operationalparameter.FieldCreatedAt:
+		return m.CreatedAt()
+	case operationalparameter.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case operationalparameter.FieldTenantID:
+		return m.TenantID()
+	case operationalparameter.FieldGroupName:
+		return m.GroupName()
+	case operationalparameter.FieldKey:
+		return m.Key()
+	case operationalparameter.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OperationalParameterMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case operationalparameter.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case operationalparameter.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case operationalparameter.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case operationalparameter.FieldGroupName:
+		return m.OldGroupName(ctx)
+	case operationalparameter.FieldKey:
+		return m.OldKey(ctx)
+	case operationalparameter.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown OperationalParameter field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OperationalParameterMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case operationalparameter.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case operationalparameter.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case operationalparameter.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case operationalparameter.FieldGroupName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupName(v)
+		return nil
+	case operationalparameter.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case operationalparameter.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OperationalParameter field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OperationalParameterMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OperationalParameterMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OperationalParameterMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OperationalParameter numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OperationalParameterMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OperationalParameterMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OperationalParameterMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OperationalParameter nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OperationalParameterMutation) ResetField(name string) error {
+	switch name {
+	case operationalparameter.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case operationalparameter.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case operationalparameter.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case operationalparameter.FieldGroupName:
+		m.ResetGroupName()
+		return nil
+	case operationalparameter.FieldKey:
+		m.ResetKey()
+		return nil
+	case operationalparameter.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown OperationalParameter field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OperationalParameterMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, operationalparameter.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OperationalParameterMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case operationalparameter.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OperationalParameterMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OperationalParameterMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OperationalParameterMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, operationalparameter.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OperationalParameterMutation) EdgeCleared(name string) bool {
+	switch name {
+	case operationalparameter.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OperationalParameterMutation) ClearEdge(name string) error {
+	switch name {
+	case operationalparameter.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown OperationalParameter unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OperationalParameterMutation) ResetEdge(name string) error {
+	switch name {
+	case operationalparameter.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown OperationalParameter edge %s", name)
 }
 
 // PendingSubscriptionMutation represents an operation that mutates the PendingSubscription nodes in the graph.

@@ -32,12 +32,16 @@ type Tx struct {
 	Email *EmailClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
+	// FlowsKey is the client for interacting with the FlowsKey builders.
+	FlowsKey *FlowsKeyClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
 	Interaction *InteractionClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
+	// OperationalParameter is the client for interacting with the OperationalParameter builders.
+	OperationalParameter *OperationalParameterClient
 	// PendingSubscription is the client for interacting with the PendingSubscription builders.
 	PendingSubscription *PendingSubscriptionClient
 	// ScimToken is the client for interacting with the ScimToken builders.
@@ -188,9 +192,11 @@ func (tx *Tx) init() {
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)
 	tx.EmailAddress = NewEmailAddressClient(tx.config)
+	tx.FlowsKey = NewFlowsKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Interaction = NewInteractionClient(tx.config)
 	tx.Module = NewModuleClient(tx.config)
+	tx.OperationalParameter = NewOperationalParameterClient(tx.config)
 	tx.PendingSubscription = NewPendingSubscriptionClient(tx.config)
 	tx.ScimToken = NewScimTokenClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)

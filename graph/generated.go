@@ -300,48 +300,67 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	IssuedFlowsKey struct {
+		CreatedAt func(childComplexity int) int
+		Key       func(childComplexity int) int
+	}
+
 	Module struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Position  func(childComplexity int) int
+		Roles     func(childComplexity int) int
 		URL       func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
 
 	Mutation struct {
-		ConfigureInstance   func(childComplexity int, input model.ConfigureInstanceInput) int
-		CreateAgent         func(childComplexity int, input ent.CreateAgentInput) int
-		CreateAgentStatus   func(childComplexity int, input ent.CreateAgentStatusInput) int
-		CreateContact       func(childComplexity int, input model.CreateContactInput) int
-		CreateEmailAddress  func(childComplexity int, input ent.CreateEmailAddressInput) int
-		CreateModule        func(childComplexity int, input ent.CreateModuleInput) int
-		CreateScimToken     func(childComplexity int, name string) int
-		CreateTemplate      func(childComplexity int, input model.CreateTemplateInput) int
-		CreateTenant        func(childComplexity int, input ent.CreateTenantInput) int
-		DecommissionTenant  func(childComplexity int, id gid.ID, confirmName string) int
-		DeleteAgent         func(childComplexity int, id gid.ID) int
-		DeleteContact       func(childComplexity int, id gid.ID) int
-		DeleteEmailAddress  func(childComplexity int, id gid.ID) int
-		DeleteModule        func(childComplexity int, id gid.ID) int
-		DeleteTemplate      func(childComplexity int, id gid.ID) int
-		EndConversation     func(childComplexity int, id gid.ID) int
-		ImportAgentStatuses func(childComplexity int) int
-		LinkSubscription    func(childComplexity int, id gid.ID, tenantID gid.ID) int
-		RecordInteraction   func(childComplexity int, input model.RecordInteractionInput) int
-		ResubscribeTenant   func(childComplexity int, id gid.ID) int
-		RevokeScimToken     func(childComplexity int, id gid.ID) int
-		RotateAgentEventKey func(childComplexity int) int
-		SendEmail           func(childComplexity int, input model.SendEmailInput) int
-		SetAgentStatus      func(childComplexity int, input model.SetAgentStatusInput) int
-		StartConversation   func(childComplexity int, input model.StartConversationInput) int
-		UnsubscribeTenant   func(childComplexity int, id gid.ID) int
-		UpdateAgent         func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
-		UpdateAgentStatus   func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
-		UpdateContact       func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
-		UpdateEmailAddress  func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
-		UpdateTemplate      func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
-		UpdateTenant        func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
+		ConfigureInstance          func(childComplexity int, input model.ConfigureInstanceInput) int
+		CreateAgent                func(childComplexity int, input ent.CreateAgentInput) int
+		CreateAgentStatus          func(childComplexity int, input ent.CreateAgentStatusInput) int
+		CreateContact              func(childComplexity int, input model.CreateContactInput) int
+		CreateEmailAddress         func(childComplexity int, input ent.CreateEmailAddressInput) int
+		CreateModule               func(childComplexity int, input ent.CreateModuleInput) int
+		CreateScimToken            func(childComplexity int, name string) int
+		CreateTemplate             func(childComplexity int, input model.CreateTemplateInput) int
+		CreateTenant               func(childComplexity int, input ent.CreateTenantInput) int
+		DecommissionTenant         func(childComplexity int, id gid.ID, confirmName string) int
+		DeleteAgent                func(childComplexity int, id gid.ID) int
+		DeleteContact              func(childComplexity int, id gid.ID) int
+		DeleteEmailAddress         func(childComplexity int, id gid.ID) int
+		DeleteModule               func(childComplexity int, id gid.ID) int
+		DeleteOperationalParameter func(childComplexity int, id gid.ID) int
+		DeleteTemplate             func(childComplexity int, id gid.ID) int
+		EndConversation            func(childComplexity int, id gid.ID) int
+		ImportAgentStatuses        func(childComplexity int) int
+		LinkSubscription           func(childComplexity int, id gid.ID, tenantID gid.ID) int
+		RecordInteraction          func(childComplexity int, input model.RecordInteractionInput) int
+		ResubscribeTenant          func(childComplexity int, id gid.ID) int
+		RevokeScimToken            func(childComplexity int, id gid.ID) int
+		RotateAgentEventKey        func(childComplexity int) int
+		RotateFlowsKey             func(childComplexity int) int
+		SendEmail                  func(childComplexity int, input model.SendEmailInput) int
+		SetAgentStatus             func(childComplexity int, input model.SetAgentStatusInput) int
+		SetOperationalParameter    func(childComplexity int, group string, key string, value string) int
+		StartConversation          func(childComplexity int, input model.StartConversationInput) int
+		UnsubscribeTenant          func(childComplexity int, id gid.ID) int
+		UpdateAgent                func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
+		UpdateAgentStatus          func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
+		UpdateContact              func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
+		UpdateEmailAddress         func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
+		UpdateModule               func(childComplexity int, id gid.ID, input model.UpdateModuleInput) int
+		UpdateTemplate             func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
+		UpdateTenant               func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
+	}
+
+	OperationalParameter struct {
+		CreatedAt func(childComplexity int) int
+		GroupName func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Key       func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Value     func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -363,26 +382,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AgentStatusHistory   func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
-		AgentStatuses        func(childComplexity int) int
-		Agents               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
-		BillingLog           func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
-		Conversations        func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
-		Email                func(childComplexity int, id gid.ID) int
-		EmailAddresses       func(childComplexity int) int
-		Emails               func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
-		Instance             func(childComplexity int) int
-		InteractionsByPhone  func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
-		Node                 func(childComplexity int, id gid.ID) int
-		Nodes                func(childComplexity int, ids []gid.ID) int
-		PendingSubscriptions func(childComplexity int) int
-		RenderTemplate       func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
-		ScimTokens           func(childComplexity int) int
-		SearchContacts       func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
-		Templates            func(childComplexity int, channel *template.Channel) int
-		Tenants              func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
-		Usage                func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
-		Viewer               func(childComplexity int) int
+		AgentStatusHistory    func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
+		AgentStatuses         func(childComplexity int) int
+		Agents                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
+		BillingLog            func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
+		Conversations         func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
+		Email                 func(childComplexity int, id gid.ID) int
+		EmailAddresses        func(childComplexity int) int
+		Emails                func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
+		Instance              func(childComplexity int) int
+		InteractionsByPhone   func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
+		Node                  func(childComplexity int, id gid.ID) int
+		Nodes                 func(childComplexity int, ids []gid.ID) int
+		OperationalParameters func(childComplexity int, group *string) int
+		PendingSubscriptions  func(childComplexity int) int
+		RenderTemplate        func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
+		ScimTokens            func(childComplexity int) int
+		SearchContacts        func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
+		Templates             func(childComplexity int, channel *template.Channel) int
+		Tenants               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
+		Usage                 func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
+		Viewer                func(childComplexity int) int
 	}
 
 	RenderedTemplate struct {
@@ -490,6 +510,7 @@ type MutationResolver interface {
 	CreateAgentStatus(ctx context.Context, input ent.CreateAgentStatusInput) (*ent.AgentStatus, error)
 	UpdateAgentStatus(ctx context.Context, id gid.ID, input ent.UpdateAgentStatusInput) (*ent.AgentStatus, error)
 	CreateModule(ctx context.Context, input ent.CreateModuleInput) (*ent.Module, error)
+	UpdateModule(ctx context.Context, id gid.ID, input model.UpdateModuleInput) (*ent.Module, error)
 	DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error)
 	UnsubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
 	ResubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
@@ -507,6 +528,9 @@ type MutationResolver interface {
 	UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error)
 	DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error)
 	SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error)
+	SetOperationalParameter(ctx context.Context, group string, key string, value string) (*ent.OperationalParameter, error)
+	DeleteOperationalParameter(ctx context.Context, id gid.ID) (gid.ID, error)
+	RotateFlowsKey(ctx context.Context) (*model.IssuedFlowsKey, error)
 	ConfigureInstance(ctx context.Context, input model.ConfigureInstanceInput) (*ent.Instance, error)
 	SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error)
 	ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
@@ -530,6 +554,7 @@ type QueryResolver interface {
 	EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error)
 	Emails(ctx context.Context, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) (*ent.EmailConnection, error)
 	Email(ctx context.Context, id gid.ID) (*ent.Email, error)
+	OperationalParameters(ctx context.Context, group *string) ([]*ent.OperationalParameter, error)
 	Instance(ctx context.Context) (*ent.Instance, error)
 	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
@@ -1499,6 +1524,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InteractionEdge.Node(childComplexity), true
 
+	case "IssuedFlowsKey.createdAt":
+		if e.ComplexityRoot.IssuedFlowsKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedFlowsKey.CreatedAt(childComplexity), true
+	case "IssuedFlowsKey.key":
+		if e.ComplexityRoot.IssuedFlowsKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedFlowsKey.Key(childComplexity), true
+
 	case "Module.createdAt":
 		if e.ComplexityRoot.Module.CreatedAt == nil {
 			break
@@ -1523,6 +1561,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Module.Position(childComplexity), true
+	case "Module.roles":
+		if e.ComplexityRoot.Module.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Module.Roles(childComplexity), true
 	case "Module.url":
 		if e.ComplexityRoot.Module.URL == nil {
 			break
@@ -1690,6 +1734,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteModule(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteOperationalParameter":
+		if e.ComplexityRoot.Mutation.DeleteOperationalParameter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteOperationalParameter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteOperationalParameter(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteTemplate":
 		if e.ComplexityRoot.Mutation.DeleteTemplate == nil {
 			break
@@ -1768,6 +1823,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateAgentEventKey(childComplexity), true
+	case "Mutation.rotateFlowsKey":
+		if e.ComplexityRoot.Mutation.RotateFlowsKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RotateFlowsKey(childComplexity), true
 	case "Mutation.sendEmail":
 		if e.ComplexityRoot.Mutation.SendEmail == nil {
 			break
@@ -1790,6 +1851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["input"].(model.SetAgentStatusInput)), true
+	case "Mutation.setOperationalParameter":
+		if e.ComplexityRoot.Mutation.SetOperationalParameter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOperationalParameter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOperationalParameter(childComplexity, args["group"].(string), args["key"].(string), args["value"].(string)), true
 	case "Mutation.startConversation":
 		if e.ComplexityRoot.Mutation.StartConversation == nil {
 			break
@@ -1856,6 +1928,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateEmailAddress(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateEmailAddressInput)), true
+	case "Mutation.updateModule":
+		if e.ComplexityRoot.Mutation.UpdateModule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateModule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateModule(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateModuleInput)), true
 	case "Mutation.updateTemplate":
 		if e.ComplexityRoot.Mutation.UpdateTemplate == nil {
 			break
@@ -1878,6 +1961,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenant(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateTenantInput)), true
+
+	case "OperationalParameter.createdAt":
+		if e.ComplexityRoot.OperationalParameter.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.CreatedAt(childComplexity), true
+	case "OperationalParameter.group":
+		if e.ComplexityRoot.OperationalParameter.GroupName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.GroupName(childComplexity), true
+	case "OperationalParameter.id":
+		if e.ComplexityRoot.OperationalParameter.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.ID(childComplexity), true
+	case "OperationalParameter.key":
+		if e.ComplexityRoot.OperationalParameter.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.Key(childComplexity), true
+	case "OperationalParameter.updatedAt":
+		if e.ComplexityRoot.OperationalParameter.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.UpdatedAt(childComplexity), true
+	case "OperationalParameter.value":
+		if e.ComplexityRoot.OperationalParameter.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationalParameter.Value(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2071,6 +2191,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]gid.ID)), true
+	case "Query.operationalParameters":
+		if e.ComplexityRoot.Query.OperationalParameters == nil {
+			break
+		}
+
+		args, err := ec.field_Query_operationalParameters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OperationalParameters(childComplexity, args["group"].(*string)), true
 	case "Query.pendingSubscriptions":
 		if e.ComplexityRoot.Query.PendingSubscriptions == nil {
 			break
@@ -2618,7 +2749,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/billing.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/billing.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2635,6 +2766,7 @@ var sources = []*ast.Source{
 	{Name: "schema/conversations.graphqls", Input: sourceData("schema/conversations.graphqls"), BuiltIn: false},
 	{Name: "schema/email.graphqls", Input: sourceData("schema/email.graphqls"), BuiltIn: false},
 	{Name: "schema/ent.graphqls", Input: sourceData("schema/ent.graphqls"), BuiltIn: false},
+	{Name: "schema/flows.graphqls", Input: sourceData("schema/flows.graphqls"), BuiltIn: false},
 	{Name: "schema/instance.graphqls", Input: sourceData("schema/instance.graphqls"), BuiltIn: false},
 	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
@@ -3124,6 +3256,16 @@ func (ec *executionContext) childFields_InteractionEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type InteractionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_IssuedFlowsKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_IssuedFlowsKey_key(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_IssuedFlowsKey_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuedFlowsKey", field.Name)
+}
+
 func (ec *executionContext) childFields_Module(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3138,8 +3280,28 @@ func (ec *executionContext) childFields_Module(ctx context.Context, field graphq
 		return ec.fieldContext_Module_url(ctx, field)
 	case "position":
 		return ec.fieldContext_Module_position(ctx, field)
+	case "roles":
+		return ec.fieldContext_Module_roles(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Module", field.Name)
+}
+
+func (ec *executionContext) childFields_OperationalParameter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OperationalParameter_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OperationalParameter_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_OperationalParameter_updatedAt(ctx, field)
+	case "group":
+		return ec.fieldContext_OperationalParameter_group(ctx, field)
+	case "key":
+		return ec.fieldContext_OperationalParameter_key(ctx, field)
+	case "value":
+		return ec.fieldContext_OperationalParameter_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperationalParameter", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3700,6 +3862,20 @@ func (ec *executionContext) field_Mutation_deleteModule_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteOperationalParameter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3820,6 +3996,36 @@ func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setOperationalParameter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3928,6 +4134,28 @@ func (ec *executionContext) field_Mutation_updateEmailAddress_args(ctx context.C
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateEmailAddressInput, error) {
 			return ec.unmarshalNUpdateEmailAddressInput2switchboardᚋentᚐUpdateEmailAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateModule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateModuleInput, error) {
+			return ec.unmarshalNUpdateModuleInput2switchboardᚋgraphᚋmodelᚐUpdateModuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4237,6 +4465,20 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_operationalParameters_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg0
 	return args, nil
 }
 
@@ -8183,6 +8425,52 @@ func (ec *executionContext) fieldContext_InteractionEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("InteractionEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _IssuedFlowsKey_key(ctx context.Context, field graphql.CollectedField, obj *model.IssuedFlowsKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedFlowsKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedFlowsKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuedFlowsKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _IssuedFlowsKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.IssuedFlowsKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedFlowsKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedFlowsKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuedFlowsKey", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Module_id(ctx context.Context, field graphql.CollectedField, obj *ent.Module) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8319,6 +8607,29 @@ func (ec *executionContext) _Module_position(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Module_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Module", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Module_roles(ctx context.Context, field graphql.CollectedField, obj *ent.Module) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Module_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []viewer.Role) graphql.Marshaler {
+			return ec.marshalORole2ᚕswitchboardᚋviewerᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Module_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Module", field, false, false, "Role")
 }
 
 func (ec *executionContext) _Mutation_createTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8667,6 +8978,50 @@ func (ec *executionContext) fieldContext_Mutation_createModule(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createModule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateModule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateModule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateModule(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateModuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Module) graphql.Marshaler {
+			return ec.marshalNModule2ᚖswitchboardᚋentᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateModule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Module(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateModule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9421,6 +9776,126 @@ func (ec *executionContext) fieldContext_Mutation_sendEmail(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setOperationalParameter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOperationalParameter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOperationalParameter(ctx, fc.Args["group"].(string), fc.Args["key"].(string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OperationalParameter) graphql.Marshaler {
+			return ec.marshalNOperationalParameter2ᚖswitchboardᚋentᚐOperationalParameter(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOperationalParameter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationalParameter(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOperationalParameter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteOperationalParameter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteOperationalParameter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteOperationalParameter(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteOperationalParameter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteOperationalParameter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateFlowsKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateFlowsKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateFlowsKey(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IssuedFlowsKey) graphql.Marshaler {
+			return ec.marshalNIssuedFlowsKey2ᚖswitchboardᚋgraphᚋmodelᚐIssuedFlowsKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateFlowsKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedFlowsKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_configureInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9694,6 +10169,144 @@ func (ec *executionContext) fieldContext_Mutation_deleteTemplate(ctx context.Con
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OperationalParameter_id(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OperationalParameter_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OperationalParameter_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OperationalParameter_group(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "String")
+}
+
+func (ec *executionContext) _OperationalParameter_key(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "String")
+}
+
+func (ec *executionContext) _OperationalParameter_value(ctx context.Context, field graphql.CollectedField, obj *ent.OperationalParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationalParameter_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationalParameter_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationalParameter", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[gid.ID]) (ret graphql.Marshaler) {
@@ -10546,6 +11159,50 @@ func (ec *executionContext) fieldContext_Query_email(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_email_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_operationalParameters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_operationalParameters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OperationalParameters(ctx, fc.Args["group"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OperationalParameter) graphql.Marshaler {
+			return ec.marshalNOperationalParameter2ᚕᚖswitchboardᚋentᚐOperationalParameterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_operationalParameters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationalParameter(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_operationalParameters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13942,7 +14599,7 @@ func (ec *executionContext) unmarshalInputCreateModuleInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "position"}
+	fieldsInOrder := [...]string{"name", "url", "position", "roles"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13970,6 +14627,13 @@ func (ec *executionContext) unmarshalInputCreateModuleInput(ctx context.Context,
 				return it, err
 			}
 			it.Position = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalORole2ᚕswitchboardᚋviewerᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
 		}
 	}
 	return it, nil
@@ -15021,8 +15685,8 @@ func UnmarshalUpdateEmailAddressInput(ctx context.Context, raw any) (ent.UpdateE
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context, obj any) (ent.UpdateModuleInput, error) {
-	var it ent.UpdateModuleInput
+func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context, obj any) (model.UpdateModuleInput, error) {
+	var it model.UpdateModuleInput
 	if obj == nil {
 		return it, nil
 	}
@@ -15032,7 +15696,7 @@ func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "position"}
+	fieldsInOrder := [...]string{"name", "url", "position", "roles", "clearRoles"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15060,6 +15724,20 @@ func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context,
 				return it, err
 			}
 			it.Position = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalORole2ᚕswitchboardᚋviewerᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "clearRoles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearRoles"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearRoles = data
 		}
 	}
 	return it, nil
@@ -15071,8 +15749,8 @@ func (ec *executionContext) unmarshalInputUpdateModuleInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateModuleInput(ctx context.Context, raw any) (ent.UpdateModuleInput, error) {
-	var out ent.UpdateModuleInput
+func UnmarshalUpdateModuleInput(ctx context.Context, raw any) (model.UpdateModuleInput, error) {
+	var out model.UpdateModuleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateModuleInput", raw, &out)
 	return out, err
 }
@@ -15315,6 +15993,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PendingSubscription(ctx, sel, obj)
+	case *ent.OperationalParameter:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OperationalParameter(ctx, sel, obj)
 	case *ent.Module:
 		if obj == nil {
 			return graphql.Null
@@ -16970,6 +17653,44 @@ func (ec *executionContext) _InteractionEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var issuedFlowsKeyImplementors = []string{"IssuedFlowsKey"}
+
+func (ec *executionContext) _IssuedFlowsKey(ctx context.Context, sel ast.SelectionSet, obj *model.IssuedFlowsKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issuedFlowsKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssuedFlowsKey")
+		case "key":
+			out.Values[i] = ec._IssuedFlowsKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._IssuedFlowsKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var moduleImplementors = []string{"Module", "Node"}
 
 func (ec *executionContext) _Module(ctx context.Context, sel ast.SelectionSet, obj *ent.Module) graphql.Marshaler {
@@ -17009,6 +17730,11 @@ func (ec *executionContext) _Module(ctx context.Context, sel ast.SelectionSet, o
 		case "position":
 			out.Values[i] = ec._Module_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._Module_roles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17099,6 +17825,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createModule":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createModule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateModule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateModule(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17222,6 +17955,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setOperationalParameter":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOperationalParameter(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteOperationalParameter":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteOperationalParameter(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateFlowsKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateFlowsKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "configureInstance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_configureInstance(ctx, field)
@@ -17268,6 +18022,64 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteTemplate(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var operationalParameterImplementors = []string{"OperationalParameter", "Node"}
+
+func (ec *executionContext) _OperationalParameter(ctx context.Context, sel ast.SelectionSet, obj *ent.OperationalParameter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, operationalParameterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OperationalParameter")
+		case "id":
+			out.Values[i] = ec._OperationalParameter_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._OperationalParameter_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._OperationalParameter_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._OperationalParameter_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._OperationalParameter_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._OperationalParameter_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17506,6 +18318,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_email(ctx, field)
+				})
+		case "operationalParameters":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_operationalParameters(ctx, field)
 				})
 		case "instance":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -19036,6 +19854,14 @@ func (ec *executionContext) marshalNInteractionOrderField2ᚖswitchboardᚋent�
 	return v
 }
 
+func (ec *executionContext) marshalNIssuedFlowsKey2ᚖswitchboardᚋgraphᚋmodelᚐIssuedFlowsKey(ctx context.Context, sel ast.SelectionSet, v *model.IssuedFlowsKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IssuedFlowsKey!")
+		return graphql.Null
+	}
+	return ec._IssuedFlowsKey(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNModule2ᚕᚖswitchboardᚋentᚐModuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Module) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19068,6 +19894,30 @@ func (ec *executionContext) marshalNNode2ᚕswitchboardᚋentᚐNoder(ctx contex
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOperationalParameter2ᚕᚖswitchboardᚋentᚐOperationalParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OperationalParameter) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOperationalParameter2ᚖswitchboardᚋentᚐOperationalParameter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOperationalParameter2ᚖswitchboardᚋentᚐOperationalParameter(ctx context.Context, sel ast.SelectionSet, v *ent.OperationalParameter) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OperationalParameter!")
+		return graphql.Null
+	}
+	return ec._OperationalParameter(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -19323,6 +20173,11 @@ func (ec *executionContext) unmarshalNUpdateContactInput2switchboardᚋgraphᚋm
 
 func (ec *executionContext) unmarshalNUpdateEmailAddressInput2switchboardᚋentᚐUpdateEmailAddressInput(ctx context.Context, v any) (ent.UpdateEmailAddressInput, error) {
 	res, err := ec.unmarshalInputUpdateEmailAddressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateModuleInput2switchboardᚋgraphᚋmodelᚐUpdateModuleInput(ctx context.Context, v any) (model.UpdateModuleInput, error) {
+	res, err := ec.unmarshalInputUpdateModuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19919,6 +20774,42 @@ func (ec *executionContext) marshalONode2switchboardᚋentᚐNoder(ctx context.C
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2ᚕswitchboardᚋviewerᚐRoleᚄ(ctx context.Context, v any) ([]viewer.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]viewer.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2switchboardᚋviewerᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORole2ᚕswitchboardᚋviewerᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []viewer.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2switchboardᚋviewerᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalORole2ᚖswitchboardᚋviewerᚐRole(ctx context.Context, v any) (*viewer.Role, error) {

@@ -71,6 +71,19 @@ func (r *mutationResolver) CreateModule(ctx context.Context, input ent.CreateMod
 	return r.ent(ctx).Module.Create().SetInput(input).Save(ctx)
 }
 
+// UpdateModule is the resolver for the updateModule field.
+func (r *mutationResolver) UpdateModule(ctx context.Context, id gid.ID, input model.UpdateModuleInput) (*ent.Module, error) {
+	u := r.ent(ctx).Module.UpdateOneID(id).
+		SetNillableName(input.Name).SetNillableURL(input.URL).SetNillablePosition(input.Position)
+	switch {
+	case input.ClearRoles != nil && *input.ClearRoles:
+		u.ClearRoles()
+	case input.Roles != nil:
+		u.SetRoles(input.Roles)
+	}
+	return u.Save(ctx)
+}
+
 // DeleteModule is the resolver for the deleteModule field.
 func (r *mutationResolver) DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error) {
 	return id, r.ent(ctx).Module.DeleteOneID(id).Exec(ctx)

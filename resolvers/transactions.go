@@ -46,6 +46,7 @@ var mutationTransactions = map[string]Transaction{
 	"createAgentStatus": InRequestTransaction,
 	"updateAgentStatus": InRequestTransaction,
 	"createModule":      InRequestTransaction,
+	"updateModule":      InRequestTransaction,
 	"deleteModule":      InRequestTransaction,
 	// tenant lifecycle; decommissioning deletes in the request's
 	// transaction, all or nothing.
@@ -70,6 +71,10 @@ var mutationTransactions = map[string]Transaction{
 	"recordInteraction": InRequestTransaction,
 	"createScimToken":   InRequestTransaction,
 	"revokeScimToken":   InRequestTransaction,
+	// contact flows
+	"setOperationalParameter":    InRequestTransaction,
+	"deleteOperationalParameter": InRequestTransaction,
+	"rotateFlowsKey":             InRequestTransaction, // the old key goes with the new one's arrival
 	// conversations: Connect StartChatContact and StopContact.
 	"startConversation": CallsAWS,
 	"endConversation":   CallsAWS,

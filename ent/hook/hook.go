@@ -116,6 +116,18 @@ func (f EmailAddressFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmailAddressMutation", m)
 }
 
+// The FlowsKeyFunc type is an adapter to allow the use of ordinary
+// function as FlowsKey mutator.
+type FlowsKeyFunc func(context.Context, *ent.FlowsKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FlowsKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FlowsKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FlowsKeyMutation", m)
+}
+
 // The InstanceFunc type is an adapter to allow the use of ordinary
 // function as Instance mutator.
 type InstanceFunc func(context.Context, *ent.InstanceMutation) (ent.Value, error)
@@ -150,6 +162,18 @@ func (f ModuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ModuleMutation", m)
+}
+
+// The OperationalParameterFunc type is an adapter to allow the use of ordinary
+// function as OperationalParameter mutator.
+type OperationalParameterFunc func(context.Context, *ent.OperationalParameterMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OperationalParameterFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OperationalParameterMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OperationalParameterMutation", m)
 }
 
 // The PendingSubscriptionFunc type is an adapter to allow the use of ordinary

@@ -16,9 +16,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
 	"switchboard/ent/scimtoken"
@@ -328,6 +330,33 @@ func (f TraverseEmailAddress) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.EmailAddressQuery", q)
 }
 
+// The FlowsKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FlowsKeyFunc func(context.Context, *ent.FlowsKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FlowsKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FlowsKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FlowsKeyQuery", q)
+}
+
+// The TraverseFlowsKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFlowsKey func(context.Context, *ent.FlowsKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFlowsKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFlowsKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FlowsKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FlowsKeyQuery", q)
+}
+
 // The InstanceFunc type is an adapter to allow the use of ordinary function as a Querier.
 type InstanceFunc func(context.Context, *ent.InstanceQuery) (ent.Value, error)
 
@@ -407,6 +436,33 @@ func (f TraverseModule) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ModuleQuery", q)
+}
+
+// The OperationalParameterFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OperationalParameterFunc func(context.Context, *ent.OperationalParameterQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OperationalParameterFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OperationalParameterQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OperationalParameterQuery", q)
+}
+
+// The TraverseOperationalParameter type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOperationalParameter func(context.Context, *ent.OperationalParameterQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOperationalParameter) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOperationalParameter) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OperationalParameterQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OperationalParameterQuery", q)
 }
 
 // The PendingSubscriptionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -565,12 +621,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EmailQuery, predicate.Email, email.OrderOption]{typ: ent.TypeEmail, tq: q}, nil
 	case *ent.EmailAddressQuery:
 		return &query[*ent.EmailAddressQuery, predicate.EmailAddress, emailaddress.OrderOption]{typ: ent.TypeEmailAddress, tq: q}, nil
+	case *ent.FlowsKeyQuery:
+		return &query[*ent.FlowsKeyQuery, predicate.FlowsKey, flowskey.OrderOption]{typ: ent.TypeFlowsKey, tq: q}, nil
 	case *ent.InstanceQuery:
 		return &query[*ent.InstanceQuery, predicate.Instance, instance.OrderOption]{typ: ent.TypeInstance, tq: q}, nil
 	case *ent.InteractionQuery:
 		return &query[*ent.InteractionQuery, predicate.Interaction, interaction.OrderOption]{typ: ent.TypeInteraction, tq: q}, nil
 	case *ent.ModuleQuery:
 		return &query[*ent.ModuleQuery, predicate.Module, module.OrderOption]{typ: ent.TypeModule, tq: q}, nil
+	case *ent.OperationalParameterQuery:
+		return &query[*ent.OperationalParameterQuery, predicate.OperationalParameter, operationalparameter.OrderOption]{typ: ent.TypeOperationalParameter, tq: q}, nil
 	case *ent.PendingSubscriptionQuery:
 		return &query[*ent.PendingSubscriptionQuery, predicate.PendingSubscription, pendingsubscription.OrderOption]{typ: ent.TypePendingSubscription, tq: q}, nil
 	case *ent.ScimTokenQuery:

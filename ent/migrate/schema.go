@@ -454,6 +454,41 @@ var (
 			},
 		},
 	}
+	// FlowsKeysColumns holds the columns for the "flows_keys" table.
+	FlowsKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key_hash", Type: field.TypeBytes},
+		{Name: "created_by", Type: field.TypeString, Nullable: true, Size: 320},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// FlowsKeysTable holds the schema information for the "flows_keys" table.
+	FlowsKeysTable = &schema.Table{
+		Name:       "flows_keys",
+		Columns:    FlowsKeysColumns,
+		PrimaryKey: []*schema.Column{FlowsKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "flows_keys_tenants_tenant",
+				Columns:    []*schema.Column{FlowsKeysColumns[5]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "flowskey_tenant_id",
+				Unique:  true,
+				Columns: []*schema.Column{FlowsKeysColumns[5]},
+			},
+			{
+				Name:    "flowskey_key_hash",
+				Unique:  true,
+				Columns: []*schema.Column{FlowsKeysColumns[3]},
+			},
+		},
+	}
 	// InstancesColumns holds the columns for the "instances" table.
 	InstancesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -554,6 +589,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 100},
 		{Name: "url", Type: field.TypeString, Size: 2048},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "roles", Type: field.TypeJSON, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
 	// ModulesTable holds the schema information for the "modules" table.
@@ -564,7 +600,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "modules_tenants_tenant",
-				Columns:    []*schema.Column{ModulesColumns[6]},
+				Columns:    []*schema.Column{ModulesColumns[7]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -573,7 +609,38 @@ var (
 			{
 				Name:    "module_tenant_id_position",
 				Unique:  false,
-				Columns: []*schema.Column{ModulesColumns[6], ModulesColumns[5]},
+				Columns: []*schema.Column{ModulesColumns[7], ModulesColumns[5]},
+			},
+		},
+	}
+	// OperationalParametersColumns holds the columns for the "operational_parameters" table.
+	OperationalParametersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "group_name", Type: field.TypeString, Size: 64},
+		{Name: "key", Type: field.TypeString, Size: 64},
+		{Name: "value", Type: field.TypeString, Size: 1024},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// OperationalParametersTable holds the schema information for the "operational_parameters" table.
+	OperationalParametersTable = &schema.Table{
+		Name:       "operational_parameters",
+		Columns:    OperationalParametersColumns,
+		PrimaryKey: []*schema.Column{OperationalParametersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "operational_parameters_tenants_tenant",
+				Columns:    []*schema.Column{OperationalParametersColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "operationalparameter_tenant_id_group_name_key",
+				Unique:  true,
+				Columns: []*schema.Column{OperationalParametersColumns[6], OperationalParametersColumns[3], OperationalParametersColumns[4]},
 			},
 		},
 	}
@@ -744,9 +811,11 @@ var (
 		ConversationsTable,
 		EmailsTable,
 		EmailAddressesTable,
+		FlowsKeysTable,
 		InstancesTable,
 		InteractionsTable,
 		ModulesTable,
+		OperationalParametersTable,
 		PendingSubscriptionsTable,
 		ScimTokensTable,
 		TemplatesTable,
@@ -771,10 +840,12 @@ func init() {
 	ConversationsTable.ForeignKeys[1].RefTable = TenantsTable
 	EmailsTable.ForeignKeys[0].RefTable = TenantsTable
 	EmailAddressesTable.ForeignKeys[0].RefTable = TenantsTable
+	FlowsKeysTable.ForeignKeys[0].RefTable = TenantsTable
 	InstancesTable.ForeignKeys[0].RefTable = TenantsTable
 	InteractionsTable.ForeignKeys[0].RefTable = AgentsTable
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable
+	OperationalParametersTable.ForeignKeys[0].RefTable = TenantsTable
 	ScimTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	TemplatesTable.ForeignKeys[0].RefTable = TenantsTable
 	UsageHoursTable.ForeignKeys[0].RefTable = TenantsTable

@@ -406,6 +406,16 @@ func PositionLTE(v int) predicate.Module {
 	return predicate.Module(sql.FieldLTE(FieldPosition, v))
 }
 
+// RolesIsNil applies the IsNil predicate on the "roles" field.
+func RolesIsNil() predicate.Module {
+	return predicate.Module(sql.FieldIsNull(FieldRoles))
+}
+
+// RolesNotNil applies the NotNil predicate on the "roles" field.
+func RolesNotNil() predicate.Module {
+	return predicate.Module(sql.FieldNotNull(FieldRoles))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.Module {
 	return predicate.Module(func(s *sql.Selector) {

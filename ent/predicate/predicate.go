@@ -33,6 +33,9 @@ type Email func(*sql.Selector)
 // EmailAddress is the predicate function for emailaddress builders.
 type EmailAddress func(*sql.Selector)
 
+// FlowsKey is the predicate function for flowskey builders.
+type FlowsKey func(*sql.Selector)
+
 // Instance is the predicate function for instance builders.
 type Instance func(*sql.Selector)
 
@@ -41,6 +44,9 @@ type Interaction func(*sql.Selector)
 
 // Module is the predicate function for module builders.
 type Module func(*sql.Selector)
+
+// OperationalParameter is the predicate function for operationalparameter builders.
+type OperationalParameter func(*sql.Selector)
 
 // PendingSubscription is the predicate function for pendingsubscription builders.
 type PendingSubscription func(*sql.Selector)

@@ -327,6 +327,30 @@ func (f EmailAddressMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailAddressMutation", m)
 }
 
+// The FlowsKeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FlowsKeyQueryRuleFunc func(context.Context, *ent.FlowsKeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FlowsKeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FlowsKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FlowsKeyQuery", q)
+}
+
+// The FlowsKeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FlowsKeyMutationRuleFunc func(context.Context, *ent.FlowsKeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FlowsKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FlowsKeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FlowsKeyMutation", m)
+}
+
 // The InstanceQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InstanceQueryRuleFunc func(context.Context, *ent.InstanceQuery) error
@@ -397,6 +421,30 @@ func (f ModuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ModuleMutation", m)
+}
+
+// The OperationalParameterQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OperationalParameterQueryRuleFunc func(context.Context, *ent.OperationalParameterQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OperationalParameterQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OperationalParameterQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OperationalParameterQuery", q)
+}
+
+// The OperationalParameterMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OperationalParameterMutationRuleFunc func(context.Context, *ent.OperationalParameterMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OperationalParameterMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OperationalParameterMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OperationalParameterMutation", m)
 }
 
 // The PendingSubscriptionQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -572,11 +620,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EmailAddressQuery:
 		return q.Filter(), nil
+	case *ent.FlowsKeyQuery:
+		return q.Filter(), nil
 	case *ent.InstanceQuery:
 		return q.Filter(), nil
 	case *ent.InteractionQuery:
 		return q.Filter(), nil
 	case *ent.ModuleQuery:
+		return q.Filter(), nil
+	case *ent.OperationalParameterQuery:
 		return q.Filter(), nil
 	case *ent.PendingSubscriptionQuery:
 		return q.Filter(), nil
@@ -613,11 +665,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.EmailAddressMutation:
 		return m.Filter(), nil
+	case *ent.FlowsKeyMutation:
+		return m.Filter(), nil
 	case *ent.InstanceMutation:
 		return m.Filter(), nil
 	case *ent.InteractionMutation:
 		return m.Filter(), nil
 	case *ent.ModuleMutation:
+		return m.Filter(), nil
+	case *ent.OperationalParameterMutation:
 		return m.Filter(), nil
 	case *ent.PendingSubscriptionMutation:
 		return m.Filter(), nil

@@ -13,9 +13,11 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
 	"switchboard/ent/emailaddress"
+	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
 	"switchboard/ent/module"
+	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
@@ -625,6 +627,43 @@ func init() {
 	emailaddressDescID := emailaddressMixinFields0[0].Descriptor()
 	// emailaddress.DefaultID holds the default value on creation for the id field.
 	emailaddress.DefaultID = emailaddressDescID.Default.(func() gid.ID)
+	flowskeyMixin := schema.FlowsKey{}.Mixin()
+	flowskey.Policy = privacy.NewPolicies(flowskeyMixin[0], flowskeyMixin[1], schema.FlowsKey{})
+	flowskey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := flowskey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	flowskeyMixinHooks1 := flowskeyMixin[1].Hooks()
+
+	flowskey.Hooks[1] = flowskeyMixinHooks1[0]
+
+	flowskey.Hooks[2] = flowskeyMixinHooks1[1]
+	flowskeyMixinFields0 := flowskeyMixin[0].Fields()
+	_ = flowskeyMixinFields0
+	flowskeyFields := schema.FlowsKey{}.Fields()
+	_ = flowskeyFields
+	// flowskeyDescCreatedAt is the schema descriptor for created_at field.
+	flowskeyDescCreatedAt := flowskeyMixinFields0[1].Descriptor()
+	// flowskey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	flowskey.DefaultCreatedAt = flowskeyDescCreatedAt.Default.(func() time.Time)
+	// flowskeyDescUpdatedAt is the schema descriptor for updated_at field.
+	flowskeyDescUpdatedAt := flowskeyMixinFields0[2].Descriptor()
+	// flowskey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	flowskey.DefaultUpdatedAt = flowskeyDescUpdatedAt.Default.(func() time.Time)
+	// flowskey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	flowskey.UpdateDefaultUpdatedAt = flowskeyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// flowskeyDescCreatedBy is the schema descriptor for created_by field.
+	flowskeyDescCreatedBy := flowskeyFields[1].Descriptor()
+	// flowskey.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	flowskey.CreatedByValidator = flowskeyDescCreatedBy.Validators[0].(func(string) error)
+	// flowskeyDescID is the schema descriptor for id field.
+	flowskeyDescID := flowskeyMixinFields0[0].Descriptor()
+	// flowskey.DefaultID holds the default value on creation for the id field.
+	flowskey.DefaultID = flowskeyDescID.Default.(func() gid.ID)
 	instanceMixin := schema.Instance{}.Mixin()
 	instance.Policy = privacy.NewPolicies(instanceMixin[0], instanceMixin[1], schema.Instance{})
 	instance.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -806,10 +845,13 @@ func init() {
 		})
 	}
 	moduleMixinHooks1 := moduleMixin[1].Hooks()
+	moduleHooks := schema.Module{}.Hooks()
 
 	module.Hooks[1] = moduleMixinHooks1[0]
 
 	module.Hooks[2] = moduleMixinHooks1[1]
+
+	module.Hooks[3] = moduleHooks[0]
 	moduleMixinFields0 := moduleMixin[0].Fields()
 	_ = moduleMixinFields0
 	moduleFields := schema.Module{}.Fields()
@@ -869,6 +911,82 @@ func init() {
 	moduleDescID := moduleMixinFields0[0].Descriptor()
 	// module.DefaultID holds the default value on creation for the id field.
 	module.DefaultID = moduleDescID.Default.(func() gid.ID)
+	operationalparameterMixin := schema.OperationalParameter{}.Mixin()
+	operationalparameter.Policy = privacy.NewPolicies(operationalparameterMixin[0], operationalparameterMixin[1], schema.OperationalParameter{})
+	operationalparameter.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := operationalparameter.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	operationalparameterMixinHooks1 := operationalparameterMixin[1].Hooks()
+	operationalparameterHooks := schema.OperationalParameter{}.Hooks()
+
+	operationalparameter.Hooks[1] = operationalparameterMixinHooks1[0]
+
+	operationalparameter.Hooks[2] = operationalparameterMixinHooks1[1]
+
+	operationalparameter.Hooks[3] = operationalparameterHooks[0]
+	operationalparameterMixinFields0 := operationalparameterMixin[0].Fields()
+	_ = operationalparameterMixinFields0
+	operationalparameterFields := schema.OperationalParameter{}.Fields()
+	_ = operationalparameterFields
+	// operationalparameterDescCreatedAt is the schema descriptor for created_at field.
+	operationalparameterDescCreatedAt := operationalparameterMixinFields0[1].Descriptor()
+	// operationalparameter.DefaultCreatedAt holds the default value on creation for the created_at field.
+	operationalparameter.DefaultCreatedAt = operationalparameterDescCreatedAt.Default.(func() time.Time)
+	// operationalparameterDescUpdatedAt is the schema descriptor for updated_at field.
+	operationalparameterDescUpdatedAt := operationalparameterMixinFields0[2].Descriptor()
+	// operationalparameter.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	operationalparameter.DefaultUpdatedAt = operationalparameterDescUpdatedAt.Default.(func() time.Time)
+	// operationalparameter.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	operationalparameter.UpdateDefaultUpdatedAt = operationalparameterDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// operationalparameterDescGroupName is the schema descriptor for group_name field.
+	operationalparameterDescGroupName := operationalparameterFields[0].Descriptor()
+	// operationalparameter.GroupNameValidator is a validator for the "group_name" field. It is called by the builders before save.
+	operationalparameter.GroupNameValidator = func() func(string) error {
+		validators := operationalparameterDescGroupName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(group_name string) error {
+			for _, fn := range fns {
+				if err := fn(group_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// operationalparameterDescKey is the schema descriptor for key field.
+	operationalparameterDescKey := operationalparameterFields[1].Descriptor()
+	// operationalparameter.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	operationalparameter.KeyValidator = func() func(string) error {
+		validators := operationalparameterDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// operationalparameterDescValue is the schema descriptor for value field.
+	operationalparameterDescValue := operationalparameterFields[2].Descriptor()
+	// operationalparameter.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	operationalparameter.ValueValidator = operationalparameterDescValue.Validators[0].(func(string) error)
+	// operationalparameterDescID is the schema descriptor for id field.
+	operationalparameterDescID := operationalparameterMixinFields0[0].Descriptor()
+	// operationalparameter.DefaultID holds the default value on creation for the id field.
+	operationalparameter.DefaultID = operationalparameterDescID.Default.(func() gid.ID)
 	pendingsubscriptionMixin := schema.PendingSubscription{}.Mixin()
 	pendingsubscription.Policy = privacy.NewPolicies(pendingsubscriptionMixin[0], schema.PendingSubscription{})
 	pendingsubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/entql"
 
 	"switchboard/apierror"
@@ -15,6 +17,7 @@ import (
 	"switchboard/ent/conversation"
 	"switchboard/ent/hook"
 	"switchboard/ent/interaction"
+	"switchboard/ent/module"
 	"switchboard/ent/predicate"
 	"switchboard/ent/privacy"
 	"switchboard/ent/tenant"
@@ -412,8 +415,55 @@ func (EmailAddress) Policy() ent.Policy {
 // them). Writes: admins.
 func (Module) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    readByTenant(),
+		Query: privacy.QueryPolicy{
+			privacy.ModuleQueryRuleFunc(func(ctx context.Context, q *gen.ModuleQuery) error {
+				if v := viewer.FromContext(ctx); !v.InTenant(viewer.RoleAdmin) {
+					q.Where(shownTo(v.Role))
+				}
+				return privacy.Allow
+			}),
+		},
 		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage modules"),
+	}
+}
+
+// shownTo is the modules a role sees: those for everyone (no roles) and
+// those that list it.
+func shownTo(role viewer.Role) predicate.Module {
+	return func(s *sql.Selector) {
+		c := s.C(module.FieldRoles)
+		s.Where(sql.Or(sql.IsNull(c), sqljson.LenEQ(c, 0), sqljson.ValueContains(c, role)))
+	}
+}
+
+// Policy of OperationalParameter and of Schedule. Reads: supervisors and
+// admins (and /flows, a supervisor of the tenant). Writes: admins.
+func (OperationalParameter) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readBySupervisors("only supervisors and admins read operational parameters"),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins set operational parameters"),
+	}
+}
+
+// Policy of FlowsKey. Reads and writes: admins (the /flows endpoint finds
+// a key by its hash, as the only credential its caller has).
+func (FlowsKey) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByAdmins(nil, "only the tenant's admins keep the flows key"),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins rotate the flows key"),
+	}
+}
+
+// readBySupervisors allows reads by the tenant's supervisors and admins
+// (and the systems that act as supervisors), and refuses the rest.
+func readBySupervisors(message string) privacy.QueryPolicy {
+	return privacy.QueryPolicy{
+		privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+			if viewer.FromContext(ctx).InTenant(viewer.RoleSupervisor) {
+				return privacy.Allow
+			}
+			return refuse("%s", message)
+		}),
 	}
 }
 

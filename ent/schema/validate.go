@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"switchboard/contactpoint"
+	"switchboard/viewer"
 )
 
 // awsAccountID is an AWS account ID: twelve digits.
@@ -56,8 +58,26 @@ var supportedRegions = phonenumbers.GetSupportedRegions()
 // httpsURL accepts an absolute https URL with a host and no credentials.
 func httpsURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil || u.Opaque != "" {
 		return errors.New("must be an https:// URL with a host")
+	}
+	return nil
+}
+
+// desktopRoles checks a module's roles: those of a tenant's people, each
+// once.
+func desktopRoles(roles []viewer.Role) error {
+	seen := map[viewer.Role]bool{}
+	for _, r := range roles {
+		switch r {
+		case viewer.RoleAgent, viewer.RoleSupervisor, viewer.RoleAdmin:
+		default:
+			return fmt.Errorf("%q is not a role of a tenant's people (AGENT, SUPERVISOR, ADMIN)", r)
+		}
+		if seen[r] {
+			return fmt.Errorf("%s is listed twice", r)
+		}
+		seen[r] = true
 	}
 	return nil
 }

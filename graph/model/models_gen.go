@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/template"
 	"switchboard/gid"
 	"switchboard/tenants"
+	"switchboard/viewer"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -78,6 +79,13 @@ type DecommissionResult struct {
 	Deleted  []*tenants.Deleted `json:"deleted"`
 }
 
+// The key a tenant's contact flows present at /flows, shown once.
+type IssuedFlowsKey struct {
+	// The key: send it as X-Switchboard-Flows-Key. Only its hash is kept.
+	Key       string    `json:"key"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
 type RecordInteractionInput struct {
 	// The Amazon Connect contact ID; recording it again updates the interaction.
 	ContactID      string                     `json:"contactId"`
@@ -141,6 +149,17 @@ type UpdateContactInput struct {
 	Emails       []*schematype.ContactPoint `json:"emails,omitempty"`
 	PhoneNumbers []*schematype.ContactPoint `json:"phoneNumbers,omitempty"`
 	JobTitle     *string                    `json:"jobTitle,omitempty"`
+}
+
+// A change to a module; what is left out stays.
+type UpdateModuleInput struct {
+	Name *string `json:"name,omitempty"`
+	// An https page with a host.
+	URL      *string `json:"url,omitempty"`
+	Position *int    `json:"position,omitempty"`
+	// The roles that see it; an empty list, or clearRoles, and everyone does.
+	Roles      []viewer.Role `json:"roles,omitempty"`
+	ClearRoles *bool         `json:"clearRoles,omitempty"`
 }
 
 type UpdateTemplateInput struct {
