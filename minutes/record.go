@@ -13,7 +13,6 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
-	"switchboard/ent/predicate"
 	"switchboard/gid"
 	"switchboard/viewer"
 )
@@ -93,8 +92,8 @@ func recorderContext(ctx context.Context, tenantID gid.ID) (context.Context, err
 
 // heldRow and changeRow are the columns Record reads of a change.
 type heldRow struct {
-	AgentID  gid.ID `sql:"agent_id"`
-	StatusID gid.ID `sql:"status_id"`
+	AgentID  gid.ID  `sql:"agent_id"`
+	StatusID *string `sql:"status_id"`
 }
 
 type changeRow struct {
@@ -169,7 +168,9 @@ func ActiveStatuses(ctx context.Context, c *ent.Client) (func(gid.ID) bool, erro
 // agents at a time (pageSize, in ID order) and calls f with each page, the
 // status each of its agents held at from (the latest change before it;
 // absent: none yet) and each one's changes in the span, in order of time.
-// Two statements per page, whatever the span.
+// Two statements per page, each an index scan bounded by the span (or, for
+// the status held, one short backward scan per agent), so that the cost
+// does not grow with the history before it.
 func EachAgentPage(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to time.Time,
 	f func(page []gid.ID, atStart map[gid.ID]gid.ID, byAgent map[gid.ID][]Change) error) error {
 	agents, err := c.Agent.Query().Order(agent.ByID()).IDs(ctx)
@@ -179,20 +180,18 @@ func EachAgentPage(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to
 	for len(agents) > 0 {
 		page := agents[:min(pageSize, len(agents))]
 		agents = agents[len(page):]
-		lo, hi := page[0], page[len(page)-1]
 
-		var held []heldRow
-		err := c.AgentStatusChange.Query().
-			Where(HeldAt(tenantID, from, lo, hi)).
-			Select(agentstatuschange.FieldAgentID, agentstatuschange.FieldStatusID).
-			Scan(ctx, &held)
+		held, err := heldAt(ctx, c, tenantID, from, page)
 		if err != nil {
 			return fmt.Errorf("minutes: statuses held at %s: %w", from.Format(time.RFC3339), err)
 		}
+		// The page's agents by name, not as a range of IDs: with an
+		// equality on the agent, the index's changed_at bounds the scan to
+		// the span, whatever the history before it.
 		var changed []changeRow
 		err = c.AgentStatusChange.Query().
 			Where(
-				agentstatuschange.AgentIDGTE(lo), agentstatuschange.AgentIDLTE(hi),
+				agentstatuschange.AgentIDIn(page...),
 				agentstatuschange.ChangedAtGTE(from), agentstatuschange.ChangedAtLT(to),
 			).
 			Order(agentstatuschange.ByAgentID(), agentstatuschange.ByChangedAt(), agentstatuschange.ByID()).
@@ -203,7 +202,9 @@ func EachAgentPage(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to
 		}
 		atStart := make(map[gid.ID]gid.ID, len(held))
 		for _, h := range held {
-			atStart[h.AgentID] = h.StatusID
+			if h.StatusID != nil {
+				atStart[h.AgentID] = gid.ID(*h.StatusID)
+			}
 		}
 		byAgent := make(map[gid.ID][]Change)
 		for _, ch := range changed { // ordered by agent, then time
@@ -216,33 +217,28 @@ func EachAgentPage(ctx context.Context, c *ent.Client, tenantID gid.ID, from, to
 	return nil
 }
 
-// HeldAt selects, for each agent of the tenant with an ID in [lo, hi], its
-// latest change before at: the status it held at that instant. One
-// correlated subquery per agent, each a short backward scan of the
+// heldAt reads, for each agent of page, the status of its latest change
+// before at: the status it held at that instant (nil: none yet). One
+// statement: per agent a scalar subquery, a short backward scan of the
 // (tenant_id, agent_id, changed_at) index.
-func HeldAt(tenantID gid.ID, at time.Time, lo, hi gid.ID) predicate.AgentStatusChange {
-	return func(s *sql.Selector) {
+func heldAt(ctx context.Context, c *ent.Client, tenantID gid.ID, at time.Time, page []gid.ID) ([]heldRow, error) {
+	var held []heldRow
+	err := c.Agent.Query().Where(agent.IDIn(page...)).Modify(func(s *sql.Selector) {
 		d := sql.Dialect(s.Dialect())
-		a := d.Table(agent.Table).As("held_agent")
-		c := d.Table(agentstatuschange.Table).As("held_change")
-		latest := d.Select(c.C(agentstatuschange.FieldID)).
-			From(c).
+		ch := d.Table(agentstatuschange.Table).As("held_change")
+		latest := d.Select(ch.C(agentstatuschange.FieldStatusID)).
+			From(ch).
 			Where(sql.And(
-				sql.EQ(c.C(agentstatuschange.FieldTenantID), tenantID),
-				sql.ColumnsEQ(c.C(agentstatuschange.FieldAgentID), a.C(agent.FieldID)),
-				sql.LT(c.C(agentstatuschange.FieldChangedAt), at),
+				sql.EQ(ch.C(agentstatuschange.FieldTenantID), tenantID),
+				sql.ColumnsEQ(ch.C(agentstatuschange.FieldAgentID), s.C(agent.FieldID)),
+				sql.LT(ch.C(agentstatuschange.FieldChangedAt), at),
 			)).
-			OrderBy(sql.Desc(c.C(agentstatuschange.FieldChangedAt)), sql.Desc(c.C(agentstatuschange.FieldID))).
+			OrderBy(sql.Desc(ch.C(agentstatuschange.FieldChangedAt)), sql.Desc(ch.C(agentstatuschange.FieldID))).
 			Limit(1)
-		perAgent := d.SelectExpr(sql.ExprFunc(func(b *sql.Builder) {
+		s.Select(sql.As(s.C(agent.FieldID), "agent_id"))
+		s.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
 			b.Wrap(func(b *sql.Builder) { b.Join(latest) })
-		})).
-			From(a).
-			Where(sql.And(
-				sql.EQ(a.C(agent.FieldTenantID), tenantID),
-				sql.GTE(a.C(agent.FieldID), lo),
-				sql.LTE(a.C(agent.FieldID), hi),
-			))
-		s.Where(sql.In(s.C(agentstatuschange.FieldID), perAgent))
-	}
+		}), "status_id")
+	}).Scan(ctx, &held)
+	return held, err
 }
