@@ -3,6 +3,7 @@ package testenv
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,6 +88,38 @@ func (w *WS) TryRead(timeout time.Duration) (WSMessage, bool) {
 			continue
 		}
 		return m, true
+	}
+}
+
+// Watch reads the connection from now on in the background, answering the
+// server's pings (a connection left unread is closed for not answering
+// them), and returns what it has received so far, pings and pongs left out,
+// each time it is called. Read and TryRead must not be used after it.
+func (w *WS) Watch() (received func() []WSMessage) {
+	var mu sync.Mutex
+	var got []WSMessage
+	go func() {
+		for {
+			_ = w.Conn.SetReadDeadline(time.Time{})
+			var m WSMessage
+			if err := w.Conn.ReadJSON(&m); err != nil {
+				return
+			}
+			switch m.Type {
+			case "ping":
+				_ = w.Conn.WriteJSON(WSMessage{Type: "pong"})
+			case "pong":
+			default:
+				mu.Lock()
+				got = append(got, m)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []WSMessage {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]WSMessage(nil), got...)
 	}
 }
 
