@@ -27,6 +27,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -75,6 +76,8 @@ type Client struct {
 	OperationalParameter *OperationalParameterClient
 	// PendingSubscription is the client for interacting with the PendingSubscription builders.
 	PendingSubscription *PendingSubscriptionClient
+	// Schedule is the client for interacting with the Schedule builders.
+	Schedule *ScheduleClient
 	// ScimToken is the client for interacting with the ScimToken builders.
 	ScimToken *ScimTokenClient
 	// Template is the client for interacting with the Template builders.
@@ -109,6 +112,7 @@ func (c *Client) init() {
 	c.Module = NewModuleClient(c.config)
 	c.OperationalParameter = NewOperationalParameterClient(c.config)
 	c.PendingSubscription = NewPendingSubscriptionClient(c.config)
+	c.Schedule = NewScheduleClient(c.config)
 	c.ScimToken = NewScimTokenClient(c.config)
 	c.Template = NewTemplateClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
@@ -220,6 +224,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Module:               NewModuleClient(cfg),
 		OperationalParameter: NewOperationalParameterClient(cfg),
 		PendingSubscription:  NewPendingSubscriptionClient(cfg),
+		Schedule:             NewScheduleClient(cfg),
 		ScimToken:            NewScimTokenClient(cfg),
 		Template:             NewTemplateClient(cfg),
 		Tenant:               NewTenantClient(cfg),
@@ -258,6 +263,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Module:               NewModuleClient(cfg),
 		OperationalParameter: NewOperationalParameterClient(cfg),
 		PendingSubscription:  NewPendingSubscriptionClient(cfg),
+		Schedule:             NewScheduleClient(cfg),
 		ScimToken:            NewScimTokenClient(cfg),
 		Template:             NewTemplateClient(cfg),
 		Tenant:               NewTenantClient(cfg),
@@ -294,7 +300,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
 		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
-		c.PendingSubscription, c.ScimToken, c.Template, c.Tenant, c.UsageHour,
+		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
+		c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -307,7 +314,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
 		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
-		c.PendingSubscription, c.ScimToken, c.Template, c.Tenant, c.UsageHour,
+		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
+		c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -346,6 +354,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OperationalParameter.mutate(ctx, m)
 	case *PendingSubscriptionMutation:
 		return c.PendingSubscription.mutate(ctx, m)
+	case *ScheduleMutation:
+		return c.Schedule.mutate(ctx, m)
 	case *ScimTokenMutation:
 		return c.ScimToken.mutate(ctx, m)
 	case *TemplateMutation:
@@ -2769,6 +2779,156 @@ func (c *PendingSubscriptionClient) mutate(ctx context.Context, m *PendingSubscr
 	}
 }
 
+// ScheduleClient is a client for the Schedule schema.
+type ScheduleClient struct {
+	config
+}
+
+// NewScheduleClient returns a client for the Schedule from the given config.
+func NewScheduleClient(c config) *ScheduleClient {
+	return &ScheduleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `schedule.Hooks(f(g(h())))`.
+func (c *ScheduleClient) Use(hooks ...Hook) {
+	c.hooks.Schedule = append(c.hooks.Schedule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `schedule.Intercept(f(g(h())))`.
+func (c *ScheduleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Schedule = append(c.inters.Schedule, interceptors...)
+}
+
+// Create returns a builder for creating a Schedule entity.
+func (c *ScheduleClient) Create() *ScheduleCreate {
+	mutation := newScheduleMutation(c.config, OpCreate)
+	return &ScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Schedule entities.
+func (c *ScheduleClient) CreateBulk(builders ...*ScheduleCreate) *ScheduleCreateBulk {
+	return &ScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScheduleClient) MapCreateBulk(slice any, setFunc func(*ScheduleCreate, int)) *ScheduleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScheduleCreateBulk{err: fmt.Errorf("calling to ScheduleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScheduleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Schedule.
+func (c *ScheduleClient) Update() *ScheduleUpdate {
+	mutation := newScheduleMutation(c.config, OpUpdate)
+	return &ScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScheduleClient) UpdateOne(_m *Schedule) *ScheduleUpdateOne {
+	mutation := newScheduleMutation(c.config, OpUpdateOne, withSchedule(_m))
+	return &ScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScheduleClient) UpdateOneID(id gid.ID) *ScheduleUpdateOne {
+	mutation := newScheduleMutation(c.config, OpUpdateOne, withScheduleID(id))
+	return &ScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Schedule.
+func (c *ScheduleClient) Delete() *ScheduleDelete {
+	mutation := newScheduleMutation(c.config, OpDelete)
+	return &ScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScheduleClient) DeleteOne(_m *Schedule) *ScheduleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScheduleClient) DeleteOneID(id gid.ID) *ScheduleDeleteOne {
+	builder := c.Delete().Where(schedule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScheduleDeleteOne{builder}
+}
+
+// Query returns a query builder for Schedule.
+func (c *ScheduleClient) Query() *ScheduleQuery {
+	return &ScheduleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSchedule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Schedule entity by its id.
+func (c *ScheduleClient) Get(ctx context.Context, id gid.ID) (*Schedule, error) {
+	return c.Query().Where(schedule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScheduleClient) GetX(ctx context.Context, id gid.ID) *Schedule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Schedule.
+func (c *ScheduleClient) QueryTenant(_m *Schedule) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(schedule.Table, schedule.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, schedule.TenantTable, schedule.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ScheduleClient) Hooks() []Hook {
+	hooks := c.hooks.Schedule
+	return append(hooks[:len(hooks):len(hooks)], schedule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScheduleClient) Interceptors() []Interceptor {
+	return c.inters.Schedule
+}
+
+func (c *ScheduleClient) mutate(ctx context.Context, m *ScheduleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Schedule mutation op: %q", m.Op())
+	}
+}
+
 // ScimTokenClient is a client for the ScimToken schema.
 type ScimTokenClient struct {
 	config
@@ -3374,14 +3534,14 @@ type (
 	hooks struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
 		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
-		OperationalParameter, PendingSubscription, ScimToken, Template, Tenant,
-		UsageHour []ent.Hook
+		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
+		Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
 		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
 		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
-		OperationalParameter, PendingSubscription, ScimToken, Template, Tenant,
-		UsageHour []ent.Interceptor
+		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
+		Tenant, UsageHour []ent.Interceptor
 	}
 )
 

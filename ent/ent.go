@@ -22,6 +22,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -106,6 +107,7 @@ func checkColumn(t, c string) error {
 			module.Table:               module.ValidColumn,
 			operationalparameter.Table: operationalparameter.ValidColumn,
 			pendingsubscription.Table:  pendingsubscription.ValidColumn,
+			schedule.Table:             schedule.ValidColumn,
 			scimtoken.Table:            scimtoken.ValidColumn,
 			template.Table:             template.ValidColumn,
 			tenant.Table:               tenant.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -376,6 +377,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   schedule.Table,
+			Columns: schedule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: schedule.FieldID,
+			},
+		},
+		Type: "Schedule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			schedule.FieldCreatedAt:   {Type: field.TypeTime, Column: schedule.FieldCreatedAt},
+			schedule.FieldUpdatedAt:   {Type: field.TypeTime, Column: schedule.FieldUpdatedAt},
+			schedule.FieldTenantID:    {Type: field.TypeString, Column: schedule.FieldTenantID},
+			schedule.FieldName:        {Type: field.TypeString, Column: schedule.FieldName},
+			schedule.FieldTimeZone:    {Type: field.TypeString, Column: schedule.FieldTimeZone},
+			schedule.FieldWeeklyHours: {Type: field.TypeJSON, Column: schedule.FieldWeeklyHours},
+			schedule.FieldExceptions:  {Type: field.TypeJSON, Column: schedule.FieldExceptions},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -395,7 +416,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -414,7 +435,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -442,7 +463,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -761,6 +782,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"OperationalParameter",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   schedule.TenantTable,
+			Columns: []string{schedule.TenantColumn},
+			Bidi:    false,
+		},
+		"Schedule",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -2501,6 +2534,95 @@ func (f *PendingSubscriptionFilter) WhereRegisteredAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ScheduleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScheduleQuery builder.
+func (_q *ScheduleQuery) Filter() *ScheduleFilter {
+	return &ScheduleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScheduleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScheduleMutation builder.
+func (m *ScheduleMutation) Filter() *ScheduleFilter {
+	return &ScheduleFilter{config: m.config, predicateAdder: m}
+}
+
+// ScheduleFilter provides a generic filtering capability at runtime for ScheduleQuery.
+type ScheduleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScheduleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ScheduleFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(schedule.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ScheduleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(schedule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ScheduleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(schedule.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ScheduleFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(schedule.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ScheduleFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(schedule.FieldName))
+}
+
+// WhereTimeZone applies the entql string predicate on the time_zone field.
+func (f *ScheduleFilter) WhereTimeZone(p entql.StringP) {
+	f.Where(p.Field(schedule.FieldTimeZone))
+}
+
+// WhereWeeklyHours applies the entql json.RawMessage predicate on the weekly_hours field.
+func (f *ScheduleFilter) WhereWeeklyHours(p entql.BytesP) {
+	f.Where(p.Field(schedule.FieldWeeklyHours))
+}
+
+// WhereExceptions applies the entql json.RawMessage predicate on the exceptions field.
+func (f *ScheduleFilter) WhereExceptions(p entql.BytesP) {
+	f.Where(p.Field(schedule.FieldExceptions))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ScheduleFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ScheduleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ScimTokenQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2529,7 +2651,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2623,7 +2745,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2707,7 +2829,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2836,7 +2958,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

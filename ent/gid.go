@@ -19,6 +19,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -43,6 +44,7 @@ var tableByPrefix = map[string]string{
 	"MD": module.Table,
 	"OP": operationalparameter.Table,
 	"PS": pendingsubscription.Table,
+	"SH": schedule.Table,
 	"SK": scimtoken.Table,
 	"TP": template.Table,
 	"TN": tenant.Table,
@@ -67,6 +69,7 @@ var EntityByTable = map[string]string{
 	module.Table:               "Module",
 	operationalparameter.Table: "OperationalParameter",
 	pendingsubscription.Table:  "PendingSubscription",
+	schedule.Table:             "Schedule",
 	scimtoken.Table:            "ScimToken",
 	template.Table:             "Template",
 	tenant.Table:               "Tenant",

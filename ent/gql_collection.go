@@ -18,6 +18,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -1466,6 +1467,95 @@ type pendingsubscriptionPaginateArgs struct {
 
 func newPendingSubscriptionPaginateArgs(rv map[string]any) *pendingsubscriptionPaginateArgs {
 	args := &pendingsubscriptionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ScheduleQuery) CollectFields(ctx context.Context, satisfies ...string) (*ScheduleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ScheduleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(schedule.Columns))
+		selectedFields = []string{schedule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[schedule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldCreatedAt)
+				fieldSeen[schedule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[schedule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldUpdatedAt)
+				fieldSeen[schedule.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[schedule.FieldName]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldName)
+				fieldSeen[schedule.FieldName] = struct{}{}
+			}
+		case "timeZone":
+			if _, ok := fieldSeen[schedule.FieldTimeZone]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldTimeZone)
+				fieldSeen[schedule.FieldTimeZone] = struct{}{}
+			}
+		case "weeklyHours":
+			if _, ok := fieldSeen[schedule.FieldWeeklyHours]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldWeeklyHours)
+				fieldSeen[schedule.FieldWeeklyHours] = struct{}{}
+			}
+		case "exceptions":
+			if _, ok := fieldSeen[schedule.FieldExceptions]; !ok {
+				selectedFields = append(selectedFields, schedule.FieldExceptions)
+				fieldSeen[schedule.FieldExceptions] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type schedulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SchedulePaginateOption
+}
+
+func newSchedulePaginateArgs(rv map[string]any) *schedulePaginateArgs {
+	args := &schedulePaginateArgs{}
 	if rv == nil {
 		return args
 	}

@@ -17,6 +17,7 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -91,6 +92,11 @@ var pendingsubscriptionImplementors = []string{"PendingSubscription", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*PendingSubscription) IsNode() {}
+
+var scheduleImplementors = []string{"Schedule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Schedule) IsNode() {}
 
 var scimtokenImplementors = []string{"ScimToken", "Node"}
 
@@ -317,6 +323,19 @@ func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, err
 			Where(pendingsubscription.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pendingsubscriptionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case schedule.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Schedule.Query().
+			Where(schedule.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, scheduleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -613,6 +632,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		query := c.PendingSubscription.Query().
 			Where(pendingsubscription.IDIn(ids...))
 		query, err := query.CollectFields(ctx, pendingsubscriptionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case schedule.Table:
+		query := c.Schedule.Query().
+			Where(schedule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, scheduleImplementors...)
 		if err != nil {
 			return nil, err
 		}

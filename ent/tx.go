@@ -44,6 +44,8 @@ type Tx struct {
 	OperationalParameter *OperationalParameterClient
 	// PendingSubscription is the client for interacting with the PendingSubscription builders.
 	PendingSubscription *PendingSubscriptionClient
+	// Schedule is the client for interacting with the Schedule builders.
+	Schedule *ScheduleClient
 	// ScimToken is the client for interacting with the ScimToken builders.
 	ScimToken *ScimTokenClient
 	// Template is the client for interacting with the Template builders.
@@ -198,6 +200,7 @@ func (tx *Tx) init() {
 	tx.Module = NewModuleClient(tx.config)
 	tx.OperationalParameter = NewOperationalParameterClient(tx.config)
 	tx.PendingSubscription = NewPendingSubscriptionClient(tx.config)
+	tx.Schedule = NewScheduleClient(tx.config)
 	tx.ScimToken = NewScimTokenClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)

@@ -24,6 +24,7 @@ import (
 	"switchboard/graph/model"
 	"switchboard/livestatus"
 	"switchboard/mail"
+	"switchboard/schedules"
 	"switchboard/templates"
 	"switchboard/tenants"
 	"switchboard/usage"
@@ -52,6 +53,8 @@ type ResolverRoot interface {
 	Email() EmailResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ScheduleException() ScheduleExceptionResolver
+	ScheduleStatus() ScheduleStatusResolver
 	Subscription() SubscriptionResolver
 	Tenant() TenantResolver
 	Viewer() ViewerResolver
@@ -322,6 +325,7 @@ type ComplexityRoot struct {
 		CreateContact              func(childComplexity int, input model.CreateContactInput) int
 		CreateEmailAddress         func(childComplexity int, input ent.CreateEmailAddressInput) int
 		CreateModule               func(childComplexity int, input ent.CreateModuleInput) int
+		CreateSchedule             func(childComplexity int, input model.CreateScheduleInput) int
 		CreateScimToken            func(childComplexity int, name string) int
 		CreateTemplate             func(childComplexity int, input model.CreateTemplateInput) int
 		CreateTenant               func(childComplexity int, input ent.CreateTenantInput) int
@@ -331,6 +335,7 @@ type ComplexityRoot struct {
 		DeleteEmailAddress         func(childComplexity int, id gid.ID) int
 		DeleteModule               func(childComplexity int, id gid.ID) int
 		DeleteOperationalParameter func(childComplexity int, id gid.ID) int
+		DeleteSchedule             func(childComplexity int, id gid.ID) int
 		DeleteTemplate             func(childComplexity int, id gid.ID) int
 		EndConversation            func(childComplexity int, id gid.ID) int
 		ImportAgentStatuses        func(childComplexity int) int
@@ -350,6 +355,7 @@ type ComplexityRoot struct {
 		UpdateContact              func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
 		UpdateEmailAddress         func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
 		UpdateModule               func(childComplexity int, id gid.ID, input model.UpdateModuleInput) int
+		UpdateSchedule             func(childComplexity int, id gid.ID, input model.UpdateScheduleInput) int
 		UpdateTemplate             func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
 		UpdateTenant               func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
 	}
@@ -397,6 +403,8 @@ type ComplexityRoot struct {
 		OperationalParameters func(childComplexity int, group *string) int
 		PendingSubscriptions  func(childComplexity int) int
 		RenderTemplate        func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
+		ScheduleStatus        func(childComplexity int, id gid.ID, at *time.Time) int
+		Schedules             func(childComplexity int) int
 		ScimTokens            func(childComplexity int) int
 		SearchContacts        func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
 		Templates             func(childComplexity int, channel *template.Channel) int
@@ -410,6 +418,30 @@ type ComplexityRoot struct {
 		SMSSegments func(childComplexity int) int
 		Text        func(childComplexity int) int
 		Unknown     func(childComplexity int) int
+	}
+
+	Schedule struct {
+		CreatedAt   func(childComplexity int) int
+		Exceptions  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		TimeZone    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		WeeklyHours func(childComplexity int) int
+	}
+
+	ScheduleException struct {
+		Closed func(childComplexity int) int
+		Closes func(childComplexity int) int
+		Date   func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Opens  func(childComplexity int) int
+	}
+
+	ScheduleStatus struct {
+		NextChangeAt func(childComplexity int) int
+		Open         func(childComplexity int) int
+		Reason       func(childComplexity int) int
 	}
 
 	ScimToken struct {
@@ -486,6 +518,12 @@ type ComplexityRoot struct {
 		Role   func(childComplexity int) int
 		Tenant func(childComplexity int) int
 	}
+
+	WeeklyHours struct {
+		Closes func(childComplexity int) int
+		Day    func(childComplexity int) int
+		Opens  func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -528,6 +566,9 @@ type MutationResolver interface {
 	UpdateEmailAddress(ctx context.Context, id gid.ID, input ent.UpdateEmailAddressInput) (*ent.EmailAddress, error)
 	DeleteEmailAddress(ctx context.Context, id gid.ID) (gid.ID, error)
 	SendEmail(ctx context.Context, input model.SendEmailInput) (*ent.Email, error)
+	CreateSchedule(ctx context.Context, input model.CreateScheduleInput) (*ent.Schedule, error)
+	UpdateSchedule(ctx context.Context, id gid.ID, input model.UpdateScheduleInput) (*ent.Schedule, error)
+	DeleteSchedule(ctx context.Context, id gid.ID) (gid.ID, error)
 	SetOperationalParameter(ctx context.Context, group string, key string, value string) (*ent.OperationalParameter, error)
 	DeleteOperationalParameter(ctx context.Context, id gid.ID) (gid.ID, error)
 	RotateFlowsKey(ctx context.Context) (*model.IssuedFlowsKey, error)
@@ -554,6 +595,8 @@ type QueryResolver interface {
 	EmailAddresses(ctx context.Context) ([]*ent.EmailAddress, error)
 	Emails(ctx context.Context, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) (*ent.EmailConnection, error)
 	Email(ctx context.Context, id gid.ID) (*ent.Email, error)
+	Schedules(ctx context.Context) ([]*ent.Schedule, error)
+	ScheduleStatus(ctx context.Context, id gid.ID, at *time.Time) (*schedules.Status, error)
 	OperationalParameters(ctx context.Context, group *string) ([]*ent.OperationalParameter, error)
 	Instance(ctx context.Context) (*ent.Instance, error)
 	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
@@ -561,6 +604,13 @@ type QueryResolver interface {
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
 	AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
+}
+type ScheduleExceptionResolver interface {
+	Opens(ctx context.Context, obj *schedules.Exception) (*string, error)
+	Closes(ctx context.Context, obj *schedules.Exception) (*string, error)
+}
+type ScheduleStatusResolver interface {
+	NextChangeAt(ctx context.Context, obj *schedules.Status) (*time.Time, error)
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
@@ -1646,6 +1696,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateModule(childComplexity, args["input"].(ent.CreateModuleInput)), true
+	case "Mutation.createSchedule":
+		if e.ComplexityRoot.Mutation.CreateSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSchedule(childComplexity, args["input"].(model.CreateScheduleInput)), true
 	case "Mutation.createScimToken":
 		if e.ComplexityRoot.Mutation.CreateScimToken == nil {
 			break
@@ -1745,6 +1806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteOperationalParameter(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.deleteSchedule":
+		if e.ComplexityRoot.Mutation.DeleteSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSchedule(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteTemplate":
 		if e.ComplexityRoot.Mutation.DeleteTemplate == nil {
 			break
@@ -1939,6 +2011,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateModule(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateModuleInput)), true
+	case "Mutation.updateSchedule":
+		if e.ComplexityRoot.Mutation.UpdateSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSchedule(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateScheduleInput)), true
 	case "Mutation.updateTemplate":
 		if e.ComplexityRoot.Mutation.UpdateTemplate == nil {
 			break
@@ -2219,6 +2302,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RenderTemplate(childComplexity, args["id"].(gid.ID), args["variables"].([]*model.TemplateVariableInput)), true
+	case "Query.scheduleStatus":
+		if e.ComplexityRoot.Query.ScheduleStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scheduleStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ScheduleStatus(childComplexity, args["id"].(gid.ID), args["at"].(*time.Time)), true
+	case "Query.schedules":
+		if e.ComplexityRoot.Query.Schedules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Schedules(childComplexity), true
 	case "Query.scimTokens":
 		if e.ComplexityRoot.Query.ScimTokens == nil {
 			break
@@ -2300,6 +2400,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RenderedTemplate.Unknown(childComplexity), true
+
+	case "Schedule.createdAt":
+		if e.ComplexityRoot.Schedule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.CreatedAt(childComplexity), true
+	case "Schedule.exceptions":
+		if e.ComplexityRoot.Schedule.Exceptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Exceptions(childComplexity), true
+	case "Schedule.id":
+		if e.ComplexityRoot.Schedule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.ID(childComplexity), true
+	case "Schedule.name":
+		if e.ComplexityRoot.Schedule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.Name(childComplexity), true
+	case "Schedule.timeZone":
+		if e.ComplexityRoot.Schedule.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.TimeZone(childComplexity), true
+	case "Schedule.updatedAt":
+		if e.ComplexityRoot.Schedule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.UpdatedAt(childComplexity), true
+	case "Schedule.weeklyHours":
+		if e.ComplexityRoot.Schedule.WeeklyHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Schedule.WeeklyHours(childComplexity), true
+
+	case "ScheduleException.closed":
+		if e.ComplexityRoot.ScheduleException.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleException.Closed(childComplexity), true
+	case "ScheduleException.closes":
+		if e.ComplexityRoot.ScheduleException.Closes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleException.Closes(childComplexity), true
+	case "ScheduleException.date":
+		if e.ComplexityRoot.ScheduleException.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleException.Date(childComplexity), true
+	case "ScheduleException.name":
+		if e.ComplexityRoot.ScheduleException.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleException.Name(childComplexity), true
+	case "ScheduleException.opens":
+		if e.ComplexityRoot.ScheduleException.Opens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleException.Opens(childComplexity), true
+
+	case "ScheduleStatus.nextChangeAt":
+		if e.ComplexityRoot.ScheduleStatus.NextChangeAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleStatus.NextChangeAt(childComplexity), true
+	case "ScheduleStatus.open":
+		if e.ComplexityRoot.ScheduleStatus.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleStatus.Open(childComplexity), true
+	case "ScheduleStatus.reason":
+		if e.ComplexityRoot.ScheduleStatus.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleStatus.Reason(childComplexity), true
 
 	case "ScimToken.createdAt":
 		if e.ComplexityRoot.ScimToken.CreatedAt == nil {
@@ -2620,6 +2813,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Tenant(childComplexity), true
 
+	case "WeeklyHours.closes":
+		if e.ComplexityRoot.WeeklyHours.Closes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyHours.Closes(childComplexity), true
+	case "WeeklyHours.day":
+		if e.ComplexityRoot.WeeklyHours.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyHours.Day(childComplexity), true
+	case "WeeklyHours.opens":
+		if e.ComplexityRoot.WeeklyHours.Opens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyHours.Opens(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2640,11 +2852,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateEmailAddressInput", ec.unmarshalInputCreateEmailAddressInput),
 			graphql.NewInputUnmarshaler("CreateModuleInput", ec.unmarshalInputCreateModuleInput),
+			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
 			graphql.NewInputUnmarshaler("CreateTemplateInput", ec.unmarshalInputCreateTemplateInput),
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
 			graphql.NewInputUnmarshaler("RecordInteractionInput", ec.unmarshalInputRecordInteractionInput),
+			graphql.NewInputUnmarshaler("ScheduleExceptionInput", ec.unmarshalInputScheduleExceptionInput),
 			graphql.NewInputUnmarshaler("SendEmailInput", ec.unmarshalInputSendEmailInput),
 			graphql.NewInputUnmarshaler("SetAgentStatusInput", ec.unmarshalInputSetAgentStatusInput),
 			graphql.NewInputUnmarshaler("StartConversationInput", ec.unmarshalInputStartConversationInput),
@@ -2655,8 +2869,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateEmailAddressInput", ec.unmarshalInputUpdateEmailAddressInput),
 			graphql.NewInputUnmarshaler("UpdateModuleInput", ec.unmarshalInputUpdateModuleInput),
+			graphql.NewInputUnmarshaler("UpdateScheduleInput", ec.unmarshalInputUpdateScheduleInput),
 			graphql.NewInputUnmarshaler("UpdateTemplateInput", ec.unmarshalInputUpdateTemplateInput),
 			graphql.NewInputUnmarshaler("UpdateTenantInput", ec.unmarshalInputUpdateTenantInput),
+			graphql.NewInputUnmarshaler("WeeklyHoursInput", ec.unmarshalInputWeeklyHoursInput),
 		)
 	}
 	first := true
@@ -3354,6 +3570,54 @@ func (ec *executionContext) childFields_RenderedTemplate(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RenderedTemplate", field.Name)
 }
 
+func (ec *executionContext) childFields_Schedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Schedule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Schedule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Schedule_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Schedule_name(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Schedule_timeZone(ctx, field)
+	case "weeklyHours":
+		return ec.fieldContext_Schedule_weeklyHours(ctx, field)
+	case "exceptions":
+		return ec.fieldContext_Schedule_exceptions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Schedule", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduleException(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_ScheduleException_date(ctx, field)
+	case "name":
+		return ec.fieldContext_ScheduleException_name(ctx, field)
+	case "closed":
+		return ec.fieldContext_ScheduleException_closed(ctx, field)
+	case "opens":
+		return ec.fieldContext_ScheduleException_opens(ctx, field)
+	case "closes":
+		return ec.fieldContext_ScheduleException_closes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduleException", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduleStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "open":
+		return ec.fieldContext_ScheduleStatus_open(ctx, field)
+	case "reason":
+		return ec.fieldContext_ScheduleStatus_reason(ctx, field)
+	case "nextChangeAt":
+		return ec.fieldContext_ScheduleStatus_nextChangeAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduleStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_ScimToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3494,6 +3758,18 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_agent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WeeklyHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_WeeklyHours_day(ctx, field)
+	case "opens":
+		return ec.fieldContext_WeeklyHours_opens(ctx, field)
+	case "closes":
+		return ec.fieldContext_WeeklyHours_closes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WeeklyHours", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3742,6 +4018,20 @@ func (ec *executionContext) field_Mutation_createModule_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateScheduleInput, error) {
+			return ec.unmarshalNCreateScheduleInput2switchboardᚋgraphᚋmodelᚐCreateScheduleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createScimToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3863,6 +4153,20 @@ func (ec *executionContext) field_Mutation_deleteModule_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Mutation_deleteOperationalParameter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4156,6 +4460,28 @@ func (ec *executionContext) field_Mutation_updateModule_args(ctx context.Context
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateModuleInput, error) {
 			return ec.unmarshalNUpdateModuleInput2switchboardᚋgraphᚋmodelᚐUpdateModuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateScheduleInput, error) {
+			return ec.unmarshalNUpdateScheduleInput2switchboardᚋgraphᚋmodelᚐUpdateScheduleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4501,6 +4827,28 @@ func (ec *executionContext) field_Query_renderTemplate_args(ctx context.Context,
 		return nil, err
 	}
 	args["variables"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_scheduleStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
 	return args, nil
 }
 
@@ -9776,6 +10124,138 @@ func (ec *executionContext) fieldContext_Mutation_sendEmail(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSchedule(ctx, fc.Args["input"].(model.CreateScheduleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Schedule) graphql.Marshaler {
+			return ec.marshalNSchedule2ᚖswitchboardᚋentᚐSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Schedule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSchedule(ctx, fc.Args["id"].(gid.ID), fc.Args["input"].(model.UpdateScheduleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Schedule) graphql.Marshaler {
+			return ec.marshalNSchedule2ᚖswitchboardᚋentᚐSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Schedule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSchedule(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setOperationalParameter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11165,6 +11645,82 @@ func (ec *executionContext) fieldContext_Query_email(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_schedules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_schedules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Schedules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Schedule) graphql.Marshaler {
+			return ec.marshalNSchedule2ᚕᚖswitchboardᚋentᚐScheduleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_schedules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Schedule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_scheduleStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_scheduleStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ScheduleStatus(ctx, fc.Args["id"].(gid.ID), fc.Args["at"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schedules.Status) graphql.Marshaler {
+			return ec.marshalNScheduleStatus2ᚖswitchboardᚋschedulesᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_scheduleStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduleStatus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_scheduleStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_operationalParameters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11603,6 +12159,369 @@ func (ec *executionContext) _RenderedTemplate_unknownPlaceholders(ctx context.Co
 }
 func (ec *executionContext) fieldContext_RenderedTemplate_unknownPlaceholders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _Schedule_id(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Schedule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Schedule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Schedule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Schedule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Schedule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Schedule_name(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Schedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _Schedule_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Schedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _Schedule_weeklyHours(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_weeklyHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeeklyHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schedules.WeeklyHours) graphql.Marshaler {
+			return ec.marshalNWeeklyHours2ᚕswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_weeklyHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Schedule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WeeklyHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Schedule_exceptions(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Schedule_exceptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exceptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schedules.Exception) graphql.Marshaler {
+			return ec.marshalNScheduleException2ᚕswitchboardᚋschedulesᚐExceptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Schedule_exceptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Schedule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduleException(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScheduleException_date(ctx context.Context, field graphql.CollectedField, obj *schedules.Exception) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleException_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleException_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleException", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduleException_name(ctx context.Context, field graphql.CollectedField, obj *schedules.Exception) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleException_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleException_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleException", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduleException_closed(ctx context.Context, field graphql.CollectedField, obj *schedules.Exception) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleException_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleException_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleException", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ScheduleException_opens(ctx context.Context, field graphql.CollectedField, obj *schedules.Exception) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleException_opens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleException().Opens(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleException_opens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleException", field, true, true, "String")
+}
+
+func (ec *executionContext) _ScheduleException_closes(ctx context.Context, field graphql.CollectedField, obj *schedules.Exception) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleException_closes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleException().Closes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleException_closes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleException", field, true, true, "String")
+}
+
+func (ec *executionContext) _ScheduleStatus_open(ctx context.Context, field graphql.CollectedField, obj *schedules.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleStatus_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleStatus_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ScheduleStatus_reason(ctx context.Context, field graphql.CollectedField, obj *schedules.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleStatus_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleStatus_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduleStatus_nextChangeAt(ctx context.Context, field graphql.CollectedField, obj *schedules.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleStatus_nextChangeAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleStatus().NextChangeAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleStatus_nextChangeAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleStatus", field, true, true, "Time")
 }
 
 func (ec *executionContext) _ScimToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.ScimToken) (ret graphql.Marshaler) {
@@ -12860,6 +13779,75 @@ func (ec *executionContext) fieldContext_Viewer_agent(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WeeklyHours_day(ctx context.Context, field graphql.CollectedField, obj *schedules.WeeklyHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyHours_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNWeekday2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyHours_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyHours", field, false, false, "Weekday")
+}
+
+func (ec *executionContext) _WeeklyHours_opens(ctx context.Context, field graphql.CollectedField, obj *schedules.WeeklyHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyHours_opens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyHours_opens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyHours", field, false, false, "String")
+}
+
+func (ec *executionContext) _WeeklyHours_closes(ctx context.Context, field graphql.CollectedField, obj *schedules.WeeklyHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyHours_closes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyHours_closes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyHours", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -14651,6 +15639,69 @@ func UnmarshalCreateModuleInput(ctx context.Context, raw any) (ent.CreateModuleI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateScheduleInput(ctx context.Context, obj any) (model.CreateScheduleInput, error) {
+	var it model.CreateScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "timeZone", "weeklyHours", "exceptions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "weeklyHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weeklyHours"))
+			data, err := ec.unmarshalOWeeklyHoursInput2ᚕᚖswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WeeklyHours = data
+		case "exceptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exceptions"))
+			data, err := ec.unmarshalOScheduleExceptionInput2ᚕᚖswitchboardᚋschedulesᚐExceptionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exceptions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateScheduleInput unmarshals raw into the CreateScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateScheduleInput(ctx context.Context, raw any) (model.CreateScheduleInput, error) {
+	var out model.CreateScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateTemplateInput(ctx context.Context, obj any) (model.CreateTemplateInput, error) {
 	var it model.CreateTemplateInput
 	if obj == nil {
@@ -15006,6 +16057,76 @@ func (ec *executionContext) unmarshalInputRecordInteractionInput(ctx context.Con
 func UnmarshalRecordInteractionInput(ctx context.Context, raw any) (model.RecordInteractionInput, error) {
 	var out model.RecordInteractionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordInteractionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScheduleExceptionInput(ctx context.Context, obj any) (schedules.Exception, error) {
+	var it schedules.Exception
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"date", "name", "closed", "opens", "closes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "closed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closed"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Closed = data
+		case "opens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opens"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Opens = data
+		case "closes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closes"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Closes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleExceptionInput unmarshals raw into the ScheduleExceptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleExceptionInput(ctx context.Context, raw any) (schedules.Exception, error) {
+	var out schedules.Exception
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleExceptionInput", raw, &out)
 	return out, err
 }
 
@@ -15755,6 +16876,69 @@ func UnmarshalUpdateModuleInput(ctx context.Context, raw any) (model.UpdateModul
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateScheduleInput(ctx context.Context, obj any) (model.UpdateScheduleInput, error) {
+	var it model.UpdateScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "timeZone", "weeklyHours", "exceptions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "weeklyHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weeklyHours"))
+			data, err := ec.unmarshalOWeeklyHoursInput2ᚕᚖswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WeeklyHours = data
+		case "exceptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exceptions"))
+			data, err := ec.unmarshalOScheduleExceptionInput2ᚕᚖswitchboardᚋschedulesᚐExceptionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exceptions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateScheduleInput unmarshals raw into the UpdateScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateScheduleInput(ctx context.Context, raw any) (model.UpdateScheduleInput, error) {
+	var out model.UpdateScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateTemplateInput(ctx context.Context, obj any) (model.UpdateTemplateInput, error) {
 	var it model.UpdateTemplateInput
 	if obj == nil {
@@ -15965,6 +17149,62 @@ func UnmarshalUpdateTenantInput(ctx context.Context, raw any) (ent.UpdateTenantI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWeeklyHoursInput(ctx context.Context, obj any) (schedules.WeeklyHours, error) {
+	var it schedules.WeeklyHours
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"day", "opens", "closes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalNWeekday2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "opens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opens"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Opens = data
+		case "closes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closes"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Closes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWeeklyHoursInput unmarshals raw into the WeeklyHoursInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWeeklyHoursInput(ctx context.Context, raw any) (schedules.WeeklyHours, error) {
+	var out schedules.WeeklyHours
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WeeklyHoursInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -15988,6 +17228,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ScimToken(ctx, sel, obj)
+	case *ent.Schedule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Schedule(ctx, sel, obj)
 	case *ent.PendingSubscription:
 		if obj == nil {
 			return graphql.Null
@@ -17955,6 +19200,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setOperationalParameter":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setOperationalParameter(ctx, field)
@@ -18319,6 +19585,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_email(ctx, field)
 				})
+		case "schedules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_schedules(ctx, field)
+				})
+		case "scheduleStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_scheduleStatus(ctx, field)
+				})
 		case "operationalParameters":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -18423,6 +19701,168 @@ func (ec *executionContext) _RenderedTemplate(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scheduleImplementors = []string{"Schedule", "Node"}
+
+func (ec *executionContext) _Schedule(ctx context.Context, sel ast.SelectionSet, obj *ent.Schedule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Schedule")
+		case "id":
+			out.Values[i] = ec._Schedule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Schedule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Schedule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Schedule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._Schedule_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeklyHours":
+			out.Values[i] = ec._Schedule_weeklyHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exceptions":
+			out.Values[i] = ec._Schedule_exceptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scheduleExceptionImplementors = []string{"ScheduleException"}
+
+func (ec *executionContext) _ScheduleException(ctx context.Context, sel ast.SelectionSet, obj *schedules.Exception) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleExceptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduleException")
+		case "date":
+			out.Values[i] = ec._ScheduleException_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ScheduleException_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closed":
+			out.Values[i] = ec._ScheduleException_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "opens":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleException_opens(ctx, field, obj)
+				})
+		case "closes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleException_closes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scheduleStatusImplementors = []string{"ScheduleStatus"}
+
+func (ec *executionContext) _ScheduleStatus(ctx context.Context, sel ast.SelectionSet, obj *schedules.Status) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduleStatus")
+		case "open":
+			out.Values[i] = ec._ScheduleStatus_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._ScheduleStatus_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextChangeAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleStatus_nextChangeAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18895,6 +20335,49 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_agent(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var weeklyHoursImplementors = []string{"WeeklyHours"}
+
+func (ec *executionContext) _WeeklyHours(ctx context.Context, sel ast.SelectionSet, obj *schedules.WeeklyHours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, weeklyHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WeeklyHours")
+		case "day":
+			out.Values[i] = ec._WeeklyHours_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opens":
+			out.Values[i] = ec._WeeklyHours_opens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closes":
+			out.Values[i] = ec._WeeklyHours_closes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19581,6 +21064,11 @@ func (ec *executionContext) unmarshalNCreateModuleInput2switchboardᚋentᚐCrea
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateScheduleInput2switchboardᚋgraphᚋmodelᚐCreateScheduleInput(ctx context.Context, v any) (model.CreateScheduleInput, error) {
+	res, err := ec.unmarshalInputCreateScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateTemplateInput2switchboardᚋgraphᚋmodelᚐCreateTemplateInput(ctx context.Context, v any) (model.CreateTemplateInput, error) {
 	res, err := ec.unmarshalInputCreateTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19981,6 +21469,63 @@ func (ec *executionContext) marshalNRole2switchboardᚋviewerᚐRole(ctx context
 	return v
 }
 
+func (ec *executionContext) marshalNSchedule2ᚕᚖswitchboardᚋentᚐScheduleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Schedule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSchedule2ᚖswitchboardᚋentᚐSchedule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSchedule2ᚖswitchboardᚋentᚐSchedule(ctx context.Context, sel ast.SelectionSet, v *ent.Schedule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Schedule!")
+		return graphql.Null
+	}
+	return ec._Schedule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScheduleException2switchboardᚋschedulesᚐException(ctx context.Context, sel ast.SelectionSet, v schedules.Exception) graphql.Marshaler {
+	return ec._ScheduleException(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScheduleException2ᚕswitchboardᚋschedulesᚐExceptionᚄ(ctx context.Context, sel ast.SelectionSet, v []schedules.Exception) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheduleException2switchboardᚋschedulesᚐException(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNScheduleExceptionInput2ᚖswitchboardᚋschedulesᚐException(ctx context.Context, v any) (*schedules.Exception, error) {
+	res, err := ec.unmarshalInputScheduleExceptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScheduleStatus2ᚖswitchboardᚋschedulesᚐStatus(ctx context.Context, sel ast.SelectionSet, v *schedules.Status) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScheduleStatus!")
+		return graphql.Null
+	}
+	return ec._ScheduleStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScimToken2ᚕᚖswitchboardᚋentᚐScimTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ScimToken) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20181,6 +21726,11 @@ func (ec *executionContext) unmarshalNUpdateModuleInput2switchboardᚋgraphᚋmo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateScheduleInput2switchboardᚋgraphᚋmodelᚐUpdateScheduleInput(ctx context.Context, v any) (model.UpdateScheduleInput, error) {
+	res, err := ec.unmarshalInputUpdateScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateTemplateInput2switchboardᚋgraphᚋmodelᚐUpdateTemplateInput(ctx context.Context, v any) (model.UpdateTemplateInput, error) {
 	res, err := ec.unmarshalInputUpdateTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20239,6 +21789,45 @@ func (ec *executionContext) marshalNViewer2ᚖswitchboardᚋviewerᚐViewer(ctx 
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWeekday2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWeekday2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Weekday!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNWeeklyHours2switchboardᚋschedulesᚐWeeklyHours(ctx context.Context, sel ast.SelectionSet, v schedules.WeeklyHours) graphql.Marshaler {
+	return ec._WeeklyHours(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWeeklyHours2ᚕswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []schedules.WeeklyHours) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWeeklyHours2switchboardᚋschedulesᚐWeeklyHours(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNWeeklyHoursInput2ᚖswitchboardᚋschedulesᚐWeeklyHours(ctx context.Context, v any) (*schedules.WeeklyHours, error) {
+	res, err := ec.unmarshalInputWeeklyHoursInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -20828,6 +22417,23 @@ func (ec *executionContext) marshalORole2ᚖswitchboardᚋviewerᚐRole(ctx cont
 	return v
 }
 
+func (ec *executionContext) unmarshalOScheduleExceptionInput2ᚕᚖswitchboardᚋschedulesᚐExceptionᚄ(ctx context.Context, v any) ([]*schedules.Exception, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schedules.Exception, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScheduleExceptionInput2ᚖswitchboardᚋschedulesᚐException(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21012,6 +22618,23 @@ func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOWeeklyHoursInput2ᚕᚖswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx context.Context, v any) ([]*schedules.WeeklyHours, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*schedules.WeeklyHours, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWeeklyHoursInput2ᚖswitchboardᚋschedulesᚐWeeklyHours(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -42,8 +42,7 @@ var notYetImplemented = map[string]bool{
 	"IamPolicy": true, "CostEstimate": true, "VerifyInstance": true,
 	"ConfigureEmailBackups": true, "ConfigureReporting": true, "ReportingEmbedUrl": true,
 	"MicrosoftIntegration": true, "SetMicrosoftIntegration": true,
-	// Schedules and branding.
-	"Schedules": true, "CreateSchedule": true, "UpdateSchedule": true, "DeleteSchedule": true, "ScheduleStatus": true,
+	// Branding.
 	"SetBranding": true, "ClearBranding": true,
 }
 

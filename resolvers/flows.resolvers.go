@@ -10,8 +10,26 @@ import (
 	"switchboard/ent"
 	"switchboard/flows"
 	"switchboard/gid"
+	"switchboard/graph"
 	"switchboard/graph/model"
+	"switchboard/schedules"
+	"time"
 )
+
+// CreateSchedule is the resolver for the createSchedule field.
+func (r *mutationResolver) CreateSchedule(ctx context.Context, input model.CreateScheduleInput) (*ent.Schedule, error) {
+	return flows.CreateSchedule(ctx, r.ent(ctx), flows.Hours{Name: input.Name, TimeZone: input.TimeZone, WeeklyHours: values(input.WeeklyHours), Exceptions: values(input.Exceptions)})
+}
+
+// UpdateSchedule is the resolver for the updateSchedule field.
+func (r *mutationResolver) UpdateSchedule(ctx context.Context, id gid.ID, input model.UpdateScheduleInput) (*ent.Schedule, error) {
+	return flows.UpdateSchedule(ctx, r.ent(ctx), id, flows.Hours{Name: input.Name, TimeZone: input.TimeZone, WeeklyHours: values(input.WeeklyHours), Exceptions: values(input.Exceptions)})
+}
+
+// DeleteSchedule is the resolver for the deleteSchedule field.
+func (r *mutationResolver) DeleteSchedule(ctx context.Context, id gid.ID) (gid.ID, error) {
+	return id, flows.DeleteSchedule(ctx, r.ent(ctx), id)
+}
 
 // SetOperationalParameter is the resolver for the setOperationalParameter field.
 func (r *mutationResolver) SetOperationalParameter(ctx context.Context, group string, key string, value string) (*ent.OperationalParameter, error) {
@@ -32,7 +50,56 @@ func (r *mutationResolver) RotateFlowsKey(ctx context.Context) (*model.IssuedFlo
 	return &model.IssuedFlowsKey{Key: key, CreatedAt: at}, nil
 }
 
+// Schedules is the resolver for the schedules field.
+func (r *queryResolver) Schedules(ctx context.Context) ([]*ent.Schedule, error) {
+	return flows.Schedules(ctx, r.ent(ctx))
+}
+
+// ScheduleStatus is the resolver for the scheduleStatus field.
+func (r *queryResolver) ScheduleStatus(ctx context.Context, id gid.ID, at *time.Time) (*schedules.Status, error) {
+	when := time.Now()
+	if at != nil {
+		when = *at
+	}
+	st, err := flows.Status(ctx, r.ent(ctx), id, when)
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
 // OperationalParameters is the resolver for the operationalParameters field.
 func (r *queryResolver) OperationalParameters(ctx context.Context, group *string) ([]*ent.OperationalParameter, error) {
 	return flows.Parameters(ctx, r.ent(ctx), group)
 }
+
+// Opens is the resolver for the opens field.
+func (r *scheduleExceptionResolver) Opens(ctx context.Context, obj *schedules.Exception) (*string, error) {
+	return nonEmpty(obj.Opens), nil
+}
+
+// Closes is the resolver for the closes field.
+func (r *scheduleExceptionResolver) Closes(ctx context.Context, obj *schedules.Exception) (*string, error) {
+	return nonEmpty(obj.Closes), nil
+}
+
+// NextChangeAt is the resolver for the nextChangeAt field.
+func (r *scheduleStatusResolver) NextChangeAt(ctx context.Context, obj *schedules.Status) (*time.Time, error) {
+	if obj.NextChangeAt.IsZero() {
+		return nil, nil
+	}
+	return &obj.NextChangeAt, nil
+}
+
+// ScheduleException returns graph.ScheduleExceptionResolver implementation.
+func (r *Resolver) ScheduleException() graph.ScheduleExceptionResolver {
+	return &scheduleExceptionResolver{r}
+}
+
+// ScheduleStatus returns graph.ScheduleStatusResolver implementation.
+func (r *Resolver) ScheduleStatus() graph.ScheduleStatusResolver { return &scheduleStatusResolver{r} }
+
+type (
+	scheduleExceptionResolver struct{ *Resolver }
+	scheduleStatusResolver    struct{ *Resolver }
+)

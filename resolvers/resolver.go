@@ -56,6 +56,26 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// values returns the values of a list of pointers (gqlgen's shape of a
+// list of input objects), leaving out nils.
+func values[T any](ps []*T) []T {
+	out := make([]T, 0, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// nonEmpty is s, or nil when it is empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // ent returns the request's client: the mutation's transaction when there is one.
 func (r *Resolver) ent(ctx context.Context) *ent.Client {
 	if c := ent.FromContext(ctx); c != nil {

@@ -72,6 +72,9 @@ var mutationTransactions = map[string]Transaction{
 	"createScimToken":   InRequestTransaction,
 	"revokeScimToken":   InRequestTransaction,
 	// contact flows
+	"createSchedule":             InRequestTransaction,
+	"updateSchedule":             InRequestTransaction,
+	"deleteSchedule":             InRequestTransaction,
 	"setOperationalParameter":    InRequestTransaction,
 	"deleteOperationalParameter": InRequestTransaction,
 	"rotateFlowsKey":             InRequestTransaction, // the old key goes with the new one's arrival

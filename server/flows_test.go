@@ -217,3 +217,165 @@ func TestRotateFlowsKey(t *testing.T) {
 		}
 	})
 }
+
+// Schedules through GraphQL on both stores: admins create, replace and
+// delete them; supervisors read them and ask scheduleStatus, agents may
+// not; bad hours are BAD_USER_INPUT and store nothing; a name is once in a
+// tenant; another tenant reaches none of them; the answer is in the
+// schedule's zone, across Sydney's end of daylight saving.
+func TestSchedules(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		_, agent := s.NewAgent(t, A, "Ann", "ann@acme.example", auth.RoleAgent)
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+		weekdays := []map[string]any{}
+		for _, d := range []string{"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"} {
+			weekdays = append(weekdays, map[string]any{"day": d, "opens": "08:00", "closes": "18:00"})
+		}
+		input := map[string]any{
+			"name": "Main line", "timeZone": "Australia/Sydney", "weeklyHours": weekdays,
+			"exceptions": []map[string]any{
+				{"date": "2026-04-03", "name": "Good Friday", "closed": true},
+				{"date": "2026-04-06", "name": "Easter Monday", "closed": true},
+				{"date": "2026-12-24", "name": "Christmas Eve", "closed": false, "opens": "08:00", "closes": "12:00"},
+			},
+		}
+		create := testenv.ContractOperation(t, "CreateSchedule")
+		var created struct {
+			CreateSchedule struct{ ID, Name, TimeZone string } `json:"createSchedule"`
+		}
+		if r := s.Do(t, sup, create, map[string]any{"input": input}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("a supervisor creates a schedule: %+v", r)
+		}
+		s.MustDo(t, A.AdminToken, create, map[string]any{"input": input}, &created)
+		id := created.CreateSchedule.ID
+		if r := s.Do(t, A.AdminToken, create, map[string]any{"input": input}); r.Code() != "CONFLICT" {
+			t.Errorf("a second schedule of the name: %+v", r)
+		}
+		s.MustDo(t, B.AdminToken, create, map[string]any{"input": input}, nil) // B's own of the same name
+
+		status := testenv.ContractOperation(t, "ScheduleStatus")
+		type answer struct {
+			Open         bool
+			Reason       string
+			NextChangeAt *string
+		}
+		ask := func(tok, at string) answer {
+			t.Helper()
+			var out struct {
+				ScheduleStatus answer `json:"scheduleStatus"`
+			}
+			s.MustDo(t, tok, status, map[string]any{"id": id, "at": at}, &out)
+			return out.ScheduleStatus
+		}
+		str := func(s string) *string { return &s }
+		for _, c := range []struct {
+			at   string
+			want answer
+		}{
+			// Thursday before Easter, 17:00 AEDT: open until 18:00.
+			{"2026-04-02T06:00:00Z", answer{true, "opening hours", str("2026-04-02T18:00:00+11:00")}},
+			// Good Friday: closed, and through the weekend (daylight saving
+			// ends on the Sunday) and Easter Monday, to Tuesday 08:00 AEST.
+			{"2026-04-03T01:00:00Z", answer{false, "Good Friday", str("2026-04-07T08:00:00+10:00")}},
+			{"2026-04-05T01:00:00Z", answer{false, "outside opening hours", str("2026-04-07T08:00:00+10:00")}},
+			// Christmas Eve: special hours, closing at noon.
+			{"2026-12-23T23:00:00Z", answer{true, "Christmas Eve", str("2026-12-24T12:00:00+11:00")}},
+		} {
+			if got := ask(sup, c.at); got.Open != c.want.Open || got.Reason != c.want.Reason || deref(got.NextChangeAt) != deref(c.want.NextChangeAt) {
+				t.Errorf("at %s: %+v %v, want %+v %v", c.at, got, deref(got.NextChangeAt), c.want, deref(c.want.NextChangeAt))
+			}
+		}
+		if r := s.Do(t, agent, status, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
+			t.Errorf("an agent asks scheduleStatus: %+v", r)
+		}
+		for _, op := range []struct {
+			doc  string
+			vars map[string]any
+		}{
+			{status, map[string]any{"id": id}},
+			{testenv.ContractOperation(t, "UpdateSchedule"), map[string]any{"id": id, "input": input}},
+			{testenv.ContractOperation(t, "DeleteSchedule"), map[string]any{"id": id}},
+		} {
+			if r := s.Do(t, B.AdminToken, op.doc, op.vars); r.Code() != "NOT_FOUND" {
+				t.Errorf("B's admin reaches A's schedule: %+v", r)
+			}
+		}
+
+		// Bad hours: refused, nothing stored or changed.
+		update := testenv.ContractOperation(t, "UpdateSchedule")
+		for name, bad := range map[string]map[string]any{
+			"unknown zone":   {"timeZone": "Mars/Olympus"},
+			"25:00":          {"weeklyHours": []map[string]any{{"day": "MONDAY", "opens": "08:00", "closes": "25:00"}}},
+			"opens = closes": {"weeklyHours": []map[string]any{{"day": "MONDAY", "opens": "08:00", "closes": "08:00"}}},
+			"overlap": {"weeklyHours": []map[string]any{
+				{"day": "MONDAY", "opens": "08:00", "closes": "12:00"}, {"day": "MONDAY", "opens": "11:00", "closes": "14:00"}}},
+			"past midnight overlap": {"weeklyHours": []map[string]any{
+				{"day": "MONDAY", "opens": "22:00", "closes": "02:00"}, {"day": "TUESDAY", "opens": "01:00", "closes": "05:00"}}},
+			"duplicate dates": {"exceptions": []map[string]any{
+				{"date": "2026-12-25", "name": "Christmas", "closed": true}, {"date": "2026-12-25", "name": "Again", "closed": true}}},
+			"special hours missing": {"exceptions": []map[string]any{{"date": "2026-12-31", "name": "NYE", "closed": false}}},
+			"not a date":            {"exceptions": []map[string]any{{"date": "2026-02-30", "name": "No such day", "closed": true}}},
+		} {
+			in := map[string]any{}
+			for k, v := range input {
+				in[k] = v
+			}
+			for k, v := range bad {
+				in[k] = v
+			}
+			in["name"] = "Refused " + name
+			if r := s.Do(t, A.AdminToken, create, map[string]any{"input": in}); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("create with %s: %+v", name, r)
+			}
+			if r := s.Do(t, A.AdminToken, update, map[string]any{"id": id, "input": in}); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("update with %s: %+v", name, r)
+			}
+		}
+		var list struct {
+			Schedules []struct {
+				Name        string
+				WeeklyHours []struct{ Day, Opens, Closes string }
+				Exceptions  []struct {
+					Date, Name    string
+					Closed        bool
+					Opens, Closes *string
+				}
+			}
+		}
+		s.MustDo(t, sup, testenv.ContractOperation(t, "Schedules"), nil, &list)
+		if len(list.Schedules) != 1 || list.Schedules[0].Name != "Main line" || len(list.Schedules[0].WeeklyHours) != 5 || len(list.Schedules[0].Exceptions) != 3 {
+			t.Fatalf("A's schedules after refused writes: %+v", list)
+		}
+		if e := list.Schedules[0].Exceptions; e[0].Opens != nil || deref(e[2].Opens) != "08:00" || deref(e[2].Closes) != "12:00" {
+			t.Errorf("exceptions: %+v", e)
+		}
+
+		// Replaced: open all week round the clock but Christmas.
+		s.MustDo(t, A.AdminToken, update, map[string]any{"id": id, "input": map[string]any{
+			"name": "Main line", "timeZone": "America/New_York",
+			"weeklyHours": func() (out []map[string]any) {
+				for _, d := range []string{"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"} {
+					out = append(out, map[string]any{"day": d, "opens": "00:00", "closes": "24:00"})
+				}
+				return out
+			}(),
+			"exceptions": []map[string]any{{"date": "2026-12-25", "name": "Christmas Day", "closed": true}},
+		}}, nil)
+		if got := ask(sup, "2026-12-20T12:00:00Z"); !got.Open || deref(got.NextChangeAt) != "2026-12-25T00:00:00-05:00" {
+			t.Errorf("replaced: %+v %v", got, deref(got.NextChangeAt))
+		}
+		s.MustDo(t, A.AdminToken, testenv.ContractOperation(t, "DeleteSchedule"), map[string]any{"id": id}, nil)
+		if r := s.Do(t, sup, status, map[string]any{"id": id}); r.Code() != "NOT_FOUND" {
+			t.Errorf("a deleted schedule: %+v", r)
+		}
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}

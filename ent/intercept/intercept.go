@@ -23,6 +23,7 @@ import (
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
 	"switchboard/ent/predicate"
+	"switchboard/ent/schedule"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
@@ -492,6 +493,33 @@ func (f TraversePendingSubscription) Traverse(ctx context.Context, q ent.Query) 
 	return fmt.Errorf("unexpected query type %T. expect *ent.PendingSubscriptionQuery", q)
 }
 
+// The ScheduleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ScheduleFunc func(context.Context, *ent.ScheduleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ScheduleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ScheduleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ScheduleQuery", q)
+}
+
+// The TraverseSchedule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSchedule func(context.Context, *ent.ScheduleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSchedule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSchedule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScheduleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ScheduleQuery", q)
+}
+
 // The ScimTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ScimTokenFunc func(context.Context, *ent.ScimTokenQuery) (ent.Value, error)
 
@@ -633,6 +661,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OperationalParameterQuery, predicate.OperationalParameter, operationalparameter.OrderOption]{typ: ent.TypeOperationalParameter, tq: q}, nil
 	case *ent.PendingSubscriptionQuery:
 		return &query[*ent.PendingSubscriptionQuery, predicate.PendingSubscription, pendingsubscription.OrderOption]{typ: ent.TypePendingSubscription, tq: q}, nil
+	case *ent.ScheduleQuery:
+		return &query[*ent.ScheduleQuery, predicate.Schedule, schedule.OrderOption]{typ: ent.TypeSchedule, tq: q}, nil
 	case *ent.ScimTokenQuery:
 		return &query[*ent.ScimTokenQuery, predicate.ScimToken, scimtoken.OrderOption]{typ: ent.TypeScimToken, tq: q}, nil
 	case *ent.TemplateQuery:

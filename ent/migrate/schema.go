@@ -668,6 +668,38 @@ var (
 			},
 		},
 	}
+	// SchedulesColumns holds the columns for the "schedules" table.
+	SchedulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "time_zone", Type: field.TypeString, Size: 64},
+		{Name: "weekly_hours", Type: field.TypeJSON},
+		{Name: "exceptions", Type: field.TypeJSON},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// SchedulesTable holds the schema information for the "schedules" table.
+	SchedulesTable = &schema.Table{
+		Name:       "schedules",
+		Columns:    SchedulesColumns,
+		PrimaryKey: []*schema.Column{SchedulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "schedules_tenants_tenant",
+				Columns:    []*schema.Column{SchedulesColumns[7]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "schedule_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{SchedulesColumns[7], SchedulesColumns[3]},
+			},
+		},
+	}
 	// ScimTokensColumns holds the columns for the "scim_tokens" table.
 	ScimTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -817,6 +849,7 @@ var (
 		ModulesTable,
 		OperationalParametersTable,
 		PendingSubscriptionsTable,
+		SchedulesTable,
 		ScimTokensTable,
 		TemplatesTable,
 		TenantsTable,
@@ -846,6 +879,7 @@ func init() {
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable
 	OperationalParametersTable.ForeignKeys[0].RefTable = TenantsTable
+	SchedulesTable.ForeignKeys[0].RefTable = TenantsTable
 	ScimTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	TemplatesTable.ForeignKeys[0].RefTable = TenantsTable
 	UsageHoursTable.ForeignKeys[0].RefTable = TenantsTable

@@ -51,6 +51,9 @@ type OperationalParameter func(*sql.Selector)
 // PendingSubscription is the predicate function for pendingsubscription builders.
 type PendingSubscription func(*sql.Selector)
 
+// Schedule is the predicate function for schedule builders.
+type Schedule func(*sql.Selector)
+
 // ScimToken is the predicate function for scimtoken builders.
 type ScimToken func(*sql.Selector)
 

@@ -471,6 +471,30 @@ func (f PendingSubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PendingSubscriptionMutation", m)
 }
 
+// The ScheduleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScheduleQueryRuleFunc func(context.Context, *ent.ScheduleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScheduleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScheduleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScheduleQuery", q)
+}
+
+// The ScheduleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScheduleMutationRuleFunc func(context.Context, *ent.ScheduleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScheduleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScheduleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScheduleMutation", m)
+}
+
 // The ScimTokenQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ScimTokenQueryRuleFunc func(context.Context, *ent.ScimTokenQuery) error
@@ -632,6 +656,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PendingSubscriptionQuery:
 		return q.Filter(), nil
+	case *ent.ScheduleQuery:
+		return q.Filter(), nil
 	case *ent.ScimTokenQuery:
 		return q.Filter(), nil
 	case *ent.TemplateQuery:
@@ -676,6 +702,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OperationalParameterMutation:
 		return m.Filter(), nil
 	case *ent.PendingSubscriptionMutation:
+		return m.Filter(), nil
+	case *ent.ScheduleMutation:
 		return m.Filter(), nil
 	case *ent.ScimTokenMutation:
 		return m.Filter(), nil

@@ -19,12 +19,14 @@ import (
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
+	"switchboard/ent/schedule"
 	"switchboard/ent/schema"
 	"switchboard/ent/scimtoken"
 	"switchboard/ent/template"
 	"switchboard/ent/tenant"
 	"switchboard/ent/usagehour"
 	"switchboard/gid"
+	"switchboard/schedules"
 	"time"
 
 	"entgo.io/ent"
@@ -1031,6 +1033,86 @@ func init() {
 	pendingsubscriptionDescID := pendingsubscriptionMixinFields0[0].Descriptor()
 	// pendingsubscription.DefaultID holds the default value on creation for the id field.
 	pendingsubscription.DefaultID = pendingsubscriptionDescID.Default.(func() gid.ID)
+	scheduleMixin := schema.Schedule{}.Mixin()
+	schedule.Policy = privacy.NewPolicies(scheduleMixin[0], scheduleMixin[1], schema.Schedule{})
+	schedule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := schedule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	scheduleMixinHooks1 := scheduleMixin[1].Hooks()
+	scheduleHooks := schema.Schedule{}.Hooks()
+
+	schedule.Hooks[1] = scheduleMixinHooks1[0]
+
+	schedule.Hooks[2] = scheduleMixinHooks1[1]
+
+	schedule.Hooks[3] = scheduleHooks[0]
+	scheduleMixinFields0 := scheduleMixin[0].Fields()
+	_ = scheduleMixinFields0
+	scheduleFields := schema.Schedule{}.Fields()
+	_ = scheduleFields
+	// scheduleDescCreatedAt is the schema descriptor for created_at field.
+	scheduleDescCreatedAt := scheduleMixinFields0[1].Descriptor()
+	// schedule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	schedule.DefaultCreatedAt = scheduleDescCreatedAt.Default.(func() time.Time)
+	// scheduleDescUpdatedAt is the schema descriptor for updated_at field.
+	scheduleDescUpdatedAt := scheduleMixinFields0[2].Descriptor()
+	// schedule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	schedule.DefaultUpdatedAt = scheduleDescUpdatedAt.Default.(func() time.Time)
+	// schedule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	schedule.UpdateDefaultUpdatedAt = scheduleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// scheduleDescName is the schema descriptor for name field.
+	scheduleDescName := scheduleFields[0].Descriptor()
+	// schedule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	schedule.NameValidator = func() func(string) error {
+		validators := scheduleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// scheduleDescTimeZone is the schema descriptor for time_zone field.
+	scheduleDescTimeZone := scheduleFields[1].Descriptor()
+	// schedule.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	schedule.TimeZoneValidator = func() func(string) error {
+		validators := scheduleDescTimeZone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(time_zone string) error {
+			for _, fn := range fns {
+				if err := fn(time_zone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// scheduleDescWeeklyHours is the schema descriptor for weekly_hours field.
+	scheduleDescWeeklyHours := scheduleFields[2].Descriptor()
+	// schedule.DefaultWeeklyHours holds the default value on creation for the weekly_hours field.
+	schedule.DefaultWeeklyHours = scheduleDescWeeklyHours.Default.([]schedules.WeeklyHours)
+	// scheduleDescExceptions is the schema descriptor for exceptions field.
+	scheduleDescExceptions := scheduleFields[3].Descriptor()
+	// schedule.DefaultExceptions holds the default value on creation for the exceptions field.
+	schedule.DefaultExceptions = scheduleDescExceptions.Default.([]schedules.Exception)
+	// scheduleDescID is the schema descriptor for id field.
+	scheduleDescID := scheduleMixinFields0[0].Descriptor()
+	// schedule.DefaultID holds the default value on creation for the id field.
+	schedule.DefaultID = scheduleDescID.Default.(func() gid.ID)
 	scimtokenMixin := schema.ScimToken{}.Mixin()
 	scimtoken.Policy = privacy.NewPolicies(scimtokenMixin[0], scimtokenMixin[1], schema.ScimToken{})
 	scimtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {

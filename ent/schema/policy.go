@@ -445,6 +445,14 @@ func (OperationalParameter) Policy() ent.Policy {
 	}
 }
 
+// Policy of Schedule: as OperationalParameter's.
+func (Schedule) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readBySupervisors("only supervisors and admins read schedules"),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins manage schedules"),
+	}
+}
+
 // Policy of FlowsKey. Reads and writes: admins (the /flows endpoint finds
 // a key by its hash, as the only credential its caller has).
 func (FlowsKey) Policy() ent.Policy {

@@ -10,6 +10,7 @@ import (
 	"switchboard/ent/schema/schematype"
 	"switchboard/ent/template"
 	"switchboard/gid"
+	"switchboard/schedules"
 	"switchboard/tenants"
 	"switchboard/viewer"
 	"time"
@@ -58,6 +59,19 @@ type CreateContactInput struct {
 	JobTitle     *string                    `json:"jobTitle,omitempty"`
 	// PERSONAL (the default): the viewer's own. ORGANISATION: the whole tenant's, admins only.
 	Scope *contact.Scope `json:"scope,omitempty"`
+}
+
+// Opening hours. A day may have several ranges, which must not overlap; closes
+// 24:00 means midnight; a range whose closes is earlier than its opens runs past
+// midnight; opens equal to closes is an error. Every field replaces what was
+// there.
+type CreateScheduleInput struct {
+	// Unique in the tenant; contact flows ask by it.
+	Name string `json:"name"`
+	// An IANA time zone, such as Australia/Sydney.
+	TimeZone    string                   `json:"timeZone"`
+	WeeklyHours []*schedules.WeeklyHours `json:"weeklyHours,omitempty"`
+	Exceptions  []*schedules.Exception   `json:"exceptions,omitempty"`
 }
 
 type CreateTemplateInput struct {
@@ -160,6 +174,13 @@ type UpdateModuleInput struct {
 	// The roles that see it; an empty list, or clearRoles, and everyone does.
 	Roles      []viewer.Role `json:"roles,omitempty"`
 	ClearRoles *bool         `json:"clearRoles,omitempty"`
+}
+
+type UpdateScheduleInput struct {
+	Name        string                   `json:"name"`
+	TimeZone    string                   `json:"timeZone"`
+	WeeklyHours []*schedules.WeeklyHours `json:"weeklyHours,omitempty"`
+	Exceptions  []*schedules.Exception   `json:"exceptions,omitempty"`
 }
 
 type UpdateTemplateInput struct {
