@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -378,4 +380,117 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// flowsEvent is Amazon Connect's Lambda event for a contact flow, as the
+// forwarding Lambda posts it, with the flow block's parameters.
+func flowsEvent(params map[string]string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Details": map[string]any{
+			"ContactData": map[string]any{
+				"Attributes": map[string]string{"language": "en-AU"}, "Channel": "VOICE",
+				"ContactId": "4a573372-1f28-4e26-b97b-6f2e0b2a4e11", "InitialContactId": "4a573372-1f28-4e26-b97b-6f2e0b2a4e11",
+				"CustomerEndpoint": map[string]string{"Address": "+61255501234", "Type": "TELEPHONE_NUMBER"},
+				"InstanceARN":      "arn:aws:connect:ap-southeast-2:123456789012:instance/c8c0e68d-2200-4265-82c0-5b1f3d9a7e20",
+				"InitiationMethod": "INBOUND", "PreviousContactId": "4a573372-1f28-4e26-b97b-6f2e0b2a4e11",
+			},
+			"Parameters": params,
+		},
+		"Name": "ContactFlowEvent",
+	})
+	return string(b)
+}
+
+// POST /flows on both stores: each tenant's key answers with that tenant's
+// schedules and parameters only, as a flat map of strings; a missing,
+// wrong or rotated key is 401; an unknown schedule or group 404; an
+// unknown action or a body that is no event 400; an unsubscribed tenant's
+// key 403 until it is resubscribed.
+func TestFlowsEndpoint(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		allWeek := func(opens, closes string) []map[string]any {
+			var out []map[string]any
+			for _, d := range []string{"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"} {
+				out = append(out, map[string]any{"day": d, "opens": opens, "closes": closes})
+			}
+			return out
+		}
+		create := testenv.ContractOperation(t, "CreateSchedule")
+		s.MustDo(t, A.AdminToken, create, map[string]any{"input": map[string]any{"name": "Main line", "timeZone": "Australia/Sydney", "weeklyHours": allWeek("00:00", "24:00")}}, nil)
+		s.MustDo(t, B.AdminToken, create, map[string]any{"input": map[string]any{"name": "Main line", "timeZone": "America/New_York"}}, nil) // never open
+		s.MustDo(t, A.AdminToken, testenv.ContractOperation(t, "SetOperationalParameter"), map[string]any{"group": "ivr", "key": "welcome", "value": "Welcome to Acme"}, nil)
+		s.MustDo(t, A.AdminToken, testenv.ContractOperation(t, "SetOperationalParameter"), map[string]any{"group": "ivr", "key": "queue", "value": "Q1"}, nil)
+		key := func(tn testenv.Tenant) string {
+			var out struct {
+				RotateFlowsKey struct{ Key string } `json:"rotateFlowsKey"`
+			}
+			s.MustDo(t, tn.AdminToken, testenv.ContractOperation(t, "RotateFlowsKey"), nil, &out)
+			return out.RotateFlowsKey.Key
+		}
+		rotated := key(A)
+		aKey, bKey := key(A), key(B)
+
+		post := func(key, body string) (int, map[string]string) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodPost, s.URL+flows.Path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if key != "" {
+				req.Header.Set(flows.KeyHeader, key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]string
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				t.Fatalf("%d: the reply is no flat map of strings: %v", resp.StatusCode, err)
+			}
+			return resp.StatusCode, out
+		}
+		schedule := flowsEvent(map[string]string{"action": "schedule", "schedule": "Main line"})
+		ivr := flowsEvent(map[string]string{"action": "parameters", "group": "ivr"})
+
+		if code, got := post(aKey, schedule); code != 200 || got["open"] != "true" || got["reason"] != "opening hours" || got["schedule"] != "Main line" || got["nextChangeAt"] != "" {
+			t.Errorf("A's schedule: %d %v", code, got)
+		}
+		if code, got := post(bKey, schedule); code != 200 || got["open"] != "false" || got["reason"] != "outside opening hours" {
+			t.Errorf("B's schedule of the same name: %d %v", code, got)
+		}
+		if code, got := post(aKey, ivr); code != 200 || len(got) != 2 || got["welcome"] != "Welcome to Acme" || got["queue"] != "Q1" {
+			t.Errorf("A's parameters: %d %v", code, got)
+		}
+		for name, c := range map[string]struct {
+			key, body string
+			want      int
+		}{
+			"no key":           {"", ivr, 401},
+			"a wrong key":      {aKey[:len(aKey)-2] + "xx", ivr, 401},
+			"a rotated key":    {rotated, ivr, 401},
+			"a bearer token":   {A.AdminToken, ivr, 401},
+			"B asks A's group": {bKey, ivr, 404},
+			"unknown schedule": {aKey, flowsEvent(map[string]string{"action": "schedule", "schedule": "Night line"}), 404},
+			"unknown action":   {aKey, flowsEvent(map[string]string{"action": "transfer"}), 400},
+			"no event":         {aKey, `[1, 2]`, 400},
+		} {
+			if code, got := post(c.key, c.body); code != c.want || got["error"] == "" {
+				t.Errorf("%s: %d %v, want %d with an error", name, code, got, c.want)
+			}
+		}
+
+		op := s.OperatorToken(t)
+		s.MustDo(t, op, testenv.ContractOperation(t, "UnsubscribeTenant"), map[string]any{"id": A.ID}, nil)
+		if code, got := post(aKey, ivr); code != 403 || !strings.Contains(got["error"], "TENANT_UNSUBSCRIBED") {
+			t.Errorf("an unsubscribed tenant's key: %d %v", code, got)
+		}
+		if code, _ := post(bKey, schedule); code != 200 {
+			t.Errorf("B while A is unsubscribed: %d", code)
+		}
+		s.MustDo(t, op, testenv.ContractOperation(t, "ResubscribeTenant"), map[string]any{"id": A.ID}, nil)
+		if code, got := post(aKey, ivr); code != 200 || got["welcome"] != "Welcome to Acme" {
+			t.Errorf("after resubscribing: %d %v", code, got)
+		}
+	})
 }

@@ -26,6 +26,7 @@ import (
 	"switchboard/auth"
 	"switchboard/awssns"
 	"switchboard/connectaws"
+	"switchboard/flows"
 	"switchboard/livestatus"
 	"switchboard/marketplace"
 	"switchboard/resolvers"
@@ -150,6 +151,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.mux.Handle("GET /{$}", count("/", ex))
 	s.mux.Handle("GET "+explorer.AssetPrefix, ex)
 	s.mux.Handle("POST "+AgentEventsPath, count(AgentEventsPath, limitBody(http.HandlerFunc(s.agentEvents), connectaws.DefaultDeliveryLimit, limits.BodyTimeout)))
+	// Contact flows, through the tenant's forwarding Lambda; the flows key
+	// passes the gate as every credential does.
+	s.mux.Handle("POST "+flows.Path, count(flows.Path, limitBody(flows.Handler(flows.HandlerOptions{
+		Client: st.Client, Admit: cfg.Gate.Admit, Logger: cfg.Logger,
+	}), flows.MaxEvent, limits.BodyTimeout)))
 	if cfg.SCIM != nil {
 		s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, bodyTimeout(cfg.SCIM, limits.BodyTimeout))) // scim bounds its bodies' size
 	}
