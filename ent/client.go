@@ -17,6 +17,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -56,6 +57,8 @@ type Client struct {
 	AgentStatusDay *AgentStatusDayClient
 	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
 	BillingLogEntry *BillingLogEntryClient
+	// BrandingImage is the client for interacting with the BrandingImage builders.
+	BrandingImage *BrandingImageClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -102,6 +105,7 @@ func (c *Client) init() {
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
 	c.AgentStatusDay = NewAgentStatusDayClient(c.config)
 	c.BillingLogEntry = NewBillingLogEntryClient(c.config)
+	c.BrandingImage = NewBrandingImageClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Conversation = NewConversationClient(c.config)
 	c.Email = NewEmailClient(c.config)
@@ -214,6 +218,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
 		BillingLogEntry:      NewBillingLogEntryClient(cfg),
+		BrandingImage:        NewBrandingImageClient(cfg),
 		Contact:              NewContactClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		Email:                NewEmailClient(cfg),
@@ -253,6 +258,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
 		BillingLogEntry:      NewBillingLogEntryClient(cfg),
+		BrandingImage:        NewBrandingImageClient(cfg),
 		Contact:              NewContactClient(cfg),
 		Conversation:         NewConversationClient(cfg),
 		Email:                NewEmailClient(cfg),
@@ -298,10 +304,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
-		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
-		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
-		c.UsageHour,
+		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
+		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.Module,
+		c.OperationalParameter, c.PendingSubscription, c.Schedule, c.ScimToken,
+		c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -312,10 +318,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.BillingLogEntry, c.Contact, c.Conversation, c.Email, c.EmailAddress,
-		c.FlowsKey, c.Instance, c.Interaction, c.Module, c.OperationalParameter,
-		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
-		c.UsageHour,
+		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
+		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.Module,
+		c.OperationalParameter, c.PendingSubscription, c.Schedule, c.ScimToken,
+		c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -334,6 +340,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AgentStatusDay.mutate(ctx, m)
 	case *BillingLogEntryMutation:
 		return c.BillingLogEntry.mutate(ctx, m)
+	case *BrandingImageMutation:
+		return c.BrandingImage.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *ConversationMutation:
@@ -1244,6 +1252,156 @@ func (c *BillingLogEntryClient) mutate(ctx context.Context, m *BillingLogEntryMu
 		return (&BillingLogEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown BillingLogEntry mutation op: %q", m.Op())
+	}
+}
+
+// BrandingImageClient is a client for the BrandingImage schema.
+type BrandingImageClient struct {
+	config
+}
+
+// NewBrandingImageClient returns a client for the BrandingImage from the given config.
+func NewBrandingImageClient(c config) *BrandingImageClient {
+	return &BrandingImageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `brandingimage.Hooks(f(g(h())))`.
+func (c *BrandingImageClient) Use(hooks ...Hook) {
+	c.hooks.BrandingImage = append(c.hooks.BrandingImage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `brandingimage.Intercept(f(g(h())))`.
+func (c *BrandingImageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BrandingImage = append(c.inters.BrandingImage, interceptors...)
+}
+
+// Create returns a builder for creating a BrandingImage entity.
+func (c *BrandingImageClient) Create() *BrandingImageCreate {
+	mutation := newBrandingImageMutation(c.config, OpCreate)
+	return &BrandingImageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BrandingImage entities.
+func (c *BrandingImageClient) CreateBulk(builders ...*BrandingImageCreate) *BrandingImageCreateBulk {
+	return &BrandingImageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BrandingImageClient) MapCreateBulk(slice any, setFunc func(*BrandingImageCreate, int)) *BrandingImageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BrandingImageCreateBulk{err: fmt.Errorf("calling to BrandingImageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BrandingImageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BrandingImageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BrandingImage.
+func (c *BrandingImageClient) Update() *BrandingImageUpdate {
+	mutation := newBrandingImageMutation(c.config, OpUpdate)
+	return &BrandingImageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BrandingImageClient) UpdateOne(_m *BrandingImage) *BrandingImageUpdateOne {
+	mutation := newBrandingImageMutation(c.config, OpUpdateOne, withBrandingImage(_m))
+	return &BrandingImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BrandingImageClient) UpdateOneID(id gid.ID) *BrandingImageUpdateOne {
+	mutation := newBrandingImageMutation(c.config, OpUpdateOne, withBrandingImageID(id))
+	return &BrandingImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BrandingImage.
+func (c *BrandingImageClient) Delete() *BrandingImageDelete {
+	mutation := newBrandingImageMutation(c.config, OpDelete)
+	return &BrandingImageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BrandingImageClient) DeleteOne(_m *BrandingImage) *BrandingImageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BrandingImageClient) DeleteOneID(id gid.ID) *BrandingImageDeleteOne {
+	builder := c.Delete().Where(brandingimage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BrandingImageDeleteOne{builder}
+}
+
+// Query returns a query builder for BrandingImage.
+func (c *BrandingImageClient) Query() *BrandingImageQuery {
+	return &BrandingImageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBrandingImage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BrandingImage entity by its id.
+func (c *BrandingImageClient) Get(ctx context.Context, id gid.ID) (*BrandingImage, error) {
+	return c.Query().Where(brandingimage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BrandingImageClient) GetX(ctx context.Context, id gid.ID) *BrandingImage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a BrandingImage.
+func (c *BrandingImageClient) QueryTenant(_m *BrandingImage) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(brandingimage.Table, brandingimage.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, brandingimage.TenantTable, brandingimage.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BrandingImageClient) Hooks() []Hook {
+	hooks := c.hooks.BrandingImage
+	return append(hooks[:len(hooks):len(hooks)], brandingimage.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BrandingImageClient) Interceptors() []Interceptor {
+	return c.inters.BrandingImage
+}
+
+func (c *BrandingImageClient) mutate(ctx context.Context, m *BrandingImageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BrandingImageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BrandingImageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BrandingImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BrandingImageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BrandingImage mutation op: %q", m.Op())
 	}
 }
 
@@ -3532,16 +3690,16 @@ func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
-		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
-		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
-		Tenant, UsageHour []ent.Hook
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry,
+		BrandingImage, Contact, Conversation, Email, EmailAddress, FlowsKey, Instance,
+		Interaction, Module, OperationalParameter, PendingSubscription, Schedule,
+		ScimToken, Template, Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry, Contact,
-		Conversation, Email, EmailAddress, FlowsKey, Instance, Interaction, Module,
-		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
-		Tenant, UsageHour []ent.Interceptor
+		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry,
+		BrandingImage, Contact, Conversation, Email, EmailAddress, FlowsKey, Instance,
+		Interaction, Module, OperationalParameter, PendingSubscription, Schedule,
+		ScimToken, Template, Tenant, UsageHour []ent.Interceptor
 	}
 )
 

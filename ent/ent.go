@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -97,6 +98,7 @@ func checkColumn(t, c string) error {
 			agentstatuschange.Table:    agentstatuschange.ValidColumn,
 			agentstatusday.Table:       agentstatusday.ValidColumn,
 			billinglogentry.Table:      billinglogentry.ValidColumn,
+			brandingimage.Table:        brandingimage.ValidColumn,
 			contact.Table:              contact.ValidColumn,
 			conversation.Table:         conversation.ValidColumn,
 			email.Table:                email.ValidColumn,

@@ -8,6 +8,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -33,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
@@ -149,6 +150,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   brandingimage.Table,
+			Columns: brandingimage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: brandingimage.FieldID,
+			},
+		},
+		Type: "BrandingImage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			brandingimage.FieldCreatedAt:   {Type: field.TypeTime, Column: brandingimage.FieldCreatedAt},
+			brandingimage.FieldUpdatedAt:   {Type: field.TypeTime, Column: brandingimage.FieldUpdatedAt},
+			brandingimage.FieldTenantID:    {Type: field.TypeString, Column: brandingimage.FieldTenantID},
+			brandingimage.FieldKind:        {Type: field.TypeEnum, Column: brandingimage.FieldKind},
+			brandingimage.FieldContentType: {Type: field.TypeString, Column: brandingimage.FieldContentType},
+			brandingimage.FieldData:        {Type: field.TypeBytes, Column: brandingimage.FieldData},
+			brandingimage.FieldSha256:      {Type: field.TypeString, Column: brandingimage.FieldSha256},
+			brandingimage.FieldWidth:       {Type: field.TypeInt, Column: brandingimage.FieldWidth},
+			brandingimage.FieldHeight:      {Type: field.TypeInt, Column: brandingimage.FieldHeight},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -180,7 +203,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -205,7 +228,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -230,7 +253,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailaddress.Table,
 			Columns: emailaddress.Columns,
@@ -251,7 +274,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailaddress.FieldQueueID:        {Type: field.TypeString, Column: emailaddress.FieldQueueID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flowskey.Table,
 			Columns: flowskey.Columns,
@@ -269,7 +292,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flowskey.FieldCreatedBy: {Type: field.TypeString, Column: flowskey.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -293,7 +316,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -316,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -336,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldRoles:     {Type: field.TypeJSON, Column: module.FieldRoles},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operationalparameter.Table,
 			Columns: operationalparameter.Columns,
@@ -355,7 +378,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operationalparameter.FieldValue:     {Type: field.TypeString, Column: operationalparameter.FieldValue},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingsubscription.Table,
 			Columns: pendingsubscription.Columns,
@@ -375,7 +398,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -395,7 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldExceptions:  {Type: field.TypeJSON, Column: schedule.FieldExceptions},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -416,7 +439,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -435,7 +458,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -463,7 +486,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -638,6 +661,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"BillingLogEntry",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   brandingimage.TenantTable,
+			Columns: []string{brandingimage.TenantColumn},
+			Bidi:    false,
+		},
+		"BrandingImage",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1476,6 +1511,105 @@ func (f *BillingLogEntryFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BrandingImageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BrandingImageQuery builder.
+func (_q *BrandingImageQuery) Filter() *BrandingImageFilter {
+	return &BrandingImageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BrandingImageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BrandingImageMutation builder.
+func (m *BrandingImageMutation) Filter() *BrandingImageFilter {
+	return &BrandingImageFilter{config: m.config, predicateAdder: m}
+}
+
+// BrandingImageFilter provides a generic filtering capability at runtime for BrandingImageQuery.
+type BrandingImageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BrandingImageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *BrandingImageFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(brandingimage.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BrandingImageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(brandingimage.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *BrandingImageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(brandingimage.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *BrandingImageFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(brandingimage.FieldTenantID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *BrandingImageFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(brandingimage.FieldKind))
+}
+
+// WhereContentType applies the entql string predicate on the content_type field.
+func (f *BrandingImageFilter) WhereContentType(p entql.StringP) {
+	f.Where(p.Field(brandingimage.FieldContentType))
+}
+
+// WhereData applies the entql []byte predicate on the data field.
+func (f *BrandingImageFilter) WhereData(p entql.BytesP) {
+	f.Where(p.Field(brandingimage.FieldData))
+}
+
+// WhereSha256 applies the entql string predicate on the sha256 field.
+func (f *BrandingImageFilter) WhereSha256(p entql.StringP) {
+	f.Where(p.Field(brandingimage.FieldSha256))
+}
+
+// WhereWidth applies the entql int predicate on the width field.
+func (f *BrandingImageFilter) WhereWidth(p entql.IntP) {
+	f.Where(p.Field(brandingimage.FieldWidth))
+}
+
+// WhereHeight applies the entql int predicate on the height field.
+func (f *BrandingImageFilter) WhereHeight(p entql.IntP) {
+	f.Where(p.Field(brandingimage.FieldHeight))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *BrandingImageFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *BrandingImageFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1504,7 +1638,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1672,7 +1806,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1800,7 +1934,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1914,7 +2048,7 @@ type EmailAddressFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailAddressFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2008,7 +2142,7 @@ type FlowsKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlowsKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2087,7 +2221,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2196,7 +2330,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2314,7 +2448,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2403,7 +2537,7 @@ type OperationalParameterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperationalParameterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2487,7 +2621,7 @@ type PendingSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2562,7 +2696,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2651,7 +2785,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2745,7 +2879,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2829,7 +2963,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2958,7 +3092,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -34,6 +35,7 @@ var tableByPrefix = map[string]string{
 	"SC": agentstatuschange.Table,
 	"SD": agentstatusday.Table,
 	"BL": billinglogentry.Table,
+	"BI": brandingimage.Table,
 	"CT": contact.Table,
 	"CV": conversation.Table,
 	"EM": email.Table,
@@ -59,6 +61,7 @@ var EntityByTable = map[string]string{
 	agentstatuschange.Table:    "AgentStatusChange",
 	agentstatusday.Table:       "AgentStatusDay",
 	billinglogentry.Table:      "BillingLogEntry",
+	brandingimage.Table:        "BrandingImage",
 	contact.Table:              "Contact",
 	conversation.Table:         "Conversation",
 	email.Table:                "Email",

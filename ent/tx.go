@@ -24,6 +24,8 @@ type Tx struct {
 	AgentStatusDay *AgentStatusDayClient
 	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
 	BillingLogEntry *BillingLogEntryClient
+	// BrandingImage is the client for interacting with the BrandingImage builders.
+	BrandingImage *BrandingImageClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Conversation is the client for interacting with the Conversation builders.
@@ -190,6 +192,7 @@ func (tx *Tx) init() {
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
 	tx.AgentStatusDay = NewAgentStatusDayClient(tx.config)
 	tx.BillingLogEntry = NewBillingLogEntryClient(tx.config)
+	tx.BrandingImage = NewBrandingImageClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Email = NewEmailClient(tx.config)

@@ -319,6 +319,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ClearBranding              func(childComplexity int) int
 		ConfigureInstance          func(childComplexity int, input model.ConfigureInstanceInput) int
 		CreateAgent                func(childComplexity int, input ent.CreateAgentInput) int
 		CreateAgentStatus          func(childComplexity int, input ent.CreateAgentStatusInput) int
@@ -347,6 +348,7 @@ type ComplexityRoot struct {
 		RotateFlowsKey             func(childComplexity int) int
 		SendEmail                  func(childComplexity int, input model.SendEmailInput) int
 		SetAgentStatus             func(childComplexity int, input model.SetAgentStatusInput) int
+		SetBranding                func(childComplexity int, logo *graphql.Upload, favicon *graphql.Upload) int
 		SetOperationalParameter    func(childComplexity int, group string, key string, value string) int
 		StartConversation          func(childComplexity int, input model.StartConversationInput) int
 		UnsubscribeTenant          func(childComplexity int, id gid.ID) int
@@ -554,6 +556,8 @@ type MutationResolver interface {
 	ResubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
 	DecommissionTenant(ctx context.Context, id gid.ID, confirmName string) (*model.DecommissionResult, error)
 	LinkSubscription(ctx context.Context, id gid.ID, tenantID gid.ID) (*ent.Tenant, error)
+	SetBranding(ctx context.Context, logo *graphql.Upload, favicon *graphql.Upload) (*model.Branding, error)
+	ClearBranding(ctx context.Context) (*model.Branding, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id gid.ID, input model.UpdateContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -1630,6 +1634,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Module.UpdatedAt(childComplexity), true
 
+	case "Mutation.clearBranding":
+		if e.ComplexityRoot.Mutation.ClearBranding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ClearBranding(childComplexity), true
 	case "Mutation.configureInstance":
 		if e.ComplexityRoot.Mutation.ConfigureInstance == nil {
 			break
@@ -1923,6 +1933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentStatus(childComplexity, args["input"].(model.SetAgentStatusInput)), true
+	case "Mutation.setBranding":
+		if e.ComplexityRoot.Mutation.SetBranding == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setBranding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetBranding(childComplexity, args["logo"].(*graphql.Upload), args["favicon"].(*graphql.Upload)), true
 	case "Mutation.setOperationalParameter":
 		if e.ComplexityRoot.Mutation.SetOperationalParameter == nil {
 			break
@@ -2965,7 +2986,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/billing.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2978,6 +2999,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
+	{Name: "schema/branding.graphqls", Input: sourceData("schema/branding.graphqls"), BuiltIn: false},
 	{Name: "schema/contacts.graphqls", Input: sourceData("schema/contacts.graphqls"), BuiltIn: false},
 	{Name: "schema/conversations.graphqls", Input: sourceData("schema/conversations.graphqls"), BuiltIn: false},
 	{Name: "schema/email.graphqls", Input: sourceData("schema/email.graphqls"), BuiltIn: false},
@@ -4297,6 +4319,28 @@ func (ec *executionContext) field_Mutation_setAgentStatus_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setBranding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "logo",
+		func(ctx context.Context, v any) (*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["logo"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "favicon",
+		func(ctx context.Context, v any) (*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["favicon"] = arg1
 	return args, nil
 }
 
@@ -9592,6 +9636,82 @@ func (ec *executionContext) fieldContext_Mutation_linkSubscription(ctx context.C
 	if fc.Args, err = ec.field_Mutation_linkSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setBranding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setBranding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetBranding(ctx, fc.Args["logo"].(*graphql.Upload), fc.Args["favicon"].(*graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Branding) graphql.Marshaler {
+			return ec.marshalNBranding2ᚖswitchboardᚋgraphᚋmodelᚐBranding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setBranding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Branding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setBranding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearBranding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearBranding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ClearBranding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Branding) graphql.Marshaler {
+			return ec.marshalNBranding2ᚖswitchboardᚋgraphᚋmodelᚐBranding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearBranding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Branding(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -19116,6 +19236,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setBranding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setBranding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearBranding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearBranding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContact(ctx, field)
@@ -20899,6 +21033,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBranding2ᚖswitchboardᚋgraphᚋmodelᚐBranding(ctx context.Context, sel ast.SelectionSet, v *model.Branding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Branding!")
+		return graphql.Null
+	}
+	return ec._Branding(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
 	res, err := ec.unmarshalInputConfigureInstanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22618,6 +22760,24 @@ func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalUpload(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOWeeklyHoursInput2ᚕᚖswitchboardᚋschedulesᚐWeeklyHoursᚄ(ctx context.Context, v any) ([]*schedules.WeeklyHours, error) {

@@ -42,8 +42,6 @@ var notYetImplemented = map[string]bool{
 	"IamPolicy": true, "CostEstimate": true, "VerifyInstance": true,
 	"ConfigureEmailBackups": true, "ConfigureReporting": true, "ReportingEmbedUrl": true,
 	"MicrosoftIntegration": true, "SetMicrosoftIntegration": true,
-	// Branding.
-	"SetBranding": true, "ClearBranding": true,
 }
 
 // The contract's operations, the desktop's and the console's, validate

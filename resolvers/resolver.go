@@ -3,13 +3,16 @@
 package resolvers
 
 import (
-	"entgo.io/contrib/entgql"
 	"errors"
+	"switchboard/branding"
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
+	"switchboard/graph/model"
 	"switchboard/mail"
 	"switchboard/tenants"
 	"switchboard/viewer"
+
+	"entgo.io/contrib/entgql"
 
 	"context"
 	"switchboard/ent/privacy"
@@ -54,6 +57,15 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// branding is the tenant's branding's URLs.
+func (r *Resolver) branding(ctx context.Context, tenantID gid.ID) (*model.Branding, error) {
+	logo, favicon, err := branding.URLs(ctx, r.ent(ctx), tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Branding{LogoURL: logo, FaviconURL: favicon}, nil
 }
 
 // values returns the values of a list of pointers (gqlgen's shape of a

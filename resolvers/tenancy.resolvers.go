@@ -104,7 +104,11 @@ func (r *queryResolver) AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, 
 
 // Branding is the resolver for the branding field.
 func (r *tenantResolver) Branding(ctx context.Context, obj *ent.Tenant) (*model.Branding, error) {
-	return nil, nil // branding images arrive with the branding module
+	b, err := r.branding(ctx, obj.ID)
+	if err != nil || (b.LogoURL == nil && b.FaviconURL == nil) {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Modules is the resolver for the modules field.

@@ -71,6 +71,9 @@ var mutationTransactions = map[string]Transaction{
 	"recordInteraction": InRequestTransaction,
 	"createScimToken":   InRequestTransaction,
 	"revokeScimToken":   InRequestTransaction,
+	// branding: both images or neither.
+	"setBranding":   InRequestTransaction,
+	"clearBranding": InRequestTransaction,
 	// contact flows
 	"createSchedule":             InRequestTransaction,
 	"updateSchedule":             InRequestTransaction,

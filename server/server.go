@@ -26,6 +26,7 @@ import (
 	"switchboard/auth"
 	"switchboard/awssns"
 	"switchboard/connectaws"
+	"switchboard/branding"
 	"switchboard/flows"
 	"switchboard/livestatus"
 	"switchboard/marketplace"
@@ -156,6 +157,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.mux.Handle("POST "+flows.Path, count(flows.Path, limitBody(flows.Handler(flows.HandlerOptions{
 		Client: st.Client, Admit: cfg.Gate.Admit, Logger: cfg.Logger,
 	}), flows.MaxEvent, limits.BodyTimeout)))
+	// The tenants' logos and favicons, by URLs that name their hash.
+	s.mux.Handle("GET "+branding.Prefix, count(branding.Prefix, branding.Handler(st.Client)))
 	if cfg.SCIM != nil {
 		s.mux.Handle(scim.Prefix+"/", count(scim.Prefix, bodyTimeout(cfg.SCIM, limits.BodyTimeout))) // scim bounds its bodies' size
 	}

@@ -68,6 +68,18 @@ func (f BillingLogEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BillingLogEntryMutation", m)
 }
 
+// The BrandingImageFunc type is an adapter to allow the use of ordinary
+// function as BrandingImage mutator.
+type BrandingImageFunc func(context.Context, *ent.BrandingImageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BrandingImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BrandingImageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BrandingImageMutation", m)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary
 // function as Contact mutator.
 type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)

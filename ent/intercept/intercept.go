@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -221,6 +222,33 @@ func (f TraverseBillingLogEntry) Traverse(ctx context.Context, q ent.Query) erro
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.BillingLogEntryQuery", q)
+}
+
+// The BrandingImageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BrandingImageFunc func(context.Context, *ent.BrandingImageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BrandingImageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BrandingImageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BrandingImageQuery", q)
+}
+
+// The TraverseBrandingImage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBrandingImage func(context.Context, *ent.BrandingImageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBrandingImage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBrandingImage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BrandingImageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BrandingImageQuery", q)
 }
 
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -641,6 +669,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentStatusDayQuery, predicate.AgentStatusDay, agentstatusday.OrderOption]{typ: ent.TypeAgentStatusDay, tq: q}, nil
 	case *ent.BillingLogEntryQuery:
 		return &query[*ent.BillingLogEntryQuery, predicate.BillingLogEntry, billinglogentry.OrderOption]{typ: ent.TypeBillingLogEntry, tq: q}, nil
+	case *ent.BrandingImageQuery:
+		return &query[*ent.BrandingImageQuery, predicate.BrandingImage, brandingimage.OrderOption]{typ: ent.TypeBrandingImage, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.ConversationQuery:

@@ -221,6 +221,40 @@ var (
 			},
 		},
 	}
+	// BrandingImagesColumns holds the columns for the "branding_images" table.
+	BrandingImagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"LOGO", "FAVICON"}},
+		{Name: "content_type", Type: field.TypeString, Size: 64},
+		{Name: "data", Type: field.TypeBytes, Size: 1048576},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "width", Type: field.TypeInt},
+		{Name: "height", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// BrandingImagesTable holds the schema information for the "branding_images" table.
+	BrandingImagesTable = &schema.Table{
+		Name:       "branding_images",
+		Columns:    BrandingImagesColumns,
+		PrimaryKey: []*schema.Column{BrandingImagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "branding_images_tenants_tenant",
+				Columns:    []*schema.Column{BrandingImagesColumns[9]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "brandingimage_tenant_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{BrandingImagesColumns[9], BrandingImagesColumns[3]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -839,6 +873,7 @@ var (
 		AgentStatusChangesTable,
 		AgentStatusDaysTable,
 		BillingLogEntriesTable,
+		BrandingImagesTable,
 		ContactsTable,
 		ConversationsTable,
 		EmailsTable,
@@ -867,6 +902,7 @@ func init() {
 	AgentStatusChangesTable.ForeignKeys[3].RefTable = AgentStatusTable
 	AgentStatusDaysTable.ForeignKeys[0].RefTable = TenantsTable
 	BillingLogEntriesTable.ForeignKeys[0].RefTable = TenantsTable
+	BrandingImagesTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = AgentsTable
 	ContactsTable.ForeignKeys[1].RefTable = TenantsTable
 	ConversationsTable.ForeignKeys[0].RefTable = AgentsTable

@@ -21,6 +21,9 @@ type AgentStatusDay func(*sql.Selector)
 // BillingLogEntry is the predicate function for billinglogentry builders.
 type BillingLogEntry func(*sql.Selector)
 
+// BrandingImage is the predicate function for brandingimage builders.
+type BrandingImage func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 

@@ -231,6 +231,30 @@ func (f BillingLogEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BillingLogEntryMutation", m)
 }
 
+// The BrandingImageQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BrandingImageQueryRuleFunc func(context.Context, *ent.BrandingImageQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BrandingImageQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BrandingImageQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BrandingImageQuery", q)
+}
+
+// The BrandingImageMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BrandingImageMutationRuleFunc func(context.Context, *ent.BrandingImageMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BrandingImageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BrandingImageMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BrandingImageMutation", m)
+}
+
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
@@ -636,6 +660,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.BillingLogEntryQuery:
 		return q.Filter(), nil
+	case *ent.BrandingImageQuery:
+		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.ConversationQuery:
@@ -682,6 +708,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AgentStatusDayMutation:
 		return m.Filter(), nil
 	case *ent.BillingLogEntryMutation:
+		return m.Filter(), nil
+	case *ent.BrandingImageMutation:
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil

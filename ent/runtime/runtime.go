@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
 	"switchboard/ent/billinglogentry"
+	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
@@ -328,6 +329,51 @@ func init() {
 	billinglogentryDescID := billinglogentryMixinFields0[0].Descriptor()
 	// billinglogentry.DefaultID holds the default value on creation for the id field.
 	billinglogentry.DefaultID = billinglogentryDescID.Default.(func() gid.ID)
+	brandingimageMixin := schema.BrandingImage{}.Mixin()
+	brandingimage.Policy = privacy.NewPolicies(brandingimageMixin[0], brandingimageMixin[1], schema.BrandingImage{})
+	brandingimage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := brandingimage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	brandingimageMixinHooks1 := brandingimageMixin[1].Hooks()
+
+	brandingimage.Hooks[1] = brandingimageMixinHooks1[0]
+
+	brandingimage.Hooks[2] = brandingimageMixinHooks1[1]
+	brandingimageMixinFields0 := brandingimageMixin[0].Fields()
+	_ = brandingimageMixinFields0
+	brandingimageFields := schema.BrandingImage{}.Fields()
+	_ = brandingimageFields
+	// brandingimageDescCreatedAt is the schema descriptor for created_at field.
+	brandingimageDescCreatedAt := brandingimageMixinFields0[1].Descriptor()
+	// brandingimage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	brandingimage.DefaultCreatedAt = brandingimageDescCreatedAt.Default.(func() time.Time)
+	// brandingimageDescUpdatedAt is the schema descriptor for updated_at field.
+	brandingimageDescUpdatedAt := brandingimageMixinFields0[2].Descriptor()
+	// brandingimage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	brandingimage.DefaultUpdatedAt = brandingimageDescUpdatedAt.Default.(func() time.Time)
+	// brandingimage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	brandingimage.UpdateDefaultUpdatedAt = brandingimageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// brandingimageDescContentType is the schema descriptor for content_type field.
+	brandingimageDescContentType := brandingimageFields[1].Descriptor()
+	// brandingimage.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	brandingimage.ContentTypeValidator = brandingimageDescContentType.Validators[0].(func(string) error)
+	// brandingimageDescData is the schema descriptor for data field.
+	brandingimageDescData := brandingimageFields[2].Descriptor()
+	// brandingimage.DataValidator is a validator for the "data" field. It is called by the builders before save.
+	brandingimage.DataValidator = brandingimageDescData.Validators[0].(func([]byte) error)
+	// brandingimageDescSha256 is the schema descriptor for sha256 field.
+	brandingimageDescSha256 := brandingimageFields[3].Descriptor()
+	// brandingimage.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	brandingimage.Sha256Validator = brandingimageDescSha256.Validators[0].(func(string) error)
+	// brandingimageDescID is the schema descriptor for id field.
+	brandingimageDescID := brandingimageMixinFields0[0].Descriptor()
+	// brandingimage.DefaultID holds the default value on creation for the id field.
+	brandingimage.DefaultID = brandingimageDescID.Default.(func() gid.ID)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[0], contactMixin[1], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {

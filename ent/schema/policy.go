@@ -453,6 +453,16 @@ func (Schedule) Policy() ent.Policy {
 	}
 }
 
+// Policy of BrandingImage. Reads: every viewer of the tenant (the desktop
+// shows them; GET /branding finds one by its tenant, kind and hash).
+// Writes: admins.
+func (BrandingImage) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins set its branding"),
+	}
+}
+
 // Policy of FlowsKey. Reads and writes: admins (the /flows endpoint finds
 // a key by its hash, as the only credential its caller has).
 func (FlowsKey) Policy() ent.Policy {
