@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/auth"
 	"switchboard/flows"
@@ -478,6 +479,34 @@ func TestFlowsEndpoint(t *testing.T) {
 			if code, got := post(c.key, c.body); code != c.want || got["error"] == "" {
 				t.Errorf("%s: %d %v, want %d with an error", name, code, got, c.want)
 			}
+		}
+
+		// A schedule changed is answered as changed (compiled schedules are
+		// kept by when they were written).
+		var list struct {
+			Schedules []struct{ ID string }
+		}
+		s.MustDo(t, A.AdminToken, testenv.ContractOperation(t, "Schedules"), nil, &list)
+		s.MustDo(t, A.AdminToken, testenv.ContractOperation(t, "UpdateSchedule"), map[string]any{"id": list.Schedules[0].ID,
+			"input": map[string]any{"name": "Main line", "timeZone": "Australia/Sydney"}}, nil)
+		// What /flows read is trusted for a second (flows.DefaultRecheck).
+		within := func(what string, ok func() bool) {
+			t.Helper()
+			deadline := time.Now().Add(flows.DefaultRecheck + 2*time.Second)
+			for !ok() {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: not within %v", what, flows.DefaultRecheck)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		within("A's schedule once emptied", func() bool { _, got := post(aKey, schedule); return got["open"] == "false" })
+		// A key rotated stops working within the second too.
+		old := aKey
+		aKey = key(A)
+		within("A's rotated key refused", func() bool { code, _ := post(old, ivr); return code == 401 })
+		if code, got := post(aKey, ivr); code != 200 || got["welcome"] != "Welcome to Acme" {
+			t.Errorf("A's new key: %d %v", code, got)
 		}
 
 		op := s.OperatorToken(t)

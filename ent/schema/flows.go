@@ -15,10 +15,6 @@ import (
 	"switchboard/ent/hook"
 )
 
-// FlowsService is what the /flows endpoint acts as within a tenant
-// (viewer.System): a supervisor, who reads schedules and parameters.
-const FlowsService = "flows"
-
 // Limits of operational parameters.
 const (
 	MaxParameterName  = 64

@@ -437,7 +437,9 @@ func shownTo(role viewer.Role) predicate.Module {
 }
 
 // Policy of OperationalParameter and of Schedule. Reads: supervisors and
-// admins (and /flows, a supervisor of the tenant). Writes: admins.
+// admins. Writes: admins. (/flows reads them by the flows key alone, as the
+// agent-event endpoint reads instances by theirs: flows.keyOwns confines
+// those reads to the key's tenant.)
 func (OperationalParameter) Policy() ent.Policy {
 	return privacy.Policy{
 		Query:    readBySupervisors("only supervisors and admins read operational parameters"),
