@@ -8,8 +8,8 @@ package resolvers
 import (
 	"context"
 	"switchboard/branding"
-	"switchboard/viewer"
 	"switchboard/graph/model"
+	"switchboard/viewer"
 
 	"github.com/99designs/gqlgen/graphql"
 )
