@@ -2,7 +2,6 @@ package minutes_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"strings"
@@ -63,7 +62,7 @@ func benchRecordSize(b *testing.B, be testenv.Backend) {
 	agents := f.addAgents(b, "agent", benchAgents)
 
 	changes := writeChangeLog(b, st, f, agents)
-	changeBytes := tableBytes(b, st, "agent_status_changes")
+	changeBytes := testenv.MeasureTable(b, st, "agent_status_changes")
 
 	t0 := time.Now()
 	rows := 0
@@ -78,7 +77,7 @@ func benchRecordSize(b *testing.B, be testenv.Backend) {
 	if rows != benchAgents*benchDays {
 		b.Fatalf("recorded %d rows, want %d", rows, benchAgents*benchDays)
 	}
-	dayBytes := tableBytes(b, st, "agent_status_days")
+	dayBytes := testenv.MeasureTable(b, st, "agent_status_days")
 
 	var payload, workPayload, workDays int
 	all, err := st.Client.AgentStatusDay.Query().All(f.sup)
@@ -94,8 +93,8 @@ func benchRecordSize(b *testing.B, be testenv.Backend) {
 	}
 
 	agentHours := float64(benchAgents * benchDays * 24)
-	perHour := float64(dayBytes.total) / agentHours
-	changePerHour := float64(changeBytes.total) / agentHours
+	perHour := float64(dayBytes.Total) / agentHours
+	changePerHour := float64(changeBytes.Total) / agentHours
 
 	// The timed part: recording one day of the 500 agents again.
 	last := benchFirst.AddDate(0, 0, benchDays-1)
@@ -115,8 +114,8 @@ func benchRecordSize(b *testing.B, be testenv.Backend) {
 	b.Logf("%s: payload %.1f B per agent-day on average, %.1f B per working day, %.1f B per day off",
 		be.Name, float64(payload)/float64(len(all)), float64(workPayload)/float64(workDays),
 		float64(payload-workPayload)/float64(len(all)-workDays))
-	b.Logf("%s: agent_status_days: %s", be.Name, dayBytes.describe(len(all)))
-	b.Logf("%s: agent_status_changes: %s", be.Name, changeBytes.describe(changes))
+	b.Logf("%s: agent_status_days: %s", be.Name, dayBytes.Describe(len(all)))
+	b.Logf("%s: agent_status_changes: %s", be.Name, changeBytes.Describe(changes))
 	b.Logf("%s: per agent-hour: minute record %.1f B, change log %.1f B (%.1f×)",
 		be.Name, perHour, changePerHour, changePerHour/perHour)
 	b.Logf("%s: 13 months × %d agents = %.1fM agent-hours: minute record %.2f GB, change log %.2f GB",
@@ -182,78 +181,4 @@ func writeChangeLog(b *testing.B, st *store.Store, f *tenantFixture, agents []*e
 	}
 	flush()
 	return n
-}
-
-// relationBytes is what a table takes in the store.
-type relationBytes struct {
-	total, table, indexes int64
-	index                 []string // each index and its bytes
-	how                   string
-}
-
-func (r relationBytes) describe(rows int) string {
-	return fmt.Sprintf("%d rows, %.1f MB (table %.1f MB, indexes %.1f MB: %s; by %s): %.1f B per row",
-		rows, float64(r.total)/1e6, float64(r.table)/1e6, float64(r.indexes)/1e6,
-		strings.Join(r.index, ", "), r.how, float64(r.total)/float64(rows))
-}
-
-// indexBytes lists each index's name and size from a query of both.
-func indexBytes(b *testing.B, st *store.Store, q string, args ...any) []string {
-	b.Helper()
-	rows, err := st.DB.Query(q, args...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			b.Fatal(err)
-		}
-		out = append(out, fmt.Sprintf("%s %.1f MB", name, float64(n)/1e6))
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
-	return out
-}
-
-// tableBytes measures a table with its indexes: on PostgreSQL after VACUUM
-// ANALYZE, by pg_total_relation_size (table, indexes and TOAST); on SQLite
-// by the dbstat virtual table, the pages of the table and of its indexes.
-func tableBytes(b *testing.B, st *store.Store, table string) relationBytes {
-	b.Helper()
-	r := relationBytes{}
-	if st.Dialect == dialect.Postgres {
-		if _, err := st.DB.Exec(`VACUUM (ANALYZE) ` + table); err != nil {
-			b.Fatal(err)
-		}
-		err := st.DB.QueryRow(`SELECT pg_total_relation_size($1::regclass), pg_table_size($1::regclass), pg_indexes_size($1::regclass)`, table).
-			Scan(&r.total, &r.table, &r.indexes)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r.index = indexBytes(b, st, `SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index WHERE indrelid = $1::regclass ORDER BY 1`, table)
-		r.how = "pg_total_relation_size"
-		return r
-	}
-	if _, err := st.DB.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		b.Fatal(err)
-	}
-	var table64, index64 sql.NullInt64
-	err := st.DB.QueryRow(`
-		SELECT
-			(SELECT SUM(pgsize) FROM dbstat WHERE name = ?),
-			(SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?))`,
-		table, table).Scan(&table64, &index64)
-	if err != nil {
-		b.Fatalf("dbstat: %v", err)
-	}
-	r.table, r.indexes = table64.Int64, index64.Int64
-	r.total = r.table + r.indexes
-	r.index = indexBytes(b, st, `SELECT name, SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?) GROUP BY name ORDER BY name`, table)
-	r.how = "dbstat"
-	return r
 }

@@ -2,7 +2,6 @@ package usage_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -152,16 +151,16 @@ func benchCloseHour(b *testing.B, be testenv.Backend) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(perClose), "ms/hour-close")
 	b.ReportMetric(ms(baseline/time.Duration(closes)), "baseline-ms")
-	b.ReportMetric(float64(closed.total)/float64(tenantHours), "B/tenant-hour")
-	b.ReportMetric(float64(metered.total)/float64(tenantHours), "metered-B/tenant-hour")
-	b.ReportMetric(float64(billing.total)/float64(tenantHours), "billing-B/record")
+	b.ReportMetric(float64(closed.Total)/float64(tenantHours), "B/tenant-hour")
+	b.ReportMetric(float64(metered.Total)/float64(tenantHours), "metered-B/tenant-hour")
+	b.ReportMetric(float64(billing.Total)/float64(tenantHours), "billing-B/record")
 	b.Logf("%s: %d agents, %d changes in the log, %d in the hour; %d active agent minutes of %d agents",
 		be.Name, benchAgents, len(rows), inHour, want.ActiveAgentMinutes, want.ActiveAgents)
 	b.Logf("%s: close %.0f ms (first, untimed: %.0f ms); plain read of the hour's changes %.0f ms (%.1f×)",
 		be.Name, ms(perClose), ms(firstClose), ms(baseline/time.Duration(closes)), float64(perClose)/float64(baseline/time.Duration(closes)))
-	b.Logf("%s: usage_hours as closed: %s", be.Name, closed.describe(tenantHours))
-	b.Logf("%s: usage_hours metered: %s", be.Name, metered.describe(tenantHours))
-	b.Logf("%s: billing_log_entries, one per hour: %s", be.Name, billing.describe(tenantHours))
+	b.Logf("%s: usage_hours as closed: %s", be.Name, closed.Describe(tenantHours))
+	b.Logf("%s: usage_hours metered: %s", be.Name, metered.Describe(tenantHours))
+	b.Logf("%s: billing_log_entries, one per hour: %s", be.Name, billing.Describe(tenantHours))
 }
 
 // agentHistory returns one agent's changes in order of time, on whole
@@ -228,7 +227,7 @@ func seedStatus(name string) gid.ID {
 // with the billing log record AWS's answer leaves, and measures both
 // tables again, compacted (as steady use, which reuses the space of the
 // updated rows, keeps them).
-func sizeHours(b *testing.B, be testenv.Backend) (closed, metered, billing tableSize, tenantHours int) {
+func sizeHours(b *testing.B, be testenv.Backend) (closed, metered, billing testenv.TableSize, tenantHours int) {
 	ctx := context.Background()
 	st := testenv.OpenStore(b, be.URL(b))
 	first := benchHour.AddDate(0, 0, -sizeDays)
@@ -255,7 +254,7 @@ func sizeHours(b *testing.B, be testenv.Backend) (closed, metered, billing table
 		tenants = append(tenants, f.id)
 		tenantHours += n
 	}
-	closed = measure(b, st, "usage_hours")
+	closed = testenv.MeasureTable(b, st, "usage_hours")
 
 	sentAt := benchHour.Add(20 * time.Minute)
 	if _, err := st.DB.Exec(`UPDATE usage_hours SET metered_at = `+placeholder(st, 1)+`, updated_at = `+placeholder(st, 2), sentAt, sentAt); err != nil {
@@ -284,7 +283,7 @@ func sizeHours(b *testing.B, be testenv.Backend) (closed, metered, billing table
 	if _, err := st.DB.Exec(compact); err != nil {
 		b.Fatal(err)
 	}
-	return closed, measure(b, st, "usage_hours"), measure(b, st, "billing_log_entries"), tenantHours
+	return closed, testenv.MeasureTable(b, st, "usage_hours"), testenv.MeasureTable(b, st, "billing_log_entries"), tenantHours
 }
 
 // benchAgent is an agent the benchmark wrote.
@@ -382,46 +381,4 @@ func readHour(b *testing.B, st *store.Store, tenantID gid.ID) int {
 		b.Fatal(err)
 	}
 	return n
-}
-
-// tableSize is what a table takes in the store, with its indexes.
-type tableSize struct{ total, table, indexes int64 }
-
-func (s tableSize) describe(rows int) string {
-	return fmt.Sprintf("%d rows, %.2f MB (table %.2f MB, indexes %.2f MB): %.1f B per row",
-		rows, float64(s.total)/1e6, float64(s.table)/1e6, float64(s.indexes)/1e6, float64(s.total)/float64(rows))
-}
-
-// measure sizes a table: on PostgreSQL after VACUUM ANALYZE, by
-// pg_total_relation_size (table, indexes and TOAST); on SQLite by the
-// dbstat virtual table, the pages of the table and of its indexes.
-func measure(b *testing.B, st *store.Store, table string) tableSize {
-	b.Helper()
-	var s tableSize
-	if st.Dialect == dialect.Postgres {
-		if _, err := st.DB.Exec(`VACUUM (ANALYZE) ` + table); err != nil {
-			b.Fatal(err)
-		}
-		err := st.DB.QueryRow(`SELECT pg_total_relation_size($1::regclass), pg_table_size($1::regclass), pg_indexes_size($1::regclass)`, table).
-			Scan(&s.total, &s.table, &s.indexes)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}
-	if _, err := st.DB.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		b.Fatal(err)
-	}
-	var t, i sql.NullInt64
-	err := st.DB.QueryRow(`
-		SELECT
-			(SELECT SUM(pgsize) FROM dbstat WHERE name = ?),
-			(SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?))`,
-		table, table).Scan(&t, &i)
-	if err != nil {
-		b.Fatalf("dbstat: %v", err)
-	}
-	s.table, s.indexes = t.Int64, i.Int64
-	s.total = s.table + s.indexes
-	return s
 }

@@ -19,6 +19,25 @@ import (
 	"switchboard/viewer"
 )
 
+// newMetering is a local Marketplace Metering that trusts the platform's
+// credentials and knows the buyer cust-a of product prod, and the clients
+// (the real SDK) that reach it.
+func newMetering(t *testing.T) (*fakeaws.Metering, *connectaws.Clients) {
+	t.Helper()
+	fake := fakeaws.NewMetering(t)
+	platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
+	fake.TrustCaller(platform)
+	fake.AddCustomer("t1", fakeaws.MeteringCustomer{CustomerIdentifier: "cust-a", ProductCode: "prod"})
+	clients, err := connectaws.New(context.Background(), connectaws.Options{
+		BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, MeteringEndpoint: fake.URL,
+		RetryMaxAttempts: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, clients
+}
+
 // Metering on both stores, through the real SDK against the local
 // Marketplace Metering endpoint: two meters started together (two
 // replicas) send each closed hour once; an unprocessed record and a
@@ -28,17 +47,7 @@ import (
 func TestMeterSendsEachHourOnce(t *testing.T) {
 	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
 		st := testenv.OpenStore(t, b.URL(t))
-		fake := fakeaws.NewMetering(t)
-		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-		fake.TrustCaller(platform)
-		fake.AddCustomer("t1", fakeaws.MeteringCustomer{CustomerIdentifier: "cust-a", ProductCode: "prod"})
-		clients, err := connectaws.New(context.Background(), connectaws.Options{
-			BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, MeteringEndpoint: fake.URL,
-			RetryMaxAttempts: 1,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fake, clients := newMetering(t)
 		A, B, C := newFixture(t, st.Client, "A"), newFixture(t, st.Client, "B"), newFixture(t, st.Client, "C")
 		op := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleOperator, Email: "op@switchboard"})
 		st.Client.Tenant.UpdateOneID(A.id).SetMarketplaceCustomerIdentifier("cust-a").SetMarketplaceProductCode("prod").ExecX(op)
@@ -122,17 +131,7 @@ func TestMeterSendsEachHourOnce(t *testing.T) {
 func TestMeterOnDemand(t *testing.T) {
 	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
 		st := testenv.OpenStore(t, b.URL(t))
-		fake := fakeaws.NewMetering(t)
-		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-		fake.TrustCaller(platform)
-		fake.AddCustomer("t1", fakeaws.MeteringCustomer{CustomerIdentifier: "cust-a", ProductCode: "prod"})
-		clients, err := connectaws.New(context.Background(), connectaws.Options{
-			BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, MeteringEndpoint: fake.URL,
-			RetryMaxAttempts: 1,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fake, clients := newMetering(t)
 		A, B := newFixture(t, st.Client, "A"), newFixture(t, st.Client, "B")
 		op := viewer.NewContext(context.Background(), &viewer.Viewer{Role: viewer.RoleOperator, Email: "op@switchboard"})
 		st.Client.Tenant.UpdateOneID(A.id).SetMarketplaceCustomerIdentifier("cust-a").SetMarketplaceProductCode("prod").ExecX(op)
