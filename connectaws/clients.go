@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/quicksight"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -41,6 +42,8 @@ type Options struct {
 	S3Endpoint       string
 	SESEndpoint      string
 	MeteringEndpoint string
+	// QuickSightEndpoint replaces QuickSight's, as the others do.
+	QuickSightEndpoint string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -92,8 +95,9 @@ type tenantClients struct {
 	connect     *connect.Client
 	// s3 and ses (by region) are made when first asked for, under
 	// Clients.mu.
-	s3  *s3.Client
-	ses map[string]*sesv2.Client
+	s3         *s3.Client
+	ses        map[string]*sesv2.Client
+	quicksight *quicksight.Client
 }
 
 // New returns Clients configured by opts. Without opts.BaseCredentials it
@@ -273,6 +277,26 @@ func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
 		t.ses[region] = ses
 	}
 	return ses, nil
+}
+
+// QuickSight returns a QuickSight client in inst's account and region.
+func (c *Clients) QuickSight(inst Instance) (*quicksight.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.quicksight == nil {
+		t.quicksight = quicksight.NewFromConfig(c.cfg, func(o *quicksight.Options) {
+			o.Region = t.region
+			o.Credentials = t.credentials
+			if c.opts.QuickSightEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.QuickSightEndpoint)
+			}
+		})
+	}
+	return t.quicksight, nil
 }
 
 // Forget drops the cached credentials and clients for inst's role, e.g.

@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/migrate"
 	"switchboard/gid"
 
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -25,6 +26,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -47,6 +49,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// AdminUser is the client for interacting with the AdminUser builders.
+	AdminUser *AdminUserClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
 	// AgentStatus is the client for interacting with the AgentStatus builders.
@@ -73,6 +77,8 @@ type Client struct {
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
 	Interaction *InteractionClient
+	// MicrosoftIntegration is the client for interacting with the MicrosoftIntegration builders.
+	MicrosoftIntegration *MicrosoftIntegrationClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
 	// OperationalParameter is the client for interacting with the OperationalParameter builders.
@@ -100,6 +106,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.AdminUser = NewAdminUserClient(c.config)
 	c.Agent = NewAgentClient(c.config)
 	c.AgentStatus = NewAgentStatusClient(c.config)
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
@@ -113,6 +120,7 @@ func (c *Client) init() {
 	c.FlowsKey = NewFlowsKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.Interaction = NewInteractionClient(c.config)
+	c.MicrosoftIntegration = NewMicrosoftIntegrationClient(c.config)
 	c.Module = NewModuleClient(c.config)
 	c.OperationalParameter = NewOperationalParameterClient(c.config)
 	c.PendingSubscription = NewPendingSubscriptionClient(c.config)
@@ -213,6 +221,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:                  ctx,
 		config:               cfg,
+		AdminUser:            NewAdminUserClient(cfg),
 		Agent:                NewAgentClient(cfg),
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
@@ -226,6 +235,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		FlowsKey:             NewFlowsKeyClient(cfg),
 		Instance:             NewInstanceClient(cfg),
 		Interaction:          NewInteractionClient(cfg),
+		MicrosoftIntegration: NewMicrosoftIntegrationClient(cfg),
 		Module:               NewModuleClient(cfg),
 		OperationalParameter: NewOperationalParameterClient(cfg),
 		PendingSubscription:  NewPendingSubscriptionClient(cfg),
@@ -253,6 +263,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:                  ctx,
 		config:               cfg,
+		AdminUser:            NewAdminUserClient(cfg),
 		Agent:                NewAgentClient(cfg),
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
@@ -266,6 +277,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		FlowsKey:             NewFlowsKeyClient(cfg),
 		Instance:             NewInstanceClient(cfg),
 		Interaction:          NewInteractionClient(cfg),
+		MicrosoftIntegration: NewMicrosoftIntegrationClient(cfg),
 		Module:               NewModuleClient(cfg),
 		OperationalParameter: NewOperationalParameterClient(cfg),
 		PendingSubscription:  NewPendingSubscriptionClient(cfg),
@@ -280,7 +292,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Agent.
+//		AdminUser.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -303,11 +315,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
+		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
-		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.Module,
-		c.OperationalParameter, c.PendingSubscription, c.Schedule, c.ScimToken,
-		c.Template, c.Tenant, c.UsageHour,
+		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.MicrosoftIntegration,
+		c.Module, c.OperationalParameter, c.PendingSubscription, c.Schedule,
+		c.ScimToken, c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -317,11 +329,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
+		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
 		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
-		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.Module,
-		c.OperationalParameter, c.PendingSubscription, c.Schedule, c.ScimToken,
-		c.Template, c.Tenant, c.UsageHour,
+		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.MicrosoftIntegration,
+		c.Module, c.OperationalParameter, c.PendingSubscription, c.Schedule,
+		c.ScimToken, c.Template, c.Tenant, c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -330,6 +342,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AdminUserMutation:
+		return c.AdminUser.mutate(ctx, m)
 	case *AgentMutation:
 		return c.Agent.mutate(ctx, m)
 	case *AgentStatusMutation:
@@ -356,6 +370,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Instance.mutate(ctx, m)
 	case *InteractionMutation:
 		return c.Interaction.mutate(ctx, m)
+	case *MicrosoftIntegrationMutation:
+		return c.MicrosoftIntegration.mutate(ctx, m)
 	case *ModuleMutation:
 		return c.Module.mutate(ctx, m)
 	case *OperationalParameterMutation:
@@ -374,6 +390,156 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.UsageHour.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AdminUserClient is a client for the AdminUser schema.
+type AdminUserClient struct {
+	config
+}
+
+// NewAdminUserClient returns a client for the AdminUser from the given config.
+func NewAdminUserClient(c config) *AdminUserClient {
+	return &AdminUserClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `adminuser.Hooks(f(g(h())))`.
+func (c *AdminUserClient) Use(hooks ...Hook) {
+	c.hooks.AdminUser = append(c.hooks.AdminUser, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `adminuser.Intercept(f(g(h())))`.
+func (c *AdminUserClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AdminUser = append(c.inters.AdminUser, interceptors...)
+}
+
+// Create returns a builder for creating a AdminUser entity.
+func (c *AdminUserClient) Create() *AdminUserCreate {
+	mutation := newAdminUserMutation(c.config, OpCreate)
+	return &AdminUserCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AdminUser entities.
+func (c *AdminUserClient) CreateBulk(builders ...*AdminUserCreate) *AdminUserCreateBulk {
+	return &AdminUserCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AdminUserClient) MapCreateBulk(slice any, setFunc func(*AdminUserCreate, int)) *AdminUserCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AdminUserCreateBulk{err: fmt.Errorf("calling to AdminUserClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AdminUserCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AdminUserCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AdminUser.
+func (c *AdminUserClient) Update() *AdminUserUpdate {
+	mutation := newAdminUserMutation(c.config, OpUpdate)
+	return &AdminUserUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AdminUserClient) UpdateOne(_m *AdminUser) *AdminUserUpdateOne {
+	mutation := newAdminUserMutation(c.config, OpUpdateOne, withAdminUser(_m))
+	return &AdminUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AdminUserClient) UpdateOneID(id gid.ID) *AdminUserUpdateOne {
+	mutation := newAdminUserMutation(c.config, OpUpdateOne, withAdminUserID(id))
+	return &AdminUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AdminUser.
+func (c *AdminUserClient) Delete() *AdminUserDelete {
+	mutation := newAdminUserMutation(c.config, OpDelete)
+	return &AdminUserDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AdminUserClient) DeleteOne(_m *AdminUser) *AdminUserDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AdminUserClient) DeleteOneID(id gid.ID) *AdminUserDeleteOne {
+	builder := c.Delete().Where(adminuser.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AdminUserDeleteOne{builder}
+}
+
+// Query returns a query builder for AdminUser.
+func (c *AdminUserClient) Query() *AdminUserQuery {
+	return &AdminUserQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAdminUser},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AdminUser entity by its id.
+func (c *AdminUserClient) Get(ctx context.Context, id gid.ID) (*AdminUser, error) {
+	return c.Query().Where(adminuser.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AdminUserClient) GetX(ctx context.Context, id gid.ID) *AdminUser {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AdminUser.
+func (c *AdminUserClient) QueryTenant(_m *AdminUser) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adminuser.Table, adminuser.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adminuser.TenantTable, adminuser.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AdminUserClient) Hooks() []Hook {
+	hooks := c.hooks.AdminUser
+	return append(hooks[:len(hooks):len(hooks)], adminuser.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AdminUserClient) Interceptors() []Interceptor {
+	return c.inters.AdminUser
+}
+
+func (c *AdminUserClient) mutate(ctx context.Context, m *AdminUserMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AdminUserCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AdminUserUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AdminUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AdminUserDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AdminUser mutation op: %q", m.Op())
 	}
 }
 
@@ -2503,6 +2669,156 @@ func (c *InteractionClient) mutate(ctx context.Context, m *InteractionMutation) 
 	}
 }
 
+// MicrosoftIntegrationClient is a client for the MicrosoftIntegration schema.
+type MicrosoftIntegrationClient struct {
+	config
+}
+
+// NewMicrosoftIntegrationClient returns a client for the MicrosoftIntegration from the given config.
+func NewMicrosoftIntegrationClient(c config) *MicrosoftIntegrationClient {
+	return &MicrosoftIntegrationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `microsoftintegration.Hooks(f(g(h())))`.
+func (c *MicrosoftIntegrationClient) Use(hooks ...Hook) {
+	c.hooks.MicrosoftIntegration = append(c.hooks.MicrosoftIntegration, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `microsoftintegration.Intercept(f(g(h())))`.
+func (c *MicrosoftIntegrationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MicrosoftIntegration = append(c.inters.MicrosoftIntegration, interceptors...)
+}
+
+// Create returns a builder for creating a MicrosoftIntegration entity.
+func (c *MicrosoftIntegrationClient) Create() *MicrosoftIntegrationCreate {
+	mutation := newMicrosoftIntegrationMutation(c.config, OpCreate)
+	return &MicrosoftIntegrationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MicrosoftIntegration entities.
+func (c *MicrosoftIntegrationClient) CreateBulk(builders ...*MicrosoftIntegrationCreate) *MicrosoftIntegrationCreateBulk {
+	return &MicrosoftIntegrationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MicrosoftIntegrationClient) MapCreateBulk(slice any, setFunc func(*MicrosoftIntegrationCreate, int)) *MicrosoftIntegrationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MicrosoftIntegrationCreateBulk{err: fmt.Errorf("calling to MicrosoftIntegrationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MicrosoftIntegrationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MicrosoftIntegrationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MicrosoftIntegration.
+func (c *MicrosoftIntegrationClient) Update() *MicrosoftIntegrationUpdate {
+	mutation := newMicrosoftIntegrationMutation(c.config, OpUpdate)
+	return &MicrosoftIntegrationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MicrosoftIntegrationClient) UpdateOne(_m *MicrosoftIntegration) *MicrosoftIntegrationUpdateOne {
+	mutation := newMicrosoftIntegrationMutation(c.config, OpUpdateOne, withMicrosoftIntegration(_m))
+	return &MicrosoftIntegrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MicrosoftIntegrationClient) UpdateOneID(id gid.ID) *MicrosoftIntegrationUpdateOne {
+	mutation := newMicrosoftIntegrationMutation(c.config, OpUpdateOne, withMicrosoftIntegrationID(id))
+	return &MicrosoftIntegrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MicrosoftIntegration.
+func (c *MicrosoftIntegrationClient) Delete() *MicrosoftIntegrationDelete {
+	mutation := newMicrosoftIntegrationMutation(c.config, OpDelete)
+	return &MicrosoftIntegrationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MicrosoftIntegrationClient) DeleteOne(_m *MicrosoftIntegration) *MicrosoftIntegrationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MicrosoftIntegrationClient) DeleteOneID(id gid.ID) *MicrosoftIntegrationDeleteOne {
+	builder := c.Delete().Where(microsoftintegration.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MicrosoftIntegrationDeleteOne{builder}
+}
+
+// Query returns a query builder for MicrosoftIntegration.
+func (c *MicrosoftIntegrationClient) Query() *MicrosoftIntegrationQuery {
+	return &MicrosoftIntegrationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMicrosoftIntegration},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MicrosoftIntegration entity by its id.
+func (c *MicrosoftIntegrationClient) Get(ctx context.Context, id gid.ID) (*MicrosoftIntegration, error) {
+	return c.Query().Where(microsoftintegration.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MicrosoftIntegrationClient) GetX(ctx context.Context, id gid.ID) *MicrosoftIntegration {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a MicrosoftIntegration.
+func (c *MicrosoftIntegrationClient) QueryTenant(_m *MicrosoftIntegration) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(microsoftintegration.Table, microsoftintegration.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, microsoftintegration.TenantTable, microsoftintegration.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MicrosoftIntegrationClient) Hooks() []Hook {
+	hooks := c.hooks.MicrosoftIntegration
+	return append(hooks[:len(hooks):len(hooks)], microsoftintegration.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MicrosoftIntegrationClient) Interceptors() []Interceptor {
+	return c.inters.MicrosoftIntegration
+}
+
+func (c *MicrosoftIntegrationClient) mutate(ctx context.Context, m *MicrosoftIntegrationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MicrosoftIntegrationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MicrosoftIntegrationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MicrosoftIntegrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MicrosoftIntegrationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MicrosoftIntegration mutation op: %q", m.Op())
+	}
+}
+
 // ModuleClient is a client for the Module schema.
 type ModuleClient struct {
 	config
@@ -3690,16 +4006,18 @@ func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry,
-		BrandingImage, Contact, Conversation, Email, EmailAddress, FlowsKey, Instance,
-		Interaction, Module, OperationalParameter, PendingSubscription, Schedule,
-		ScimToken, Template, Tenant, UsageHour []ent.Hook
+		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
+		BillingLogEntry, BrandingImage, Contact, Conversation, Email, EmailAddress,
+		FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
+		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
+		Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
-		Agent, AgentStatus, AgentStatusChange, AgentStatusDay, BillingLogEntry,
-		BrandingImage, Contact, Conversation, Email, EmailAddress, FlowsKey, Instance,
-		Interaction, Module, OperationalParameter, PendingSubscription, Schedule,
-		ScimToken, Template, Tenant, UsageHour []ent.Interceptor
+		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
+		BillingLogEntry, BrandingImage, Contact, Conversation, Email, EmailAddress,
+		FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
+		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
+		Tenant, UsageHour []ent.Interceptor
 	}
 )
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -20,6 +21,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -93,6 +95,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			adminuser.Table:            adminuser.ValidColumn,
 			agent.Table:                agent.ValidColumn,
 			agentstatus.Table:          agentstatus.ValidColumn,
 			agentstatuschange.Table:    agentstatuschange.ValidColumn,
@@ -106,6 +109,7 @@ func checkColumn(t, c string) error {
 			flowskey.Table:             flowskey.ValidColumn,
 			instance.Table:             instance.ValidColumn,
 			interaction.Table:          interaction.ValidColumn,
+			microsoftintegration.Table: microsoftintegration.ValidColumn,
 			module.Table:               module.ValidColumn,
 			operationalparameter.Table: operationalparameter.ValidColumn,
 			pendingsubscription.Table:  pendingsubscription.ValidColumn,

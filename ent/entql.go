@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -16,6 +17,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -34,8 +36,29 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   adminuser.Table,
+			Columns: adminuser.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: adminuser.FieldID,
+			},
+		},
+		Type: "AdminUser",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			adminuser.FieldCreatedAt:    {Type: field.TypeTime, Column: adminuser.FieldCreatedAt},
+			adminuser.FieldUpdatedAt:    {Type: field.TypeTime, Column: adminuser.FieldUpdatedAt},
+			adminuser.FieldTenantID:     {Type: field.TypeString, Column: adminuser.FieldTenantID},
+			adminuser.FieldEmail:        {Type: field.TypeString, Column: adminuser.FieldEmail},
+			adminuser.FieldName:         {Type: field.TypeString, Column: adminuser.FieldName},
+			adminuser.FieldOrganisation: {Type: field.TypeString, Column: adminuser.FieldOrganisation},
+			adminuser.FieldRole:         {Type: field.TypeEnum, Column: adminuser.FieldRole},
+			adminuser.FieldLastSignInAt: {Type: field.TypeTime, Column: adminuser.FieldLastSignInAt},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agent.Table,
 			Columns: agent.Columns,
@@ -58,7 +81,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agent.FieldStatusSince:     {Type: field.TypeTime, Column: agent.FieldStatusSince},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatus.Table,
 			Columns: agentstatus.Columns,
@@ -80,7 +103,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatus.FieldConnectStatusArn: {Type: field.TypeString, Column: agentstatus.FieldConnectStatusArn},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatuschange.Table,
 			Columns: agentstatuschange.Columns,
@@ -103,7 +126,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatuschange.FieldConnectEventID:   {Type: field.TypeString, Column: agentstatuschange.FieldConnectEventID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatusday.Table,
 			Columns: agentstatusday.Columns,
@@ -123,7 +146,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatusday.FieldActiveMinutes: {Type: field.TypeInt, Column: agentstatusday.FieldActiveMinutes},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   billinglogentry.Table,
 			Columns: billinglogentry.Columns,
@@ -148,7 +171,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			billinglogentry.FieldAttempt:          {Type: field.TypeInt, Column: billinglogentry.FieldAttempt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   brandingimage.Table,
 			Columns: brandingimage.Columns,
@@ -170,7 +193,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			brandingimage.FieldHeight:      {Type: field.TypeInt, Column: brandingimage.FieldHeight},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -203,7 +226,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -228,7 +251,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -253,7 +276,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailaddress.Table,
 			Columns: emailaddress.Columns,
@@ -274,7 +297,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailaddress.FieldQueueID:        {Type: field.TypeString, Column: emailaddress.FieldQueueID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flowskey.Table,
 			Columns: flowskey.Columns,
@@ -292,7 +315,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flowskey.FieldCreatedBy: {Type: field.TypeString, Column: flowskey.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -303,20 +326,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Instance",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			instance.FieldCreatedAt:         {Type: field.TypeTime, Column: instance.FieldCreatedAt},
-			instance.FieldUpdatedAt:         {Type: field.TypeTime, Column: instance.FieldUpdatedAt},
-			instance.FieldTenantID:          {Type: field.TypeString, Column: instance.FieldTenantID},
-			instance.FieldInstanceArn:       {Type: field.TypeString, Column: instance.FieldInstanceArn},
-			instance.FieldAlias:             {Type: field.TypeString, Column: instance.FieldAlias},
-			instance.FieldRegion:            {Type: field.TypeString, Column: instance.FieldRegion},
-			instance.FieldRoleArn:           {Type: field.TypeString, Column: instance.FieldRoleArn},
-			instance.FieldExternalID:        {Type: field.TypeString, Column: instance.FieldExternalID},
-			instance.FieldChatContactFlowID: {Type: field.TypeString, Column: instance.FieldChatContactFlowID},
-			instance.FieldModules:           {Type: field.TypeJSON, Column: instance.FieldModules},
-			instance.FieldAgentEventKeyHash: {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
+			instance.FieldCreatedAt:            {Type: field.TypeTime, Column: instance.FieldCreatedAt},
+			instance.FieldUpdatedAt:            {Type: field.TypeTime, Column: instance.FieldUpdatedAt},
+			instance.FieldTenantID:             {Type: field.TypeString, Column: instance.FieldTenantID},
+			instance.FieldInstanceArn:          {Type: field.TypeString, Column: instance.FieldInstanceArn},
+			instance.FieldAlias:                {Type: field.TypeString, Column: instance.FieldAlias},
+			instance.FieldRegion:               {Type: field.TypeString, Column: instance.FieldRegion},
+			instance.FieldRoleArn:              {Type: field.TypeString, Column: instance.FieldRoleArn},
+			instance.FieldExternalID:           {Type: field.TypeString, Column: instance.FieldExternalID},
+			instance.FieldChatContactFlowID:    {Type: field.TypeString, Column: instance.FieldChatContactFlowID},
+			instance.FieldModules:              {Type: field.TypeJSON, Column: instance.FieldModules},
+			instance.FieldAgentEventKeyHash:    {Type: field.TypeBytes, Column: instance.FieldAgentEventKeyHash},
+			instance.FieldEmailBackupDays:      {Type: field.TypeInt, Column: instance.FieldEmailBackupDays},
+			instance.FieldReportingAccountID:   {Type: field.TypeString, Column: instance.FieldReportingAccountID},
+			instance.FieldReportingDashboardID: {Type: field.TypeString, Column: instance.FieldReportingDashboardID},
+			instance.FieldReportingUserArn:     {Type: field.TypeString, Column: instance.FieldReportingUserArn},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -339,7 +366,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   microsoftintegration.Table,
+			Columns: microsoftintegration.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: microsoftintegration.FieldID,
+			},
+		},
+		Type: "MicrosoftIntegration",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			microsoftintegration.FieldCreatedAt:          {Type: field.TypeTime, Column: microsoftintegration.FieldCreatedAt},
+			microsoftintegration.FieldUpdatedAt:          {Type: field.TypeTime, Column: microsoftintegration.FieldUpdatedAt},
+			microsoftintegration.FieldTenantID:           {Type: field.TypeString, Column: microsoftintegration.FieldTenantID},
+			microsoftintegration.FieldDirectoryTenantID:  {Type: field.TypeString, Column: microsoftintegration.FieldDirectoryTenantID},
+			microsoftintegration.FieldClientID:           {Type: field.TypeString, Column: microsoftintegration.FieldClientID},
+			microsoftintegration.FieldClientSecretSealed: {Type: field.TypeString, Column: microsoftintegration.FieldClientSecretSealed},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -359,7 +405,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldRoles:     {Type: field.TypeJSON, Column: module.FieldRoles},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operationalparameter.Table,
 			Columns: operationalparameter.Columns,
@@ -378,7 +424,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operationalparameter.FieldValue:     {Type: field.TypeString, Column: operationalparameter.FieldValue},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingsubscription.Table,
 			Columns: pendingsubscription.Columns,
@@ -398,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -418,7 +464,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldExceptions:  {Type: field.TypeJSON, Column: schedule.FieldExceptions},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -439,7 +485,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -458,7 +504,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -486,7 +532,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -507,6 +553,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			usagehour.FieldMeteredAt:          {Type: field.TypeTime, Column: usagehour.FieldMeteredAt},
 		},
 	}
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adminuser.TenantTable,
+			Columns: []string{adminuser.TenantColumn},
+			Bidi:    false,
+		},
+		"AdminUser",
+		"Tenant",
+	)
 	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
@@ -800,6 +858,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   microsoftintegration.TenantTable,
+			Columns: []string{microsoftintegration.TenantColumn},
+			Bidi:    false,
+		},
+		"MicrosoftIntegration",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   module.TenantTable,
 			Columns: []string{module.TenantColumn},
 			Bidi:    false,
@@ -889,6 +959,100 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AdminUserQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AdminUserQuery builder.
+func (_q *AdminUserQuery) Filter() *AdminUserFilter {
+	return &AdminUserFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AdminUserMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AdminUserMutation builder.
+func (m *AdminUserMutation) Filter() *AdminUserFilter {
+	return &AdminUserFilter{config: m.config, predicateAdder: m}
+}
+
+// AdminUserFilter provides a generic filtering capability at runtime for AdminUserQuery.
+type AdminUserFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AdminUserFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AdminUserFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AdminUserFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(adminuser.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AdminUserFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(adminuser.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AdminUserFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldTenantID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *AdminUserFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldEmail))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AdminUserFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldName))
+}
+
+// WhereOrganisation applies the entql string predicate on the organisation field.
+func (f *AdminUserFilter) WhereOrganisation(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldOrganisation))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *AdminUserFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(adminuser.FieldRole))
+}
+
+// WhereLastSignInAt applies the entql time.Time predicate on the last_sign_in_at field.
+func (f *AdminUserFilter) WhereLastSignInAt(p entql.TimeP) {
+	f.Where(p.Field(adminuser.FieldLastSignInAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AdminUserFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AdminUserFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AgentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -917,7 +1081,7 @@ type AgentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1091,7 +1255,7 @@ type AgentStatusFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1190,7 +1354,7 @@ type AgentStatusChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1336,7 +1500,7 @@ type AgentStatusDayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusDayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1425,7 +1589,7 @@ type BillingLogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BillingLogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1539,7 +1703,7 @@ type BrandingImageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BrandingImageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1638,7 +1802,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1806,7 +1970,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1934,7 +2098,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2048,7 +2212,7 @@ type EmailAddressFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailAddressFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2142,7 +2306,7 @@ type FlowsKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlowsKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2221,7 +2385,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2287,6 +2451,26 @@ func (f *InstanceFilter) WhereAgentEventKeyHash(p entql.BytesP) {
 	f.Where(p.Field(instance.FieldAgentEventKeyHash))
 }
 
+// WhereEmailBackupDays applies the entql int predicate on the email_backup_days field.
+func (f *InstanceFilter) WhereEmailBackupDays(p entql.IntP) {
+	f.Where(p.Field(instance.FieldEmailBackupDays))
+}
+
+// WhereReportingAccountID applies the entql string predicate on the reporting_account_id field.
+func (f *InstanceFilter) WhereReportingAccountID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldReportingAccountID))
+}
+
+// WhereReportingDashboardID applies the entql string predicate on the reporting_dashboard_id field.
+func (f *InstanceFilter) WhereReportingDashboardID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldReportingDashboardID))
+}
+
+// WhereReportingUserArn applies the entql string predicate on the reporting_user_arn field.
+func (f *InstanceFilter) WhereReportingUserArn(p entql.StringP) {
+	f.Where(p.Field(instance.FieldReportingUserArn))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *InstanceFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -2330,7 +2514,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2420,6 +2604,90 @@ func (f *InteractionFilter) WhereHasAgentWith(preds ...predicate.Agent) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MicrosoftIntegrationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MicrosoftIntegrationQuery builder.
+func (_q *MicrosoftIntegrationQuery) Filter() *MicrosoftIntegrationFilter {
+	return &MicrosoftIntegrationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MicrosoftIntegrationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MicrosoftIntegrationMutation builder.
+func (m *MicrosoftIntegrationMutation) Filter() *MicrosoftIntegrationFilter {
+	return &MicrosoftIntegrationFilter{config: m.config, predicateAdder: m}
+}
+
+// MicrosoftIntegrationFilter provides a generic filtering capability at runtime for MicrosoftIntegrationQuery.
+type MicrosoftIntegrationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MicrosoftIntegrationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MicrosoftIntegrationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(microsoftintegration.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MicrosoftIntegrationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(microsoftintegration.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MicrosoftIntegrationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(microsoftintegration.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *MicrosoftIntegrationFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(microsoftintegration.FieldTenantID))
+}
+
+// WhereDirectoryTenantID applies the entql string predicate on the directory_tenant_id field.
+func (f *MicrosoftIntegrationFilter) WhereDirectoryTenantID(p entql.StringP) {
+	f.Where(p.Field(microsoftintegration.FieldDirectoryTenantID))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *MicrosoftIntegrationFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(microsoftintegration.FieldClientID))
+}
+
+// WhereClientSecretSealed applies the entql string predicate on the client_secret_sealed field.
+func (f *MicrosoftIntegrationFilter) WhereClientSecretSealed(p entql.StringP) {
+	f.Where(p.Field(microsoftintegration.FieldClientSecretSealed))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *MicrosoftIntegrationFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *MicrosoftIntegrationFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ModuleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2448,7 +2716,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2537,7 +2805,7 @@ type OperationalParameterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperationalParameterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2621,7 +2889,7 @@ type PendingSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2696,7 +2964,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2785,7 +3053,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2879,7 +3147,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2963,7 +3231,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3092,7 +3360,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

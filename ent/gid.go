@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -17,6 +18,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -30,6 +32,7 @@ import (
 
 // tableByPrefix maps global ID prefixes to tables.
 var tableByPrefix = map[string]string{
+	"AU": adminuser.Table,
 	"AG": agent.Table,
 	"AS": agentstatus.Table,
 	"SC": agentstatuschange.Table,
@@ -43,6 +46,7 @@ var tableByPrefix = map[string]string{
 	"FK": flowskey.Table,
 	"CI": instance.Table,
 	"IN": interaction.Table,
+	"MI": microsoftintegration.Table,
 	"MD": module.Table,
 	"OP": operationalparameter.Table,
 	"PS": pendingsubscription.Table,
@@ -56,6 +60,7 @@ var tableByPrefix = map[string]string{
 // EntityByTable names the entity that each table holds, for whatever
 // counts rows by entity (decommissioning a tenant).
 var EntityByTable = map[string]string{
+	adminuser.Table:            "AdminUser",
 	agent.Table:                "Agent",
 	agentstatus.Table:          "AgentStatus",
 	agentstatuschange.Table:    "AgentStatusChange",
@@ -69,6 +74,7 @@ var EntityByTable = map[string]string{
 	flowskey.Table:             "FlowsKey",
 	instance.Table:             "Instance",
 	interaction.Table:          "Interaction",
+	microsoftintegration.Table: "MicrosoftIntegration",
 	module.Table:               "Module",
 	operationalparameter.Table: "OperationalParameter",
 	pendingsubscription.Table:  "PendingSubscription",

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/billinglogentry"
@@ -28,6 +29,100 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AdminUserQuery) CollectFields(ctx context.Context, satisfies ...string) (*AdminUserQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AdminUserQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(adminuser.Columns))
+		selectedFields = []string{adminuser.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[adminuser.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldCreatedAt)
+				fieldSeen[adminuser.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[adminuser.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldUpdatedAt)
+				fieldSeen[adminuser.FieldUpdatedAt] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[adminuser.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldEmail)
+				fieldSeen[adminuser.FieldEmail] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[adminuser.FieldName]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldName)
+				fieldSeen[adminuser.FieldName] = struct{}{}
+			}
+		case "organisation":
+			if _, ok := fieldSeen[adminuser.FieldOrganisation]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldOrganisation)
+				fieldSeen[adminuser.FieldOrganisation] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[adminuser.FieldRole]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldRole)
+				fieldSeen[adminuser.FieldRole] = struct{}{}
+			}
+		case "lastSignInAt":
+			if _, ok := fieldSeen[adminuser.FieldLastSignInAt]; !ok {
+				selectedFields = append(selectedFields, adminuser.FieldLastSignInAt)
+				fieldSeen[adminuser.FieldLastSignInAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type adminuserPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AdminUserPaginateOption
+}
+
+func newAdminUserPaginateArgs(rv map[string]any) *adminuserPaginateArgs {
+	args := &adminuserPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *AgentQuery) CollectFields(ctx context.Context, satisfies ...string) (*AgentQuery, error) {

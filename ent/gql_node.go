@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"fmt"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/billinglogentry"
@@ -32,6 +33,11 @@ import (
 type Noder interface {
 	IsNode()
 }
+
+var adminuserImplementors = []string{"AdminUser", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AdminUser) IsNode() {}
 
 var agentImplementors = []string{"Agent", "Node"}
 
@@ -171,6 +177,19 @@ func (c *Client) Noder(ctx context.Context, id gid.ID, opts ...NodeOption) (_ No
 
 func (c *Client) noder(ctx context.Context, table string, id gid.ID) (Noder, error) {
 	switch table {
+	case adminuser.Table:
+		var uid gid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AdminUser.Query().
+			Where(adminuser.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, adminuserImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case agent.Table:
 		var uid gid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -452,6 +471,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []gid.ID) ([]Node
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case adminuser.Table:
+		query := c.AdminUser.Query().
+			Where(adminuser.IDIn(ids...))
+		query, err := query.CollectFields(ctx, adminuserImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case agent.Table:
 		query := c.Agent.Query().
 			Where(agent.IDIn(ids...))

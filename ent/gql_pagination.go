@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/billinglogentry"
@@ -112,6 +113,255 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// AdminUserEdge is the edge representation of AdminUser.
+type AdminUserEdge struct {
+	Node   *AdminUser `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// AdminUserConnection is the connection containing edges to AdminUser.
+type AdminUserConnection struct {
+	Edges      []*AdminUserEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *AdminUserConnection) build(nodes []*AdminUser, pager *adminuserPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AdminUser
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AdminUser {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AdminUser {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AdminUserEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AdminUserEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AdminUserPaginateOption enables pagination customization.
+type AdminUserPaginateOption func(*adminuserPager) error
+
+// WithAdminUserOrder configures pagination ordering.
+func WithAdminUserOrder(order *AdminUserOrder) AdminUserPaginateOption {
+	if order == nil {
+		order = DefaultAdminUserOrder
+	}
+	o := *order
+	return func(pager *adminuserPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAdminUserOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAdminUserFilter configures pagination filter.
+func WithAdminUserFilter(filter func(*AdminUserQuery) (*AdminUserQuery, error)) AdminUserPaginateOption {
+	return func(pager *adminuserPager) error {
+		if filter == nil {
+			return errors.New("AdminUserQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type adminuserPager struct {
+	reverse bool
+	order   *AdminUserOrder
+	filter  func(*AdminUserQuery) (*AdminUserQuery, error)
+}
+
+func newAdminUserPager(opts []AdminUserPaginateOption, reverse bool) (*adminuserPager, error) {
+	pager := &adminuserPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAdminUserOrder
+	}
+	return pager, nil
+}
+
+func (p *adminuserPager) applyFilter(query *AdminUserQuery) (*AdminUserQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *adminuserPager) toCursor(_m *AdminUser) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *adminuserPager) applyCursors(query *AdminUserQuery, after, before *Cursor) (*AdminUserQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAdminUserOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *adminuserPager) applyOrder(query *AdminUserQuery) *AdminUserQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAdminUserOrder.Field {
+		query = query.Order(DefaultAdminUserOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *adminuserPager) orderExpr(query *AdminUserQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAdminUserOrder.Field {
+			b.Comma().Ident(DefaultAdminUserOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AdminUser.
+func (_m *AdminUserQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AdminUserPaginateOption,
+) (*AdminUserConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAdminUserPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AdminUserConnection{Edges: []*AdminUserEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// AdminUserOrderField defines the ordering field of AdminUser.
+type AdminUserOrderField struct {
+	// Value extracts the ordering value from the given AdminUser.
+	Value    func(*AdminUser) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) adminuser.OrderOption
+	toCursor func(*AdminUser) Cursor
+}
+
+// AdminUserOrder defines the ordering of AdminUser.
+type AdminUserOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *AdminUserOrderField `json:"field"`
+}
+
+// DefaultAdminUserOrder is the default ordering of AdminUser.
+var DefaultAdminUserOrder = &AdminUserOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AdminUserOrderField{
+		Value: func(_m *AdminUser) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: adminuser.FieldID,
+		toTerm: adminuser.ByID,
+		toCursor: func(_m *AdminUser) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AdminUser into AdminUserEdge.
+func (_m *AdminUser) ToEdge(order *AdminUserOrder) *AdminUserEdge {
+	if order == nil {
+		order = DefaultAdminUserOrder
+	}
+	return &AdminUserEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // AgentEdge is the edge representation of Agent.

@@ -42,6 +42,14 @@ type Instance struct {
 	Modules []string `json:"modules,omitempty"`
 	// SHA-256 of the key the agent event stream delivery presents
 	AgentEventKeyHash *[]byte `json:"-"`
+	// EmailBackupDays holds the value of the "email_backup_days" field.
+	EmailBackupDays *int `json:"email_backup_days,omitempty"`
+	// ReportingAccountID holds the value of the "reporting_account_id" field.
+	ReportingAccountID string `json:"reporting_account_id,omitempty"`
+	// ReportingDashboardID holds the value of the "reporting_dashboard_id" field.
+	ReportingDashboardID string `json:"reporting_dashboard_id,omitempty"`
+	// ReportingUserArn holds the value of the "reporting_user_arn" field.
+	ReportingUserArn string `json:"reporting_user_arn,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InstanceQuery when eager-loading is set.
 	Edges        InstanceEdges `json:"edges"`
@@ -77,7 +85,9 @@ func (*Instance) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case instance.FieldID, instance.FieldTenantID:
 			values[i] = new(gid.ID)
-		case instance.FieldInstanceArn, instance.FieldAlias, instance.FieldRegion, instance.FieldRoleArn, instance.FieldExternalID, instance.FieldChatContactFlowID:
+		case instance.FieldEmailBackupDays:
+			values[i] = new(sql.NullInt64)
+		case instance.FieldInstanceArn, instance.FieldAlias, instance.FieldRegion, instance.FieldRoleArn, instance.FieldExternalID, instance.FieldChatContactFlowID, instance.FieldReportingAccountID, instance.FieldReportingDashboardID, instance.FieldReportingUserArn:
 			values[i] = new(sql.NullString)
 		case instance.FieldCreatedAt, instance.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -170,6 +180,31 @@ func (_m *Instance) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.AgentEventKeyHash = value
 			}
+		case instance.FieldEmailBackupDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field email_backup_days", values[i])
+			} else if value.Valid {
+				_m.EmailBackupDays = new(int)
+				*_m.EmailBackupDays = int(value.Int64)
+			}
+		case instance.FieldReportingAccountID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reporting_account_id", values[i])
+			} else if value.Valid {
+				_m.ReportingAccountID = value.String
+			}
+		case instance.FieldReportingDashboardID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reporting_dashboard_id", values[i])
+			} else if value.Valid {
+				_m.ReportingDashboardID = value.String
+			}
+		case instance.FieldReportingUserArn:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reporting_user_arn", values[i])
+			} else if value.Valid {
+				_m.ReportingUserArn = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -241,6 +276,20 @@ func (_m *Instance) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.Modules))
 	builder.WriteString(", ")
 	builder.WriteString("agent_event_key_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.EmailBackupDays; v != nil {
+		builder.WriteString("email_backup_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("reporting_account_id=")
+	builder.WriteString(_m.ReportingAccountID)
+	builder.WriteString(", ")
+	builder.WriteString("reporting_dashboard_id=")
+	builder.WriteString(_m.ReportingDashboardID)
+	builder.WriteString(", ")
+	builder.WriteString("reporting_user_arn=")
+	builder.WriteString(_m.ReportingUserArn)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -123,6 +123,62 @@ func (_c *InstanceCreate) SetAgentEventKeyHash(v []byte) *InstanceCreate {
 	return _c
 }
 
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (_c *InstanceCreate) SetEmailBackupDays(v int) *InstanceCreate {
+	_c.mutation.SetEmailBackupDays(v)
+	return _c
+}
+
+// SetNillableEmailBackupDays sets the "email_backup_days" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableEmailBackupDays(v *int) *InstanceCreate {
+	if v != nil {
+		_c.SetEmailBackupDays(*v)
+	}
+	return _c
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (_c *InstanceCreate) SetReportingAccountID(v string) *InstanceCreate {
+	_c.mutation.SetReportingAccountID(v)
+	return _c
+}
+
+// SetNillableReportingAccountID sets the "reporting_account_id" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableReportingAccountID(v *string) *InstanceCreate {
+	if v != nil {
+		_c.SetReportingAccountID(*v)
+	}
+	return _c
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (_c *InstanceCreate) SetReportingDashboardID(v string) *InstanceCreate {
+	_c.mutation.SetReportingDashboardID(v)
+	return _c
+}
+
+// SetNillableReportingDashboardID sets the "reporting_dashboard_id" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableReportingDashboardID(v *string) *InstanceCreate {
+	if v != nil {
+		_c.SetReportingDashboardID(*v)
+	}
+	return _c
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (_c *InstanceCreate) SetReportingUserArn(v string) *InstanceCreate {
+	_c.mutation.SetReportingUserArn(v)
+	return _c
+}
+
+// SetNillableReportingUserArn sets the "reporting_user_arn" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableReportingUserArn(v *string) *InstanceCreate {
+	if v != nil {
+		_c.SetReportingUserArn(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InstanceCreate) SetID(v gid.ID) *InstanceCreate {
 	_c.mutation.SetID(v)
@@ -256,6 +312,26 @@ func (_c *InstanceCreate) check() error {
 			return &ValidationError{Name: "chat_contact_flow_id", err: fmt.Errorf(`ent: validator failed for field "Instance.chat_contact_flow_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.EmailBackupDays(); ok {
+		if err := instance.EmailBackupDaysValidator(v); err != nil {
+			return &ValidationError{Name: "email_backup_days", err: fmt.Errorf(`ent: validator failed for field "Instance.email_backup_days": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ReportingAccountID(); ok {
+		if err := instance.ReportingAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_account_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ReportingDashboardID(); ok {
+		if err := instance.ReportingDashboardIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_dashboard_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_dashboard_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ReportingUserArn(); ok {
+		if err := instance.ReportingUserArnValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Instance.tenant"`)}
 	}
@@ -334,6 +410,22 @@ func (_c *InstanceCreate) createSpec() (*Instance, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AgentEventKeyHash(); ok {
 		_spec.SetField(instance.FieldAgentEventKeyHash, field.TypeBytes, value)
 		_node.AgentEventKeyHash = &value
+	}
+	if value, ok := _c.mutation.EmailBackupDays(); ok {
+		_spec.SetField(instance.FieldEmailBackupDays, field.TypeInt, value)
+		_node.EmailBackupDays = &value
+	}
+	if value, ok := _c.mutation.ReportingAccountID(); ok {
+		_spec.SetField(instance.FieldReportingAccountID, field.TypeString, value)
+		_node.ReportingAccountID = value
+	}
+	if value, ok := _c.mutation.ReportingDashboardID(); ok {
+		_spec.SetField(instance.FieldReportingDashboardID, field.TypeString, value)
+		_node.ReportingDashboardID = value
+	}
+	if value, ok := _c.mutation.ReportingUserArn(); ok {
+		_spec.SetField(instance.FieldReportingUserArn, field.TypeString, value)
+		_node.ReportingUserArn = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -533,6 +625,84 @@ func (u *InstanceUpsert) UpdateAgentEventKeyHash() *InstanceUpsert {
 // ClearAgentEventKeyHash clears the value of the "agent_event_key_hash" field.
 func (u *InstanceUpsert) ClearAgentEventKeyHash() *InstanceUpsert {
 	u.SetNull(instance.FieldAgentEventKeyHash)
+	return u
+}
+
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (u *InstanceUpsert) SetEmailBackupDays(v int) *InstanceUpsert {
+	u.Set(instance.FieldEmailBackupDays, v)
+	return u
+}
+
+// UpdateEmailBackupDays sets the "email_backup_days" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateEmailBackupDays() *InstanceUpsert {
+	u.SetExcluded(instance.FieldEmailBackupDays)
+	return u
+}
+
+// AddEmailBackupDays adds v to the "email_backup_days" field.
+func (u *InstanceUpsert) AddEmailBackupDays(v int) *InstanceUpsert {
+	u.Add(instance.FieldEmailBackupDays, v)
+	return u
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (u *InstanceUpsert) ClearEmailBackupDays() *InstanceUpsert {
+	u.SetNull(instance.FieldEmailBackupDays)
+	return u
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (u *InstanceUpsert) SetReportingAccountID(v string) *InstanceUpsert {
+	u.Set(instance.FieldReportingAccountID, v)
+	return u
+}
+
+// UpdateReportingAccountID sets the "reporting_account_id" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateReportingAccountID() *InstanceUpsert {
+	u.SetExcluded(instance.FieldReportingAccountID)
+	return u
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (u *InstanceUpsert) ClearReportingAccountID() *InstanceUpsert {
+	u.SetNull(instance.FieldReportingAccountID)
+	return u
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (u *InstanceUpsert) SetReportingDashboardID(v string) *InstanceUpsert {
+	u.Set(instance.FieldReportingDashboardID, v)
+	return u
+}
+
+// UpdateReportingDashboardID sets the "reporting_dashboard_id" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateReportingDashboardID() *InstanceUpsert {
+	u.SetExcluded(instance.FieldReportingDashboardID)
+	return u
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (u *InstanceUpsert) ClearReportingDashboardID() *InstanceUpsert {
+	u.SetNull(instance.FieldReportingDashboardID)
+	return u
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (u *InstanceUpsert) SetReportingUserArn(v string) *InstanceUpsert {
+	u.Set(instance.FieldReportingUserArn, v)
+	return u
+}
+
+// UpdateReportingUserArn sets the "reporting_user_arn" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateReportingUserArn() *InstanceUpsert {
+	u.SetExcluded(instance.FieldReportingUserArn)
+	return u
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (u *InstanceUpsert) ClearReportingUserArn() *InstanceUpsert {
+	u.SetNull(instance.FieldReportingUserArn)
 	return u
 }
 
@@ -741,6 +911,97 @@ func (u *InstanceUpsertOne) UpdateAgentEventKeyHash() *InstanceUpsertOne {
 func (u *InstanceUpsertOne) ClearAgentEventKeyHash() *InstanceUpsertOne {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearAgentEventKeyHash()
+	})
+}
+
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (u *InstanceUpsertOne) SetEmailBackupDays(v int) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetEmailBackupDays(v)
+	})
+}
+
+// AddEmailBackupDays adds v to the "email_backup_days" field.
+func (u *InstanceUpsertOne) AddEmailBackupDays(v int) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.AddEmailBackupDays(v)
+	})
+}
+
+// UpdateEmailBackupDays sets the "email_backup_days" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateEmailBackupDays() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateEmailBackupDays()
+	})
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (u *InstanceUpsertOne) ClearEmailBackupDays() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearEmailBackupDays()
+	})
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (u *InstanceUpsertOne) SetReportingAccountID(v string) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingAccountID(v)
+	})
+}
+
+// UpdateReportingAccountID sets the "reporting_account_id" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateReportingAccountID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingAccountID()
+	})
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (u *InstanceUpsertOne) ClearReportingAccountID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingAccountID()
+	})
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (u *InstanceUpsertOne) SetReportingDashboardID(v string) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingDashboardID(v)
+	})
+}
+
+// UpdateReportingDashboardID sets the "reporting_dashboard_id" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateReportingDashboardID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingDashboardID()
+	})
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (u *InstanceUpsertOne) ClearReportingDashboardID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingDashboardID()
+	})
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (u *InstanceUpsertOne) SetReportingUserArn(v string) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingUserArn(v)
+	})
+}
+
+// UpdateReportingUserArn sets the "reporting_user_arn" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateReportingUserArn() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingUserArn()
+	})
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (u *InstanceUpsertOne) ClearReportingUserArn() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingUserArn()
 	})
 }
 
@@ -1116,6 +1377,97 @@ func (u *InstanceUpsertBulk) UpdateAgentEventKeyHash() *InstanceUpsertBulk {
 func (u *InstanceUpsertBulk) ClearAgentEventKeyHash() *InstanceUpsertBulk {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearAgentEventKeyHash()
+	})
+}
+
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (u *InstanceUpsertBulk) SetEmailBackupDays(v int) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetEmailBackupDays(v)
+	})
+}
+
+// AddEmailBackupDays adds v to the "email_backup_days" field.
+func (u *InstanceUpsertBulk) AddEmailBackupDays(v int) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.AddEmailBackupDays(v)
+	})
+}
+
+// UpdateEmailBackupDays sets the "email_backup_days" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateEmailBackupDays() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateEmailBackupDays()
+	})
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (u *InstanceUpsertBulk) ClearEmailBackupDays() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearEmailBackupDays()
+	})
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (u *InstanceUpsertBulk) SetReportingAccountID(v string) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingAccountID(v)
+	})
+}
+
+// UpdateReportingAccountID sets the "reporting_account_id" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateReportingAccountID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingAccountID()
+	})
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (u *InstanceUpsertBulk) ClearReportingAccountID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingAccountID()
+	})
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (u *InstanceUpsertBulk) SetReportingDashboardID(v string) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingDashboardID(v)
+	})
+}
+
+// UpdateReportingDashboardID sets the "reporting_dashboard_id" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateReportingDashboardID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingDashboardID()
+	})
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (u *InstanceUpsertBulk) ClearReportingDashboardID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingDashboardID()
+	})
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (u *InstanceUpsertBulk) SetReportingUserArn(v string) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetReportingUserArn(v)
+	})
+}
+
+// UpdateReportingUserArn sets the "reporting_user_arn" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateReportingUserArn() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateReportingUserArn()
+	})
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (u *InstanceUpsertBulk) ClearReportingUserArn() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearReportingUserArn()
 	})
 }
 

@@ -162,6 +162,93 @@ func (_u *InstanceUpdate) ClearAgentEventKeyHash() *InstanceUpdate {
 	return _u
 }
 
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (_u *InstanceUpdate) SetEmailBackupDays(v int) *InstanceUpdate {
+	_u.mutation.ResetEmailBackupDays()
+	_u.mutation.SetEmailBackupDays(v)
+	return _u
+}
+
+// SetNillableEmailBackupDays sets the "email_backup_days" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableEmailBackupDays(v *int) *InstanceUpdate {
+	if v != nil {
+		_u.SetEmailBackupDays(*v)
+	}
+	return _u
+}
+
+// AddEmailBackupDays adds value to the "email_backup_days" field.
+func (_u *InstanceUpdate) AddEmailBackupDays(v int) *InstanceUpdate {
+	_u.mutation.AddEmailBackupDays(v)
+	return _u
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (_u *InstanceUpdate) ClearEmailBackupDays() *InstanceUpdate {
+	_u.mutation.ClearEmailBackupDays()
+	return _u
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (_u *InstanceUpdate) SetReportingAccountID(v string) *InstanceUpdate {
+	_u.mutation.SetReportingAccountID(v)
+	return _u
+}
+
+// SetNillableReportingAccountID sets the "reporting_account_id" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableReportingAccountID(v *string) *InstanceUpdate {
+	if v != nil {
+		_u.SetReportingAccountID(*v)
+	}
+	return _u
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (_u *InstanceUpdate) ClearReportingAccountID() *InstanceUpdate {
+	_u.mutation.ClearReportingAccountID()
+	return _u
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (_u *InstanceUpdate) SetReportingDashboardID(v string) *InstanceUpdate {
+	_u.mutation.SetReportingDashboardID(v)
+	return _u
+}
+
+// SetNillableReportingDashboardID sets the "reporting_dashboard_id" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableReportingDashboardID(v *string) *InstanceUpdate {
+	if v != nil {
+		_u.SetReportingDashboardID(*v)
+	}
+	return _u
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (_u *InstanceUpdate) ClearReportingDashboardID() *InstanceUpdate {
+	_u.mutation.ClearReportingDashboardID()
+	return _u
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (_u *InstanceUpdate) SetReportingUserArn(v string) *InstanceUpdate {
+	_u.mutation.SetReportingUserArn(v)
+	return _u
+}
+
+// SetNillableReportingUserArn sets the "reporting_user_arn" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableReportingUserArn(v *string) *InstanceUpdate {
+	if v != nil {
+		_u.SetReportingUserArn(*v)
+	}
+	return _u
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (_u *InstanceUpdate) ClearReportingUserArn() *InstanceUpdate {
+	_u.mutation.ClearReportingUserArn()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdate) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -241,6 +328,26 @@ func (_u *InstanceUpdate) check() error {
 			return &ValidationError{Name: "chat_contact_flow_id", err: fmt.Errorf(`ent: validator failed for field "Instance.chat_contact_flow_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBackupDays(); ok {
+		if err := instance.EmailBackupDaysValidator(v); err != nil {
+			return &ValidationError{Name: "email_backup_days", err: fmt.Errorf(`ent: validator failed for field "Instance.email_backup_days": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingAccountID(); ok {
+		if err := instance.ReportingAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_account_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingDashboardID(); ok {
+		if err := instance.ReportingDashboardIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_dashboard_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_dashboard_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingUserArn(); ok {
+		if err := instance.ReportingUserArnValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Instance.tenant"`)
 	}
@@ -308,6 +415,33 @@ func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.AgentEventKeyHashCleared() {
 		_spec.ClearField(instance.FieldAgentEventKeyHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBackupDays(); ok {
+		_spec.SetField(instance.FieldEmailBackupDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedEmailBackupDays(); ok {
+		_spec.AddField(instance.FieldEmailBackupDays, field.TypeInt, value)
+	}
+	if _u.mutation.EmailBackupDaysCleared() {
+		_spec.ClearField(instance.FieldEmailBackupDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ReportingAccountID(); ok {
+		_spec.SetField(instance.FieldReportingAccountID, field.TypeString, value)
+	}
+	if _u.mutation.ReportingAccountIDCleared() {
+		_spec.ClearField(instance.FieldReportingAccountID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReportingDashboardID(); ok {
+		_spec.SetField(instance.FieldReportingDashboardID, field.TypeString, value)
+	}
+	if _u.mutation.ReportingDashboardIDCleared() {
+		_spec.ClearField(instance.FieldReportingDashboardID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReportingUserArn(); ok {
+		_spec.SetField(instance.FieldReportingUserArn, field.TypeString, value)
+	}
+	if _u.mutation.ReportingUserArnCleared() {
+		_spec.ClearField(instance.FieldReportingUserArn, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -463,6 +597,93 @@ func (_u *InstanceUpdateOne) ClearAgentEventKeyHash() *InstanceUpdateOne {
 	return _u
 }
 
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (_u *InstanceUpdateOne) SetEmailBackupDays(v int) *InstanceUpdateOne {
+	_u.mutation.ResetEmailBackupDays()
+	_u.mutation.SetEmailBackupDays(v)
+	return _u
+}
+
+// SetNillableEmailBackupDays sets the "email_backup_days" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableEmailBackupDays(v *int) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetEmailBackupDays(*v)
+	}
+	return _u
+}
+
+// AddEmailBackupDays adds value to the "email_backup_days" field.
+func (_u *InstanceUpdateOne) AddEmailBackupDays(v int) *InstanceUpdateOne {
+	_u.mutation.AddEmailBackupDays(v)
+	return _u
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (_u *InstanceUpdateOne) ClearEmailBackupDays() *InstanceUpdateOne {
+	_u.mutation.ClearEmailBackupDays()
+	return _u
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (_u *InstanceUpdateOne) SetReportingAccountID(v string) *InstanceUpdateOne {
+	_u.mutation.SetReportingAccountID(v)
+	return _u
+}
+
+// SetNillableReportingAccountID sets the "reporting_account_id" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableReportingAccountID(v *string) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetReportingAccountID(*v)
+	}
+	return _u
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (_u *InstanceUpdateOne) ClearReportingAccountID() *InstanceUpdateOne {
+	_u.mutation.ClearReportingAccountID()
+	return _u
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (_u *InstanceUpdateOne) SetReportingDashboardID(v string) *InstanceUpdateOne {
+	_u.mutation.SetReportingDashboardID(v)
+	return _u
+}
+
+// SetNillableReportingDashboardID sets the "reporting_dashboard_id" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableReportingDashboardID(v *string) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetReportingDashboardID(*v)
+	}
+	return _u
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (_u *InstanceUpdateOne) ClearReportingDashboardID() *InstanceUpdateOne {
+	_u.mutation.ClearReportingDashboardID()
+	return _u
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (_u *InstanceUpdateOne) SetReportingUserArn(v string) *InstanceUpdateOne {
+	_u.mutation.SetReportingUserArn(v)
+	return _u
+}
+
+// SetNillableReportingUserArn sets the "reporting_user_arn" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableReportingUserArn(v *string) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetReportingUserArn(*v)
+	}
+	return _u
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (_u *InstanceUpdateOne) ClearReportingUserArn() *InstanceUpdateOne {
+	_u.mutation.ClearReportingUserArn()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdateOne) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -555,6 +776,26 @@ func (_u *InstanceUpdateOne) check() error {
 			return &ValidationError{Name: "chat_contact_flow_id", err: fmt.Errorf(`ent: validator failed for field "Instance.chat_contact_flow_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBackupDays(); ok {
+		if err := instance.EmailBackupDaysValidator(v); err != nil {
+			return &ValidationError{Name: "email_backup_days", err: fmt.Errorf(`ent: validator failed for field "Instance.email_backup_days": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingAccountID(); ok {
+		if err := instance.ReportingAccountIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_account_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_account_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingDashboardID(); ok {
+		if err := instance.ReportingDashboardIDValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_dashboard_id", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_dashboard_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReportingUserArn(); ok {
+		if err := instance.ReportingUserArnValidator(v); err != nil {
+			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Instance.tenant"`)
 	}
@@ -639,6 +880,33 @@ func (_u *InstanceUpdateOne) sqlSave(ctx context.Context) (_node *Instance, err 
 	}
 	if _u.mutation.AgentEventKeyHashCleared() {
 		_spec.ClearField(instance.FieldAgentEventKeyHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBackupDays(); ok {
+		_spec.SetField(instance.FieldEmailBackupDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedEmailBackupDays(); ok {
+		_spec.AddField(instance.FieldEmailBackupDays, field.TypeInt, value)
+	}
+	if _u.mutation.EmailBackupDaysCleared() {
+		_spec.ClearField(instance.FieldEmailBackupDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ReportingAccountID(); ok {
+		_spec.SetField(instance.FieldReportingAccountID, field.TypeString, value)
+	}
+	if _u.mutation.ReportingAccountIDCleared() {
+		_spec.ClearField(instance.FieldReportingAccountID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReportingDashboardID(); ok {
+		_spec.SetField(instance.FieldReportingDashboardID, field.TypeString, value)
+	}
+	if _u.mutation.ReportingDashboardIDCleared() {
+		_spec.ClearField(instance.FieldReportingDashboardID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReportingUserArn(); ok {
+		_spec.SetField(instance.FieldReportingUserArn, field.TypeString, value)
+	}
+	if _u.mutation.ReportingUserArnCleared() {
+		_spec.ClearField(instance.FieldReportingUserArn, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Instance{config: _u.config}

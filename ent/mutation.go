@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -19,6 +20,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -48,6 +50,7 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeAdminUser            = "AdminUser"
 	TypeAgent                = "Agent"
 	TypeAgentStatus          = "AgentStatus"
 	TypeAgentStatusChange    = "AgentStatusChange"
@@ -61,6 +64,7 @@ const (
 	TypeFlowsKey             = "FlowsKey"
 	TypeInstance             = "Instance"
 	TypeInteraction          = "Interaction"
+	TypeMicrosoftIntegration = "MicrosoftIntegration"
 	TypeModule               = "Module"
 	TypeOperationalParameter = "OperationalParameter"
 	TypePendingSubscription  = "PendingSubscription"
@@ -70,6 +74,811 @@ const (
 	TypeTenant               = "Tenant"
 	TypeUsageHour            = "UsageHour"
 )
+
+// AdminUserMutation represents an operation that mutates the AdminUser nodes in the graph.
+type AdminUserMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *gid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	email           *string
+	name            *string
+	organisation    *string
+	role            *viewer.Role
+	last_sign_in_at *time.Time
+	clearedFields   map[string]struct{}
+	tenant          *gid.ID
+	clearedtenant   bool
+	done            bool
+	oldValue        func(context.Context) (*AdminUser, error)
+	predicates      []predicate.AdminUser
+}
+
+var _ ent.Mutation = (*AdminUserMutation)(nil)
+
+// adminuserOption allows management of the mutation configuration using functional options.
+type adminuserOption func(*AdminUserMutation)
+
+// newAdminUserMutation creates new mutation for the AdminUser entity.
+func newAdminUserMutation(c config, op Op, opts ...adminuserOption) *AdminUserMutation {
+	m := &AdminUserMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAdminUser,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAdminUserID sets the ID field of the mutation.
+func withAdminUserID(id gid.ID) adminuserOption {
+	return func(m *AdminUserMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AdminUser
+		)
+		m.oldValue = func(ctx context.Context) (*AdminUser, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AdminUser.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAdminUser sets the old AdminUser of the mutation.
+func withAdminUser(node *AdminUser) adminuserOption {
+	return func(m *AdminUserMutation) {
+		m.oldValue = func(context.Context) (*AdminUser, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AdminUserMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AdminUserMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AdminUser entities.
+func (m *AdminUserMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AdminUserMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AdminUserMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AdminUser.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AdminUserMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AdminUserMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AdminUserMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AdminUserMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AdminUserMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AdminUserMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AdminUserMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AdminUserMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AdminUserMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *AdminUserMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *AdminUserMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *AdminUserMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetName sets the "name" field.
+func (m *AdminUserMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AdminUserMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AdminUserMutation) ResetName() {
+	m.name = nil
+}
+
+// SetOrganisation sets the "organisation" field.
+func (m *AdminUserMutation) SetOrganisation(s string) {
+	m.organisation = &s
+}
+
+// Organisation returns the value of the "organisation" field in the mutation.
+func (m *AdminUserMutation) Organisation() (r string, exists bool) {
+	v := m.organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganisation returns the old "organisation" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldOrganisation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganisation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganisation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganisation: %w", err)
+	}
+	return oldValue.Organisation, nil
+}
+
+// ClearOrganisation clears the value of the "organisation" field.
+func (m *AdminUserMutation) ClearOrganisation() {
+	m.organisation = nil
+	m.clearedFields[adminuser.FieldOrganisation] = struct{}{}
+}
+
+// OrganisationCleared returns if the "organisation" field was cleared in this mutation.
+func (m *AdminUserMutation) OrganisationCleared() bool {
+	_, ok := m.clearedFields[adminuser.FieldOrganisation]
+	return ok
+}
+
+// ResetOrganisation resets all changes to the "organisation" field.
+func (m *AdminUserMutation) ResetOrganisation() {
+	m.organisation = nil
+	delete(m.clearedFields, adminuser.FieldOrganisation)
+}
+
+// SetRole sets the "role" field.
+func (m *AdminUserMutation) SetRole(v viewer.Role) {
+	m.role = &v
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *AdminUserMutation) Role() (r viewer.Role, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldRole(ctx context.Context) (v viewer.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *AdminUserMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetLastSignInAt sets the "last_sign_in_at" field.
+func (m *AdminUserMutation) SetLastSignInAt(t time.Time) {
+	m.last_sign_in_at = &t
+}
+
+// LastSignInAt returns the value of the "last_sign_in_at" field in the mutation.
+func (m *AdminUserMutation) LastSignInAt() (r time.Time, exists bool) {
+	v := m.last_sign_in_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSignInAt returns the old "last_sign_in_at" field's value of the AdminUser entity.
+// If the AdminUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdminUserMutation) OldLastSignInAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSignInAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSignInAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSignInAt: %w", err)
+	}
+	return oldValue.LastSignInAt, nil
+}
+
+// ClearLastSignInAt clears the value of the "last_sign_in_at" field.
+func (m *AdminUserMutation) ClearLastSignInAt() {
+	m.last_sign_in_at = nil
+	m.clearedFields[adminuser.FieldLastSignInAt] = struct{}{}
+}
+
+// LastSignInAtCleared returns if the "last_sign_in_at" field was cleared in this mutation.
+func (m *AdminUserMutation) LastSignInAtCleared() bool {
+	_, ok := m.clearedFields[adminuser.FieldLastSignInAt]
+	return ok
+}
+
+// ResetLastSignInAt resets all changes to the "last_sign_in_at" field.
+func (m *AdminUserMutation) ResetLastSignInAt() {
+	m.last_sign_in_at = nil
+	delete(m.clearedFields, adminuser.FieldLastSignInAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AdminUserMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[adminuser.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AdminUserMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AdminUserMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AdminUserMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the AdminUserMutation builder.
+func (m *AdminUserMutation) Where(ps ...predicate.AdminUser) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AdminUserMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AdminUserMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AdminUser, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AdminUserMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AdminUserMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AdminUser).
+func (m *AdminUserMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AdminUserMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, adminuser.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, adminuser.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, adminuser.FieldTenantID)
+	}
+	if m.email != nil {
+		fields = append(fields, adminuser.FieldEmail)
+	}
+	if m.name != nil {
+		fields = append(fields, adminuser.FieldName)
+	}
+	if m.organisation != nil {
+		fields = append(fields, adminuser.FieldOrganisation)
+	}
+	if m.role != nil {
+		fields = append(fields, adminuser.FieldRole)
+	}
+	if m.last_sign_in_at != nil {
+		fields = append(fields, adminuser.FieldLastSignInAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AdminUserMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case adminuser.FieldCreatedAt:
+		return m.CreatedAt()
+	case adminuser.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case adminuser.FieldTenantID:
+		return m.TenantID()
+	case adminuser.FieldEmail:
+		return m.Email()
+	case adminuser.FieldName:
+		return m.Name()
+	case adminuser.FieldOrganisation:
+		return m.Organisation()
+	case adminuser.FieldRole:
+		return m.Role()
+	case adminuser.FieldLastSignInAt:
+		return m.LastSignInAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AdminUserMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case adminuser.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case adminuser.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case adminuser.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case adminuser.FieldEmail:
+		return m.OldEmail(ctx)
+	case adminuser.FieldName:
+		return m.OldName(ctx)
+	case adminuser.FieldOrganisation:
+		return m.OldOrganisation(ctx)
+	case adminuser.FieldRole:
+		return m.OldRole(ctx)
+	case adminuser.FieldLastSignInAt:
+		return m.OldLastSignInAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AdminUser field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdminUserMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case adminuser.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case adminuser.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case adminuser.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case adminuser.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case adminuser.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case adminuser.FieldOrganisation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganisation(v)
+		return nil
+	case adminuser.FieldRole:
+		v, ok := value.(viewer.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case adminuser.FieldLastSignInAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSignInAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AdminUser field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AdminUserMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AdminUserMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdminUserMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AdminUser numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AdminUserMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(adminuser.FieldOrganisation) {
+		fields = append(fields, adminuser.FieldOrganisation)
+	}
+	if m.FieldCleared(adminuser.FieldLastSignInAt) {
+		fields = append(fields, adminuser.FieldLastSignInAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AdminUserMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AdminUserMutation) ClearField(name string) error {
+	switch name {
+	case adminuser.FieldOrganisation:
+		m.ClearOrganisation()
+		return nil
+	case adminuser.FieldLastSignInAt:
+		m.ClearLastSignInAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AdminUser nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AdminUserMutation) ResetField(name string) error {
+	switch name {
+	case adminuser.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case adminuser.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case adminuser.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case adminuser.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case adminuser.FieldName:
+		m.ResetName()
+		return nil
+	case adminuser.FieldOrganisation:
+		m.ResetOrganisation()
+		return nil
+	case adminuser.FieldRole:
+		m.ResetRole()
+		return nil
+	case adminuser.FieldLastSignInAt:
+		m.ResetLastSignInAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AdminUser field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AdminUserMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, adminuser.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AdminUserMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case adminuser.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AdminUserMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AdminUserMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AdminUserMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, adminuser.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AdminUserMutation) EdgeCleared(name string) bool {
+	switch name {
+	case adminuser.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AdminUserMutation) ClearEdge(name string) error {
+	switch name {
+	case adminuser.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AdminUser unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AdminUserMutation) ResetEdge(name string) error {
+	switch name {
+	case adminuser.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AdminUser edge %s", name)
+}
 
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
 type AgentMutation struct {
@@ -11423,26 +12232,31 @@ func (m *FlowsKeyMutation) ResetEdge(name string) error {
 // InstanceMutation represents an operation that mutates the Instance nodes in the graph.
 type InstanceMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *gid.ID
-	created_at           *time.Time
-	updated_at           *time.Time
-	instance_arn         *string
-	alias                *string
-	region               *string
-	role_arn             *string
-	external_id          *string
-	chat_contact_flow_id *string
-	modules              *[]string
-	appendmodules        []string
-	agent_event_key_hash *[]byte
-	clearedFields        map[string]struct{}
-	tenant               *gid.ID
-	clearedtenant        bool
-	done                 bool
-	oldValue             func(context.Context) (*Instance, error)
-	predicates           []predicate.Instance
+	op                     Op
+	typ                    string
+	id                     *gid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	instance_arn           *string
+	alias                  *string
+	region                 *string
+	role_arn               *string
+	external_id            *string
+	chat_contact_flow_id   *string
+	modules                *[]string
+	appendmodules          []string
+	agent_event_key_hash   *[]byte
+	email_backup_days      *int
+	addemail_backup_days   *int
+	reporting_account_id   *string
+	reporting_dashboard_id *string
+	reporting_user_arn     *string
+	clearedFields          map[string]struct{}
+	tenant                 *gid.ID
+	clearedtenant          bool
+	done                   bool
+	oldValue               func(context.Context) (*Instance, error)
+	predicates             []predicate.Instance
 }
 
 var _ ent.Mutation = (*InstanceMutation)(nil)
@@ -12013,6 +12827,223 @@ func (m *InstanceMutation) ResetAgentEventKeyHash() {
 	delete(m.clearedFields, instance.FieldAgentEventKeyHash)
 }
 
+// SetEmailBackupDays sets the "email_backup_days" field.
+func (m *InstanceMutation) SetEmailBackupDays(i int) {
+	m.email_backup_days = &i
+	m.addemail_backup_days = nil
+}
+
+// EmailBackupDays returns the value of the "email_backup_days" field in the mutation.
+func (m *InstanceMutation) EmailBackupDays() (r int, exists bool) {
+	v := m.email_backup_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBackupDays returns the old "email_backup_days" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldEmailBackupDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBackupDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBackupDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBackupDays: %w", err)
+	}
+	return oldValue.EmailBackupDays, nil
+}
+
+// AddEmailBackupDays adds i to the "email_backup_days" field.
+func (m *InstanceMutation) AddEmailBackupDays(i int) {
+	if m.addemail_backup_days != nil {
+		*m.addemail_backup_days += i
+	} else {
+		m.addemail_backup_days = &i
+	}
+}
+
+// AddedEmailBackupDays returns the value that was added to the "email_backup_days" field in this mutation.
+func (m *InstanceMutation) AddedEmailBackupDays() (r int, exists bool) {
+	v := m.addemail_backup_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEmailBackupDays clears the value of the "email_backup_days" field.
+func (m *InstanceMutation) ClearEmailBackupDays() {
+	m.email_backup_days = nil
+	m.addemail_backup_days = nil
+	m.clearedFields[instance.FieldEmailBackupDays] = struct{}{}
+}
+
+// EmailBackupDaysCleared returns if the "email_backup_days" field was cleared in this mutation.
+func (m *InstanceMutation) EmailBackupDaysCleared() bool {
+	_, ok := m.clearedFields[instance.FieldEmailBackupDays]
+	return ok
+}
+
+// ResetEmailBackupDays resets all changes to the "email_backup_days" field.
+func (m *InstanceMutation) ResetEmailBackupDays() {
+	m.email_backup_days = nil
+	m.addemail_backup_days = nil
+	delete(m.clearedFields, instance.FieldEmailBackupDays)
+}
+
+// SetReportingAccountID sets the "reporting_account_id" field.
+func (m *InstanceMutation) SetReportingAccountID(s string) {
+	m.reporting_account_id = &s
+}
+
+// ReportingAccountID returns the value of the "reporting_account_id" field in the mutation.
+func (m *InstanceMutation) ReportingAccountID() (r string, exists bool) {
+	v := m.reporting_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportingAccountID returns the old "reporting_account_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldReportingAccountID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportingAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportingAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportingAccountID: %w", err)
+	}
+	return oldValue.ReportingAccountID, nil
+}
+
+// ClearReportingAccountID clears the value of the "reporting_account_id" field.
+func (m *InstanceMutation) ClearReportingAccountID() {
+	m.reporting_account_id = nil
+	m.clearedFields[instance.FieldReportingAccountID] = struct{}{}
+}
+
+// ReportingAccountIDCleared returns if the "reporting_account_id" field was cleared in this mutation.
+func (m *InstanceMutation) ReportingAccountIDCleared() bool {
+	_, ok := m.clearedFields[instance.FieldReportingAccountID]
+	return ok
+}
+
+// ResetReportingAccountID resets all changes to the "reporting_account_id" field.
+func (m *InstanceMutation) ResetReportingAccountID() {
+	m.reporting_account_id = nil
+	delete(m.clearedFields, instance.FieldReportingAccountID)
+}
+
+// SetReportingDashboardID sets the "reporting_dashboard_id" field.
+func (m *InstanceMutation) SetReportingDashboardID(s string) {
+	m.reporting_dashboard_id = &s
+}
+
+// ReportingDashboardID returns the value of the "reporting_dashboard_id" field in the mutation.
+func (m *InstanceMutation) ReportingDashboardID() (r string, exists bool) {
+	v := m.reporting_dashboard_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportingDashboardID returns the old "reporting_dashboard_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldReportingDashboardID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportingDashboardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportingDashboardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportingDashboardID: %w", err)
+	}
+	return oldValue.ReportingDashboardID, nil
+}
+
+// ClearReportingDashboardID clears the value of the "reporting_dashboard_id" field.
+func (m *InstanceMutation) ClearReportingDashboardID() {
+	m.reporting_dashboard_id = nil
+	m.clearedFields[instance.FieldReportingDashboardID] = struct{}{}
+}
+
+// ReportingDashboardIDCleared returns if the "reporting_dashboard_id" field was cleared in this mutation.
+func (m *InstanceMutation) ReportingDashboardIDCleared() bool {
+	_, ok := m.clearedFields[instance.FieldReportingDashboardID]
+	return ok
+}
+
+// ResetReportingDashboardID resets all changes to the "reporting_dashboard_id" field.
+func (m *InstanceMutation) ResetReportingDashboardID() {
+	m.reporting_dashboard_id = nil
+	delete(m.clearedFields, instance.FieldReportingDashboardID)
+}
+
+// SetReportingUserArn sets the "reporting_user_arn" field.
+func (m *InstanceMutation) SetReportingUserArn(s string) {
+	m.reporting_user_arn = &s
+}
+
+// ReportingUserArn returns the value of the "reporting_user_arn" field in the mutation.
+func (m *InstanceMutation) ReportingUserArn() (r string, exists bool) {
+	v := m.reporting_user_arn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportingUserArn returns the old "reporting_user_arn" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldReportingUserArn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportingUserArn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportingUserArn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportingUserArn: %w", err)
+	}
+	return oldValue.ReportingUserArn, nil
+}
+
+// ClearReportingUserArn clears the value of the "reporting_user_arn" field.
+func (m *InstanceMutation) ClearReportingUserArn() {
+	m.reporting_user_arn = nil
+	m.clearedFields[instance.FieldReportingUserArn] = struct{}{}
+}
+
+// ReportingUserArnCleared returns if the "reporting_user_arn" field was cleared in this mutation.
+func (m *InstanceMutation) ReportingUserArnCleared() bool {
+	_, ok := m.clearedFields[instance.FieldReportingUserArn]
+	return ok
+}
+
+// ResetReportingUserArn resets all changes to the "reporting_user_arn" field.
+func (m *InstanceMutation) ResetReportingUserArn() {
+	m.reporting_user_arn = nil
+	delete(m.clearedFields, instance.FieldReportingUserArn)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *InstanceMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -12074,7 +13105,7 @@ func (m *InstanceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InstanceMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, instance.FieldCreatedAt)
 	}
@@ -12108,6 +13139,18 @@ func (m *InstanceMutation) Fields() []string {
 	if m.agent_event_key_hash != nil {
 		fields = append(fields, instance.FieldAgentEventKeyHash)
 	}
+	if m.email_backup_days != nil {
+		fields = append(fields, instance.FieldEmailBackupDays)
+	}
+	if m.reporting_account_id != nil {
+		fields = append(fields, instance.FieldReportingAccountID)
+	}
+	if m.reporting_dashboard_id != nil {
+		fields = append(fields, instance.FieldReportingDashboardID)
+	}
+	if m.reporting_user_arn != nil {
+		fields = append(fields, instance.FieldReportingUserArn)
+	}
 	return fields
 }
 
@@ -12138,6 +13181,14 @@ func (m *InstanceMutation) Field(name string) (ent.Value, bool) {
 		return m.Modules()
 	case instance.FieldAgentEventKeyHash:
 		return m.AgentEventKeyHash()
+	case instance.FieldEmailBackupDays:
+		return m.EmailBackupDays()
+	case instance.FieldReportingAccountID:
+		return m.ReportingAccountID()
+	case instance.FieldReportingDashboardID:
+		return m.ReportingDashboardID()
+	case instance.FieldReportingUserArn:
+		return m.ReportingUserArn()
 	}
 	return nil, false
 }
@@ -12169,6 +13220,14 @@ func (m *InstanceMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldModules(ctx)
 	case instance.FieldAgentEventKeyHash:
 		return m.OldAgentEventKeyHash(ctx)
+	case instance.FieldEmailBackupDays:
+		return m.OldEmailBackupDays(ctx)
+	case instance.FieldReportingAccountID:
+		return m.OldReportingAccountID(ctx)
+	case instance.FieldReportingDashboardID:
+		return m.OldReportingDashboardID(ctx)
+	case instance.FieldReportingUserArn:
+		return m.OldReportingUserArn(ctx)
 	}
 	return nil, fmt.Errorf("unknown Instance field %s", name)
 }
@@ -12255,6 +13314,34 @@ func (m *InstanceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAgentEventKeyHash(v)
 		return nil
+	case instance.FieldEmailBackupDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBackupDays(v)
+		return nil
+	case instance.FieldReportingAccountID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportingAccountID(v)
+		return nil
+	case instance.FieldReportingDashboardID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportingDashboardID(v)
+		return nil
+	case instance.FieldReportingUserArn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportingUserArn(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)
 }
@@ -12262,13 +13349,21 @@ func (m *InstanceMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *InstanceMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addemail_backup_days != nil {
+		fields = append(fields, instance.FieldEmailBackupDays)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *InstanceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case instance.FieldEmailBackupDays:
+		return m.AddedEmailBackupDays()
+	}
 	return nil, false
 }
 
@@ -12277,6 +13372,13 @@ func (m *InstanceMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *InstanceMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case instance.FieldEmailBackupDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEmailBackupDays(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Instance numeric field %s", name)
 }
@@ -12296,6 +13398,18 @@ func (m *InstanceMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(instance.FieldAgentEventKeyHash) {
 		fields = append(fields, instance.FieldAgentEventKeyHash)
+	}
+	if m.FieldCleared(instance.FieldEmailBackupDays) {
+		fields = append(fields, instance.FieldEmailBackupDays)
+	}
+	if m.FieldCleared(instance.FieldReportingAccountID) {
+		fields = append(fields, instance.FieldReportingAccountID)
+	}
+	if m.FieldCleared(instance.FieldReportingDashboardID) {
+		fields = append(fields, instance.FieldReportingDashboardID)
+	}
+	if m.FieldCleared(instance.FieldReportingUserArn) {
+		fields = append(fields, instance.FieldReportingUserArn)
 	}
 	return fields
 }
@@ -12322,6 +13436,18 @@ func (m *InstanceMutation) ClearField(name string) error {
 		return nil
 	case instance.FieldAgentEventKeyHash:
 		m.ClearAgentEventKeyHash()
+		return nil
+	case instance.FieldEmailBackupDays:
+		m.ClearEmailBackupDays()
+		return nil
+	case instance.FieldReportingAccountID:
+		m.ClearReportingAccountID()
+		return nil
+	case instance.FieldReportingDashboardID:
+		m.ClearReportingDashboardID()
+		return nil
+	case instance.FieldReportingUserArn:
+		m.ClearReportingUserArn()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance nullable field %s", name)
@@ -12363,6 +13489,18 @@ func (m *InstanceMutation) ResetField(name string) error {
 		return nil
 	case instance.FieldAgentEventKeyHash:
 		m.ResetAgentEventKeyHash()
+		return nil
+	case instance.FieldEmailBackupDays:
+		m.ResetEmailBackupDays()
+		return nil
+	case instance.FieldReportingAccountID:
+		m.ResetReportingAccountID()
+		return nil
+	case instance.FieldReportingDashboardID:
+		m.ResetReportingDashboardID()
+		return nil
+	case instance.FieldReportingUserArn:
+		m.ResetReportingUserArn()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)
@@ -13399,6 +14537,662 @@ func (m *InteractionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Interaction edge %s", name)
+}
+
+// MicrosoftIntegrationMutation represents an operation that mutates the MicrosoftIntegration nodes in the graph.
+type MicrosoftIntegrationMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *gid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	directory_tenant_id  *string
+	client_id            *string
+	client_secret_sealed *string
+	clearedFields        map[string]struct{}
+	tenant               *gid.ID
+	clearedtenant        bool
+	done                 bool
+	oldValue             func(context.Context) (*MicrosoftIntegration, error)
+	predicates           []predicate.MicrosoftIntegration
+}
+
+var _ ent.Mutation = (*MicrosoftIntegrationMutation)(nil)
+
+// microsoftintegrationOption allows management of the mutation configuration using functional options.
+type microsoftintegrationOption func(*MicrosoftIntegrationMutation)
+
+// newMicrosoftIntegrationMutation creates new mutation for the MicrosoftIntegration entity.
+func newMicrosoftIntegrationMutation(c config, op Op, opts ...microsoftintegrationOption) *MicrosoftIntegrationMutation {
+	m := &MicrosoftIntegrationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMicrosoftIntegration,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMicrosoftIntegrationID sets the ID field of the mutation.
+func withMicrosoftIntegrationID(id gid.ID) microsoftintegrationOption {
+	return func(m *MicrosoftIntegrationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MicrosoftIntegration
+		)
+		m.oldValue = func(ctx context.Context) (*MicrosoftIntegration, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MicrosoftIntegration.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMicrosoftIntegration sets the old MicrosoftIntegration of the mutation.
+func withMicrosoftIntegration(node *MicrosoftIntegration) microsoftintegrationOption {
+	return func(m *MicrosoftIntegrationMutation) {
+		m.oldValue = func(context.Context) (*MicrosoftIntegration, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MicrosoftIntegrationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MicrosoftIntegrationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MicrosoftIntegration entities.
+func (m *MicrosoftIntegrationMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MicrosoftIntegrationMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MicrosoftIntegrationMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MicrosoftIntegration.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MicrosoftIntegrationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MicrosoftIntegrationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MicrosoftIntegrationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MicrosoftIntegrationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MicrosoftIntegrationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MicrosoftIntegrationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *MicrosoftIntegrationMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *MicrosoftIntegrationMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *MicrosoftIntegrationMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetDirectoryTenantID sets the "directory_tenant_id" field.
+func (m *MicrosoftIntegrationMutation) SetDirectoryTenantID(s string) {
+	m.directory_tenant_id = &s
+}
+
+// DirectoryTenantID returns the value of the "directory_tenant_id" field in the mutation.
+func (m *MicrosoftIntegrationMutation) DirectoryTenantID() (r string, exists bool) {
+	v := m.directory_tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirectoryTenantID returns the old "directory_tenant_id" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldDirectoryTenantID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirectoryTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirectoryTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirectoryTenantID: %w", err)
+	}
+	return oldValue.DirectoryTenantID, nil
+}
+
+// ResetDirectoryTenantID resets all changes to the "directory_tenant_id" field.
+func (m *MicrosoftIntegrationMutation) ResetDirectoryTenantID() {
+	m.directory_tenant_id = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *MicrosoftIntegrationMutation) SetClientID(s string) {
+	m.client_id = &s
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *MicrosoftIntegrationMutation) ClientID() (r string, exists bool) {
+	v := m.client_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldClientID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *MicrosoftIntegrationMutation) ResetClientID() {
+	m.client_id = nil
+}
+
+// SetClientSecretSealed sets the "client_secret_sealed" field.
+func (m *MicrosoftIntegrationMutation) SetClientSecretSealed(s string) {
+	m.client_secret_sealed = &s
+}
+
+// ClientSecretSealed returns the value of the "client_secret_sealed" field in the mutation.
+func (m *MicrosoftIntegrationMutation) ClientSecretSealed() (r string, exists bool) {
+	v := m.client_secret_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientSecretSealed returns the old "client_secret_sealed" field's value of the MicrosoftIntegration entity.
+// If the MicrosoftIntegration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftIntegrationMutation) OldClientSecretSealed(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientSecretSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientSecretSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientSecretSealed: %w", err)
+	}
+	return oldValue.ClientSecretSealed, nil
+}
+
+// ResetClientSecretSealed resets all changes to the "client_secret_sealed" field.
+func (m *MicrosoftIntegrationMutation) ResetClientSecretSealed() {
+	m.client_secret_sealed = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *MicrosoftIntegrationMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[microsoftintegration.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *MicrosoftIntegrationMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *MicrosoftIntegrationMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *MicrosoftIntegrationMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the MicrosoftIntegrationMutation builder.
+func (m *MicrosoftIntegrationMutation) Where(ps ...predicate.MicrosoftIntegration) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MicrosoftIntegrationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MicrosoftIntegrationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MicrosoftIntegration, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MicrosoftIntegrationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MicrosoftIntegrationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MicrosoftIntegration).
+func (m *MicrosoftIntegrationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MicrosoftIntegrationMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, microsoftintegration.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, microsoftintegration.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, microsoftintegration.FieldTenantID)
+	}
+	if m.directory_tenant_id != nil {
+		fields = append(fields, microsoftintegration.FieldDirectoryTenantID)
+	}
+	if m.client_id != nil {
+		fields = append(fields, microsoftintegration.FieldClientID)
+	}
+	if m.client_secret_sealed != nil {
+		fields = append(fields, microsoftintegration.FieldClientSecretSealed)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MicrosoftIntegrationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case microsoftintegration.FieldCreatedAt:
+		return m.CreatedAt()
+	case microsoftintegration.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case microsoftintegration.FieldTenantID:
+		return m.TenantID()
+	case microsoftintegration.FieldDirectoryTenantID:
+		return m.DirectoryTenantID()
+	case microsoftintegration.FieldClientID:
+		return m.ClientID()
+	case microsoftintegration.FieldClientSecretSealed:
+		return m.ClientSecretSealed()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MicrosoftIntegrationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case microsoftintegration.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case microsoftintegration.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case microsoftintegration.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case microsoftintegration.FieldDirectoryTenantID:
+		return m.OldDirectoryTenantID(ctx)
+	case microsoftintegration.FieldClientID:
+		return m.OldClientID(ctx)
+	case microsoftintegration.FieldClientSecretSealed:
+		return m.OldClientSecretSealed(ctx)
+	}
+	return nil, fmt.Errorf("unknown MicrosoftIntegration field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MicrosoftIntegrationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case microsoftintegration.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case microsoftintegration.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case microsoftintegration.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case microsoftintegration.FieldDirectoryTenantID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirectoryTenantID(v)
+		return nil
+	case microsoftintegration.FieldClientID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case microsoftintegration.FieldClientSecretSealed:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientSecretSealed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MicrosoftIntegration field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MicrosoftIntegrationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MicrosoftIntegrationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MicrosoftIntegrationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MicrosoftIntegration numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MicrosoftIntegrationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MicrosoftIntegrationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MicrosoftIntegrationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MicrosoftIntegration nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MicrosoftIntegrationMutation) ResetField(name string) error {
+	switch name {
+	case microsoftintegration.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case microsoftintegration.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case microsoftintegration.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case microsoftintegration.FieldDirectoryTenantID:
+		m.ResetDirectoryTenantID()
+		return nil
+	case microsoftintegration.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case microsoftintegration.FieldClientSecretSealed:
+		m.ResetClientSecretSealed()
+		return nil
+	}
+	return fmt.Errorf("unknown MicrosoftIntegration field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MicrosoftIntegrationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, microsoftintegration.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MicrosoftIntegrationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case microsoftintegration.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MicrosoftIntegrationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MicrosoftIntegrationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MicrosoftIntegrationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, microsoftintegration.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MicrosoftIntegrationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case microsoftintegration.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MicrosoftIntegrationMutation) ClearEdge(name string) error {
+	switch name {
+	case microsoftintegration.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown MicrosoftIntegration unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MicrosoftIntegrationMutation) ResetEdge(name string) error {
+	switch name {
+	case microsoftintegration.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown MicrosoftIntegration edge %s", name)
 }
 
 // ModuleMutation represents an operation that mutates the Module nodes in the graph.

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AdminUser is the client for interacting with the AdminUser builders.
+	AdminUser *AdminUserClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
 	// AgentStatus is the client for interacting with the AgentStatus builders.
@@ -40,6 +42,8 @@ type Tx struct {
 	Instance *InstanceClient
 	// Interaction is the client for interacting with the Interaction builders.
 	Interaction *InteractionClient
+	// MicrosoftIntegration is the client for interacting with the MicrosoftIntegration builders.
+	MicrosoftIntegration *MicrosoftIntegrationClient
 	// Module is the client for interacting with the Module builders.
 	Module *ModuleClient
 	// OperationalParameter is the client for interacting with the OperationalParameter builders.
@@ -187,6 +191,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AdminUser = NewAdminUserClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
 	tx.AgentStatus = NewAgentStatusClient(tx.config)
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
@@ -200,6 +205,7 @@ func (tx *Tx) init() {
 	tx.FlowsKey = NewFlowsKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Interaction = NewInteractionClient(tx.config)
+	tx.MicrosoftIntegration = NewMicrosoftIntegrationClient(tx.config)
 	tx.Module = NewModuleClient(tx.config)
 	tx.OperationalParameter = NewOperationalParameterClient(tx.config)
 	tx.PendingSubscription = NewPendingSubscriptionClient(tx.config)
@@ -217,7 +223,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Agent.QueryXXX(), the query will be executed
+// applies a query, for example: AdminUser.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"switchboard/consoleusers"
+	"switchboard/costs"
 	"switchboard/ent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/billinglogentry"
@@ -64,6 +66,17 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AdminUser struct {
+		CreatedAt    func(childComplexity int) int
+		Email        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LastSignInAt func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Role         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
 	Agent struct {
 		ConnectUserID   func(childComplexity int) int
 		ConnectUsername func(childComplexity int) int
@@ -149,6 +162,12 @@ type ComplexityRoot struct {
 		LogoURL    func(childComplexity int) int
 	}
 
+	BucketBackup struct {
+		Name                            func(childComplexity int) int
+		NoncurrentVersionExpirationDays func(childComplexity int) int
+		Versioning                      func(childComplexity int) int
+	}
+
 	Contact struct {
 		Active       func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
@@ -208,6 +227,22 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CostEstimate struct {
+		Assumptions     func(childComplexity int) int
+		Lines           func(childComplexity int) int
+		MonthlyTotalUSD func(childComplexity int) int
+	}
+
+	CostLine struct {
+		Description  func(childComplexity int) int
+		MonthlyUSD   func(childComplexity int) int
+		Quantity     func(childComplexity int) int
+		Service      func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Unit         func(childComplexity int) int
+		UnitPriceUSD func(childComplexity int) int
+	}
+
 	CreatedScimToken struct {
 		ScimToken func(childComplexity int) int
 		Token     func(childComplexity int) int
@@ -254,6 +289,10 @@ type ComplexityRoot struct {
 		DownloadURL func(childComplexity int) int
 		FileName    func(childComplexity int) int
 		Size        func(childComplexity int) int
+	}
+
+	EmailBackups struct {
+		Buckets func(childComplexity int) int
 	}
 
 	EmailConnection struct {
@@ -308,6 +347,13 @@ type ComplexityRoot struct {
 		Key       func(childComplexity int) int
 	}
 
+	MicrosoftIntegrationStatus struct {
+		ClientID          func(childComplexity int) int
+		Configured        func(childComplexity int) int
+		DirectoryTenantID func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
 	Module struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -320,7 +366,10 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ClearBranding              func(childComplexity int) int
+		ConfigureEmailBackups      func(childComplexity int, keepDays int) int
 		ConfigureInstance          func(childComplexity int, input model.ConfigureInstanceInput) int
+		ConfigureReporting         func(childComplexity int, input model.ConfigureReportingInput) int
+		CreateAdminUser            func(childComplexity int, input consoleusers.New) int
 		CreateAgent                func(childComplexity int, input ent.CreateAgentInput) int
 		CreateAgentStatus          func(childComplexity int, input ent.CreateAgentStatusInput) int
 		CreateContact              func(childComplexity int, input model.CreateContactInput) int
@@ -331,6 +380,7 @@ type ComplexityRoot struct {
 		CreateTemplate             func(childComplexity int, input model.CreateTemplateInput) int
 		CreateTenant               func(childComplexity int, input ent.CreateTenantInput) int
 		DecommissionTenant         func(childComplexity int, id gid.ID, confirmName string) int
+		DeleteAdminUser            func(childComplexity int, id gid.ID) int
 		DeleteAgent                func(childComplexity int, id gid.ID) int
 		DeleteContact              func(childComplexity int, id gid.ID) int
 		DeleteEmailAddress         func(childComplexity int, id gid.ID) int
@@ -342,6 +392,7 @@ type ComplexityRoot struct {
 		ImportAgentStatuses        func(childComplexity int) int
 		LinkSubscription           func(childComplexity int, id gid.ID, tenantID gid.ID) int
 		RecordInteraction          func(childComplexity int, input model.RecordInteractionInput) int
+		ReportingEmbedURL          func(childComplexity int) int
 		ResubscribeTenant          func(childComplexity int, id gid.ID) int
 		RevokeScimToken            func(childComplexity int, id gid.ID) int
 		RotateAgentEventKey        func(childComplexity int) int
@@ -349,6 +400,7 @@ type ComplexityRoot struct {
 		SendEmail                  func(childComplexity int, input model.SendEmailInput) int
 		SetAgentStatus             func(childComplexity int, input model.SetAgentStatusInput) int
 		SetBranding                func(childComplexity int, logo *graphql.Upload, favicon *graphql.Upload) int
+		SetMicrosoftIntegration    func(childComplexity int, input model.MicrosoftIntegrationInput) int
 		SetOperationalParameter    func(childComplexity int, group string, key string, value string) int
 		StartConversation          func(childComplexity int, input model.StartConversationInput) int
 		UnsubscribeTenant          func(childComplexity int, id gid.ID) int
@@ -390,16 +442,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AdminUsers            func(childComplexity int) int
 		AgentStatusHistory    func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
 		AgentStatuses         func(childComplexity int) int
 		Agents                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
 		BillingLog            func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
 		Conversations         func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
+		CostEstimate          func(childComplexity int, input costs.Input) int
 		Email                 func(childComplexity int, id gid.ID) int
 		EmailAddresses        func(childComplexity int) int
 		Emails                func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
 		Instance              func(childComplexity int) int
 		InteractionsByPhone   func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
+		MicrosoftIntegration  func(childComplexity int) int
 		Node                  func(childComplexity int, id gid.ID) int
 		Nodes                 func(childComplexity int, ids []gid.ID) int
 		OperationalParameters func(childComplexity int, group *string) int
@@ -420,6 +475,17 @@ type ComplexityRoot struct {
 		SMSSegments func(childComplexity int) int
 		Text        func(childComplexity int) int
 		Unknown     func(childComplexity int) int
+	}
+
+	ReportingEmbed struct {
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	ReportingSettings struct {
+		AWSAccountID func(childComplexity int) int
+		DashboardID  func(childComplexity int) int
+		UserArn      func(childComplexity int) int
 	}
 
 	Schedule struct {
@@ -580,6 +646,12 @@ type MutationResolver interface {
 	SetAgentStatus(ctx context.Context, input model.SetAgentStatusInput) (*ent.Agent, error)
 	ImportAgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
 	RotateAgentEventKey(ctx context.Context) (string, error)
+	ConfigureEmailBackups(ctx context.Context, keepDays int) (*model.EmailBackups, error)
+	SetMicrosoftIntegration(ctx context.Context, input model.MicrosoftIntegrationInput) (*model.MicrosoftIntegrationStatus, error)
+	CreateAdminUser(ctx context.Context, input consoleusers.New) (*ent.AdminUser, error)
+	DeleteAdminUser(ctx context.Context, id gid.ID) (gid.ID, error)
+	ConfigureReporting(ctx context.Context, input model.ConfigureReportingInput) (*model.ReportingSettings, error)
+	ReportingEmbedURL(ctx context.Context) (*model.ReportingEmbed, error)
 	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
 	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
 	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -604,6 +676,9 @@ type QueryResolver interface {
 	OperationalParameters(ctx context.Context, group *string) ([]*ent.OperationalParameter, error)
 	Instance(ctx context.Context) (*ent.Instance, error)
 	AgentStatusHistory(ctx context.Context, agentID gid.ID, from time.Time, to time.Time) ([]*livestatus.Interval, error)
+	CostEstimate(ctx context.Context, input costs.Input) (*costs.Estimate, error)
+	MicrosoftIntegration(ctx context.Context) (*model.MicrosoftIntegrationStatus, error)
+	AdminUsers(ctx context.Context) ([]*ent.AdminUser, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
@@ -648,6 +723,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AdminUser.createdAt":
+		if e.ComplexityRoot.AdminUser.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.CreatedAt(childComplexity), true
+	case "AdminUser.email":
+		if e.ComplexityRoot.AdminUser.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Email(childComplexity), true
+	case "AdminUser.id":
+		if e.ComplexityRoot.AdminUser.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.ID(childComplexity), true
+	case "AdminUser.lastSignInAt":
+		if e.ComplexityRoot.AdminUser.LastSignInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.LastSignInAt(childComplexity), true
+	case "AdminUser.name":
+		if e.ComplexityRoot.AdminUser.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Name(childComplexity), true
+	case "AdminUser.organisation":
+		if e.ComplexityRoot.AdminUser.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Organisation(childComplexity), true
+	case "AdminUser.role":
+		if e.ComplexityRoot.AdminUser.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.Role(childComplexity), true
+	case "AdminUser.updatedAt":
+		if e.ComplexityRoot.AdminUser.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminUser.UpdatedAt(childComplexity), true
 
 	case "Agent.connectUserID":
 		if e.ComplexityRoot.Agent.ConnectUserID == nil {
@@ -977,6 +1101,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Branding.LogoURL(childComplexity), true
 
+	case "BucketBackup.name":
+		if e.ComplexityRoot.BucketBackup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BucketBackup.Name(childComplexity), true
+	case "BucketBackup.noncurrentVersionExpirationDays":
+		if e.ComplexityRoot.BucketBackup.NoncurrentVersionExpirationDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BucketBackup.NoncurrentVersionExpirationDays(childComplexity), true
+	case "BucketBackup.versioning":
+		if e.ComplexityRoot.BucketBackup.Versioning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BucketBackup.Versioning(childComplexity), true
+
 	case "Contact.active":
 		if e.ComplexityRoot.Contact.Active == nil {
 			break
@@ -1212,6 +1355,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "CostEstimate.assumptions":
+		if e.ComplexityRoot.CostEstimate.Assumptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostEstimate.Assumptions(childComplexity), true
+	case "CostEstimate.lines":
+		if e.ComplexityRoot.CostEstimate.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostEstimate.Lines(childComplexity), true
+	case "CostEstimate.monthlyTotalUsd":
+		if e.ComplexityRoot.CostEstimate.MonthlyTotalUSD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostEstimate.MonthlyTotalUSD(childComplexity), true
+
+	case "CostLine.description":
+		if e.ComplexityRoot.CostLine.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.Description(childComplexity), true
+	case "CostLine.monthlyUsd":
+		if e.ComplexityRoot.CostLine.MonthlyUSD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.MonthlyUSD(childComplexity), true
+	case "CostLine.quantity":
+		if e.ComplexityRoot.CostLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.Quantity(childComplexity), true
+	case "CostLine.service":
+		if e.ComplexityRoot.CostLine.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.Service(childComplexity), true
+	case "CostLine.source":
+		if e.ComplexityRoot.CostLine.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.Source(childComplexity), true
+	case "CostLine.unit":
+		if e.ComplexityRoot.CostLine.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.Unit(childComplexity), true
+	case "CostLine.unitPriceUsd":
+		if e.ComplexityRoot.CostLine.UnitPriceUSD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostLine.UnitPriceUSD(childComplexity), true
+
 	case "CreatedScimToken.scimToken":
 		if e.ComplexityRoot.CreatedScimToken.ScimToken == nil {
 			break
@@ -1397,6 +1602,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmailAttachment.Size(childComplexity), true
+
+	case "EmailBackups.buckets":
+		if e.ComplexityRoot.EmailBackups.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailBackups.Buckets(childComplexity), true
 
 	case "EmailConnection.edges":
 		if e.ComplexityRoot.EmailConnection.Edges == nil {
@@ -1591,6 +1803,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IssuedFlowsKey.Key(childComplexity), true
 
+	case "MicrosoftIntegrationStatus.clientId":
+		if e.ComplexityRoot.MicrosoftIntegrationStatus.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftIntegrationStatus.ClientID(childComplexity), true
+	case "MicrosoftIntegrationStatus.configured":
+		if e.ComplexityRoot.MicrosoftIntegrationStatus.Configured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftIntegrationStatus.Configured(childComplexity), true
+	case "MicrosoftIntegrationStatus.directoryTenantId":
+		if e.ComplexityRoot.MicrosoftIntegrationStatus.DirectoryTenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftIntegrationStatus.DirectoryTenantID(childComplexity), true
+	case "MicrosoftIntegrationStatus.updatedAt":
+		if e.ComplexityRoot.MicrosoftIntegrationStatus.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftIntegrationStatus.UpdatedAt(childComplexity), true
+
 	case "Module.createdAt":
 		if e.ComplexityRoot.Module.CreatedAt == nil {
 			break
@@ -1640,6 +1877,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClearBranding(childComplexity), true
+	case "Mutation.configureEmailBackups":
+		if e.ComplexityRoot.Mutation.ConfigureEmailBackups == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_configureEmailBackups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfigureEmailBackups(childComplexity, args["keepDays"].(int)), true
 	case "Mutation.configureInstance":
 		if e.ComplexityRoot.Mutation.ConfigureInstance == nil {
 			break
@@ -1651,6 +1899,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfigureInstance(childComplexity, args["input"].(model.ConfigureInstanceInput)), true
+	case "Mutation.configureReporting":
+		if e.ComplexityRoot.Mutation.ConfigureReporting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_configureReporting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfigureReporting(childComplexity, args["input"].(model.ConfigureReportingInput)), true
+	case "Mutation.createAdminUser":
+		if e.ComplexityRoot.Mutation.CreateAdminUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAdminUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAdminUser(childComplexity, args["input"].(consoleusers.New)), true
 	case "Mutation.createAgent":
 		if e.ComplexityRoot.Mutation.CreateAgent == nil {
 			break
@@ -1761,6 +2031,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecommissionTenant(childComplexity, args["id"].(gid.ID), args["confirmName"].(string)), true
+	case "Mutation.deleteAdminUser":
+		if e.ComplexityRoot.Mutation.DeleteAdminUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAdminUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAdminUser(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.deleteAgent":
 		if e.ComplexityRoot.Mutation.DeleteAgent == nil {
 			break
@@ -1877,6 +2158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteraction(childComplexity, args["input"].(model.RecordInteractionInput)), true
+	case "Mutation.reportingEmbedUrl":
+		if e.ComplexityRoot.Mutation.ReportingEmbedURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ReportingEmbedURL(childComplexity), true
 	case "Mutation.resubscribeTenant":
 		if e.ComplexityRoot.Mutation.ResubscribeTenant == nil {
 			break
@@ -1944,6 +2231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetBranding(childComplexity, args["logo"].(*graphql.Upload), args["favicon"].(*graphql.Upload)), true
+	case "Mutation.setMicrosoftIntegration":
+		if e.ComplexityRoot.Mutation.SetMicrosoftIntegration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMicrosoftIntegration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMicrosoftIntegration(childComplexity, args["input"].(model.MicrosoftIntegrationInput)), true
 	case "Mutation.setOperationalParameter":
 		if e.ComplexityRoot.Mutation.SetOperationalParameter == nil {
 			break
@@ -2177,6 +2475,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PendingSubscription.UpdatedAt(childComplexity), true
 
+	case "Query.adminUsers":
+		if e.ComplexityRoot.Query.AdminUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AdminUsers(childComplexity), true
 	case "Query.agentStatusHistory":
 		if e.ComplexityRoot.Query.AgentStatusHistory == nil {
 			break
@@ -2227,6 +2531,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.costEstimate":
+		if e.ComplexityRoot.Query.CostEstimate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_costEstimate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CostEstimate(childComplexity, args["input"].(costs.Input)), true
 	case "Query.email":
 		if e.ComplexityRoot.Query.Email == nil {
 			break
@@ -2273,6 +2588,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.InteractionsByPhone(childComplexity, args["phoneNumber"].(string), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
 
+	case "Query.microsoftIntegration":
+		if e.ComplexityRoot.Query.MicrosoftIntegration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MicrosoftIntegration(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2421,6 +2742,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RenderedTemplate.Unknown(childComplexity), true
+
+	case "ReportingEmbed.expiresAt":
+		if e.ComplexityRoot.ReportingEmbed.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportingEmbed.ExpiresAt(childComplexity), true
+	case "ReportingEmbed.url":
+		if e.ComplexityRoot.ReportingEmbed.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportingEmbed.URL(childComplexity), true
+
+	case "ReportingSettings.awsAccountId":
+		if e.ComplexityRoot.ReportingSettings.AWSAccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportingSettings.AWSAccountID(childComplexity), true
+	case "ReportingSettings.dashboardId":
+		if e.ComplexityRoot.ReportingSettings.DashboardID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportingSettings.DashboardID(childComplexity), true
+	case "ReportingSettings.userArn":
+		if e.ComplexityRoot.ReportingSettings.UserArn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportingSettings.UserArn(childComplexity), true
 
 	case "Schedule.createdAt":
 		if e.ComplexityRoot.Schedule.CreatedAt == nil {
@@ -2865,9 +3218,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AgentOrder", ec.unmarshalInputAgentOrder),
 			graphql.NewInputUnmarshaler("BillingLogEntryOrder", ec.unmarshalInputBillingLogEntryOrder),
 			graphql.NewInputUnmarshaler("ConfigureInstanceInput", ec.unmarshalInputConfigureInstanceInput),
+			graphql.NewInputUnmarshaler("ConfigureReportingInput", ec.unmarshalInputConfigureReportingInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactPointInput", ec.unmarshalInputContactPointInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
+			graphql.NewInputUnmarshaler("CostEstimateInput", ec.unmarshalInputCostEstimateInput),
+			graphql.NewInputUnmarshaler("CreateAdminUserInput", ec.unmarshalInputCreateAdminUserInput),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateAgentStatusInput", ec.unmarshalInputCreateAgentStatusInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
@@ -2878,6 +3234,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
+			graphql.NewInputUnmarshaler("MicrosoftIntegrationInput", ec.unmarshalInputMicrosoftIntegrationInput),
 			graphql.NewInputUnmarshaler("RecordInteractionInput", ec.unmarshalInputRecordInteractionInput),
 			graphql.NewInputUnmarshaler("ScheduleExceptionInput", ec.unmarshalInputScheduleExceptionInput),
 			graphql.NewInputUnmarshaler("SendEmailInput", ec.unmarshalInputSendEmailInput),
@@ -2986,7 +3343,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3007,6 +3364,7 @@ var sources = []*ast.Source{
 	{Name: "schema/flows.graphqls", Input: sourceData("schema/flows.graphqls"), BuiltIn: false},
 	{Name: "schema/instance.graphqls", Input: sourceData("schema/instance.graphqls"), BuiltIn: false},
 	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
+	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
 	{Name: "schema/tenancy.graphqls", Input: sourceData("schema/tenancy.graphqls"), BuiltIn: false},
 }
@@ -3015,6 +3373,28 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AdminUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AdminUser_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AdminUser_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AdminUser_updatedAt(ctx, field)
+	case "email":
+		return ec.fieldContext_AdminUser_email(ctx, field)
+	case "name":
+		return ec.fieldContext_AdminUser_name(ctx, field)
+	case "organisation":
+		return ec.fieldContext_AdminUser_organisation(ctx, field)
+	case "role":
+		return ec.fieldContext_AdminUser_role(ctx, field)
+	case "lastSignInAt":
+		return ec.fieldContext_AdminUser_lastSignInAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminUser", field.Name)
+}
 
 func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3186,6 +3566,18 @@ func (ec *executionContext) childFields_Branding(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Branding", field.Name)
 }
 
+func (ec *executionContext) childFields_BucketBackup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_BucketBackup_name(ctx, field)
+	case "versioning":
+		return ec.fieldContext_BucketBackup_versioning(ctx, field)
+	case "noncurrentVersionExpirationDays":
+		return ec.fieldContext_BucketBackup_noncurrentVersionExpirationDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BucketBackup", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3304,6 +3696,38 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CostEstimate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "monthlyTotalUsd":
+		return ec.fieldContext_CostEstimate_monthlyTotalUsd(ctx, field)
+	case "lines":
+		return ec.fieldContext_CostEstimate_lines(ctx, field)
+	case "assumptions":
+		return ec.fieldContext_CostEstimate_assumptions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CostEstimate", field.Name)
+}
+
+func (ec *executionContext) childFields_CostLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_CostLine_service(ctx, field)
+	case "description":
+		return ec.fieldContext_CostLine_description(ctx, field)
+	case "quantity":
+		return ec.fieldContext_CostLine_quantity(ctx, field)
+	case "unit":
+		return ec.fieldContext_CostLine_unit(ctx, field)
+	case "unitPriceUsd":
+		return ec.fieldContext_CostLine_unitPriceUsd(ctx, field)
+	case "monthlyUsd":
+		return ec.fieldContext_CostLine_monthlyUsd(ctx, field)
+	case "source":
+		return ec.fieldContext_CostLine_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CostLine", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedScimToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -3398,6 +3822,14 @@ func (ec *executionContext) childFields_EmailAttachment(ctx context.Context, fie
 		return ec.fieldContext_EmailAttachment_downloadUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmailAttachment", field.Name)
+}
+
+func (ec *executionContext) childFields_EmailBackups(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "buckets":
+		return ec.fieldContext_EmailBackups_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailBackups", field.Name)
 }
 
 func (ec *executionContext) childFields_EmailConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3504,6 +3936,20 @@ func (ec *executionContext) childFields_IssuedFlowsKey(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IssuedFlowsKey", field.Name)
 }
 
+func (ec *executionContext) childFields_MicrosoftIntegrationStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "configured":
+		return ec.fieldContext_MicrosoftIntegrationStatus_configured(ctx, field)
+	case "directoryTenantId":
+		return ec.fieldContext_MicrosoftIntegrationStatus_directoryTenantId(ctx, field)
+	case "clientId":
+		return ec.fieldContext_MicrosoftIntegrationStatus_clientId(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MicrosoftIntegrationStatus_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MicrosoftIntegrationStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_Module(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3590,6 +4036,28 @@ func (ec *executionContext) childFields_RenderedTemplate(ctx context.Context, fi
 		return ec.fieldContext_RenderedTemplate_unknownPlaceholders(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RenderedTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportingEmbed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_ReportingEmbed_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ReportingEmbed_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportingEmbed", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportingSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "awsAccountId":
+		return ec.fieldContext_ReportingSettings_awsAccountId(ctx, field)
+	case "dashboardId":
+		return ec.fieldContext_ReportingSettings_dashboardId(ctx, field)
+	case "userArn":
+		return ec.fieldContext_ReportingSettings_userArn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportingSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Schedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3956,12 +4424,54 @@ func (ec *executionContext) field_Agent_interactions_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_configureEmailBackups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "keepDays",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keepDays"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_configureInstance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
 			return ec.unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_configureReporting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfigureReportingInput, error) {
+			return ec.unmarshalNConfigureReportingInput2switchboardᚋgraphᚋmodelᚐConfigureReportingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAdminUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (consoleusers.New, error) {
+			return ec.unmarshalNCreateAdminUserInput2switchboardᚋconsoleusersᚐNew(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4115,6 +4625,20 @@ func (ec *executionContext) field_Mutation_decommissionTenant_args(ctx context.C
 		return nil, err
 	}
 	args["confirmName"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAdminUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4341,6 +4865,20 @@ func (ec *executionContext) field_Mutation_setBranding_args(ctx context.Context,
 		return nil, err
 	}
 	args["favicon"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMicrosoftIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MicrosoftIntegrationInput, error) {
+			return ec.unmarshalNMicrosoftIntegrationInput2switchboardᚋgraphᚋmodelᚐMicrosoftIntegrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4736,6 +5274,20 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_costEstimate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (costs.Input, error) {
+			return ec.unmarshalNCostEstimateInput2switchboardᚋcostsᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_email_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5089,6 +5641,190 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AdminUser_id(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AdminUser_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AdminUser_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AdminUser_email(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdminUser_name(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdminUser_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdminUser_role(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+			return ec.marshalNAdminUserRole2switchboardᚋviewerᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "AdminUserRole")
+}
+
+func (ec *executionContext) _AdminUser_lastSignInAt(ctx context.Context, field graphql.CollectedField, obj *ent.AdminUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminUser_lastSignInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSignInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdminUser_lastSignInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminUser", field, false, false, "Time")
+}
 
 func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -6415,6 +7151,75 @@ func (ec *executionContext) fieldContext_Branding_faviconUrl(_ context.Context, 
 	return graphql.NewScalarFieldContext("Branding", field, false, false, "String")
 }
 
+func (ec *executionContext) _BucketBackup_name(ctx context.Context, field graphql.CollectedField, obj *model.BucketBackup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BucketBackup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BucketBackup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BucketBackup", field, false, false, "String")
+}
+
+func (ec *executionContext) _BucketBackup_versioning(ctx context.Context, field graphql.CollectedField, obj *model.BucketBackup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BucketBackup_versioning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versioning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BucketBackup_versioning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BucketBackup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _BucketBackup_noncurrentVersionExpirationDays(ctx context.Context, field graphql.CollectedField, obj *model.BucketBackup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BucketBackup_noncurrentVersionExpirationDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoncurrentVersionExpirationDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BucketBackup_noncurrentVersionExpirationDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BucketBackup", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7370,6 +8175,245 @@ func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("ConversationEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _CostEstimate_monthlyTotalUsd(ctx context.Context, field graphql.CollectedField, obj *costs.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostEstimate_monthlyTotalUsd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyTotalUSD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostEstimate_monthlyTotalUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostEstimate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CostEstimate_lines(ctx context.Context, field graphql.CollectedField, obj *costs.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostEstimate_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []costs.Line) graphql.Marshaler {
+			return ec.marshalNCostLine2ᚕswitchboardᚋcostsᚐLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostEstimate_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostEstimate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CostLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CostEstimate_assumptions(ctx context.Context, field graphql.CollectedField, obj *costs.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostEstimate_assumptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assumptions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostEstimate_assumptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostEstimate", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostLine_service(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostLine_description(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostLine_quantity(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CostLine_unit(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostLine_unitPriceUsd(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_unitPriceUsd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitPriceUSD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_unitPriceUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CostLine_monthlyUsd(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_monthlyUsd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyUSD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_monthlyUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CostLine_source(ctx context.Context, field graphql.CollectedField, obj *costs.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostLine_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostLine_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostLine", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreatedScimToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedScimToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8085,6 +9129,38 @@ func (ec *executionContext) _EmailAttachment_downloadUrl(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_EmailAttachment_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmailAttachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailBackups_buckets(ctx context.Context, field graphql.CollectedField, obj *model.EmailBackups) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailBackups_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BucketBackup) graphql.Marshaler {
+			return ec.marshalNBucketBackup2ᚕᚖswitchboardᚋgraphᚋmodelᚐBucketBackupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailBackups_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EmailBackups",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BucketBackup(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EmailConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EmailConnection) (ret graphql.Marshaler) {
@@ -8861,6 +9937,98 @@ func (ec *executionContext) _IssuedFlowsKey_createdAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_IssuedFlowsKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IssuedFlowsKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MicrosoftIntegrationStatus_configured(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftIntegrationStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftIntegrationStatus_configured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Configured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftIntegrationStatus_configured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftIntegrationStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MicrosoftIntegrationStatus_directoryTenantId(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftIntegrationStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftIntegrationStatus_directoryTenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DirectoryTenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftIntegrationStatus_directoryTenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftIntegrationStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _MicrosoftIntegrationStatus_clientId(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftIntegrationStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftIntegrationStatus_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftIntegrationStatus_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftIntegrationStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _MicrosoftIntegrationStatus_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftIntegrationStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftIntegrationStatus_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftIntegrationStatus_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftIntegrationStatus", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Module_id(ctx context.Context, field graphql.CollectedField, obj *ent.Module) (ret graphql.Marshaler) {
@@ -10639,6 +11807,258 @@ func (ec *executionContext) fieldContext_Mutation_rotateAgentEventKey(_ context.
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "String")
 }
 
+func (ec *executionContext) _Mutation_configureEmailBackups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configureEmailBackups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigureEmailBackups(ctx, fc.Args["keepDays"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailBackups) graphql.Marshaler {
+			return ec.marshalNEmailBackups2ᚖswitchboardᚋgraphᚋmodelᚐEmailBackups(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configureEmailBackups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailBackups(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configureEmailBackups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMicrosoftIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMicrosoftIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMicrosoftIntegration(ctx, fc.Args["input"].(model.MicrosoftIntegrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MicrosoftIntegrationStatus) graphql.Marshaler {
+			return ec.marshalNMicrosoftIntegrationStatus2ᚖswitchboardᚋgraphᚋmodelᚐMicrosoftIntegrationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMicrosoftIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MicrosoftIntegrationStatus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMicrosoftIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAdminUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAdminUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAdminUser(ctx, fc.Args["input"].(consoleusers.New))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚖswitchboardᚋentᚐAdminUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAdminUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAdminUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAdminUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAdminUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAdminUser(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2switchboardᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAdminUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAdminUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_configureReporting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configureReporting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigureReporting(ctx, fc.Args["input"].(model.ConfigureReportingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportingSettings) graphql.Marshaler {
+			return ec.marshalNReportingSettings2ᚖswitchboardᚋgraphᚋmodelᚐReportingSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configureReporting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportingSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configureReporting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportingEmbedUrl(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportingEmbedUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ReportingEmbedURL(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportingEmbed) graphql.Marshaler {
+			return ec.marshalNReportingEmbed2ᚖswitchboardᚋgraphᚋmodelᚐReportingEmbed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportingEmbedUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportingEmbed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11961,6 +13381,114 @@ func (ec *executionContext) fieldContext_Query_agentStatusHistory(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_costEstimate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_costEstimate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CostEstimate(ctx, fc.Args["input"].(costs.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *costs.Estimate) graphql.Marshaler {
+			return ec.marshalNCostEstimate2ᚖswitchboardᚋcostsᚐEstimate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_costEstimate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CostEstimate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_costEstimate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_microsoftIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_microsoftIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MicrosoftIntegration(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MicrosoftIntegrationStatus) graphql.Marshaler {
+			return ec.marshalNMicrosoftIntegrationStatus2ᚖswitchboardᚋgraphᚋmodelᚐMicrosoftIntegrationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_microsoftIntegration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MicrosoftIntegrationStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_adminUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_adminUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AdminUsers(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AdminUser) graphql.Marshaler {
+			return ec.marshalNAdminUser2ᚕᚖswitchboardᚋentᚐAdminUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_adminUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12279,6 +13807,121 @@ func (ec *executionContext) _RenderedTemplate_unknownPlaceholders(ctx context.Co
 }
 func (ec *executionContext) fieldContext_RenderedTemplate_unknownPlaceholders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RenderedTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportingEmbed_url(ctx context.Context, field graphql.CollectedField, obj *model.ReportingEmbed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportingEmbed_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportingEmbed_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportingEmbed", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportingEmbed_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ReportingEmbed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportingEmbed_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportingEmbed_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportingEmbed", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportingSettings_awsAccountId(ctx context.Context, field graphql.CollectedField, obj *model.ReportingSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportingSettings_awsAccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AWSAccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportingSettings_awsAccountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportingSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportingSettings_dashboardId(ctx context.Context, field graphql.CollectedField, obj *model.ReportingSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportingSettings_dashboardId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DashboardID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportingSettings_dashboardId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportingSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportingSettings_userArn(ctx context.Context, field graphql.CollectedField, obj *model.ReportingSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportingSettings_userArn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserArn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportingSettings_userArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportingSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _Schedule_id(ctx context.Context, field graphql.CollectedField, obj *ent.Schedule) (ret graphql.Marshaler) {
@@ -15219,6 +16862,62 @@ func UnmarshalConfigureInstanceInput(ctx context.Context, raw any) (model.Config
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConfigureReportingInput(ctx context.Context, obj any) (model.ConfigureReportingInput, error) {
+	var it model.ConfigureReportingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"awsAccountId", "dashboardId", "userArn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "awsAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awsAccountId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AWSAccountID = data
+		case "dashboardId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dashboardId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DashboardID = data
+		case "userArn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userArn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserArn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfigureReportingInput unmarshals raw into the ConfigureReportingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfigureReportingInput(ctx context.Context, raw any) (model.ConfigureReportingInput, error) {
+	var out model.ConfigureReportingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfigureReportingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -15378,6 +17077,139 @@ func (ec *executionContext) unmarshalInputConversationOrder(ctx context.Context,
 func UnmarshalConversationOrder(ctx context.Context, raw any) (ent.ConversationOrder, error) {
 	var out ent.ConversationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCostEstimateInput(ctx context.Context, obj any) (costs.Input, error) {
+	var it costs.Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emailsPerDay", "averageEmailKb", "retentionMonths", "reportingSeats", "region"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emailsPerDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailsPerDay"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailsPerDay = data
+		case "averageEmailKb":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("averageEmailKb"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AverageEmailKB = data
+		case "retentionMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retentionMonths"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetentionMonths = data
+		case "reportingSeats":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportingSeats"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportingSeats = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCostEstimateInput unmarshals raw into the CostEstimateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCostEstimateInput(ctx context.Context, raw any) (costs.Input, error) {
+	var out costs.Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CostEstimateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAdminUserInput(ctx context.Context, obj any) (consoleusers.New, error) {
+	var it consoleusers.New
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "name", "organisation", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "organisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisation"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organisation = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2switchboardᚋviewerᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAdminUserInput unmarshals raw into the CreateAdminUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAdminUserInput(ctx context.Context, raw any) (consoleusers.New, error) {
+	var out consoleusers.New
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAdminUserInput", raw, &out)
 	return out, err
 }
 
@@ -16093,6 +17925,62 @@ func (ec *executionContext) unmarshalInputInteractionOrder(ctx context.Context, 
 func UnmarshalInteractionOrder(ctx context.Context, raw any) (ent.InteractionOrder, error) {
 	var out ent.InteractionOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InteractionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMicrosoftIntegrationInput(ctx context.Context, obj any) (model.MicrosoftIntegrationInput, error) {
+	var it model.MicrosoftIntegrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"directoryTenantId", "clientId", "clientSecret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "directoryTenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryTenantId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryTenantID = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMicrosoftIntegrationInput unmarshals raw into the MicrosoftIntegrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMicrosoftIntegrationInput(ctx context.Context, raw any) (model.MicrosoftIntegrationInput, error) {
+	var out model.MicrosoftIntegrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MicrosoftIntegrationInput", raw, &out)
 	return out, err
 }
 
@@ -17413,6 +19301,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Agent(ctx, sel, obj)
+	case *ent.AdminUser:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AdminUser(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -17425,6 +19318,74 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var adminUserImplementors = []string{"AdminUser", "Node"}
+
+func (ec *executionContext) _AdminUser(ctx context.Context, sel ast.SelectionSet, obj *ent.AdminUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adminUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdminUser")
+		case "id":
+			out.Values[i] = ec._AdminUser_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AdminUser_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AdminUser_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._AdminUser_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AdminUser_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organisation":
+			out.Values[i] = ec._AdminUser_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._AdminUser_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSignInAt":
+			out.Values[i] = ec._AdminUser_lastSignInAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var agentImplementors = []string{"Agent", "Node"}
 
@@ -17996,6 +19957,49 @@ func (ec *executionContext) _Branding(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var bucketBackupImplementors = []string{"BucketBackup"}
+
+func (ec *executionContext) _BucketBackup(ctx context.Context, sel ast.SelectionSet, obj *model.BucketBackup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bucketBackupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BucketBackup")
+		case "name":
+			out.Values[i] = ec._BucketBackup_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "versioning":
+			out.Values[i] = ec._BucketBackup_versioning(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noncurrentVersionExpirationDays":
+			out.Values[i] = ec._BucketBackup_noncurrentVersionExpirationDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
@@ -18383,6 +20387,112 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var costEstimateImplementors = []string{"CostEstimate"}
+
+func (ec *executionContext) _CostEstimate(ctx context.Context, sel ast.SelectionSet, obj *costs.Estimate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, costEstimateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CostEstimate")
+		case "monthlyTotalUsd":
+			out.Values[i] = ec._CostEstimate_monthlyTotalUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lines":
+			out.Values[i] = ec._CostEstimate_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assumptions":
+			out.Values[i] = ec._CostEstimate_assumptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var costLineImplementors = []string{"CostLine"}
+
+func (ec *executionContext) _CostLine(ctx context.Context, sel ast.SelectionSet, obj *costs.Line) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, costLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CostLine")
+		case "service":
+			out.Values[i] = ec._CostLine_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._CostLine_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._CostLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._CostLine_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitPriceUsd":
+			out.Values[i] = ec._CostLine_unitPriceUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyUsd":
+			out.Values[i] = ec._CostLine_monthlyUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._CostLine_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdScimTokenImplementors = []string{"CreatedScimToken"}
 
 func (ec *executionContext) _CreatedScimToken(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedScimToken) graphql.Marshaler {
@@ -18684,6 +20794,39 @@ func (ec *executionContext) _EmailAttachment(ctx context.Context, sel ast.Select
 			}
 		case "downloadUrl":
 			out.Values[i] = ec._EmailAttachment_downloadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var emailBackupsImplementors = []string{"EmailBackups"}
+
+func (ec *executionContext) _EmailBackups(ctx context.Context, sel ast.SelectionSet, obj *model.EmailBackups) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailBackupsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailBackups")
+		case "buckets":
+			out.Values[i] = ec._EmailBackups_buckets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19056,6 +21199,54 @@ func (ec *executionContext) _IssuedFlowsKey(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var microsoftIntegrationStatusImplementors = []string{"MicrosoftIntegrationStatus"}
+
+func (ec *executionContext) _MicrosoftIntegrationStatus(ctx context.Context, sel ast.SelectionSet, obj *model.MicrosoftIntegrationStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, microsoftIntegrationStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MicrosoftIntegrationStatus")
+		case "configured":
+			out.Values[i] = ec._MicrosoftIntegrationStatus_configured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "directoryTenantId":
+			out.Values[i] = ec._MicrosoftIntegrationStatus_directoryTenantId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clientId":
+			out.Values[i] = ec._MicrosoftIntegrationStatus_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MicrosoftIntegrationStatus_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var moduleImplementors = []string{"Module", "Node"}
 
 func (ec *executionContext) _Module(ctx context.Context, sel ast.SelectionSet, obj *ent.Module) graphql.Marshaler {
@@ -19400,6 +21591,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rotateAgentEventKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rotateAgentEventKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configureEmailBackups":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configureEmailBackups(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMicrosoftIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMicrosoftIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAdminUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAdminUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAdminUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAdminUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configureReporting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configureReporting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportingEmbedUrl":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportingEmbedUrl(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19749,6 +21982,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agentStatusHistory(ctx, field)
 				})
+		case "costEstimate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_costEstimate(ctx, field)
+				})
+		case "microsoftIntegration":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_microsoftIntegration(ctx, field)
+				})
+		case "adminUsers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_adminUsers(ctx, field)
+				})
 		case "templates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -19832,6 +22083,87 @@ func (ec *executionContext) _RenderedTemplate(ctx context.Context, sel ast.Selec
 			}
 		case "unknownPlaceholders":
 			out.Values[i] = ec._RenderedTemplate_unknownPlaceholders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportingEmbedImplementors = []string{"ReportingEmbed"}
+
+func (ec *executionContext) _ReportingEmbed(ctx context.Context, sel ast.SelectionSet, obj *model.ReportingEmbed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportingEmbedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportingEmbed")
+		case "url":
+			out.Values[i] = ec._ReportingEmbed_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ReportingEmbed_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportingSettingsImplementors = []string{"ReportingSettings"}
+
+func (ec *executionContext) _ReportingSettings(ctx context.Context, sel ast.SelectionSet, obj *model.ReportingSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportingSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportingSettings")
+		case "awsAccountId":
+			out.Values[i] = ec._ReportingSettings_awsAccountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dashboardId":
+			out.Values[i] = ec._ReportingSettings_dashboardId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userArn":
+			out.Values[i] = ec._ReportingSettings_userArn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20891,6 +23223,40 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAdminUser2ᚕᚖswitchboardᚋentᚐAdminUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AdminUser) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdminUser2ᚖswitchboardᚋentᚐAdminUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdminUser2ᚖswitchboardᚋentᚐAdminUser(ctx context.Context, sel ast.SelectionSet, v *ent.AdminUser) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdminUser!")
+		return graphql.Null
+	}
+	return ec._AdminUser(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAdminUserRole2switchboardᚋviewerᚐRole(ctx context.Context, v any) (viewer.Role, error) {
+	var res viewer.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdminUserRole2switchboardᚋviewerᚐRole(ctx context.Context, sel ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx context.Context, sel ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Agent!")
@@ -21041,8 +23407,37 @@ func (ec *executionContext) marshalNBranding2ᚖswitchboardᚋgraphᚋmodelᚐBr
 	return ec._Branding(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBucketBackup2ᚕᚖswitchboardᚋgraphᚋmodelᚐBucketBackupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BucketBackup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBucketBackup2ᚖswitchboardᚋgraphᚋmodelᚐBucketBackup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBucketBackup2ᚖswitchboardᚋgraphᚋmodelᚐBucketBackup(ctx context.Context, sel ast.SelectionSet, v *model.BucketBackup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BucketBackup!")
+		return graphql.Null
+	}
+	return ec._BucketBackup(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
 	res, err := ec.unmarshalInputConfigureInstanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConfigureReportingInput2switchboardᚋgraphᚋmodelᚐConfigureReportingInput(ctx context.Context, v any) (model.ConfigureReportingInput, error) {
+	res, err := ec.unmarshalInputConfigureReportingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -21179,6 +23574,44 @@ func (ec *executionContext) unmarshalNConversationStatus2switchboardᚋentᚋcon
 
 func (ec *executionContext) marshalNConversationStatus2switchboardᚋentᚋconversationᚐStatus(ctx context.Context, sel ast.SelectionSet, v conversation.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCostEstimate2ᚖswitchboardᚋcostsᚐEstimate(ctx context.Context, sel ast.SelectionSet, v *costs.Estimate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CostEstimate!")
+		return graphql.Null
+	}
+	return ec._CostEstimate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCostEstimateInput2switchboardᚋcostsᚐInput(ctx context.Context, v any) (costs.Input, error) {
+	res, err := ec.unmarshalInputCostEstimateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCostLine2switchboardᚋcostsᚐLine(ctx context.Context, sel ast.SelectionSet, v costs.Line) graphql.Marshaler {
+	return ec._CostLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCostLine2ᚕswitchboardᚋcostsᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []costs.Line) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCostLine2switchboardᚋcostsᚐLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreateAdminUserInput2switchboardᚋconsoleusersᚐNew(ctx context.Context, v any) (consoleusers.New, error) {
+	res, err := ec.unmarshalInputCreateAdminUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateAgentInput2switchboardᚋentᚐCreateAgentInput(ctx context.Context, v any) (ent.CreateAgentInput, error) {
@@ -21327,6 +23760,14 @@ func (ec *executionContext) marshalNEmailAttachment2ᚖswitchboardᚋmailᚐAtta
 	return ec._EmailAttachment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEmailBackups2ᚖswitchboardᚋgraphᚋmodelᚐEmailBackups(ctx context.Context, sel ast.SelectionSet, v *model.EmailBackups) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EmailBackups!")
+		return graphql.Null
+	}
+	return ec._EmailBackups(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEmailConnection2ᚖswitchboardᚋentᚐEmailConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EmailConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmailConnection!")
@@ -21367,6 +23808,20 @@ func (ec *executionContext) unmarshalNEmailState2switchboardᚋentᚋemailᚐSta
 
 func (ec *executionContext) marshalNEmailState2switchboardᚋentᚋemailᚐState(ctx context.Context, sel ast.SelectionSet, v email.State) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2switchboardᚋgidᚐID(ctx context.Context, v any) (gid.ID, error) {
@@ -21492,6 +23947,19 @@ func (ec *executionContext) marshalNIssuedFlowsKey2ᚖswitchboardᚋgraphᚋmode
 	return ec._IssuedFlowsKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMicrosoftIntegrationInput2switchboardᚋgraphᚋmodelᚐMicrosoftIntegrationInput(ctx context.Context, v any) (model.MicrosoftIntegrationInput, error) {
+	res, err := ec.unmarshalInputMicrosoftIntegrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMicrosoftIntegrationStatus2ᚖswitchboardᚋgraphᚋmodelᚐMicrosoftIntegrationStatus(ctx context.Context, sel ast.SelectionSet, v *model.MicrosoftIntegrationStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MicrosoftIntegrationStatus!")
+		return graphql.Null
+	}
+	return ec._MicrosoftIntegrationStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNModule2ᚕᚖswitchboardᚋentᚐModuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Module) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21599,6 +24067,22 @@ func (ec *executionContext) marshalNRenderedTemplate2ᚖswitchboardᚋtemplates�
 		return graphql.Null
 	}
 	return ec._RenderedTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportingEmbed2ᚖswitchboardᚋgraphᚋmodelᚐReportingEmbed(ctx context.Context, sel ast.SelectionSet, v *model.ReportingEmbed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportingEmbed!")
+		return graphql.Null
+	}
+	return ec._ReportingEmbed(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportingSettings2ᚖswitchboardᚋgraphᚋmodelᚐReportingSettings(ctx context.Context, sel ast.SelectionSet, v *model.ReportingSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportingSettings!")
+		return graphql.Null
+	}
+	return ec._ReportingSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2switchboardᚋviewerᚐRole(ctx context.Context, v any) (viewer.Role, error) {
@@ -22445,6 +24929,18 @@ func (ec *executionContext) marshalOInstance2ᚖswitchboardᚋentᚐInstance(ctx
 		return graphql.Null
 	}
 	return ec._Instance(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -36,12 +36,8 @@ var notYetImplemented = map[string]bool{
 	"SuggestReply":   true,
 
 	// The admin console (console.graphql).
-	// Onboarding: admins, the IAM policy, the cost estimate, the instance's
-	// checks, email backups, reporting, Microsoft.
-	"AdminUsers": true, "CreateAdminUser": true, "DeleteAdminUser": true,
-	"IamPolicy": true, "CostEstimate": true, "VerifyInstance": true,
-	"ConfigureEmailBackups": true, "ConfigureReporting": true, "ReportingEmbedUrl": true,
-	"MicrosoftIntegration": true, "SetMicrosoftIntegration": true,
+	// Onboarding: the IAM policy, the instance's checks.
+	"IamPolicy": true, "VerifyInstance": true,
 }
 
 // The contract's operations, the desktop's and the console's, validate

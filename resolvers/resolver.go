@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/schema/schematype"
 	"switchboard/graph/model"
 	"switchboard/mail"
+	"switchboard/reporting"
 	"switchboard/tenants"
 	"switchboard/viewer"
 
@@ -23,6 +24,7 @@ import (
 	"switchboard/apierror"
 	"switchboard/ent"
 	"switchboard/graph"
+	"switchboard/integrations"
 	"switchboard/livestatus"
 )
 
@@ -33,6 +35,8 @@ type Resolver struct {
 	conversations *conversations.Service
 	mail          *mail.Service
 	tenants       *tenants.Service
+	reporting     *reporting.Service
+	microsoft     *integrations.Microsoft
 }
 
 // Services are the domain services behind the resolvers.
@@ -41,6 +45,8 @@ type Services struct {
 	Conversations *conversations.Service
 	Mail          *mail.Service // nil: this server does not send or read email
 	Tenants       *tenants.Service
+	Reporting     *reporting.Service      // nil: this server does not reach AWS
+	Microsoft     *integrations.Microsoft // nil: no credentials are kept
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -48,7 +54,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft}})
 }
 
 func deref[T any](p *T) T {
@@ -66,6 +72,15 @@ func (r *Resolver) branding(ctx context.Context, tenantID gid.ID) (*model.Brandi
 		return nil, err
 	}
 	return &model.Branding{LogoURL: logo, FaviconURL: favicon}, nil
+}
+
+// microsoftStatus is the integration's status as the schema has it.
+func microsoftStatus(st integrations.Status) *model.MicrosoftIntegrationStatus {
+	out := &model.MicrosoftIntegrationStatus{Configured: st.Configured}
+	if st.Configured {
+		out.DirectoryTenantID, out.ClientID, out.UpdatedAt = &st.DirectoryTenantID, &st.ClientID, &st.UpdatedAt
+	}
+	return out
 }
 
 // values returns the values of a list of pointers (gqlgen's shape of a

@@ -71,6 +71,14 @@ var mutationTransactions = map[string]Transaction{
 	"recordInteraction": InRequestTransaction,
 	"createScimToken":   InRequestTransaction,
 	"revokeScimToken":   InRequestTransaction,
+	// onboarding: S3 versioning and lifecycle (the choice is written first,
+	// in its own statement, for the Instance policy to judge).
+	"configureEmailBackups":   CallsAWS,
+	"createAdminUser":         InRequestTransaction,
+	"configureReporting":      InRequestTransaction,
+	"reportingEmbedUrl":       CallsAWS, // QuickSight GenerateEmbedUrlForRegisteredUser
+	"deleteAdminUser":         InRequestTransaction,
+	"setMicrosoftIntegration": CallsAWS, // the credentials are tried against Entra ID first
 	// branding: both images or neither.
 	"setBranding":   InRequestTransaction,
 	"clearBranding": InRequestTransaction,

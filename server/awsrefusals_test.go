@@ -24,6 +24,7 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 		}}, &addr)
 		instance := map[string]any{"instanceArn": instanceARN, "region": "ap-southeast-2", "roleArn": roleARN, "externalId": externalID}
 		chat := map[string]any{"channel": "WEBCHAT", "externalId": "customer-1", "agentId": f.alex}
+		microsoftIn := map[string]any{"directoryTenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "clientId": "11111111-2222-3333-4444-555555555555", "clientSecret": "x"}
 		email := map[string]any{"from": addr.CreateEmailAddress.ID, "to": []string{"someone@example.com"}, "subject": "Hello", "text": "Hi"}
 
 		cases := []struct {
@@ -45,6 +46,15 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 			{"sendEmail", "no token", "", `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"UNAUTHENTICATED"}},
 			{"sendEmail", "another tenant's agent", f.cyTok, `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"NOT_FOUND", "FORBIDDEN"}},
 			{"sendEmail", "another tenant's admin", f.b.AdminToken, `mutation($in: SendEmailInput!) { sendEmail(input: $in) { id } }`, map[string]any{"in": email}, []string{"NOT_FOUND", "FORBIDDEN"}},
+			{"configureEmailBackups", "no token", "", `mutation { configureEmailBackups(keepDays: 30) { buckets { name } } }`, nil, []string{"UNAUTHENTICATED"}},
+			{"configureEmailBackups", "supervisor", f.supTok, `mutation { configureEmailBackups(keepDays: 30) { buckets { name } } }`, nil, []string{"FORBIDDEN"}},
+			{"configureEmailBackups", "another tenant's admin", f.b.AdminToken, `mutation { configureEmailBackups(keepDays: 30) { buckets { name } } }`, nil, []string{"BAD_USER_INPUT"}},
+			{"reportingEmbedUrl", "no token", "", `mutation { reportingEmbedUrl { url } }`, nil, []string{"UNAUTHENTICATED"}},
+			{"reportingEmbedUrl", "agent", f.alexTok, `mutation { reportingEmbedUrl { url } }`, nil, []string{"FORBIDDEN"}},
+			{"reportingEmbedUrl", "supervisor, nothing configured", f.supTok, `mutation { reportingEmbedUrl { url } }`, nil, []string{"CONFLICT"}},
+			{"reportingEmbedUrl", "another tenant's admin", f.b.AdminToken, `mutation { reportingEmbedUrl { url } }`, nil, []string{"BAD_USER_INPUT"}},
+			{"setMicrosoftIntegration", "no token", "", `mutation($in: MicrosoftIntegrationInput!) { setMicrosoftIntegration(input: $in) { configured } }`, map[string]any{"in": microsoftIn}, []string{"UNAUTHENTICATED"}},
+			{"setMicrosoftIntegration", "supervisor", f.supTok, `mutation($in: MicrosoftIntegrationInput!) { setMicrosoftIntegration(input: $in) { configured } }`, map[string]any{"in": microsoftIn}, []string{"FORBIDDEN"}},
 		}
 		covered := map[string]bool{}
 		for _, c := range cases {

@@ -9,6 +9,7 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/auth"
+	"switchboard/consoleusers"
 	"switchboard/ent"
 	"switchboard/ent/agent"
 	"switchboard/gid"
@@ -21,6 +22,7 @@ type Identity struct {
 	verifier *auth.Verifier
 	client   *ent.Client
 	gate     *tenants.Gate
+	signIns  *consoleusers.SignIns // nil: sign-ins are not recorded
 }
 
 // NewIdentity returns an Identity that verifies tokens with v, admits
@@ -76,6 +78,7 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 	if v.Name == "" {
 		v.Name = v.Email
 	}
+	id.signIns.Record(ctx, v) // the console's admins and supervisors
 	return v, claims, nil
 }
 

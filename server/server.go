@@ -27,6 +27,7 @@ import (
 	"switchboard/awssns"
 	"switchboard/branding"
 	"switchboard/connectaws"
+	"switchboard/consoleusers"
 	"switchboard/flows"
 	"switchboard/livestatus"
 	"switchboard/marketplace"
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	st := cfg.Store
 	s := &Server{
 		store:    st,
-		identity: NewIdentity(cfg.Verifier, st.Client, cfg.Gate),
+		identity: &Identity{verifier: cfg.Verifier, client: st.Client, gate: cfg.Gate, signIns: consoleusers.NewSignIns(st.Client, cfg.Logger)},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		status:   cfg.Services.Status,

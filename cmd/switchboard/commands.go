@@ -14,6 +14,7 @@ import (
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
+	"switchboard/integrations"
 	"switchboard/seed"
 	"switchboard/store"
 	"switchboard/viewer"
@@ -39,7 +40,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if err := c.ensureEncryptionKey(); err != nil {
+	keys, err := c.encryptionKeys()
+	if err != nil {
 		return err
 	}
 	st, err := c.openStore(ctx, log)
@@ -66,6 +68,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	wc := c.wire(st, secret, log)
+	wc.EncryptionKeys = keys
 	wc.Tracing = c.tracing(getenv)
 	// On a developer's embedded store with the demo, the explorer opens
 	// signed in as the demo's admin, on every run.
@@ -171,6 +174,35 @@ func meterCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "%d records sent to AWS Marketplace\n", len(sent))
 	return nil
+}
+
+// reencryptCmd seals again, under the current encryption key, every
+// credential sealed under a previous one, after a key rotation.
+func reencryptCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	if err := parseFlags("reencrypt", args, getenv, stderr, c.sharedFlags); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	keys, err := c.encryptionKeys()
+	if err != nil {
+		return err
+	}
+	keyring, err := keys.Keyring()
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := integrations.Reseal(ctx, st.Client, keyring)
+	fmt.Fprintf(stdout, "%d credentials sealed again under the current key\n", n)
+	return err
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

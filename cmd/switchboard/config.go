@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,28 +34,30 @@ type config struct {
 	oidcIssuer    string
 	oidcAudience  string
 	encryptionKey string
+	previousKeys  string
 	logLevel      string
 	logFormat     string
 	// serve's.
-	addr                string
-	allowedOrigins      string
-	seed                bool
-	awsSTSEndpoint      string
-	awsConnectEndpoint  string
-	awsS3Endpoint       string
-	awsSESEndpoint      string
-	awsMeteringEndpoint string
-	meteringDimension   string
-	signupURL           string
-	topicAccount        string
-	decommissionAfter   time.Duration
-	otlpEndpoint        string
-	wsConnsPerPerson    int
-	wsConnsPerTenant    int
-	ratePerPerson       int
-	ratePerTenant       int
-	shutdownDelay       time.Duration
-	trustedDocuments    bool
+	addr                  string
+	allowedOrigins        string
+	seed                  bool
+	awsSTSEndpoint        string
+	awsConnectEndpoint    string
+	awsS3Endpoint         string
+	awsSESEndpoint        string
+	awsMeteringEndpoint   string
+	awsQuickSightEndpoint string
+	meteringDimension     string
+	signupURL             string
+	topicAccount          string
+	decommissionAfter     time.Duration
+	otlpEndpoint          string
+	wsConnsPerPerson      int
+	wsConnsPerTenant      int
+	ratePerPerson         int
+	ratePerTenant         int
+	shutdownDelay         time.Duration
+	trustedDocuments      bool
 }
 
 // sharedFlags registers the settings every command takes.
@@ -71,6 +74,8 @@ func (c *config) sharedFlags(fs *flagSet) {
 		"the audience OIDC tokens must carry")
 	fs.stringSetting(&c.encryptionKey, "encryption-key", "",
 		"key (at least 32 characters) for the tenants' integration credentials held at rest; generated and kept in the data folder when unset")
+	fs.stringSetting(&c.previousKeys, "encryption-keys-previous", "",
+		"comma-separated earlier encryption keys, which still open credentials sealed before a rotation (switchboard reencrypt seals them under the current key)")
 	fs.stringSetting(&c.logLevel, "log-level", "info", "the least severe log lines written: debug, info, warn or error")
 	fs.stringSetting(&c.logFormat, "log-format", "json", "json (one object a line, for a log collector) or text")
 }
@@ -86,6 +91,7 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
 	c.meteringFlags(fs)
 	fs.stringSetting(&c.signupURL, "marketplace-signup-url", marketplace.DefaultSignupURL,
 		"the admin console's sign-up page, where a buyer registering through AWS Marketplace is sent with ?subscription=ID")
@@ -225,21 +231,34 @@ func (c *config) existingSecret() ([]byte, error) {
 // minEncryptionKey is the shortest encryption key accepted, in characters.
 const minEncryptionKey = 32
 
-// ensureEncryptionKey makes sure the key for the secrets held at rest is
-// usable: the configured one long enough, or the one generated on first
-// run and kept in the data folder readable. Nothing is encrypted with it
-// yet: the tenants' integration credentials (Microsoft's, with the
-// onboarding work) will be, and checking the key from the start means a
-// deployment has a good one in place before the first credential is kept.
-func (c *config) ensureEncryptionKey() error {
+// encryptionKeys returns the keys that seal the tenants' integration
+// credentials (package sealed): the current key — the setting, or the one
+// generated on first run and kept in the data folder, hex-encoded — and the
+// previous ones, which still open what was sealed before a rotation.
+func (c *config) encryptionKeys() (wire.EncryptionKeys, error) {
+	var k wire.EncryptionKeys
 	if c.encryptionKey != "" {
 		if len(c.encryptionKey) < minEncryptionKey {
-			return fmt.Errorf("the encryption key (-encryption-key, $SWITCHBOARD_ENCRYPTION_KEY) must be at least %d characters", minEncryptionKey)
+			return k, fmt.Errorf("the encryption key (-encryption-key, $SWITCHBOARD_ENCRYPTION_KEY) must be at least %d characters", minEncryptionKey)
 		}
-		return nil
+		k.Current = c.encryptionKey
+	} else {
+		b, err := auth.LoadOrCreateSecret(filepath.Join(c.dataFolder(), "encryption-key"))
+		if err != nil {
+			return k, err
+		}
+		k.Current = hex.EncodeToString(b)
 	}
-	_, err := auth.LoadOrCreateSecret(filepath.Join(c.dataFolder(), "encryption-key"))
-	return err
+	for _, p := range strings.Split(c.previousKeys, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if len(p) < minEncryptionKey {
+			return k, fmt.Errorf("each previous encryption key (-encryption-keys-previous) must be at least %d characters", minEncryptionKey)
+		}
+		k.Previous = append(k.Previous, p)
+	}
+	return k, nil
 }
 
 // openStore opens and migrates the configured store.
@@ -300,7 +319,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
-			MeteringEndpoint: c.awsMeteringEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint,
 		}},
 	}
 }

@@ -5,6 +5,7 @@
 //	switchboard token     print a signed bearer token for local use
 //	switchboard seed      load the demo tenant (idempotent)
 //	switchboard meter     meter closed hours to AWS Marketplace now
+//	switchboard reencrypt seal credentials again under the current encryption key
 package main
 
 import (
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "meter":
 		return meterCmd(ctx, args, getenv, stdout, stderr)
+	case "reencrypt":
+		return reencryptCmd(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
@@ -72,6 +75,7 @@ Commands:
   migrate   bring the store's schema up to date and exit
   token     print a signed bearer token: token --tenant ID --email E --role R [--name N] [--ttl 1h], or token --demo --role R
   seed      load the demo tenant, agents, statuses, contacts and templates (idempotent)
+  reencrypt seal every credential sealed under a previous encryption key (-encryption-keys-previous) again under the current one
   meter     meter every closed hour not yet sent to AWS Marketplace now (or meter --hour 2026-12-01T10:00:00Z), print what was sent, and exit; safe beside running replicas
 
 Run "switchboard COMMAND -h" for a command's flags; each flag has an environment variable.

@@ -8,6 +8,18 @@ import (
 	"switchboard/ent"
 )
 
+// The AdminUserFunc type is an adapter to allow the use of ordinary
+// function as AdminUser mutator.
+type AdminUserFunc func(context.Context, *ent.AdminUserMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AdminUserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AdminUserMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdminUserMutation", m)
+}
+
 // The AgentFunc type is an adapter to allow the use of ordinary
 // function as Agent mutator.
 type AgentFunc func(context.Context, *ent.AgentMutation) (ent.Value, error)
@@ -162,6 +174,18 @@ func (f InteractionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InteractionMutation", m)
+}
+
+// The MicrosoftIntegrationFunc type is an adapter to allow the use of ordinary
+// function as MicrosoftIntegration mutator.
+type MicrosoftIntegrationFunc func(context.Context, *ent.MicrosoftIntegrationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MicrosoftIntegrationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MicrosoftIntegrationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MicrosoftIntegrationMutation", m)
 }
 
 // The ModuleFunc type is an adapter to allow the use of ordinary

@@ -38,6 +38,14 @@ const (
 	FieldModules = "modules"
 	// FieldAgentEventKeyHash holds the string denoting the agent_event_key_hash field in the database.
 	FieldAgentEventKeyHash = "agent_event_key_hash"
+	// FieldEmailBackupDays holds the string denoting the email_backup_days field in the database.
+	FieldEmailBackupDays = "email_backup_days"
+	// FieldReportingAccountID holds the string denoting the reporting_account_id field in the database.
+	FieldReportingAccountID = "reporting_account_id"
+	// FieldReportingDashboardID holds the string denoting the reporting_dashboard_id field in the database.
+	FieldReportingDashboardID = "reporting_dashboard_id"
+	// FieldReportingUserArn holds the string denoting the reporting_user_arn field in the database.
+	FieldReportingUserArn = "reporting_user_arn"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the instance in the database.
@@ -65,6 +73,10 @@ var Columns = []string{
 	FieldChatContactFlowID,
 	FieldModules,
 	FieldAgentEventKeyHash,
+	FieldEmailBackupDays,
+	FieldReportingAccountID,
+	FieldReportingDashboardID,
+	FieldReportingUserArn,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -103,6 +115,14 @@ var (
 	ExternalIDValidator func(string) error
 	// ChatContactFlowIDValidator is a validator for the "chat_contact_flow_id" field. It is called by the builders before save.
 	ChatContactFlowIDValidator func(string) error
+	// EmailBackupDaysValidator is a validator for the "email_backup_days" field. It is called by the builders before save.
+	EmailBackupDaysValidator func(int) error
+	// ReportingAccountIDValidator is a validator for the "reporting_account_id" field. It is called by the builders before save.
+	ReportingAccountIDValidator func(string) error
+	// ReportingDashboardIDValidator is a validator for the "reporting_dashboard_id" field. It is called by the builders before save.
+	ReportingDashboardIDValidator func(string) error
+	// ReportingUserArnValidator is a validator for the "reporting_user_arn" field. It is called by the builders before save.
+	ReportingUserArnValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -158,6 +178,26 @@ func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
 // ByChatContactFlowID orders the results by the chat_contact_flow_id field.
 func ByChatContactFlowID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldChatContactFlowID, opts...).ToFunc()
+}
+
+// ByEmailBackupDays orders the results by the email_backup_days field.
+func ByEmailBackupDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBackupDays, opts...).ToFunc()
+}
+
+// ByReportingAccountID orders the results by the reporting_account_id field.
+func ByReportingAccountID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReportingAccountID, opts...).ToFunc()
+}
+
+// ByReportingDashboardID orders the results by the reporting_dashboard_id field.
+func ByReportingDashboardID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReportingDashboardID, opts...).ToFunc()
+}
+
+// ByReportingUserArn orders the results by the reporting_user_arn field.
+func ByReportingUserArn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReportingUserArn, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

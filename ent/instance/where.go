@@ -106,6 +106,26 @@ func AgentEventKeyHash(v []byte) predicate.Instance {
 	return predicate.Instance(sql.FieldEQ(FieldAgentEventKeyHash, v))
 }
 
+// EmailBackupDays applies equality check predicate on the "email_backup_days" field. It's identical to EmailBackupDaysEQ.
+func EmailBackupDays(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldEmailBackupDays, v))
+}
+
+// ReportingAccountID applies equality check predicate on the "reporting_account_id" field. It's identical to ReportingAccountIDEQ.
+func ReportingAccountID(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingAccountID, v))
+}
+
+// ReportingDashboardID applies equality check predicate on the "reporting_dashboard_id" field. It's identical to ReportingDashboardIDEQ.
+func ReportingDashboardID(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingDashboardID, v))
+}
+
+// ReportingUserArn applies equality check predicate on the "reporting_user_arn" field. It's identical to ReportingUserArnEQ.
+func ReportingUserArn(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingUserArn, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Instance {
 	return predicate.Instance(sql.FieldEQ(FieldCreatedAt, v))
@@ -724,6 +744,281 @@ func AgentEventKeyHashIsNil() predicate.Instance {
 // AgentEventKeyHashNotNil applies the NotNil predicate on the "agent_event_key_hash" field.
 func AgentEventKeyHashNotNil() predicate.Instance {
 	return predicate.Instance(sql.FieldNotNull(FieldAgentEventKeyHash))
+}
+
+// EmailBackupDaysEQ applies the EQ predicate on the "email_backup_days" field.
+func EmailBackupDaysEQ(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysNEQ applies the NEQ predicate on the "email_backup_days" field.
+func EmailBackupDaysNEQ(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysIn applies the In predicate on the "email_backup_days" field.
+func EmailBackupDaysIn(vs ...int) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldEmailBackupDays, vs...))
+}
+
+// EmailBackupDaysNotIn applies the NotIn predicate on the "email_backup_days" field.
+func EmailBackupDaysNotIn(vs ...int) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldEmailBackupDays, vs...))
+}
+
+// EmailBackupDaysGT applies the GT predicate on the "email_backup_days" field.
+func EmailBackupDaysGT(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysGTE applies the GTE predicate on the "email_backup_days" field.
+func EmailBackupDaysGTE(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysLT applies the LT predicate on the "email_backup_days" field.
+func EmailBackupDaysLT(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysLTE applies the LTE predicate on the "email_backup_days" field.
+func EmailBackupDaysLTE(v int) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldEmailBackupDays, v))
+}
+
+// EmailBackupDaysIsNil applies the IsNil predicate on the "email_backup_days" field.
+func EmailBackupDaysIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldEmailBackupDays))
+}
+
+// EmailBackupDaysNotNil applies the NotNil predicate on the "email_backup_days" field.
+func EmailBackupDaysNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldEmailBackupDays))
+}
+
+// ReportingAccountIDEQ applies the EQ predicate on the "reporting_account_id" field.
+func ReportingAccountIDEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDNEQ applies the NEQ predicate on the "reporting_account_id" field.
+func ReportingAccountIDNEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDIn applies the In predicate on the "reporting_account_id" field.
+func ReportingAccountIDIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldReportingAccountID, vs...))
+}
+
+// ReportingAccountIDNotIn applies the NotIn predicate on the "reporting_account_id" field.
+func ReportingAccountIDNotIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldReportingAccountID, vs...))
+}
+
+// ReportingAccountIDGT applies the GT predicate on the "reporting_account_id" field.
+func ReportingAccountIDGT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDGTE applies the GTE predicate on the "reporting_account_id" field.
+func ReportingAccountIDGTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDLT applies the LT predicate on the "reporting_account_id" field.
+func ReportingAccountIDLT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDLTE applies the LTE predicate on the "reporting_account_id" field.
+func ReportingAccountIDLTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDContains applies the Contains predicate on the "reporting_account_id" field.
+func ReportingAccountIDContains(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContains(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDHasPrefix applies the HasPrefix predicate on the "reporting_account_id" field.
+func ReportingAccountIDHasPrefix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasPrefix(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDHasSuffix applies the HasSuffix predicate on the "reporting_account_id" field.
+func ReportingAccountIDHasSuffix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasSuffix(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDIsNil applies the IsNil predicate on the "reporting_account_id" field.
+func ReportingAccountIDIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldReportingAccountID))
+}
+
+// ReportingAccountIDNotNil applies the NotNil predicate on the "reporting_account_id" field.
+func ReportingAccountIDNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldReportingAccountID))
+}
+
+// ReportingAccountIDEqualFold applies the EqualFold predicate on the "reporting_account_id" field.
+func ReportingAccountIDEqualFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEqualFold(FieldReportingAccountID, v))
+}
+
+// ReportingAccountIDContainsFold applies the ContainsFold predicate on the "reporting_account_id" field.
+func ReportingAccountIDContainsFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContainsFold(FieldReportingAccountID, v))
+}
+
+// ReportingDashboardIDEQ applies the EQ predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDNEQ applies the NEQ predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDNEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDIn applies the In predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldReportingDashboardID, vs...))
+}
+
+// ReportingDashboardIDNotIn applies the NotIn predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDNotIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldReportingDashboardID, vs...))
+}
+
+// ReportingDashboardIDGT applies the GT predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDGT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDGTE applies the GTE predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDGTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDLT applies the LT predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDLT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDLTE applies the LTE predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDLTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDContains applies the Contains predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDContains(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContains(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDHasPrefix applies the HasPrefix predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDHasPrefix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasPrefix(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDHasSuffix applies the HasSuffix predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDHasSuffix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasSuffix(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDIsNil applies the IsNil predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldReportingDashboardID))
+}
+
+// ReportingDashboardIDNotNil applies the NotNil predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldReportingDashboardID))
+}
+
+// ReportingDashboardIDEqualFold applies the EqualFold predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDEqualFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEqualFold(FieldReportingDashboardID, v))
+}
+
+// ReportingDashboardIDContainsFold applies the ContainsFold predicate on the "reporting_dashboard_id" field.
+func ReportingDashboardIDContainsFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContainsFold(FieldReportingDashboardID, v))
+}
+
+// ReportingUserArnEQ applies the EQ predicate on the "reporting_user_arn" field.
+func ReportingUserArnEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnNEQ applies the NEQ predicate on the "reporting_user_arn" field.
+func ReportingUserArnNEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnIn applies the In predicate on the "reporting_user_arn" field.
+func ReportingUserArnIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldReportingUserArn, vs...))
+}
+
+// ReportingUserArnNotIn applies the NotIn predicate on the "reporting_user_arn" field.
+func ReportingUserArnNotIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldReportingUserArn, vs...))
+}
+
+// ReportingUserArnGT applies the GT predicate on the "reporting_user_arn" field.
+func ReportingUserArnGT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnGTE applies the GTE predicate on the "reporting_user_arn" field.
+func ReportingUserArnGTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnLT applies the LT predicate on the "reporting_user_arn" field.
+func ReportingUserArnLT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnLTE applies the LTE predicate on the "reporting_user_arn" field.
+func ReportingUserArnLTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnContains applies the Contains predicate on the "reporting_user_arn" field.
+func ReportingUserArnContains(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContains(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnHasPrefix applies the HasPrefix predicate on the "reporting_user_arn" field.
+func ReportingUserArnHasPrefix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasPrefix(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnHasSuffix applies the HasSuffix predicate on the "reporting_user_arn" field.
+func ReportingUserArnHasSuffix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasSuffix(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnIsNil applies the IsNil predicate on the "reporting_user_arn" field.
+func ReportingUserArnIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldReportingUserArn))
+}
+
+// ReportingUserArnNotNil applies the NotNil predicate on the "reporting_user_arn" field.
+func ReportingUserArnNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldReportingUserArn))
+}
+
+// ReportingUserArnEqualFold applies the EqualFold predicate on the "reporting_user_arn" field.
+func ReportingUserArnEqualFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEqualFold(FieldReportingUserArn, v))
+}
+
+// ReportingUserArnContainsFold applies the ContainsFold predicate on the "reporting_user_arn" field.
+func ReportingUserArnContainsFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContainsFold(FieldReportingUserArn, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"switchboard/ent"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -20,6 +21,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -87,6 +89,33 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The AdminUserFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AdminUserFunc func(context.Context, *ent.AdminUserQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AdminUserFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AdminUserQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AdminUserQuery", q)
+}
+
+// The TraverseAdminUser type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAdminUser func(context.Context, *ent.AdminUserQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAdminUser) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAdminUser) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AdminUserQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AdminUserQuery", q)
 }
 
 // The AgentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -440,6 +469,33 @@ func (f TraverseInteraction) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.InteractionQuery", q)
 }
 
+// The MicrosoftIntegrationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MicrosoftIntegrationFunc func(context.Context, *ent.MicrosoftIntegrationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MicrosoftIntegrationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MicrosoftIntegrationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MicrosoftIntegrationQuery", q)
+}
+
+// The TraverseMicrosoftIntegration type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMicrosoftIntegration func(context.Context, *ent.MicrosoftIntegrationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMicrosoftIntegration) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMicrosoftIntegration) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MicrosoftIntegrationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MicrosoftIntegrationQuery", q)
+}
+
 // The ModuleFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ModuleFunc func(context.Context, *ent.ModuleQuery) (ent.Value, error)
 
@@ -659,6 +715,8 @@ func (f TraverseUsageHour) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.AdminUserQuery:
+		return &query[*ent.AdminUserQuery, predicate.AdminUser, adminuser.OrderOption]{typ: ent.TypeAdminUser, tq: q}, nil
 	case *ent.AgentQuery:
 		return &query[*ent.AgentQuery, predicate.Agent, agent.OrderOption]{typ: ent.TypeAgent, tq: q}, nil
 	case *ent.AgentStatusQuery:
@@ -685,6 +743,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.InstanceQuery, predicate.Instance, instance.OrderOption]{typ: ent.TypeInstance, tq: q}, nil
 	case *ent.InteractionQuery:
 		return &query[*ent.InteractionQuery, predicate.Interaction, interaction.OrderOption]{typ: ent.TypeInteraction, tq: q}, nil
+	case *ent.MicrosoftIntegrationQuery:
+		return &query[*ent.MicrosoftIntegrationQuery, predicate.MicrosoftIntegration, microsoftintegration.OrderOption]{typ: ent.TypeMicrosoftIntegration, tq: q}, nil
 	case *ent.ModuleQuery:
 		return &query[*ent.ModuleQuery, predicate.Module, module.OrderOption]{typ: ent.TypeModule, tq: q}, nil
 	case *ent.OperationalParameterQuery:

@@ -9,6 +9,39 @@ import (
 )
 
 var (
+	// AdminUsersColumns holds the columns for the "admin_users" table.
+	AdminUsersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Size: 320},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "organisation", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"AGENT", "SUPERVISOR", "ADMIN", "OPERATOR"}},
+		{Name: "last_sign_in_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// AdminUsersTable holds the schema information for the "admin_users" table.
+	AdminUsersTable = &schema.Table{
+		Name:       "admin_users",
+		Columns:    AdminUsersColumns,
+		PrimaryKey: []*schema.Column{AdminUsersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "admin_users_tenants_tenant",
+				Columns:    []*schema.Column{AdminUsersColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "adminuser_tenant_id_email",
+				Unique:  true,
+				Columns: []*schema.Column{AdminUsersColumns[8], AdminUsersColumns[3]},
+			},
+		},
+	}
 	// AgentsColumns holds the columns for the "agents" table.
 	AgentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -536,6 +569,10 @@ var (
 		{Name: "chat_contact_flow_id", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "modules", Type: field.TypeJSON, Nullable: true},
 		{Name: "agent_event_key_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "email_backup_days", Type: field.TypeInt, Nullable: true},
+		{Name: "reporting_account_id", Type: field.TypeString, Nullable: true, Size: 12},
+		{Name: "reporting_dashboard_id", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "reporting_user_arn", Type: field.TypeString, Nullable: true, Size: 2048},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
 	// InstancesTable holds the schema information for the "instances" table.
@@ -546,7 +583,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "instances_tenants_tenant",
-				Columns:    []*schema.Column{InstancesColumns[11]},
+				Columns:    []*schema.Column{InstancesColumns[15]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -555,7 +592,7 @@ var (
 			{
 				Name:    "instance_tenant_id",
 				Unique:  true,
-				Columns: []*schema.Column{InstancesColumns[11]},
+				Columns: []*schema.Column{InstancesColumns[15]},
 			},
 			{
 				Name:    "instance_agent_event_key_hash",
@@ -612,6 +649,37 @@ var (
 				Name:    "interaction_tenant_id_phone_number",
 				Unique:  false,
 				Columns: []*schema.Column{InteractionsColumns[10], InteractionsColumns[5]},
+			},
+		},
+	}
+	// MicrosoftIntegrationsColumns holds the columns for the "microsoft_integrations" table.
+	MicrosoftIntegrationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "directory_tenant_id", Type: field.TypeString, Size: 256},
+		{Name: "client_id", Type: field.TypeString, Size: 64},
+		{Name: "client_secret_sealed", Type: field.TypeString, Size: 4096},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// MicrosoftIntegrationsTable holds the schema information for the "microsoft_integrations" table.
+	MicrosoftIntegrationsTable = &schema.Table{
+		Name:       "microsoft_integrations",
+		Columns:    MicrosoftIntegrationsColumns,
+		PrimaryKey: []*schema.Column{MicrosoftIntegrationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "microsoft_integrations_tenants_tenant",
+				Columns:    []*schema.Column{MicrosoftIntegrationsColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "microsoftintegration_tenant_id",
+				Unique:  true,
+				Columns: []*schema.Column{MicrosoftIntegrationsColumns[6]},
 			},
 		},
 	}
@@ -868,6 +936,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AdminUsersTable,
 		AgentsTable,
 		AgentStatusTable,
 		AgentStatusChangesTable,
@@ -881,6 +950,7 @@ var (
 		FlowsKeysTable,
 		InstancesTable,
 		InteractionsTable,
+		MicrosoftIntegrationsTable,
 		ModulesTable,
 		OperationalParametersTable,
 		PendingSubscriptionsTable,
@@ -893,6 +963,7 @@ var (
 )
 
 func init() {
+	AdminUsersTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentsTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentsTable.ForeignKeys[1].RefTable = AgentStatusTable
 	AgentStatusTable.ForeignKeys[0].RefTable = TenantsTable
@@ -913,6 +984,7 @@ func init() {
 	InstancesTable.ForeignKeys[0].RefTable = TenantsTable
 	InteractionsTable.ForeignKeys[0].RefTable = AgentsTable
 	InteractionsTable.ForeignKeys[1].RefTable = TenantsTable
+	MicrosoftIntegrationsTable.ForeignKeys[0].RefTable = TenantsTable
 	ModulesTable.ForeignKeys[0].RefTable = TenantsTable
 	OperationalParametersTable.ForeignKeys[0].RefTable = TenantsTable
 	SchedulesTable.ForeignKeys[0].RefTable = TenantsTable

@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// AdminUser is the predicate function for adminuser builders.
+type AdminUser func(*sql.Selector)
+
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
@@ -44,6 +47,9 @@ type Instance func(*sql.Selector)
 
 // Interaction is the predicate function for interaction builders.
 type Interaction func(*sql.Selector)
+
+// MicrosoftIntegration is the predicate function for microsoftintegration builders.
+type MicrosoftIntegration func(*sql.Selector)
 
 // Module is the predicate function for module builders.
 type Module func(*sql.Selector)

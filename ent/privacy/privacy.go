@@ -111,6 +111,30 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The AdminUserQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AdminUserQueryRuleFunc func(context.Context, *ent.AdminUserQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AdminUserQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AdminUserQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AdminUserQuery", q)
+}
+
+// The AdminUserMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AdminUserMutationRuleFunc func(context.Context, *ent.AdminUserMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AdminUserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AdminUserMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AdminUserMutation", m)
+}
+
 // The AgentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AgentQueryRuleFunc func(context.Context, *ent.AgentQuery) error
@@ -423,6 +447,30 @@ func (f InteractionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.InteractionMutation", m)
 }
 
+// The MicrosoftIntegrationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MicrosoftIntegrationQueryRuleFunc func(context.Context, *ent.MicrosoftIntegrationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MicrosoftIntegrationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MicrosoftIntegrationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MicrosoftIntegrationQuery", q)
+}
+
+// The MicrosoftIntegrationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MicrosoftIntegrationMutationRuleFunc func(context.Context, *ent.MicrosoftIntegrationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MicrosoftIntegrationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MicrosoftIntegrationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MicrosoftIntegrationMutation", m)
+}
+
 // The ModuleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ModuleQueryRuleFunc func(context.Context, *ent.ModuleQuery) error
@@ -650,6 +698,8 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.AdminUserQuery:
+		return q.Filter(), nil
 	case *ent.AgentQuery:
 		return q.Filter(), nil
 	case *ent.AgentStatusQuery:
@@ -676,6 +726,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.InteractionQuery:
 		return q.Filter(), nil
+	case *ent.MicrosoftIntegrationQuery:
+		return q.Filter(), nil
 	case *ent.ModuleQuery:
 		return q.Filter(), nil
 	case *ent.OperationalParameterQuery:
@@ -699,6 +751,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.AdminUserMutation:
+		return m.Filter(), nil
 	case *ent.AgentMutation:
 		return m.Filter(), nil
 	case *ent.AgentStatusMutation:
@@ -724,6 +778,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.InstanceMutation:
 		return m.Filter(), nil
 	case *ent.InteractionMutation:
+		return m.Filter(), nil
+	case *ent.MicrosoftIntegrationMutation:
 		return m.Filter(), nil
 	case *ent.ModuleMutation:
 		return m.Filter(), nil

@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"context"
+	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
@@ -17,6 +18,7 @@ import (
 	"switchboard/ent/flowskey"
 	"switchboard/ent/instance"
 	"switchboard/ent/interaction"
+	"switchboard/ent/microsoftintegration"
 	"switchboard/ent/module"
 	"switchboard/ent/operationalparameter"
 	"switchboard/ent/pendingsubscription"
@@ -38,6 +40,83 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	adminuserMixin := schema.AdminUser{}.Mixin()
+	adminuser.Policy = privacy.NewPolicies(adminuserMixin[0], adminuserMixin[1], schema.AdminUser{})
+	adminuser.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := adminuser.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	adminuserMixinHooks1 := adminuserMixin[1].Hooks()
+	adminuserHooks := schema.AdminUser{}.Hooks()
+
+	adminuser.Hooks[1] = adminuserMixinHooks1[0]
+
+	adminuser.Hooks[2] = adminuserMixinHooks1[1]
+
+	adminuser.Hooks[3] = adminuserHooks[0]
+	adminuserMixinFields0 := adminuserMixin[0].Fields()
+	_ = adminuserMixinFields0
+	adminuserFields := schema.AdminUser{}.Fields()
+	_ = adminuserFields
+	// adminuserDescCreatedAt is the schema descriptor for created_at field.
+	adminuserDescCreatedAt := adminuserMixinFields0[1].Descriptor()
+	// adminuser.DefaultCreatedAt holds the default value on creation for the created_at field.
+	adminuser.DefaultCreatedAt = adminuserDescCreatedAt.Default.(func() time.Time)
+	// adminuserDescUpdatedAt is the schema descriptor for updated_at field.
+	adminuserDescUpdatedAt := adminuserMixinFields0[2].Descriptor()
+	// adminuser.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	adminuser.DefaultUpdatedAt = adminuserDescUpdatedAt.Default.(func() time.Time)
+	// adminuser.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	adminuser.UpdateDefaultUpdatedAt = adminuserDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// adminuserDescEmail is the schema descriptor for email field.
+	adminuserDescEmail := adminuserFields[0].Descriptor()
+	// adminuser.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	adminuser.EmailValidator = func() func(string) error {
+		validators := adminuserDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// adminuserDescName is the schema descriptor for name field.
+	adminuserDescName := adminuserFields[1].Descriptor()
+	// adminuser.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	adminuser.NameValidator = func() func(string) error {
+		validators := adminuserDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// adminuserDescOrganisation is the schema descriptor for organisation field.
+	adminuserDescOrganisation := adminuserFields[2].Descriptor()
+	// adminuser.OrganisationValidator is a validator for the "organisation" field. It is called by the builders before save.
+	adminuser.OrganisationValidator = adminuserDescOrganisation.Validators[0].(func(string) error)
+	// adminuserDescID is the schema descriptor for id field.
+	adminuserDescID := adminuserMixinFields0[0].Descriptor()
+	// adminuser.DefaultID holds the default value on creation for the id field.
+	adminuser.DefaultID = adminuserDescID.Default.(func() gid.ID)
 	agentMixin := schema.Agent{}.Mixin()
 	agent.Policy = privacy.NewPolicies(agentMixin[0], agentMixin[1], schema.Agent{})
 	agent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -823,6 +902,36 @@ func init() {
 	instanceDescChatContactFlowID := instanceFields[5].Descriptor()
 	// instance.ChatContactFlowIDValidator is a validator for the "chat_contact_flow_id" field. It is called by the builders before save.
 	instance.ChatContactFlowIDValidator = instanceDescChatContactFlowID.Validators[0].(func(string) error)
+	// instanceDescEmailBackupDays is the schema descriptor for email_backup_days field.
+	instanceDescEmailBackupDays := instanceFields[8].Descriptor()
+	// instance.EmailBackupDaysValidator is a validator for the "email_backup_days" field. It is called by the builders before save.
+	instance.EmailBackupDaysValidator = instanceDescEmailBackupDays.Validators[0].(func(int) error)
+	// instanceDescReportingAccountID is the schema descriptor for reporting_account_id field.
+	instanceDescReportingAccountID := instanceFields[9].Descriptor()
+	// instance.ReportingAccountIDValidator is a validator for the "reporting_account_id" field. It is called by the builders before save.
+	instance.ReportingAccountIDValidator = func() func(string) error {
+		validators := instanceDescReportingAccountID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reporting_account_id string) error {
+			for _, fn := range fns {
+				if err := fn(reporting_account_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescReportingDashboardID is the schema descriptor for reporting_dashboard_id field.
+	instanceDescReportingDashboardID := instanceFields[10].Descriptor()
+	// instance.ReportingDashboardIDValidator is a validator for the "reporting_dashboard_id" field. It is called by the builders before save.
+	instance.ReportingDashboardIDValidator = instanceDescReportingDashboardID.Validators[0].(func(string) error)
+	// instanceDescReportingUserArn is the schema descriptor for reporting_user_arn field.
+	instanceDescReportingUserArn := instanceFields[11].Descriptor()
+	// instance.ReportingUserArnValidator is a validator for the "reporting_user_arn" field. It is called by the builders before save.
+	instance.ReportingUserArnValidator = instanceDescReportingUserArn.Validators[0].(func(string) error)
 	// instanceDescID is the schema descriptor for id field.
 	instanceDescID := instanceMixinFields0[0].Descriptor()
 	// instance.DefaultID holds the default value on creation for the id field.
@@ -882,6 +991,93 @@ func init() {
 	interactionDescID := interactionMixinFields0[0].Descriptor()
 	// interaction.DefaultID holds the default value on creation for the id field.
 	interaction.DefaultID = interactionDescID.Default.(func() gid.ID)
+	microsoftintegrationMixin := schema.MicrosoftIntegration{}.Mixin()
+	microsoftintegration.Policy = privacy.NewPolicies(microsoftintegrationMixin[0], microsoftintegrationMixin[1], schema.MicrosoftIntegration{})
+	microsoftintegration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := microsoftintegration.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	microsoftintegrationMixinHooks1 := microsoftintegrationMixin[1].Hooks()
+
+	microsoftintegration.Hooks[1] = microsoftintegrationMixinHooks1[0]
+
+	microsoftintegration.Hooks[2] = microsoftintegrationMixinHooks1[1]
+	microsoftintegrationMixinFields0 := microsoftintegrationMixin[0].Fields()
+	_ = microsoftintegrationMixinFields0
+	microsoftintegrationFields := schema.MicrosoftIntegration{}.Fields()
+	_ = microsoftintegrationFields
+	// microsoftintegrationDescCreatedAt is the schema descriptor for created_at field.
+	microsoftintegrationDescCreatedAt := microsoftintegrationMixinFields0[1].Descriptor()
+	// microsoftintegration.DefaultCreatedAt holds the default value on creation for the created_at field.
+	microsoftintegration.DefaultCreatedAt = microsoftintegrationDescCreatedAt.Default.(func() time.Time)
+	// microsoftintegrationDescUpdatedAt is the schema descriptor for updated_at field.
+	microsoftintegrationDescUpdatedAt := microsoftintegrationMixinFields0[2].Descriptor()
+	// microsoftintegration.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	microsoftintegration.DefaultUpdatedAt = microsoftintegrationDescUpdatedAt.Default.(func() time.Time)
+	// microsoftintegration.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	microsoftintegration.UpdateDefaultUpdatedAt = microsoftintegrationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// microsoftintegrationDescDirectoryTenantID is the schema descriptor for directory_tenant_id field.
+	microsoftintegrationDescDirectoryTenantID := microsoftintegrationFields[0].Descriptor()
+	// microsoftintegration.DirectoryTenantIDValidator is a validator for the "directory_tenant_id" field. It is called by the builders before save.
+	microsoftintegration.DirectoryTenantIDValidator = func() func(string) error {
+		validators := microsoftintegrationDescDirectoryTenantID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(directory_tenant_id string) error {
+			for _, fn := range fns {
+				if err := fn(directory_tenant_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// microsoftintegrationDescClientID is the schema descriptor for client_id field.
+	microsoftintegrationDescClientID := microsoftintegrationFields[1].Descriptor()
+	// microsoftintegration.ClientIDValidator is a validator for the "client_id" field. It is called by the builders before save.
+	microsoftintegration.ClientIDValidator = func() func(string) error {
+		validators := microsoftintegrationDescClientID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(client_id string) error {
+			for _, fn := range fns {
+				if err := fn(client_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// microsoftintegrationDescClientSecretSealed is the schema descriptor for client_secret_sealed field.
+	microsoftintegrationDescClientSecretSealed := microsoftintegrationFields[2].Descriptor()
+	// microsoftintegration.ClientSecretSealedValidator is a validator for the "client_secret_sealed" field. It is called by the builders before save.
+	microsoftintegration.ClientSecretSealedValidator = func() func(string) error {
+		validators := microsoftintegrationDescClientSecretSealed.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(client_secret_sealed string) error {
+			for _, fn := range fns {
+				if err := fn(client_secret_sealed); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// microsoftintegrationDescID is the schema descriptor for id field.
+	microsoftintegrationDescID := microsoftintegrationMixinFields0[0].Descriptor()
+	// microsoftintegration.DefaultID holds the default value on creation for the id field.
+	microsoftintegration.DefaultID = microsoftintegrationDescID.Default.(func() gid.ID)
 	moduleMixin := schema.Module{}.Mixin()
 	module.Policy = privacy.NewPolicies(moduleMixin[0], moduleMixin[1], schema.Module{})
 	module.Hooks[0] = func(next ent.Mutator) ent.Mutator {

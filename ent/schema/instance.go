@@ -38,6 +38,18 @@ func (Instance) Fields() []ent.Field {
 		field.Bytes("agent_event_key_hash").Optional().Nillable().Sensitive().
 			Annotations(entgql.Skip()).
 			Comment("SHA-256 of the key the agent event stream delivery presents"),
+		// The email buckets' backups (configureEmailBackups): non-current
+		// versions are kept this many days.
+		field.Int("email_backup_days").Optional().Nillable().Range(1, 3650).
+			Annotations(entgql.Skip()),
+		// Reporting (configureReporting): the QuickSight dashboard and the
+		// user the console's people view it as.
+		field.String("reporting_account_id").Optional().MaxLen(12).Match(awsAccountID).
+			Annotations(entgql.Skip()),
+		field.String("reporting_dashboard_id").Optional().MaxLen(512).
+			Annotations(entgql.Skip()),
+		field.String("reporting_user_arn").Optional().MaxLen(2048).
+			Annotations(entgql.Skip()),
 	}
 }
 

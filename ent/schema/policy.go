@@ -465,6 +465,32 @@ func (BrandingImage) Policy() ent.Policy {
 	}
 }
 
+// Policy of AdminUser. Reads and writes: admins; and switchboard recording
+// a console person's sign-in (SignInService).
+func (AdminUser) Policy() ent.Policy {
+	signIn := func(ctx context.Context) bool { return viewer.FromContext(ctx).Service == SignInService }
+	return privacy.Policy{
+		Query: readByAdmins(signIn, "only the tenant's admins list the console's people"),
+		Mutation: privacy.MutationPolicy{
+			allowIfRole(viewer.RoleAdmin),
+			privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+				if signIn(ctx) {
+					return privacy.Allow
+				}
+				return refuse("only the tenant's admins manage the console's people")
+			}),
+		},
+	}
+}
+
+// Policy of MicrosoftIntegration: admins alone read and write it.
+func (MicrosoftIntegration) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByAdmins(nil, "only the tenant's admins keep the Microsoft integration"),
+		Mutation: writesBy(viewer.RoleAdmin, "only the tenant's admins set the Microsoft integration"),
+	}
+}
+
 // Policy of FlowsKey. Reads and writes: admins (the /flows endpoint finds
 // a key by its hash, as the only credential its caller has).
 func (FlowsKey) Policy() ent.Policy {

@@ -30,6 +30,14 @@ type Branding struct {
 	FaviconURL *string `json:"faviconUrl,omitempty"`
 }
 
+// An email bucket's backups as S3 has them in force.
+type BucketBackup struct {
+	Name       string `json:"name"`
+	Versioning bool   `json:"versioning"`
+	// Days a replaced or deleted version is kept; null when no rule of switchboard's is in force.
+	NoncurrentVersionExpirationDays *int `json:"noncurrentVersionExpirationDays,omitempty"`
+}
+
 // The tenant's Amazon Connect instance and the cross-account role that reaches it.
 type ConfigureInstanceInput struct {
 	// arn:aws:connect:REGION:ACCOUNT:instance/ID
@@ -44,6 +52,14 @@ type ConfigureInstanceInput struct {
 	ChatContactFlowID *string `json:"chatContactFlowId,omitempty"`
 	// Enabled modules, e.g. email (which creates the instance's two S3 buckets).
 	Modules []string `json:"modules,omitempty"`
+}
+
+type ConfigureReportingInput struct {
+	// The AWS account of the QuickSight dashboard (12 digits).
+	AWSAccountID string `json:"awsAccountId"`
+	DashboardID  string `json:"dashboardId"`
+	// The QuickSight user the console's people view the dashboard as.
+	UserArn string `json:"userArn"`
 }
 
 type CreateContactInput struct {
@@ -93,11 +109,32 @@ type DecommissionResult struct {
 	Deleted  []*tenants.Deleted `json:"deleted"`
 }
 
+type EmailBackups struct {
+	Buckets []*BucketBackup `json:"buckets"`
+}
+
 // The key a tenant's contact flows present at /flows, shown once.
 type IssuedFlowsKey struct {
 	// The key: send it as X-Switchboard-Flows-Key. Only its hash is kept.
 	Key       string    `json:"key"`
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+type MicrosoftIntegrationInput struct {
+	// The Entra ID directory (tenant) ID, a GUID, or its verified domain.
+	DirectoryTenantID string `json:"directoryTenantId"`
+	// The application (client) ID, a GUID.
+	ClientID string `json:"clientId"`
+	// Stored encrypted; never returned.
+	ClientSecret string `json:"clientSecret"`
+}
+
+// The tenant's Microsoft Entra ID application; the secret is never shown.
+type MicrosoftIntegrationStatus struct {
+	Configured        bool       `json:"configured"`
+	DirectoryTenantID *string    `json:"directoryTenantId,omitempty"`
+	ClientID          *string    `json:"clientId,omitempty"`
+	UpdatedAt         *time.Time `json:"updatedAt,omitempty"`
 }
 
 type RecordInteractionInput struct {
@@ -110,6 +147,19 @@ type RecordInteractionInput struct {
 	EndedAt        *time.Time                 `json:"endedAt,omitempty"`
 	// The agent who handled it; omitted: the viewer's own agent. Supervisors and admins only.
 	AgentID *gid.ID `json:"agentId,omitempty"`
+}
+
+// A URL that embeds the tenant's dashboard, to be opened once before expiresAt.
+type ReportingEmbed struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Where the tenant's reports live.
+type ReportingSettings struct {
+	AWSAccountID string `json:"awsAccountId"`
+	DashboardID  string `json:"dashboardId"`
+	UserArn      string `json:"userArn"`
 }
 
 type SendEmailInput struct {

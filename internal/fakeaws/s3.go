@@ -53,6 +53,8 @@ type S3 struct {
 	requests     []S3Request
 	encryption   map[string]string
 	publicAccess map[string]PublicAccessBlock
+	versioning   map[string]string // bucket → Enabled or Suspended
+	lifecycle    map[string][]byte // bucket → its LifecycleConfiguration XML, as put
 	owners       map[string]string // bucket → role ARN
 	sts          *STS
 }
@@ -101,6 +103,8 @@ func NewS3(t testing.TB) *S3 {
 		faker:        gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
 		encryption:   map[string]string{},
 		publicAccess: map[string]PublicAccessBlock{},
+		versioning:   map[string]string{},
+		lifecycle:    map[string][]byte{},
 		owners:       map[string]string{},
 	}
 	srv := httptest.NewServer(s)
@@ -258,7 +262,13 @@ func (s *S3) handle(w http.ResponseWriter, r *http.Request, bucket, key string, 
 	_, encryption := q["encryption"]
 	_, publicAccess := q["publicAccessBlock"]
 	_, uploads := q["uploads"]
+	_, versioning := q["versioning"]
+	_, lifecycle := q["lifecycle"]
 	switch {
+	case bucket != "" && key == "" && versioning:
+		return s.bucketVersioning(w, r, bucket)
+	case bucket != "" && key == "" && lifecycle:
+		return s.bucketLifecycle(w, r, bucket)
 	case bucket != "" && key == "" && encryption:
 		return s.bucketEncryption(w, r, bucket)
 	case bucket != "" && key == "" && publicAccess:
@@ -334,6 +344,135 @@ func (s *S3) bucketEncryption(w http.ResponseWriter, r *http.Request, bucket str
 		return http.StatusOK, ""
 	}
 	return http.StatusMethodNotAllowed, "MethodNotAllowed"
+}
+
+type versioningConfiguration struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	Status  string   `xml:"Status,omitempty"`
+}
+
+// bucketVersioning serves PutBucketVersioning and GetBucketVersioning.
+func (s *S3) bucketVersioning(w http.ResponseWriter, r *http.Request, bucket string) (int, string) {
+	if !s.BucketExists(bucket) {
+		return http.StatusNotFound, "NoSuchBucket"
+	}
+	switch r.Method {
+	case http.MethodPut:
+		var cfg versioningConfiguration
+		if err := xml.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&cfg); err != nil || (cfg.Status != "Enabled" && cfg.Status != "Suspended") {
+			return http.StatusBadRequest, "MalformedXML"
+		}
+		s.mu.Lock()
+		s.versioning[bucket] = cfg.Status
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK, ""
+	case http.MethodGet:
+		s.mu.Lock()
+		status := s.versioning[bucket]
+		s.mu.Unlock()
+		writeXML(w, versioningConfiguration{Status: status})
+		return http.StatusOK, ""
+	}
+	return http.StatusMethodNotAllowed, "MethodNotAllowed"
+}
+
+// Versioning returns a bucket's versioning status: Enabled, Suspended, or
+// "" when never set.
+func (s *S3) Versioning(bucket string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versioning[bucket]
+}
+
+// LifecycleRule is the part of a lifecycle rule the fake checks and tells.
+type LifecycleRule struct {
+	ID     string `xml:"ID"`
+	Status string `xml:"Status"`
+	Filter *struct {
+		Prefix *string `xml:"Prefix"`
+	} `xml:"Filter"`
+	NoncurrentVersionExpiration *struct {
+		NoncurrentDays int `xml:"NoncurrentDays"`
+	} `xml:"NoncurrentVersionExpiration"`
+	AbortIncompleteMultipartUpload *struct {
+		DaysAfterInitiation int `xml:"DaysAfterInitiation"`
+	} `xml:"AbortIncompleteMultipartUpload"`
+	Expiration *struct {
+		Days int `xml:"Days"`
+	} `xml:"Expiration"`
+}
+
+type lifecycleConfiguration struct {
+	XMLName xml.Name        `xml:"LifecycleConfiguration"`
+	Rules   []LifecycleRule `xml:"Rule"`
+}
+
+// bucketLifecycle serves PutBucketLifecycleConfiguration (which replaces
+// every rule, as S3's does), GetBucketLifecycleConfiguration and
+// DeleteBucketLifecycle.
+func (s *S3) bucketLifecycle(w http.ResponseWriter, r *http.Request, bucket string) (int, string) {
+	if !s.BucketExists(bucket) {
+		return http.StatusNotFound, "NoSuchBucket"
+	}
+	switch r.Method {
+	case http.MethodPut:
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		var cfg lifecycleConfiguration
+		if err != nil || xml.Unmarshal(body, &cfg) != nil || len(cfg.Rules) == 0 || len(cfg.Rules) > 1000 {
+			return http.StatusBadRequest, "MalformedXML"
+		}
+		for _, rule := range cfg.Rules {
+			if rule.Status != "Enabled" && rule.Status != "Disabled" || rule.Filter == nil {
+				return http.StatusBadRequest, "MalformedXML"
+			}
+		}
+		s.mu.Lock()
+		s.lifecycle[bucket] = body
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK, ""
+	case http.MethodGet:
+		s.mu.Lock()
+		body, ok := s.lifecycle[bucket]
+		s.mu.Unlock()
+		if !ok {
+			return http.StatusNotFound, "NoSuchLifecycleConfiguration"
+		}
+		var cfg lifecycleConfiguration
+		_ = xml.Unmarshal(body, &cfg)
+		writeXML(w, cfg)
+		return http.StatusOK, ""
+	case http.MethodDelete:
+		s.mu.Lock()
+		delete(s.lifecycle, bucket)
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, ""
+	}
+	return http.StatusMethodNotAllowed, "MethodNotAllowed"
+}
+
+// Lifecycle returns a bucket's lifecycle rules, as last put.
+func (s *S3) Lifecycle(bucket string) []LifecycleRule {
+	s.mu.Lock()
+	body := s.lifecycle[bucket]
+	s.mu.Unlock()
+	var cfg lifecycleConfiguration
+	_ = xml.Unmarshal(body, &cfg)
+	return cfg.Rules
+}
+
+// PutLifecycleRule sets a bucket's lifecycle rules to rules, as another
+// tool of the tenant's would have.
+func (s *S3) PutLifecycleRule(bucket string, rules ...LifecycleRule) {
+	b, err := xml.Marshal(lifecycleConfiguration{Rules: rules})
+	if err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	s.lifecycle[bucket] = b
+	s.mu.Unlock()
 }
 
 type publicAccessConfiguration struct {

@@ -25,13 +25,16 @@ import (
 	"switchboard/awssns"
 	"switchboard/connectaws"
 	"switchboard/conversations"
+	"switchboard/integrations"
 	"switchboard/livestatus"
 	"switchboard/livestatus/pgrelay"
 	"switchboard/mail"
 	"switchboard/marketplace"
 	"switchboard/minutes"
+	"switchboard/reporting"
 	"switchboard/resolvers"
 	"switchboard/scim"
+	"switchboard/sealed"
 	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
@@ -76,6 +79,16 @@ type Config struct {
 	// DecommissionAfter, when positive, has tenants unsubscribed for
 	// longer decommissioned (tenants.Retention); zero: never unasked.
 	DecommissionAfter time.Duration
+	// EncryptionKeys seal the tenants' integration credentials: the current
+	// key seals, the previous ones still open (sealed). Empty Current: no
+	// credentials are kept.
+	EncryptionKeys EncryptionKeys
+	// MicrosoftAuthority is Entra ID's token authority; microsoft's default
+	// when empty (tests point it at a local one).
+	MicrosoftAuthority string
+	// HTTPClient, when set, makes the requests to Entra ID (tests trust a
+	// local TLS authority with it).
+	HTTPClient *http.Client
 	// TenantRecheck is how long a replica trusts what it read of a
 	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
 	TenantRecheck time.Duration
@@ -98,6 +111,20 @@ type Marketplace struct {
 	TopicAccount string
 	// SNS: see marketplace.Options.SNS; the zero value is production's.
 	SNS awssns.Options
+}
+
+// EncryptionKeys are the keys of sealed credentials.
+type EncryptionKeys struct {
+	Current  string
+	Previous []string
+}
+
+// Keyring returns the keyring of k; nil when k has no current key.
+func (k EncryptionKeys) Keyring() (*sealed.Keyring, error) {
+	if k.Current == "" {
+		return nil, nil
+	}
+	return sealed.NewKeyring(k.Current, k.Previous...)
 }
 
 // Tracing configures OpenTelemetry tracing.
@@ -176,6 +203,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		chats    conversations.Chats
 		mailer   *mail.Service
 		metering *connectaws.Metering
+		reports  *reporting.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -189,6 +217,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		connect, chats = livestatus.ConnectAWS{Clients: clients}, conversations.ConnectAWS{Clients: clients}
 		app.meter = newMeter(cfg, clients, log, 0)
 		metering = clients.Metering()
+		reports = reporting.New(clients, cfg.AllowedOrigins)
 		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
@@ -246,6 +275,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	app.stopGate = stopGate
 	go app.gate.Run(gateCtx)
 	lifecycle := tenants.NewService(app.gate, st.Dialect)
+	keyring, err := cfg.EncryptionKeys.Keyring()
+	if err != nil {
+		return nil, err
+	}
 	app.retain = &tenants.Retention{Client: st.Client, Service: lifecycle, After: cfg.DecommissionAfter, Logger: log,
 		Lock: func(ctx context.Context) (func(), bool, error) { return st.TryLock(ctx, tenants.RetentionLockKey) }}
 	var market http.Handler
@@ -265,6 +298,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Conversations: conversations.New(chats),
 			Mail:          mailer,
 			Tenants:       lifecycle,
+			Reporting:     reports,
+			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
 		SCIM:             scim.Handler(st.Client, log, scim.WithRowLocks(postgres), scim.WithAdmit(app.gate.Admit)),

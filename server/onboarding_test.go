@@ -1,0 +1,441 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"switchboard/auth"
+	"switchboard/cmd/switchboard/wire"
+	"switchboard/connectaws"
+	"switchboard/integrations"
+	"switchboard/internal/fakeaws"
+	"switchboard/internal/testenv"
+	"switchboard/mail"
+	"switchboard/sealed"
+)
+
+// The console's people on both stores: admins add, list and remove them;
+// an email twice is CONFLICT, an agent's role or a bad email
+// BAD_USER_INPUT; supervisors may not list them; another tenant's admin
+// reaches none; a supervisor's first sign-in lists them with the time, an
+// agent's does not.
+func TestAdminUsers(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		create := testenv.ContractOperation(t, "CreateAdminUser")
+		var made struct {
+			CreateAdminUser struct{ ID, Email, Role string } `json:"createAdminUser"`
+		}
+		s.MustDo(t, A.AdminToken, create, map[string]any{"input": map[string]any{"email": "Pat@Acme.Example", "name": "Pat", "organisation": "Acme Ops", "role": "SUPERVISOR"}}, &made)
+		if made.CreateAdminUser.Email != "pat@acme.example" || made.CreateAdminUser.Role != "SUPERVISOR" {
+			t.Errorf("created %+v", made)
+		}
+		for name, in := range map[string]map[string]any{
+			"twice":     {"email": "pat@acme.example", "name": "Pat again", "role": "ADMIN"},
+			"an agent":  {"email": "al@acme.example", "name": "Al", "role": "AGENT"},
+			"bad email": {"email": "not an address", "name": "X", "role": "ADMIN"},
+			"no name":   {"email": "x@acme.example", "name": "", "role": "ADMIN"},
+		} {
+			want := "BAD_USER_INPUT"
+			if name == "twice" {
+				want = "CONFLICT"
+			}
+			if r := s.Do(t, A.AdminToken, create, map[string]any{"input": in}); r.Code() != want {
+				t.Errorf("%s: %+v, want %s", name, r, want)
+			}
+		}
+		// A supervisor signs in (any request): listed, with the time.
+		supTok := s.Token(t, auth.Claims{Email: "sam@acme.example", Name: "Sam Super", Tenant: A.ID, Role: auth.RoleSupervisor})
+		agentTok := s.Token(t, auth.Claims{Email: "al@acme.example", Name: "Al Agent", Tenant: A.ID, Role: auth.RoleAgent})
+		s.MustDo(t, supTok, `{ viewer { email } }`, nil, nil)
+		s.MustDo(t, agentTok, `{ viewer { email } }`, nil, nil)
+		list := testenv.ContractOperation(t, "AdminUsers")
+		var users struct {
+			AdminUsers []struct {
+				ID, Email, Name, Role string
+				LastSignInAt          *time.Time
+			} `json:"adminUsers"`
+		}
+		s.MustDo(t, A.AdminToken, list, nil, &users)
+		byEmail := map[string]int{}
+		for i, u := range users.AdminUsers {
+			byEmail[u.Email] = i
+		}
+		if i, ok := byEmail["sam@acme.example"]; !ok || users.AdminUsers[i].LastSignInAt == nil || users.AdminUsers[i].Name != "Sam Super" {
+			t.Errorf("the supervisor's sign-in is not listed: %+v", users)
+		}
+		if _, ok := byEmail["al@acme.example"]; ok {
+			t.Errorf("an agent is listed: %+v", users)
+		}
+		if _, ok := byEmail["pat@acme.example"]; !ok {
+			t.Errorf("the added supervisor is not listed: %+v", users)
+		}
+		if r := s.Do(t, supTok, list, nil); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor lists the console's people: %+v", r)
+		}
+		var bUsers struct {
+			AdminUsers []struct{ Email string } `json:"adminUsers"`
+		}
+		s.MustDo(t, B.AdminToken, list, nil, &bUsers)
+		for _, u := range bUsers.AdminUsers {
+			if u.Email != "admin@bolt.example" && u.Email != "" && u.Email[len(u.Email)-len("acme.example"):] == "acme.example" {
+				t.Errorf("B sees A's %s", u.Email)
+			}
+		}
+		del := testenv.ContractOperation(t, "DeleteAdminUser")
+		if r := s.Do(t, B.AdminToken, del, map[string]any{"id": made.CreateAdminUser.ID}); r.Code() != "NOT_FOUND" {
+			t.Errorf("B removes A's person: %+v", r)
+		}
+		s.MustDo(t, A.AdminToken, del, map[string]any{"id": made.CreateAdminUser.ID}, nil)
+		s.MustDo(t, A.AdminToken, list, nil, &users)
+		for _, u := range users.AdminUsers {
+			if u.Email == "pat@acme.example" {
+				t.Error("a removed person is still listed")
+			}
+		}
+	})
+}
+
+// configureEmailBackups on both stores, with the real SDK against the local
+// S3: versioning on both buckets and switchboard's lifecycle rule beside
+// the tenant's own rule, which is kept; a second run changes nothing; bad
+// keepDays and a supervisor are refused before S3 is asked; a tenant
+// without the email module is CONFLICT.
+func TestConfigureEmailBackups(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
+		sts, s3 := fakeaws.NewSTS(t), fakeaws.NewS3(t)
+		sts.TrustCaller(platform)
+		s3.TrustSTS(sts)
+		s := testenv.NewServer(t, b, func(c *wire.Config) {
+			c.AWS = &wire.AWS{Options: connectaws.Options{
+				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
+				S3Endpoint: s3.URL,
+			}}
+		})
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+		const account, region = "111111111111", "eu-west-2"
+		role := "arn:aws:iam::" + account + ":role/SwitchboardAccess"
+		sts.AllowRole(role, "ext-acme")
+		content, attachments := s.App.Mail().BucketNames(mustID(A.ID), "acme-support")
+		s3.SetOwner(content, role)
+		s3.SetOwner(attachments, role)
+		s.MustDo(t, A.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"instanceArn": "arn:aws:connect:" + region + ":" + account + ":instance/11111111-2222-3333-4444-555555555555",
+			"alias":       "acme-support", "region": region, "roleArn": role, "externalId": "ext-acme", "modules": []string{"email"},
+		}}, nil)
+		theirs := fakeaws.LifecycleRule{ID: "tenant-archive", Status: "Enabled"}
+		theirs.Filter = &struct {
+			Prefix *string `xml:"Prefix"`
+		}{Prefix: aws.String("archive/")}
+		theirs.Expiration = &struct {
+			Days int `xml:"Days"`
+		}{Days: 400}
+		s3.PutLifecycleRule(content, theirs)
+
+		op := testenv.ContractOperation(t, "ConfigureEmailBackups")
+		for _, days := range []int{0, -1, 3651} {
+			if r := s.Do(t, A.AdminToken, op, map[string]any{"keepDays": days}); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("keepDays %d: %+v", days, r)
+			}
+		}
+		if r := s.Do(t, sup, op, map[string]any{"keepDays": 30}); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor: %+v", r)
+		}
+		if r := s.Do(t, B.AdminToken, op, map[string]any{"keepDays": 30}); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("B, with no instance: %+v", r)
+		}
+		if v := s3.Versioning(content); v != "" {
+			t.Fatalf("refused runs reached S3: versioning %q", v)
+		}
+		var out struct {
+			ConfigureEmailBackups struct {
+				Buckets []struct {
+					Name                            string
+					Versioning                      bool
+					NoncurrentVersionExpirationDays *int
+				}
+			} `json:"configureEmailBackups"`
+		}
+		for run := range 2 {
+			s.MustDo(t, A.AdminToken, op, map[string]any{"keepDays": 30}, &out)
+			got := out.ConfigureEmailBackups.Buckets
+			if len(got) != 2 || got[0].Name != content || got[1].Name != attachments {
+				t.Fatalf("run %d: %+v", run+1, got)
+			}
+			for _, bk := range got {
+				if !bk.Versioning || bk.NoncurrentVersionExpirationDays == nil || *bk.NoncurrentVersionExpirationDays != 30 {
+					t.Errorf("run %d: %s %+v", run+1, bk.Name, bk)
+				}
+			}
+			rules := s3.Lifecycle(content)
+			if len(rules) != 2 {
+				t.Fatalf("run %d: content bucket rules %+v", run+1, rules)
+			}
+			for _, r := range rules {
+				switch r.ID {
+				case mail.BackupRuleID:
+					if r.NoncurrentVersionExpiration == nil || r.NoncurrentVersionExpiration.NoncurrentDays != 30 ||
+						r.AbortIncompleteMultipartUpload == nil || r.AbortIncompleteMultipartUpload.DaysAfterInitiation != 7 {
+						t.Errorf("switchboard's rule: %+v", r)
+					}
+				case "tenant-archive":
+					if r.Expiration == nil || r.Expiration.Days != 400 {
+						t.Errorf("the tenant's rule changed: %+v", r)
+					}
+				default:
+					t.Errorf("a rule %q", r.ID)
+				}
+			}
+		}
+		if v := s3.Versioning(attachments); v != "Enabled" {
+			t.Errorf("attachments versioning %q", v)
+		}
+	})
+}
+
+// The Microsoft integration on both stores: credentials are checked with a
+// client-credentials token request to the (local) authority before they
+// are kept; the secret is sealed in the store and never in an answer;
+// refused credentials and a supervisor change nothing (and a supervisor's
+// never reach Entra ID); another tenant sees none of it; after a key
+// rotation, reencrypt seals it again under the new key.
+func TestMicrosoftIntegration(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		const tenantGUID, clientGUID, secret = "72f988bf-86f1-41af-91ab-2d7cd011db47", "11111111-2222-3333-4444-555555555555", "s3cr3t~Value.With-Chars"
+		calls := 0
+		authority := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			_ = r.ParseForm()
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path != "/"+tenantGUID+"/oauth2/v2.0/token" || r.PostForm.Get("client_id") != clientGUID || r.PostForm.Get("client_secret") != secret {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAi.test.token"}`)
+		}))
+		t.Cleanup(authority.Close)
+		key := strings.Repeat("k", 40)
+		s := testenv.NewServer(t, b, func(c *wire.Config) {
+			c.EncryptionKeys = wire.EncryptionKeys{Current: key}
+			c.MicrosoftAuthority = authority.URL
+		})
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+		set := testenv.ContractOperation(t, "SetMicrosoftIntegration")
+		get := testenv.ContractOperation(t, "MicrosoftIntegration")
+		in := func(sec string) map[string]any {
+			return map[string]any{"input": map[string]any{"directoryTenantId": tenantGUID, "clientId": clientGUID, "clientSecret": sec}}
+		}
+		if r := s.Do(t, sup, set, in(secret)); r.Code() != "FORBIDDEN" || calls != 0 {
+			t.Fatalf("a supervisor: %+v (%d calls to Entra ID)", r, calls)
+		}
+		for name, v := range map[string]map[string]any{
+			"wrong secret":  in("not-the-secret"),
+			"not a GUID":    {"input": map[string]any{"directoryTenantId": tenantGUID, "clientId": "app", "clientSecret": secret}},
+			"empty secret":  in(""),
+			"common tenant": {"input": map[string]any{"directoryTenantId": "common", "clientId": clientGUID, "clientSecret": secret}},
+		} {
+			if r := s.Do(t, A.AdminToken, set, v); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s: %+v", name, r)
+			}
+		}
+		var status struct {
+			MicrosoftIntegration struct {
+				Configured bool
+				ClientID   *string
+			} `json:"microsoftIntegration"`
+		}
+		s.MustDo(t, A.AdminToken, get, nil, &status)
+		if status.MicrosoftIntegration.Configured {
+			t.Fatal("refused credentials were kept")
+		}
+		r := s.Do(t, A.AdminToken, set, in(secret))
+		if len(r.Errors) > 0 || strings.Contains(string(r.Data), secret) {
+			t.Fatalf("set: %+v %s", r.Errors, r.Data)
+		}
+		s.MustDo(t, A.AdminToken, get, nil, &status)
+		if !status.MicrosoftIntegration.Configured || status.MicrosoftIntegration.ClientID == nil || *status.MicrosoftIntegration.ClientID != clientGUID {
+			t.Fatalf("after set: %+v", status)
+		}
+		s.MustDo(t, B.AdminToken, get, nil, &status)
+		if status.MicrosoftIntegration.Configured {
+			t.Error("B sees A's integration")
+		}
+		if r := s.Do(t, sup, get, nil); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor reads it: %+v", r)
+		}
+		var stored string
+		if err := s.Store.DB.QueryRow(`SELECT client_secret_sealed FROM microsoft_integrations`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stored, secret) || !strings.HasPrefix(stored, "v1.") {
+			t.Fatalf("stored %q", stored)
+		}
+
+		// Rotation: the old key becomes a previous one; reencrypt reseals.
+		old, _ := sealed.NewKeyring(key)
+		rotated, _ := sealed.NewKeyring(strings.Repeat("n", 40), key)
+		if !rotated.NeedsRotation(stored) {
+			t.Fatal("a value of the old key does not need rotation")
+		}
+		if n, err := integrations.Reseal(context.Background(), s.Store.Client, rotated); err != nil || n != 1 {
+			t.Fatalf("reseal: %d, %v", n, err)
+		}
+		var again string
+		_ = s.Store.DB.QueryRow(`SELECT client_secret_sealed FROM microsoft_integrations`).Scan(&again)
+		if rotated.NeedsRotation(again) || again == stored {
+			t.Fatalf("resealed %q", again)
+		}
+		if !old.NeedsRotation(again) {
+			t.Error("the resealed secret is still under the old key")
+		}
+		if n, err := integrations.Reseal(context.Background(), s.Store.Client, rotated); err != nil || n != 0 {
+			t.Errorf("reseal again: %d, %v", n, err)
+		}
+	})
+}
+
+// costEstimate: the FAQ's worked example to the cent, a Sydney price, the
+// reporting estimate for 300 seats near the FAQ's US$500, every line with
+// its source; bad input is BAD_USER_INPUT.
+func TestCostEstimate(t *testing.T) {
+	s := testenv.NewServer(t, testenv.Backends()[0])
+	A := s.NewTenant(t, "Acme")
+	_, agent := s.NewAgent(t, A, "Ann", "ann@acme.example", auth.RoleAgent)
+	op := testenv.ContractOperation(t, "CostEstimate")
+	type line struct {
+		Service, Description string
+		MonthlyUsd           float64
+	}
+	var out struct {
+		CostEstimate struct {
+			MonthlyTotalUsd float64
+			Lines           []line
+		} `json:"costEstimate"`
+	}
+	monthly := func(service string) float64 {
+		for _, l := range out.CostEstimate.Lines {
+			if l.Service == "Amazon "+service && (service != "SES" || strings.HasPrefix(l.Description, "Emails sent and received")) {
+				return l.MonthlyUsd
+			}
+		}
+		return -1
+	}
+	faq := map[string]any{"emailsPerDay": 1000, "averageEmailKb": 100, "retentionMonths": 36}
+	s.MustDo(t, agent, op, map[string]any{"input": faq}, &out)
+	if got := monthly("S3"); got != 2.42 {
+		t.Errorf("S3: %v, want the FAQ's 2.42 (%+v)", got, out)
+	}
+	if got := monthly("SES"); got != 3.10 {
+		t.Errorf("SES: %v, want the FAQ's 3.10 (%+v)", got, out)
+	}
+	faq["region"] = "ap-southeast-2"
+	s.MustDo(t, agent, op, map[string]any{"input": faq}, &out)
+	if got := monthly("S3"); got != 2.63 {
+		t.Errorf("S3 in Sydney: %v, want 2.63", got)
+	}
+	s.MustDo(t, agent, op, map[string]any{"input": map[string]any{"reportingSeats": 300}}, &out)
+	if total := out.CostEstimate.MonthlyTotalUsd; total < 425 || total > 575 || len(out.CostEstimate.Lines) < 4 {
+		t.Errorf("300 seats: %v in %d lines, want about the FAQ's 500", total, len(out.CostEstimate.Lines))
+	}
+	for _, bad := range []map[string]any{{"emailsPerDay": -1}, {"region": "mars-east-1"}, {"retentionMonths": 1000}} {
+		if r := s.Do(t, agent, op, map[string]any{"input": bad}); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("%v: %+v", bad, r)
+		}
+	}
+}
+
+// Reporting on both stores, with the real SDK against the local QuickSight
+// through the tenant's role: an admin configures the dashboard (checked,
+// and only with the reporting module), a supervisor gets an embed URL for
+// the console's origin with a one-hour session, an agent may not, and
+// another tenant has none.
+func TestReporting(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
+		sts, qs := fakeaws.NewSTS(t), fakeaws.NewQuickSight(t)
+		sts.TrustCaller(platform)
+		qs.TrustSTS(sts)
+		s := testenv.NewServer(t, b, func(c *wire.Config) {
+			c.AWS = &wire.AWS{Options: connectaws.Options{
+				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
+				QuickSightEndpoint: qs.URL,
+			}}
+			c.AllowedOrigins = []string{"https://console.acme.example"}
+		})
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+		_, agent := s.NewAgent(t, A, "Ann", "ann@acme.example", auth.RoleAgent)
+		const account, region = "111111111111", "ap-southeast-2"
+		role := "arn:aws:iam::" + account + ":role/SwitchboardAccess"
+		sts.AllowRole(role, "ext-acme")
+		user := "arn:aws:quicksight:" + region + ":" + account + ":user/default/console"
+		qs.AddUser(user)
+		qs.AddDashboard(account, "contact-centre")
+		configure := func(modules []string) {
+			s.MustDo(t, A.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+				"instanceArn": "arn:aws:connect:" + region + ":" + account + ":instance/11111111-2222-3333-4444-555555555555",
+				"alias":       "acme", "region": region, "roleArn": role, "externalId": "ext-acme", "modules": modules,
+			}}, nil)
+		}
+		configure([]string{})
+		op := testenv.ContractOperation(t, "ConfigureReporting")
+		good := map[string]any{"input": map[string]any{"awsAccountId": account, "dashboardId": "contact-centre", "userArn": user}}
+		if r := s.Do(t, A.AdminToken, op, good); r.Code() != "CONFLICT" {
+			t.Errorf("without the reporting module: %+v", r)
+		}
+		configure([]string{"reporting"})
+		for name, in := range map[string]map[string]any{
+			"account":           {"awsAccountId": "1234", "dashboardId": "contact-centre", "userArn": user},
+			"dashboard":         {"awsAccountId": account, "dashboardId": "no spaces here", "userArn": user},
+			"user":              {"awsAccountId": account, "dashboardId": "contact-centre", "userArn": "arn:aws:iam::111111111111:user/x"},
+			"another account's": {"awsAccountId": "222222222222", "dashboardId": "contact-centre", "userArn": user},
+		} {
+			if r := s.Do(t, A.AdminToken, op, map[string]any{"input": in}); r.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s: %+v", name, r)
+			}
+		}
+		if r := s.Do(t, sup, op, good); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor configures reporting: %+v", r)
+		}
+		s.MustDo(t, A.AdminToken, op, good, nil)
+
+		embed := testenv.ContractOperation(t, "ReportingEmbedUrl")
+		var out struct {
+			ReportingEmbedURL struct {
+				URL       string
+				ExpiresAt time.Time
+			} `json:"reportingEmbedUrl"`
+		}
+		s.MustDo(t, sup, embed, nil, &out)
+		got := qs.Embeds()
+		if len(got) != 1 || out.ReportingEmbedURL.URL != got[0].URL || got[0].DashboardID != "contact-centre" || got[0].UserARN != user ||
+			got[0].SessionLifetimeInMinutes != 60 || len(got[0].AllowedDomains) != 1 || got[0].AllowedDomains[0] != "https://console.acme.example" || got[0].Region != region {
+			t.Fatalf("embed: %+v, QuickSight made %+v", out, got)
+		}
+		if until := time.Until(out.ReportingEmbedURL.ExpiresAt); until <= 0 || until > 6*time.Minute {
+			t.Errorf("expires in %v", until)
+		}
+		if r := s.Do(t, agent, embed, nil); r.Code() != "FORBIDDEN" {
+			t.Errorf("an agent: %+v", r)
+		}
+		if r := s.Do(t, B.AdminToken, embed, nil); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("B, with no instance: %+v", r)
+		}
+		if n := len(qs.Embeds()); n != 1 {
+			t.Errorf("refused calls reached QuickSight: %d embeds", n)
+		}
+	})
+}
