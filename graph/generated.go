@@ -306,6 +306,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	IamPolicy struct {
+		Document func(childComplexity int) int
+		Modules  func(childComplexity int) int
+	}
+
 	Instance struct {
 		Alias             func(childComplexity int) int
 		ChatContactFlowID func(childComplexity int) int
@@ -452,6 +457,7 @@ type ComplexityRoot struct {
 		Email                 func(childComplexity int, id gid.ID) int
 		EmailAddresses        func(childComplexity int) int
 		Emails                func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
+		IamPolicy             func(childComplexity int) int
 		Instance              func(childComplexity int) int
 		InteractionsByPhone   func(childComplexity int, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) int
 		MicrosoftIntegration  func(childComplexity int) int
@@ -679,6 +685,7 @@ type QueryResolver interface {
 	CostEstimate(ctx context.Context, input costs.Input) (*costs.Estimate, error)
 	MicrosoftIntegration(ctx context.Context) (*model.MicrosoftIntegrationStatus, error)
 	AdminUsers(ctx context.Context) ([]*ent.AdminUser, error)
+	IamPolicy(ctx context.Context) (*model.IamPolicy, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
@@ -1642,6 +1649,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EmailEdge.Node(childComplexity), true
 
+	case "IamPolicy.document":
+		if e.ComplexityRoot.IamPolicy.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IamPolicy.Document(childComplexity), true
+	case "IamPolicy.modules":
+		if e.ComplexityRoot.IamPolicy.Modules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IamPolicy.Modules(childComplexity), true
+
 	case "Instance.alias":
 		if e.ComplexityRoot.Instance.Alias == nil {
 			break
@@ -2570,6 +2590,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Emails(childComplexity, args["direction"].(*email.Direction), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.iamPolicy":
+		if e.ComplexityRoot.Query.IamPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.IamPolicy(childComplexity), true
 	case "Query.instance":
 		if e.ComplexityRoot.Query.Instance == nil {
 			break
@@ -3852,6 +3878,16 @@ func (ec *executionContext) childFields_EmailEdge(ctx context.Context, field gra
 		return ec.fieldContext_EmailEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmailEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IamPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "document":
+		return ec.fieldContext_IamPolicy_document(ctx, field)
+	case "modules":
+		return ec.fieldContext_IamPolicy_modules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IamPolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_Instance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9305,6 +9341,52 @@ func (ec *executionContext) fieldContext_EmailEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("EmailEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _IamPolicy_document(ctx context.Context, field graphql.CollectedField, obj *model.IamPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IamPolicy_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IamPolicy_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IamPolicy", field, false, false, "String")
+}
+
+func (ec *executionContext) _IamPolicy_modules(ctx context.Context, field graphql.CollectedField, obj *model.IamPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IamPolicy_modules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Modules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IamPolicy_modules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IamPolicy", field, false, false, "String")
+}
+
 func (ec *executionContext) _Instance_id(ctx context.Context, field graphql.CollectedField, obj *ent.Instance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13484,6 +13566,38 @@ func (ec *executionContext) fieldContext_Query_adminUsers(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AdminUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_iamPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_iamPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().IamPolicy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IamPolicy) graphql.Marshaler {
+			return ec.marshalNIamPolicy2ᚖswitchboardᚋgraphᚋmodelᚐIamPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_iamPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IamPolicy(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20928,6 +21042,44 @@ func (ec *executionContext) _EmailEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var iamPolicyImplementors = []string{"IamPolicy"}
+
+func (ec *executionContext) _IamPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.IamPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, iamPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IamPolicy")
+		case "document":
+			out.Values[i] = ec._IamPolicy_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modules":
+			out.Values[i] = ec._IamPolicy_modules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var instanceImplementors = []string{"Instance", "Node"}
 
 func (ec *executionContext) _Instance(ctx context.Context, sel ast.SelectionSet, obj *ent.Instance) graphql.Marshaler {
@@ -21999,6 +22151,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_adminUsers(ctx, field)
+				})
+		case "iamPolicy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_iamPolicy(ctx, field)
 				})
 		case "templates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23861,6 +24019,14 @@ func (ec *executionContext) marshalNID2ᚕswitchboardᚋgidᚐIDᚄ(ctx context.
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNIamPolicy2ᚖswitchboardᚋgraphᚋmodelᚐIamPolicy(ctx context.Context, sel ast.SelectionSet, v *model.IamPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IamPolicy!")
+		return graphql.Null
+	}
+	return ec._IamPolicy(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx context.Context, sel ast.SelectionSet, v *ent.Instance) graphql.Marshaler {

@@ -15,6 +15,7 @@ import (
 	"switchboard/gid"
 	"switchboard/graph/model"
 	"switchboard/microsoft"
+	"switchboard/onboarding"
 	"switchboard/reporting"
 )
 
@@ -95,4 +96,13 @@ func (r *queryResolver) MicrosoftIntegration(ctx context.Context) (*model.Micros
 // AdminUsers is the resolver for the adminUsers field.
 func (r *queryResolver) AdminUsers(ctx context.Context) ([]*ent.AdminUser, error) {
 	return consoleusers.List(ctx, r.ent(ctx))
+}
+
+// IamPolicy is the resolver for the iamPolicy field.
+func (r *queryResolver) IamPolicy(ctx context.Context) (*model.IamPolicy, error) {
+	p, err := onboarding.IAMPolicy(ctx, r.ent(ctx), r.mail)
+	if err != nil {
+		return nil, err
+	}
+	return &model.IamPolicy{Document: p.Document, Modules: p.Modules}, nil
 }

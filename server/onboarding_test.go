@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -436,6 +438,53 @@ func TestReporting(t *testing.T) {
 		}
 		if n := len(qs.Embeds()); n != 1 {
 			t.Errorf("refused calls reached QuickSight: %d embeds", n)
+		}
+	})
+}
+
+// iamPolicy on both stores: an admin's policy is scoped to the tenant's
+// own instance and account and grows with the modules enabled; a
+// supervisor may not read it; a tenant with no instance is told to
+// configure one.
+func TestIAMPolicy(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := testenv.NewServer(t, b)
+		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+		const arnA = "arn:aws:connect:ap-southeast-2:123456789012:instance/11111111-2222-3333-4444-555555555555"
+		configure := func(modules []string) {
+			s.MustDo(t, A.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+				"instanceArn": arnA, "alias": "acme", "region": "ap-southeast-2",
+				"roleArn": "arn:aws:iam::123456789012:role/SwitchboardAccess", "externalId": "ext-acme", "modules": modules,
+			}}, nil)
+		}
+		op := testenv.ContractOperation(t, "IamPolicy")
+		var out struct {
+			IamPolicy struct {
+				Document string
+				Modules  []string
+			} `json:"iamPolicy"`
+		}
+		if r := s.Do(t, B.AdminToken, op, nil); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("no instance: %+v", r)
+		}
+		configure([]string{})
+		s.MustDo(t, A.AdminToken, op, nil, &out)
+		var doc connectaws.PolicyDocument
+		if err := json.Unmarshal([]byte(out.IamPolicy.Document), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.IamPolicy.Modules) != 0 || len(doc.Statement) != 1 || doc.Statement[0].Resource[0] != arnA || !slices.Contains(doc.Statement[0].Action, "connect:PutUserStatus") {
+			t.Fatalf("the base policy: %+v", out)
+		}
+		configure([]string{"reporting"})
+		s.MustDo(t, A.AdminToken, op, nil, &out)
+		if !slices.Equal(out.IamPolicy.Modules, []string{"reporting"}) || !strings.Contains(out.IamPolicy.Document, "quicksight:GenerateEmbedUrlForRegisteredUser") ||
+			!strings.Contains(out.IamPolicy.Document, ":123456789012:dashboard/") {
+			t.Errorf("with reporting: %+v", out)
+		}
+		if r := s.Do(t, sup, op, nil); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor: %+v", r)
 		}
 	})
 }

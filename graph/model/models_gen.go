@@ -113,6 +113,14 @@ type EmailBackups struct {
 	Buckets []*BucketBackup `json:"buckets"`
 }
 
+// The least-privilege IAM policy for the tenant's role.
+type IamPolicy struct {
+	// The policy document, as JSON: generated from the AWS operations switchboard calls, scoped to the tenant's account, region, instance, email buckets, SES identities and QuickSight dashboard.
+	Document string `json:"document"`
+	// The modules whose statements it holds, besides the base build's.
+	Modules []string `json:"modules"`
+}
+
 // The key a tenant's contact flows present at /flows, shown once.
 type IssuedFlowsKey struct {
 	// The key: send it as X-Switchboard-Flows-Key. Only its hash is kept.

@@ -1,0 +1,215 @@
+package connectaws
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Permission is what one AWS operation that switchboard calls through a
+// tenant's role needs of that role: the IAM action, and the resources it
+// is scoped to. Permissions is every one of them; a test holds the code to
+// it (every SDK operation the code calls is listed), so the generated
+// policy allows exactly what switchboard does.
+type Permission struct {
+	// Service and Operation are the SDK's: the client package's name and
+	// the operation's (its Input type without "Input").
+	Service, Operation string
+	// Action is IAM's.
+	Action string
+	// Module is the module whose feature calls it; "" for the base build.
+	Module string
+	// Resources are its ARNs in a tenant's Scope.
+	Resources func(Scope) []string
+}
+
+// Scope is what a tenant's policy is scoped to.
+type Scope struct {
+	Partition, Account, Region string
+	// InstanceARN is the tenant's Connect instance.
+	InstanceARN string
+	// Buckets are the email module's content and attachments buckets.
+	Buckets []string
+	// SESIdentities are the ARNs of the SES identities the tenant sends
+	// from; none yet: the region's identities.
+	SESIdentities []string
+	// QuickSightDashboard and QuickSightUser are the reporting module's.
+	QuickSightAccount, QuickSightDashboard, QuickSightUser string
+}
+
+// The modules whose permissions are listed.
+const (
+	ModuleEmail     = "email"
+	ModuleReporting = "reporting"
+)
+
+func instance(s Scope) []string { return []string{s.InstanceARN} }
+
+// instanceAll is the instance and everything in it (its users, contacts,
+// agent statuses), as Connect's resource ARNs nest.
+func instanceAll(s Scope) []string { return []string{s.InstanceARN, s.InstanceARN + "/*"} }
+
+func buckets(s Scope) []string {
+	out := make([]string, 0, len(s.Buckets))
+	for _, b := range s.Buckets {
+		out = append(out, "arn:"+s.Partition+":s3:::"+b)
+	}
+	return out
+}
+
+func objects(s Scope) []string {
+	out := make([]string, 0, len(s.Buckets))
+	for _, b := range s.Buckets {
+		out = append(out, "arn:"+s.Partition+":s3:::"+b+"/*")
+	}
+	return out
+}
+
+func identities(s Scope) []string {
+	if len(s.SESIdentities) > 0 {
+		return s.SESIdentities
+	}
+	return []string{"arn:" + s.Partition + ":ses:" + s.Region + ":" + s.Account + ":identity/*"}
+}
+
+func dashboardAndUser(s Scope) []string {
+	account := s.QuickSightAccount
+	if account == "" {
+		account = s.Account
+	}
+	dash := "arn:" + s.Partition + ":quicksight:" + s.Region + ":" + account + ":dashboard/" + or(s.QuickSightDashboard, "*")
+	user := s.QuickSightUser
+	if user == "" {
+		user = "arn:" + s.Partition + ":quicksight:" + s.Region + ":" + account + ":user/*"
+	}
+	return []string{dash, user}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Permissions is every AWS operation switchboard calls through a tenant's
+// role. STS AssumeRole (the platform's own) and Marketplace Metering (the
+// platform's account) are not the tenant role's and are not here.
+var Permissions = []Permission{
+	{"connect", "ListAgentStatuses", "connect:ListAgentStatuses", "", instanceAll},
+	{"connect", "PutUserStatus", "connect:PutUserStatus", "", instanceAll},
+	{"connect", "StartChatContact", "connect:StartChatContact", "", instanceAll},
+	{"connect", "StartTaskContact", "connect:StartTaskContact", "", instanceAll},
+	{"connect", "StopContact", "connect:StopContact", "", instanceAll},
+
+	{"s3", "HeadBucket", "s3:ListBucket", ModuleEmail, buckets},
+	{"s3", "CreateBucket", "s3:CreateBucket", ModuleEmail, buckets},
+	{"s3", "PutBucketEncryption", "s3:PutEncryptionConfiguration", ModuleEmail, buckets},
+	{"s3", "PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", ModuleEmail, buckets},
+	{"s3", "PutBucketVersioning", "s3:PutBucketVersioning", ModuleEmail, buckets},
+	{"s3", "GetBucketVersioning", "s3:GetBucketVersioning", ModuleEmail, buckets},
+	{"s3", "PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", ModuleEmail, buckets},
+	{"s3", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", ModuleEmail, buckets},
+	{"s3", "PutObject", "s3:PutObject", ModuleEmail, objects},
+	{"s3", "CreateMultipartUpload", "s3:PutObject", ModuleEmail, objects},
+	{"s3", "UploadPart", "s3:PutObject", ModuleEmail, objects},
+	{"s3", "CompleteMultipartUpload", "s3:PutObject", ModuleEmail, objects},
+	{"s3", "AbortMultipartUpload", "s3:AbortMultipartUpload", ModuleEmail, objects},
+	{"s3", "GetObject", "s3:GetObject", ModuleEmail, objects},
+
+	{"sesv2", "SendEmail", "ses:SendRawEmail", ModuleEmail, identities},
+
+	{"quicksight", "GenerateEmbedUrlForRegisteredUser", "quicksight:GenerateEmbedUrlForRegisteredUser", ModuleReporting, dashboardAndUser},
+}
+
+// Allows reports whether Permissions lists the SDK operation.
+func Allows(service, operation string) bool {
+	return slices.ContainsFunc(Permissions, func(p Permission) bool { return p.Service == service && p.Operation == operation })
+}
+
+// PolicyDocument is an IAM policy.
+type PolicyDocument struct {
+	Version   string
+	Statement []PolicyStatement
+}
+
+// PolicyStatement is one statement of it.
+type PolicyStatement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+// Policy returns the least-privilege policy for a tenant's role: the
+// actions of the base build and of the modules enabled, each statement
+// scoped to the scope's resources, one statement per service and resource
+// set. A module whose resources the scope lacks (no buckets yet) is left
+// out rather than given "*".
+func Policy(scope Scope, modules []string) (PolicyDocument, error) {
+	if scope.Partition == "" {
+		scope.Partition = "aws"
+	}
+	if scope.InstanceARN == "" || scope.Account == "" || scope.Region == "" {
+		return PolicyDocument{}, fmt.Errorf("connectaws: a policy needs the instance, its account and region")
+	}
+	type group struct {
+		sid       string
+		actions   []string
+		resources []string
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, p := range Permissions {
+		if p.Module != "" && !slices.Contains(modules, p.Module) {
+			continue
+		}
+		res := p.Resources(scope)
+		if len(res) == 0 {
+			continue
+		}
+		key := p.Service + "\x00" + strings.Join(res, ",")
+		g, ok := groups[key]
+		if !ok {
+			g = &group{sid: sidOf(p.Service, res), resources: res}
+			groups[key] = g
+			order = append(order, key)
+		}
+		if !slices.Contains(g.actions, p.Action) {
+			g.actions = append(g.actions, p.Action)
+		}
+	}
+	doc := PolicyDocument{Version: "2012-10-17"}
+	for _, k := range order {
+		g := groups[k]
+		sort.Strings(g.actions)
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: g.sid, Effect: "Allow", Action: g.actions, Resource: g.resources})
+	}
+	return doc, nil
+}
+
+// sidOf names a statement: alphanumeric, as IAM requires.
+func sidOf(service string, res []string) string {
+	switch service {
+	case "connect":
+		return "ConnectInstance"
+	case "s3":
+		if strings.HasSuffix(res[0], "/*") {
+			return "EmailBucketObjects"
+		}
+		return "EmailBuckets"
+	case "sesv2":
+		return "SendEmail"
+	case "quicksight":
+		return "EmbedDashboard"
+	}
+	return strings.ToUpper(service[:1]) + service[1:]
+}
+
+// JSON returns the document as IAM takes it.
+func (d PolicyDocument) JSON() string {
+	b, _ := json.MarshalIndent(d, "", "  ")
+	return string(b)
+}
