@@ -24,6 +24,23 @@ import (
 	"switchboard/sealed"
 )
 
+// serverWithAWS is a test server whose AWS clients sign with the
+// platform's credentials and assume tenants' roles through the returned
+// local STS; edit points the other services at their fakes.
+func serverWithAWS(t *testing.T, b testenv.Backend, edit func(*wire.Config)) (*testenv.Server, *fakeaws.STS) {
+	t.Helper()
+	platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
+	sts := fakeaws.NewSTS(t)
+	sts.TrustCaller(platform)
+	s := testenv.NewServer(t, b, func(c *wire.Config) {
+		c.AWS = &wire.AWS{Options: connectaws.Options{
+			BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
+		}}
+		edit(c)
+	})
+	return s, sts
+}
+
 // The console's people on both stores: admins add, list and remove them;
 // an email twice is CONFLICT, an agent's role or a bad email
 // BAD_USER_INPUT; supervisors may not list them; another tenant's admin
@@ -114,16 +131,9 @@ func TestAdminUsers(t *testing.T) {
 // without the email module is CONFLICT.
 func TestConfigureEmailBackups(t *testing.T) {
 	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
-		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-		sts, s3 := fakeaws.NewSTS(t), fakeaws.NewS3(t)
-		sts.TrustCaller(platform)
+		s3 := fakeaws.NewS3(t)
+		s, sts := serverWithAWS(t, b, func(c *wire.Config) { c.AWS.S3Endpoint = s3.URL })
 		s3.TrustSTS(sts)
-		s := testenv.NewServer(t, b, func(c *wire.Config) {
-			c.AWS = &wire.AWS{Options: connectaws.Options{
-				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
-				S3Endpoint: s3.URL,
-			}}
-		})
 		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
 		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
 		const account, region = "111111111111", "eu-west-2"
@@ -366,17 +376,12 @@ func TestCostEstimate(t *testing.T) {
 // another tenant has none.
 func TestReporting(t *testing.T) {
 	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
-		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-		sts, qs := fakeaws.NewSTS(t), fakeaws.NewQuickSight(t)
-		sts.TrustCaller(platform)
-		qs.TrustSTS(sts)
-		s := testenv.NewServer(t, b, func(c *wire.Config) {
-			c.AWS = &wire.AWS{Options: connectaws.Options{
-				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform}, STSEndpoint: sts.URL, RetryMaxAttempts: 1,
-				QuickSightEndpoint: qs.URL,
-			}}
+		qs := fakeaws.NewQuickSight(t)
+		s, sts := serverWithAWS(t, b, func(c *wire.Config) {
+			c.AWS.QuickSightEndpoint = qs.URL
 			c.AllowedOrigins = []string{"https://console.acme.example"}
 		})
+		qs.TrustSTS(sts)
 		A, B := s.NewTenant(t, "Acme"), s.NewTenant(t, "Bolt")
 		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
 		_, agent := s.NewAgent(t, A, "Ann", "ann@acme.example", auth.RoleAgent)
