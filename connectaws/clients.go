@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/quicksight"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -42,8 +43,10 @@ type Options struct {
 	S3Endpoint       string
 	SESEndpoint      string
 	MeteringEndpoint string
-	// QuickSightEndpoint replaces QuickSight's, as the others do.
+	// QuickSightEndpoint and ProfilesEndpoint (Customer Profiles) replace
+	// theirs, as the others do.
 	QuickSightEndpoint string
+	ProfilesEndpoint   string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -98,6 +101,7 @@ type tenantClients struct {
 	s3         *s3.Client
 	ses        map[string]*sesv2.Client
 	quicksight *quicksight.Client
+	profiles   *customerprofiles.Client
 }
 
 // New returns Clients configured by opts. Without opts.BaseCredentials it
@@ -297,6 +301,26 @@ func (c *Clients) QuickSight(inst Instance) (*quicksight.Client, error) {
 		})
 	}
 	return t.quicksight, nil
+}
+
+// Profiles returns a Customer Profiles client in inst's account and region.
+func (c *Clients) Profiles(inst Instance) (*customerprofiles.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.profiles == nil {
+		t.profiles = customerprofiles.NewFromConfig(c.cfg, func(o *customerprofiles.Options) {
+			o.Region = t.region
+			o.Credentials = t.credentials
+			if c.opts.ProfilesEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.ProfilesEndpoint)
+			}
+		})
+	}
+	return t.profiles, nil
 }
 
 // Forget drops the cached credentials and clients for inst's role, e.g.

@@ -28,8 +28,8 @@ type Permission struct {
 // Scope is what a tenant's policy is scoped to.
 type Scope struct {
 	Partition, Account, Region string
-	// InstanceARN is the tenant's Connect instance.
-	InstanceARN string
+	// InstanceARN is the tenant's Connect instance, InstanceAlias its alias.
+	InstanceARN, InstanceAlias string
 	// Buckets are the email module's content and attachments buckets.
 	Buckets []string
 	// SESIdentities are the ARNs of the SES identities the tenant sends
@@ -45,11 +45,20 @@ const (
 	ModuleReporting = "reporting"
 )
 
-func instance(s Scope) []string { return []string{s.InstanceARN} }
-
 // instanceAll is the instance and everything in it (its users, contacts,
 // agent statuses), as Connect's resource ARNs nest.
 func instanceAll(s Scope) []string { return []string{s.InstanceARN, s.InstanceARN + "/*"} }
+
+// profilesDomain is the instance's domain: amazon-connect-<alias>, the
+// only name Connect's service-linked role reaches.
+func profilesDomain(s Scope) []string {
+	return []string{"arn:" + s.Partition + ":profile:" + s.Region + ":" + s.Account + ":domains/amazon-connect-" + or(s.InstanceAlias, "*")}
+}
+
+// anyIntegration is ListAccountIntegrations', which names no domain.
+func anyIntegration(s Scope) []string {
+	return []string{"arn:" + s.Partition + ":profile:" + s.Region + ":" + s.Account + ":*"}
+}
 
 func buckets(s Scope) []string {
 	out := make([]string, 0, len(s.Buckets))
@@ -98,11 +107,19 @@ func or(s, def string) string {
 // role. STS AssumeRole (the platform's own) and Marketplace Metering (the
 // platform's account) are not the tenant role's and are not here.
 var Permissions = []Permission{
+	{"connect", "DescribeInstance", "connect:DescribeInstance", "", instanceAll},
+	{"connect", "ListApprovedOrigins", "connect:ListApprovedOrigins", "", instanceAll},
+	{"connect", "AssociateApprovedOrigin", "connect:AssociateApprovedOrigin", "", instanceAll},
 	{"connect", "ListAgentStatuses", "connect:ListAgentStatuses", "", instanceAll},
 	{"connect", "PutUserStatus", "connect:PutUserStatus", "", instanceAll},
 	{"connect", "StartChatContact", "connect:StartChatContact", "", instanceAll},
 	{"connect", "StartTaskContact", "connect:StartTaskContact", "", instanceAll},
 	{"connect", "StopContact", "connect:StopContact", "", instanceAll},
+
+	{"customerprofiles", "ListAccountIntegrations", "profile:ListAccountIntegrations", "", anyIntegration},
+	{"customerprofiles", "GetDomain", "profile:GetDomain", "", profilesDomain},
+	{"customerprofiles", "CreateDomain", "profile:CreateDomain", "", profilesDomain},
+	{"customerprofiles", "PutIntegration", "profile:PutIntegration", "", profilesDomain},
 
 	{"s3", "HeadBucket", "s3:ListBucket", ModuleEmail, buckets},
 	{"s3", "CreateBucket", "s3:CreateBucket", ModuleEmail, buckets},
@@ -204,6 +221,11 @@ func sidOf(service string, res []string) string {
 		return "SendEmail"
 	case "quicksight":
 		return "EmbedDashboard"
+	case "customerprofiles":
+		if strings.HasSuffix(res[0], ":*") {
+			return "ProfilesIntegrations"
+		}
+		return "ProfilesDomain"
 	}
 	return strings.ToUpper(service[:1]) + service[1:]
 }

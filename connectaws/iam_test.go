@@ -25,10 +25,11 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // sdkPackages are the AWS SDK clients switchboard calls through a tenant's
 // role, by import path, with the service name Permissions uses.
 var sdkPackages = map[string]string{
-	"github.com/aws/aws-sdk-go-v2/service/connect":    "connect",
-	"github.com/aws/aws-sdk-go-v2/service/s3":         "s3",
-	"github.com/aws/aws-sdk-go-v2/service/sesv2":      "sesv2",
-	"github.com/aws/aws-sdk-go-v2/service/quicksight": "quicksight",
+	"github.com/aws/aws-sdk-go-v2/service/connect":          "connect",
+	"github.com/aws/aws-sdk-go-v2/service/s3":               "s3",
+	"github.com/aws/aws-sdk-go-v2/service/sesv2":            "sesv2",
+	"github.com/aws/aws-sdk-go-v2/service/quicksight":       "quicksight",
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles": "customerprofiles",
 }
 
 // calledOperations finds, in the module's non-test Go files (the fakes
@@ -192,7 +193,7 @@ func TestPolicyGrammar(t *testing.T) {
 	}
 	base, err := connectaws.Policy(connectaws.Scope{Account: "123456789012", Region: "ap-southeast-2",
 		InstanceARN: "arn:aws:connect:ap-southeast-2:123456789012:instance/x"}, nil)
-	if err != nil || len(base.Statement) != 1 || base.Statement[0].Sid != "ConnectInstance" {
+	if err != nil || len(base.Statement) != 3 || base.Statement[0].Sid != "ConnectInstance" || base.Statement[2].Sid != "ProfilesDomain" {
 		t.Errorf("the base build's policy: %+v, %v", base, err)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"switchboard/graph/model"
 	"switchboard/livestatus"
 	"switchboard/mail"
+	"switchboard/onboarding"
 	"switchboard/schedules"
 	"switchboard/templates"
 	"switchboard/tenants"
@@ -323,6 +324,17 @@ type ComplexityRoot struct {
 		UpdatedAt         func(childComplexity int) int
 	}
 
+	InstanceCheck struct {
+		Message func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
+	InstanceVerification struct {
+		Checks func(childComplexity int) int
+		Ready  func(childComplexity int) int
+	}
+
 	Interaction struct {
 		Agent          func(childComplexity int) int
 		Channel        func(childComplexity int) int
@@ -417,6 +429,7 @@ type ComplexityRoot struct {
 		UpdateSchedule             func(childComplexity int, id gid.ID, input model.UpdateScheduleInput) int
 		UpdateTemplate             func(childComplexity int, id gid.ID, input model.UpdateTemplateInput) int
 		UpdateTenant               func(childComplexity int, id gid.ID, input ent.UpdateTenantInput) int
+		VerifyInstance             func(childComplexity int) int
 	}
 
 	OperationalParameter struct {
@@ -658,6 +671,7 @@ type MutationResolver interface {
 	DeleteAdminUser(ctx context.Context, id gid.ID) (gid.ID, error)
 	ConfigureReporting(ctx context.Context, input model.ConfigureReportingInput) (*model.ReportingSettings, error)
 	ReportingEmbedURL(ctx context.Context) (*model.ReportingEmbed, error)
+	VerifyInstance(ctx context.Context) (*onboarding.Verification, error)
 	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
 	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
 	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -1717,6 +1731,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Instance.UpdatedAt(childComplexity), true
 
+	case "InstanceCheck.message":
+		if e.ComplexityRoot.InstanceCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCheck.Message(childComplexity), true
+	case "InstanceCheck.name":
+		if e.ComplexityRoot.InstanceCheck.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCheck.Name(childComplexity), true
+	case "InstanceCheck.status":
+		if e.ComplexityRoot.InstanceCheck.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceCheck.Status(childComplexity), true
+
+	case "InstanceVerification.checks":
+		if e.ComplexityRoot.InstanceVerification.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceVerification.Checks(childComplexity), true
+	case "InstanceVerification.ready":
+		if e.ComplexityRoot.InstanceVerification.Ready == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstanceVerification.Ready(childComplexity), true
+
 	case "Interaction.agent":
 		if e.ComplexityRoot.Interaction.Agent == nil {
 			break
@@ -2383,6 +2429,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenant(childComplexity, args["id"].(gid.ID), args["input"].(ent.UpdateTenantInput)), true
+	case "Mutation.verifyInstance":
+		if e.ComplexityRoot.Mutation.VerifyInstance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyInstance(childComplexity), true
 
 	case "OperationalParameter.createdAt":
 		if e.ComplexityRoot.OperationalParameter.CreatedAt == nil {
@@ -3912,6 +3964,28 @@ func (ec *executionContext) childFields_Instance(ctx context.Context, field grap
 		return ec.fieldContext_Instance_modules(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Instance", field.Name)
+}
+
+func (ec *executionContext) childFields_InstanceCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_InstanceCheck_name(ctx, field)
+	case "status":
+		return ec.fieldContext_InstanceCheck_status(ctx, field)
+	case "message":
+		return ec.fieldContext_InstanceCheck_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_InstanceVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ready":
+		return ec.fieldContext_InstanceVerification_ready(ctx, field)
+	case "checks":
+		return ec.fieldContext_InstanceVerification_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstanceVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9594,6 +9668,130 @@ func (ec *executionContext) fieldContext_Instance_modules(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Instance", field, false, false, "String")
 }
 
+func (ec *executionContext) _InstanceCheck_name(ctx context.Context, field graphql.CollectedField, obj *onboarding.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCheck_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCheck_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstanceCheck_status(ctx context.Context, field graphql.CollectedField, obj *onboarding.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCheck_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCheckStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCheck_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCheck", field, false, false, "CheckStatus")
+}
+
+func (ec *executionContext) _InstanceCheck_message(ctx context.Context, field graphql.CollectedField, obj *onboarding.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InstanceVerification_ready(ctx context.Context, field graphql.CollectedField, obj *onboarding.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceVerification_ready(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ready, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceVerification_ready(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InstanceVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InstanceVerification_checks(ctx context.Context, field graphql.CollectedField, obj *onboarding.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InstanceVerification_checks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []onboarding.Check) graphql.Marshaler {
+			return ec.marshalNInstanceCheck2ᚕswitchboardᚋonboardingᚐCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InstanceVerification_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InstanceVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Interaction_id(ctx context.Context, field graphql.CollectedField, obj *ent.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12136,6 +12334,38 @@ func (ec *executionContext) fieldContext_Mutation_reportingEmbedUrl(_ context.Co
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ReportingEmbed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyInstance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyInstance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().VerifyInstance(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *onboarding.Verification) graphql.Marshaler {
+			return ec.marshalNInstanceVerification2ᚖswitchboardᚋonboardingᚐVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyInstance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstanceVerification(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21153,6 +21383,87 @@ func (ec *executionContext) _Instance(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var instanceCheckImplementors = []string{"InstanceCheck"}
+
+func (ec *executionContext) _InstanceCheck(ctx context.Context, sel ast.SelectionSet, obj *onboarding.Check) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceCheck")
+		case "name":
+			out.Values[i] = ec._InstanceCheck_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._InstanceCheck_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InstanceCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var instanceVerificationImplementors = []string{"InstanceVerification"}
+
+func (ec *executionContext) _InstanceVerification(ctx context.Context, sel ast.SelectionSet, obj *onboarding.Verification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, instanceVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InstanceVerification")
+		case "ready":
+			out.Values[i] = ec._InstanceVerification_ready(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checks":
+			out.Values[i] = ec._InstanceVerification_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var interactionImplementors = []string{"Interaction", "Node"}
 
 func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionSet, obj *ent.Interaction) graphql.Marshaler {
@@ -21785,6 +22096,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "reportingEmbedUrl":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportingEmbedUrl(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyInstance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyInstance(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23589,6 +23907,20 @@ func (ec *executionContext) marshalNBucketBackup2ᚖswitchboardᚋgraphᚋmodel�
 	return ec._BucketBackup(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCheckStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CheckStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {
 	res, err := ec.unmarshalInputConfigureInstanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24035,6 +24367,34 @@ func (ec *executionContext) marshalNInstance2ᚖswitchboardᚋentᚐInstance(ctx
 		return graphql.Null
 	}
 	return ec._Instance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInstanceCheck2switchboardᚋonboardingᚐCheck(ctx context.Context, sel ast.SelectionSet, v onboarding.Check) graphql.Marshaler {
+	return ec._InstanceCheck(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInstanceCheck2ᚕswitchboardᚋonboardingᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []onboarding.Check) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInstanceCheck2switchboardᚋonboardingᚐCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInstanceVerification2ᚖswitchboardᚋonboardingᚐVerification(ctx context.Context, sel ast.SelectionSet, v *onboarding.Verification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InstanceVerification!")
+		return graphql.Null
+	}
+	return ec._InstanceVerification(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {

@@ -37,7 +37,7 @@ func IAMPolicy(ctx context.Context, c *ent.Client, m *mail.Service) (Policy, err
 	if err != nil {
 		return Policy{}, apierror.New(apierror.BadUserInput, "the instance's ARN does not parse: configure the instance again")
 	}
-	scope := connectaws.Scope{Partition: a.Partition, Account: a.Account, Region: inst.Region, InstanceARN: inst.InstanceArn,
+	scope := connectaws.Scope{Partition: a.Partition, Account: a.Account, Region: inst.Region, InstanceARN: inst.InstanceArn, InstanceAlias: inst.Alias,
 		QuickSightAccount: inst.ReportingAccountID, QuickSightDashboard: inst.ReportingDashboardID, QuickSightUser: inst.ReportingUserArn}
 	modules := []string{}
 	if mail.Enabled(inst) && m != nil {

@@ -36,8 +36,6 @@ var notYetImplemented = map[string]bool{
 	"SuggestReply":   true,
 
 	// The admin console (console.graphql).
-	// Onboarding: the instance's checks.
-	"VerifyInstance": true,
 }
 
 // The contract's operations, the desktop's and the console's, validate

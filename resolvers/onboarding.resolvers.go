@@ -72,6 +72,15 @@ func (r *mutationResolver) ReportingEmbedURL(ctx context.Context) (*model.Report
 	return &model.ReportingEmbed{URL: url, ExpiresAt: expires}, nil
 }
 
+// VerifyInstance is the resolver for the verifyInstance field.
+func (r *mutationResolver) VerifyInstance(ctx context.Context) (*onboarding.Verification, error) {
+	v, err := r.verifier.Verify(ctx, r.ent(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // CostEstimate is the resolver for the costEstimate field.
 func (r *queryResolver) CostEstimate(ctx context.Context, input costs.Input) (*costs.Estimate, error) {
 	est, err := costs.EstimateCosts(input)

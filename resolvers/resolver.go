@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/schema/schematype"
 	"switchboard/graph/model"
 	"switchboard/mail"
+	"switchboard/onboarding"
 	"switchboard/reporting"
 	"switchboard/tenants"
 	"switchboard/viewer"
@@ -37,6 +38,7 @@ type Resolver struct {
 	tenants       *tenants.Service
 	reporting     *reporting.Service
 	microsoft     *integrations.Microsoft
+	verifier      *onboarding.Verifier
 }
 
 // Services are the domain services behind the resolvers.
@@ -47,6 +49,7 @@ type Services struct {
 	Tenants       *tenants.Service
 	Reporting     *reporting.Service      // nil: this server does not reach AWS
 	Microsoft     *integrations.Microsoft // nil: no credentials are kept
+	Verifier      *onboarding.Verifier    // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -54,7 +57,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier}})
 }
 
 func deref[T any](p *T) T {

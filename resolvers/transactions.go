@@ -75,6 +75,7 @@ var mutationTransactions = map[string]Transaction{
 	// in its own statement, for the Instance policy to judge).
 	"configureEmailBackups":   CallsAWS,
 	"createAdminUser":         InRequestTransaction,
+	"verifyInstance":          CallsAWS, // STS, Connect, Customer Profiles; statuses imported in a transaction of their own
 	"configureReporting":      InRequestTransaction,
 	"reportingEmbedUrl":       CallsAWS, // QuickSight GenerateEmbedUrlForRegisteredUser
 	"deleteAdminUser":         InRequestTransaction,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -479,7 +480,7 @@ func TestIAMPolicy(t *testing.T) {
 		if err := json.Unmarshal([]byte(out.IamPolicy.Document), &doc); err != nil {
 			t.Fatal(err)
 		}
-		if len(out.IamPolicy.Modules) != 0 || len(doc.Statement) != 1 || doc.Statement[0].Resource[0] != arnA || !slices.Contains(doc.Statement[0].Action, "connect:PutUserStatus") {
+		if len(out.IamPolicy.Modules) != 0 || len(doc.Statement) != 3 || doc.Statement[0].Resource[0] != arnA || !slices.Contains(doc.Statement[0].Action, "connect:PutUserStatus") {
 			t.Fatalf("the base policy: %+v", out)
 		}
 		configure([]string{"reporting"})
@@ -487,6 +488,99 @@ func TestIAMPolicy(t *testing.T) {
 		if !slices.Equal(out.IamPolicy.Modules, []string{"reporting"}) || !strings.Contains(out.IamPolicy.Document, "quicksight:GenerateEmbedUrlForRegisteredUser") ||
 			!strings.Contains(out.IamPolicy.Document, ":123456789012:dashboard/") {
 			t.Errorf("with reporting: %+v", out)
+		}
+		if r := s.Do(t, sup, op, nil); r.Code() != "FORBIDDEN" {
+			t.Errorf("a supervisor: %+v", r)
+		}
+	})
+}
+
+// verifyInstance on both stores, with the real SDK against the local STS,
+// Connect and Customer Profiles: a fresh instance is fixed (the profiles
+// domain created and integrated, the desktop's origin approved, the
+// statuses imported) and a second run changes nothing; an instance
+// integrated with a domain of another name fails with the fix named; a
+// role that cannot be assumed fails and skips the rest; a supervisor may
+// not run it.
+func TestVerifyInstance(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		fc, profiles := fakeaws.NewConnect(t), fakeaws.NewProfiles(t)
+		s, sts := serverWithAWS(t, b, func(c *wire.Config) {
+			c.AWS.ConnectEndpoint, c.AWS.ProfilesEndpoint = fc.URL, profiles.URL
+			c.AllowedOrigins = []string{"https://desk.acme.example", "http://localhost:5173"}
+		})
+		fc.TrustSTS(sts)
+		profiles.TrustSTS(sts)
+		const account, region = "111111111111", "ap-southeast-2"
+		tenant := func(name, instanceID, alias string, allow bool) (testenv.Tenant, string) {
+			tn := s.NewTenant(t, name)
+			role := "arn:aws:iam::" + account + ":role/Switchboard" + name
+			if allow {
+				sts.AllowRole(role, "ext-"+alias)
+			}
+			fc.SetInstance(instanceID, alias, "ACTIVE")
+			fc.SetAgentStatuses(instanceID,
+				fakeaws.AgentStatus{ID: "cs-available", Name: "Available", Type: "ROUTABLE"},
+				fakeaws.AgentStatus{ID: "cs-offline", Name: "Offline", Type: "OFFLINE"})
+			arn := "arn:aws:connect:" + region + ":" + account + ":instance/" + instanceID
+			s.MustDo(t, tn.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+				"instanceArn": arn, "region": region, "roleArn": role, "externalId": "ext-" + alias,
+			}}, nil)
+			return tn, arn
+		}
+		A, arnA := tenant("Acme", "11111111-2222-3333-4444-555555555555", "acme", true)
+		B, arnB := tenant("Bolt", "22222222-2222-3333-4444-555555555555", "bolt", true)
+		C, _ := tenant("Cove", "33333333-2222-3333-4444-555555555555", "cove", false)
+		profiles.Integrate("my-profiles", arnB)
+		_, sup := s.NewAgent(t, A, "Sam", "sam@acme.example", auth.RoleSupervisor)
+
+		op := testenv.ContractOperation(t, "VerifyInstance")
+		type result struct {
+			VerifyInstance struct {
+				Ready  bool
+				Checks []struct{ Name, Status, Message string }
+			} `json:"verifyInstance"`
+		}
+		run := func(tn testenv.Tenant) (bool, map[string]string, map[string]string) {
+			t.Helper()
+			var out result
+			s.MustDo(t, tn.AdminToken, op, nil, &out)
+			status, msg := map[string]string{}, map[string]string{}
+			for _, c := range out.VerifyInstance.Checks {
+				status[c.Name], msg[c.Name] = c.Status, c.Message
+			}
+			return out.VerifyInstance.Ready, status, msg
+		}
+		ready, status, msg := run(A)
+		want := map[string]string{"role": "PASSED", "instance": "FIXED", "profiles-domain": "FIXED", "approved-origins": "FIXED", "agent-statuses": "PASSED"}
+		if !ready || !maps.Equal(status, want) {
+			t.Fatalf("a fresh instance: ready %v, %v %v", ready, status, msg)
+		}
+		if got := profiles.Integrations(arnA); !slices.Equal(got, []string{"amazon-connect-acme"}) || profiles.Creates() != 1 || profiles.Puts() != 1 {
+			t.Fatalf("profiles: %v, %d creates, %d puts", got, profiles.Creates(), profiles.Puts())
+		}
+		if got := fc.ApprovedOrigins("11111111-2222-3333-4444-555555555555"); !slices.Equal(got, []string{"https://desk.acme.example"}) {
+			t.Errorf("approved origins %v", got)
+		}
+		ready, status, msg = run(A)
+		for name, st := range status {
+			if st != "PASSED" {
+				t.Errorf("second run: %s %s (%s)", name, st, msg[name])
+			}
+		}
+		if !ready || profiles.Creates() != 1 || profiles.Puts() != 1 || len(fc.ApprovedOrigins("11111111-2222-3333-4444-555555555555")) != 1 {
+			t.Errorf("the second run changed something: %d creates, %d puts", profiles.Creates(), profiles.Puts())
+		}
+
+		ready, status, msg = run(B)
+		if ready || status["profiles-domain"] != "FAILED" || !strings.Contains(msg["profiles-domain"], "my-profiles") ||
+			!strings.Contains(msg["profiles-domain"], "amazon-connect-bolt") || profiles.Creates() != 1 {
+			t.Errorf("another domain integrated: ready %v, %v %q", ready, status, msg["profiles-domain"])
+		}
+
+		ready, status, _ = run(C)
+		if ready || status["role"] != "FAILED" || status["instance"] != "SKIPPED" || status["agent-statuses"] != "SKIPPED" {
+			t.Errorf("a role that cannot be assumed: %v %v", ready, status)
 		}
 		if r := s.Do(t, sup, op, nil); r.Code() != "FORBIDDEN" {
 			t.Errorf("a supervisor: %+v", r)

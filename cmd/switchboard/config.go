@@ -47,6 +47,7 @@ type config struct {
 	awsSESEndpoint        string
 	awsMeteringEndpoint   string
 	awsQuickSightEndpoint string
+	awsProfilesEndpoint   string
 	meteringDimension     string
 	signupURL             string
 	topicAccount          string
@@ -91,6 +92,7 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsProfilesEndpoint, "aws-profiles-endpoint", "", "Customer Profiles endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
 	c.meteringFlags(fs)
 	fs.stringSetting(&c.signupURL, "marketplace-signup-url", marketplace.DefaultSignupURL,
@@ -319,7 +321,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
-			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint,
 		}},
 	}
 }

@@ -24,6 +24,10 @@ const (
 	OpStartChatContact  = "StartChatContact"
 	OpStopContact       = "StopContact"
 	OpStartTaskContact  = "StartTaskContact"
+	// The instance's own operations (onboarding's verifyInstance).
+	OpDescribeInstance        = "DescribeInstance"
+	OpListApprovedOrigins     = "ListApprovedOrigins"
+	OpAssociateApprovedOrigin = "AssociateApprovedOrigin"
 )
 
 // Connect is a local Amazon Connect speaking the REST-JSON protocol for the
@@ -57,6 +61,9 @@ type Connect struct {
 type connectInstance struct {
 	statuses []AgentStatus
 	users    map[string]string // user ID → agent status ID last put
+	alias    string
+	status   string   // InstanceStatus; ACTIVE when empty
+	origins  []string // approved origins
 }
 
 // AgentStatus is an agent status of a fake instance.
@@ -142,6 +149,27 @@ func (c *Connect) AddInstance(instanceID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.instance(instanceID)
+}
+
+// SetInstance sets what DescribeInstance says of instanceID: its alias and
+// InstanceStatus (ACTIVE, CREATION_IN_PROGRESS, CREATION_FAILED; ACTIVE
+// when empty), creating it if need be.
+func (c *Connect) SetInstance(instanceID, alias, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in := c.instance(instanceID)
+	in.alias, in.status = alias, status
+}
+
+// ApprovedOrigins returns instanceID's approved origins, in the order
+// they were associated.
+func (c *Connect) ApprovedOrigins(instanceID string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if in, ok := c.instances[instanceID]; ok {
+		return slices.Clone(in.origins)
+	}
+	return nil
 }
 
 // SetAgentStatuses replaces the agent statuses of instanceID (creating the
@@ -309,6 +337,12 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 			out, cerr = c.stopContact(body)
 		case OpStartTaskContact:
 			out, cerr = c.startTaskContact(body)
+		case OpDescribeInstance:
+			out, cerr = c.describeInstance(segs[1], rec.Region)
+		case OpListApprovedOrigins:
+			out, cerr = c.listApprovedOrigins(segs[1])
+		case OpAssociateApprovedOrigin:
+			out, cerr = c.associateApprovedOrigin(segs[1], body)
 		default:
 			c.t.Errorf("fakeaws.Connect: no operation serves %s %s", r.Method, r.URL.Path)
 			cerr = &connectError{http.StatusNotFound, "UnknownOperationException", "no such operation"}
@@ -378,6 +412,12 @@ func route(method string, segs []string) string {
 		return OpStopContact
 	case method == http.MethodPut && len(segs) == 2 && segs[0] == "contact" && segs[1] == "task":
 		return OpStartTaskContact
+	case method == http.MethodGet && len(segs) == 2 && segs[0] == "instance":
+		return OpDescribeInstance
+	case method == http.MethodGet && len(segs) == 3 && segs[0] == "instance" && segs[2] == "approved-origins":
+		return OpListApprovedOrigins
+	case method == http.MethodPut && len(segs) == 3 && segs[0] == "instance" && segs[2] == "approved-origin":
+		return OpAssociateApprovedOrigin
 	}
 	return ""
 }
@@ -578,5 +618,51 @@ func (c *Connect) stopContact(body []byte) (any, *connectError) {
 		return nil, &connectError{http.StatusGone, "ContactNotFoundException", "Contact not found or already ended"}
 	}
 	ct.Stopped = true
+	return struct{}{}, nil
+}
+
+// describeInstance serves DescribeInstance; c.mu must be held.
+func (c *Connect) describeInstance(instanceID, region string) (any, *connectError) {
+	in, ok := c.instances[instanceID]
+	if !ok {
+		return nil, notFound("instance " + instanceID)
+	}
+	status := in.status
+	if status == "" {
+		status = "ACTIVE"
+	}
+	return map[string]any{"Instance": map[string]any{
+		"Id": instanceID, "Arn": "arn:aws:connect:" + region + ":123456789012:instance/" + instanceID,
+		"IdentityManagementType": "CONNECT_MANAGED", "InstanceAlias": in.alias, "InstanceStatus": status,
+		"InboundCallsEnabled": true, "OutboundCallsEnabled": true,
+	}}, nil
+}
+
+// listApprovedOrigins serves ListApprovedOrigins (one page); c.mu must be
+// held.
+func (c *Connect) listApprovedOrigins(instanceID string) (any, *connectError) {
+	in, ok := c.instances[instanceID]
+	if !ok {
+		return nil, notFound("instance " + instanceID)
+	}
+	return map[string]any{"Origins": append([]string{}, in.origins...)}, nil
+}
+
+// associateApprovedOrigin serves AssociateApprovedOrigin; c.mu must be
+// held. An origin approved already is a ResourceConflictException, as
+// Connect answers.
+func (c *Connect) associateApprovedOrigin(instanceID string, body []byte) (any, *connectError) {
+	in, ok := c.instances[instanceID]
+	if !ok {
+		return nil, notFound("instance " + instanceID)
+	}
+	var req struct{ Origin string }
+	if err := json.Unmarshal(body, &req); err != nil || req.Origin == "" || len(req.Origin) > 267 {
+		return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "Origin is required, at most 267 characters"}
+	}
+	if slices.Contains(in.origins, req.Origin) {
+		return nil, &connectError{http.StatusConflict, "ResourceConflictException", "the origin is approved already"}
+	}
+	in.origins = append(in.origins, req.Origin)
 	return struct{}{}, nil
 }

@@ -31,6 +31,7 @@ import (
 	"switchboard/mail"
 	"switchboard/marketplace"
 	"switchboard/minutes"
+	"switchboard/onboarding"
 	"switchboard/reporting"
 	"switchboard/resolvers"
 	"switchboard/scim"
@@ -204,6 +205,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		mailer   *mail.Service
 		metering *connectaws.Metering
 		reports  *reporting.Service
+		checks   *onboarding.Verifier
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -218,6 +220,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		app.meter = newMeter(cfg, clients, log, 0)
 		metering = clients.Metering()
 		reports = reporting.New(clients, cfg.AllowedOrigins)
+		checks = &onboarding.Verifier{AWS: clients, Origins: cfg.AllowedOrigins}
 		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
 		if err != nil {
 			return nil, err
@@ -265,6 +268,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}}
 	app.status = livestatus.NewService(st.Client, pub, livestatus.Options{Connect: connect, Postgres: postgres})
+	if checks != nil {
+		checks.Status = app.status
+	}
 	app.mail = mailer
 	app.recorder = &minutes.Recorder{Client: st.Client, Logger: log, Lock: func(ctx context.Context) (func(), bool, error) {
 		return st.TryLock(ctx, minutes.LockKey)
@@ -299,6 +305,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Mail:          mailer,
 			Tenants:       lifecycle,
 			Reporting:     reports,
+			Verifier:      checks,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,

@@ -1,0 +1,173 @@
+package onboarding
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"switchboard/apierror"
+	"switchboard/connectaws"
+	"switchboard/ent"
+	"switchboard/instances"
+	"switchboard/livestatus"
+)
+
+// The outcomes of a check.
+const (
+	Passed  = "PASSED"
+	Fixed   = "FIXED"
+	Failed  = "FAILED"
+	Skipped = "SKIPPED"
+)
+
+// Check is one step of verifyInstance.
+type Check struct{ Name, Status, Message string }
+
+// Verification is verifyInstance's answer: ready when no check failed.
+type Verification struct {
+	Ready  bool
+	Checks []Check
+}
+
+// Verifier checks a tenant's instance and fixes what switchboard may.
+type Verifier struct {
+	AWS *connectaws.Clients
+	// Origins are the desktop's origins (-allowed-origins): the https ones
+	// are approved on the instance.
+	Origins []string
+	Status  *livestatus.Service
+}
+
+// ProfilesDomain is the name Connect's service-linked role reaches a
+// Customer Profiles domain by (the FAQ's first answer).
+func ProfilesDomain(alias string) string { return "amazon-connect-" + alias }
+
+// Verify runs the checks in order: the role can be assumed; the instance
+// exists and is active; its Customer Profiles domain is
+// amazon-connect-<alias> (created and integrated when there is none); the
+// desktop's origins are approved; the agent statuses are imported. Each is
+// PASSED, FIXED, FAILED (saying what the admin must do) or SKIPPED (an
+// earlier one failed); a second run changes nothing the first set up.
+// Admins only (reading the instance is theirs). No transaction is open
+// while AWS answers.
+func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, error) {
+	inst, err := instances.Get(ctx, c)
+	if err != nil {
+		return Verification{}, err
+	}
+	if v == nil || v.AWS == nil {
+		return Verification{}, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+	}
+	target := connectaws.InstanceOf(inst)
+	var out Verification
+	add := func(name, status, format string, args ...any) {
+		out.Checks = append(out.Checks, Check{Name: name, Status: status, Message: fmt.Sprintf(format, args...)})
+	}
+	skipRest := func(names ...string) {
+		for _, n := range names {
+			add(n, Skipped, "skipped: an earlier check failed")
+		}
+	}
+	rest := []string{"instance", "profiles-domain", "approved-origins", "agent-statuses"}
+
+	creds, err := v.AWS.Credentials(target)
+	if err == nil {
+		_, err = creds.Retrieve(ctx)
+	}
+	if err != nil {
+		add("role", Failed, "switchboard cannot assume %s with the instance's external ID: check the role's trust policy names switchboard's account and the external ID (%v)", inst.RoleArn, err)
+		skipRest(rest...)
+		return out, nil
+	}
+	add("role", Passed, "switchboard assumes %s", inst.RoleArn)
+
+	info, err := v.AWS.DescribeInstance(ctx, target)
+	switch {
+	case err != nil:
+		add("instance", Failed, "Amazon Connect did not describe the instance %s: check the ARN and that the role allows connect:DescribeInstance (%v)", inst.InstanceArn, err)
+		skipRest(rest[1:]...)
+		return out, nil
+	case info.Status != "ACTIVE":
+		add("instance", Failed, "the instance is %s, not ACTIVE: wait for it to be created, or create it again", info.Status)
+		skipRest(rest[1:]...)
+		return out, nil
+	case inst.Alias != info.Alias:
+		if err := inst.Update().SetAlias(info.Alias).Exec(ctx); err != nil {
+			return Verification{}, err
+		}
+		inst.Alias = info.Alias
+		add("instance", Fixed, "the instance %q is active; its alias is now recorded", info.Alias)
+	default:
+		add("instance", Passed, "the instance %q is active", info.Alias)
+	}
+
+	want := ProfilesDomain(info.Alias)
+	domains, err := v.AWS.ProfilesDomainsOf(ctx, target)
+	switch {
+	case err != nil:
+		add("profiles-domain", Failed, "Customer Profiles did not list the instance's domains: the role needs profile:ListAccountIntegrations (%v)", err)
+	case slices.Contains(domains, want):
+		add("profiles-domain", Passed, "the instance is integrated with the Customer Profiles domain %s", want)
+	case len(domains) > 0:
+		add("profiles-domain", Failed, "the instance is integrated with the Customer Profiles domain %s, but Amazon Connect reaches only one named %s: in the Amazon Connect console, under Customer profiles, remove the integration with %s, then run verifyInstance again, which creates and integrates %s",
+			strings.Join(domains, ", "), want, strings.Join(domains, ", "), want)
+	default:
+		created, err := v.AWS.EnsureProfilesDomain(ctx, target, want)
+		if err == nil {
+			err = v.AWS.IntegrateProfilesDomain(ctx, target, want)
+		}
+		switch {
+		case err != nil:
+			add("profiles-domain", Failed, "switchboard could not create and integrate the domain %s: the role needs profile:GetDomain, profile:CreateDomain and profile:PutIntegration on it (%v)", want, err)
+		case created:
+			add("profiles-domain", Fixed, "created the Customer Profiles domain %s and integrated it with the instance", want)
+		default:
+			add("profiles-domain", Fixed, "integrated the existing Customer Profiles domain %s with the instance", want)
+		}
+	}
+
+	var origins []string
+	for _, o := range v.Origins {
+		if strings.HasPrefix(o, "https://") {
+			origins = append(origins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	if len(origins) == 0 {
+		add("approved-origins", Skipped, "no https origin is configured (-allowed-origins) to approve")
+	} else if approved, err := v.AWS.ApprovedOrigins(ctx, target); err != nil {
+		add("approved-origins", Failed, "Amazon Connect did not list the approved origins: the role needs connect:ListApprovedOrigins (%v)", err)
+	} else {
+		var added []string
+		var failed error
+		for _, o := range origins {
+			if slices.Contains(approved, o) {
+				continue
+			}
+			if err := v.AWS.ApproveOrigin(ctx, target, o); err != nil {
+				failed = err
+				break
+			}
+			added = append(added, o)
+		}
+		switch {
+		case failed != nil:
+			add("approved-origins", Failed, "Amazon Connect did not approve an origin: the role needs connect:AssociateApprovedOrigin (%v)", failed)
+		case len(added) > 0:
+			add("approved-origins", Fixed, "approved %s", strings.Join(added, ", "))
+		default:
+			add("approved-origins", Passed, "the desktop's origins are approved")
+		}
+	}
+
+	if v.Status == nil {
+		add("agent-statuses", Skipped, "this server does not import agent statuses")
+	} else if statuses, err := v.Status.ImportStatuses(ctx, c); err != nil {
+		add("agent-statuses", Failed, "the agent statuses were not imported: the role needs connect:ListAgentStatuses (%v)", err)
+	} else {
+		add("agent-statuses", Passed, "%d agent statuses match the instance's", len(statuses))
+	}
+
+	out.Ready = !slices.ContainsFunc(out.Checks, func(c Check) bool { return c.Status == Failed })
+	return out, nil
+}
