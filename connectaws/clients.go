@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/quicksight"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	// theirs, as the others do.
 	QuickSightEndpoint string
 	ProfilesEndpoint   string
+	// SESClassicEndpoint replaces SES's v1 (query) API endpoint.
+	SESClassicEndpoint string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -100,6 +103,7 @@ type tenantClients struct {
 	// Clients.mu.
 	s3         *s3.Client
 	ses        map[string]*sesv2.Client
+	sesClassic map[string]*ses.Client
 	quicksight *quicksight.Client
 	profiles   *customerprofiles.Client
 }
@@ -203,6 +207,7 @@ func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
 		credentials: creds,
 		region:      r.region,
 		ses:         map[string]*sesv2.Client{},
+		sesClassic:  map[string]*ses.Client{},
 		connect: connect.NewFromConfig(c.cfg, func(o *connect.Options) {
 			o.Region = r.region
 			o.Credentials = creds
@@ -281,6 +286,33 @@ func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
 		t.ses[region] = ses
 	}
 	return ses, nil
+}
+
+// SESClassic returns an SES (v1 API) client in inst's account, in region
+// (inst's when empty): identity verification and receipt rules, which the
+// v2 API has not.
+func (c *Clients) SESClassic(inst Instance, region string) (*ses.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = t.region
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := t.sesClassic[region]
+	if !ok {
+		cl = ses.NewFromConfig(c.cfg, func(o *ses.Options) {
+			o.Region = region
+			o.Credentials = t.credentials
+			if c.opts.SESClassicEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.SESClassicEndpoint)
+			}
+		})
+		t.sesClassic[region] = cl
+	}
+	return cl, nil
 }
 
 // QuickSight returns a QuickSight client in inst's account and region.

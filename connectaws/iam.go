@@ -137,6 +137,8 @@ var Permissions = []Permission{
 	{"s3", "GetObject", "s3:GetObject", ModuleEmail, objects},
 
 	{"sesv2", "SendEmail", "ses:SendRawEmail", ModuleEmail, identities},
+	{"ses", "GetIdentityVerificationAttributes", "ses:GetIdentityVerificationAttributes", ModuleEmail, identities},
+	{"ses", "VerifyEmailIdentity", "ses:VerifyEmailIdentity", ModuleEmail, identities},
 
 	{"quicksight", "GenerateEmbedUrlForRegisteredUser", "quicksight:GenerateEmbedUrlForRegisteredUser", ModuleReporting, dashboardAndUser},
 }
@@ -219,6 +221,8 @@ func sidOf(service string, res []string) string {
 		return "EmailBuckets"
 	case "sesv2":
 		return "SendEmail"
+	case "ses":
+		return "VerifyIdentities"
 	case "quicksight":
 		return "EmbedDashboard"
 	case "customerprofiles":

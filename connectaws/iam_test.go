@@ -28,6 +28,7 @@ var sdkPackages = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/connect":          "connect",
 	"github.com/aws/aws-sdk-go-v2/service/s3":               "s3",
 	"github.com/aws/aws-sdk-go-v2/service/sesv2":            "sesv2",
+	"github.com/aws/aws-sdk-go-v2/service/ses":              "ses",
 	"github.com/aws/aws-sdk-go-v2/service/quicksight":       "quicksight",
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles": "customerprofiles",
 }

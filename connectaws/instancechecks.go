@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	cptypes "github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 )
 
 // InstanceInfo is what DescribeInstance says of an instance.
@@ -118,4 +119,38 @@ func (c *Clients) IntegrateProfilesDomain(ctx context.Context, inst Instance, do
 		DomainName: aws.String(domain), Uri: aws.String(inst.InstanceARN), ObjectTypeName: aws.String("CTR"),
 	})
 	return upstream("Customer Profiles", "PutIntegration", err)
+}
+
+// IdentityStatuses returns the SES verification status (Success, Pending,
+// Failed, TemporaryFailure, NotStarted) of each identity SES knows, in
+// region; an identity SES does not know is absent.
+func (c *Clients) IdentityStatuses(ctx context.Context, inst Instance, region string, identities []string) (map[string]string, error) {
+	cl, err := c.SESClassic(inst, region)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for len(identities) > 0 {
+		batch := identities[:min(100, len(identities))] // SES takes 100 a call
+		identities = identities[len(batch):]
+		res, err := cl.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: batch})
+		if err != nil {
+			return nil, upstream("SES", "GetIdentityVerificationAttributes", err)
+		}
+		for id, a := range res.VerificationAttributes {
+			out[id] = string(a.VerificationStatus)
+		}
+	}
+	return out, nil
+}
+
+// VerifyEmailIdentity asks SES to verify an email address: SES sends it a
+// message with a link to confirm.
+func (c *Clients) VerifyEmailIdentity(ctx context.Context, inst Instance, region, address string) error {
+	cl, err := c.SESClassic(inst, region)
+	if err != nil {
+		return err
+	}
+	_, err = cl.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(address)})
+	return upstream("SES", "VerifyEmailIdentity", err)
 }

@@ -8,9 +8,11 @@ import (
 
 	"switchboard/apierror"
 	"switchboard/connectaws"
+	"switchboard/connectaws/arn"
 	"switchboard/ent"
 	"switchboard/instances"
 	"switchboard/livestatus"
+	"switchboard/mail"
 )
 
 // The outcomes of a check.
@@ -46,7 +48,8 @@ func ProfilesDomain(alias string) string { return "amazon-connect-" + alias }
 // Verify runs the checks in order: the role can be assumed; the instance
 // exists and is active; its Customer Profiles domain is
 // amazon-connect-<alias> (created and integrated when there is none); the
-// desktop's origins are approved; the agent statuses are imported. Each is
+// desktop's origins are approved; with the email module, SES has verified
+// each email address's identity; the agent statuses are imported. Each is
 // PASSED, FIXED, FAILED (saying what the admin must do) or SKIPPED (an
 // earlier one failed); a second run changes nothing the first set up.
 // Admins only (reading the instance is theirs). No transaction is open
@@ -160,6 +163,10 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 		}
 	}
 
+	if mail.Enabled(inst) {
+		v.emailIdentities(ctx, c, target, add)
+	}
+
 	if v.Status == nil {
 		add("agent-statuses", Skipped, "this server does not import agent statuses")
 	} else if statuses, err := v.Status.ImportStatuses(ctx, c); err != nil {
@@ -170,4 +177,78 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 
 	out.Ready = !slices.ContainsFunc(out.Checks, func(c Check) bool { return c.Status == Failed })
 	return out, nil
+}
+
+// emailIdentities checks that SES has verified the identity of each of the
+// tenant's email addresses, asking SES to verify an address it does not
+// know (it mails the address a link to confirm).
+func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target connectaws.Instance, add func(name, status, format string, args ...any)) {
+	const name = "email-identities"
+	addrs, err := c.EmailAddress.Query().All(ctx)
+	if err != nil {
+		add(name, Failed, "the email addresses could not be read (%v)", err)
+		return
+	}
+	if len(addrs) == 0 {
+		add(name, Skipped, "the tenant has no email address yet")
+		return
+	}
+	byRegion := map[string][]string{}
+	identityOf := map[string]string{} // address → its identity
+	regionOf := map[string]string{}
+	for _, a := range addrs {
+		id, err := arn.ParseSESIdentity(a.SesIdentityArn)
+		if err != nil {
+			continue // the schema checks it; none lands here
+		}
+		identity := strings.TrimPrefix(id.Resource, "identity/")
+		identityOf[a.Address], regionOf[a.Address] = identity, id.Region
+		if !slices.Contains(byRegion[id.Region], identity) {
+			byRegion[id.Region] = append(byRegion[id.Region], identity)
+		}
+	}
+	statuses := map[string]string{}
+	for region, ids := range byRegion {
+		got, err := v.AWS.IdentityStatuses(ctx, target, region, ids)
+		if err != nil {
+			add(name, Failed, "SES did not say whether the identities are verified: the role needs ses:GetIdentityVerificationAttributes (%v)", err)
+			return
+		}
+		for id, st := range got {
+			statuses[region+"/"+id] = st
+		}
+	}
+	var waiting, sent, domains []string
+	for _, a := range addrs {
+		identity, region := identityOf[a.Address], regionOf[a.Address]
+		switch st := statuses[region+"/"+identity]; {
+		case st == "Success":
+		case st == "" && strings.Contains(identity, "@"):
+			if err := v.AWS.VerifyEmailIdentity(ctx, target, region, identity); err != nil {
+				add(name, Failed, "SES did not start verifying %s: the role needs ses:VerifyEmailIdentity (%v)", identity, err)
+				return
+			}
+			sent = append(sent, identity)
+		case st == "":
+			domains = append(domains, identity)
+		default:
+			waiting = append(waiting, identity+" ("+st+")")
+		}
+	}
+	switch {
+	case len(sent)+len(waiting)+len(domains) == 0:
+		add(name, Passed, "SES has verified every email address's identity")
+	default:
+		var parts []string
+		if len(sent) > 0 {
+			parts = append(parts, "SES sent a verification message to "+strings.Join(sent, ", ")+": open its link")
+		}
+		if len(waiting) > 0 {
+			parts = append(parts, "confirm the verification of "+strings.Join(waiting, ", "))
+		}
+		if len(domains) > 0 {
+			parts = append(parts, "verify the domain "+strings.Join(domains, ", ")+" in SES (its DNS records)")
+		}
+		add(name, Failed, "%s; then run verifyInstance again", strings.Join(parts, "; "))
+	}
 }

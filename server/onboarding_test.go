@@ -587,3 +587,73 @@ func TestVerifyInstance(t *testing.T) {
 		}
 	})
 }
+
+// verifyInstance with the email module, on both stores: SES's verification
+// of each address's identity — a verified one passes; an address SES does
+// not know is sent its confirmation link (once: a second run finds it
+// pending); a domain SES does not know is named, to verify by DNS; the
+// instance is not ready until they are verified.
+func TestVerifyInstanceEmailIdentities(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		fc, profiles, s3, sesv1 := fakeaws.NewConnect(t), fakeaws.NewProfiles(t), fakeaws.NewS3(t), fakeaws.NewSESv1(t)
+		s, sts := serverWithAWS(t, b, func(c *wire.Config) {
+			c.AWS.ConnectEndpoint, c.AWS.ProfilesEndpoint, c.AWS.S3Endpoint, c.AWS.SESClassicEndpoint = fc.URL, profiles.URL, s3.URL, sesv1.URL
+		})
+		for _, f := range []interface{ TrustSTS(*fakeaws.STS) }{fc, profiles, s3, sesv1} {
+			f.TrustSTS(sts)
+		}
+		const account, region, instanceID = "111111111111", "ap-southeast-2", "11111111-2222-3333-4444-555555555555"
+		role := "arn:aws:iam::" + account + ":role/SwitchboardAccess"
+		sts.AllowRole(role, "ext-acme")
+		fc.SetInstance(instanceID, "acme", "ACTIVE")
+		A := s.NewTenant(t, "Acme")
+		content, attachments := s.App.Mail().BucketNames(mustID(A.ID), "acme")
+		s3.SetOwner(content, role)
+		s3.SetOwner(attachments, role)
+		s.MustDo(t, A.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"instanceArn": "arn:aws:connect:" + region + ":" + account + ":instance/" + instanceID,
+			"alias":       "acme", "region": region, "roleArn": role, "externalId": "ext-acme", "modules": []string{"email"},
+		}}, nil)
+		for addr, identity := range map[string]string{"support@acme.example": "support@acme.example", "sales@acme.example": "sales@acme.example", "info@acme.example": "acme.example"} {
+			s.MustDo(t, A.AdminToken, `mutation($in: CreateEmailAddressInput!) { createEmailAddress(input: $in) { id } }`, map[string]any{"in": map[string]any{
+				"address": addr, "sesIdentityArn": "arn:aws:ses:" + region + ":" + account + ":identity/" + identity,
+			}}, nil)
+		}
+		sesv1.AddVerified("support@acme.example")
+		op := testenv.ContractOperation(t, "VerifyInstance")
+		check := func() (bool, string, string) {
+			t.Helper()
+			var out struct {
+				VerifyInstance struct {
+					Ready  bool
+					Checks []struct{ Name, Status, Message string }
+				} `json:"verifyInstance"`
+			}
+			s.MustDo(t, A.AdminToken, op, nil, &out)
+			for _, c := range out.VerifyInstance.Checks {
+				if c.Name == "email-identities" {
+					return out.VerifyInstance.Ready, c.Status, c.Message
+				}
+			}
+			t.Fatalf("no email-identities check in %+v", out)
+			return false, "", ""
+		}
+		ready, status, msg := check()
+		if ready || status != "FAILED" || !strings.Contains(msg, "sent a verification message to sales@acme.example") ||
+			!strings.Contains(msg, "verify the domain acme.example") || strings.Contains(msg, "support@") {
+			t.Fatalf("first run: %v %s %q", ready, status, msg)
+		}
+		if got := sesv1.Identities(); got["sales@acme.example"] != "Pending" {
+			t.Fatalf("SES identities %v", got)
+		}
+		_, status, msg = check()
+		if status != "FAILED" || strings.Contains(msg, "sent a verification message") || !strings.Contains(msg, "sales@acme.example (Pending)") {
+			t.Errorf("second run: %s %q", status, msg)
+		}
+		sesv1.Verify("sales@acme.example")
+		sesv1.AddVerified("acme.example")
+		if _, status, msg = check(); status != "PASSED" {
+			t.Errorf("all verified: %s %q", status, msg)
+		}
+	})
+}

@@ -48,6 +48,7 @@ type config struct {
 	awsMeteringEndpoint   string
 	awsQuickSightEndpoint string
 	awsProfilesEndpoint   string
+	awsSESClassicEndpoint string
 	meteringDimension     string
 	signupURL             string
 	topicAccount          string
@@ -92,6 +93,7 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsSESClassicEndpoint, "aws-ses-classic-endpoint", "", "SES v1 (identity verification) endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsProfilesEndpoint, "aws-profiles-endpoint", "", "Customer Profiles endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
 	c.meteringFlags(fs)
@@ -321,7 +323,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
-			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint, SESClassicEndpoint: c.awsSESClassicEndpoint,
 		}},
 	}
 }
