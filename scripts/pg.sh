@@ -47,9 +47,18 @@ start)
     run_as_pg "$pgbin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  run_as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >&2 ||
-    { cat "$dir/log" >&2; exit 1; }
+  # A port can be held for a moment without a listener (a connection's
+  # source port, one closing): binding it then fails, so try a few times.
+  for attempt in 1 2 3 4 5; do
+    if run_as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >&2; then
+      break
+    fi
+    if [ "$attempt" = 5 ] || ! grep -q "could not bind" "$dir/log"; then
+      cat "$dir/log" >&2; exit 1
+    fi
+    sleep 1
+  done
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   ;;
 stop)

@@ -88,13 +88,18 @@ func ownPostgres(t *testing.T) (url string, stop, start func()) {
 		t.Helper()
 		c := exec.Command("bash", script, cmd, dir)
 		c.Env = append(os.Environ(), env...)
+		var stderr strings.Builder
+		c.Stderr = &stderr
 		out, err := c.Output()
 		if err != nil {
-			t.Fatalf("pg.sh %s: %v", cmd, err)
+			t.Fatalf("pg.sh %s: %v\n%s", cmd, err, stderr.String())
 		}
 		return strings.TrimSpace(string(out))
 	}
-	url = pg("start", "SWITCHBOARD_TEST_PG_PORT=55700")
+	// Below the ephemeral ports (32768 and up), which the suite's own
+	// connections take as their source ports and so may hold when the
+	// server binds, or binds again after a restart.
+	url = pg("start", "SWITCHBOARD_TEST_PG_PORT=25700")
 	t.Cleanup(func() { pg("stop"); os.RemoveAll(dir) })
 	port := url[strings.LastIndex(url, ":")+1 : strings.LastIndex(url, "/")]
 	return url, func() { pg("stop") }, func() {
