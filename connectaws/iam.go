@@ -49,10 +49,14 @@ const (
 // agent statuses), as Connect's resource ARNs nest.
 func instanceAll(s Scope) []string { return []string{s.InstanceARN, s.InstanceARN + "/*"} }
 
-// profilesDomain is the instance's domain: amazon-connect-<alias>, the
-// only name Connect's service-linked role reaches.
+// ProfilesDomain is the name of an instance's Customer Profiles domain:
+// the only one Connect's service-linked role reaches (the FAQ's first
+// answer).
+func ProfilesDomain(alias string) string { return "amazon-connect-" + alias }
+
+// profilesDomain is the ARN of the instance's domain.
 func profilesDomain(s Scope) []string {
-	return []string{"arn:" + s.Partition + ":profile:" + s.Region + ":" + s.Account + ":domains/amazon-connect-" + or(s.InstanceAlias, "*")}
+	return []string{"arn:" + s.Partition + ":profile:" + s.Region + ":" + s.Account + ":domains/" + ProfilesDomain(or(s.InstanceAlias, "*"))}
 }
 
 // anyIntegration is ListAccountIntegrations', which names no domain.

@@ -212,13 +212,10 @@ func errBadAction(action string) error { return fmt.Errorf("%w, not %q", errActi
 func keyOwns(key string) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		k := sql.Table(flowskey.Table)
-		s.Where(sql.In(s.C(TenantColumn),
+		s.Where(sql.In(s.C(tenants.TenantColumn),
 			sql.Select(k.C(flowskey.FieldTenantID)).From(k).Where(sql.EQ(k.C(flowskey.FieldKeyHash), credential.Hash(key)))))
 	}
 }
-
-// TenantColumn is the column of a row's tenant.
-const TenantColumn = "tenant_id"
 
 // anyTenant reads across tenants: the key is the caller's only credential,
 // and keyOwns confines the read to its tenant.

@@ -137,4 +137,3 @@ func bucketBackup(ctx context.Context, c *s3.Client, bucket string) (BucketBacku
 	}
 	return b, nil
 }
-

@@ -41,10 +41,6 @@ type Verifier struct {
 	Status  *livestatus.Service
 }
 
-// ProfilesDomain is the name Connect's service-linked role reaches a
-// Customer Profiles domain by (the FAQ's first answer).
-func ProfilesDomain(alias string) string { return "amazon-connect-" + alias }
-
 // Verify runs the checks in order: the role can be assumed; the instance
 // exists and is active; its Customer Profiles domain is
 // amazon-connect-<alias> (created and integrated when there is none); the
@@ -105,7 +101,7 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 		add("instance", Passed, "the instance %q is active", info.Alias)
 	}
 
-	want := ProfilesDomain(info.Alias)
+	want := connectaws.ProfilesDomain(info.Alias)
 	domains, err := v.AWS.ProfilesDomainsOf(ctx, target)
 	switch {
 	case err != nil:
