@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -48,8 +49,10 @@ type Options struct {
 	// theirs, as the others do.
 	QuickSightEndpoint string
 	ProfilesEndpoint   string
-	// SESClassicEndpoint replaces SES's v1 (query) API endpoint.
+	// SESClassicEndpoint replaces SES's v1 (query) API endpoint,
+	// SNSEndpoint SNS's.
 	SESClassicEndpoint string
+	SNSEndpoint        string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -104,6 +107,7 @@ type tenantClients struct {
 	s3         *s3.Client
 	ses        map[string]*sesv2.Client
 	sesClassic map[string]*ses.Client
+	sns        map[string]*sns.Client
 	quicksight *quicksight.Client
 	profiles   *customerprofiles.Client
 }
@@ -208,6 +212,7 @@ func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
 		region:      r.region,
 		ses:         map[string]*sesv2.Client{},
 		sesClassic:  map[string]*ses.Client{},
+		sns:         map[string]*sns.Client{},
 		connect: connect.NewFromConfig(c.cfg, func(o *connect.Options) {
 			o.Region = r.region
 			o.Credentials = creds
@@ -311,6 +316,32 @@ func (c *Clients) SESClassic(inst Instance, region string) (*ses.Client, error) 
 			}
 		})
 		t.sesClassic[region] = cl
+	}
+	return cl, nil
+}
+
+// SNS returns an SNS client in inst's account, in region (inst's when
+// empty): the topic SES's receipt rule notifies of inbound mail.
+func (c *Clients) SNS(inst Instance, region string) (*sns.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = t.region
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := t.sns[region]
+	if !ok {
+		cl = sns.NewFromConfig(c.cfg, func(o *sns.Options) {
+			o.Region = region
+			o.Credentials = t.credentials
+			if c.opts.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.SNSEndpoint)
+			}
+		})
+		t.sns[region] = cl
 	}
 	return cl, nil
 }

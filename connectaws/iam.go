@@ -87,6 +87,16 @@ func identities(s Scope) []string {
 	return []string{"arn:" + s.Partition + ":ses:" + s.Region + ":" + s.Account + ":identity/*"}
 }
 
+// anyResource is for actions IAM cannot scope to a resource (SES's
+// receipt rules).
+func anyResource(Scope) []string { return []string{"*"} }
+
+// emailTopic is the inbound mail topic, in any region of the account (SES
+// receives in the region of each identity, not always the instance's).
+func emailTopic(s Scope) []string {
+	return []string{"arn:" + s.Partition + ":sns:*:" + s.Account + ":" + EmailTopic}
+}
+
 func dashboardAndUser(s Scope) []string {
 	account := s.QuickSightAccount
 	if account == "" {
@@ -143,6 +153,21 @@ var Permissions = []Permission{
 	{"sesv2", "SendEmail", "ses:SendRawEmail", ModuleEmail, identities},
 	{"ses", "GetIdentityVerificationAttributes", "ses:GetIdentityVerificationAttributes", ModuleEmail, identities},
 	{"ses", "VerifyEmailIdentity", "ses:VerifyEmailIdentity", ModuleEmail, identities},
+	{"ses", "DescribeActiveReceiptRuleSet", "ses:DescribeActiveReceiptRuleSet", ModuleEmail, anyResource},
+	{"ses", "DescribeReceiptRuleSet", "ses:DescribeReceiptRuleSet", ModuleEmail, anyResource},
+	{"ses", "CreateReceiptRuleSet", "ses:CreateReceiptRuleSet", ModuleEmail, anyResource},
+	{"ses", "SetActiveReceiptRuleSet", "ses:SetActiveReceiptRuleSet", ModuleEmail, anyResource},
+	{"ses", "CreateReceiptRule", "ses:CreateReceiptRule", ModuleEmail, anyResource},
+	{"ses", "UpdateReceiptRule", "ses:UpdateReceiptRule", ModuleEmail, anyResource},
+
+	{"s3", "GetBucketPolicy", "s3:GetBucketPolicy", ModuleEmail, buckets},
+	{"s3", "PutBucketPolicy", "s3:PutBucketPolicy", ModuleEmail, buckets},
+
+	{"sns", "GetTopicAttributes", "sns:GetTopicAttributes", ModuleEmail, emailTopic},
+	{"sns", "CreateTopic", "sns:CreateTopic", ModuleEmail, emailTopic},
+	{"sns", "SetTopicAttributes", "sns:SetTopicAttributes", ModuleEmail, emailTopic},
+	{"sns", "ListSubscriptionsByTopic", "sns:ListSubscriptionsByTopic", ModuleEmail, emailTopic},
+	{"sns", "Subscribe", "sns:Subscribe", ModuleEmail, emailTopic},
 
 	{"quicksight", "GenerateEmbedUrlForRegisteredUser", "quicksight:GenerateEmbedUrlForRegisteredUser", ModuleReporting, dashboardAndUser},
 }
@@ -226,7 +251,12 @@ func sidOf(service string, res []string) string {
 	case "sesv2":
 		return "SendEmail"
 	case "ses":
+		if res[0] == "*" {
+			return "ReceiveEmail"
+		}
 		return "VerifyIdentities"
+	case "sns":
+		return "InboundMailTopic"
 	case "quicksight":
 		return "EmbedDashboard"
 	case "customerprofiles":

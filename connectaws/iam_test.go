@@ -31,6 +31,7 @@ var sdkPackages = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/ses":              "ses",
 	"github.com/aws/aws-sdk-go-v2/service/quicksight":       "quicksight",
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles": "customerprofiles",
+	"github.com/aws/aws-sdk-go-v2/service/sns":              "sns",
 }
 
 // calledOperations finds, in the module's non-test Go files (the fakes
@@ -161,9 +162,18 @@ func allModulesPolicy(t *testing.T) connectaws.PolicyDocument {
 	return doc
 }
 
+// unscopable are the actions for which IAM has no resource type (SES's
+// receipt rules are the account's, per region): "*" is their only
+// resource.
+var unscopable = map[string]bool{
+	"ses:DescribeActiveReceiptRuleSet": true, "ses:DescribeReceiptRuleSet": true,
+	"ses:CreateReceiptRuleSet": true, "ses:SetActiveReceiptRuleSet": true,
+	"ses:CreateReceiptRule": true, "ses:UpdateReceiptRule": true,
+}
+
 // The all-modules policy is valid IAM: its version, unique alphanumeric
 // Sids, and actions and resources in every statement, scoped to the
-// tenant's account (no "*" alone).
+// tenant's account (no "*" alone but for the actions IAM cannot scope).
 func TestPolicyGrammar(t *testing.T) {
 	doc := allModulesPolicy(t)
 	if doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
@@ -184,6 +194,9 @@ func TestPolicyGrammar(t *testing.T) {
 			}
 		}
 		for _, r := range st.Resource {
+			if r == "*" && !slices.ContainsFunc(st.Action, func(a string) bool { return !unscopable[a] }) {
+				continue // IAM names no resource for these
+			}
 			if r == "*" || !strings.HasPrefix(r, "arn:aws:") {
 				t.Errorf("resource %q is not scoped", r)
 			}

@@ -35,6 +35,10 @@ type EmailAddress struct {
 	ContactFlowID string `json:"contact_flow_id,omitempty"`
 	// QueueID holds the value of the "queue_id" field.
 	QueueID string `json:"queue_id,omitempty"`
+	// VerificationStatus holds the value of the "verification_status" field.
+	VerificationStatus *emailaddress.VerificationStatus `json:"verification_status,omitempty"`
+	// VerificationCheckedAt holds the value of the "verification_checked_at" field.
+	VerificationCheckedAt *time.Time `json:"verification_checked_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EmailAddressQuery when eager-loading is set.
 	Edges        EmailAddressEdges `json:"edges"`
@@ -68,9 +72,9 @@ func (*EmailAddress) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case emailaddress.FieldID, emailaddress.FieldTenantID:
 			values[i] = new(gid.ID)
-		case emailaddress.FieldAddress, emailaddress.FieldDisplayName, emailaddress.FieldSesIdentityArn, emailaddress.FieldContactFlowID, emailaddress.FieldQueueID:
+		case emailaddress.FieldAddress, emailaddress.FieldDisplayName, emailaddress.FieldSesIdentityArn, emailaddress.FieldContactFlowID, emailaddress.FieldQueueID, emailaddress.FieldVerificationStatus:
 			values[i] = new(sql.NullString)
-		case emailaddress.FieldCreatedAt, emailaddress.FieldUpdatedAt:
+		case emailaddress.FieldCreatedAt, emailaddress.FieldUpdatedAt, emailaddress.FieldVerificationCheckedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -141,6 +145,20 @@ func (_m *EmailAddress) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.QueueID = value.String
 			}
+		case emailaddress.FieldVerificationStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field verification_status", values[i])
+			} else if value.Valid {
+				_m.VerificationStatus = new(emailaddress.VerificationStatus)
+				*_m.VerificationStatus = emailaddress.VerificationStatus(value.String)
+			}
+		case emailaddress.FieldVerificationCheckedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field verification_checked_at", values[i])
+			} else if value.Valid {
+				_m.VerificationCheckedAt = new(time.Time)
+				*_m.VerificationCheckedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -205,6 +223,16 @@ func (_m *EmailAddress) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("queue_id=")
 	builder.WriteString(_m.QueueID)
+	builder.WriteString(", ")
+	if v := _m.VerificationStatus; v != nil {
+		builder.WriteString("verification_status=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.VerificationCheckedAt; v != nil {
+		builder.WriteString("verification_checked_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -113,6 +113,34 @@ func (_c *EmailAddressCreate) SetNillableQueueID(v *string) *EmailAddressCreate 
 	return _c
 }
 
+// SetVerificationStatus sets the "verification_status" field.
+func (_c *EmailAddressCreate) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressCreate {
+	_c.mutation.SetVerificationStatus(v)
+	return _c
+}
+
+// SetNillableVerificationStatus sets the "verification_status" field if the given value is not nil.
+func (_c *EmailAddressCreate) SetNillableVerificationStatus(v *emailaddress.VerificationStatus) *EmailAddressCreate {
+	if v != nil {
+		_c.SetVerificationStatus(*v)
+	}
+	return _c
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (_c *EmailAddressCreate) SetVerificationCheckedAt(v time.Time) *EmailAddressCreate {
+	_c.mutation.SetVerificationCheckedAt(v)
+	return _c
+}
+
+// SetNillableVerificationCheckedAt sets the "verification_checked_at" field if the given value is not nil.
+func (_c *EmailAddressCreate) SetNillableVerificationCheckedAt(v *time.Time) *EmailAddressCreate {
+	if v != nil {
+		_c.SetVerificationCheckedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EmailAddressCreate) SetID(v gid.ID) *EmailAddressCreate {
 	_c.mutation.SetID(v)
@@ -235,6 +263,11 @@ func (_c *EmailAddressCreate) check() error {
 			return &ValidationError{Name: "queue_id", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.queue_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.VerificationStatus(); ok {
+		if err := emailaddress.VerificationStatusValidator(v); err != nil {
+			return &ValidationError{Name: "verification_status", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.verification_status": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "EmailAddress.tenant"`)}
 	}
@@ -301,6 +334,14 @@ func (_c *EmailAddressCreate) createSpec() (*EmailAddress, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.QueueID(); ok {
 		_spec.SetField(emailaddress.FieldQueueID, field.TypeString, value)
 		_node.QueueID = value
+	}
+	if value, ok := _c.mutation.VerificationStatus(); ok {
+		_spec.SetField(emailaddress.FieldVerificationStatus, field.TypeEnum, value)
+		_node.VerificationStatus = &value
+	}
+	if value, ok := _c.mutation.VerificationCheckedAt(); ok {
+		_spec.SetField(emailaddress.FieldVerificationCheckedAt, field.TypeTime, value)
+		_node.VerificationCheckedAt = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -461,6 +502,42 @@ func (u *EmailAddressUpsert) ClearQueueID() *EmailAddressUpsert {
 	return u
 }
 
+// SetVerificationStatus sets the "verification_status" field.
+func (u *EmailAddressUpsert) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressUpsert {
+	u.Set(emailaddress.FieldVerificationStatus, v)
+	return u
+}
+
+// UpdateVerificationStatus sets the "verification_status" field to the value that was provided on create.
+func (u *EmailAddressUpsert) UpdateVerificationStatus() *EmailAddressUpsert {
+	u.SetExcluded(emailaddress.FieldVerificationStatus)
+	return u
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (u *EmailAddressUpsert) ClearVerificationStatus() *EmailAddressUpsert {
+	u.SetNull(emailaddress.FieldVerificationStatus)
+	return u
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (u *EmailAddressUpsert) SetVerificationCheckedAt(v time.Time) *EmailAddressUpsert {
+	u.Set(emailaddress.FieldVerificationCheckedAt, v)
+	return u
+}
+
+// UpdateVerificationCheckedAt sets the "verification_checked_at" field to the value that was provided on create.
+func (u *EmailAddressUpsert) UpdateVerificationCheckedAt() *EmailAddressUpsert {
+	u.SetExcluded(emailaddress.FieldVerificationCheckedAt)
+	return u
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (u *EmailAddressUpsert) ClearVerificationCheckedAt() *EmailAddressUpsert {
+	u.SetNull(emailaddress.FieldVerificationCheckedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -617,6 +694,48 @@ func (u *EmailAddressUpsertOne) UpdateQueueID() *EmailAddressUpsertOne {
 func (u *EmailAddressUpsertOne) ClearQueueID() *EmailAddressUpsertOne {
 	return u.Update(func(s *EmailAddressUpsert) {
 		s.ClearQueueID()
+	})
+}
+
+// SetVerificationStatus sets the "verification_status" field.
+func (u *EmailAddressUpsertOne) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationStatus(v)
+	})
+}
+
+// UpdateVerificationStatus sets the "verification_status" field to the value that was provided on create.
+func (u *EmailAddressUpsertOne) UpdateVerificationStatus() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationStatus()
+	})
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (u *EmailAddressUpsertOne) ClearVerificationStatus() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationStatus()
+	})
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (u *EmailAddressUpsertOne) SetVerificationCheckedAt(v time.Time) *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationCheckedAt(v)
+	})
+}
+
+// UpdateVerificationCheckedAt sets the "verification_checked_at" field to the value that was provided on create.
+func (u *EmailAddressUpsertOne) UpdateVerificationCheckedAt() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationCheckedAt()
+	})
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (u *EmailAddressUpsertOne) ClearVerificationCheckedAt() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationCheckedAt()
 	})
 }
 
@@ -943,6 +1062,48 @@ func (u *EmailAddressUpsertBulk) UpdateQueueID() *EmailAddressUpsertBulk {
 func (u *EmailAddressUpsertBulk) ClearQueueID() *EmailAddressUpsertBulk {
 	return u.Update(func(s *EmailAddressUpsert) {
 		s.ClearQueueID()
+	})
+}
+
+// SetVerificationStatus sets the "verification_status" field.
+func (u *EmailAddressUpsertBulk) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationStatus(v)
+	})
+}
+
+// UpdateVerificationStatus sets the "verification_status" field to the value that was provided on create.
+func (u *EmailAddressUpsertBulk) UpdateVerificationStatus() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationStatus()
+	})
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (u *EmailAddressUpsertBulk) ClearVerificationStatus() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationStatus()
+	})
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (u *EmailAddressUpsertBulk) SetVerificationCheckedAt(v time.Time) *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationCheckedAt(v)
+	})
+}
+
+// UpdateVerificationCheckedAt sets the "verification_checked_at" field to the value that was provided on create.
+func (u *EmailAddressUpsertBulk) UpdateVerificationCheckedAt() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationCheckedAt()
+	})
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (u *EmailAddressUpsertBulk) ClearVerificationCheckedAt() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationCheckedAt()
 	})
 }
 

@@ -123,6 +123,46 @@ func (_u *EmailAddressUpdate) ClearQueueID() *EmailAddressUpdate {
 	return _u
 }
 
+// SetVerificationStatus sets the "verification_status" field.
+func (_u *EmailAddressUpdate) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressUpdate {
+	_u.mutation.SetVerificationStatus(v)
+	return _u
+}
+
+// SetNillableVerificationStatus sets the "verification_status" field if the given value is not nil.
+func (_u *EmailAddressUpdate) SetNillableVerificationStatus(v *emailaddress.VerificationStatus) *EmailAddressUpdate {
+	if v != nil {
+		_u.SetVerificationStatus(*v)
+	}
+	return _u
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (_u *EmailAddressUpdate) ClearVerificationStatus() *EmailAddressUpdate {
+	_u.mutation.ClearVerificationStatus()
+	return _u
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (_u *EmailAddressUpdate) SetVerificationCheckedAt(v time.Time) *EmailAddressUpdate {
+	_u.mutation.SetVerificationCheckedAt(v)
+	return _u
+}
+
+// SetNillableVerificationCheckedAt sets the "verification_checked_at" field if the given value is not nil.
+func (_u *EmailAddressUpdate) SetNillableVerificationCheckedAt(v *time.Time) *EmailAddressUpdate {
+	if v != nil {
+		_u.SetVerificationCheckedAt(*v)
+	}
+	return _u
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (_u *EmailAddressUpdate) ClearVerificationCheckedAt() *EmailAddressUpdate {
+	_u.mutation.ClearVerificationCheckedAt()
+	return _u
+}
+
 // Mutation returns the EmailAddressMutation object of the builder.
 func (_u *EmailAddressUpdate) Mutation() *EmailAddressMutation {
 	return _u.mutation
@@ -197,6 +237,11 @@ func (_u *EmailAddressUpdate) check() error {
 			return &ValidationError{Name: "queue_id", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.queue_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VerificationStatus(); ok {
+		if err := emailaddress.VerificationStatusValidator(v); err != nil {
+			return &ValidationError{Name: "verification_status", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.verification_status": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "EmailAddress.tenant"`)
 	}
@@ -247,6 +292,18 @@ func (_u *EmailAddressUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.QueueIDCleared() {
 		_spec.ClearField(emailaddress.FieldQueueID, field.TypeString)
+	}
+	if value, ok := _u.mutation.VerificationStatus(); ok {
+		_spec.SetField(emailaddress.FieldVerificationStatus, field.TypeEnum, value)
+	}
+	if _u.mutation.VerificationStatusCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationStatus, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.VerificationCheckedAt(); ok {
+		_spec.SetField(emailaddress.FieldVerificationCheckedAt, field.TypeTime, value)
+	}
+	if _u.mutation.VerificationCheckedAtCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationCheckedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -364,6 +421,46 @@ func (_u *EmailAddressUpdateOne) ClearQueueID() *EmailAddressUpdateOne {
 	return _u
 }
 
+// SetVerificationStatus sets the "verification_status" field.
+func (_u *EmailAddressUpdateOne) SetVerificationStatus(v emailaddress.VerificationStatus) *EmailAddressUpdateOne {
+	_u.mutation.SetVerificationStatus(v)
+	return _u
+}
+
+// SetNillableVerificationStatus sets the "verification_status" field if the given value is not nil.
+func (_u *EmailAddressUpdateOne) SetNillableVerificationStatus(v *emailaddress.VerificationStatus) *EmailAddressUpdateOne {
+	if v != nil {
+		_u.SetVerificationStatus(*v)
+	}
+	return _u
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (_u *EmailAddressUpdateOne) ClearVerificationStatus() *EmailAddressUpdateOne {
+	_u.mutation.ClearVerificationStatus()
+	return _u
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (_u *EmailAddressUpdateOne) SetVerificationCheckedAt(v time.Time) *EmailAddressUpdateOne {
+	_u.mutation.SetVerificationCheckedAt(v)
+	return _u
+}
+
+// SetNillableVerificationCheckedAt sets the "verification_checked_at" field if the given value is not nil.
+func (_u *EmailAddressUpdateOne) SetNillableVerificationCheckedAt(v *time.Time) *EmailAddressUpdateOne {
+	if v != nil {
+		_u.SetVerificationCheckedAt(*v)
+	}
+	return _u
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (_u *EmailAddressUpdateOne) ClearVerificationCheckedAt() *EmailAddressUpdateOne {
+	_u.mutation.ClearVerificationCheckedAt()
+	return _u
+}
+
 // Mutation returns the EmailAddressMutation object of the builder.
 func (_u *EmailAddressUpdateOne) Mutation() *EmailAddressMutation {
 	return _u.mutation
@@ -451,6 +548,11 @@ func (_u *EmailAddressUpdateOne) check() error {
 			return &ValidationError{Name: "queue_id", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.queue_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VerificationStatus(); ok {
+		if err := emailaddress.VerificationStatusValidator(v); err != nil {
+			return &ValidationError{Name: "verification_status", err: fmt.Errorf(`ent: validator failed for field "EmailAddress.verification_status": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "EmailAddress.tenant"`)
 	}
@@ -518,6 +620,18 @@ func (_u *EmailAddressUpdateOne) sqlSave(ctx context.Context) (_node *EmailAddre
 	}
 	if _u.mutation.QueueIDCleared() {
 		_spec.ClearField(emailaddress.FieldQueueID, field.TypeString)
+	}
+	if value, ok := _u.mutation.VerificationStatus(); ok {
+		_spec.SetField(emailaddress.FieldVerificationStatus, field.TypeEnum, value)
+	}
+	if _u.mutation.VerificationStatusCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationStatus, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.VerificationCheckedAt(); ok {
+		_spec.SetField(emailaddress.FieldVerificationCheckedAt, field.TypeTime, value)
+	}
+	if _u.mutation.VerificationCheckedAtCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationCheckedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &EmailAddress{config: _u.config}

@@ -287,14 +287,16 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "EmailAddress",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			emailaddress.FieldCreatedAt:      {Type: field.TypeTime, Column: emailaddress.FieldCreatedAt},
-			emailaddress.FieldUpdatedAt:      {Type: field.TypeTime, Column: emailaddress.FieldUpdatedAt},
-			emailaddress.FieldTenantID:       {Type: field.TypeString, Column: emailaddress.FieldTenantID},
-			emailaddress.FieldAddress:        {Type: field.TypeString, Column: emailaddress.FieldAddress},
-			emailaddress.FieldDisplayName:    {Type: field.TypeString, Column: emailaddress.FieldDisplayName},
-			emailaddress.FieldSesIdentityArn: {Type: field.TypeString, Column: emailaddress.FieldSesIdentityArn},
-			emailaddress.FieldContactFlowID:  {Type: field.TypeString, Column: emailaddress.FieldContactFlowID},
-			emailaddress.FieldQueueID:        {Type: field.TypeString, Column: emailaddress.FieldQueueID},
+			emailaddress.FieldCreatedAt:             {Type: field.TypeTime, Column: emailaddress.FieldCreatedAt},
+			emailaddress.FieldUpdatedAt:             {Type: field.TypeTime, Column: emailaddress.FieldUpdatedAt},
+			emailaddress.FieldTenantID:              {Type: field.TypeString, Column: emailaddress.FieldTenantID},
+			emailaddress.FieldAddress:               {Type: field.TypeString, Column: emailaddress.FieldAddress},
+			emailaddress.FieldDisplayName:           {Type: field.TypeString, Column: emailaddress.FieldDisplayName},
+			emailaddress.FieldSesIdentityArn:        {Type: field.TypeString, Column: emailaddress.FieldSesIdentityArn},
+			emailaddress.FieldContactFlowID:         {Type: field.TypeString, Column: emailaddress.FieldContactFlowID},
+			emailaddress.FieldQueueID:               {Type: field.TypeString, Column: emailaddress.FieldQueueID},
+			emailaddress.FieldVerificationStatus:    {Type: field.TypeEnum, Column: emailaddress.FieldVerificationStatus},
+			emailaddress.FieldVerificationCheckedAt: {Type: field.TypeTime, Column: emailaddress.FieldVerificationCheckedAt},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -2261,6 +2263,16 @@ func (f *EmailAddressFilter) WhereContactFlowID(p entql.StringP) {
 // WhereQueueID applies the entql string predicate on the queue_id field.
 func (f *EmailAddressFilter) WhereQueueID(p entql.StringP) {
 	f.Where(p.Field(emailaddress.FieldQueueID))
+}
+
+// WhereVerificationStatus applies the entql string predicate on the verification_status field.
+func (f *EmailAddressFilter) WhereVerificationStatus(p entql.StringP) {
+	f.Where(p.Field(emailaddress.FieldVerificationStatus))
+}
+
+// WhereVerificationCheckedAt applies the entql time.Time predicate on the verification_checked_at field.
+func (f *EmailAddressFilter) WhereVerificationCheckedAt(p entql.TimeP) {
+	f.Where(p.Field(emailaddress.FieldVerificationCheckedAt))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.

@@ -1018,6 +1018,16 @@ func (_q *EmailAddressQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, emailaddress.FieldQueueID)
 				fieldSeen[emailaddress.FieldQueueID] = struct{}{}
 			}
+		case "verificationStatus":
+			if _, ok := fieldSeen[emailaddress.FieldVerificationStatus]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldVerificationStatus)
+				fieldSeen[emailaddress.FieldVerificationStatus] = struct{}{}
+			}
+		case "verificationCheckedAt":
+			if _, ok := fieldSeen[emailaddress.FieldVerificationCheckedAt]; !ok {
+				selectedFields = append(selectedFields, emailaddress.FieldVerificationCheckedAt)
+				fieldSeen[emailaddress.FieldVerificationCheckedAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

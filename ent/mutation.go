@@ -10784,22 +10784,24 @@ func (m *EmailMutation) ResetEdge(name string) error {
 // EmailAddressMutation represents an operation that mutates the EmailAddress nodes in the graph.
 type EmailAddressMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *gid.ID
-	created_at       *time.Time
-	updated_at       *time.Time
-	address          *string
-	display_name     *string
-	ses_identity_arn *string
-	contact_flow_id  *string
-	queue_id         *string
-	clearedFields    map[string]struct{}
-	tenant           *gid.ID
-	clearedtenant    bool
-	done             bool
-	oldValue         func(context.Context) (*EmailAddress, error)
-	predicates       []predicate.EmailAddress
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	address                 *string
+	display_name            *string
+	ses_identity_arn        *string
+	contact_flow_id         *string
+	queue_id                *string
+	verification_status     *emailaddress.VerificationStatus
+	verification_checked_at *time.Time
+	clearedFields           map[string]struct{}
+	tenant                  *gid.ID
+	clearedtenant           bool
+	done                    bool
+	oldValue                func(context.Context) (*EmailAddress, error)
+	predicates              []predicate.EmailAddress
 }
 
 var _ ent.Mutation = (*EmailAddressMutation)(nil)
@@ -11233,6 +11235,104 @@ func (m *EmailAddressMutation) ResetQueueID() {
 	delete(m.clearedFields, emailaddress.FieldQueueID)
 }
 
+// SetVerificationStatus sets the "verification_status" field.
+func (m *EmailAddressMutation) SetVerificationStatus(es emailaddress.VerificationStatus) {
+	m.verification_status = &es
+}
+
+// VerificationStatus returns the value of the "verification_status" field in the mutation.
+func (m *EmailAddressMutation) VerificationStatus() (r emailaddress.VerificationStatus, exists bool) {
+	v := m.verification_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerificationStatus returns the old "verification_status" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldVerificationStatus(ctx context.Context) (v *emailaddress.VerificationStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerificationStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerificationStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerificationStatus: %w", err)
+	}
+	return oldValue.VerificationStatus, nil
+}
+
+// ClearVerificationStatus clears the value of the "verification_status" field.
+func (m *EmailAddressMutation) ClearVerificationStatus() {
+	m.verification_status = nil
+	m.clearedFields[emailaddress.FieldVerificationStatus] = struct{}{}
+}
+
+// VerificationStatusCleared returns if the "verification_status" field was cleared in this mutation.
+func (m *EmailAddressMutation) VerificationStatusCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldVerificationStatus]
+	return ok
+}
+
+// ResetVerificationStatus resets all changes to the "verification_status" field.
+func (m *EmailAddressMutation) ResetVerificationStatus() {
+	m.verification_status = nil
+	delete(m.clearedFields, emailaddress.FieldVerificationStatus)
+}
+
+// SetVerificationCheckedAt sets the "verification_checked_at" field.
+func (m *EmailAddressMutation) SetVerificationCheckedAt(t time.Time) {
+	m.verification_checked_at = &t
+}
+
+// VerificationCheckedAt returns the value of the "verification_checked_at" field in the mutation.
+func (m *EmailAddressMutation) VerificationCheckedAt() (r time.Time, exists bool) {
+	v := m.verification_checked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerificationCheckedAt returns the old "verification_checked_at" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldVerificationCheckedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerificationCheckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerificationCheckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerificationCheckedAt: %w", err)
+	}
+	return oldValue.VerificationCheckedAt, nil
+}
+
+// ClearVerificationCheckedAt clears the value of the "verification_checked_at" field.
+func (m *EmailAddressMutation) ClearVerificationCheckedAt() {
+	m.verification_checked_at = nil
+	m.clearedFields[emailaddress.FieldVerificationCheckedAt] = struct{}{}
+}
+
+// VerificationCheckedAtCleared returns if the "verification_checked_at" field was cleared in this mutation.
+func (m *EmailAddressMutation) VerificationCheckedAtCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldVerificationCheckedAt]
+	return ok
+}
+
+// ResetVerificationCheckedAt resets all changes to the "verification_checked_at" field.
+func (m *EmailAddressMutation) ResetVerificationCheckedAt() {
+	m.verification_checked_at = nil
+	delete(m.clearedFields, emailaddress.FieldVerificationCheckedAt)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *EmailAddressMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -11294,7 +11394,7 @@ func (m *EmailAddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmailAddressMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, emailaddress.FieldCreatedAt)
 	}
@@ -11318,6 +11418,12 @@ func (m *EmailAddressMutation) Fields() []string {
 	}
 	if m.queue_id != nil {
 		fields = append(fields, emailaddress.FieldQueueID)
+	}
+	if m.verification_status != nil {
+		fields = append(fields, emailaddress.FieldVerificationStatus)
+	}
+	if m.verification_checked_at != nil {
+		fields = append(fields, emailaddress.FieldVerificationCheckedAt)
 	}
 	return fields
 }
@@ -11343,6 +11449,10 @@ func (m *EmailAddressMutation) Field(name string) (ent.Value, bool) {
 		return m.ContactFlowID()
 	case emailaddress.FieldQueueID:
 		return m.QueueID()
+	case emailaddress.FieldVerificationStatus:
+		return m.VerificationStatus()
+	case emailaddress.FieldVerificationCheckedAt:
+		return m.VerificationCheckedAt()
 	}
 	return nil, false
 }
@@ -11368,6 +11478,10 @@ func (m *EmailAddressMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldContactFlowID(ctx)
 	case emailaddress.FieldQueueID:
 		return m.OldQueueID(ctx)
+	case emailaddress.FieldVerificationStatus:
+		return m.OldVerificationStatus(ctx)
+	case emailaddress.FieldVerificationCheckedAt:
+		return m.OldVerificationCheckedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown EmailAddress field %s", name)
 }
@@ -11433,6 +11547,20 @@ func (m *EmailAddressMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetQueueID(v)
 		return nil
+	case emailaddress.FieldVerificationStatus:
+		v, ok := value.(emailaddress.VerificationStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerificationStatus(v)
+		return nil
+	case emailaddress.FieldVerificationCheckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerificationCheckedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress field %s", name)
 }
@@ -11472,6 +11600,12 @@ func (m *EmailAddressMutation) ClearedFields() []string {
 	if m.FieldCleared(emailaddress.FieldQueueID) {
 		fields = append(fields, emailaddress.FieldQueueID)
 	}
+	if m.FieldCleared(emailaddress.FieldVerificationStatus) {
+		fields = append(fields, emailaddress.FieldVerificationStatus)
+	}
+	if m.FieldCleared(emailaddress.FieldVerificationCheckedAt) {
+		fields = append(fields, emailaddress.FieldVerificationCheckedAt)
+	}
 	return fields
 }
 
@@ -11494,6 +11628,12 @@ func (m *EmailAddressMutation) ClearField(name string) error {
 		return nil
 	case emailaddress.FieldQueueID:
 		m.ClearQueueID()
+		return nil
+	case emailaddress.FieldVerificationStatus:
+		m.ClearVerificationStatus()
+		return nil
+	case emailaddress.FieldVerificationCheckedAt:
+		m.ClearVerificationCheckedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress nullable field %s", name)
@@ -11526,6 +11666,12 @@ func (m *EmailAddressMutation) ResetField(name string) error {
 		return nil
 	case emailaddress.FieldQueueID:
 		m.ResetQueueID()
+		return nil
+	case emailaddress.FieldVerificationStatus:
+		m.ResetVerificationStatus()
+		return nil
+	case emailaddress.FieldVerificationCheckedAt:
+		m.ResetVerificationCheckedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress field %s", name)

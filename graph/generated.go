@@ -18,6 +18,7 @@ import (
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/email"
+	"switchboard/ent/emailaddress"
 	"switchboard/ent/interaction"
 	"switchboard/ent/schema/schematype"
 	"switchboard/ent/template"
@@ -275,14 +276,16 @@ type ComplexityRoot struct {
 	}
 
 	EmailAddress struct {
-		Address        func(childComplexity int) int
-		ContactFlowID  func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		DisplayName    func(childComplexity int) int
-		ID             func(childComplexity int) int
-		QueueID        func(childComplexity int) int
-		SesIdentityArn func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		Address               func(childComplexity int) int
+		ContactFlowID         func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DisplayName           func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		QueueID               func(childComplexity int) int
+		SesIdentityArn        func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		VerificationCheckedAt func(childComplexity int) int
+		VerificationStatus    func(childComplexity int) int
 	}
 
 	EmailAttachment struct {
@@ -1598,6 +1601,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EmailAddress.UpdatedAt(childComplexity), true
+	case "EmailAddress.verificationCheckedAt":
+		if e.ComplexityRoot.EmailAddress.VerificationCheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.VerificationCheckedAt(childComplexity), true
+	case "EmailAddress.verificationStatus":
+		if e.ComplexityRoot.EmailAddress.VerificationStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddress.VerificationStatus(childComplexity), true
 
 	case "EmailAttachment.contentType":
 		if e.ComplexityRoot.EmailAttachment.ContentType == nil {
@@ -3884,6 +3899,10 @@ func (ec *executionContext) childFields_EmailAddress(ctx context.Context, field 
 		return ec.fieldContext_EmailAddress_contactFlowID(ctx, field)
 	case "queueID":
 		return ec.fieldContext_EmailAddress_queueID(ctx, field)
+	case "verificationStatus":
+		return ec.fieldContext_EmailAddress_verificationStatus(ctx, field)
+	case "verificationCheckedAt":
+		return ec.fieldContext_EmailAddress_verificationCheckedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EmailAddress", field.Name)
 }
@@ -9147,6 +9166,52 @@ func (ec *executionContext) _EmailAddress_queueID(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_EmailAddress_queueID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _EmailAddress_verificationStatus(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_verificationStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerificationStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *emailaddress.VerificationStatus) graphql.Marshaler {
+			return ec.marshalOEmailAddressVerificationStatus2ᚖswitchboardᚋentᚋemailaddressᚐVerificationStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_verificationStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "EmailAddressVerificationStatus")
+}
+
+func (ec *executionContext) _EmailAddress_verificationCheckedAt(ctx context.Context, field graphql.CollectedField, obj *ent.EmailAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailAddress_verificationCheckedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerificationCheckedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailAddress_verificationCheckedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "Time")
 }
 
 func (ec *executionContext) _EmailAttachment_fileName(ctx context.Context, field graphql.CollectedField, obj *mail.AttachmentInfo) (ret graphql.Marshaler) {
@@ -21093,6 +21158,16 @@ func (ec *executionContext) _EmailAddress(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "verificationStatus":
+			out.Values[i] = ec._EmailAddress_verificationStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verificationCheckedAt":
+			out.Values[i] = ec._EmailAddress_verificationCheckedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25361,6 +25436,22 @@ func (ec *executionContext) marshalOEmail2ᚖswitchboardᚋentᚐEmail(ctx conte
 		return graphql.Null
 	}
 	return ec._Email(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEmailAddressVerificationStatus2ᚖswitchboardᚋentᚋemailaddressᚐVerificationStatus(ctx context.Context, v any) (*emailaddress.VerificationStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(emailaddress.VerificationStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEmailAddressVerificationStatus2ᚖswitchboardᚋentᚋemailaddressᚐVerificationStatus(ctx context.Context, sel ast.SelectionSet, v *emailaddress.VerificationStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOEmailDirection2ᚖswitchboardᚋentᚋemailᚐDirection(ctx context.Context, v any) (*email.Direction, error) {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/connectaws/arn"
 	"switchboard/ent"
+	"switchboard/ent/emailaddress"
 	"switchboard/instances"
 	"switchboard/livestatus"
 	"switchboard/mail"
@@ -39,13 +41,20 @@ type Verifier struct {
 	// are approved on the instance.
 	Origins []string
 	Status  *livestatus.Service
+	// Mail sets up email receiving; Endpoint is where SNS delivers the
+	// notifications of received mail (this server's /aws/sns/email, by
+	// its public URL). Without either, receiving is not checked.
+	Mail     *mail.Service
+	Endpoint string
 }
 
 // Verify runs the checks in order: the role can be assumed; the instance
 // exists and is active; its Customer Profiles domain is
 // amazon-connect-<alias> (created and integrated when there is none); the
 // desktop's origins are approved; with the email module, SES has verified
-// each email address's identity; the agent statuses are imported. Each is
+// each email address's identity and stores the mail it receives for them
+// in the content bucket, notifying this server; the agent statuses are
+// imported. Each is
 // PASSED, FIXED, FAILED (saying what the admin must do) or SKIPPED (an
 // earlier one failed); a second run changes nothing the first set up.
 // Admins only (reading the instance is theirs). No transaction is open
@@ -160,7 +169,11 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 	}
 
 	if mail.Enabled(inst) {
-		v.emailIdentities(ctx, c, target, add)
+		byRegion, err := v.emailIdentities(ctx, c, target, add)
+		if err != nil {
+			return Verification{}, err
+		}
+		v.emailReceiving(ctx, inst, byRegion, add)
 	}
 
 	if v.Status == nil {
@@ -177,18 +190,20 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 
 // emailIdentities checks that SES has verified the identity of each of the
 // tenant's email addresses, asking SES to verify an address it does not
-// know (it mails the address a link to confirm).
-func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target connectaws.Instance, add func(name, status, format string, args ...any)) {
+// know (it mails the address a link to confirm), and records on each
+// address what SES said. It returns the addresses by their identity's
+// region; the error is the store's.
+func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target connectaws.Instance, add func(name, status, format string, args ...any)) (map[string][]string, error) {
 	const name = "email-identities"
-	addrs, err := c.EmailAddress.Query().All(ctx)
+	addrs, err := c.EmailAddress.Query().Order(emailaddress.ByAddress()).All(ctx)
 	if err != nil {
-		add(name, Failed, "the email addresses could not be read (%v)", err)
-		return
+		return nil, err
 	}
 	if len(addrs) == 0 {
 		add(name, Skipped, "the tenant has no email address yet")
-		return
+		return nil, nil
 	}
+	recipients := map[string][]string{}
 	byRegion := map[string][]string{}
 	identityOf := map[string]string{} // address → its identity
 	regionOf := map[string]string{}
@@ -199,6 +214,7 @@ func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target co
 		}
 		identity := strings.TrimPrefix(id.Resource, "identity/")
 		identityOf[a.Address], regionOf[a.Address] = identity, id.Region
+		recipients[id.Region] = append(recipients[id.Region], a.Address)
 		if !slices.Contains(byRegion[id.Region], identity) {
 			byRegion[id.Region] = append(byRegion[id.Region], identity)
 		}
@@ -208,7 +224,7 @@ func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target co
 		got, err := v.AWS.IdentityStatuses(ctx, target, region, ids)
 		if err != nil {
 			add(name, Failed, "SES did not say whether the identities are verified: the role needs ses:GetIdentityVerificationAttributes (%v)", err)
-			return
+			return recipients, nil
 		}
 		for id, st := range got {
 			statuses[region+"/"+id] = st
@@ -217,18 +233,23 @@ func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target co
 	var waiting, sent, domains []string
 	for _, a := range addrs {
 		identity, region := identityOf[a.Address], regionOf[a.Address]
-		switch st := statuses[region+"/"+identity]; {
+		st := statuses[region+"/"+identity]
+		switch {
 		case st == "Success":
 		case st == "" && strings.Contains(identity, "@"):
 			if err := v.AWS.VerifyEmailIdentity(ctx, target, region, identity); err != nil {
 				add(name, Failed, "SES did not start verifying %s: the role needs ses:VerifyEmailIdentity (%v)", identity, err)
-				return
+				return recipients, nil
 			}
 			sent = append(sent, identity)
+			st = "Pending"
 		case st == "":
 			domains = append(domains, identity)
 		default:
 			waiting = append(waiting, identity+" ("+st+")")
+		}
+		if err := recordVerification(ctx, a, st); err != nil {
+			return nil, err
 		}
 	}
 	switch {
@@ -246,5 +267,80 @@ func (v *Verifier) emailIdentities(ctx context.Context, c *ent.Client, target co
 			parts = append(parts, "verify the domain "+strings.Join(domains, ", ")+" in SES (its DNS records)")
 		}
 		add(name, Failed, "%s; then run verifyInstance again", strings.Join(parts, "; "))
+	}
+	return recipients, nil
+}
+
+// sesStatuses maps SES's verification statuses to the stored ones.
+var sesStatuses = map[string]emailaddress.VerificationStatus{
+	"":                 emailaddress.VerificationStatusNOT_STARTED, // SES was never asked
+	"NotStarted":       emailaddress.VerificationStatusNOT_STARTED,
+	"Pending":          emailaddress.VerificationStatusPENDING,
+	"Success":          emailaddress.VerificationStatusSUCCESS,
+	"Failed":           emailaddress.VerificationStatusFAILED,
+	"TemporaryFailure": emailaddress.VerificationStatusTEMPORARY_FAILURE,
+}
+
+// recordVerification stores what SES said of a's identity.
+func recordVerification(ctx context.Context, a *ent.EmailAddress, sesStatus string) error {
+	st, ok := sesStatuses[sesStatus]
+	if !ok {
+		st = emailaddress.VerificationStatusNOT_STARTED
+	}
+	return a.Update().SetVerificationStatus(st).SetVerificationCheckedAt(time.Now().UTC()).Exec(ctx)
+}
+
+// emailReceiving sets up, in each region of the tenant's SES identities,
+// the receipt rule that stores inbound mail in the content bucket and
+// notifies this server through SNS (mail.Service.EnsureReceiving).
+func (v *Verifier) emailReceiving(ctx context.Context, inst *ent.Instance, byRegion map[string][]string, add func(name, status, format string, args ...any)) {
+	const name = "email-receiving"
+	switch {
+	case len(byRegion) == 0:
+		add(name, Skipped, "the tenant has no email address yet")
+		return
+	case v.Mail == nil || v.Endpoint == "":
+		add(name, Failed, "this server has no public URL for SNS to deliver received mail to: the platform's operators must set -public-url")
+		return
+	}
+	regions := make([]string, 0, len(byRegion))
+	for r := range byRegion {
+		regions = append(regions, r)
+	}
+	slices.Sort(regions)
+	var changes, pending, theirs []string
+	for _, region := range regions {
+		recipients := byRegion[region]
+		if len(recipients) > connectaws.MaxRuleRecipients {
+			add(name, Failed, "%d addresses receive mail in %s, more than the %d one SES receipt rule takes: remove some, or ask for a rule per domain",
+				len(recipients), region, connectaws.MaxRuleRecipients)
+			return
+		}
+		got, err := v.Mail.EnsureReceiving(ctx, inst, region, recipients, v.Endpoint)
+		if err != nil {
+			add(name, Failed, "email receiving in %s is not set up: the role needs the SES receipt rule, SNS topic and S3 bucket policy permissions iamPolicy lists (%v)", region, err)
+			return
+		}
+		changes = append(changes, got.Changes...)
+		if got.Subscription == connectaws.SubscriptionPending {
+			pending = append(pending, region)
+		}
+		if got.Rule.RuleSetIsTheirs {
+			theirs = append(theirs, got.Rule.RuleSet+" ("+region+")")
+		}
+	}
+	note := ""
+	if len(theirs) > 0 {
+		note = "; the rule " + connectaws.ReceiptRuleName + " is in the account's own active rule set " + strings.Join(theirs, ", ") +
+			": a rule before it that stops processing keeps mail from switchboard"
+	}
+	switch {
+	case len(pending) > 0:
+		add(name, Failed, "SNS has not confirmed the subscription of %s in %s: check that AWS reaches this server there, then run verifyInstance again%s",
+			v.Endpoint, strings.Join(pending, ", "), note)
+	case len(changes) > 0:
+		add(name, Fixed, "%s%s", strings.Join(changes, "; "), note)
+	default:
+		add(name, Passed, "SES stores the mail of %s in the content bucket and notifies switchboard%s", strings.Join(regions, ", "), note)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"switchboard/auth"
+	"switchboard/awssns"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
 	"switchboard/integrations"
@@ -655,5 +659,221 @@ func TestVerifyInstanceEmailIdentities(t *testing.T) {
 		if _, status, msg = check(); status != "PASSED" {
 			t.Errorf("all verified: %s %q", status, msg)
 		}
+	})
+}
+
+// receivingEnv is a server whose tenant A has the email module on an
+// instance in account 111111111111 (ap-southeast-2), with the fakes of
+// every service verifyInstance reaches, SNS included. With public, SNS
+// reaches the server through its public URL (a front that forwards to
+// it, since the server's own URL is known only once it runs).
+type receivingEnv struct {
+	s              *testenv.Server
+	A, B           testenv.Tenant
+	sesv1          *fakeaws.SESv1
+	sns            *fakeaws.SNS
+	s3             *fakeaws.S3
+	content, topic string
+	front          string
+}
+
+const receivingAccount, receivingRegion = "111111111111", "ap-southeast-2"
+
+func newReceivingEnv(t *testing.T, b testenv.Backend, public bool) *receivingEnv {
+	t.Helper()
+	fc, profiles, s3, sesv1, sns := fakeaws.NewConnect(t), fakeaws.NewProfiles(t), fakeaws.NewS3(t), fakeaws.NewSESv1(t), fakeaws.NewSNS(t)
+	var target atomic.Pointer[httputil.ReverseProxy]
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { target.Load().ServeHTTP(w, r) }))
+	t.Cleanup(front.Close)
+	snsURL, _ := url.Parse(sns.URL)
+	s, sts := serverWithAWS(t, b, func(c *wire.Config) {
+		c.AWS.ConnectEndpoint, c.AWS.ProfilesEndpoint, c.AWS.S3Endpoint, c.AWS.SESClassicEndpoint = fc.URL, profiles.URL, s3.URL, sesv1.URL
+		c.AWS.SNSEndpoint = sns.APIURL
+		if public {
+			c.PublicURL = front.URL + "/"
+		}
+		c.EmailSNS = awssns.Options{AllowURL: func(u *url.URL) bool { return u.Host == snsURL.Host }, HTTPClient: sns.Client()}
+	})
+	backend, _ := url.Parse(s.URL)
+	target.Store(httputil.NewSingleHostReverseProxy(backend))
+	for _, f := range []interface{ TrustSTS(*fakeaws.STS) }{fc, profiles, s3, sesv1} {
+		f.TrustSTS(sts)
+	}
+	sns.TrustSTSForAPI(sts)
+	const instanceID = "11111111-2222-3333-4444-555555555555"
+	role := "arn:aws:iam::" + receivingAccount + ":role/SwitchboardAccess"
+	sts.AllowRole(role, "ext-acme")
+	fc.SetInstance(instanceID, "acme", "ACTIVE")
+	e := &receivingEnv{s: s, A: s.NewTenant(t, "Acme"), B: s.NewTenant(t, "Bolt"), sesv1: sesv1, sns: sns, s3: s3, front: front.URL,
+		topic: "arn:aws:sns:" + receivingRegion + ":" + receivingAccount + ":switchboard-email"}
+	var attachments string
+	e.content, attachments = s.App.Mail().BucketNames(mustID(e.A.ID), "acme")
+	s3.SetOwner(e.content, role)
+	s3.SetOwner(attachments, role)
+	s.MustDo(t, e.A.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"instanceArn": "arn:aws:connect:" + receivingRegion + ":" + receivingAccount + ":instance/" + instanceID,
+		"alias":       "acme", "region": receivingRegion, "roleArn": role, "externalId": "ext-acme", "modules": []string{"email"},
+	}}, nil)
+	return e
+}
+
+// addAddress gives A an address whose SES identity is itself.
+func (e *receivingEnv) addAddress(t *testing.T, addr string) {
+	t.Helper()
+	e.s.MustDo(t, e.A.AdminToken, `mutation($in: CreateEmailAddressInput!) { createEmailAddress(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"address": addr, "sesIdentityArn": "arn:aws:ses:" + receivingRegion + ":" + receivingAccount + ":identity/" + addr,
+	}}, nil)
+}
+
+// check runs verifyInstance as A's admin and returns its email-receiving
+// check.
+func (e *receivingEnv) check(t *testing.T) (string, string) {
+	t.Helper()
+	var out struct {
+		VerifyInstance struct {
+			Checks []struct{ Name, Status, Message string }
+		} `json:"verifyInstance"`
+	}
+	e.s.MustDo(t, e.A.AdminToken, testenv.ContractOperation(t, "VerifyInstance"), nil, &out)
+	for _, c := range out.VerifyInstance.Checks {
+		if c.Name == "email-receiving" {
+			return c.Status, c.Message
+		}
+	}
+	t.Fatalf("no email-receiving check in %+v", out)
+	return "", ""
+}
+
+// verifyInstance sets up email receiving, on both stores: the first run
+// creates the SNS topic (SES may publish to it), the content bucket's
+// statement for SES, the rule set (made active) and its rule for the
+// tenant's addresses, and subscribes this server's /aws/sns/email, which
+// confirms it; the second run changes nothing in AWS. A new address is
+// added to the rule. Each address's verification state is readable, and
+// another tenant's admin reads none of A's addresses.
+func TestVerifyInstanceEmailReceiving(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		e := newReceivingEnv(t, b, true)
+		e.addAddress(t, "support@acme.example")
+		e.sesv1.AddVerified("support@acme.example")
+
+		status, msg := e.check(t)
+		if status != "FIXED" || !strings.Contains(msg, "created the SNS topic "+e.topic) || !strings.Contains(msg, "created the receipt rule switchboard-inbound in switchboard") {
+			t.Fatalf("first run: %s %q", status, msg)
+		}
+		if got := e.sesv1.ActiveRuleSet(); got != "switchboard" {
+			t.Errorf("active rule set %q", got)
+		}
+		rules := e.sesv1.Rules("switchboard")
+		if len(rules) != 1 || rules[0].S3Bucket != e.content || rules[0].S3Prefix != mail.InboundPrefix || rules[0].TopicARN != e.topic ||
+			!slices.Equal(rules[0].Recipients, []string{"support@acme.example"}) || !rules[0].Enabled || !rules[0].ScanEnabled {
+			t.Errorf("rules %+v", rules)
+		}
+		subs := e.sns.Topics()[e.topic].Subs
+		if len(subs) != 1 || subs[0].Endpoint != e.front+"/aws/sns/email" || subs[0].ARN == "PendingConfirmation" {
+			t.Errorf("the subscription is not confirmed: %+v (deliveries %+v)", subs, e.sns.Deliveries())
+		}
+		if p := e.sns.Topics()[e.topic].Attributes["Policy"]; !strings.Contains(p, `"ses.amazonaws.com"`) || !strings.Contains(p, `"AWS:SourceAccount":"`+receivingAccount+`"`) {
+			t.Errorf("the topic's policy does not let the account's SES publish: %s", p)
+		}
+		if p := e.s3.BucketPolicy(e.content); !strings.Contains(p, `"ses.amazonaws.com"`) || !strings.Contains(p, e.content+"/inbound/*") {
+			t.Errorf("the bucket's policy does not let SES store: %s", p)
+		}
+
+		// Again: nothing changes.
+		creates, updates, snsWrites, policy := e.sesv1.Creates(), e.sesv1.Updates(), e.sns.APIWrites(), e.s3.BucketPolicy(e.content)
+		if status, msg = e.check(t); status != "PASSED" {
+			t.Errorf("second run: %s %q", status, msg)
+		}
+		if e.sesv1.Creates() != creates || e.sesv1.Updates() != updates || e.sns.APIWrites() != snsWrites || e.s3.BucketPolicy(e.content) != policy {
+			t.Errorf("the second run changed AWS: creates %d→%d, updates %d→%d, SNS writes %d→%d",
+				creates, e.sesv1.Creates(), updates, e.sesv1.Updates(), snsWrites, e.sns.APIWrites())
+		}
+
+		// A new address joins the rule, updated in place.
+		e.addAddress(t, "sales@acme.example")
+		if status, msg = e.check(t); status != "FIXED" || !strings.Contains(msg, "updated the receipt rule") {
+			t.Errorf("with a new address: %s %q", status, msg)
+		}
+		if r := e.sesv1.Rules("switchboard"); len(r) != 1 || !slices.Equal(r[0].Recipients, []string{"sales@acme.example", "support@acme.example"}) {
+			t.Errorf("rules %+v", r)
+		}
+
+		// Each address's verification state, as SES said.
+		var addrs struct {
+			EmailAddresses []struct {
+				Address               string
+				VerificationStatus    *string
+				VerificationCheckedAt *time.Time
+			} `json:"emailAddresses"`
+		}
+		e.s.MustDo(t, e.A.AdminToken, `{ emailAddresses { address verificationStatus verificationCheckedAt } }`, nil, &addrs)
+		got := map[string]string{}
+		for _, a := range addrs.EmailAddresses {
+			if a.VerificationStatus == nil || a.VerificationCheckedAt == nil {
+				t.Errorf("%s: no verification state", a.Address)
+				continue
+			}
+			got[a.Address] = *a.VerificationStatus
+		}
+		if got["support@acme.example"] != "SUCCESS" || got["sales@acme.example"] != "PENDING" {
+			t.Errorf("verification states %v", got)
+		}
+		var bAddrs struct {
+			EmailAddresses []struct{ Address string } `json:"emailAddresses"`
+		}
+		e.s.MustDo(t, e.B.AdminToken, `{ emailAddresses { address } }`, nil, &bAddrs)
+		if len(bAddrs.EmailAddresses) != 0 {
+			t.Errorf("B reads A's addresses: %+v", bAddrs)
+		}
+		// The state is SES's to say: no mutation input sets it.
+		r := e.s.Do(t, e.A.AdminToken, `mutation($in: CreateEmailAddressInput!) { createEmailAddress(input: $in) { id } }`, map[string]any{"in": map[string]any{
+			"address": "x@acme.example", "sesIdentityArn": "arn:aws:ses:" + receivingRegion + ":" + receivingAccount + ":identity/x@acme.example", "verificationStatus": "SUCCESS",
+		}})
+		if r.Code() == "" {
+			t.Errorf("a verification state was taken from the input: %+v", r)
+		}
+	})
+}
+
+// An account that receives mail with its own active rule set keeps it:
+// switchboard's rule goes into it, last, and no set of switchboard's is
+// made or activated. Without a public URL the check fails, names the
+// setting, and sets nothing up. A refusal of SES fails the check with the
+// permissions named.
+func TestVerifyInstanceEmailReceivingEdges(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		t.Run("no public URL", func(t *testing.T) {
+			e := newReceivingEnv(t, b, false)
+			e.addAddress(t, "support@acme.example")
+			if status, msg := e.check(t); status != "FAILED" || !strings.Contains(msg, "-public-url") {
+				t.Errorf("without a public URL: %s %q", status, msg)
+			}
+			if len(e.sns.Topics()) != 0 || len(e.sesv1.RuleSets()) != 0 {
+				t.Errorf("set up without a public URL: topics %v, rule sets %v", e.sns.Topics(), e.sesv1.RuleSets())
+			}
+		})
+		t.Run("their rule set", func(t *testing.T) {
+			e := newReceivingEnv(t, b, true)
+			e.addAddress(t, "support@acme.example")
+			e.sesv1.AddRuleSet("theirs", fakeaws.ReceiptRule{Name: "archive", Enabled: true, Recipients: []string{"acme.example"}, S3Bucket: "acme-archive"})
+			e.sesv1.Fail(fakeaws.OpCreateReceiptRule, fakeaws.Failure{Status: 400, Code: "LimitExceeded", Message: "too many rules", Times: 1})
+			if status, msg := e.check(t); status != "FAILED" || !strings.Contains(msg, "LimitExceeded") || !strings.Contains(msg, "iamPolicy") {
+				t.Errorf("SES refusing: %s %q", status, msg)
+			}
+			status, msg := e.check(t)
+			if status != "FIXED" || !strings.Contains(msg, "created the receipt rule switchboard-inbound in theirs") || !strings.Contains(msg, "own active rule set theirs") {
+				t.Errorf("their rule set: %s %q", status, msg)
+			}
+			if got := e.sesv1.ActiveRuleSet(); got != "theirs" || slices.Contains(e.sesv1.RuleSets(), "switchboard") {
+				t.Errorf("active %q, sets %v", got, e.sesv1.RuleSets())
+			}
+			if r := e.sesv1.Rules("theirs"); len(r) != 2 || r[0].Name != "archive" || r[1].Name != "switchboard-inbound" {
+				t.Errorf("their rules %+v", r)
+			}
+			if status, msg = e.check(t); status != "PASSED" {
+				t.Errorf("second run: %s %q", status, msg)
+			}
+		})
 	})
 }

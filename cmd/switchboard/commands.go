@@ -44,6 +44,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if err := c.checkPublicURL(); err != nil {
+		return err
+	}
 	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err

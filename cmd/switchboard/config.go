@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ type config struct {
 	awsQuickSightEndpoint string
 	awsProfilesEndpoint   string
 	awsSESClassicEndpoint string
+	awsSNSEndpoint        string
+	publicURL             string
 	meteringDimension     string
 	signupURL             string
 	topicAccount          string
@@ -89,11 +92,14 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.allowedOrigins, "allowed-origins", "",
 		"comma-separated browser origins, besides the server's own, that may use the API (CORS and WebSocket); * for any")
 	fs.boolSetting(&c.seed, "seed", true, "load the demo tenant when the embedded store is empty")
+	fs.stringSetting(&c.publicURL, "public-url", "",
+		"https://host where AWS reaches this server: verifyInstance subscribes <public-url>/aws/sns/email to the tenant's inbound mail topic")
 	fs.stringSetting(&c.awsSTSEndpoint, "aws-sts-endpoint", "", "STS endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsConnectEndpoint, "aws-connect-endpoint", "", "Amazon Connect endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESClassicEndpoint, "aws-ses-classic-endpoint", "", "SES v1 (identity verification) endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsSNSEndpoint, "aws-sns-endpoint", "", "SNS endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsProfilesEndpoint, "aws-profiles-endpoint", "", "Customer Profiles endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
 	c.meteringFlags(fs)
@@ -265,6 +271,19 @@ func (c *config) encryptionKeys() (wire.EncryptionKeys, error) {
 	return k, nil
 }
 
+// checkPublicURL checks -public-url: empty, or an absolute http(s) URL
+// with no query, for SNS to post to.
+func (c *config) checkPublicURL() error {
+	if c.publicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.publicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("the public URL (-public-url, $SWITCHBOARD_PUBLIC_URL) must be an https://host URL without query, not %q", c.publicURL)
+	}
+	return nil
+}
+
 // openStore opens and migrates the configured store.
 func (c *config) openStore(ctx context.Context, log *slog.Logger) (*store.Store, error) {
 	st, err := store.Open(ctx, c.databaseURL)
@@ -312,6 +331,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		Auth:              auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
 		Logger:            log,
 		AllowedOrigins:    c.origins(),
+		PublicURL:         c.publicURL,
 		TrustedDocuments:  c.trustedDocuments,
 		MeteringDimension: c.meteringDimension,
 		Marketplace:       wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
@@ -323,7 +343,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
-			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint, SESClassicEndpoint: c.awsSESClassicEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint, SESClassicEndpoint: c.awsSESClassicEndpoint, SNSEndpoint: c.awsSNSEndpoint,
 		}},
 	}
 }

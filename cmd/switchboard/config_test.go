@@ -173,7 +173,8 @@ func TestREADMEListsEverySetting(t *testing.T) {
 }
 
 // serve refuses an encryption key it could not use, before it opens the
-// store: one configured too short, or a kept one that is not a key.
+// store: one configured too short, or a kept one that is not a key; and a
+// public URL SNS could not post to.
 func TestServeRefusesABadEncryptionKey(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -194,6 +195,13 @@ func TestServeRefusesABadEncryptionKey(t *testing.T) {
 			}
 			return nil
 		}, "encryption-key"},
+		{"a public URL that is not one", func(t *testing.T, m map[string]string) []string {
+			return []string{"-public-url", "sb.example.com/"}
+		}, "-public-url"},
+		{"a public URL with a query", func(t *testing.T, m map[string]string) []string {
+			m["SWITCHBOARD_PUBLIC_URL"] = "https://sb.example.com/?x=1"
+			return nil
+		}, "-public-url"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,9 @@
 package emailaddress
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"switchboard/gid"
 	"time"
 
@@ -32,6 +35,10 @@ const (
 	FieldContactFlowID = "contact_flow_id"
 	// FieldQueueID holds the string denoting the queue_id field in the database.
 	FieldQueueID = "queue_id"
+	// FieldVerificationStatus holds the string denoting the verification_status field in the database.
+	FieldVerificationStatus = "verification_status"
+	// FieldVerificationCheckedAt holds the string denoting the verification_checked_at field in the database.
+	FieldVerificationCheckedAt = "verification_checked_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the emailaddress in the database.
@@ -56,6 +63,8 @@ var Columns = []string{
 	FieldSesIdentityArn,
 	FieldContactFlowID,
 	FieldQueueID,
+	FieldVerificationStatus,
+	FieldVerificationCheckedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -95,6 +104,32 @@ var (
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
+
+// VerificationStatus defines the type for the "verification_status" enum field.
+type VerificationStatus string
+
+// VerificationStatus values.
+const (
+	VerificationStatusNOT_STARTED       VerificationStatus = "NOT_STARTED"
+	VerificationStatusPENDING           VerificationStatus = "PENDING"
+	VerificationStatusSUCCESS           VerificationStatus = "SUCCESS"
+	VerificationStatusFAILED            VerificationStatus = "FAILED"
+	VerificationStatusTEMPORARY_FAILURE VerificationStatus = "TEMPORARY_FAILURE"
+)
+
+func (vs VerificationStatus) String() string {
+	return string(vs)
+}
+
+// VerificationStatusValidator is a validator for the "verification_status" field enum values. It is called by the builders before save.
+func VerificationStatusValidator(vs VerificationStatus) error {
+	switch vs {
+	case VerificationStatusNOT_STARTED, VerificationStatusPENDING, VerificationStatusSUCCESS, VerificationStatusFAILED, VerificationStatusTEMPORARY_FAILURE:
+		return nil
+	default:
+		return fmt.Errorf("emailaddress: invalid enum value for verification_status field: %q", vs)
+	}
+}
 
 // OrderOption defines the ordering options for the EmailAddress queries.
 type OrderOption func(*sql.Selector)
@@ -144,6 +179,16 @@ func ByQueueID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldQueueID, opts...).ToFunc()
 }
 
+// ByVerificationStatus orders the results by the verification_status field.
+func ByVerificationStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVerificationStatus, opts...).ToFunc()
+}
+
+// ByVerificationCheckedAt orders the results by the verification_checked_at field.
+func ByVerificationCheckedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVerificationCheckedAt, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -156,4 +201,22 @@ func newTenantStep() *sqlgraph.Step {
 		sqlgraph.To(TenantInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TenantTable, TenantColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e VerificationStatus) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *VerificationStatus) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = VerificationStatus(str)
+	if err := VerificationStatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid VerificationStatus", str)
+	}
+	return nil
 }

@@ -96,6 +96,11 @@ func QueueID(v string) predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldEQ(FieldQueueID, v))
 }
 
+// VerificationCheckedAt applies equality check predicate on the "verification_checked_at" field. It's identical to VerificationCheckedAtEQ.
+func VerificationCheckedAt(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldVerificationCheckedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldEQ(FieldCreatedAt, v))
@@ -599,6 +604,86 @@ func QueueIDEqualFold(v string) predicate.EmailAddress {
 // QueueIDContainsFold applies the ContainsFold predicate on the "queue_id" field.
 func QueueIDContainsFold(v string) predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldContainsFold(FieldQueueID, v))
+}
+
+// VerificationStatusEQ applies the EQ predicate on the "verification_status" field.
+func VerificationStatusEQ(v VerificationStatus) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldVerificationStatus, v))
+}
+
+// VerificationStatusNEQ applies the NEQ predicate on the "verification_status" field.
+func VerificationStatusNEQ(v VerificationStatus) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNEQ(FieldVerificationStatus, v))
+}
+
+// VerificationStatusIn applies the In predicate on the "verification_status" field.
+func VerificationStatusIn(vs ...VerificationStatus) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIn(FieldVerificationStatus, vs...))
+}
+
+// VerificationStatusNotIn applies the NotIn predicate on the "verification_status" field.
+func VerificationStatusNotIn(vs ...VerificationStatus) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotIn(FieldVerificationStatus, vs...))
+}
+
+// VerificationStatusIsNil applies the IsNil predicate on the "verification_status" field.
+func VerificationStatusIsNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIsNull(FieldVerificationStatus))
+}
+
+// VerificationStatusNotNil applies the NotNil predicate on the "verification_status" field.
+func VerificationStatusNotNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotNull(FieldVerificationStatus))
+}
+
+// VerificationCheckedAtEQ applies the EQ predicate on the "verification_checked_at" field.
+func VerificationCheckedAtEQ(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtNEQ applies the NEQ predicate on the "verification_checked_at" field.
+func VerificationCheckedAtNEQ(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNEQ(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtIn applies the In predicate on the "verification_checked_at" field.
+func VerificationCheckedAtIn(vs ...time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIn(FieldVerificationCheckedAt, vs...))
+}
+
+// VerificationCheckedAtNotIn applies the NotIn predicate on the "verification_checked_at" field.
+func VerificationCheckedAtNotIn(vs ...time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotIn(FieldVerificationCheckedAt, vs...))
+}
+
+// VerificationCheckedAtGT applies the GT predicate on the "verification_checked_at" field.
+func VerificationCheckedAtGT(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGT(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtGTE applies the GTE predicate on the "verification_checked_at" field.
+func VerificationCheckedAtGTE(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGTE(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtLT applies the LT predicate on the "verification_checked_at" field.
+func VerificationCheckedAtLT(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLT(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtLTE applies the LTE predicate on the "verification_checked_at" field.
+func VerificationCheckedAtLTE(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLTE(FieldVerificationCheckedAt, v))
+}
+
+// VerificationCheckedAtIsNil applies the IsNil predicate on the "verification_checked_at" field.
+func VerificationCheckedAtIsNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIsNull(FieldVerificationCheckedAt))
+}
+
+// VerificationCheckedAtNotNil applies the NotNil predicate on the "verification_checked_at" field.
+func VerificationCheckedAtNotNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotNull(FieldVerificationCheckedAt))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -498,6 +498,8 @@ var (
 		{Name: "ses_identity_arn", Type: field.TypeString, Size: 512},
 		{Name: "contact_flow_id", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "queue_id", Type: field.TypeString, Nullable: true, Size: 256},
+		{Name: "verification_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"NOT_STARTED", "PENDING", "SUCCESS", "FAILED", "TEMPORARY_FAILURE"}},
+		{Name: "verification_checked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
 	// EmailAddressesTable holds the schema information for the "email_addresses" table.
@@ -508,7 +510,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "email_addresses_tenants_tenant",
-				Columns:    []*schema.Column{EmailAddressesColumns[8]},
+				Columns:    []*schema.Column{EmailAddressesColumns[10]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},

@@ -34,6 +34,14 @@ func (EmailAddress) Fields() []ent.Field {
 		field.String("ses_identity_arn").NotEmpty().MaxLen(512).Validate(sesIdentityARN),
 		field.String("contact_flow_id").Optional().MaxLen(256),
 		field.String("queue_id").Optional().MaxLen(256),
+		// What SES last said of the address's identity (verifyInstance
+		// asks); null until then, and again when the identity changes.
+		field.Enum("verification_status").
+			Values("NOT_STARTED", "PENDING", "SUCCESS", "FAILED", "TEMPORARY_FAILURE").
+			Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("verification_checked_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -50,7 +58,8 @@ func (EmailAddress) Annotations() []schema.Annotation {
 }
 
 // Hooks of EmailAddress: addresses are kept as bare, lower-case addresses,
-// since inbound mail is matched on them.
+// since inbound mail is matched on them; a new SES identity has not been
+// verified yet.
 func (EmailAddress) Hooks() []ent.Hook {
 	return []ent.Hook{
 		hook.On(func(next ent.Mutator) ent.Mutator {
@@ -61,6 +70,12 @@ func (EmailAddress) Hooks() []ent.Hook {
 						return nil, err
 					}
 					m.SetAddress(norm)
+				}
+				if _, ok := m.SesIdentityArn(); ok && !m.Op().Is(ent.OpCreate) {
+					if _, setting := m.VerificationStatus(); !setting {
+						m.ClearVerificationStatus()
+						m.ClearVerificationCheckedAt()
+					}
 				}
 				return next.Mutate(ctx, m)
 			})

@@ -1,6 +1,7 @@
 package fakeaws
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -55,6 +56,7 @@ type S3 struct {
 	publicAccess map[string]PublicAccessBlock
 	versioning   map[string]string // bucket → Enabled or Suspended
 	lifecycle    map[string][]byte // bucket → its LifecycleConfiguration XML, as put
+	policies     map[string]string // bucket → its policy document, as put
 	owners       map[string]string // bucket → role ARN
 	sts          *STS
 }
@@ -104,6 +106,7 @@ func NewS3(t testing.TB) *S3 {
 		encryption:   map[string]string{},
 		publicAccess: map[string]PublicAccessBlock{},
 		versioning:   map[string]string{},
+		policies:     map[string]string{},
 		lifecycle:    map[string][]byte{},
 		owners:       map[string]string{},
 	}
@@ -264,7 +267,10 @@ func (s *S3) handle(w http.ResponseWriter, r *http.Request, bucket, key string, 
 	_, uploads := q["uploads"]
 	_, versioning := q["versioning"]
 	_, lifecycle := q["lifecycle"]
+	_, policy := q["policy"]
 	switch {
+	case bucket != "" && key == "" && policy:
+		return s.bucketPolicy(w, r, bucket)
 	case bucket != "" && key == "" && versioning:
 		return s.bucketVersioning(w, r, bucket)
 	case bucket != "" && key == "" && lifecycle:
@@ -375,6 +381,55 @@ func (s *S3) bucketVersioning(w http.ResponseWriter, r *http.Request, bucket str
 		return http.StatusOK, ""
 	}
 	return http.StatusMethodNotAllowed, "MethodNotAllowed"
+}
+
+// bucketPolicy serves PutBucketPolicy, GetBucketPolicy and
+// DeleteBucketPolicy. A policy must be a JSON document with a Version and
+// at least one statement (400 MalformedPolicy otherwise).
+func (s *S3) bucketPolicy(w http.ResponseWriter, r *http.Request, bucket string) (int, string) {
+	if !s.BucketExists(bucket) {
+		return http.StatusNotFound, "NoSuchBucket"
+	}
+	switch r.Method {
+	case http.MethodPut:
+		body, err := io.ReadAll(io.LimitReader(r.Body, 20<<10)) // S3's limit: 20 KB
+		var doc struct {
+			Version   string
+			Statement []json.RawMessage
+		}
+		if err != nil || json.Unmarshal(body, &doc) != nil || doc.Version == "" || len(doc.Statement) == 0 {
+			return http.StatusBadRequest, "MalformedPolicy"
+		}
+		s.mu.Lock()
+		s.policies[bucket] = string(body)
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, ""
+	case http.MethodGet:
+		s.mu.Lock()
+		doc, ok := s.policies[bucket]
+		s.mu.Unlock()
+		if !ok {
+			return http.StatusNotFound, "NoSuchBucketPolicy"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, doc)
+		return http.StatusOK, ""
+	case http.MethodDelete:
+		s.mu.Lock()
+		delete(s.policies, bucket)
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, ""
+	}
+	return http.StatusMethodNotAllowed, "MethodNotAllowed"
+}
+
+// BucketPolicy returns a bucket's policy document, "" when it has none.
+func (s *S3) BucketPolicy(bucket string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.policies[bucket]
 }
 
 // Versioning returns a bucket's versioning status: Enabled, Suspended, or

@@ -23,6 +23,7 @@ const (
 	OpCreateReceiptRuleSet              = "CreateReceiptRuleSet"
 	OpDescribeReceiptRuleSet            = "DescribeReceiptRuleSet"
 	OpCreateReceiptRule                 = "CreateReceiptRule"
+	OpUpdateReceiptRule                 = "UpdateReceiptRule"
 	OpSetActiveReceiptRuleSet           = "SetActiveReceiptRuleSet"
 	OpDescribeActiveReceiptRuleSet      = "DescribeActiveReceiptRuleSet"
 )
@@ -35,7 +36,7 @@ const sesv1Namespace = "http://ses.amazonaws.com/doc/2010-12-01/"
 //
 //	VerifyEmailIdentity, GetIdentityVerificationAttributes,
 //	CreateReceiptRuleSet, DescribeReceiptRuleSet, CreateReceiptRule,
-//	SetActiveReceiptRuleSet, DescribeActiveReceiptRuleSet
+//	UpdateReceiptRule, SetActiveReceiptRuleSet, DescribeActiveReceiptRuleSet
 //
 // with SES's errors (400 AlreadyExists, RuleSetDoesNotExist,
 // RuleDoesNotExist, InvalidParameterValue). Receipt rules may carry S3
@@ -56,6 +57,7 @@ type SESv1 struct {
 	ruleSets   map[string]*sesv1RuleSet
 	active     string
 	creates    int
+	updates    int
 	requests   []Request
 	sts        *STS
 }
@@ -178,6 +180,13 @@ func (s *SESv1) Creates() int {
 	return s.creates
 }
 
+// Updates returns how many UpdateReceiptRule calls succeeded.
+func (s *SESv1) Updates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.updates
+}
+
 // Requests returns every request received so far, in order.
 func (s *SESv1) Requests() []Request {
 	s.mu.Lock()
@@ -227,6 +236,7 @@ func (s *SESv1) serve(w http.ResponseWriter, r *http.Request) {
 		OpCreateReceiptRuleSet:              s.createReceiptRuleSet,
 		OpDescribeReceiptRuleSet:            s.describeReceiptRuleSet,
 		OpCreateReceiptRule:                 s.createReceiptRule,
+		OpUpdateReceiptRule:                 s.updateReceiptRule,
 		OpSetActiveReceiptRuleSet:           s.setActiveReceiptRuleSet,
 		OpDescribeActiveReceiptRuleSet:      s.describeActiveReceiptRuleSet,
 	}
@@ -279,29 +289,38 @@ func (s *SESv1) serve(w http.ResponseWriter, r *http.Request) {
 
 // authenticate checks r's signature, as configured; s.mu must be held.
 func (s *SESv1) authenticate(r *http.Request, body []byte, rec *Request) *sesv1Error {
+	_, err := authenticateQuery(r, body, rec, "ses", s.sts)
+	return err
+}
+
+// authenticateQuery checks the SigV4 signature of a query-protocol request
+// for service: with sts, only unexpired credentials it issued, each
+// signature verified. It returns the credentials (zero without sts) and
+// records the access key and region in rec.
+func authenticateQuery(r *http.Request, body []byte, rec *Request, service string, sts *STS) (IssuedCredentials, *sesv1Error) {
 	sig, err := ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
-		return &sesv1Error{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
+		return IssuedCredentials{}, &sesv1Error{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
 	}
 	rec.AccessKeyID, rec.Region = sig.AccessKeyID, sig.Region
-	if sig.Service != "ses" {
-		return &sesv1Error{http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'ses'."}
+	if sig.Service != service {
+		return IssuedCredentials{}, &sesv1Error{http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '" + service + "'."}
 	}
-	if s.sts == nil {
-		return nil
+	if sts == nil {
+		return IssuedCredentials{}, nil
 	}
-	creds, ok := s.sts.Lookup(sig.AccessKeyID)
+	creds, ok := sts.Lookup(sig.AccessKeyID)
 	if !ok {
-		return &sesv1Error{http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid."}
+		return IssuedCredentials{}, &sesv1Error{http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid."}
 	}
 	if !time.Now().Before(creds.Expires) {
-		return &sesv1Error{http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired"}
+		return IssuedCredentials{}, &sesv1Error{http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired"}
 	}
 	if err := verifySignature(r, body, sig, awsCredentials(creds)); err != nil {
-		return &sesv1Error{http.StatusForbidden, "SignatureDoesNotMatch",
+		return IssuedCredentials{}, &sesv1Error{http.StatusForbidden, "SignatureDoesNotMatch",
 			"The request signature we calculated does not match the signature you provided."}
 	}
-	return nil
+	return creds, nil
 }
 
 // sesv1Members returns the values of prefix.member.1, prefix.member.2, ...
@@ -378,12 +397,9 @@ func (s *SESv1) createReceiptRuleSet(form url.Values) (any, *sesv1Error) {
 	return nil, nil
 }
 
-// createReceiptRule serves CreateReceiptRule; s.mu must be held.
-func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
-	rs, serr := s.ruleSet(form.Get("RuleSetName"))
-	if serr != nil {
-		return nil, serr
-	}
+// parseRule reads the Rule.* fields of a CreateReceiptRule or
+// UpdateReceiptRule request.
+func parseRule(form url.Values) (ReceiptRule, *sesv1Error) {
 	rule := ReceiptRule{
 		Name:        form.Get("Rule.Name"),
 		Enabled:     form.Get("Rule.Enabled") == "true",
@@ -392,14 +408,17 @@ func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
 		TlsPolicy:   form.Get("Rule.TlsPolicy"),
 	}
 	if rule.Name == "" {
-		return nil, sesv1Invalid("Rule.Name is required")
+		return rule, sesv1Invalid("Rule.Name is required")
+	}
+	if len(rule.Recipients) > 100 {
+		return rule, &sesv1Error{http.StatusBadRequest, "LimitExceeded", "A rule may have at most 100 recipients"}
 	}
 	switch rule.TlsPolicy {
 	case "":
 		rule.TlsPolicy = "Optional"
 	case "Optional", "Require":
 	default:
-		return nil, sesv1Invalid("Invalid TlsPolicy: %s", rule.TlsPolicy)
+		return rule, sesv1Invalid("Invalid TlsPolicy: %s", rule.TlsPolicy)
 	}
 	for i := 1; ; i++ {
 		p := "Rule.Actions.member." + strconv.Itoa(i) + "."
@@ -408,7 +427,7 @@ func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
 			if strings.HasPrefix(k, p) {
 				found = true
 				if !strings.HasPrefix(k, p+"S3Action.") {
-					return nil, sesv1Invalid("the fake serves S3 actions only, not %s", k)
+					return rule, sesv1Invalid("the fake serves S3 actions only, not %s", k)
 				}
 			}
 		}
@@ -417,13 +436,26 @@ func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
 		}
 		bucket := form.Get(p + "S3Action.BucketName")
 		if bucket == "" {
-			return nil, sesv1Invalid("S3Action.BucketName is required")
+			return rule, sesv1Invalid("S3Action.BucketName is required")
 		}
 		if rule.S3Bucket == "" {
 			rule.S3Bucket = bucket
 			rule.S3Prefix = form.Get(p + "S3Action.ObjectKeyPrefix")
 			rule.TopicARN = form.Get(p + "S3Action.TopicArn")
 		}
+	}
+	return rule, nil
+}
+
+// createReceiptRule serves CreateReceiptRule; s.mu must be held.
+func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
+	rs, serr := s.ruleSet(form.Get("RuleSetName"))
+	if serr != nil {
+		return nil, serr
+	}
+	rule, serr := parseRule(form)
+	if serr != nil {
+		return nil, serr
 	}
 	for _, r := range rs.rules {
 		if r.Name == rule.Name {
@@ -440,6 +472,25 @@ func (s *SESv1) createReceiptRule(form url.Values) (any, *sesv1Error) {
 	}
 	rs.rules = slices.Insert(rs.rules, at, rule)
 	s.creates++
+	return nil, nil
+}
+
+// updateReceiptRule serves UpdateReceiptRule; s.mu must be held.
+func (s *SESv1) updateReceiptRule(form url.Values) (any, *sesv1Error) {
+	rs, serr := s.ruleSet(form.Get("RuleSetName"))
+	if serr != nil {
+		return nil, serr
+	}
+	rule, serr := parseRule(form)
+	if serr != nil {
+		return nil, serr
+	}
+	i := slices.IndexFunc(rs.rules, func(r ReceiptRule) bool { return r.Name == rule.Name })
+	if i < 0 {
+		return nil, &sesv1Error{http.StatusBadRequest, "RuleDoesNotExist", fmt.Sprintf("Rule does not exist: %s", rule.Name)}
+	}
+	rs.rules[i] = rule
+	s.updates++
 	return nil, nil
 }
 
@@ -516,4 +567,20 @@ func (s *SESv1) describeActiveReceiptRuleSet(url.Values) (any, *sesv1Error) {
 		return nil, nil
 	}
 	return rs.result(), nil
+}
+
+// AddRuleSet makes a rule set with rules directly, and makes it active,
+// as the account's own setup outside switchboard would.
+func (s *SESv1) AddRuleSet(name string, rules ...ReceiptRule) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := &sesv1RuleSet{name: name, created: time.Now().UTC()}
+	for _, r := range rules {
+		if r.TlsPolicy == "" {
+			r.TlsPolicy = "Optional"
+		}
+		rs.rules = append(rs.rules, r)
+	}
+	s.ruleSets[name] = rs
+	s.active = name
 }

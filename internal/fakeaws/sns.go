@@ -22,7 +22,9 @@ import (
 	"time"
 )
 
-// SNS is a local Amazon SNS as an HTTPS subscriber meets it: it signs
+// SNS is a local Amazon SNS as an HTTPS subscriber meets it, and as the
+// SNS API (at APIURL) serves CreateTopic, GetTopicAttributes,
+// SetTopicAttributes, Subscribe and ListSubscriptionsByTopic. It signs
 // messages the way SNS does (SignatureVersion 1, SHA1withRSA, or 2,
 // SHA256withRSA, over the message's canonical string), serves its signing
 // certificate over TLS at SigningCertURL, and records the subscription
@@ -38,9 +40,21 @@ type SNS struct {
 	certPEM []byte
 	certURL string
 
-	mu        sync.Mutex
-	confirmed []string // topic ARNs confirmed
-	certGets  int
+	// APIURL is the endpoint of the fake's SNS API (CreateTopic, Subscribe,
+	// ...) to give the SDK client (o.BaseEndpoint); see snsapi.go.
+	APIURL string
+
+	t        testing.TB
+	failures failures
+
+	mu          sync.Mutex
+	confirmed   []string // topic ARNs confirmed
+	certGets    int
+	topics      map[string]*SNSTopic
+	apiWrites   int
+	apiRequests []Request
+	deliveries  []SNSDelivery
+	sts         *STS
 }
 
 // SNSMessage is an SNS message as delivered to an HTTPS endpoint.
@@ -77,9 +91,13 @@ func NewSNS(t testing.TB) *SNS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &SNS{key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	s := &SNS{t: t, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		topics: map[string]*SNSTopic{}}
 	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	api := httptest.NewServer(http.HandlerFunc(s.serveAPI))
+	t.Cleanup(api.Close)
+	s.APIURL = api.URL
 	s.URL = s.srv.URL
 	s.certURL = s.URL + "/SimpleNotificationService-" + randomHex(16) + ".pem"
 	return s
@@ -120,7 +138,10 @@ func (s *SNS) Notification(topicARN, subject, message, signatureVersion string) 
 // SubscriptionConfirmation returns a signed SubscriptionConfirmation of
 // topicARN, as JSON.
 func (s *SNS) SubscriptionConfirmation(topicARN, signatureVersion string) []byte {
-	token := randomHex(32)
+	return s.subscriptionConfirmation(topicARN, randomHex(32), signatureVersion)
+}
+
+func (s *SNS) subscriptionConfirmation(topicARN, token, signatureVersion string) []byte {
 	m := SNSMessage{
 		Type: "SubscriptionConfirmation", MessageId: newUUID(), Token: token, TopicArn: topicARN,
 		Message:   "You have chosen to subscribe to the topic " + topicARN + ".\nTo confirm the subscription, visit the SubscribeURL included in this message.",
@@ -196,6 +217,7 @@ func (s *SNS) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.Query().Get("Action") == "ConfirmSubscription":
 		s.mu.Lock()
 		s.confirmed = append(s.confirmed, r.URL.Query().Get("TopicArn"))
+		s.confirm(r.URL.Query().Get("TopicArn"), r.URL.Query().Get("Token"))
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/xml")
 		_, _ = w.Write([]byte(`<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` +

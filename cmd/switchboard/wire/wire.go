@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -55,6 +56,11 @@ type Config struct {
 	// AllowedOrigins are the browser origins, besides the server's own,
 	// that may open a WebSocket. Empty: same origin only.
 	AllowedOrigins []string
+	// PublicURL is where AWS reaches this server (https://host), for the
+	// SNS subscription of inbound mail's notifications; empty: not set up.
+	PublicURL string
+	// EmailSNS: see mail.Options.SNS; the zero value is production's.
+	EmailSNS awssns.Options
 	// WSInitTimeout and WSPingInterval tune the WebSocket transport; the
 	// server's defaults when zero.
 	WSInitTimeout, WSPingInterval time.Duration
@@ -220,10 +226,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		app.meter = newMeter(cfg, clients, log, 0)
 		metering = clients.Metering()
 		reports = reporting.New(clients, cfg.AllowedOrigins)
-		checks = &onboarding.Verifier{AWS: clients, Origins: cfg.AllowedOrigins}
-		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log})
+		mailer, err = mail.New(mail.Options{Client: st.Client, AWS: clients, Logger: log, SNS: cfg.EmailSNS})
 		if err != nil {
 			return nil, err
+		}
+		checks = &onboarding.Verifier{AWS: clients, Origins: cfg.AllowedOrigins, Mail: mailer}
+		if cfg.PublicURL != "" {
+			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
 	}
 
