@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/quicksight"
@@ -53,6 +54,8 @@ type Options struct {
 	// SNSEndpoint SNS's.
 	SESClassicEndpoint string
 	SNSEndpoint        string
+	// BedrockEndpoint replaces Bedrock Runtime's.
+	BedrockEndpoint string
 	// HTTPClient sends every request; nil: the SDK's default.
 	HTTPClient aws.HTTPClient
 	// SessionName is the RoleSessionName, shown in the tenant's CloudTrail;
@@ -108,6 +111,7 @@ type tenantClients struct {
 	ses        map[string]*sesv2.Client
 	sesClassic map[string]*ses.Client
 	sns        map[string]*sns.Client
+	bedrock    map[string]*bedrockruntime.Client
 	quicksight *quicksight.Client
 	profiles   *customerprofiles.Client
 }
@@ -213,6 +217,7 @@ func (c *Clients) tenant(inst Instance) (*tenantClients, resolved, error) {
 		ses:         map[string]*sesv2.Client{},
 		sesClassic:  map[string]*ses.Client{},
 		sns:         map[string]*sns.Client{},
+		bedrock:     map[string]*bedrockruntime.Client{},
 		connect: connect.NewFromConfig(c.cfg, func(o *connect.Options) {
 			o.Region = r.region
 			o.Credentials = creds
@@ -342,6 +347,35 @@ func (c *Clients) SNS(inst Instance, region string) (*sns.Client, error) {
 			}
 		})
 		t.sns[region] = cl
+	}
+	return cl, nil
+}
+
+// Bedrock returns a Bedrock Runtime client in inst's account, in region
+// (inst's when empty): the tenant's models, its data kept in its account.
+// It makes one attempt a call: a person waits for the answer, and a
+// throttled model is better said at once than retried behind their back.
+func (c *Clients) Bedrock(inst Instance, region string) (*bedrockruntime.Client, error) {
+	t, _, err := c.tenant(inst)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = t.region
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := t.bedrock[region]
+	if !ok {
+		cl = bedrockruntime.NewFromConfig(c.cfg, func(o *bedrockruntime.Options) {
+			o.Region = region
+			o.Credentials = t.credentials
+			o.RetryMaxAttempts = 1
+			if c.opts.BedrockEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.opts.BedrockEndpoint)
+			}
+		})
+		t.bedrock[region] = cl
 	}
 	return cl, nil
 }

@@ -43,6 +43,7 @@ type Scope struct {
 const (
 	ModuleEmail     = "email"
 	ModuleReporting = "reporting"
+	ModuleAI        = "ai"
 )
 
 // instanceAll is the instance and everything in it (its users, contacts,
@@ -85,6 +86,16 @@ func identities(s Scope) []string {
 		return s.SESIdentities
 	}
 	return []string{"arn:" + s.Partition + ":ses:" + s.Region + ":" + s.Account + ":identity/*"}
+}
+
+// bedrockModels are the foundation models (which belong to no account) and
+// the account's inference profiles, in any region: cross-region inference
+// runs a profile's model in another region of its geography.
+func bedrockModels(s Scope) []string {
+	return []string{
+		"arn:" + s.Partition + ":bedrock:*::foundation-model/*",
+		"arn:" + s.Partition + ":bedrock:*:" + s.Account + ":inference-profile/*",
+	}
 }
 
 // anyResource is for actions IAM cannot scope to a resource (SES's
@@ -168,6 +179,8 @@ var Permissions = []Permission{
 	{"sns", "SetTopicAttributes", "sns:SetTopicAttributes", ModuleEmail, emailTopic},
 	{"sns", "ListSubscriptionsByTopic", "sns:ListSubscriptionsByTopic", ModuleEmail, emailTopic},
 	{"sns", "Subscribe", "sns:Subscribe", ModuleEmail, emailTopic},
+
+	{"bedrockruntime", "Converse", "bedrock:InvokeModel", ModuleAI, bedrockModels},
 
 	{"quicksight", "GenerateEmbedUrlForRegisteredUser", "quicksight:GenerateEmbedUrlForRegisteredUser", ModuleReporting, dashboardAndUser},
 }
@@ -259,6 +272,8 @@ func sidOf(service string, res []string) string {
 		return "InboundMailTopic"
 	case "quicksight":
 		return "EmbedDashboard"
+	case "bedrockruntime":
+		return "InvokeModels"
 	case "customerprofiles":
 		if strings.HasSuffix(res[0], ":*") {
 			return "ProfilesIntegrations"

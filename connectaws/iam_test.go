@@ -32,6 +32,7 @@ var sdkPackages = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/quicksight":       "quicksight",
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles": "customerprofiles",
 	"github.com/aws/aws-sdk-go-v2/service/sns":              "sns",
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime":   "bedrockruntime",
 }
 
 // calledOperations finds, in the module's non-test Go files (the fakes
@@ -155,7 +156,7 @@ func allModulesPolicy(t *testing.T) connectaws.PolicyDocument {
 		InstanceARN:         "arn:aws:connect:ap-southeast-2:123456789012:instance/11111111-2222-3333-4444-555555555555",
 		Buckets:             []string{"switchboard-tn01-acme", "switchboard-tn01-acme-attachments"},
 		QuickSightDashboard: "contact-centre",
-	}, []string{connectaws.ModuleEmail, connectaws.ModuleReporting})
+	}, []string{connectaws.ModuleEmail, connectaws.ModuleReporting, connectaws.ModuleAI})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -59,6 +60,8 @@ type Client struct {
 	AgentStatusChange *AgentStatusChangeClient
 	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
 	AgentStatusDay *AgentStatusDayClient
+	// AssistUsageDay is the client for interacting with the AssistUsageDay builders.
+	AssistUsageDay *AssistUsageDayClient
 	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
 	BillingLogEntry *BillingLogEntryClient
 	// BrandingImage is the client for interacting with the BrandingImage builders.
@@ -111,6 +114,7 @@ func (c *Client) init() {
 	c.AgentStatus = NewAgentStatusClient(c.config)
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
 	c.AgentStatusDay = NewAgentStatusDayClient(c.config)
+	c.AssistUsageDay = NewAssistUsageDayClient(c.config)
 	c.BillingLogEntry = NewBillingLogEntryClient(c.config)
 	c.BrandingImage = NewBrandingImageClient(c.config)
 	c.Contact = NewContactClient(c.config)
@@ -226,6 +230,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
+		AssistUsageDay:       NewAssistUsageDayClient(cfg),
 		BillingLogEntry:      NewBillingLogEntryClient(cfg),
 		BrandingImage:        NewBrandingImageClient(cfg),
 		Contact:              NewContactClient(cfg),
@@ -268,6 +273,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
+		AssistUsageDay:       NewAssistUsageDayClient(cfg),
 		BillingLogEntry:      NewBillingLogEntryClient(cfg),
 		BrandingImage:        NewBrandingImageClient(cfg),
 		Contact:              NewContactClient(cfg),
@@ -316,10 +322,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
-		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.MicrosoftIntegration,
-		c.Module, c.OperationalParameter, c.PendingSubscription, c.Schedule,
-		c.ScimToken, c.Template, c.Tenant, c.UsageHour,
+		c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage, c.Contact,
+		c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction,
+		c.MicrosoftIntegration, c.Module, c.OperationalParameter,
+		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
+		c.UsageHour,
 	} {
 		n.Use(hooks...)
 	}
@@ -330,10 +337,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.BillingLogEntry, c.BrandingImage, c.Contact, c.Conversation, c.Email,
-		c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction, c.MicrosoftIntegration,
-		c.Module, c.OperationalParameter, c.PendingSubscription, c.Schedule,
-		c.ScimToken, c.Template, c.Tenant, c.UsageHour,
+		c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage, c.Contact,
+		c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction,
+		c.MicrosoftIntegration, c.Module, c.OperationalParameter,
+		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
+		c.UsageHour,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -352,6 +360,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AgentStatusChange.mutate(ctx, m)
 	case *AgentStatusDayMutation:
 		return c.AgentStatusDay.mutate(ctx, m)
+	case *AssistUsageDayMutation:
+		return c.AssistUsageDay.mutate(ctx, m)
 	case *BillingLogEntryMutation:
 		return c.BillingLogEntry.mutate(ctx, m)
 	case *BrandingImageMutation:
@@ -1268,6 +1278,156 @@ func (c *AgentStatusDayClient) mutate(ctx context.Context, m *AgentStatusDayMuta
 		return (&AgentStatusDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AgentStatusDay mutation op: %q", m.Op())
+	}
+}
+
+// AssistUsageDayClient is a client for the AssistUsageDay schema.
+type AssistUsageDayClient struct {
+	config
+}
+
+// NewAssistUsageDayClient returns a client for the AssistUsageDay from the given config.
+func NewAssistUsageDayClient(c config) *AssistUsageDayClient {
+	return &AssistUsageDayClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `assistusageday.Hooks(f(g(h())))`.
+func (c *AssistUsageDayClient) Use(hooks ...Hook) {
+	c.hooks.AssistUsageDay = append(c.hooks.AssistUsageDay, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `assistusageday.Intercept(f(g(h())))`.
+func (c *AssistUsageDayClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AssistUsageDay = append(c.inters.AssistUsageDay, interceptors...)
+}
+
+// Create returns a builder for creating a AssistUsageDay entity.
+func (c *AssistUsageDayClient) Create() *AssistUsageDayCreate {
+	mutation := newAssistUsageDayMutation(c.config, OpCreate)
+	return &AssistUsageDayCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AssistUsageDay entities.
+func (c *AssistUsageDayClient) CreateBulk(builders ...*AssistUsageDayCreate) *AssistUsageDayCreateBulk {
+	return &AssistUsageDayCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AssistUsageDayClient) MapCreateBulk(slice any, setFunc func(*AssistUsageDayCreate, int)) *AssistUsageDayCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AssistUsageDayCreateBulk{err: fmt.Errorf("calling to AssistUsageDayClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AssistUsageDayCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AssistUsageDayCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AssistUsageDay.
+func (c *AssistUsageDayClient) Update() *AssistUsageDayUpdate {
+	mutation := newAssistUsageDayMutation(c.config, OpUpdate)
+	return &AssistUsageDayUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AssistUsageDayClient) UpdateOne(_m *AssistUsageDay) *AssistUsageDayUpdateOne {
+	mutation := newAssistUsageDayMutation(c.config, OpUpdateOne, withAssistUsageDay(_m))
+	return &AssistUsageDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AssistUsageDayClient) UpdateOneID(id gid.ID) *AssistUsageDayUpdateOne {
+	mutation := newAssistUsageDayMutation(c.config, OpUpdateOne, withAssistUsageDayID(id))
+	return &AssistUsageDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AssistUsageDay.
+func (c *AssistUsageDayClient) Delete() *AssistUsageDayDelete {
+	mutation := newAssistUsageDayMutation(c.config, OpDelete)
+	return &AssistUsageDayDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AssistUsageDayClient) DeleteOne(_m *AssistUsageDay) *AssistUsageDayDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AssistUsageDayClient) DeleteOneID(id gid.ID) *AssistUsageDayDeleteOne {
+	builder := c.Delete().Where(assistusageday.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AssistUsageDayDeleteOne{builder}
+}
+
+// Query returns a query builder for AssistUsageDay.
+func (c *AssistUsageDayClient) Query() *AssistUsageDayQuery {
+	return &AssistUsageDayQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAssistUsageDay},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AssistUsageDay entity by its id.
+func (c *AssistUsageDayClient) Get(ctx context.Context, id gid.ID) (*AssistUsageDay, error) {
+	return c.Query().Where(assistusageday.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AssistUsageDayClient) GetX(ctx context.Context, id gid.ID) *AssistUsageDay {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AssistUsageDay.
+func (c *AssistUsageDayClient) QueryTenant(_m *AssistUsageDay) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assistusageday.Table, assistusageday.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, assistusageday.TenantTable, assistusageday.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AssistUsageDayClient) Hooks() []Hook {
+	hooks := c.hooks.AssistUsageDay
+	return append(hooks[:len(hooks):len(hooks)], assistusageday.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AssistUsageDayClient) Interceptors() []Interceptor {
+	return c.inters.AssistUsageDay
+}
+
+func (c *AssistUsageDayClient) mutate(ctx context.Context, m *AssistUsageDayMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AssistUsageDayCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AssistUsageDayUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AssistUsageDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AssistUsageDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AssistUsageDay mutation op: %q", m.Op())
 	}
 }
 
@@ -4007,15 +4167,15 @@ func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Val
 type (
 	hooks struct {
 		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
-		BillingLogEntry, BrandingImage, Contact, Conversation, Email, EmailAddress,
-		FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
+		AssistUsageDay, BillingLogEntry, BrandingImage, Contact, Conversation, Email,
+		EmailAddress, FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
 		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
 		Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
 		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
-		BillingLogEntry, BrandingImage, Contact, Conversation, Email, EmailAddress,
-		FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
+		AssistUsageDay, BillingLogEntry, BrandingImage, Contact, Conversation, Email,
+		EmailAddress, FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
 		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
 		Tenant, UsageHour []ent.Interceptor
 	}

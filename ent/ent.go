@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			agentstatus.Table:          agentstatus.ValidColumn,
 			agentstatuschange.Table:    agentstatuschange.ValidColumn,
 			agentstatusday.Table:       agentstatusday.ValidColumn,
+			assistusageday.Table:       assistusageday.ValidColumn,
 			billinglogentry.Table:      billinglogentry.ValidColumn,
 			brandingimage.Table:        brandingimage.ValidColumn,
 			contact.Table:              contact.ValidColumn,

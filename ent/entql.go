@@ -8,6 +8,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -36,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   adminuser.Table,
@@ -148,6 +149,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   assistusageday.Table,
+			Columns: assistusageday.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: assistusageday.FieldID,
+			},
+		},
+		Type: "AssistUsageDay",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			assistusageday.FieldCreatedAt:    {Type: field.TypeTime, Column: assistusageday.FieldCreatedAt},
+			assistusageday.FieldUpdatedAt:    {Type: field.TypeTime, Column: assistusageday.FieldUpdatedAt},
+			assistusageday.FieldTenantID:     {Type: field.TypeString, Column: assistusageday.FieldTenantID},
+			assistusageday.FieldDay:          {Type: field.TypeTime, Column: assistusageday.FieldDay},
+			assistusageday.FieldCalls:        {Type: field.TypeInt, Column: assistusageday.FieldCalls},
+			assistusageday.FieldFailedCalls:  {Type: field.TypeInt, Column: assistusageday.FieldFailedCalls},
+			assistusageday.FieldInputTokens:  {Type: field.TypeInt, Column: assistusageday.FieldInputTokens},
+			assistusageday.FieldOutputTokens: {Type: field.TypeInt, Column: assistusageday.FieldOutputTokens},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   billinglogentry.Table,
 			Columns: billinglogentry.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -171,7 +193,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			billinglogentry.FieldAttempt:          {Type: field.TypeInt, Column: billinglogentry.FieldAttempt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   brandingimage.Table,
 			Columns: brandingimage.Columns,
@@ -193,7 +215,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			brandingimage.FieldHeight:      {Type: field.TypeInt, Column: brandingimage.FieldHeight},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -226,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -251,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -276,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailaddress.Table,
 			Columns: emailaddress.Columns,
@@ -299,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailaddress.FieldVerificationCheckedAt: {Type: field.TypeTime, Column: emailaddress.FieldVerificationCheckedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flowskey.Table,
 			Columns: flowskey.Columns,
@@ -317,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flowskey.FieldCreatedBy: {Type: field.TypeString, Column: flowskey.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -343,9 +365,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldReportingAccountID:   {Type: field.TypeString, Column: instance.FieldReportingAccountID},
 			instance.FieldReportingDashboardID: {Type: field.TypeString, Column: instance.FieldReportingDashboardID},
 			instance.FieldReportingUserArn:     {Type: field.TypeString, Column: instance.FieldReportingUserArn},
+			instance.FieldAssistModelID:        {Type: field.TypeString, Column: instance.FieldAssistModelID},
+			instance.FieldAssistRegion:         {Type: field.TypeString, Column: instance.FieldAssistRegion},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -368,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   microsoftintegration.Table,
 			Columns: microsoftintegration.Columns,
@@ -387,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			microsoftintegration.FieldClientSecretSealed: {Type: field.TypeString, Column: microsoftintegration.FieldClientSecretSealed},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -407,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldRoles:     {Type: field.TypeJSON, Column: module.FieldRoles},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operationalparameter.Table,
 			Columns: operationalparameter.Columns,
@@ -426,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operationalparameter.FieldValue:     {Type: field.TypeString, Column: operationalparameter.FieldValue},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingsubscription.Table,
 			Columns: pendingsubscription.Columns,
@@ -446,7 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -466,7 +490,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldExceptions:  {Type: field.TypeJSON, Column: schedule.FieldExceptions},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -487,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -506,7 +530,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -534,7 +558,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -709,6 +733,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AgentStatusDay",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assistusageday.TenantTable,
+			Columns: []string{assistusageday.TenantColumn},
+			Bidi:    false,
+		},
+		"AssistUsageDay",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1563,6 +1599,100 @@ func (f *AgentStatusDayFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AssistUsageDayQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AssistUsageDayQuery builder.
+func (_q *AssistUsageDayQuery) Filter() *AssistUsageDayFilter {
+	return &AssistUsageDayFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AssistUsageDayMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AssistUsageDayMutation builder.
+func (m *AssistUsageDayMutation) Filter() *AssistUsageDayFilter {
+	return &AssistUsageDayFilter{config: m.config, predicateAdder: m}
+}
+
+// AssistUsageDayFilter provides a generic filtering capability at runtime for AssistUsageDayQuery.
+type AssistUsageDayFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AssistUsageDayFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AssistUsageDayFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(assistusageday.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AssistUsageDayFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(assistusageday.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AssistUsageDayFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(assistusageday.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AssistUsageDayFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(assistusageday.FieldTenantID))
+}
+
+// WhereDay applies the entql time.Time predicate on the day field.
+func (f *AssistUsageDayFilter) WhereDay(p entql.TimeP) {
+	f.Where(p.Field(assistusageday.FieldDay))
+}
+
+// WhereCalls applies the entql int predicate on the calls field.
+func (f *AssistUsageDayFilter) WhereCalls(p entql.IntP) {
+	f.Where(p.Field(assistusageday.FieldCalls))
+}
+
+// WhereFailedCalls applies the entql int predicate on the failed_calls field.
+func (f *AssistUsageDayFilter) WhereFailedCalls(p entql.IntP) {
+	f.Where(p.Field(assistusageday.FieldFailedCalls))
+}
+
+// WhereInputTokens applies the entql int predicate on the input_tokens field.
+func (f *AssistUsageDayFilter) WhereInputTokens(p entql.IntP) {
+	f.Where(p.Field(assistusageday.FieldInputTokens))
+}
+
+// WhereOutputTokens applies the entql int predicate on the output_tokens field.
+func (f *AssistUsageDayFilter) WhereOutputTokens(p entql.IntP) {
+	f.Where(p.Field(assistusageday.FieldOutputTokens))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AssistUsageDayFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AssistUsageDayFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *BillingLogEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1591,7 +1721,7 @@ type BillingLogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BillingLogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1705,7 +1835,7 @@ type BrandingImageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BrandingImageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1804,7 +1934,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1972,7 +2102,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2100,7 +2230,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2214,7 +2344,7 @@ type EmailAddressFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailAddressFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2318,7 +2448,7 @@ type FlowsKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlowsKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2397,7 +2527,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2483,6 +2613,16 @@ func (f *InstanceFilter) WhereReportingUserArn(p entql.StringP) {
 	f.Where(p.Field(instance.FieldReportingUserArn))
 }
 
+// WhereAssistModelID applies the entql string predicate on the assist_model_id field.
+func (f *InstanceFilter) WhereAssistModelID(p entql.StringP) {
+	f.Where(p.Field(instance.FieldAssistModelID))
+}
+
+// WhereAssistRegion applies the entql string predicate on the assist_region field.
+func (f *InstanceFilter) WhereAssistRegion(p entql.StringP) {
+	f.Where(p.Field(instance.FieldAssistRegion))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *InstanceFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -2526,7 +2666,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2644,7 +2784,7 @@ type MicrosoftIntegrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MicrosoftIntegrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2728,7 +2868,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2817,7 +2957,7 @@ type OperationalParameterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperationalParameterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2901,7 +3041,7 @@ type PendingSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2976,7 +3116,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3065,7 +3205,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3159,7 +3299,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3243,7 +3383,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3372,7 +3512,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -37,6 +38,7 @@ var tableByPrefix = map[string]string{
 	"AS": agentstatus.Table,
 	"SC": agentstatuschange.Table,
 	"SD": agentstatusday.Table,
+	"AX": assistusageday.Table,
 	"BL": billinglogentry.Table,
 	"BI": brandingimage.Table,
 	"CT": contact.Table,
@@ -65,6 +67,7 @@ var EntityByTable = map[string]string{
 	agentstatus.Table:          "AgentStatus",
 	agentstatuschange.Table:    "AgentStatusChange",
 	agentstatusday.Table:       "AgentStatusDay",
+	assistusageday.Table:       "AssistUsageDay",
 	billinglogentry.Table:      "BillingLogEntry",
 	brandingimage.Table:        "BrandingImage",
 	contact.Table:              "Contact",

@@ -50,6 +50,10 @@ type Instance struct {
 	ReportingDashboardID string `json:"reporting_dashboard_id,omitempty"`
 	// ReportingUserArn holds the value of the "reporting_user_arn" field.
 	ReportingUserArn string `json:"reporting_user_arn,omitempty"`
+	// AssistModelID holds the value of the "assist_model_id" field.
+	AssistModelID string `json:"assist_model_id,omitempty"`
+	// AssistRegion holds the value of the "assist_region" field.
+	AssistRegion string `json:"assist_region,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InstanceQuery when eager-loading is set.
 	Edges        InstanceEdges `json:"edges"`
@@ -87,7 +91,7 @@ func (*Instance) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case instance.FieldEmailBackupDays:
 			values[i] = new(sql.NullInt64)
-		case instance.FieldInstanceArn, instance.FieldAlias, instance.FieldRegion, instance.FieldRoleArn, instance.FieldExternalID, instance.FieldChatContactFlowID, instance.FieldReportingAccountID, instance.FieldReportingDashboardID, instance.FieldReportingUserArn:
+		case instance.FieldInstanceArn, instance.FieldAlias, instance.FieldRegion, instance.FieldRoleArn, instance.FieldExternalID, instance.FieldChatContactFlowID, instance.FieldReportingAccountID, instance.FieldReportingDashboardID, instance.FieldReportingUserArn, instance.FieldAssistModelID, instance.FieldAssistRegion:
 			values[i] = new(sql.NullString)
 		case instance.FieldCreatedAt, instance.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -205,6 +209,18 @@ func (_m *Instance) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ReportingUserArn = value.String
 			}
+		case instance.FieldAssistModelID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field assist_model_id", values[i])
+			} else if value.Valid {
+				_m.AssistModelID = value.String
+			}
+		case instance.FieldAssistRegion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field assist_region", values[i])
+			} else if value.Valid {
+				_m.AssistRegion = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -290,6 +306,12 @@ func (_m *Instance) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("reporting_user_arn=")
 	builder.WriteString(_m.ReportingUserArn)
+	builder.WriteString(", ")
+	builder.WriteString("assist_model_id=")
+	builder.WriteString(_m.AssistModelID)
+	builder.WriteString(", ")
+	builder.WriteString("assist_region=")
+	builder.WriteString(_m.AssistRegion)
 	builder.WriteByte(')')
 	return builder.String()
 }

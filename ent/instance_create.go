@@ -179,6 +179,34 @@ func (_c *InstanceCreate) SetNillableReportingUserArn(v *string) *InstanceCreate
 	return _c
 }
 
+// SetAssistModelID sets the "assist_model_id" field.
+func (_c *InstanceCreate) SetAssistModelID(v string) *InstanceCreate {
+	_c.mutation.SetAssistModelID(v)
+	return _c
+}
+
+// SetNillableAssistModelID sets the "assist_model_id" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableAssistModelID(v *string) *InstanceCreate {
+	if v != nil {
+		_c.SetAssistModelID(*v)
+	}
+	return _c
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (_c *InstanceCreate) SetAssistRegion(v string) *InstanceCreate {
+	_c.mutation.SetAssistRegion(v)
+	return _c
+}
+
+// SetNillableAssistRegion sets the "assist_region" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableAssistRegion(v *string) *InstanceCreate {
+	if v != nil {
+		_c.SetAssistRegion(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InstanceCreate) SetID(v gid.ID) *InstanceCreate {
 	_c.mutation.SetID(v)
@@ -332,6 +360,16 @@ func (_c *InstanceCreate) check() error {
 			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.AssistModelID(); ok {
+		if err := instance.AssistModelIDValidator(v); err != nil {
+			return &ValidationError{Name: "assist_model_id", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_model_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AssistRegion(); ok {
+		if err := instance.AssistRegionValidator(v); err != nil {
+			return &ValidationError{Name: "assist_region", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_region": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Instance.tenant"`)}
 	}
@@ -426,6 +464,14 @@ func (_c *InstanceCreate) createSpec() (*Instance, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ReportingUserArn(); ok {
 		_spec.SetField(instance.FieldReportingUserArn, field.TypeString, value)
 		_node.ReportingUserArn = value
+	}
+	if value, ok := _c.mutation.AssistModelID(); ok {
+		_spec.SetField(instance.FieldAssistModelID, field.TypeString, value)
+		_node.AssistModelID = value
+	}
+	if value, ok := _c.mutation.AssistRegion(); ok {
+		_spec.SetField(instance.FieldAssistRegion, field.TypeString, value)
+		_node.AssistRegion = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -703,6 +749,42 @@ func (u *InstanceUpsert) UpdateReportingUserArn() *InstanceUpsert {
 // ClearReportingUserArn clears the value of the "reporting_user_arn" field.
 func (u *InstanceUpsert) ClearReportingUserArn() *InstanceUpsert {
 	u.SetNull(instance.FieldReportingUserArn)
+	return u
+}
+
+// SetAssistModelID sets the "assist_model_id" field.
+func (u *InstanceUpsert) SetAssistModelID(v string) *InstanceUpsert {
+	u.Set(instance.FieldAssistModelID, v)
+	return u
+}
+
+// UpdateAssistModelID sets the "assist_model_id" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateAssistModelID() *InstanceUpsert {
+	u.SetExcluded(instance.FieldAssistModelID)
+	return u
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (u *InstanceUpsert) ClearAssistModelID() *InstanceUpsert {
+	u.SetNull(instance.FieldAssistModelID)
+	return u
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (u *InstanceUpsert) SetAssistRegion(v string) *InstanceUpsert {
+	u.Set(instance.FieldAssistRegion, v)
+	return u
+}
+
+// UpdateAssistRegion sets the "assist_region" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateAssistRegion() *InstanceUpsert {
+	u.SetExcluded(instance.FieldAssistRegion)
+	return u
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (u *InstanceUpsert) ClearAssistRegion() *InstanceUpsert {
+	u.SetNull(instance.FieldAssistRegion)
 	return u
 }
 
@@ -1002,6 +1084,48 @@ func (u *InstanceUpsertOne) UpdateReportingUserArn() *InstanceUpsertOne {
 func (u *InstanceUpsertOne) ClearReportingUserArn() *InstanceUpsertOne {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearReportingUserArn()
+	})
+}
+
+// SetAssistModelID sets the "assist_model_id" field.
+func (u *InstanceUpsertOne) SetAssistModelID(v string) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetAssistModelID(v)
+	})
+}
+
+// UpdateAssistModelID sets the "assist_model_id" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateAssistModelID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateAssistModelID()
+	})
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (u *InstanceUpsertOne) ClearAssistModelID() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearAssistModelID()
+	})
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (u *InstanceUpsertOne) SetAssistRegion(v string) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetAssistRegion(v)
+	})
+}
+
+// UpdateAssistRegion sets the "assist_region" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateAssistRegion() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateAssistRegion()
+	})
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (u *InstanceUpsertOne) ClearAssistRegion() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearAssistRegion()
 	})
 }
 
@@ -1468,6 +1592,48 @@ func (u *InstanceUpsertBulk) UpdateReportingUserArn() *InstanceUpsertBulk {
 func (u *InstanceUpsertBulk) ClearReportingUserArn() *InstanceUpsertBulk {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearReportingUserArn()
+	})
+}
+
+// SetAssistModelID sets the "assist_model_id" field.
+func (u *InstanceUpsertBulk) SetAssistModelID(v string) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetAssistModelID(v)
+	})
+}
+
+// UpdateAssistModelID sets the "assist_model_id" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateAssistModelID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateAssistModelID()
+	})
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (u *InstanceUpsertBulk) ClearAssistModelID() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearAssistModelID()
+	})
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (u *InstanceUpsertBulk) SetAssistRegion(v string) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetAssistRegion(v)
+	})
+}
+
+// UpdateAssistRegion sets the "assist_region" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateAssistRegion() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateAssistRegion()
+	})
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (u *InstanceUpsertBulk) ClearAssistRegion() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearAssistRegion()
 	})
 }
 

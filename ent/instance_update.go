@@ -249,6 +249,46 @@ func (_u *InstanceUpdate) ClearReportingUserArn() *InstanceUpdate {
 	return _u
 }
 
+// SetAssistModelID sets the "assist_model_id" field.
+func (_u *InstanceUpdate) SetAssistModelID(v string) *InstanceUpdate {
+	_u.mutation.SetAssistModelID(v)
+	return _u
+}
+
+// SetNillableAssistModelID sets the "assist_model_id" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableAssistModelID(v *string) *InstanceUpdate {
+	if v != nil {
+		_u.SetAssistModelID(*v)
+	}
+	return _u
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (_u *InstanceUpdate) ClearAssistModelID() *InstanceUpdate {
+	_u.mutation.ClearAssistModelID()
+	return _u
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (_u *InstanceUpdate) SetAssistRegion(v string) *InstanceUpdate {
+	_u.mutation.SetAssistRegion(v)
+	return _u
+}
+
+// SetNillableAssistRegion sets the "assist_region" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableAssistRegion(v *string) *InstanceUpdate {
+	if v != nil {
+		_u.SetAssistRegion(*v)
+	}
+	return _u
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (_u *InstanceUpdate) ClearAssistRegion() *InstanceUpdate {
+	_u.mutation.ClearAssistRegion()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdate) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -348,6 +388,16 @@ func (_u *InstanceUpdate) check() error {
 			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AssistModelID(); ok {
+		if err := instance.AssistModelIDValidator(v); err != nil {
+			return &ValidationError{Name: "assist_model_id", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_model_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AssistRegion(); ok {
+		if err := instance.AssistRegionValidator(v); err != nil {
+			return &ValidationError{Name: "assist_region", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_region": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Instance.tenant"`)
 	}
@@ -442,6 +492,18 @@ func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ReportingUserArnCleared() {
 		_spec.ClearField(instance.FieldReportingUserArn, field.TypeString)
+	}
+	if value, ok := _u.mutation.AssistModelID(); ok {
+		_spec.SetField(instance.FieldAssistModelID, field.TypeString, value)
+	}
+	if _u.mutation.AssistModelIDCleared() {
+		_spec.ClearField(instance.FieldAssistModelID, field.TypeString)
+	}
+	if value, ok := _u.mutation.AssistRegion(); ok {
+		_spec.SetField(instance.FieldAssistRegion, field.TypeString, value)
+	}
+	if _u.mutation.AssistRegionCleared() {
+		_spec.ClearField(instance.FieldAssistRegion, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -684,6 +746,46 @@ func (_u *InstanceUpdateOne) ClearReportingUserArn() *InstanceUpdateOne {
 	return _u
 }
 
+// SetAssistModelID sets the "assist_model_id" field.
+func (_u *InstanceUpdateOne) SetAssistModelID(v string) *InstanceUpdateOne {
+	_u.mutation.SetAssistModelID(v)
+	return _u
+}
+
+// SetNillableAssistModelID sets the "assist_model_id" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableAssistModelID(v *string) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetAssistModelID(*v)
+	}
+	return _u
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (_u *InstanceUpdateOne) ClearAssistModelID() *InstanceUpdateOne {
+	_u.mutation.ClearAssistModelID()
+	return _u
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (_u *InstanceUpdateOne) SetAssistRegion(v string) *InstanceUpdateOne {
+	_u.mutation.SetAssistRegion(v)
+	return _u
+}
+
+// SetNillableAssistRegion sets the "assist_region" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableAssistRegion(v *string) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetAssistRegion(*v)
+	}
+	return _u
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (_u *InstanceUpdateOne) ClearAssistRegion() *InstanceUpdateOne {
+	_u.mutation.ClearAssistRegion()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdateOne) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -794,6 +896,16 @@ func (_u *InstanceUpdateOne) check() error {
 	if v, ok := _u.mutation.ReportingUserArn(); ok {
 		if err := instance.ReportingUserArnValidator(v); err != nil {
 			return &ValidationError{Name: "reporting_user_arn", err: fmt.Errorf(`ent: validator failed for field "Instance.reporting_user_arn": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AssistModelID(); ok {
+		if err := instance.AssistModelIDValidator(v); err != nil {
+			return &ValidationError{Name: "assist_model_id", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_model_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AssistRegion(); ok {
+		if err := instance.AssistRegionValidator(v); err != nil {
+			return &ValidationError{Name: "assist_region", err: fmt.Errorf(`ent: validator failed for field "Instance.assist_region": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
@@ -907,6 +1019,18 @@ func (_u *InstanceUpdateOne) sqlSave(ctx context.Context) (_node *Instance, err 
 	}
 	if _u.mutation.ReportingUserArnCleared() {
 		_spec.ClearField(instance.FieldReportingUserArn, field.TypeString)
+	}
+	if value, ok := _u.mutation.AssistModelID(); ok {
+		_spec.SetField(instance.FieldAssistModelID, field.TypeString, value)
+	}
+	if _u.mutation.AssistModelIDCleared() {
+		_spec.ClearField(instance.FieldAssistModelID, field.TypeString)
+	}
+	if value, ok := _u.mutation.AssistRegion(); ok {
+		_spec.SetField(instance.FieldAssistRegion, field.TypeString, value)
+	}
+	if _u.mutation.AssistRegionCleared() {
+		_spec.ClearField(instance.FieldAssistRegion, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Instance{config: _u.config}

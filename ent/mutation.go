@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -55,6 +56,7 @@ const (
 	TypeAgentStatus          = "AgentStatus"
 	TypeAgentStatusChange    = "AgentStatusChange"
 	TypeAgentStatusDay       = "AgentStatusDay"
+	TypeAssistUsageDay       = "AssistUsageDay"
 	TypeBillingLogEntry      = "BillingLogEntry"
 	TypeBrandingImage        = "BrandingImage"
 	TypeContact              = "Contact"
@@ -4920,6 +4922,905 @@ func (m *AgentStatusDayMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AgentStatusDay edge %s", name)
+}
+
+// AssistUsageDayMutation represents an operation that mutates the AssistUsageDay nodes in the graph.
+type AssistUsageDayMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *gid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	day              *time.Time
+	calls            *int
+	addcalls         *int
+	failed_calls     *int
+	addfailed_calls  *int
+	input_tokens     *int
+	addinput_tokens  *int
+	output_tokens    *int
+	addoutput_tokens *int
+	clearedFields    map[string]struct{}
+	tenant           *gid.ID
+	clearedtenant    bool
+	done             bool
+	oldValue         func(context.Context) (*AssistUsageDay, error)
+	predicates       []predicate.AssistUsageDay
+}
+
+var _ ent.Mutation = (*AssistUsageDayMutation)(nil)
+
+// assistusagedayOption allows management of the mutation configuration using functional options.
+type assistusagedayOption func(*AssistUsageDayMutation)
+
+// newAssistUsageDayMutation creates new mutation for the AssistUsageDay entity.
+func newAssistUsageDayMutation(c config, op Op, opts ...assistusagedayOption) *AssistUsageDayMutation {
+	m := &AssistUsageDayMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAssistUsageDay,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssistUsageDayID sets the ID field of the mutation.
+func withAssistUsageDayID(id gid.ID) assistusagedayOption {
+	return func(m *AssistUsageDayMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AssistUsageDay
+		)
+		m.oldValue = func(ctx context.Context) (*AssistUsageDay, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AssistUsageDay.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAssistUsageDay sets the old AssistUsageDay of the mutation.
+func withAssistUsageDay(node *AssistUsageDay) assistusagedayOption {
+	return func(m *AssistUsageDayMutation) {
+		m.oldValue = func(context.Context) (*AssistUsageDay, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssistUsageDayMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssistUsageDayMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AssistUsageDay entities.
+func (m *AssistUsageDayMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssistUsageDayMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssistUsageDayMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AssistUsageDay.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssistUsageDayMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssistUsageDayMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssistUsageDayMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AssistUsageDayMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AssistUsageDayMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AssistUsageDayMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AssistUsageDayMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AssistUsageDayMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AssistUsageDayMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetDay sets the "day" field.
+func (m *AssistUsageDayMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *AssistUsageDayMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *AssistUsageDayMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetCalls sets the "calls" field.
+func (m *AssistUsageDayMutation) SetCalls(i int) {
+	m.calls = &i
+	m.addcalls = nil
+}
+
+// Calls returns the value of the "calls" field in the mutation.
+func (m *AssistUsageDayMutation) Calls() (r int, exists bool) {
+	v := m.calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCalls returns the old "calls" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldCalls(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCalls: %w", err)
+	}
+	return oldValue.Calls, nil
+}
+
+// AddCalls adds i to the "calls" field.
+func (m *AssistUsageDayMutation) AddCalls(i int) {
+	if m.addcalls != nil {
+		*m.addcalls += i
+	} else {
+		m.addcalls = &i
+	}
+}
+
+// AddedCalls returns the value that was added to the "calls" field in this mutation.
+func (m *AssistUsageDayMutation) AddedCalls() (r int, exists bool) {
+	v := m.addcalls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCalls resets all changes to the "calls" field.
+func (m *AssistUsageDayMutation) ResetCalls() {
+	m.calls = nil
+	m.addcalls = nil
+}
+
+// SetFailedCalls sets the "failed_calls" field.
+func (m *AssistUsageDayMutation) SetFailedCalls(i int) {
+	m.failed_calls = &i
+	m.addfailed_calls = nil
+}
+
+// FailedCalls returns the value of the "failed_calls" field in the mutation.
+func (m *AssistUsageDayMutation) FailedCalls() (r int, exists bool) {
+	v := m.failed_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedCalls returns the old "failed_calls" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldFailedCalls(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedCalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedCalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedCalls: %w", err)
+	}
+	return oldValue.FailedCalls, nil
+}
+
+// AddFailedCalls adds i to the "failed_calls" field.
+func (m *AssistUsageDayMutation) AddFailedCalls(i int) {
+	if m.addfailed_calls != nil {
+		*m.addfailed_calls += i
+	} else {
+		m.addfailed_calls = &i
+	}
+}
+
+// AddedFailedCalls returns the value that was added to the "failed_calls" field in this mutation.
+func (m *AssistUsageDayMutation) AddedFailedCalls() (r int, exists bool) {
+	v := m.addfailed_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailedCalls resets all changes to the "failed_calls" field.
+func (m *AssistUsageDayMutation) ResetFailedCalls() {
+	m.failed_calls = nil
+	m.addfailed_calls = nil
+}
+
+// SetInputTokens sets the "input_tokens" field.
+func (m *AssistUsageDayMutation) SetInputTokens(i int) {
+	m.input_tokens = &i
+	m.addinput_tokens = nil
+}
+
+// InputTokens returns the value of the "input_tokens" field in the mutation.
+func (m *AssistUsageDayMutation) InputTokens() (r int, exists bool) {
+	v := m.input_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInputTokens returns the old "input_tokens" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldInputTokens(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInputTokens: %w", err)
+	}
+	return oldValue.InputTokens, nil
+}
+
+// AddInputTokens adds i to the "input_tokens" field.
+func (m *AssistUsageDayMutation) AddInputTokens(i int) {
+	if m.addinput_tokens != nil {
+		*m.addinput_tokens += i
+	} else {
+		m.addinput_tokens = &i
+	}
+}
+
+// AddedInputTokens returns the value that was added to the "input_tokens" field in this mutation.
+func (m *AssistUsageDayMutation) AddedInputTokens() (r int, exists bool) {
+	v := m.addinput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInputTokens resets all changes to the "input_tokens" field.
+func (m *AssistUsageDayMutation) ResetInputTokens() {
+	m.input_tokens = nil
+	m.addinput_tokens = nil
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (m *AssistUsageDayMutation) SetOutputTokens(i int) {
+	m.output_tokens = &i
+	m.addoutput_tokens = nil
+}
+
+// OutputTokens returns the value of the "output_tokens" field in the mutation.
+func (m *AssistUsageDayMutation) OutputTokens() (r int, exists bool) {
+	v := m.output_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutputTokens returns the old "output_tokens" field's value of the AssistUsageDay entity.
+// If the AssistUsageDay object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssistUsageDayMutation) OldOutputTokens(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutputTokens: %w", err)
+	}
+	return oldValue.OutputTokens, nil
+}
+
+// AddOutputTokens adds i to the "output_tokens" field.
+func (m *AssistUsageDayMutation) AddOutputTokens(i int) {
+	if m.addoutput_tokens != nil {
+		*m.addoutput_tokens += i
+	} else {
+		m.addoutput_tokens = &i
+	}
+}
+
+// AddedOutputTokens returns the value that was added to the "output_tokens" field in this mutation.
+func (m *AssistUsageDayMutation) AddedOutputTokens() (r int, exists bool) {
+	v := m.addoutput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOutputTokens resets all changes to the "output_tokens" field.
+func (m *AssistUsageDayMutation) ResetOutputTokens() {
+	m.output_tokens = nil
+	m.addoutput_tokens = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AssistUsageDayMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[assistusageday.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AssistUsageDayMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AssistUsageDayMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AssistUsageDayMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the AssistUsageDayMutation builder.
+func (m *AssistUsageDayMutation) Where(ps ...predicate.AssistUsageDay) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssistUsageDayMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssistUsageDayMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AssistUsageDay, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssistUsageDayMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssistUsageDayMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AssistUsageDay).
+func (m *AssistUsageDayMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssistUsageDayMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, assistusageday.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, assistusageday.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, assistusageday.FieldTenantID)
+	}
+	if m.day != nil {
+		fields = append(fields, assistusageday.FieldDay)
+	}
+	if m.calls != nil {
+		fields = append(fields, assistusageday.FieldCalls)
+	}
+	if m.failed_calls != nil {
+		fields = append(fields, assistusageday.FieldFailedCalls)
+	}
+	if m.input_tokens != nil {
+		fields = append(fields, assistusageday.FieldInputTokens)
+	}
+	if m.output_tokens != nil {
+		fields = append(fields, assistusageday.FieldOutputTokens)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssistUsageDayMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case assistusageday.FieldCreatedAt:
+		return m.CreatedAt()
+	case assistusageday.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case assistusageday.FieldTenantID:
+		return m.TenantID()
+	case assistusageday.FieldDay:
+		return m.Day()
+	case assistusageday.FieldCalls:
+		return m.Calls()
+	case assistusageday.FieldFailedCalls:
+		return m.FailedCalls()
+	case assistusageday.FieldInputTokens:
+		return m.InputTokens()
+	case assistusageday.FieldOutputTokens:
+		return m.OutputTokens()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssistUsageDayMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case assistusageday.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case assistusageday.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case assistusageday.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case assistusageday.FieldDay:
+		return m.OldDay(ctx)
+	case assistusageday.FieldCalls:
+		return m.OldCalls(ctx)
+	case assistusageday.FieldFailedCalls:
+		return m.OldFailedCalls(ctx)
+	case assistusageday.FieldInputTokens:
+		return m.OldInputTokens(ctx)
+	case assistusageday.FieldOutputTokens:
+		return m.OldOutputTokens(ctx)
+	}
+	return nil, fmt.Errorf("unknown AssistUsageDay field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssistUsageDayMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case assistusageday.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case assistusageday.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case assistusageday.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case assistusageday.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case assistusageday.FieldCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCalls(v)
+		return nil
+	case assistusageday.FieldFailedCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedCalls(v)
+		return nil
+	case assistusageday.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInputTokens(v)
+		return nil
+	case assistusageday.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutputTokens(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssistUsageDay field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssistUsageDayMutation) AddedFields() []string {
+	var fields []string
+	if m.addcalls != nil {
+		fields = append(fields, assistusageday.FieldCalls)
+	}
+	if m.addfailed_calls != nil {
+		fields = append(fields, assistusageday.FieldFailedCalls)
+	}
+	if m.addinput_tokens != nil {
+		fields = append(fields, assistusageday.FieldInputTokens)
+	}
+	if m.addoutput_tokens != nil {
+		fields = append(fields, assistusageday.FieldOutputTokens)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssistUsageDayMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case assistusageday.FieldCalls:
+		return m.AddedCalls()
+	case assistusageday.FieldFailedCalls:
+		return m.AddedFailedCalls()
+	case assistusageday.FieldInputTokens:
+		return m.AddedInputTokens()
+	case assistusageday.FieldOutputTokens:
+		return m.AddedOutputTokens()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssistUsageDayMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case assistusageday.FieldCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCalls(v)
+		return nil
+	case assistusageday.FieldFailedCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailedCalls(v)
+		return nil
+	case assistusageday.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInputTokens(v)
+		return nil
+	case assistusageday.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOutputTokens(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssistUsageDay numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssistUsageDayMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssistUsageDayMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssistUsageDayMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AssistUsageDay nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssistUsageDayMutation) ResetField(name string) error {
+	switch name {
+	case assistusageday.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case assistusageday.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case assistusageday.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case assistusageday.FieldDay:
+		m.ResetDay()
+		return nil
+	case assistusageday.FieldCalls:
+		m.ResetCalls()
+		return nil
+	case assistusageday.FieldFailedCalls:
+		m.ResetFailedCalls()
+		return nil
+	case assistusageday.FieldInputTokens:
+		m.ResetInputTokens()
+		return nil
+	case assistusageday.FieldOutputTokens:
+		m.ResetOutputTokens()
+		return nil
+	}
+	return fmt.Errorf("unknown AssistUsageDay field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssistUsageDayMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, assistusageday.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssistUsageDayMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case assistusageday.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssistUsageDayMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssistUsageDayMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssistUsageDayMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, assistusageday.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssistUsageDayMutation) EdgeCleared(name string) bool {
+	switch name {
+	case assistusageday.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssistUsageDayMutation) ClearEdge(name string) error {
+	switch name {
+	case assistusageday.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AssistUsageDay unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssistUsageDayMutation) ResetEdge(name string) error {
+	switch name {
+	case assistusageday.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AssistUsageDay edge %s", name)
 }
 
 // BillingLogEntryMutation represents an operation that mutates the BillingLogEntry nodes in the graph.
@@ -12397,6 +13298,8 @@ type InstanceMutation struct {
 	reporting_account_id   *string
 	reporting_dashboard_id *string
 	reporting_user_arn     *string
+	assist_model_id        *string
+	assist_region          *string
 	clearedFields          map[string]struct{}
 	tenant                 *gid.ID
 	clearedtenant          bool
@@ -13190,6 +14093,104 @@ func (m *InstanceMutation) ResetReportingUserArn() {
 	delete(m.clearedFields, instance.FieldReportingUserArn)
 }
 
+// SetAssistModelID sets the "assist_model_id" field.
+func (m *InstanceMutation) SetAssistModelID(s string) {
+	m.assist_model_id = &s
+}
+
+// AssistModelID returns the value of the "assist_model_id" field in the mutation.
+func (m *InstanceMutation) AssistModelID() (r string, exists bool) {
+	v := m.assist_model_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssistModelID returns the old "assist_model_id" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldAssistModelID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssistModelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssistModelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssistModelID: %w", err)
+	}
+	return oldValue.AssistModelID, nil
+}
+
+// ClearAssistModelID clears the value of the "assist_model_id" field.
+func (m *InstanceMutation) ClearAssistModelID() {
+	m.assist_model_id = nil
+	m.clearedFields[instance.FieldAssistModelID] = struct{}{}
+}
+
+// AssistModelIDCleared returns if the "assist_model_id" field was cleared in this mutation.
+func (m *InstanceMutation) AssistModelIDCleared() bool {
+	_, ok := m.clearedFields[instance.FieldAssistModelID]
+	return ok
+}
+
+// ResetAssistModelID resets all changes to the "assist_model_id" field.
+func (m *InstanceMutation) ResetAssistModelID() {
+	m.assist_model_id = nil
+	delete(m.clearedFields, instance.FieldAssistModelID)
+}
+
+// SetAssistRegion sets the "assist_region" field.
+func (m *InstanceMutation) SetAssistRegion(s string) {
+	m.assist_region = &s
+}
+
+// AssistRegion returns the value of the "assist_region" field in the mutation.
+func (m *InstanceMutation) AssistRegion() (r string, exists bool) {
+	v := m.assist_region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssistRegion returns the old "assist_region" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldAssistRegion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssistRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssistRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssistRegion: %w", err)
+	}
+	return oldValue.AssistRegion, nil
+}
+
+// ClearAssistRegion clears the value of the "assist_region" field.
+func (m *InstanceMutation) ClearAssistRegion() {
+	m.assist_region = nil
+	m.clearedFields[instance.FieldAssistRegion] = struct{}{}
+}
+
+// AssistRegionCleared returns if the "assist_region" field was cleared in this mutation.
+func (m *InstanceMutation) AssistRegionCleared() bool {
+	_, ok := m.clearedFields[instance.FieldAssistRegion]
+	return ok
+}
+
+// ResetAssistRegion resets all changes to the "assist_region" field.
+func (m *InstanceMutation) ResetAssistRegion() {
+	m.assist_region = nil
+	delete(m.clearedFields, instance.FieldAssistRegion)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *InstanceMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -13251,7 +14252,7 @@ func (m *InstanceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InstanceMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, instance.FieldCreatedAt)
 	}
@@ -13297,6 +14298,12 @@ func (m *InstanceMutation) Fields() []string {
 	if m.reporting_user_arn != nil {
 		fields = append(fields, instance.FieldReportingUserArn)
 	}
+	if m.assist_model_id != nil {
+		fields = append(fields, instance.FieldAssistModelID)
+	}
+	if m.assist_region != nil {
+		fields = append(fields, instance.FieldAssistRegion)
+	}
 	return fields
 }
 
@@ -13335,6 +14342,10 @@ func (m *InstanceMutation) Field(name string) (ent.Value, bool) {
 		return m.ReportingDashboardID()
 	case instance.FieldReportingUserArn:
 		return m.ReportingUserArn()
+	case instance.FieldAssistModelID:
+		return m.AssistModelID()
+	case instance.FieldAssistRegion:
+		return m.AssistRegion()
 	}
 	return nil, false
 }
@@ -13374,6 +14385,10 @@ func (m *InstanceMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldReportingDashboardID(ctx)
 	case instance.FieldReportingUserArn:
 		return m.OldReportingUserArn(ctx)
+	case instance.FieldAssistModelID:
+		return m.OldAssistModelID(ctx)
+	case instance.FieldAssistRegion:
+		return m.OldAssistRegion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Instance field %s", name)
 }
@@ -13488,6 +14503,20 @@ func (m *InstanceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetReportingUserArn(v)
 		return nil
+	case instance.FieldAssistModelID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssistModelID(v)
+		return nil
+	case instance.FieldAssistRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssistRegion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)
 }
@@ -13557,6 +14586,12 @@ func (m *InstanceMutation) ClearedFields() []string {
 	if m.FieldCleared(instance.FieldReportingUserArn) {
 		fields = append(fields, instance.FieldReportingUserArn)
 	}
+	if m.FieldCleared(instance.FieldAssistModelID) {
+		fields = append(fields, instance.FieldAssistModelID)
+	}
+	if m.FieldCleared(instance.FieldAssistRegion) {
+		fields = append(fields, instance.FieldAssistRegion)
+	}
 	return fields
 }
 
@@ -13594,6 +14629,12 @@ func (m *InstanceMutation) ClearField(name string) error {
 		return nil
 	case instance.FieldReportingUserArn:
 		m.ClearReportingUserArn()
+		return nil
+	case instance.FieldAssistModelID:
+		m.ClearAssistModelID()
+		return nil
+	case instance.FieldAssistRegion:
+		m.ClearAssistRegion()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance nullable field %s", name)
@@ -13647,6 +14688,12 @@ func (m *InstanceMutation) ResetField(name string) error {
 		return nil
 	case instance.FieldReportingUserArn:
 		m.ResetReportingUserArn()
+		return nil
+	case instance.FieldAssistModelID:
+		m.ResetAssistModelID()
+		return nil
+	case instance.FieldAssistRegion:
+		m.ResetAssistRegion()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)

@@ -24,6 +24,8 @@ type Tx struct {
 	AgentStatusChange *AgentStatusChangeClient
 	// AgentStatusDay is the client for interacting with the AgentStatusDay builders.
 	AgentStatusDay *AgentStatusDayClient
+	// AssistUsageDay is the client for interacting with the AssistUsageDay builders.
+	AssistUsageDay *AssistUsageDayClient
 	// BillingLogEntry is the client for interacting with the BillingLogEntry builders.
 	BillingLogEntry *BillingLogEntryClient
 	// BrandingImage is the client for interacting with the BrandingImage builders.
@@ -196,6 +198,7 @@ func (tx *Tx) init() {
 	tx.AgentStatus = NewAgentStatusClient(tx.config)
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
 	tx.AgentStatusDay = NewAgentStatusDayClient(tx.config)
+	tx.AssistUsageDay = NewAssistUsageDayClient(tx.config)
 	tx.BillingLogEntry = NewBillingLogEntryClient(tx.config)
 	tx.BrandingImage = NewBrandingImageClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"switchboard/assist"
 	"switchboard/consoleusers"
 	"switchboard/costs"
 	"switchboard/ent"
@@ -131,6 +132,31 @@ type ComplexityRoot struct {
 	AgentStatusSnapshot struct {
 		Since  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	AssistAnswer struct {
+		InputTokens     func(childComplexity int) int
+		InputTruncated  func(childComplexity int) int
+		ModelID         func(childComplexity int) int
+		Notice          func(childComplexity int) int
+		OutputTokens    func(childComplexity int) int
+		OutputTruncated func(childComplexity int) int
+		Text            func(childComplexity int) int
+	}
+
+	AssistSettings struct {
+		Default func(childComplexity int) int
+		Enabled func(childComplexity int) int
+		ModelID func(childComplexity int) int
+		Region  func(childComplexity int) int
+	}
+
+	AssistUsageDay struct {
+		Calls        func(childComplexity int) int
+		Day          func(childComplexity int) int
+		FailedCalls  func(childComplexity int) int
+		InputTokens  func(childComplexity int) int
+		OutputTokens func(childComplexity int) int
 	}
 
 	BillingLogEntry struct {
@@ -386,6 +412,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ClearBranding              func(childComplexity int) int
+		ConfigureAssist            func(childComplexity int, input model.ConfigureAssistInput) int
 		ConfigureEmailBackups      func(childComplexity int, keepDays int) int
 		ConfigureInstance          func(childComplexity int, input model.ConfigureInstanceInput) int
 		ConfigureReporting         func(childComplexity int, input model.ConfigureReportingInput) int
@@ -467,6 +494,8 @@ type ComplexityRoot struct {
 		AgentStatusHistory    func(childComplexity int, agentID gid.ID, from time.Time, to time.Time) int
 		AgentStatuses         func(childComplexity int) int
 		Agents                func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) int
+		AssistSettings        func(childComplexity int) int
+		AssistUsage           func(childComplexity int, from time.Time, to time.Time) int
 		BillingLog            func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
 		Conversations         func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
 		CostEstimate          func(childComplexity int, input costs.Input) int
@@ -486,6 +515,8 @@ type ComplexityRoot struct {
 		Schedules             func(childComplexity int) int
 		ScimTokens            func(childComplexity int) int
 		SearchContacts        func(childComplexity int, query string, first *int, after *entgql.Cursor[gid.ID]) int
+		SuggestReply          func(childComplexity int, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) int
+		SummariseEmail        func(childComplexity int, id gid.ID) int
 		Templates             func(childComplexity int, channel *template.Channel) int
 		Tenants               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
 		Usage                 func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
@@ -640,6 +671,7 @@ type MutationResolver interface {
 	CreateModule(ctx context.Context, input ent.CreateModuleInput) (*ent.Module, error)
 	UpdateModule(ctx context.Context, id gid.ID, input model.UpdateModuleInput) (*ent.Module, error)
 	DeleteModule(ctx context.Context, id gid.ID) (gid.ID, error)
+	ConfigureAssist(ctx context.Context, input model.ConfigureAssistInput) (*assist.Settings, error)
 	UnsubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
 	ResubscribeTenant(ctx context.Context, id gid.ID) (*ent.Tenant, error)
 	DecommissionTenant(ctx context.Context, id gid.ID, confirmName string) (*model.DecommissionResult, error)
@@ -684,6 +716,10 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error)
 	Agents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.AgentOrder) (*ent.AgentConnection, error)
 	Tenants(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) (*ent.TenantConnection, error)
+	SummariseEmail(ctx context.Context, id gid.ID) (*assist.Answer, error)
+	SuggestReply(ctx context.Context, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) (*assist.Answer, error)
+	AssistSettings(ctx context.Context) (*assist.Settings, error)
+	AssistUsage(ctx context.Context, from time.Time, to time.Time) ([]*ent.AssistUsageDay, error)
 	Usage(ctx context.Context, from time.Time, to time.Time, tenantID *gid.ID) ([]*usage.Hour, error)
 	BillingLog(ctx context.Context, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) (*ent.BillingLogEntryConnection, error)
 	PendingSubscriptions(ctx context.Context) ([]*ent.PendingSubscription, error)
@@ -1006,6 +1042,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentStatusSnapshot.Status(childComplexity), true
+
+	case "AssistAnswer.inputTokens":
+		if e.ComplexityRoot.AssistAnswer.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.InputTokens(childComplexity), true
+	case "AssistAnswer.inputTruncated":
+		if e.ComplexityRoot.AssistAnswer.InputTruncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.InputTruncated(childComplexity), true
+	case "AssistAnswer.modelId":
+		if e.ComplexityRoot.AssistAnswer.ModelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.ModelID(childComplexity), true
+	case "AssistAnswer.notice":
+		if e.ComplexityRoot.AssistAnswer.Notice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.Notice(childComplexity), true
+	case "AssistAnswer.outputTokens":
+		if e.ComplexityRoot.AssistAnswer.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.OutputTokens(childComplexity), true
+	case "AssistAnswer.outputTruncated":
+		if e.ComplexityRoot.AssistAnswer.OutputTruncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.OutputTruncated(childComplexity), true
+	case "AssistAnswer.text":
+		if e.ComplexityRoot.AssistAnswer.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistAnswer.Text(childComplexity), true
+
+	case "AssistSettings.default":
+		if e.ComplexityRoot.AssistSettings.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistSettings.Default(childComplexity), true
+	case "AssistSettings.enabled":
+		if e.ComplexityRoot.AssistSettings.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistSettings.Enabled(childComplexity), true
+	case "AssistSettings.modelId":
+		if e.ComplexityRoot.AssistSettings.ModelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistSettings.ModelID(childComplexity), true
+	case "AssistSettings.region":
+		if e.ComplexityRoot.AssistSettings.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistSettings.Region(childComplexity), true
+
+	case "AssistUsageDay.calls":
+		if e.ComplexityRoot.AssistUsageDay.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistUsageDay.Calls(childComplexity), true
+	case "AssistUsageDay.day":
+		if e.ComplexityRoot.AssistUsageDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistUsageDay.Day(childComplexity), true
+	case "AssistUsageDay.failedCalls":
+		if e.ComplexityRoot.AssistUsageDay.FailedCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistUsageDay.FailedCalls(childComplexity), true
+	case "AssistUsageDay.inputTokens":
+		if e.ComplexityRoot.AssistUsageDay.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistUsageDay.InputTokens(childComplexity), true
+	case "AssistUsageDay.outputTokens":
+		if e.ComplexityRoot.AssistUsageDay.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistUsageDay.OutputTokens(childComplexity), true
 
 	case "BillingLogEntry.attempt":
 		if e.ComplexityRoot.BillingLogEntry.Attempt == nil {
@@ -1958,6 +2093,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClearBranding(childComplexity), true
+	case "Mutation.configureAssist":
+		if e.ComplexityRoot.Mutation.ConfigureAssist == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_configureAssist_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfigureAssist(childComplexity, args["input"].(model.ConfigureAssistInput)), true
 	case "Mutation.configureEmailBackups":
 		if e.ComplexityRoot.Mutation.ConfigureEmailBackups == nil {
 			break
@@ -2596,6 +2742,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["orderBy"].(*ent.AgentOrder)), true
+	case "Query.assistSettings":
+		if e.ComplexityRoot.Query.AssistSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AssistSettings(childComplexity), true
+	case "Query.assistUsage":
+		if e.ComplexityRoot.Query.AssistUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_assistUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AssistUsage(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.billingLog":
 		if e.ComplexityRoot.Query.BillingLog == nil {
 			break
@@ -2771,6 +2934,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchContacts(childComplexity, args["query"].(string), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID])), true
+	case "Query.suggestReply":
+		if e.ComplexityRoot.Query.SuggestReply == nil {
+			break
+		}
+
+		args, err := ec.field_Query_suggestReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SuggestReply(childComplexity, args["emailId"].(*gid.ID), args["conversationTranscript"].(*string), args["templateId"].(*gid.ID)), true
+	case "Query.summariseEmail":
+		if e.ComplexityRoot.Query.SummariseEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Query_summariseEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SummariseEmail(childComplexity, args["id"].(gid.ID)), true
 	case "Query.templates":
 		if e.ComplexityRoot.Query.Templates == nil {
 			break
@@ -3310,6 +3495,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AgentOrder", ec.unmarshalInputAgentOrder),
 			graphql.NewInputUnmarshaler("BillingLogEntryOrder", ec.unmarshalInputBillingLogEntryOrder),
+			graphql.NewInputUnmarshaler("ConfigureAssistInput", ec.unmarshalInputConfigureAssistInput),
 			graphql.NewInputUnmarshaler("ConfigureInstanceInput", ec.unmarshalInputConfigureInstanceInput),
 			graphql.NewInputUnmarshaler("ConfigureReportingInput", ec.unmarshalInputConfigureReportingInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
@@ -3436,7 +3622,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3448,6 +3634,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/assist.graphqls", Input: sourceData("schema/assist.graphqls"), BuiltIn: false},
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/branding.graphqls", Input: sourceData("schema/branding.graphqls"), BuiltIn: false},
 	{Name: "schema/contacts.graphqls", Input: sourceData("schema/contacts.graphqls"), BuiltIn: false},
@@ -3595,6 +3782,56 @@ func (ec *executionContext) childFields_AgentStatusSnapshot(ctx context.Context,
 		return ec.fieldContext_AgentStatusSnapshot_since(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentStatusSnapshot", field.Name)
+}
+
+func (ec *executionContext) childFields_AssistAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_AssistAnswer_text(ctx, field)
+	case "modelId":
+		return ec.fieldContext_AssistAnswer_modelId(ctx, field)
+	case "inputTruncated":
+		return ec.fieldContext_AssistAnswer_inputTruncated(ctx, field)
+	case "outputTruncated":
+		return ec.fieldContext_AssistAnswer_outputTruncated(ctx, field)
+	case "notice":
+		return ec.fieldContext_AssistAnswer_notice(ctx, field)
+	case "inputTokens":
+		return ec.fieldContext_AssistAnswer_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_AssistAnswer_outputTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssistAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_AssistSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_AssistSettings_enabled(ctx, field)
+	case "modelId":
+		return ec.fieldContext_AssistSettings_modelId(ctx, field)
+	case "region":
+		return ec.fieldContext_AssistSettings_region(ctx, field)
+	case "default":
+		return ec.fieldContext_AssistSettings_default(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssistSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_AssistUsageDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_AssistUsageDay_day(ctx, field)
+	case "calls":
+		return ec.fieldContext_AssistUsageDay_calls(ctx, field)
+	case "failedCalls":
+		return ec.fieldContext_AssistUsageDay_failedCalls(ctx, field)
+	case "inputTokens":
+		return ec.fieldContext_AssistUsageDay_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_AssistUsageDay_outputTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssistUsageDay", field.Name)
 }
 
 func (ec *executionContext) childFields_BillingLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4553,6 +4790,20 @@ func (ec *executionContext) field_Agent_interactions_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_configureAssist_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfigureAssistInput, error) {
+			return ec.unmarshalNConfigureAssistInput2switchboardᚋgraphᚋmodelᚐConfigureAssistInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_configureEmailBackups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5335,6 +5586,28 @@ func (ec *executionContext) field_Query_agents_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_assistUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_billingLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5604,6 +5877,50 @@ func (ec *executionContext) field_Query_searchContacts_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_suggestReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "emailId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["emailId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversationTranscript",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationTranscript"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "templateId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_summariseEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6814,6 +7131,374 @@ func (ec *executionContext) _AgentStatusSnapshot_since(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_AgentStatusSnapshot_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentStatusSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AssistAnswer_text(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistAnswer_modelId(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_modelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistAnswer_inputTruncated(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_inputTruncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTruncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_inputTruncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssistAnswer_outputTruncated(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_outputTruncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTruncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_outputTruncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssistAnswer_notice(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_notice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_notice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistAnswer_inputTokens(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistAnswer_outputTokens(ctx context.Context, field graphql.CollectedField, obj *assist.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistAnswer_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistAnswer_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *assist.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistSettings_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistSettings_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssistSettings_modelId(ctx context.Context, field graphql.CollectedField, obj *assist.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistSettings_modelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistSettings_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistSettings_region(ctx context.Context, field graphql.CollectedField, obj *assist.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistSettings_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistSettings_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistSettings_default(ctx context.Context, field graphql.CollectedField, obj *assist.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistSettings_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistSettings_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssistUsageDay_day(ctx context.Context, field graphql.CollectedField, obj *ent.AssistUsageDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistUsageDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistUsageDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistUsageDay", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AssistUsageDay_calls(ctx context.Context, field graphql.CollectedField, obj *ent.AssistUsageDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistUsageDay_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistUsageDay_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistUsageDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistUsageDay_failedCalls(ctx context.Context, field graphql.CollectedField, obj *ent.AssistUsageDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistUsageDay_failedCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedCalls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistUsageDay_failedCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistUsageDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistUsageDay_inputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.AssistUsageDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistUsageDay_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistUsageDay_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistUsageDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistUsageDay_outputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.AssistUsageDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistUsageDay_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistUsageDay_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistUsageDay", field, false, false, "Int")
 }
 
 func (ec *executionContext) _BillingLogEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.BillingLogEntry) (ret graphql.Marshaler) {
@@ -10977,6 +11662,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteModule(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_configureAssist(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configureAssist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigureAssist(ctx, fc.Args["input"].(model.ConfigureAssistInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Settings) graphql.Marshaler {
+			return ec.marshalNAssistSettings2ᚖswitchboardᚋassistᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configureAssist(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configureAssist_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_unsubscribeTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13152,6 +13881,170 @@ func (ec *executionContext) fieldContext_Query_tenants(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_tenants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_summariseEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_summariseEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SummariseEmail(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Answer) graphql.Marshaler {
+			return ec.marshalNAssistAnswer2ᚖswitchboardᚋassistᚐAnswer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_summariseEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistAnswer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_summariseEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_suggestReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_suggestReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SuggestReply(ctx, fc.Args["emailId"].(*gid.ID), fc.Args["conversationTranscript"].(*string), fc.Args["templateId"].(*gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Answer) graphql.Marshaler {
+			return ec.marshalNAssistAnswer2ᚖswitchboardᚋassistᚐAnswer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_suggestReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistAnswer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_suggestReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_assistSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assistSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AssistSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Settings) graphql.Marshaler {
+			return ec.marshalNAssistSettings2ᚖswitchboardᚋassistᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assistSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_assistUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assistUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AssistUsage(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AssistUsageDay) graphql.Marshaler {
+			return ec.marshalNAssistUsageDay2ᚕᚖswitchboardᚋentᚐAssistUsageDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assistUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistUsageDay(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_assistUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17187,6 +18080,55 @@ func UnmarshalBillingLogEntryOrder(ctx context.Context, raw any) (ent.BillingLog
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConfigureAssistInput(ctx context.Context, obj any) (model.ConfigureAssistInput, error) {
+	var it model.ConfigureAssistInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"modelId", "region"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "modelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modelId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ModelID = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfigureAssistInput unmarshals raw into the ConfigureAssistInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfigureAssistInput(ctx context.Context, raw any) (model.ConfigureAssistInput, error) {
+	var out model.ConfigureAssistInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfigureAssistInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfigureInstanceInput(ctx context.Context, obj any) (model.ConfigureInstanceInput, error) {
 	var it model.ConfigureInstanceInput
 	if obj == nil {
@@ -20159,6 +21101,170 @@ func (ec *executionContext) _AgentStatusSnapshot(ctx context.Context, sel ast.Se
 	return out
 }
 
+var assistAnswerImplementors = []string{"AssistAnswer"}
+
+func (ec *executionContext) _AssistAnswer(ctx context.Context, sel ast.SelectionSet, obj *assist.Answer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assistAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssistAnswer")
+		case "text":
+			out.Values[i] = ec._AssistAnswer_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modelId":
+			out.Values[i] = ec._AssistAnswer_modelId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inputTruncated":
+			out.Values[i] = ec._AssistAnswer_inputTruncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputTruncated":
+			out.Values[i] = ec._AssistAnswer_outputTruncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notice":
+			out.Values[i] = ec._AssistAnswer_notice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inputTokens":
+			out.Values[i] = ec._AssistAnswer_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputTokens":
+			out.Values[i] = ec._AssistAnswer_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assistSettingsImplementors = []string{"AssistSettings"}
+
+func (ec *executionContext) _AssistSettings(ctx context.Context, sel ast.SelectionSet, obj *assist.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assistSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssistSettings")
+		case "enabled":
+			out.Values[i] = ec._AssistSettings_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modelId":
+			out.Values[i] = ec._AssistSettings_modelId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "region":
+			out.Values[i] = ec._AssistSettings_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._AssistSettings_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assistUsageDayImplementors = []string{"AssistUsageDay"}
+
+func (ec *executionContext) _AssistUsageDay(ctx context.Context, sel ast.SelectionSet, obj *ent.AssistUsageDay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assistUsageDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssistUsageDay")
+		case "day":
+			out.Values[i] = ec._AssistUsageDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._AssistUsageDay_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedCalls":
+			out.Values[i] = ec._AssistUsageDay_failedCalls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inputTokens":
+			out.Values[i] = ec._AssistUsageDay_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputTokens":
+			out.Values[i] = ec._AssistUsageDay_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var billingLogEntryImplementors = []string{"BillingLogEntry", "Node"}
 
 func (ec *executionContext) _BillingLogEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.BillingLogEntry) graphql.Marshaler {
@@ -21937,6 +23043,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "configureAssist":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configureAssist(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "unsubscribeTenant":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unsubscribeTenant(ctx, field)
@@ -22436,6 +23549,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tenants(ctx, field)
+				})
+		case "summariseEmail":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_summariseEmail(ctx, field)
+				})
+		case "suggestReply":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_suggestReply(ctx, field)
+				})
+		case "assistSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assistSettings(ctx, field)
+				})
+		case "assistUsage":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assistUsage(ctx, field)
 				})
 		case "usage":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23904,6 +25041,46 @@ func (ec *executionContext) marshalNAgentStatusType2switchboardᚋentᚋagentsta
 	return v
 }
 
+func (ec *executionContext) marshalNAssistAnswer2ᚖswitchboardᚋassistᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *assist.Answer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssistAnswer!")
+		return graphql.Null
+	}
+	return ec._AssistAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssistSettings2ᚖswitchboardᚋassistᚐSettings(ctx context.Context, sel ast.SelectionSet, v *assist.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssistSettings!")
+		return graphql.Null
+	}
+	return ec._AssistSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssistUsageDay2ᚕᚖswitchboardᚋentᚐAssistUsageDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AssistUsageDay) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssistUsageDay2ᚖswitchboardᚋentᚐAssistUsageDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssistUsageDay2ᚖswitchboardᚋentᚐAssistUsageDay(ctx context.Context, sel ast.SelectionSet, v *ent.AssistUsageDay) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssistUsageDay!")
+		return graphql.Null
+	}
+	return ec._AssistUsageDay(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNBillingLogEntryConnection2ᚖswitchboardᚋentᚐBillingLogEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntryConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BillingLogEntryConnection!")
@@ -23994,6 +25171,11 @@ func (ec *executionContext) marshalNCheckStatus2string(ctx context.Context, sel 
 		graphql.AddInvalidNullFromMarshaler(ctx, "CheckStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNConfigureAssistInput2switchboardᚋgraphᚋmodelᚐConfigureAssistInput(ctx context.Context, v any) (model.ConfigureAssistInput, error) {
+	res, err := ec.unmarshalInputConfigureAssistInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNConfigureInstanceInput2switchboardᚋgraphᚋmodelᚐConfigureInstanceInput(ctx context.Context, v any) (model.ConfigureInstanceInput, error) {

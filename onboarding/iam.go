@@ -54,8 +54,10 @@ func IAMPolicy(ctx context.Context, c *ent.Client, m *mail.Service) (Policy, err
 		}
 		modules = append(modules, connectaws.ModuleEmail)
 	}
-	if slices.Contains(inst.Modules, connectaws.ModuleReporting) {
-		modules = append(modules, connectaws.ModuleReporting)
+	for _, mod := range []string{connectaws.ModuleReporting, connectaws.ModuleAI} {
+		if slices.Contains(inst.Modules, mod) {
+			modules = append(modules, mod)
+		}
 	}
 	doc, err := connectaws.Policy(scope, modules)
 	if err != nil {

@@ -31,9 +31,6 @@ var notYetImplemented = map[string]bool{
 	"CustomerProfiles":        true,
 	"CreateCustomerProfile":   true,
 	"UpdateCustomerProfile":   true,
-	// Assist, through the tenant's Amazon Bedrock.
-	"SummariseEmail": true,
-	"SuggestReply":   true,
 
 	// The admin console (console.graphql).
 }

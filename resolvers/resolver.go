@@ -4,6 +4,7 @@ package resolvers
 
 import (
 	"errors"
+	"switchboard/assist"
 	"switchboard/branding"
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
@@ -39,6 +40,7 @@ type Resolver struct {
 	reporting     *reporting.Service
 	microsoft     *integrations.Microsoft
 	verifier      *onboarding.Verifier
+	assist        *assist.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -50,6 +52,7 @@ type Services struct {
 	Reporting     *reporting.Service      // nil: this server does not reach AWS
 	Microsoft     *integrations.Microsoft // nil: no credentials are kept
 	Verifier      *onboarding.Verifier    // nil: this server does not reach AWS
+	Assist        *assist.Service         // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -57,7 +60,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist}})
 }
 
 func deref[T any](p *T) T {
@@ -181,4 +184,23 @@ func (r *Resolver) mailBody(ctx context.Context, e *ent.Email) (string, string, 
 		return "", "", nil, apierror.New(apierror.BadUserInput, "this server does not read email")
 	}
 	return r.mail.Body(ctx, e)
+}
+
+// errNoAssist answers assist's operations on a server that does not reach
+// AWS.
+var errNoAssist = apierror.New(apierror.BadUserInput, "this server does not reach AWS: assist is unavailable")
+
+// answer and settings adapt assist's results to gqlgen's pointers.
+func answer(a assist.Answer, err error) (*assist.Answer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func settings(s assist.Settings, err error) (*assist.Settings, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }

@@ -77,6 +77,7 @@ var mutationTransactions = map[string]Transaction{
 	"createAdminUser":         InRequestTransaction,
 	"verifyInstance":          CallsAWS, // STS, Connect, Customer Profiles; statuses imported in a transaction of their own
 	"configureReporting":      InRequestTransaction,
+	"configureAssist":         InRequestTransaction,
 	"reportingEmbedUrl":       CallsAWS, // QuickSight GenerateEmbedUrlForRegisteredUser
 	"deleteAdminUser":         InRequestTransaction,
 	"setMicrosoftIntegration": CallsAWS, // the credentials are tried against Entra ID first

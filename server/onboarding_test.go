@@ -673,13 +673,14 @@ type receivingEnv struct {
 	sesv1          *fakeaws.SESv1
 	sns            *fakeaws.SNS
 	s3             *fakeaws.S3
+	sts            *fakeaws.STS
 	content, topic string
 	front          string
 }
 
 const receivingAccount, receivingRegion = "111111111111", "ap-southeast-2"
 
-func newReceivingEnv(t *testing.T, b testenv.Backend, public bool) *receivingEnv {
+func newReceivingEnv(t *testing.T, b testenv.Backend, public bool, edits ...func(*wire.Config)) *receivingEnv {
 	t.Helper()
 	fc, profiles, s3, sesv1, sns := fakeaws.NewConnect(t), fakeaws.NewProfiles(t), fakeaws.NewS3(t), fakeaws.NewSESv1(t), fakeaws.NewSNS(t)
 	var target atomic.Pointer[httputil.ReverseProxy]
@@ -693,6 +694,9 @@ func newReceivingEnv(t *testing.T, b testenv.Backend, public bool) *receivingEnv
 			c.PublicURL = front.URL + "/"
 		}
 		c.EmailSNS = awssns.Options{AllowURL: func(u *url.URL) bool { return u.Host == snsURL.Host }, HTTPClient: sns.Client()}
+		for _, edit := range edits {
+			edit(c)
+		}
 	})
 	backend, _ := url.Parse(s.URL)
 	target.Store(httputil.NewSingleHostReverseProxy(backend))
@@ -704,7 +708,7 @@ func newReceivingEnv(t *testing.T, b testenv.Backend, public bool) *receivingEnv
 	role := "arn:aws:iam::" + receivingAccount + ":role/SwitchboardAccess"
 	sts.AllowRole(role, "ext-acme")
 	fc.SetInstance(instanceID, "acme", "ACTIVE")
-	e := &receivingEnv{s: s, A: s.NewTenant(t, "Acme"), B: s.NewTenant(t, "Bolt"), sesv1: sesv1, sns: sns, s3: s3, front: front.URL,
+	e := &receivingEnv{s: s, A: s.NewTenant(t, "Acme"), B: s.NewTenant(t, "Bolt"), sesv1: sesv1, sns: sns, s3: s3, sts: sts, front: front.URL,
 		topic: "arn:aws:sns:" + receivingRegion + ":" + receivingAccount + ":switchboard-email"}
 	var attachments string
 	e.content, attachments = s.App.Mail().BucketNames(mustID(e.A.ID), "acme")

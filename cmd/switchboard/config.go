@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/assist"
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
@@ -51,6 +52,11 @@ type config struct {
 	awsProfilesEndpoint   string
 	awsSESClassicEndpoint string
 	awsSNSEndpoint        string
+	awsBedrockEndpoint    string
+	assistMaxInput        int
+	assistMaxOutput       int
+	assistTimeout         time.Duration
+	assistRate            int
 	publicURL             string
 	meteringDimension     string
 	signupURL             string
@@ -99,6 +105,13 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.stringSetting(&c.awsS3Endpoint, "aws-s3-endpoint", "", "S3 endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESEndpoint, "aws-ses-endpoint", "", "SES endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsSESClassicEndpoint, "aws-ses-classic-endpoint", "", "SES v1 (identity verification) endpoint to use instead of AWS's (a local fake)")
+	fs.stringSetting(&c.awsBedrockEndpoint, "aws-bedrock-endpoint", "", "Bedrock Runtime endpoint to use instead of AWS's (a local fake)")
+	fs.intSetting(&c.assistMaxInput, "assist-max-input", assist.DefaultMaxInputChars,
+		"characters of a customer's text (email, transcript) assist sends to the model; longer ones are cut, and the answer says so")
+	fs.intSetting(&c.assistMaxOutput, "assist-max-output-tokens", assist.DefaultMaxOutputTokens, "tokens an assist answer may take")
+	fs.durationSetting(&c.assistTimeout, "assist-timeout", assist.DefaultTimeout, "how long one assist call may wait for the model")
+	fs.intSetting(&c.assistRate, "assist-rate-per-minute", assist.DefaultRatePerMinute,
+		"assist calls a minute one tenant's people may make on this replica, 5 at once")
 	fs.stringSetting(&c.awsSNSEndpoint, "aws-sns-endpoint", "", "SNS endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsProfilesEndpoint, "aws-profiles-endpoint", "", "Customer Profiles endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
@@ -327,11 +340,13 @@ func (c *config) tracing(getenv func(string) string) *wire.Tracing {
 // wire is what serve builds switchboard from, over the store st.
 func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Config {
 	return wire.Config{
-		Store:             st,
-		Auth:              auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
-		Logger:            log,
-		AllowedOrigins:    c.origins(),
-		PublicURL:         c.publicURL,
+		Store:          st,
+		Auth:           auth.Options{Secret: secret, Issuer: c.oidcIssuer, Audience: c.oidcAudience},
+		Logger:         log,
+		AllowedOrigins: c.origins(),
+		PublicURL:      c.publicURL,
+		Assist: assist.Options{MaxInputChars: c.assistMaxInput, MaxOutputTokens: c.assistMaxOutput,
+			Timeout: c.assistTimeout, RatePerMinute: c.assistRate},
 		TrustedDocuments:  c.trustedDocuments,
 		MeteringDimension: c.meteringDimension,
 		Marketplace:       wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
@@ -343,7 +358,7 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		AWS: &wire.AWS{Options: connectaws.Options{
 			STSEndpoint: c.awsSTSEndpoint, ConnectEndpoint: c.awsConnectEndpoint,
 			S3Endpoint: c.awsS3Endpoint, SESEndpoint: c.awsSESEndpoint,
-			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint, SESClassicEndpoint: c.awsSESClassicEndpoint, SNSEndpoint: c.awsSNSEndpoint,
+			MeteringEndpoint: c.awsMeteringEndpoint, QuickSightEndpoint: c.awsQuickSightEndpoint, ProfilesEndpoint: c.awsProfilesEndpoint, SESClassicEndpoint: c.awsSESClassicEndpoint, SNSEndpoint: c.awsSNSEndpoint, BedrockEndpoint: c.awsBedrockEndpoint,
 		}},
 	}
 }

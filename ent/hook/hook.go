@@ -68,6 +68,18 @@ func (f AgentStatusDayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentStatusDayMutation", m)
 }
 
+// The AssistUsageDayFunc type is an adapter to allow the use of ordinary
+// function as AssistUsageDay mutator.
+type AssistUsageDayFunc func(context.Context, *ent.AssistUsageDayMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AssistUsageDayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AssistUsageDayMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AssistUsageDayMutation", m)
+}
+
 // The BillingLogEntryFunc type is an adapter to allow the use of ordinary
 // function as BillingLogEntry mutator.
 type BillingLogEntryFunc func(context.Context, *ent.BillingLogEntryMutation) (ent.Value, error)

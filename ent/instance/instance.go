@@ -46,6 +46,10 @@ const (
 	FieldReportingDashboardID = "reporting_dashboard_id"
 	// FieldReportingUserArn holds the string denoting the reporting_user_arn field in the database.
 	FieldReportingUserArn = "reporting_user_arn"
+	// FieldAssistModelID holds the string denoting the assist_model_id field in the database.
+	FieldAssistModelID = "assist_model_id"
+	// FieldAssistRegion holds the string denoting the assist_region field in the database.
+	FieldAssistRegion = "assist_region"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the instance in the database.
@@ -77,6 +81,8 @@ var Columns = []string{
 	FieldReportingAccountID,
 	FieldReportingDashboardID,
 	FieldReportingUserArn,
+	FieldAssistModelID,
+	FieldAssistRegion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -123,6 +129,10 @@ var (
 	ReportingDashboardIDValidator func(string) error
 	// ReportingUserArnValidator is a validator for the "reporting_user_arn" field. It is called by the builders before save.
 	ReportingUserArnValidator func(string) error
+	// AssistModelIDValidator is a validator for the "assist_model_id" field. It is called by the builders before save.
+	AssistModelIDValidator func(string) error
+	// AssistRegionValidator is a validator for the "assist_region" field. It is called by the builders before save.
+	AssistRegionValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -198,6 +208,16 @@ func ByReportingDashboardID(opts ...sql.OrderTermOption) OrderOption {
 // ByReportingUserArn orders the results by the reporting_user_arn field.
 func ByReportingUserArn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReportingUserArn, opts...).ToFunc()
+}
+
+// ByAssistModelID orders the results by the assist_model_id field.
+func ByAssistModelID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssistModelID, opts...).ToFunc()
+}
+
+// ByAssistRegion orders the results by the assist_region field.
+func ByAssistRegion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssistRegion, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

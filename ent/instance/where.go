@@ -126,6 +126,16 @@ func ReportingUserArn(v string) predicate.Instance {
 	return predicate.Instance(sql.FieldEQ(FieldReportingUserArn, v))
 }
 
+// AssistModelID applies equality check predicate on the "assist_model_id" field. It's identical to AssistModelIDEQ.
+func AssistModelID(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldAssistModelID, v))
+}
+
+// AssistRegion applies equality check predicate on the "assist_region" field. It's identical to AssistRegionEQ.
+func AssistRegion(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldAssistRegion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Instance {
 	return predicate.Instance(sql.FieldEQ(FieldCreatedAt, v))
@@ -1019,6 +1029,156 @@ func ReportingUserArnEqualFold(v string) predicate.Instance {
 // ReportingUserArnContainsFold applies the ContainsFold predicate on the "reporting_user_arn" field.
 func ReportingUserArnContainsFold(v string) predicate.Instance {
 	return predicate.Instance(sql.FieldContainsFold(FieldReportingUserArn, v))
+}
+
+// AssistModelIDEQ applies the EQ predicate on the "assist_model_id" field.
+func AssistModelIDEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldAssistModelID, v))
+}
+
+// AssistModelIDNEQ applies the NEQ predicate on the "assist_model_id" field.
+func AssistModelIDNEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldAssistModelID, v))
+}
+
+// AssistModelIDIn applies the In predicate on the "assist_model_id" field.
+func AssistModelIDIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldAssistModelID, vs...))
+}
+
+// AssistModelIDNotIn applies the NotIn predicate on the "assist_model_id" field.
+func AssistModelIDNotIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldAssistModelID, vs...))
+}
+
+// AssistModelIDGT applies the GT predicate on the "assist_model_id" field.
+func AssistModelIDGT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldAssistModelID, v))
+}
+
+// AssistModelIDGTE applies the GTE predicate on the "assist_model_id" field.
+func AssistModelIDGTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldAssistModelID, v))
+}
+
+// AssistModelIDLT applies the LT predicate on the "assist_model_id" field.
+func AssistModelIDLT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldAssistModelID, v))
+}
+
+// AssistModelIDLTE applies the LTE predicate on the "assist_model_id" field.
+func AssistModelIDLTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldAssistModelID, v))
+}
+
+// AssistModelIDContains applies the Contains predicate on the "assist_model_id" field.
+func AssistModelIDContains(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContains(FieldAssistModelID, v))
+}
+
+// AssistModelIDHasPrefix applies the HasPrefix predicate on the "assist_model_id" field.
+func AssistModelIDHasPrefix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasPrefix(FieldAssistModelID, v))
+}
+
+// AssistModelIDHasSuffix applies the HasSuffix predicate on the "assist_model_id" field.
+func AssistModelIDHasSuffix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasSuffix(FieldAssistModelID, v))
+}
+
+// AssistModelIDIsNil applies the IsNil predicate on the "assist_model_id" field.
+func AssistModelIDIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldAssistModelID))
+}
+
+// AssistModelIDNotNil applies the NotNil predicate on the "assist_model_id" field.
+func AssistModelIDNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldAssistModelID))
+}
+
+// AssistModelIDEqualFold applies the EqualFold predicate on the "assist_model_id" field.
+func AssistModelIDEqualFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEqualFold(FieldAssistModelID, v))
+}
+
+// AssistModelIDContainsFold applies the ContainsFold predicate on the "assist_model_id" field.
+func AssistModelIDContainsFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContainsFold(FieldAssistModelID, v))
+}
+
+// AssistRegionEQ applies the EQ predicate on the "assist_region" field.
+func AssistRegionEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEQ(FieldAssistRegion, v))
+}
+
+// AssistRegionNEQ applies the NEQ predicate on the "assist_region" field.
+func AssistRegionNEQ(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldNEQ(FieldAssistRegion, v))
+}
+
+// AssistRegionIn applies the In predicate on the "assist_region" field.
+func AssistRegionIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldIn(FieldAssistRegion, vs...))
+}
+
+// AssistRegionNotIn applies the NotIn predicate on the "assist_region" field.
+func AssistRegionNotIn(vs ...string) predicate.Instance {
+	return predicate.Instance(sql.FieldNotIn(FieldAssistRegion, vs...))
+}
+
+// AssistRegionGT applies the GT predicate on the "assist_region" field.
+func AssistRegionGT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGT(FieldAssistRegion, v))
+}
+
+// AssistRegionGTE applies the GTE predicate on the "assist_region" field.
+func AssistRegionGTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldGTE(FieldAssistRegion, v))
+}
+
+// AssistRegionLT applies the LT predicate on the "assist_region" field.
+func AssistRegionLT(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLT(FieldAssistRegion, v))
+}
+
+// AssistRegionLTE applies the LTE predicate on the "assist_region" field.
+func AssistRegionLTE(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldLTE(FieldAssistRegion, v))
+}
+
+// AssistRegionContains applies the Contains predicate on the "assist_region" field.
+func AssistRegionContains(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContains(FieldAssistRegion, v))
+}
+
+// AssistRegionHasPrefix applies the HasPrefix predicate on the "assist_region" field.
+func AssistRegionHasPrefix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasPrefix(FieldAssistRegion, v))
+}
+
+// AssistRegionHasSuffix applies the HasSuffix predicate on the "assist_region" field.
+func AssistRegionHasSuffix(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldHasSuffix(FieldAssistRegion, v))
+}
+
+// AssistRegionIsNil applies the IsNil predicate on the "assist_region" field.
+func AssistRegionIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldAssistRegion))
+}
+
+// AssistRegionNotNil applies the NotNil predicate on the "assist_region" field.
+func AssistRegionNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldAssistRegion))
+}
+
+// AssistRegionEqualFold applies the EqualFold predicate on the "assist_region" field.
+func AssistRegionEqualFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldEqualFold(FieldAssistRegion, v))
+}
+
+// AssistRegionContainsFold applies the ContainsFold predicate on the "assist_region" field.
+func AssistRegionContainsFold(v string) predicate.Instance {
+	return predicate.Instance(sql.FieldContainsFold(FieldAssistRegion, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -12,6 +12,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -224,6 +225,33 @@ func (f TraverseAgentStatusDay) Traverse(ctx context.Context, q ent.Query) error
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentStatusDayQuery", q)
+}
+
+// The AssistUsageDayFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AssistUsageDayFunc func(context.Context, *ent.AssistUsageDayQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AssistUsageDayFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AssistUsageDayQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AssistUsageDayQuery", q)
+}
+
+// The TraverseAssistUsageDay type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAssistUsageDay func(context.Context, *ent.AssistUsageDayQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAssistUsageDay) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAssistUsageDay) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssistUsageDayQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AssistUsageDayQuery", q)
 }
 
 // The BillingLogEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -725,6 +753,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentStatusChangeQuery, predicate.AgentStatusChange, agentstatuschange.OrderOption]{typ: ent.TypeAgentStatusChange, tq: q}, nil
 	case *ent.AgentStatusDayQuery:
 		return &query[*ent.AgentStatusDayQuery, predicate.AgentStatusDay, agentstatusday.OrderOption]{typ: ent.TypeAgentStatusDay, tq: q}, nil
+	case *ent.AssistUsageDayQuery:
+		return &query[*ent.AssistUsageDayQuery, predicate.AssistUsageDay, assistusageday.OrderOption]{typ: ent.TypeAssistUsageDay, tq: q}, nil
 	case *ent.BillingLogEntryQuery:
 		return &query[*ent.BillingLogEntryQuery, predicate.BillingLogEntry, billinglogentry.OrderOption]{typ: ent.TypeBillingLogEntry, tq: q}, nil
 	case *ent.BrandingImageQuery:

@@ -217,6 +217,39 @@ var (
 			},
 		},
 	}
+	// AssistUsageDaysColumns holds the columns for the "assist_usage_days" table.
+	AssistUsageDaysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "day", Type: field.TypeTime},
+		{Name: "calls", Type: field.TypeInt, Default: 0},
+		{Name: "failed_calls", Type: field.TypeInt, Default: 0},
+		{Name: "input_tokens", Type: field.TypeInt, Default: 0},
+		{Name: "output_tokens", Type: field.TypeInt, Default: 0},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// AssistUsageDaysTable holds the schema information for the "assist_usage_days" table.
+	AssistUsageDaysTable = &schema.Table{
+		Name:       "assist_usage_days",
+		Columns:    AssistUsageDaysColumns,
+		PrimaryKey: []*schema.Column{AssistUsageDaysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "assist_usage_days_tenants_tenant",
+				Columns:    []*schema.Column{AssistUsageDaysColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "assistusageday_tenant_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{AssistUsageDaysColumns[8], AssistUsageDaysColumns[3]},
+			},
+		},
+	}
 	// BillingLogEntriesColumns holds the columns for the "billing_log_entries" table.
 	BillingLogEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -575,6 +608,8 @@ var (
 		{Name: "reporting_account_id", Type: field.TypeString, Nullable: true, Size: 12},
 		{Name: "reporting_dashboard_id", Type: field.TypeString, Nullable: true, Size: 512},
 		{Name: "reporting_user_arn", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "assist_model_id", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "assist_region", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
 	}
 	// InstancesTable holds the schema information for the "instances" table.
@@ -585,7 +620,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "instances_tenants_tenant",
-				Columns:    []*schema.Column{InstancesColumns[15]},
+				Columns:    []*schema.Column{InstancesColumns[17]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -594,7 +629,7 @@ var (
 			{
 				Name:    "instance_tenant_id",
 				Unique:  true,
-				Columns: []*schema.Column{InstancesColumns[15]},
+				Columns: []*schema.Column{InstancesColumns[17]},
 			},
 			{
 				Name:    "instance_agent_event_key_hash",
@@ -943,6 +978,7 @@ var (
 		AgentStatusTable,
 		AgentStatusChangesTable,
 		AgentStatusDaysTable,
+		AssistUsageDaysTable,
 		BillingLogEntriesTable,
 		BrandingImagesTable,
 		ContactsTable,
@@ -974,6 +1010,7 @@ func init() {
 	AgentStatusChangesTable.ForeignKeys[2].RefTable = AgentStatusTable
 	AgentStatusChangesTable.ForeignKeys[3].RefTable = AgentStatusTable
 	AgentStatusDaysTable.ForeignKeys[0].RefTable = TenantsTable
+	AssistUsageDaysTable.ForeignKeys[0].RefTable = TenantsTable
 	BillingLogEntriesTable.ForeignKeys[0].RefTable = TenantsTable
 	BrandingImagesTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = AgentsTable

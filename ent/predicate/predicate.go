@@ -21,6 +21,9 @@ type AgentStatusChange func(*sql.Selector)
 // AgentStatusDay is the predicate function for agentstatusday builders.
 type AgentStatusDay func(*sql.Selector)
 
+// AssistUsageDay is the predicate function for assistusageday builders.
+type AssistUsageDay func(*sql.Selector)
+
 // BillingLogEntry is the predicate function for billinglogentry builders.
 type BillingLogEntry func(*sql.Selector)
 

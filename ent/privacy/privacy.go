@@ -231,6 +231,30 @@ func (f AgentStatusDayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentStatusDayMutation", m)
 }
 
+// The AssistUsageDayQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AssistUsageDayQueryRuleFunc func(context.Context, *ent.AssistUsageDayQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AssistUsageDayQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssistUsageDayQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AssistUsageDayQuery", q)
+}
+
+// The AssistUsageDayMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AssistUsageDayMutationRuleFunc func(context.Context, *ent.AssistUsageDayMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AssistUsageDayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AssistUsageDayMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AssistUsageDayMutation", m)
+}
+
 // The BillingLogEntryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BillingLogEntryQueryRuleFunc func(context.Context, *ent.BillingLogEntryQuery) error
@@ -708,6 +732,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AgentStatusDayQuery:
 		return q.Filter(), nil
+	case *ent.AssistUsageDayQuery:
+		return q.Filter(), nil
 	case *ent.BillingLogEntryQuery:
 		return q.Filter(), nil
 	case *ent.BrandingImageQuery:
@@ -760,6 +786,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AgentStatusChangeMutation:
 		return m.Filter(), nil
 	case *ent.AgentStatusDayMutation:
+		return m.Filter(), nil
+	case *ent.AssistUsageDayMutation:
 		return m.Filter(), nil
 	case *ent.BillingLogEntryMutation:
 		return m.Filter(), nil

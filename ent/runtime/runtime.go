@@ -9,6 +9,7 @@ import (
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
+	"switchboard/ent/assistusageday"
 	"switchboard/ent/billinglogentry"
 	"switchboard/ent/brandingimage"
 	"switchboard/ent/contact"
@@ -351,6 +352,63 @@ func init() {
 	agentstatusdayDescID := agentstatusdayMixinFields0[0].Descriptor()
 	// agentstatusday.DefaultID holds the default value on creation for the id field.
 	agentstatusday.DefaultID = agentstatusdayDescID.Default.(func() gid.ID)
+	assistusagedayMixin := schema.AssistUsageDay{}.Mixin()
+	assistusageday.Policy = privacy.NewPolicies(assistusagedayMixin[0], assistusagedayMixin[1], schema.AssistUsageDay{})
+	assistusageday.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := assistusageday.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	assistusagedayMixinHooks1 := assistusagedayMixin[1].Hooks()
+
+	assistusageday.Hooks[1] = assistusagedayMixinHooks1[0]
+
+	assistusageday.Hooks[2] = assistusagedayMixinHooks1[1]
+	assistusagedayMixinFields0 := assistusagedayMixin[0].Fields()
+	_ = assistusagedayMixinFields0
+	assistusagedayFields := schema.AssistUsageDay{}.Fields()
+	_ = assistusagedayFields
+	// assistusagedayDescCreatedAt is the schema descriptor for created_at field.
+	assistusagedayDescCreatedAt := assistusagedayMixinFields0[1].Descriptor()
+	// assistusageday.DefaultCreatedAt holds the default value on creation for the created_at field.
+	assistusageday.DefaultCreatedAt = assistusagedayDescCreatedAt.Default.(func() time.Time)
+	// assistusagedayDescUpdatedAt is the schema descriptor for updated_at field.
+	assistusagedayDescUpdatedAt := assistusagedayMixinFields0[2].Descriptor()
+	// assistusageday.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	assistusageday.DefaultUpdatedAt = assistusagedayDescUpdatedAt.Default.(func() time.Time)
+	// assistusageday.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	assistusageday.UpdateDefaultUpdatedAt = assistusagedayDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assistusagedayDescCalls is the schema descriptor for calls field.
+	assistusagedayDescCalls := assistusagedayFields[1].Descriptor()
+	// assistusageday.DefaultCalls holds the default value on creation for the calls field.
+	assistusageday.DefaultCalls = assistusagedayDescCalls.Default.(int)
+	// assistusageday.CallsValidator is a validator for the "calls" field. It is called by the builders before save.
+	assistusageday.CallsValidator = assistusagedayDescCalls.Validators[0].(func(int) error)
+	// assistusagedayDescFailedCalls is the schema descriptor for failed_calls field.
+	assistusagedayDescFailedCalls := assistusagedayFields[2].Descriptor()
+	// assistusageday.DefaultFailedCalls holds the default value on creation for the failed_calls field.
+	assistusageday.DefaultFailedCalls = assistusagedayDescFailedCalls.Default.(int)
+	// assistusageday.FailedCallsValidator is a validator for the "failed_calls" field. It is called by the builders before save.
+	assistusageday.FailedCallsValidator = assistusagedayDescFailedCalls.Validators[0].(func(int) error)
+	// assistusagedayDescInputTokens is the schema descriptor for input_tokens field.
+	assistusagedayDescInputTokens := assistusagedayFields[3].Descriptor()
+	// assistusageday.DefaultInputTokens holds the default value on creation for the input_tokens field.
+	assistusageday.DefaultInputTokens = assistusagedayDescInputTokens.Default.(int)
+	// assistusageday.InputTokensValidator is a validator for the "input_tokens" field. It is called by the builders before save.
+	assistusageday.InputTokensValidator = assistusagedayDescInputTokens.Validators[0].(func(int) error)
+	// assistusagedayDescOutputTokens is the schema descriptor for output_tokens field.
+	assistusagedayDescOutputTokens := assistusagedayFields[4].Descriptor()
+	// assistusageday.DefaultOutputTokens holds the default value on creation for the output_tokens field.
+	assistusageday.DefaultOutputTokens = assistusagedayDescOutputTokens.Default.(int)
+	// assistusageday.OutputTokensValidator is a validator for the "output_tokens" field. It is called by the builders before save.
+	assistusageday.OutputTokensValidator = assistusagedayDescOutputTokens.Validators[0].(func(int) error)
+	// assistusagedayDescID is the schema descriptor for id field.
+	assistusagedayDescID := assistusagedayMixinFields0[0].Descriptor()
+	// assistusageday.DefaultID holds the default value on creation for the id field.
+	assistusageday.DefaultID = assistusagedayDescID.Default.(func() gid.ID)
 	billinglogentryMixin := schema.BillingLogEntry{}.Mixin()
 	billinglogentry.Policy = privacy.NewPolicies(billinglogentryMixin[0], billinglogentryMixin[1], schema.BillingLogEntry{})
 	billinglogentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -932,6 +990,42 @@ func init() {
 	instanceDescReportingUserArn := instanceFields[11].Descriptor()
 	// instance.ReportingUserArnValidator is a validator for the "reporting_user_arn" field. It is called by the builders before save.
 	instance.ReportingUserArnValidator = instanceDescReportingUserArn.Validators[0].(func(string) error)
+	// instanceDescAssistModelID is the schema descriptor for assist_model_id field.
+	instanceDescAssistModelID := instanceFields[12].Descriptor()
+	// instance.AssistModelIDValidator is a validator for the "assist_model_id" field. It is called by the builders before save.
+	instance.AssistModelIDValidator = func() func(string) error {
+		validators := instanceDescAssistModelID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(assist_model_id string) error {
+			for _, fn := range fns {
+				if err := fn(assist_model_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceDescAssistRegion is the schema descriptor for assist_region field.
+	instanceDescAssistRegion := instanceFields[13].Descriptor()
+	// instance.AssistRegionValidator is a validator for the "assist_region" field. It is called by the builders before save.
+	instance.AssistRegionValidator = func() func(string) error {
+		validators := instanceDescAssistRegion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(assist_region string) error {
+			for _, fn := range fns {
+				if err := fn(assist_region); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// instanceDescID is the schema descriptor for id field.
 	instanceDescID := instanceMixinFields0[0].Descriptor()
 	// instance.DefaultID holds the default value on creation for the id field.

@@ -50,6 +50,12 @@ func (Instance) Fields() []ent.Field {
 			Annotations(entgql.Skip()),
 		field.String("reporting_user_arn").Optional().MaxLen(2048).
 			Annotations(entgql.Skip()),
+		// Assist (configureAssist): the Bedrock model or inference profile
+		// and its region; unset, assist's defaults.
+		field.String("assist_model_id").Optional().MaxLen(2048).Match(bedrockModelID).
+			Annotations(entgql.Skip()),
+		field.String("assist_region").Optional().MaxLen(32).Match(awsRegion).
+			Annotations(entgql.Skip()),
 	}
 }
 

@@ -265,6 +265,7 @@ var adminSetsTenant = map[string]bool{
 const (
 	UsageService    = "usage"
 	MeteringService = "metering"
+	AssistService   = "assist"
 )
 
 // writtenBy allows writes only by the named services, each acting for
@@ -293,6 +294,17 @@ func (UsageHour) Policy() ent.Policy {
 			return s == UsageService || s == MeteringService
 		}, "only the tenant's admins read its usage"),
 		Mutation: writtenBy("usage is counted by switchboard, never written by hand", UsageService, MeteringService),
+	}
+}
+
+// Policy of AssistUsageDay. Reads: the tenant's admins and the assist
+// service. Writes: the assist service, which counts each call.
+func (AssistUsageDay) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: readByAdmins(func(ctx context.Context) bool {
+			return viewer.FromContext(ctx).Service == AssistService
+		}, "only the tenant's admins read its use of assist"),
+		Mutation: writtenBy("assist's use is counted by switchboard, never written by hand", AssistService),
 	}
 }
 

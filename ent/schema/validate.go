@@ -13,6 +13,14 @@ import (
 	"switchboard/viewer"
 )
 
+// bedrockModelID is a Bedrock model ID (anthropic.claude-3-haiku-20240307-v1:0),
+// an inference profile's (apac.amazon.nova-lite-v1:0), or the ARN of
+// either.
+var bedrockModelID = regexp.MustCompile(`^(arn:aws[a-z-]*:bedrock:[a-z0-9-]+:[0-9]{0,12}:[a-z-]+/)?[A-Za-z0-9][A-Za-z0-9._:-]{0,200}$`)
+
+// awsRegion is an AWS Region's name.
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
 // awsAccountID is an AWS account ID: twelve digits.
 var awsAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 

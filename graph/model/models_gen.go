@@ -38,6 +38,13 @@ type BucketBackup struct {
 	NoncurrentVersionExpirationDays *int `json:"noncurrentVersionExpirationDays,omitempty"`
 }
 
+type ConfigureAssistInput struct {
+	// A Bedrock model ID, inference profile ID or ARN; null or empty: the default.
+	ModelID *string `json:"modelId,omitempty"`
+	// The Bedrock region; null or empty: the instance's.
+	Region *string `json:"region,omitempty"`
+}
+
 // The tenant's Amazon Connect instance and the cross-account role that reaches it.
 type ConfigureInstanceInput struct {
 	// arn:aws:connect:REGION:ACCOUNT:instance/ID

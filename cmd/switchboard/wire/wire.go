@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"switchboard/assist"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -61,6 +62,9 @@ type Config struct {
 	PublicURL string
 	// EmailSNS: see mail.Options.SNS; the zero value is production's.
 	EmailSNS awssns.Options
+	// Assist bounds assist's calls (assist.Options: input, output, timeout,
+	// rate); its AWS, Mail and Logger are wire's.
+	Assist assist.Options
 	// WSInitTimeout and WSPingInterval tune the WebSocket transport; the
 	// server's defaults when zero.
 	WSInitTimeout, WSPingInterval time.Duration
@@ -212,6 +216,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		metering *connectaws.Metering
 		reports  *reporting.Service
 		checks   *onboarding.Verifier
+		helper   *assist.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -231,6 +236,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		checks = &onboarding.Verifier{AWS: clients, Origins: cfg.AllowedOrigins, Mail: mailer}
+		a := cfg.Assist
+		a.AWS, a.Mail, a.Logger = clients, mailer, log
+		if helper, err = assist.New(a); err != nil {
+			return nil, err
+		}
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -315,6 +325,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Tenants:       lifecycle,
 			Reporting:     reports,
 			Verifier:      checks,
+			Assist:        helper,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
