@@ -240,37 +240,39 @@ type ReplyInput struct {
 
 // SuggestReply drafts the agent's reply.
 func (s *Service) SuggestReply(ctx context.Context, c *ent.Client, in ReplyInput) (Answer, error) {
-	switch {
-	case (in.EmailID == nil) == (in.Transcript == nil):
-		return Answer{}, apierror.New(apierror.BadUserInput, "give either emailId or conversationTranscript")
-	case in.Transcript != nil && strings.TrimSpace(*in.Transcript) == "":
-		return Answer{}, apierror.New(apierror.BadUserInput, "the conversation transcript is empty")
-	}
-	inst, err := s.ready(ctx, c)
+	inst, task, shape, text, err := s.prepareReply(ctx, c, in)
 	if err != nil {
 		return Answer{}, err
 	}
-	var shape string
+	return s.converse(ctx, c, inst, task, shape, text)
+}
+
+// prepareReply checks in and reads what a reply is drafted from.
+func (s *Service) prepareReply(ctx context.Context, c *ent.Client, in ReplyInput) (inst *ent.Instance, t task, shape, text string, err error) {
+	switch {
+	case (in.EmailID == nil) == (in.Transcript == nil):
+		return nil, t, "", "", apierror.New(apierror.BadUserInput, "give either emailId or conversationTranscript")
+	case in.Transcript != nil && strings.TrimSpace(*in.Transcript) == "":
+		return nil, t, "", "", apierror.New(apierror.BadUserInput, "the conversation transcript is empty")
+	}
+	if inst, err = s.ready(ctx, c); err != nil {
+		return nil, t, "", "", err
+	}
 	if in.TemplateID != nil {
-		t, err := c.Template.Get(ctx, *in.TemplateID)
+		tpl, err := c.Template.Get(ctx, *in.TemplateID)
 		if ent.IsNotFound(err) {
-			return Answer{}, apierror.Wrap(apierror.NotFound, err, "template not found")
+			return nil, t, "", "", apierror.Wrap(apierror.NotFound, err, "template not found")
 		}
 		if err != nil {
-			return Answer{}, err
+			return nil, t, "", "", err
 		}
-		shape = templates.PlainText(t.Body)
+		shape = templates.PlainText(tpl.Body)
 	}
-	var text string
-	task := replyToEmailTask
 	if in.EmailID != nil {
-		if text, err = s.emailText(ctx, c, *in.EmailID); err != nil {
-			return Answer{}, err
-		}
-	} else {
-		text, task = *in.Transcript, replyToConversationTask
+		text, err = s.emailText(ctx, c, *in.EmailID)
+		return inst, replyToEmailTask, shape, text, err
 	}
-	return s.converse(ctx, c, inst, task, shape, text)
+	return inst, replyToConversationTask, shape, *in.Transcript, nil
 }
 
 // ready returns the viewer's instance when assist may run for it: the AI
@@ -352,49 +354,48 @@ func newNonce() string {
 	return hex.EncodeToString(b)
 }
 
-// converse asks the tenant's model to do task on the customer's text
-// (shape: a template's text the answer follows, or "") and counts the call.
-func (s *Service) converse(ctx context.Context, c *ent.Client, inst *ent.Instance, task task, shape, text string) (Answer, error) {
+// call is one request to the tenant's model, ready to send.
+type call struct {
+	client       *bedrockruntime.Client
+	model        string
+	cut          bool
+	system, user string
+	maxTokens    int32
+	temperature  float32
+}
+
+// newCall composes the request that asks the tenant's model to do task on
+// the customer's text (shape: a template's text the answer follows, or "").
+func (s *Service) newCall(inst *ent.Instance, t task, shape, text string) (call, error) {
 	st := settingsOf(inst)
 	text, cut := truncate(text, s.opts.MaxInputChars)
-	nonce := newNonce()
-	system, user := prompt(task, nonce, shape, text, cut)
-
+	system, user := prompt(t, newNonce(), shape, text, cut)
 	client, err := s.opts.AWS.Bedrock(connectaws.InstanceOf(inst), st.Region)
 	if err != nil {
-		return Answer{}, apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
+		return call{}, apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	defer cancel()
-	out, err := client.Converse(callCtx, &bedrockruntime.ConverseInput{
-		ModelId: aws.String(st.ModelID),
-		System:  []brtypes.SystemContentBlock{&brtypes.SystemContentBlockMemberText{Value: system}},
-		Messages: []brtypes.Message{{
-			Role:    brtypes.ConversationRoleUser,
-			Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: user}},
-		}},
-		InferenceConfig: &brtypes.InferenceConfiguration{
-			MaxTokens:   aws.Int32(int32(s.opts.MaxOutputTokens)),
-			Temperature: aws.Float32(task.temperature),
-		},
-	})
-	if err != nil {
-		s.count(ctx, c, inst.TenantID, 0, 0, true)
-		return Answer{}, s.upstream(ctx, st.ModelID, err)
-	}
-	a := Answer{ModelID: st.ModelID, InputTruncated: cut}
-	if msg, ok := out.Output.(*brtypes.ConverseOutputMemberMessage); ok {
-		for _, b := range msg.Value.Content {
-			if t, ok := b.(*brtypes.ContentBlockMemberText); ok {
-				a.Text += t.Value
-			}
-		}
-	}
+	return call{client: client, model: st.ModelID, cut: cut, system: system, user: user,
+		maxTokens: int32(s.opts.MaxOutputTokens), temperature: t.temperature}, nil
+}
+
+func (k call) systemBlocks() []brtypes.SystemContentBlock {
+	return []brtypes.SystemContentBlock{&brtypes.SystemContentBlockMemberText{Value: k.system}}
+}
+
+func (k call) messages() []brtypes.Message {
+	return []brtypes.Message{{
+		Role:    brtypes.ConversationRoleUser,
+		Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: k.user}},
+	}}
+}
+
+func (k call) inference() *brtypes.InferenceConfiguration {
+	return &brtypes.InferenceConfiguration{MaxTokens: aws.Int32(k.maxTokens), Temperature: aws.Float32(k.temperature)}
+}
+
+// finish completes an answer: its text trimmed, its notice.
+func (s *Service) finish(a *Answer) {
 	a.Text = strings.TrimSpace(a.Text)
-	a.OutputTruncated = out.StopReason == brtypes.StopReasonMaxTokens
-	if out.Usage != nil {
-		a.InputTokens, a.OutputTokens = int(aws.ToInt32(out.Usage.InputTokens)), int(aws.ToInt32(out.Usage.OutputTokens))
-	}
 	var notes []string
 	if a.InputTruncated {
 		notes = append(notes, fmt.Sprintf("The text was longer than %d characters: only its beginning was read.", s.opts.MaxInputChars))
@@ -403,11 +404,118 @@ func (s *Service) converse(ctx context.Context, c *ent.Client, inst *ent.Instanc
 		notes = append(notes, "The answer reached its length limit and ends early.")
 	}
 	a.Notice = strings.Join(notes, " ")
+}
+
+// converse asks the tenant's model and counts the call.
+func (s *Service) converse(ctx context.Context, c *ent.Client, inst *ent.Instance, t task, shape, text string) (Answer, error) {
+	k, err := s.newCall(inst, t, shape, text)
+	if err != nil {
+		return Answer{}, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	out, err := k.client.Converse(callCtx, &bedrockruntime.ConverseInput{
+		ModelId: aws.String(k.model), System: k.systemBlocks(), Messages: k.messages(), InferenceConfig: k.inference(),
+	})
+	if err != nil {
+		s.count(ctx, c, inst.TenantID, 0, 0, true)
+		return Answer{}, s.upstream(ctx, k.model, err)
+	}
+	a := Answer{ModelID: k.model, InputTruncated: k.cut}
+	if msg, ok := out.Output.(*brtypes.ConverseOutputMemberMessage); ok {
+		for _, b := range msg.Value.Content {
+			if t, ok := b.(*brtypes.ContentBlockMemberText); ok {
+				a.Text += t.Value
+			}
+		}
+	}
+	a.OutputTruncated = out.StopReason == brtypes.StopReasonMaxTokens
+	if out.Usage != nil {
+		a.InputTokens, a.OutputTokens = int(aws.ToInt32(out.Usage.InputTokens)), int(aws.ToInt32(out.Usage.OutputTokens))
+	}
+	s.finish(&a)
 	s.count(ctx, c, inst.TenantID, a.InputTokens, a.OutputTokens, false)
 	if a.Text == "" {
-		return Answer{}, apierror.New(apierror.Upstream, "the assistant gave no answer (model %s): try again", st.ModelID)
+		return Answer{}, apierror.New(apierror.Upstream, "the assistant gave no answer (model %s): try again", k.model)
 	}
 	return a, nil
+}
+
+// Chunk is one piece of a streamed answer: a Delta of its text, or, last,
+// Done with the whole Answer, or with the Err that ended it.
+type Chunk struct {
+	Delta  string
+	Done   bool
+	Answer *Answer
+	Err    error
+}
+
+// SuggestReplyStream is SuggestReply through ConverseStream: the draft
+// arrives as it is written, under the same rules and bounds (the timeout
+// covers the whole stream). What fails before the model starts is the
+// error; what fails after, the last chunk's Err. The channel closes after
+// the last chunk, or when ctx ends.
+func (s *Service) SuggestReplyStream(ctx context.Context, c *ent.Client, in ReplyInput) (<-chan *Chunk, error) {
+	inst, t, shape, text, err := s.prepareReply(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.newCall(inst, t, shape, text)
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	out, err := k.client.ConverseStream(callCtx, &bedrockruntime.ConverseStreamInput{
+		ModelId: aws.String(k.model), System: k.systemBlocks(), Messages: k.messages(), InferenceConfig: k.inference(),
+	})
+	if err != nil {
+		cancel()
+		s.count(ctx, c, inst.TenantID, 0, 0, true)
+		return nil, s.upstream(ctx, k.model, err)
+	}
+	ch := make(chan *Chunk, 16)
+	go func() {
+		defer close(ch)
+		defer cancel()
+		stream := out.GetStream()
+		defer stream.Close()
+		send := func(ck *Chunk) bool {
+			select {
+			case ch <- ck:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		a := Answer{ModelID: k.model, InputTruncated: k.cut}
+		for ev := range stream.Events() {
+			switch v := ev.(type) {
+			case *brtypes.ConverseStreamOutputMemberContentBlockDelta:
+				if d, ok := v.Value.Delta.(*brtypes.ContentBlockDeltaMemberText); ok && d.Value != "" {
+					a.Text += d.Value
+					if !send(&Chunk{Delta: d.Value}) {
+						s.count(ctx, c, inst.TenantID, 0, 0, true) // the agent left before the end
+						return
+					}
+				}
+			case *brtypes.ConverseStreamOutputMemberMessageStop:
+				a.OutputTruncated = v.Value.StopReason == brtypes.StopReasonMaxTokens
+			case *brtypes.ConverseStreamOutputMemberMetadata:
+				if u := v.Value.Usage; u != nil {
+					a.InputTokens, a.OutputTokens = int(aws.ToInt32(u.InputTokens)), int(aws.ToInt32(u.OutputTokens))
+				}
+			}
+		}
+		if err := stream.Err(); err != nil {
+			s.count(ctx, c, inst.TenantID, a.InputTokens, a.OutputTokens, true)
+			send(&Chunk{Done: true, Err: s.upstream(ctx, k.model, err)})
+			return
+		}
+		s.finish(&a)
+		s.count(ctx, c, inst.TenantID, a.InputTokens, a.OutputTokens, false)
+		send(&Chunk{Done: true, Answer: &a})
+	}()
+	return ch, nil
 }
 
 // count adds a call to the tenant's usage of the day. A failure to count

@@ -181,6 +181,7 @@ var Permissions = []Permission{
 	{"sns", "Subscribe", "sns:Subscribe", ModuleEmail, emailTopic},
 
 	{"bedrockruntime", "Converse", "bedrock:InvokeModel", ModuleAI, bedrockModels},
+	{"bedrockruntime", "ConverseStream", "bedrock:InvokeModelWithResponseStream", ModuleAI, bedrockModels},
 
 	{"quicksight", "GenerateEmbedUrlForRegisteredUser", "quicksight:GenerateEmbedUrlForRegisteredUser", ModuleReporting, dashboardAndUser},
 }

@@ -55,6 +55,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Agent() AgentResolver
+	AssistChunk() AssistChunkResolver
 	Email() EmailResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -142,6 +143,14 @@ type ComplexityRoot struct {
 		OutputTokens    func(childComplexity int) int
 		OutputTruncated func(childComplexity int) int
 		Text            func(childComplexity int) int
+	}
+
+	AssistChunk struct {
+		Answer       func(childComplexity int) int
+		Delta        func(childComplexity int) int
+		Done         func(childComplexity int) int
+		ErrorCode    func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
 	}
 
 	AssistSettings struct {
@@ -577,6 +586,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		AgentStatusChanged func(childComplexity int, agentIds []gid.ID) int
+		SuggestReplyStream func(childComplexity int, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) int
 	}
 
 	Template struct {
@@ -654,6 +664,10 @@ type ComplexityRoot struct {
 type AgentResolver interface {
 	Interactions(ctx context.Context, obj *ent.Agent, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) (*ent.InteractionConnection, error)
 	CurrentStatus(ctx context.Context, obj *ent.Agent) (*model.AgentStatusSnapshot, error)
+}
+type AssistChunkResolver interface {
+	ErrorCode(ctx context.Context, obj *assist.Chunk) (*string, error)
+	ErrorMessage(ctx context.Context, obj *assist.Chunk) (*string, error)
 }
 type EmailResolver interface {
 	BodyText(ctx context.Context, obj *ent.Email) (*string, error)
@@ -753,6 +767,7 @@ type ScheduleStatusResolver interface {
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
+	SuggestReplyStream(ctx context.Context, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) (<-chan *assist.Chunk, error)
 }
 type TenantResolver interface {
 	MarketplaceCustomerID(ctx context.Context, obj *ent.Tenant) (*string, error)
@@ -1085,6 +1100,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssistAnswer.Text(childComplexity), true
+
+	case "AssistChunk.answer":
+		if e.ComplexityRoot.AssistChunk.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistChunk.Answer(childComplexity), true
+	case "AssistChunk.delta":
+		if e.ComplexityRoot.AssistChunk.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistChunk.Delta(childComplexity), true
+	case "AssistChunk.done":
+		if e.ComplexityRoot.AssistChunk.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistChunk.Done(childComplexity), true
+	case "AssistChunk.errorCode":
+		if e.ComplexityRoot.AssistChunk.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistChunk.ErrorCode(childComplexity), true
+	case "AssistChunk.errorMessage":
+		if e.ComplexityRoot.AssistChunk.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssistChunk.ErrorMessage(childComplexity), true
 
 	case "AssistSettings.default":
 		if e.ComplexityRoot.AssistSettings.Default == nil {
@@ -3200,6 +3246,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.AgentStatusChanged(childComplexity, args["agentIds"].([]gid.ID)), true
+	case "Subscription.suggestReplyStream":
+		if e.ComplexityRoot.Subscription.SuggestReplyStream == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_suggestReplyStream_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.SuggestReplyStream(childComplexity, args["emailId"].(*gid.ID), args["conversationTranscript"].(*string), args["templateId"].(*gid.ID)), true
 
 	case "Template.body":
 		if e.ComplexityRoot.Template.Body == nil {
@@ -3802,6 +3859,22 @@ func (ec *executionContext) childFields_AssistAnswer(ctx context.Context, field 
 		return ec.fieldContext_AssistAnswer_outputTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AssistAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_AssistChunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delta":
+		return ec.fieldContext_AssistChunk_delta(ctx, field)
+	case "done":
+		return ec.fieldContext_AssistChunk_done(ctx, field)
+	case "answer":
+		return ec.fieldContext_AssistChunk_answer(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_AssistChunk_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_AssistChunk_errorMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssistChunk", field.Name)
 }
 
 func (ec *executionContext) childFields_AssistSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6028,6 +6101,36 @@ func (ec *executionContext) field_Subscription_agentStatusChanged_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_suggestReplyStream_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "emailId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["emailId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "conversationTranscript",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationTranscript"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "templateId",
+		func(ctx context.Context, v any) (*gid.ID, error) {
+			return ec.unmarshalOID2ᚖswitchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7292,6 +7395,130 @@ func (ec *executionContext) _AssistAnswer_outputTokens(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_AssistAnswer_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssistAnswer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssistChunk_delta(ctx context.Context, field graphql.CollectedField, obj *assist.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistChunk_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistChunk_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistChunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssistChunk_done(ctx context.Context, field graphql.CollectedField, obj *assist.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistChunk_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssistChunk_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistChunk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssistChunk_answer(ctx context.Context, field graphql.CollectedField, obj *assist.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistChunk_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Answer) graphql.Marshaler {
+			return ec.marshalOAssistAnswer2ᚖswitchboardᚋassistᚐAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssistChunk_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssistChunk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssistChunk_errorCode(ctx context.Context, field graphql.CollectedField, obj *assist.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistChunk_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AssistChunk().ErrorCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssistChunk_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistChunk", field, true, true, "String")
+}
+
+func (ec *executionContext) _AssistChunk_errorMessage(ctx context.Context, field graphql.CollectedField, obj *assist.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssistChunk_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AssistChunk().ErrorMessage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssistChunk_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssistChunk", field, true, true, "String")
 }
 
 func (ec *executionContext) _AssistSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *assist.Settings) (ret graphql.Marshaler) {
@@ -15794,6 +16021,50 @@ func (ec *executionContext) fieldContext_Subscription_agentStatusChanged(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_suggestReplyStream(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_suggestReplyStream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().SuggestReplyStream(ctx, fc.Args["emailId"].(*gid.ID), fc.Args["conversationTranscript"].(*string), fc.Args["templateId"].(*gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assist.Chunk) graphql.Marshaler {
+			return ec.marshalNAssistChunk2ᚖswitchboardᚋassistᚐChunk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_suggestReplyStream(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssistChunk(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_suggestReplyStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Template_id(ctx context.Context, field graphql.CollectedField, obj *ent.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21164,6 +21435,61 @@ func (ec *executionContext) _AssistAnswer(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var assistChunkImplementors = []string{"AssistChunk"}
+
+func (ec *executionContext) _AssistChunk(ctx context.Context, sel ast.SelectionSet, obj *assist.Chunk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assistChunkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssistChunk")
+		case "delta":
+			out.Values[i] = ec._AssistChunk_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._AssistChunk_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answer":
+			out.Values[i] = ec._AssistChunk_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AssistChunk_errorCode(ctx, field, obj)
+				})
+		case "errorMessage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AssistChunk_errorMessage(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var assistSettingsImplementors = []string{"AssistSettings"}
 
 func (ec *executionContext) _AssistSettings(ctx context.Context, sel ast.SelectionSet, obj *assist.Settings) graphql.Marshaler {
@@ -24112,6 +24438,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "agentStatusChanged":
 		return ec._Subscription_agentStatusChanged(ctx, fields[0])
+	case "suggestReplyStream":
+		return ec._Subscription_suggestReplyStream(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -25047,6 +25375,14 @@ func (ec *executionContext) marshalNAssistAnswer2ᚖswitchboardᚋassistᚐAnswe
 		return graphql.Null
 	}
 	return ec._AssistAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssistChunk2ᚖswitchboardᚋassistᚐChunk(ctx context.Context, sel ast.SelectionSet, v *assist.Chunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssistChunk!")
+		return graphql.Null
+	}
+	return ec._AssistChunk(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAssistSettings2ᚖswitchboardᚋassistᚐSettings(ctx context.Context, sel ast.SelectionSet, v *assist.Settings) graphql.Marshaler {
@@ -26444,6 +26780,13 @@ func (ec *executionContext) marshalOAgentStatusType2ᚖswitchboardᚋentᚋagent
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOAssistAnswer2ᚖswitchboardᚋassistᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *assist.Answer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssistAnswer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOBillingLogEntry2ᚖswitchboardᚋentᚐBillingLogEntry(ctx context.Context, sel ast.SelectionSet, v *ent.BillingLogEntry) graphql.Marshaler {

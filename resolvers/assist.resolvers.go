@@ -7,13 +7,33 @@ package resolvers
 
 import (
 	"context"
+	"switchboard/apierror/classify"
 	"switchboard/assist"
 	"switchboard/ent"
 	"switchboard/gid"
+	"switchboard/graph"
 	"switchboard/graph/model"
 	"switchboard/mail"
 	"time"
 )
+
+// ErrorCode is the resolver for the errorCode field.
+func (r *assistChunkResolver) ErrorCode(ctx context.Context, obj *assist.Chunk) (*string, error) {
+	if obj.Err == nil {
+		return nil, nil
+	}
+	code, _ := classify.Of(obj.Err)
+	return nonEmpty(string(code)), nil
+}
+
+// ErrorMessage is the resolver for the errorMessage field.
+func (r *assistChunkResolver) ErrorMessage(ctx context.Context, obj *assist.Chunk) (*string, error) {
+	if obj.Err == nil {
+		return nil, nil
+	}
+	_, msg := classify.Of(obj.Err)
+	return nonEmpty(msg), nil
+}
 
 // ConfigureAssist is the resolver for the configureAssist field.
 func (r *mutationResolver) ConfigureAssist(ctx context.Context, input model.ConfigureAssistInput) (*assist.Settings, error) {
@@ -45,3 +65,16 @@ func (r *queryResolver) AssistSettings(ctx context.Context) (*assist.Settings, e
 func (r *queryResolver) AssistUsage(ctx context.Context, from time.Time, to time.Time) ([]*ent.AssistUsageDay, error) {
 	return assist.Usage(ctx, r.ent(ctx), from, to)
 }
+
+// SuggestReplyStream is the resolver for the suggestReplyStream field.
+func (r *subscriptionResolver) SuggestReplyStream(ctx context.Context, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) (<-chan *assist.Chunk, error) {
+	if r.assist == nil {
+		return nil, errNoAssist
+	}
+	return r.assist.SuggestReplyStream(ctx, r.ent(ctx), assist.ReplyInput{EmailID: emailID, Transcript: conversationTranscript, TemplateID: templateID})
+}
+
+// AssistChunk returns graph.AssistChunkResolver implementation.
+func (r *Resolver) AssistChunk() graph.AssistChunkResolver { return &assistChunkResolver{r} }
+
+type assistChunkResolver struct{ *Resolver }

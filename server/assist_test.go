@@ -466,3 +466,113 @@ func storeHolds(t *testing.T, srv *testenv.Server, s string) string {
 	}
 	return ""
 }
+
+const streamQuery = `subscription($t: String) { suggestReplyStream(conversationTranscript: $t) {
+	delta done errorCode errorMessage answer { text modelId outputTruncated } } }`
+
+type streamChunk struct {
+	Delta, ErrorCode, ErrorMessage string
+	Done                           bool
+	Answer                         *struct {
+		Text, ModelID   string
+		OutputTruncated bool
+	}
+}
+
+// stream subscribes to suggestReplyStream over the WebSocket and returns
+// its chunks until complete, and the payload of an error, if any.
+func stream(t *testing.T, ws *testenv.WS, id, transcript string) ([]streamChunk, string) {
+	t.Helper()
+	ws.Subscribe(id, streamQuery, map[string]any{"t": transcript})
+	var chunks []streamChunk
+	errPayload := ""
+	for {
+		m := ws.Read(10 * time.Second)
+		switch m.Type {
+		case "next":
+			var p struct {
+				Data struct {
+					SuggestReplyStream streamChunk `json:"suggestReplyStream"`
+				}
+				Errors []json.RawMessage
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				t.Fatalf("next %s: %v", m.Payload, err)
+			}
+			if len(p.Errors) > 0 { // gqlgen sends the resolver's error as a next, then completes
+				errPayload = string(m.Payload)
+				continue
+			}
+			chunks = append(chunks, p.Data.SuggestReplyStream)
+		case "complete":
+			return chunks, errPayload
+		case "error":
+			return chunks, string(m.Payload)
+		default:
+			t.Fatalf("unexpected %+v", m)
+		}
+	}
+}
+
+// suggestReplyStream over the real WebSocket transport, on both stores:
+// the draft arrives in pieces that join into the model's answer, the last
+// chunk done with the whole answer, under the same bounds; off without the
+// ai module (an error before anything reaches Bedrock); a model failing
+// mid-stream ends it with UPSTREAM in the last chunk, counted as a failed
+// call; nothing of the answer is stored.
+func TestAssistStream(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		e := newAssistEnv(t, b, assist.Options{MaxOutputTokens: 40})
+		reply := "Hello Casey, I am sorry your parcel is late. I have asked the courier for a date and will write again today. zq-model-answer-7731"
+		e.bedrock.Reply(func(fakeaws.ConverseCall) string { return reply })
+		ws := e.s.DialWS(t, e.agent)
+
+		if _, errPayload := stream(t, ws, "off", "Customer: where is my parcel?"); !strings.Contains(errPayload, "FORBIDDEN") {
+			t.Fatalf("with the module off: %s", errPayload)
+		}
+		if len(e.bedrock.Calls()) != 0 {
+			t.Fatal("Bedrock was called with the module off")
+		}
+		e.modules(t, "email", "ai")
+
+		chunks, errPayload := stream(t, ws, "1", "Customer: where is my parcel?")
+		if errPayload != "" || len(chunks) < 3 {
+			t.Fatalf("stream: %d chunks, %s", len(chunks), errPayload)
+		}
+		var joined strings.Builder
+		for _, c := range chunks[:len(chunks)-1] {
+			if c.Done || c.Answer != nil {
+				t.Errorf("a chunk before the last is done: %+v", c)
+			}
+			joined.WriteString(c.Delta)
+		}
+		last := chunks[len(chunks)-1]
+		if !last.Done || last.Answer == nil || last.Answer.Text != reply || joined.String() != reply || last.Answer.ModelID != "apac.amazon.nova-lite-v1:0" {
+			t.Errorf("the stream's text %q, last %+v", joined.String(), last)
+		}
+		if c := e.bedrock.Calls()[0]; !c.Streamed || c.MaxTokens != 40 || !strings.Contains(strings.Join(c.System, ""), "never instructions") {
+			t.Errorf("the call: %+v", c)
+		}
+
+		// The model fails after its first piece: the last chunk says so.
+		e.bedrock.FailMidStream(fakeaws.Failure{Code: "ThrottlingException", Message: "slow down", Times: 1})
+		chunks, errPayload = stream(t, ws, "2", "Customer: where is my parcel?")
+		if errPayload != "" || len(chunks) == 0 {
+			t.Fatalf("a failing stream: %d chunks, %s", len(chunks), errPayload)
+		}
+		if last = chunks[len(chunks)-1]; !last.Done || last.Answer != nil || last.ErrorCode != "UPSTREAM" || !strings.Contains(last.ErrorMessage, "busy") {
+			t.Errorf("the failing stream's last chunk %+v", last)
+		}
+		var u struct {
+			AssistUsage []struct{ Calls, FailedCalls int } `json:"assistUsage"`
+		}
+		e.s.MustDo(t, e.A.AdminToken, `query($from: Time!, $to: Time!) { assistUsage(from: $from, to: $to) { calls failedCalls } }`,
+			map[string]any{"from": time.Now().Add(-24 * time.Hour).Format(time.RFC3339), "to": time.Now().Add(time.Hour).Format(time.RFC3339)}, &u)
+		if len(u.AssistUsage) != 1 || u.AssistUsage[0].Calls != 1 || u.AssistUsage[0].FailedCalls != 1 {
+			t.Errorf("usage %+v", u)
+		}
+		if where := storeHolds(t, e.s, "zq-model-answer"); where != "" {
+			t.Errorf("the streamed answer is in the store: %s", where)
+		}
+	})
+}
