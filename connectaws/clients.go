@@ -271,10 +271,10 @@ func (c *Clients) S3(inst Instance) (*s3.Client, error) {
 	return t.s3, nil
 }
 
-// SES returns an SES client in inst's account, in region (an SES
-// identity's, which may differ from the instance's); in inst's region
-// when region is empty.
-func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
+// regional returns inst's client of one service in region (inst's when
+// empty), from the tenant's cache that pick chooses, made by newClient (with
+// the tenant's credentials) the first time.
+func regional[T any](c *Clients, inst Instance, region string, pick func(*tenantClients) map[string]*T, newClient func(region string, creds aws.CredentialsProvider) *T) (*T, error) {
 	t, _, err := c.tenant(inst)
 	if err != nil {
 		return nil, err
@@ -284,71 +284,58 @@ func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ses, ok := t.ses[region]
+	m := pick(t)
+	cl, ok := m[region]
 	if !ok {
-		ses = sesv2.NewFromConfig(c.cfg, func(o *sesv2.Options) {
-			o.Region = region
-			o.Credentials = t.credentials
-			if c.opts.SESEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.opts.SESEndpoint)
-			}
-		})
-		t.ses[region] = ses
+		cl = newClient(region, t.credentials)
+		m[region] = cl
 	}
-	return ses, nil
+	return cl, nil
+}
+
+// endpoint sets a client's endpoint when one replaces AWS's.
+func endpoint(base **string, url string) {
+	if url != "" {
+		*base = aws.String(url)
+	}
+}
+
+// SES returns an SES client in inst's account, in region (an SES
+// identity's, which may differ from the instance's); in inst's region
+// when region is empty.
+func (c *Clients) SES(inst Instance, region string) (*sesv2.Client, error) {
+	return regional(c, inst, region, func(t *tenantClients) map[string]*sesv2.Client { return t.ses },
+		func(region string, creds aws.CredentialsProvider) *sesv2.Client {
+			return sesv2.NewFromConfig(c.cfg, func(o *sesv2.Options) {
+				o.Region, o.Credentials = region, creds
+				endpoint(&o.BaseEndpoint, c.opts.SESEndpoint)
+			})
+		})
 }
 
 // SESClassic returns an SES (v1 API) client in inst's account, in region
 // (inst's when empty): identity verification and receipt rules, which the
 // v2 API has not.
 func (c *Clients) SESClassic(inst Instance, region string) (*ses.Client, error) {
-	t, _, err := c.tenant(inst)
-	if err != nil {
-		return nil, err
-	}
-	if region == "" {
-		region = t.region
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := t.sesClassic[region]
-	if !ok {
-		cl = ses.NewFromConfig(c.cfg, func(o *ses.Options) {
-			o.Region = region
-			o.Credentials = t.credentials
-			if c.opts.SESClassicEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.opts.SESClassicEndpoint)
-			}
+	return regional(c, inst, region, func(t *tenantClients) map[string]*ses.Client { return t.sesClassic },
+		func(region string, creds aws.CredentialsProvider) *ses.Client {
+			return ses.NewFromConfig(c.cfg, func(o *ses.Options) {
+				o.Region, o.Credentials = region, creds
+				endpoint(&o.BaseEndpoint, c.opts.SESClassicEndpoint)
+			})
 		})
-		t.sesClassic[region] = cl
-	}
-	return cl, nil
 }
 
 // SNS returns an SNS client in inst's account, in region (inst's when
 // empty): the topic SES's receipt rule notifies of inbound mail.
 func (c *Clients) SNS(inst Instance, region string) (*sns.Client, error) {
-	t, _, err := c.tenant(inst)
-	if err != nil {
-		return nil, err
-	}
-	if region == "" {
-		region = t.region
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := t.sns[region]
-	if !ok {
-		cl = sns.NewFromConfig(c.cfg, func(o *sns.Options) {
-			o.Region = region
-			o.Credentials = t.credentials
-			if c.opts.SNSEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.opts.SNSEndpoint)
-			}
+	return regional(c, inst, region, func(t *tenantClients) map[string]*sns.Client { return t.sns },
+		func(region string, creds aws.CredentialsProvider) *sns.Client {
+			return sns.NewFromConfig(c.cfg, func(o *sns.Options) {
+				o.Region, o.Credentials = region, creds
+				endpoint(&o.BaseEndpoint, c.opts.SNSEndpoint)
+			})
 		})
-		t.sns[region] = cl
-	}
-	return cl, nil
 }
 
 // Bedrock returns a Bedrock Runtime client in inst's account, in region
@@ -356,28 +343,14 @@ func (c *Clients) SNS(inst Instance, region string) (*sns.Client, error) {
 // It makes one attempt a call: a person waits for the answer, and a
 // throttled model is better said at once than retried behind their back.
 func (c *Clients) Bedrock(inst Instance, region string) (*bedrockruntime.Client, error) {
-	t, _, err := c.tenant(inst)
-	if err != nil {
-		return nil, err
-	}
-	if region == "" {
-		region = t.region
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := t.bedrock[region]
-	if !ok {
-		cl = bedrockruntime.NewFromConfig(c.cfg, func(o *bedrockruntime.Options) {
-			o.Region = region
-			o.Credentials = t.credentials
-			o.RetryMaxAttempts = 1
-			if c.opts.BedrockEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.opts.BedrockEndpoint)
-			}
+	return regional(c, inst, region, func(t *tenantClients) map[string]*bedrockruntime.Client { return t.bedrock },
+		func(region string, creds aws.CredentialsProvider) *bedrockruntime.Client {
+			return bedrockruntime.NewFromConfig(c.cfg, func(o *bedrockruntime.Options) {
+				o.Region, o.Credentials = region, creds
+				o.RetryMaxAttempts = 1
+				endpoint(&o.BaseEndpoint, c.opts.BedrockEndpoint)
+			})
 		})
-		t.bedrock[region] = cl
-	}
-	return cl, nil
 }
 
 // QuickSight returns a QuickSight client in inst's account and region.

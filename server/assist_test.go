@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,36 +26,18 @@ import (
 // store and the logs afterwards.
 const assistAnswer = "Gist: order 1234 is late and the customer wants a date. zq-model-answer-7731"
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // assistEnv is a receivingEnv whose server reaches a local Bedrock
 // Runtime, logs everything (debug) to logs, and bounds assist as opts say.
 type assistEnv struct {
 	*receivingEnv
 	bedrock *fakeaws.Bedrock
-	logs    *syncBuffer
+	logs    *logCapture
 	agent   string // A's agent's token
 }
 
 func newAssistEnv(t *testing.T, b testenv.Backend, opts assist.Options) *assistEnv {
 	t.Helper()
-	br, logs := fakeaws.NewBedrock(t), &syncBuffer{}
+	br, logs := fakeaws.NewBedrock(t), &logCapture{}
 	e := newReceivingEnv(t, b, false, func(c *wire.Config) {
 		c.AWS.BedrockEndpoint = br.URL
 		c.Assist = opts
