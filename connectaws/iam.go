@@ -136,6 +136,7 @@ var Permissions = []Permission{
 	{"connect", "ListApprovedOrigins", "connect:ListApprovedOrigins", "", instanceAll},
 	{"connect", "AssociateApprovedOrigin", "connect:AssociateApprovedOrigin", "", instanceAll},
 	{"connect", "ListAgentStatuses", "connect:ListAgentStatuses", "", instanceAll},
+	{"connect", "ListQuickConnects", "connect:ListQuickConnects", "", instanceAll},
 	{"connect", "PutUserStatus", "connect:PutUserStatus", "", instanceAll},
 	{"connect", "StartChatContact", "connect:StartChatContact", "", instanceAll},
 	{"connect", "StartTaskContact", "connect:StartTaskContact", "", instanceAll},

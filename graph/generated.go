@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"switchboard/assist"
+	"switchboard/connectaws"
 	"switchboard/consoleusers"
 	"switchboard/costs"
 	"switchboard/ent"
@@ -519,6 +520,7 @@ type ComplexityRoot struct {
 		Nodes                 func(childComplexity int, ids []gid.ID) int
 		OperationalParameters func(childComplexity int, group *string) int
 		PendingSubscriptions  func(childComplexity int) int
+		QuickConnects         func(childComplexity int) int
 		RenderTemplate        func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
 		ScheduleStatus        func(childComplexity int, id gid.ID, at *time.Time) int
 		Schedules             func(childComplexity int) int
@@ -530,6 +532,12 @@ type ComplexityRoot struct {
 		Tenants               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
 		Usage                 func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
 		Viewer                func(childComplexity int) int
+	}
+
+	QuickConnect struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+		Type func(childComplexity int) int
 	}
 
 	RenderedTemplate struct {
@@ -757,6 +765,7 @@ type QueryResolver interface {
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
 	AgentStatuses(ctx context.Context) ([]*ent.AgentStatus, error)
+	QuickConnects(ctx context.Context) ([]*connectaws.QuickConnect, error)
 }
 type ScheduleExceptionResolver interface {
 	Opens(ctx context.Context, obj *schedules.Exception) (*string, error)
@@ -2935,6 +2944,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingSubscriptions(childComplexity), true
+	case "Query.quickConnects":
+		if e.ComplexityRoot.Query.QuickConnects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.QuickConnects(childComplexity), true
 	case "Query.renderTemplate":
 		if e.ComplexityRoot.Query.RenderTemplate == nil {
 			break
@@ -3041,6 +3056,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "QuickConnect.id":
+		if e.ComplexityRoot.QuickConnect.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickConnect.ID(childComplexity), true
+	case "QuickConnect.name":
+		if e.ComplexityRoot.QuickConnect.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickConnect.Name(childComplexity), true
+	case "QuickConnect.type":
+		if e.ComplexityRoot.QuickConnect.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuickConnect.Type(childComplexity), true
 
 	case "RenderedTemplate.html":
 		if e.ComplexityRoot.RenderedTemplate.HTML == nil {
@@ -3679,7 +3713,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls"
+//go:embed "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3704,6 +3738,7 @@ var sources = []*ast.Source{
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
 	{Name: "schema/tenancy.graphqls", Input: sourceData("schema/tenancy.graphqls"), BuiltIn: false},
+	{Name: "schema/transfers.graphqls", Input: sourceData("schema/transfers.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4461,6 +4496,18 @@ func (ec *executionContext) childFields_PendingSubscription(ctx context.Context,
 		return ec.fieldContext_PendingSubscription_registeredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PendingSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_QuickConnect(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QuickConnect_id(ctx, field)
+	case "name":
+		return ec.fieldContext_QuickConnect_name(ctx, field)
+	case "type":
+		return ec.fieldContext_QuickConnect_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuickConnect", field.Name)
 }
 
 func (ec *executionContext) childFields_RenderedTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15170,6 +15217,38 @@ func (ec *executionContext) fieldContext_Query_agentStatuses(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_quickConnects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_quickConnects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().QuickConnects(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*connectaws.QuickConnect) graphql.Marshaler {
+			return ec.marshalNQuickConnect2ᚕᚖswitchboardᚋconnectawsᚐQuickConnectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_quickConnects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuickConnect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15244,6 +15323,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuickConnect_id(ctx context.Context, field graphql.CollectedField, obj *connectaws.QuickConnect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickConnect_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickConnect_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickConnect", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickConnect_name(ctx context.Context, field graphql.CollectedField, obj *connectaws.QuickConnect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickConnect_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickConnect_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickConnect", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuickConnect_type(ctx context.Context, field graphql.CollectedField, obj *connectaws.QuickConnect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuickConnect_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuickConnect_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuickConnect", field, false, false, "String")
 }
 
 func (ec *executionContext) _RenderedTemplate_text(ctx context.Context, field graphql.CollectedField, obj *templates.Rendered) (ret graphql.Marshaler) {
@@ -24038,6 +24186,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_agentStatuses(ctx, field)
 				})
+		case "quickConnects":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_quickConnects(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -24051,6 +24205,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quickConnectImplementors = []string{"QuickConnect"}
+
+func (ec *executionContext) _QuickConnect(ctx context.Context, sel ast.SelectionSet, obj *connectaws.QuickConnect) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quickConnectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuickConnect")
+		case "id":
+			out.Values[i] = ec._QuickConnect_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._QuickConnect_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._QuickConnect_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26173,6 +26370,30 @@ func (ec *executionContext) marshalNPendingSubscription2ᚖswitchboardᚋentᚐP
 		return graphql.Null
 	}
 	return ec._PendingSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuickConnect2ᚕᚖswitchboardᚋconnectawsᚐQuickConnectᚄ(ctx context.Context, sel ast.SelectionSet, v []*connectaws.QuickConnect) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuickConnect2ᚖswitchboardᚋconnectawsᚐQuickConnect(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuickConnect2ᚖswitchboardᚋconnectawsᚐQuickConnect(ctx context.Context, sel ast.SelectionSet, v *connectaws.QuickConnect) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuickConnect!")
+		return graphql.Null
+	}
+	return ec._QuickConnect(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRecordInteractionInput2switchboardᚋgraphᚋmodelᚐRecordInteractionInput(ctx context.Context, v any) (model.RecordInteractionInput, error) {

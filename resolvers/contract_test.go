@@ -25,7 +25,6 @@ var notYetImplemented = map[string]bool{
 	"QueueMetricsChanged":     true,
 	"WallboardActivity":       true,
 	"AgentActivityChanged":    true,
-	"QuickConnects":           true,
 	"SetContactRecording":     true,
 	"UpdateContactAttributes": true,
 	"CustomerProfiles":        true,

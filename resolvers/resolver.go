@@ -13,6 +13,7 @@ import (
 	"switchboard/onboarding"
 	"switchboard/reporting"
 	"switchboard/tenants"
+	"switchboard/transfers"
 	"switchboard/viewer"
 
 	"entgo.io/contrib/entgql"
@@ -41,6 +42,7 @@ type Resolver struct {
 	microsoft     *integrations.Microsoft
 	verifier      *onboarding.Verifier
 	assist        *assist.Service
+	transfers     *transfers.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -53,6 +55,7 @@ type Services struct {
 	Microsoft     *integrations.Microsoft // nil: no credentials are kept
 	Verifier      *onboarding.Verifier    // nil: this server does not reach AWS
 	Assist        *assist.Service         // nil: this server does not reach AWS
+	Transfers     *transfers.Service      // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -60,7 +63,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers}})
 }
 
 func deref[T any](p *T) T {

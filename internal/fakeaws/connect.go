@@ -28,6 +28,7 @@ const (
 	OpDescribeInstance        = "DescribeInstance"
 	OpListApprovedOrigins     = "ListApprovedOrigins"
 	OpAssociateApprovedOrigin = "AssociateApprovedOrigin"
+	OpListQuickConnects       = "ListQuickConnects"
 )
 
 // Connect is a local Amazon Connect speaking the REST-JSON protocol for the
@@ -64,6 +65,13 @@ type connectInstance struct {
 	alias    string
 	status   string   // InstanceStatus; ACTIVE when empty
 	origins  []string // approved origins
+	quick    []QuickConnect
+}
+
+// QuickConnect is a quick connect of a fake instance: Type is USER, QUEUE
+// or PHONE_NUMBER.
+type QuickConnect struct {
+	ID, Name, Type string
 }
 
 // AgentStatus is an agent status of a fake instance.
@@ -343,6 +351,8 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 			out, cerr = c.listApprovedOrigins(segs[1])
 		case OpAssociateApprovedOrigin:
 			out, cerr = c.associateApprovedOrigin(segs[1], body)
+		case OpListQuickConnects:
+			out, cerr = c.listQuickConnects(segs[1], r.URL.Query())
 		default:
 			c.t.Errorf("fakeaws.Connect: no operation serves %s %s", r.Method, r.URL.Path)
 			cerr = &connectError{http.StatusNotFound, "UnknownOperationException", "no such operation"}
@@ -418,6 +428,8 @@ func route(method string, segs []string) string {
 		return OpListApprovedOrigins
 	case method == http.MethodPut && len(segs) == 3 && segs[0] == "instance" && segs[2] == "approved-origin":
 		return OpAssociateApprovedOrigin
+	case method == http.MethodGet && len(segs) == 2 && segs[0] == "quick-connects":
+		return OpListQuickConnects
 	}
 	return ""
 }
@@ -496,6 +508,66 @@ func (c *Connect) listAgentStatuses(instanceID string, q url.Values) (any, *conn
 			Arn: s.ARN, Id: s.ID, Name: s.Name, Type: s.Type,
 			LastModifiedTime:   float64(s.LastModifiedTime.UnixMilli()) / 1000,
 			LastModifiedRegion: "us-east-1",
+		})
+	}
+	if end < len(matching) {
+		out.NextToken = "page-after-" + strconv.Itoa(end)
+	}
+	return out, nil
+}
+
+// SetQuickConnects replaces the quick connects of an instance.
+func (c *Connect) SetQuickConnects(instanceID string, qcs ...QuickConnect) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.instance(instanceID).quick = slices.Clone(qcs)
+}
+
+type quickConnectSummary struct {
+	Arn, Id, Name, QuickConnectType string
+	LastModifiedRegion              string
+	LastModifiedTime                float64
+}
+
+// listQuickConnects serves ListQuickConnects, paged as ListAgentStatuses,
+// filtered by QuickConnectTypes; c.mu must be held.
+func (c *Connect) listQuickConnects(instanceID string, q url.Values) (any, *connectError) {
+	inst, ok := c.instances[instanceID]
+	if !ok {
+		return nil, notFound("Instance " + instanceID)
+	}
+	size := c.pageSize
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
+		}
+		size = n
+	}
+	var matching []QuickConnect
+	for _, qc := range inst.quick {
+		if types := q["QuickConnectTypes"]; len(types) == 0 || slices.Contains(types, qc.Type) {
+			matching = append(matching, qc)
+		}
+	}
+	start := 0
+	if tok := q.Get("nextToken"); tok != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))
+		if err != nil || !strings.HasPrefix(tok, "page-after-") || n < 0 || n > len(matching) {
+			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "invalid nextToken"}
+		}
+		start = n
+	}
+	end := min(start+size, len(matching))
+	out := struct {
+		QuickConnectSummaryList []quickConnectSummary
+		NextToken               string `json:",omitempty"`
+	}{QuickConnectSummaryList: []quickConnectSummary{}}
+	for _, qc := range matching[start:end] {
+		out.QuickConnectSummaryList = append(out.QuickConnectSummaryList, quickConnectSummary{
+			Arn: "arn:aws:connect:us-east-1:123456789012:instance/" + instanceID + "/transfer-destination/" + qc.ID,
+			Id:  qc.ID, Name: qc.Name, QuickConnectType: qc.Type, LastModifiedRegion: "us-east-1",
+			LastModifiedTime: float64(time.Now().UnixMilli()) / 1000,
 		})
 	}
 	if end < len(matching) {

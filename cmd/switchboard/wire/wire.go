@@ -42,6 +42,7 @@ import (
 	"switchboard/server/telemetry"
 	"switchboard/store"
 	"switchboard/tenants"
+	"switchboard/transfers"
 	"switchboard/usage"
 )
 
@@ -217,6 +218,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		reports  *reporting.Service
 		checks   *onboarding.Verifier
 		helper   *assist.Service
+		quick    *transfers.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -241,6 +243,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		if helper, err = assist.New(a); err != nil {
 			return nil, err
 		}
+		quick = transfers.New(clients, 0, nil)
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -326,6 +329,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Reporting:     reports,
 			Verifier:      checks,
 			Assist:        helper,
+			Transfers:     quick,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
