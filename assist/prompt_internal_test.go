@@ -19,7 +19,7 @@ func TestTruncate(t *testing.T) {
 		{"exactly ten", 11, "exactly ten", false},
 		{"aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj", 47, "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii", true},
 		{"one two three four", 12, "one two thre", true}, // no word's end near the bound
-		{"ééééééééé", 4, "éééé", true}, // runes, not bytes
+		{"ééééééééé", 4, "éééé", true},                   // runes, not bytes
 		{strings.Repeat("x", 20), 10, strings.Repeat("x", 10), true},
 	} {
 		got, cut := truncate(tc.in, tc.n)
