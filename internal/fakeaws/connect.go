@@ -476,29 +476,16 @@ func (c *Connect) listAgentStatuses(instanceID string, q url.Values) (any, *conn
 	if !ok {
 		return nil, notFound("Instance " + instanceID)
 	}
-	size := c.pageSize
-	if v := q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
-		}
-		size = n
-	}
 	var matching []AgentStatus
 	for _, s := range inst.statuses {
 		if types := q["AgentStatusTypes"]; len(types) == 0 || slices.Contains(types, s.Type) {
 			matching = append(matching, s)
 		}
 	}
-	start := 0
-	if tok := q.Get("nextToken"); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))
-		if err != nil || !strings.HasPrefix(tok, "page-after-") || n < 0 || n > len(matching) {
-			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "invalid nextToken"}
-		}
-		start = n
+	start, end, next, cerr := c.page(q, len(matching))
+	if cerr != nil {
+		return nil, cerr
 	}
-	end := min(start+size, len(matching))
 	out := struct {
 		AgentStatusSummaryList []agentStatusSummary
 		NextToken              string `json:",omitempty"`
@@ -510,10 +497,34 @@ func (c *Connect) listAgentStatuses(instanceID string, q url.Values) (any, *conn
 			LastModifiedRegion: "us-east-1",
 		})
 	}
-	if end < len(matching) {
-		out.NextToken = "page-after-" + strconv.Itoa(end)
-	}
+	out.NextToken = next
 	return out, nil
+}
+
+// page reads a List request's maxResults and nextToken over n items: the
+// page is [start, end), next the token of the one after ("" for none);
+// c.mu must be held.
+func (c *Connect) page(q url.Values, n int) (start, end int, next string, cerr *connectError) {
+	size := c.pageSize
+	if v := q.Get("maxResults"); v != "" {
+		m, err := strconv.Atoi(v)
+		if err != nil || m < 1 || m > 1000 {
+			return 0, 0, "", &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
+		}
+		size = m
+	}
+	if tok := q.Get("nextToken"); tok != "" {
+		m, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))
+		if err != nil || !strings.HasPrefix(tok, "page-after-") || m < 0 || m > n {
+			return 0, 0, "", &connectError{http.StatusBadRequest, "InvalidParameterException", "invalid nextToken"}
+		}
+		start = m
+	}
+	end = min(start+size, n)
+	if end < n {
+		next = "page-after-" + strconv.Itoa(end)
+	}
+	return start, end, next, nil
 }
 
 // SetQuickConnects replaces the quick connects of an instance.
@@ -536,29 +547,16 @@ func (c *Connect) listQuickConnects(instanceID string, q url.Values) (any, *conn
 	if !ok {
 		return nil, notFound("Instance " + instanceID)
 	}
-	size := c.pageSize
-	if v := q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
-		}
-		size = n
-	}
 	var matching []QuickConnect
 	for _, qc := range inst.quick {
 		if types := q["QuickConnectTypes"]; len(types) == 0 || slices.Contains(types, qc.Type) {
 			matching = append(matching, qc)
 		}
 	}
-	start := 0
-	if tok := q.Get("nextToken"); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))
-		if err != nil || !strings.HasPrefix(tok, "page-after-") || n < 0 || n > len(matching) {
-			return nil, &connectError{http.StatusBadRequest, "InvalidParameterException", "invalid nextToken"}
-		}
-		start = n
+	start, end, next, cerr := c.page(q, len(matching))
+	if cerr != nil {
+		return nil, cerr
 	}
-	end := min(start+size, len(matching))
 	out := struct {
 		QuickConnectSummaryList []quickConnectSummary
 		NextToken               string `json:",omitempty"`
@@ -570,9 +568,7 @@ func (c *Connect) listQuickConnects(instanceID string, q url.Values) (any, *conn
 			LastModifiedTime: float64(time.Now().UnixMilli()) / 1000,
 		})
 	}
-	if end < len(matching) {
-		out.NextToken = "page-after-" + strconv.Itoa(end)
-	}
+	out.NextToken = next
 	return out, nil
 }
 
