@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -144,7 +143,7 @@ type Settings struct {
 
 // Enabled reports whether inst has the AI module.
 func Enabled(inst *ent.Instance) bool {
-	return inst != nil && slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, ModuleAI) })
+	return instances.HasModule(inst, ModuleAI)
 }
 
 // settingsOf is inst's settings.
@@ -191,12 +190,12 @@ func Configure(ctx context.Context, c *ent.Client, modelID, region *string) (Set
 		return Settings{}, err
 	}
 	u := inst.Update()
-	if m := strings.TrimSpace(deref(modelID)); m != "" {
+	if m := strings.TrimSpace(aws.ToString(modelID)); m != "" {
 		u.SetAssistModelID(m)
 	} else {
 		u.ClearAssistModelID()
 	}
-	if r := strings.TrimSpace(deref(region)); r != "" {
+	if r := strings.TrimSpace(aws.ToString(region)); r != "" {
 		u.SetAssistRegion(r)
 	} else {
 		u.ClearAssistRegion()
@@ -206,13 +205,6 @@ func Configure(ctx context.Context, c *ent.Client, modelID, region *string) (Set
 		return Settings{}, err
 	}
 	return settingsOf(inst), nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // Summarise returns the gist of an email of the viewer's tenant (its body

@@ -7,6 +7,8 @@ package instances
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"switchboard/apierror"
 	"switchboard/connectaws/arn"
@@ -16,6 +18,12 @@ import (
 	"switchboard/ent/privacy"
 	"switchboard/gid"
 )
+
+// HasModule reports whether inst (nil: no instance) has the module name
+// enabled; module names are compared without regard to case.
+func HasModule(inst *ent.Instance, name string) bool {
+	return inst != nil && slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, name) })
+}
 
 // Get returns the tenant's instance, as c reads it for the viewer of ctx;
 // a BAD_USER_INPUT error "configure the Amazon Connect instance first" when

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +136,7 @@ func New(opts Options) (*Service, error) {
 
 // Enabled reports whether inst has the email module.
 func Enabled(inst *ent.Instance) bool {
-	return slices.ContainsFunc(inst.Modules, func(m string) bool { return strings.EqualFold(m, ModuleEmail) })
+	return instances.HasModule(inst, ModuleEmail)
 }
 
 // unusable is the error for an instance whose settings connectaws cannot

@@ -55,7 +55,7 @@ func IAMPolicy(ctx context.Context, c *ent.Client, m *mail.Service) (Policy, err
 		modules = append(modules, connectaws.ModuleEmail)
 	}
 	for _, mod := range []string{connectaws.ModuleReporting, connectaws.ModuleAI} {
-		if slices.Contains(inst.Modules, mod) {
+		if instances.HasModule(inst, mod) {
 			modules = append(modules, mod)
 		}
 	}

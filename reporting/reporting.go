@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +83,7 @@ func Configure(ctx context.Context, c *ent.Client, s Settings) (Settings, error)
 	if err != nil {
 		return Settings{}, err
 	}
-	if !slices.Contains(inst.Modules, Module) {
+	if !instances.HasModule(inst, Module) {
 		return Settings{}, apierror.New(apierror.Conflict, "the reporting module is not enabled: configure the instance with the reporting module first")
 	}
 	err = inst.Update().SetReportingAccountID(s.AWSAccountID).SetReportingDashboardID(s.DashboardID).SetReportingUserArn(s.UserARN).Exec(ctx)
