@@ -41,12 +41,15 @@ const (
 // switchboard: SES stores each message for its recipients in Bucket under
 // Prefix, and notifies TopicARN.
 type ReceiptRule struct {
-	Recipients      []string
-	Bucket, Prefix  string
-	TopicARN        string
-	RuleSet         string // where the rule is (set by EnsureReceiptRule)
-	RuleSetIsTheirs bool   // the account's own active set, not ReceiptRuleSet
+	Recipients     []string
+	Bucket, Prefix string
+	TopicARN       string
+	RuleSet        string // where the rule is (set by EnsureReceiptRule)
 }
+
+// InTheirRuleSet reports whether the rule is in the account's own active
+// rule set rather than in ReceiptRuleSet.
+func (r ReceiptRule) InTheirRuleSet() bool { return r.RuleSet != "" && r.RuleSet != ReceiptRuleSet }
 
 // emailTopicARN is the ARN of the email topic in inst's account, in
 // region, and that account.
@@ -176,7 +179,6 @@ func (c *Clients) EnsureReceiptRule(ctx context.Context, inst Instance, region s
 	rules := active.Rules
 	if active.Metadata != nil && aws.ToString(active.Metadata.Name) != "" {
 		want.RuleSet = aws.ToString(active.Metadata.Name)
-		want.RuleSetIsTheirs = want.RuleSet != ReceiptRuleSet
 	} else {
 		want.RuleSet = ReceiptRuleSet
 		got, err := cl.DescribeReceiptRuleSet(ctx, &ses.DescribeReceiptRuleSetInput{RuleSetName: aws.String(ReceiptRuleSet)})

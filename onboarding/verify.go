@@ -325,7 +325,7 @@ func (v *Verifier) emailReceiving(ctx context.Context, inst *ent.Instance, byReg
 		if got.Subscription == connectaws.SubscriptionPending {
 			pending = append(pending, region)
 		}
-		if got.Rule.RuleSetIsTheirs {
+		if got.Rule.InTheirRuleSet() {
 			theirs = append(theirs, got.Rule.RuleSet+" ("+region+")")
 		}
 	}
