@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/tenant"
 	"switchboard/gid"
@@ -61,9 +62,11 @@ type AgentEdges struct {
 	Contacts []*Contact `json:"contacts,omitempty"`
 	// Conversations holds the value of the conversations edge.
 	Conversations []*Conversation `json:"conversations,omitempty"`
+	// Activity holds the value of the activity edge.
+	Activity *AgentActivity `json:"activity,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -129,6 +132,17 @@ func (e AgentEdges) ConversationsOrErr() ([]*Conversation, error) {
 		return e.Conversations, nil
 	}
 	return nil, &NotLoadedError{edge: "conversations"}
+}
+
+// ActivityOrErr returns the Activity value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AgentEdges) ActivityOrErr() (*AgentActivity, error) {
+	if e.Activity != nil {
+		return e.Activity, nil
+	} else if e.loadedTypes[6] {
+		return nil, &NotFoundError{label: agentactivity.Label}
+	}
+	return nil, &NotLoadedError{edge: "activity"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -268,6 +282,11 @@ func (_m *Agent) QueryContacts() *ContactQuery {
 // QueryConversations queries the "conversations" edge of the Agent entity.
 func (_m *Agent) QueryConversations() *ConversationQuery {
 	return NewAgentClient(_m.config).QueryConversations(_m)
+}
+
+// QueryActivity queries the "activity" edge of the Agent entity.
+func (_m *Agent) QueryActivity() *AgentActivityQuery {
+	return NewAgentClient(_m.config).QueryActivity(_m)
 }
 
 // Update returns a builder for updating this Agent.

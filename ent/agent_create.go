@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/contact"
@@ -229,6 +230,25 @@ func (_c *AgentCreate) AddConversations(v ...*Conversation) *AgentCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddConversationIDs(ids...)
+}
+
+// SetActivityID sets the "activity" edge to the AgentActivity entity by ID.
+func (_c *AgentCreate) SetActivityID(id gid.ID) *AgentCreate {
+	_c.mutation.SetActivityID(id)
+	return _c
+}
+
+// SetNillableActivityID sets the "activity" edge to the AgentActivity entity by ID if the given value is not nil.
+func (_c *AgentCreate) SetNillableActivityID(id *gid.ID) *AgentCreate {
+	if id != nil {
+		_c = _c.SetActivityID(*id)
+	}
+	return _c
+}
+
+// SetActivity sets the "activity" edge to the AgentActivity entity.
+func (_c *AgentCreate) SetActivity(v *AgentActivity) *AgentCreate {
+	return _c.SetActivityID(v.ID)
 }
 
 // Mutation returns the AgentMutation object of the builder.
@@ -503,6 +523,22 @@ func (_c *AgentCreate) createSpec() (*Agent, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agentactivity.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/contact"
@@ -38,6 +39,7 @@ type AgentQuery struct {
 	withInteractions       *InteractionQuery
 	withContacts           *ContactQuery
 	withConversations      *ConversationQuery
+	withActivity           *AgentActivityQuery
 	loadTotal              []func(context.Context, []*Agent) error
 	modifiers              []func(*sql.Selector)
 	withNamedStatusChanges map[string]*AgentStatusChangeQuery
@@ -205,6 +207,28 @@ func (_q *AgentQuery) QueryConversations() *ConversationQuery {
 			sqlgraph.From(agent.Table, agent.FieldID, selector),
 			sqlgraph.To(conversation.Table, conversation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, agent.ConversationsTable, agent.ConversationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryActivity chains the current query on the "activity" edge.
+func (_q *AgentQuery) QueryActivity() *AgentActivityQuery {
+	query := (&AgentActivityClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agent.Table, agent.FieldID, selector),
+			sqlgraph.To(agentactivity.Table, agentactivity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, agent.ActivityTable, agent.ActivityColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -410,6 +434,7 @@ func (_q *AgentQuery) Clone() *AgentQuery {
 		withInteractions:  _q.withInteractions.Clone(),
 		withContacts:      _q.withContacts.Clone(),
 		withConversations: _q.withConversations.Clone(),
+		withActivity:      _q.withActivity.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -480,6 +505,17 @@ func (_q *AgentQuery) WithConversations(opts ...func(*ConversationQuery)) *Agent
 		opt(query)
 	}
 	_q.withConversations = query
+	return _q
+}
+
+// WithActivity tells the query-builder to eager-load the nodes that are connected to
+// the "activity" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AgentQuery) WithActivity(opts ...func(*AgentActivityQuery)) *AgentQuery {
+	query := (&AgentActivityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withActivity = query
 	return _q
 }
 
@@ -567,13 +603,14 @@ func (_q *AgentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agent,
 	var (
 		nodes       = []*Agent{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withTenant != nil,
 			_q.withCurrentStatus != nil,
 			_q.withStatusChanges != nil,
 			_q.withInteractions != nil,
 			_q.withContacts != nil,
 			_q.withConversations != nil,
+			_q.withActivity != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -634,6 +671,12 @@ func (_q *AgentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Agent,
 		if err := _q.loadConversations(ctx, query, nodes,
 			func(n *Agent) { n.Edges.Conversations = []*Conversation{} },
 			func(n *Agent, e *Conversation) { n.Edges.Conversations = append(n.Edges.Conversations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withActivity; query != nil {
+		if err := _q.loadActivity(ctx, query, nodes, nil,
+			func(n *Agent, e *AgentActivity) { n.Edges.Activity = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -855,6 +898,33 @@ func (_q *AgentQuery) loadConversations(ctx context.Context, query *Conversation
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "agent_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *AgentQuery) loadActivity(ctx context.Context, query *AgentActivityQuery, nodes []*Agent, init func(*Agent), assign func(*Agent, *AgentActivity)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Agent)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(agentactivity.FieldAgentID)
+	}
+	query.Where(predicate.AgentActivity(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(agent.ActivityColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AgentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "agent_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/contact"
@@ -229,6 +230,25 @@ func (_u *AgentUpdate) AddConversations(v ...*Conversation) *AgentUpdate {
 	return _u.AddConversationIDs(ids...)
 }
 
+// SetActivityID sets the "activity" edge to the AgentActivity entity by ID.
+func (_u *AgentUpdate) SetActivityID(id gid.ID) *AgentUpdate {
+	_u.mutation.SetActivityID(id)
+	return _u
+}
+
+// SetNillableActivityID sets the "activity" edge to the AgentActivity entity by ID if the given value is not nil.
+func (_u *AgentUpdate) SetNillableActivityID(id *gid.ID) *AgentUpdate {
+	if id != nil {
+		_u = _u.SetActivityID(*id)
+	}
+	return _u
+}
+
+// SetActivity sets the "activity" edge to the AgentActivity entity.
+func (_u *AgentUpdate) SetActivity(v *AgentActivity) *AgentUpdate {
+	return _u.SetActivityID(v.ID)
+}
+
 // Mutation returns the AgentMutation object of the builder.
 func (_u *AgentUpdate) Mutation() *AgentMutation {
 	return _u.mutation
@@ -322,6 +342,12 @@ func (_u *AgentUpdate) RemoveConversations(v ...*Conversation) *AgentUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConversationIDs(ids...)
+}
+
+// ClearActivity clears the "activity" edge to the AgentActivity entity.
+func (_u *AgentUpdate) ClearActivity() *AgentUpdate {
+	_u.mutation.ClearActivity()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -656,6 +682,35 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agentactivity.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agentactivity.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -871,6 +926,25 @@ func (_u *AgentUpdateOne) AddConversations(v ...*Conversation) *AgentUpdateOne {
 	return _u.AddConversationIDs(ids...)
 }
 
+// SetActivityID sets the "activity" edge to the AgentActivity entity by ID.
+func (_u *AgentUpdateOne) SetActivityID(id gid.ID) *AgentUpdateOne {
+	_u.mutation.SetActivityID(id)
+	return _u
+}
+
+// SetNillableActivityID sets the "activity" edge to the AgentActivity entity by ID if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableActivityID(id *gid.ID) *AgentUpdateOne {
+	if id != nil {
+		_u = _u.SetActivityID(*id)
+	}
+	return _u
+}
+
+// SetActivity sets the "activity" edge to the AgentActivity entity.
+func (_u *AgentUpdateOne) SetActivity(v *AgentActivity) *AgentUpdateOne {
+	return _u.SetActivityID(v.ID)
+}
+
 // Mutation returns the AgentMutation object of the builder.
 func (_u *AgentUpdateOne) Mutation() *AgentMutation {
 	return _u.mutation
@@ -964,6 +1038,12 @@ func (_u *AgentUpdateOne) RemoveConversations(v ...*Conversation) *AgentUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConversationIDs(ids...)
+}
+
+// ClearActivity clears the "activity" edge to the AgentActivity entity.
+func (_u *AgentUpdateOne) ClearActivity() *AgentUpdateOne {
+	_u.mutation.ClearActivity()
+	return _u
 }
 
 // Where appends a list predicates to the AgentUpdate builder.
@@ -1321,6 +1401,35 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agentactivity.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(agentactivity.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

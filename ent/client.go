@@ -14,6 +14,7 @@ import (
 
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -54,6 +55,8 @@ type Client struct {
 	AdminUser *AdminUserClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentActivity is the client for interacting with the AgentActivity builders.
+	AgentActivity *AgentActivityClient
 	// AgentStatus is the client for interacting with the AgentStatus builders.
 	AgentStatus *AgentStatusClient
 	// AgentStatusChange is the client for interacting with the AgentStatusChange builders.
@@ -111,6 +114,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AdminUser = NewAdminUserClient(c.config)
 	c.Agent = NewAgentClient(c.config)
+	c.AgentActivity = NewAgentActivityClient(c.config)
 	c.AgentStatus = NewAgentStatusClient(c.config)
 	c.AgentStatusChange = NewAgentStatusChangeClient(c.config)
 	c.AgentStatusDay = NewAgentStatusDayClient(c.config)
@@ -227,6 +231,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:               cfg,
 		AdminUser:            NewAdminUserClient(cfg),
 		Agent:                NewAgentClient(cfg),
+		AgentActivity:        NewAgentActivityClient(cfg),
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
@@ -270,6 +275,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:               cfg,
 		AdminUser:            NewAdminUserClient(cfg),
 		Agent:                NewAgentClient(cfg),
+		AgentActivity:        NewAgentActivityClient(cfg),
 		AgentStatus:          NewAgentStatusClient(cfg),
 		AgentStatusChange:    NewAgentStatusChangeClient(cfg),
 		AgentStatusDay:       NewAgentStatusDayClient(cfg),
@@ -321,10 +327,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage, c.Contact,
-		c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction,
-		c.MicrosoftIntegration, c.Module, c.OperationalParameter,
+		c.AdminUser, c.Agent, c.AgentActivity, c.AgentStatus, c.AgentStatusChange,
+		c.AgentStatusDay, c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage,
+		c.Contact, c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance,
+		c.Interaction, c.MicrosoftIntegration, c.Module, c.OperationalParameter,
 		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
 		c.UsageHour,
 	} {
@@ -336,10 +342,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AdminUser, c.Agent, c.AgentStatus, c.AgentStatusChange, c.AgentStatusDay,
-		c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage, c.Contact,
-		c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance, c.Interaction,
-		c.MicrosoftIntegration, c.Module, c.OperationalParameter,
+		c.AdminUser, c.Agent, c.AgentActivity, c.AgentStatus, c.AgentStatusChange,
+		c.AgentStatusDay, c.AssistUsageDay, c.BillingLogEntry, c.BrandingImage,
+		c.Contact, c.Conversation, c.Email, c.EmailAddress, c.FlowsKey, c.Instance,
+		c.Interaction, c.MicrosoftIntegration, c.Module, c.OperationalParameter,
 		c.PendingSubscription, c.Schedule, c.ScimToken, c.Template, c.Tenant,
 		c.UsageHour,
 	} {
@@ -354,6 +360,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AdminUser.mutate(ctx, m)
 	case *AgentMutation:
 		return c.Agent.mutate(ctx, m)
+	case *AgentActivityMutation:
+		return c.AgentActivity.mutate(ctx, m)
 	case *AgentStatusMutation:
 		return c.AgentStatus.mutate(ctx, m)
 	case *AgentStatusChangeMutation:
@@ -757,6 +765,22 @@ func (c *AgentClient) QueryConversations(_m *Agent) *ConversationQuery {
 	return query
 }
 
+// QueryActivity queries the activity edge of a Agent.
+func (c *AgentClient) QueryActivity(_m *Agent) *AgentActivityQuery {
+	query := (&AgentActivityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agent.Table, agent.FieldID, id),
+			sqlgraph.To(agentactivity.Table, agentactivity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, agent.ActivityTable, agent.ActivityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AgentClient) Hooks() []Hook {
 	hooks := c.hooks.Agent
@@ -780,6 +804,188 @@ func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, erro
 		return (&AgentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Agent mutation op: %q", m.Op())
+	}
+}
+
+// AgentActivityClient is a client for the AgentActivity schema.
+type AgentActivityClient struct {
+	config
+}
+
+// NewAgentActivityClient returns a client for the AgentActivity from the given config.
+func NewAgentActivityClient(c config) *AgentActivityClient {
+	return &AgentActivityClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agentactivity.Hooks(f(g(h())))`.
+func (c *AgentActivityClient) Use(hooks ...Hook) {
+	c.hooks.AgentActivity = append(c.hooks.AgentActivity, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agentactivity.Intercept(f(g(h())))`.
+func (c *AgentActivityClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AgentActivity = append(c.inters.AgentActivity, interceptors...)
+}
+
+// Create returns a builder for creating a AgentActivity entity.
+func (c *AgentActivityClient) Create() *AgentActivityCreate {
+	mutation := newAgentActivityMutation(c.config, OpCreate)
+	return &AgentActivityCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AgentActivity entities.
+func (c *AgentActivityClient) CreateBulk(builders ...*AgentActivityCreate) *AgentActivityCreateBulk {
+	return &AgentActivityCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentActivityClient) MapCreateBulk(slice any, setFunc func(*AgentActivityCreate, int)) *AgentActivityCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentActivityCreateBulk{err: fmt.Errorf("calling to AgentActivityClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentActivityCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentActivityCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AgentActivity.
+func (c *AgentActivityClient) Update() *AgentActivityUpdate {
+	mutation := newAgentActivityMutation(c.config, OpUpdate)
+	return &AgentActivityUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentActivityClient) UpdateOne(_m *AgentActivity) *AgentActivityUpdateOne {
+	mutation := newAgentActivityMutation(c.config, OpUpdateOne, withAgentActivity(_m))
+	return &AgentActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentActivityClient) UpdateOneID(id gid.ID) *AgentActivityUpdateOne {
+	mutation := newAgentActivityMutation(c.config, OpUpdateOne, withAgentActivityID(id))
+	return &AgentActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AgentActivity.
+func (c *AgentActivityClient) Delete() *AgentActivityDelete {
+	mutation := newAgentActivityMutation(c.config, OpDelete)
+	return &AgentActivityDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentActivityClient) DeleteOne(_m *AgentActivity) *AgentActivityDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentActivityClient) DeleteOneID(id gid.ID) *AgentActivityDeleteOne {
+	builder := c.Delete().Where(agentactivity.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentActivityDeleteOne{builder}
+}
+
+// Query returns a query builder for AgentActivity.
+func (c *AgentActivityClient) Query() *AgentActivityQuery {
+	return &AgentActivityQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgentActivity},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AgentActivity entity by its id.
+func (c *AgentActivityClient) Get(ctx context.Context, id gid.ID) (*AgentActivity, error) {
+	return c.Query().Where(agentactivity.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentActivityClient) GetX(ctx context.Context, id gid.ID) *AgentActivity {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AgentActivity.
+func (c *AgentActivityClient) QueryTenant(_m *AgentActivity) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentactivity.Table, agentactivity.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agentactivity.TenantTable, agentactivity.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAgent queries the agent edge of a AgentActivity.
+func (c *AgentActivityClient) QueryAgent(_m *AgentActivity) *AgentQuery {
+	query := (&AgentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentactivity.Table, agentactivity.FieldID, id),
+			sqlgraph.To(agent.Table, agent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, agentactivity.AgentTable, agentactivity.AgentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryNextStatus queries the next_status edge of a AgentActivity.
+func (c *AgentActivityClient) QueryNextStatus(_m *AgentActivity) *AgentStatusQuery {
+	query := (&AgentStatusClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentactivity.Table, agentactivity.FieldID, id),
+			sqlgraph.To(agentstatus.Table, agentstatus.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agentactivity.NextStatusTable, agentactivity.NextStatusColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AgentActivityClient) Hooks() []Hook {
+	hooks := c.hooks.AgentActivity
+	return append(hooks[:len(hooks):len(hooks)], agentactivity.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentActivityClient) Interceptors() []Interceptor {
+	return c.inters.AgentActivity
+}
+
+func (c *AgentActivityClient) mutate(ctx context.Context, m *AgentActivityMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentActivityCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentActivityUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentActivityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentActivityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AgentActivity mutation op: %q", m.Op())
 	}
 }
 
@@ -4166,14 +4372,14 @@ func (c *UsageHourClient) mutate(ctx context.Context, m *UsageHourMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
+		AdminUser, Agent, AgentActivity, AgentStatus, AgentStatusChange, AgentStatusDay,
 		AssistUsageDay, BillingLogEntry, BrandingImage, Contact, Conversation, Email,
 		EmailAddress, FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
 		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,
 		Tenant, UsageHour []ent.Hook
 	}
 	inters struct {
-		AdminUser, Agent, AgentStatus, AgentStatusChange, AgentStatusDay,
+		AdminUser, Agent, AgentActivity, AgentStatus, AgentStatusChange, AgentStatusDay,
 		AssistUsageDay, BillingLogEntry, BrandingImage, Contact, Conversation, Email,
 		EmailAddress, FlowsKey, Instance, Interaction, MicrosoftIntegration, Module,
 		OperationalParameter, PendingSubscription, Schedule, ScimToken, Template,

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -98,6 +99,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			adminuser.Table:            adminuser.ValidColumn,
 			agent.Table:                agent.ValidColumn,
+			agentactivity.Table:        agentactivity.ValidColumn,
 			agentstatus.Table:          agentstatus.ValidColumn,
 			agentstatuschange.Table:    agentstatuschange.ValidColumn,
 			agentstatusday.Table:       agentstatusday.ValidColumn,

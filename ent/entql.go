@@ -5,6 +5,7 @@ package ent
 import (
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -37,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   adminuser.Table,
@@ -84,6 +85,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   agentactivity.Table,
+			Columns: agentactivity.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: agentactivity.FieldID,
+			},
+		},
+		Type: "AgentActivity",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			agentactivity.FieldCreatedAt:        {Type: field.TypeTime, Column: agentactivity.FieldCreatedAt},
+			agentactivity.FieldUpdatedAt:        {Type: field.TypeTime, Column: agentactivity.FieldUpdatedAt},
+			agentactivity.FieldTenantID:         {Type: field.TypeString, Column: agentactivity.FieldTenantID},
+			agentactivity.FieldAgentID:          {Type: field.TypeString, Column: agentactivity.FieldAgentID},
+			agentactivity.FieldEventID:          {Type: field.TypeString, Column: agentactivity.FieldEventID},
+			agentactivity.FieldEventAt:          {Type: field.TypeTime, Column: agentactivity.FieldEventAt},
+			agentactivity.FieldOnContact:        {Type: field.TypeBool, Column: agentactivity.FieldOnContact},
+			agentactivity.FieldAfterContactWork: {Type: field.TypeBool, Column: agentactivity.FieldAfterContactWork},
+			agentactivity.FieldSince:            {Type: field.TypeTime, Column: agentactivity.FieldSince},
+			agentactivity.FieldContacts:         {Type: field.TypeJSON, Column: agentactivity.FieldContacts},
+			agentactivity.FieldNextStatusID:     {Type: field.TypeString, Column: agentactivity.FieldNextStatusID},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatus.Table,
 			Columns: agentstatus.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -104,7 +129,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatus.FieldConnectStatusArn: {Type: field.TypeString, Column: agentstatus.FieldConnectStatusArn},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatuschange.Table,
 			Columns: agentstatuschange.Columns,
@@ -127,7 +152,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatuschange.FieldConnectEventID:   {Type: field.TypeString, Column: agentstatuschange.FieldConnectEventID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   agentstatusday.Table,
 			Columns: agentstatusday.Columns,
@@ -147,7 +172,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			agentstatusday.FieldActiveMinutes: {Type: field.TypeInt, Column: agentstatusday.FieldActiveMinutes},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   assistusageday.Table,
 			Columns: assistusageday.Columns,
@@ -168,7 +193,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			assistusageday.FieldOutputTokens: {Type: field.TypeInt, Column: assistusageday.FieldOutputTokens},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   billinglogentry.Table,
 			Columns: billinglogentry.Columns,
@@ -193,7 +218,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			billinglogentry.FieldAttempt:          {Type: field.TypeInt, Column: billinglogentry.FieldAttempt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   brandingimage.Table,
 			Columns: brandingimage.Columns,
@@ -215,7 +240,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			brandingimage.FieldHeight:      {Type: field.TypeInt, Column: brandingimage.FieldHeight},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -248,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldSearchPhones:   {Type: field.TypeString, Column: contact.FieldSearchPhones},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -273,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldEndedAt:          {Type: field.TypeTime, Column: conversation.FieldEndedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   email.Table,
 			Columns: email.Columns,
@@ -298,7 +323,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			email.FieldState:     {Type: field.TypeEnum, Column: email.FieldState},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailaddress.Table,
 			Columns: emailaddress.Columns,
@@ -321,7 +346,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailaddress.FieldVerificationCheckedAt: {Type: field.TypeTime, Column: emailaddress.FieldVerificationCheckedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flowskey.Table,
 			Columns: flowskey.Columns,
@@ -339,7 +364,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flowskey.FieldCreatedBy: {Type: field.TypeString, Column: flowskey.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   instance.Table,
 			Columns: instance.Columns,
@@ -369,7 +394,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			instance.FieldAssistRegion:         {Type: field.TypeString, Column: instance.FieldAssistRegion},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   interaction.Table,
 			Columns: interaction.Columns,
@@ -392,7 +417,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			interaction.FieldEndedAt:        {Type: field.TypeTime, Column: interaction.FieldEndedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   microsoftintegration.Table,
 			Columns: microsoftintegration.Columns,
@@ -411,7 +436,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			microsoftintegration.FieldClientSecretSealed: {Type: field.TypeString, Column: microsoftintegration.FieldClientSecretSealed},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   module.Table,
 			Columns: module.Columns,
@@ -431,7 +456,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			module.FieldRoles:     {Type: field.TypeJSON, Column: module.FieldRoles},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operationalparameter.Table,
 			Columns: operationalparameter.Columns,
@@ -450,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operationalparameter.FieldValue:     {Type: field.TypeString, Column: operationalparameter.FieldValue},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pendingsubscription.Table,
 			Columns: pendingsubscription.Columns,
@@ -470,7 +495,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pendingsubscription.FieldRegisteredAt:         {Type: field.TypeTime, Column: pendingsubscription.FieldRegisteredAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   schedule.Table,
 			Columns: schedule.Columns,
@@ -490,7 +515,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			schedule.FieldExceptions:  {Type: field.TypeJSON, Column: schedule.FieldExceptions},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scimtoken.Table,
 			Columns: scimtoken.Columns,
@@ -511,7 +536,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scimtoken.FieldRevokedAt:  {Type: field.TypeTime, Column: scimtoken.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   template.Table,
 			Columns: template.Columns,
@@ -530,7 +555,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			template.FieldBody:      {Type: field.TypeString, Column: template.FieldBody},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -558,7 +583,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldDefaultRegion:                 {Type: field.TypeString, Column: tenant.FieldDefaultRegion},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   usagehour.Table,
 			Columns: usagehour.Columns,
@@ -662,6 +687,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Agent",
 		"Conversation",
+	)
+	graph.MustAddE(
+		"activity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   agent.ActivityTable,
+			Columns: []string{agent.ActivityColumn},
+			Bidi:    false,
+		},
+		"Agent",
+		"AgentActivity",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   agentactivity.TenantTable,
+			Columns: []string{agentactivity.TenantColumn},
+			Bidi:    false,
+		},
+		"AgentActivity",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"agent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   agentactivity.AgentTable,
+			Columns: []string{agentactivity.AgentColumn},
+			Bidi:    false,
+		},
+		"AgentActivity",
+		"Agent",
+	)
+	graph.MustAddE(
+		"next_status",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   agentactivity.NextStatusTable,
+			Columns: []string{agentactivity.NextStatusColumn},
+			Bidi:    false,
+		},
+		"AgentActivity",
+		"AgentStatus",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -1264,6 +1337,157 @@ func (f *AgentFilter) WhereHasConversationsWith(preds ...predicate.Conversation)
 	})))
 }
 
+// WhereHasActivity applies a predicate to check if query has an edge activity.
+func (f *AgentFilter) WhereHasActivity() {
+	f.Where(entql.HasEdge("activity"))
+}
+
+// WhereHasActivityWith applies a predicate to check if query has an edge activity with a given conditions (other predicates).
+func (f *AgentFilter) WhereHasActivityWith(preds ...predicate.AgentActivity) {
+	f.Where(entql.HasEdgeWith("activity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AgentActivityQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AgentActivityQuery builder.
+func (_q *AgentActivityQuery) Filter() *AgentActivityFilter {
+	return &AgentActivityFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AgentActivityMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AgentActivityMutation builder.
+func (m *AgentActivityMutation) Filter() *AgentActivityFilter {
+	return &AgentActivityFilter{config: m.config, predicateAdder: m}
+}
+
+// AgentActivityFilter provides a generic filtering capability at runtime for AgentActivityQuery.
+type AgentActivityFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AgentActivityFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AgentActivityFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(agentactivity.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AgentActivityFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentactivity.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AgentActivityFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentactivity.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AgentActivityFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(agentactivity.FieldTenantID))
+}
+
+// WhereAgentID applies the entql string predicate on the agent_id field.
+func (f *AgentActivityFilter) WhereAgentID(p entql.StringP) {
+	f.Where(p.Field(agentactivity.FieldAgentID))
+}
+
+// WhereEventID applies the entql string predicate on the event_id field.
+func (f *AgentActivityFilter) WhereEventID(p entql.StringP) {
+	f.Where(p.Field(agentactivity.FieldEventID))
+}
+
+// WhereEventAt applies the entql time.Time predicate on the event_at field.
+func (f *AgentActivityFilter) WhereEventAt(p entql.TimeP) {
+	f.Where(p.Field(agentactivity.FieldEventAt))
+}
+
+// WhereOnContact applies the entql bool predicate on the on_contact field.
+func (f *AgentActivityFilter) WhereOnContact(p entql.BoolP) {
+	f.Where(p.Field(agentactivity.FieldOnContact))
+}
+
+// WhereAfterContactWork applies the entql bool predicate on the after_contact_work field.
+func (f *AgentActivityFilter) WhereAfterContactWork(p entql.BoolP) {
+	f.Where(p.Field(agentactivity.FieldAfterContactWork))
+}
+
+// WhereSince applies the entql time.Time predicate on the since field.
+func (f *AgentActivityFilter) WhereSince(p entql.TimeP) {
+	f.Where(p.Field(agentactivity.FieldSince))
+}
+
+// WhereContacts applies the entql json.RawMessage predicate on the contacts field.
+func (f *AgentActivityFilter) WhereContacts(p entql.BytesP) {
+	f.Where(p.Field(agentactivity.FieldContacts))
+}
+
+// WhereNextStatusID applies the entql string predicate on the next_status_id field.
+func (f *AgentActivityFilter) WhereNextStatusID(p entql.StringP) {
+	f.Where(p.Field(agentactivity.FieldNextStatusID))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AgentActivityFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AgentActivityFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAgent applies a predicate to check if query has an edge agent.
+func (f *AgentActivityFilter) WhereHasAgent() {
+	f.Where(entql.HasEdge("agent"))
+}
+
+// WhereHasAgentWith applies a predicate to check if query has an edge agent with a given conditions (other predicates).
+func (f *AgentActivityFilter) WhereHasAgentWith(preds ...predicate.Agent) {
+	f.Where(entql.HasEdgeWith("agent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNextStatus applies a predicate to check if query has an edge next_status.
+func (f *AgentActivityFilter) WhereHasNextStatus() {
+	f.Where(entql.HasEdge("next_status"))
+}
+
+// WhereHasNextStatusWith applies a predicate to check if query has an edge next_status with a given conditions (other predicates).
+func (f *AgentActivityFilter) WhereHasNextStatusWith(preds ...predicate.AgentStatus) {
+	f.Where(entql.HasEdgeWith("next_status", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AgentStatusQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1293,7 +1517,7 @@ type AgentStatusFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1392,7 +1616,7 @@ type AgentStatusChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1538,7 +1762,7 @@ type AgentStatusDayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AgentStatusDayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1627,7 +1851,7 @@ type AssistUsageDayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AssistUsageDayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1721,7 +1945,7 @@ type BillingLogEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BillingLogEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1835,7 +2059,7 @@ type BrandingImageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BrandingImageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1934,7 +2158,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2102,7 +2326,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2230,7 +2454,7 @@ type EmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2344,7 +2568,7 @@ type EmailAddressFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailAddressFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2448,7 +2672,7 @@ type FlowsKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlowsKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2527,7 +2751,7 @@ type InstanceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InstanceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2666,7 +2890,7 @@ type InteractionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InteractionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2784,7 +3008,7 @@ type MicrosoftIntegrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MicrosoftIntegrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2868,7 +3092,7 @@ type ModuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2957,7 +3181,7 @@ type OperationalParameterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperationalParameterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3041,7 +3265,7 @@ type PendingSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PendingSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3116,7 +3340,7 @@ type ScheduleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3205,7 +3429,7 @@ type ScimTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScimTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3299,7 +3523,7 @@ type TemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3383,7 +3607,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3512,7 +3736,7 @@ type UsageHourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UsageHourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

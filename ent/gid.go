@@ -6,6 +6,7 @@ import (
 	"context"
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -35,6 +36,7 @@ import (
 var tableByPrefix = map[string]string{
 	"AU": adminuser.Table,
 	"AG": agent.Table,
+	"AV": agentactivity.Table,
 	"AS": agentstatus.Table,
 	"SC": agentstatuschange.Table,
 	"SD": agentstatusday.Table,
@@ -64,6 +66,7 @@ var tableByPrefix = map[string]string{
 var EntityByTable = map[string]string{
 	adminuser.Table:            "AdminUser",
 	agent.Table:                "Agent",
+	agentactivity.Table:        "AgentActivity",
 	agentstatus.Table:          "AgentStatus",
 	agentstatuschange.Table:    "AgentStatusChange",
 	agentstatusday.Table:       "AgentStatusDay",

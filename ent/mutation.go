@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -53,6 +54,7 @@ const (
 	// Node types.
 	TypeAdminUser            = "AdminUser"
 	TypeAgent                = "Agent"
+	TypeAgentActivity        = "AgentActivity"
 	TypeAgentStatus          = "AgentStatus"
 	TypeAgentStatusChange    = "AgentStatusChange"
 	TypeAgentStatusDay       = "AgentStatusDay"
@@ -913,6 +915,8 @@ type AgentMutation struct {
 	conversations         map[gid.ID]struct{}
 	removedconversations  map[gid.ID]struct{}
 	clearedconversations  bool
+	activity              *gid.ID
+	clearedactivity       bool
 	done                  bool
 	oldValue              func(context.Context) (*Agent, error)
 	predicates            []predicate.Agent
@@ -1704,6 +1708,45 @@ func (m *AgentMutation) ResetConversations() {
 	m.removedconversations = nil
 }
 
+// SetActivityID sets the "activity" edge to the AgentActivity entity by id.
+func (m *AgentMutation) SetActivityID(id gid.ID) {
+	m.activity = &id
+}
+
+// ClearActivity clears the "activity" edge to the AgentActivity entity.
+func (m *AgentMutation) ClearActivity() {
+	m.clearedactivity = true
+}
+
+// ActivityCleared reports if the "activity" edge to the AgentActivity entity was cleared.
+func (m *AgentMutation) ActivityCleared() bool {
+	return m.clearedactivity
+}
+
+// ActivityID returns the "activity" edge ID in the mutation.
+func (m *AgentMutation) ActivityID() (id gid.ID, exists bool) {
+	if m.activity != nil {
+		return *m.activity, true
+	}
+	return
+}
+
+// ActivityIDs returns the "activity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActivityID instead. It exists only for internal usage by the builders.
+func (m *AgentMutation) ActivityIDs() (ids []gid.ID) {
+	if id := m.activity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActivity resets all changes to the "activity" edge.
+func (m *AgentMutation) ResetActivity() {
+	m.activity = nil
+	m.clearedactivity = false
+}
+
 // Where appends a list predicates to the AgentMutation builder.
 func (m *AgentMutation) Where(ps ...predicate.Agent) {
 	m.predicates = append(m.predicates, ps...)
@@ -2017,7 +2060,7 @@ func (m *AgentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AgentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.tenant != nil {
 		edges = append(edges, agent.EdgeTenant)
 	}
@@ -2035,6 +2078,9 @@ func (m *AgentMutation) AddedEdges() []string {
 	}
 	if m.conversations != nil {
 		edges = append(edges, agent.EdgeConversations)
+	}
+	if m.activity != nil {
+		edges = append(edges, agent.EdgeActivity)
 	}
 	return edges
 }
@@ -2075,13 +2121,17 @@ func (m *AgentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case agent.EdgeActivity:
+		if id := m.activity; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AgentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedstatus_changes != nil {
 		edges = append(edges, agent.EdgeStatusChanges)
 	}
@@ -2131,7 +2181,7 @@ func (m *AgentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AgentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedtenant {
 		edges = append(edges, agent.EdgeTenant)
 	}
@@ -2149,6 +2199,9 @@ func (m *AgentMutation) ClearedEdges() []string {
 	}
 	if m.clearedconversations {
 		edges = append(edges, agent.EdgeConversations)
+	}
+	if m.clearedactivity {
+		edges = append(edges, agent.EdgeActivity)
 	}
 	return edges
 }
@@ -2169,6 +2222,8 @@ func (m *AgentMutation) EdgeCleared(name string) bool {
 		return m.clearedcontacts
 	case agent.EdgeConversations:
 		return m.clearedconversations
+	case agent.EdgeActivity:
+		return m.clearedactivity
 	}
 	return false
 }
@@ -2182,6 +2237,9 @@ func (m *AgentMutation) ClearEdge(name string) error {
 		return nil
 	case agent.EdgeCurrentStatus:
 		m.ClearCurrentStatus()
+		return nil
+	case agent.EdgeActivity:
+		m.ClearActivity()
 		return nil
 	}
 	return fmt.Errorf("unknown Agent unique edge %s", name)
@@ -2209,8 +2267,1087 @@ func (m *AgentMutation) ResetEdge(name string) error {
 	case agent.EdgeConversations:
 		m.ResetConversations()
 		return nil
+	case agent.EdgeActivity:
+		m.ResetActivity()
+		return nil
 	}
 	return fmt.Errorf("unknown Agent edge %s", name)
+}
+
+// AgentActivityMutation represents an operation that mutates the AgentActivity nodes in the graph.
+type AgentActivityMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *gid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	event_id           *string
+	event_at           *time.Time
+	on_contact         *bool
+	after_contact_work *bool
+	since              *time.Time
+	contacts           *[]schematype.ActivityContact
+	appendcontacts     []schematype.ActivityContact
+	clearedFields      map[string]struct{}
+	tenant             *gid.ID
+	clearedtenant      bool
+	agent              *gid.ID
+	clearedagent       bool
+	next_status        *gid.ID
+	clearednext_status bool
+	done               bool
+	oldValue           func(context.Context) (*AgentActivity, error)
+	predicates         []predicate.AgentActivity
+}
+
+var _ ent.Mutation = (*AgentActivityMutation)(nil)
+
+// agentactivityOption allows management of the mutation configuration using functional options.
+type agentactivityOption func(*AgentActivityMutation)
+
+// newAgentActivityMutation creates new mutation for the AgentActivity entity.
+func newAgentActivityMutation(c config, op Op, opts ...agentactivityOption) *AgentActivityMutation {
+	m := &AgentActivityMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAgentActivity,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAgentActivityID sets the ID field of the mutation.
+func withAgentActivityID(id gid.ID) agentactivityOption {
+	return func(m *AgentActivityMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AgentActivity
+		)
+		m.oldValue = func(ctx context.Context) (*AgentActivity, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AgentActivity.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAgentActivity sets the old AgentActivity of the mutation.
+func withAgentActivity(node *AgentActivity) agentactivityOption {
+	return func(m *AgentActivityMutation) {
+		m.oldValue = func(context.Context) (*AgentActivity, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AgentActivityMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AgentActivityMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AgentActivity entities.
+func (m *AgentActivityMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AgentActivityMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AgentActivityMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AgentActivity.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AgentActivityMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AgentActivityMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AgentActivityMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AgentActivityMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AgentActivityMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AgentActivityMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AgentActivityMutation) SetTenantID(gi gid.ID) {
+	m.tenant = &gi
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AgentActivityMutation) TenantID() (r gid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldTenantID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AgentActivityMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *AgentActivityMutation) SetAgentID(gi gid.ID) {
+	m.agent = &gi
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *AgentActivityMutation) AgentID() (r gid.ID, exists bool) {
+	v := m.agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldAgentID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *AgentActivityMutation) ResetAgentID() {
+	m.agent = nil
+}
+
+// SetEventID sets the "event_id" field.
+func (m *AgentActivityMutation) SetEventID(s string) {
+	m.event_id = &s
+}
+
+// EventID returns the value of the "event_id" field in the mutation.
+func (m *AgentActivityMutation) EventID() (r string, exists bool) {
+	v := m.event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventID returns the old "event_id" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldEventID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventID: %w", err)
+	}
+	return oldValue.EventID, nil
+}
+
+// ResetEventID resets all changes to the "event_id" field.
+func (m *AgentActivityMutation) ResetEventID() {
+	m.event_id = nil
+}
+
+// SetEventAt sets the "event_at" field.
+func (m *AgentActivityMutation) SetEventAt(t time.Time) {
+	m.event_at = &t
+}
+
+// EventAt returns the value of the "event_at" field in the mutation.
+func (m *AgentActivityMutation) EventAt() (r time.Time, exists bool) {
+	v := m.event_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventAt returns the old "event_at" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldEventAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventAt: %w", err)
+	}
+	return oldValue.EventAt, nil
+}
+
+// ResetEventAt resets all changes to the "event_at" field.
+func (m *AgentActivityMutation) ResetEventAt() {
+	m.event_at = nil
+}
+
+// SetOnContact sets the "on_contact" field.
+func (m *AgentActivityMutation) SetOnContact(b bool) {
+	m.on_contact = &b
+}
+
+// OnContact returns the value of the "on_contact" field in the mutation.
+func (m *AgentActivityMutation) OnContact() (r bool, exists bool) {
+	v := m.on_contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOnContact returns the old "on_contact" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldOnContact(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOnContact is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOnContact requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOnContact: %w", err)
+	}
+	return oldValue.OnContact, nil
+}
+
+// ResetOnContact resets all changes to the "on_contact" field.
+func (m *AgentActivityMutation) ResetOnContact() {
+	m.on_contact = nil
+}
+
+// SetAfterContactWork sets the "after_contact_work" field.
+func (m *AgentActivityMutation) SetAfterContactWork(b bool) {
+	m.after_contact_work = &b
+}
+
+// AfterContactWork returns the value of the "after_contact_work" field in the mutation.
+func (m *AgentActivityMutation) AfterContactWork() (r bool, exists bool) {
+	v := m.after_contact_work
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAfterContactWork returns the old "after_contact_work" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldAfterContactWork(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAfterContactWork is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAfterContactWork requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAfterContactWork: %w", err)
+	}
+	return oldValue.AfterContactWork, nil
+}
+
+// ResetAfterContactWork resets all changes to the "after_contact_work" field.
+func (m *AgentActivityMutation) ResetAfterContactWork() {
+	m.after_contact_work = nil
+}
+
+// SetSince sets the "since" field.
+func (m *AgentActivityMutation) SetSince(t time.Time) {
+	m.since = &t
+}
+
+// Since returns the value of the "since" field in the mutation.
+func (m *AgentActivityMutation) Since() (r time.Time, exists bool) {
+	v := m.since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSince returns the old "since" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldSince(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSince: %w", err)
+	}
+	return oldValue.Since, nil
+}
+
+// ResetSince resets all changes to the "since" field.
+func (m *AgentActivityMutation) ResetSince() {
+	m.since = nil
+}
+
+// SetContacts sets the "contacts" field.
+func (m *AgentActivityMutation) SetContacts(sc []schematype.ActivityContact) {
+	m.contacts = &sc
+	m.appendcontacts = nil
+}
+
+// Contacts returns the value of the "contacts" field in the mutation.
+func (m *AgentActivityMutation) Contacts() (r []schematype.ActivityContact, exists bool) {
+	v := m.contacts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContacts returns the old "contacts" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldContacts(ctx context.Context) (v []schematype.ActivityContact, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContacts: %w", err)
+	}
+	return oldValue.Contacts, nil
+}
+
+// AppendContacts adds sc to the "contacts" field.
+func (m *AgentActivityMutation) AppendContacts(sc []schematype.ActivityContact) {
+	m.appendcontacts = append(m.appendcontacts, sc...)
+}
+
+// AppendedContacts returns the list of values that were appended to the "contacts" field in this mutation.
+func (m *AgentActivityMutation) AppendedContacts() ([]schematype.ActivityContact, bool) {
+	if len(m.appendcontacts) == 0 {
+		return nil, false
+	}
+	return m.appendcontacts, true
+}
+
+// ClearContacts clears the value of the "contacts" field.
+func (m *AgentActivityMutation) ClearContacts() {
+	m.contacts = nil
+	m.appendcontacts = nil
+	m.clearedFields[agentactivity.FieldContacts] = struct{}{}
+}
+
+// ContactsCleared returns if the "contacts" field was cleared in this mutation.
+func (m *AgentActivityMutation) ContactsCleared() bool {
+	_, ok := m.clearedFields[agentactivity.FieldContacts]
+	return ok
+}
+
+// ResetContacts resets all changes to the "contacts" field.
+func (m *AgentActivityMutation) ResetContacts() {
+	m.contacts = nil
+	m.appendcontacts = nil
+	delete(m.clearedFields, agentactivity.FieldContacts)
+}
+
+// SetNextStatusID sets the "next_status_id" field.
+func (m *AgentActivityMutation) SetNextStatusID(gi gid.ID) {
+	m.next_status = &gi
+}
+
+// NextStatusID returns the value of the "next_status_id" field in the mutation.
+func (m *AgentActivityMutation) NextStatusID() (r gid.ID, exists bool) {
+	v := m.next_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextStatusID returns the old "next_status_id" field's value of the AgentActivity entity.
+// If the AgentActivity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentActivityMutation) OldNextStatusID(ctx context.Context) (v *gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextStatusID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextStatusID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextStatusID: %w", err)
+	}
+	return oldValue.NextStatusID, nil
+}
+
+// ClearNextStatusID clears the value of the "next_status_id" field.
+func (m *AgentActivityMutation) ClearNextStatusID() {
+	m.next_status = nil
+	m.clearedFields[agentactivity.FieldNextStatusID] = struct{}{}
+}
+
+// NextStatusIDCleared returns if the "next_status_id" field was cleared in this mutation.
+func (m *AgentActivityMutation) NextStatusIDCleared() bool {
+	_, ok := m.clearedFields[agentactivity.FieldNextStatusID]
+	return ok
+}
+
+// ResetNextStatusID resets all changes to the "next_status_id" field.
+func (m *AgentActivityMutation) ResetNextStatusID() {
+	m.next_status = nil
+	delete(m.clearedFields, agentactivity.FieldNextStatusID)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AgentActivityMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[agentactivity.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AgentActivityMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AgentActivityMutation) TenantIDs() (ids []gid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AgentActivityMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearAgent clears the "agent" edge to the Agent entity.
+func (m *AgentActivityMutation) ClearAgent() {
+	m.clearedagent = true
+	m.clearedFields[agentactivity.FieldAgentID] = struct{}{}
+}
+
+// AgentCleared reports if the "agent" edge to the Agent entity was cleared.
+func (m *AgentActivityMutation) AgentCleared() bool {
+	return m.clearedagent
+}
+
+// AgentIDs returns the "agent" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AgentID instead. It exists only for internal usage by the builders.
+func (m *AgentActivityMutation) AgentIDs() (ids []gid.ID) {
+	if id := m.agent; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAgent resets all changes to the "agent" edge.
+func (m *AgentActivityMutation) ResetAgent() {
+	m.agent = nil
+	m.clearedagent = false
+}
+
+// ClearNextStatus clears the "next_status" edge to the AgentStatus entity.
+func (m *AgentActivityMutation) ClearNextStatus() {
+	m.clearednext_status = true
+	m.clearedFields[agentactivity.FieldNextStatusID] = struct{}{}
+}
+
+// NextStatusCleared reports if the "next_status" edge to the AgentStatus entity was cleared.
+func (m *AgentActivityMutation) NextStatusCleared() bool {
+	return m.NextStatusIDCleared() || m.clearednext_status
+}
+
+// NextStatusIDs returns the "next_status" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// NextStatusID instead. It exists only for internal usage by the builders.
+func (m *AgentActivityMutation) NextStatusIDs() (ids []gid.ID) {
+	if id := m.next_status; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetNextStatus resets all changes to the "next_status" edge.
+func (m *AgentActivityMutation) ResetNextStatus() {
+	m.next_status = nil
+	m.clearednext_status = false
+}
+
+// Where appends a list predicates to the AgentActivityMutation builder.
+func (m *AgentActivityMutation) Where(ps ...predicate.AgentActivity) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AgentActivityMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AgentActivityMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AgentActivity, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AgentActivityMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AgentActivityMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AgentActivity).
+func (m *AgentActivityMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AgentActivityMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, agentactivity.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, agentactivity.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, agentactivity.FieldTenantID)
+	}
+	if m.agent != nil {
+		fields = append(fields, agentactivity.FieldAgentID)
+	}
+	if m.event_id != nil {
+		fields = append(fields, agentactivity.FieldEventID)
+	}
+	if m.event_at != nil {
+		fields = append(fields, agentactivity.FieldEventAt)
+	}
+	if m.on_contact != nil {
+		fields = append(fields, agentactivity.FieldOnContact)
+	}
+	if m.after_contact_work != nil {
+		fields = append(fields, agentactivity.FieldAfterContactWork)
+	}
+	if m.since != nil {
+		fields = append(fields, agentactivity.FieldSince)
+	}
+	if m.contacts != nil {
+		fields = append(fields, agentactivity.FieldContacts)
+	}
+	if m.next_status != nil {
+		fields = append(fields, agentactivity.FieldNextStatusID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AgentActivityMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case agentactivity.FieldCreatedAt:
+		return m.CreatedAt()
+	case agentactivity.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case agentactivity.FieldTenantID:
+		return m.TenantID()
+	case agentactivity.FieldAgentID:
+		return m.AgentID()
+	case agentactivity.FieldEventID:
+		return m.EventID()
+	case agentactivity.FieldEventAt:
+		return m.EventAt()
+	case agentactivity.FieldOnContact:
+		return m.OnContact()
+	case agentactivity.FieldAfterContactWork:
+		return m.AfterContactWork()
+	case agentactivity.FieldSince:
+		return m.Since()
+	case agentactivity.FieldContacts:
+		return m.Contacts()
+	case agentactivity.FieldNextStatusID:
+		return m.NextStatusID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AgentActivityMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case agentactivity.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case agentactivity.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case agentactivity.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case agentactivity.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case agentactivity.FieldEventID:
+		return m.OldEventID(ctx)
+	case agentactivity.FieldEventAt:
+		return m.OldEventAt(ctx)
+	case agentactivity.FieldOnContact:
+		return m.OldOnContact(ctx)
+	case agentactivity.FieldAfterContactWork:
+		return m.OldAfterContactWork(ctx)
+	case agentactivity.FieldSince:
+		return m.OldSince(ctx)
+	case agentactivity.FieldContacts:
+		return m.OldContacts(ctx)
+	case agentactivity.FieldNextStatusID:
+		return m.OldNextStatusID(ctx)
+	}
+	return nil, fmt.Errorf("unknown AgentActivity field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentActivityMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case agentactivity.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case agentactivity.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case agentactivity.FieldTenantID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case agentactivity.FieldAgentID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case agentactivity.FieldEventID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventID(v)
+		return nil
+	case agentactivity.FieldEventAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventAt(v)
+		return nil
+	case agentactivity.FieldOnContact:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOnContact(v)
+		return nil
+	case agentactivity.FieldAfterContactWork:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAfterContactWork(v)
+		return nil
+	case agentactivity.FieldSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSince(v)
+		return nil
+	case agentactivity.FieldContacts:
+		v, ok := value.([]schematype.ActivityContact)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContacts(v)
+		return nil
+	case agentactivity.FieldNextStatusID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextStatusID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentActivity field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AgentActivityMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AgentActivityMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentActivityMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AgentActivity numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AgentActivityMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(agentactivity.FieldContacts) {
+		fields = append(fields, agentactivity.FieldContacts)
+	}
+	if m.FieldCleared(agentactivity.FieldNextStatusID) {
+		fields = append(fields, agentactivity.FieldNextStatusID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AgentActivityMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AgentActivityMutation) ClearField(name string) error {
+	switch name {
+	case agentactivity.FieldContacts:
+		m.ClearContacts()
+		return nil
+	case agentactivity.FieldNextStatusID:
+		m.ClearNextStatusID()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentActivity nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AgentActivityMutation) ResetField(name string) error {
+	switch name {
+	case agentactivity.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case agentactivity.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case agentactivity.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case agentactivity.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case agentactivity.FieldEventID:
+		m.ResetEventID()
+		return nil
+	case agentactivity.FieldEventAt:
+		m.ResetEventAt()
+		return nil
+	case agentactivity.FieldOnContact:
+		m.ResetOnContact()
+		return nil
+	case agentactivity.FieldAfterContactWork:
+		m.ResetAfterContactWork()
+		return nil
+	case agentactivity.FieldSince:
+		m.ResetSince()
+		return nil
+	case agentactivity.FieldContacts:
+		m.ResetContacts()
+		return nil
+	case agentactivity.FieldNextStatusID:
+		m.ResetNextStatusID()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentActivity field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AgentActivityMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.tenant != nil {
+		edges = append(edges, agentactivity.EdgeTenant)
+	}
+	if m.agent != nil {
+		edges = append(edges, agentactivity.EdgeAgent)
+	}
+	if m.next_status != nil {
+		edges = append(edges, agentactivity.EdgeNextStatus)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AgentActivityMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case agentactivity.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case agentactivity.EdgeAgent:
+		if id := m.agent; id != nil {
+			return []ent.Value{*id}
+		}
+	case agentactivity.EdgeNextStatus:
+		if id := m.next_status; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AgentActivityMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AgentActivityMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AgentActivityMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedtenant {
+		edges = append(edges, agentactivity.EdgeTenant)
+	}
+	if m.clearedagent {
+		edges = append(edges, agentactivity.EdgeAgent)
+	}
+	if m.clearednext_status {
+		edges = append(edges, agentactivity.EdgeNextStatus)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AgentActivityMutation) EdgeCleared(name string) bool {
+	switch name {
+	case agentactivity.EdgeTenant:
+		return m.clearedtenant
+	case agentactivity.EdgeAgent:
+		return m.clearedagent
+	case agentactivity.EdgeNextStatus:
+		return m.clearednext_status
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AgentActivityMutation) ClearEdge(name string) error {
+	switch name {
+	case agentactivity.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case agentactivity.EdgeAgent:
+		m.ClearAgent()
+		return nil
+	case agentactivity.EdgeNextStatus:
+		m.ClearNextStatus()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentActivity unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AgentActivityMutation) ResetEdge(name string) error {
+	switch name {
+	case agentactivity.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case agentactivity.EdgeAgent:
+		m.ResetAgent()
+		return nil
+	case agentactivity.EdgeNextStatus:
+		m.ResetNextStatus()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentActivity edge %s", name)
 }
 
 // AgentStatusMutation represents an operation that mutates the AgentStatus nodes in the graph.

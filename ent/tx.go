@@ -18,6 +18,8 @@ type Tx struct {
 	AdminUser *AdminUserClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentActivity is the client for interacting with the AgentActivity builders.
+	AgentActivity *AgentActivityClient
 	// AgentStatus is the client for interacting with the AgentStatus builders.
 	AgentStatus *AgentStatusClient
 	// AgentStatusChange is the client for interacting with the AgentStatusChange builders.
@@ -195,6 +197,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.AdminUser = NewAdminUserClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentActivity = NewAgentActivityClient(tx.config)
 	tx.AgentStatus = NewAgentStatusClient(tx.config)
 	tx.AgentStatusChange = NewAgentStatusChangeClient(tx.config)
 	tx.AgentStatusDay = NewAgentStatusDayClient(tx.config)

@@ -56,6 +56,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Agent() AgentResolver
+	AgentActivity() AgentActivityResolver
 	AssistChunk() AssistChunkResolver
 	Email() EmailResolver
 	Mutation() MutationResolver
@@ -83,6 +84,7 @@ type ComplexityRoot struct {
 	}
 
 	Agent struct {
+		Activity        func(childComplexity int) int
 		ConnectUserID   func(childComplexity int) int
 		ConnectUsername func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -95,10 +97,32 @@ type ComplexityRoot struct {
 		UpdatedAt       func(childComplexity int) int
 	}
 
+	AgentActivity struct {
+		AfterContactWork func(childComplexity int) int
+		Contacts         func(childComplexity int) int
+		EventAt          func(childComplexity int) int
+		NextStatus       func(childComplexity int) int
+		OnContact        func(childComplexity int) int
+		Since            func(childComplexity int) int
+	}
+
+	AgentActivityEvent struct {
+		Activity func(childComplexity int) int
+		Agent    func(childComplexity int) int
+	}
+
 	AgentConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	AgentContact struct {
+		Channel          func(childComplexity int) int
+		ContactID        func(childComplexity int) int
+		InitialContactID func(childComplexity int) int
+		Since            func(childComplexity int) int
+		State            func(childComplexity int) int
 	}
 
 	AgentEdge struct {
@@ -593,8 +617,9 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AgentStatusChanged func(childComplexity int, agentIds []gid.ID) int
-		SuggestReplyStream func(childComplexity int, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) int
+		AgentActivityChanged func(childComplexity int, agentIds []gid.ID) int
+		AgentStatusChanged   func(childComplexity int, agentIds []gid.ID) int
+		SuggestReplyStream   func(childComplexity int, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) int
 	}
 
 	Template struct {
@@ -671,7 +696,11 @@ type ComplexityRoot struct {
 
 type AgentResolver interface {
 	Interactions(ctx context.Context, obj *ent.Agent, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) (*ent.InteractionConnection, error)
+	Activity(ctx context.Context, obj *ent.Agent) (*ent.AgentActivity, error)
 	CurrentStatus(ctx context.Context, obj *ent.Agent) (*model.AgentStatusSnapshot, error)
+}
+type AgentActivityResolver interface {
+	NextStatus(ctx context.Context, obj *ent.AgentActivity) (*ent.AgentStatus, error)
 }
 type AssistChunkResolver interface {
 	ErrorCode(ctx context.Context, obj *assist.Chunk) (*string, error)
@@ -776,6 +805,7 @@ type ScheduleStatusResolver interface {
 }
 type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
+	AgentActivityChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.ActivityEvent, error)
 	SuggestReplyStream(ctx context.Context, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) (<-chan *assist.Chunk, error)
 }
 type TenantResolver interface {
@@ -857,6 +887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AdminUser.UpdatedAt(childComplexity), true
 
+	case "Agent.activity":
+		if e.ComplexityRoot.Agent.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Activity(childComplexity), true
 	case "Agent.connectUserID":
 		if e.ComplexityRoot.Agent.ConnectUserID == nil {
 			break
@@ -923,6 +959,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Agent.UpdatedAt(childComplexity), true
 
+	case "AgentActivity.afterContactWork":
+		if e.ComplexityRoot.AgentActivity.AfterContactWork == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.AfterContactWork(childComplexity), true
+	case "AgentActivity.contacts":
+		if e.ComplexityRoot.AgentActivity.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.Contacts(childComplexity), true
+	case "AgentActivity.reportedAt":
+		if e.ComplexityRoot.AgentActivity.EventAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.EventAt(childComplexity), true
+	case "AgentActivity.nextStatus":
+		if e.ComplexityRoot.AgentActivity.NextStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.NextStatus(childComplexity), true
+	case "AgentActivity.onContact":
+		if e.ComplexityRoot.AgentActivity.OnContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.OnContact(childComplexity), true
+	case "AgentActivity.since":
+		if e.ComplexityRoot.AgentActivity.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivity.Since(childComplexity), true
+
+	case "AgentActivityEvent.activity":
+		if e.ComplexityRoot.AgentActivityEvent.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivityEvent.Activity(childComplexity), true
+	case "AgentActivityEvent.agent":
+		if e.ComplexityRoot.AgentActivityEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentActivityEvent.Agent(childComplexity), true
+
 	case "AgentConnection.edges":
 		if e.ComplexityRoot.AgentConnection.Edges == nil {
 			break
@@ -941,6 +1027,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgentConnection.TotalCount(childComplexity), true
+
+	case "AgentContact.channel":
+		if e.ComplexityRoot.AgentContact.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentContact.Channel(childComplexity), true
+	case "AgentContact.contactId":
+		if e.ComplexityRoot.AgentContact.ContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentContact.ContactID(childComplexity), true
+	case "AgentContact.initialContactId":
+		if e.ComplexityRoot.AgentContact.InitialContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentContact.InitialContactID(childComplexity), true
+	case "AgentContact.since":
+		if e.ComplexityRoot.AgentContact.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentContact.Since(childComplexity), true
+	case "AgentContact.state":
+		if e.ComplexityRoot.AgentContact.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentContact.State(childComplexity), true
 
 	case "AgentEdge.cursor":
 		if e.ComplexityRoot.AgentEdge.Cursor == nil {
@@ -3269,6 +3386,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScimToken.UpdatedAt(childComplexity), true
 
+	case "Subscription.agentActivityChanged":
+		if e.ComplexityRoot.Subscription.AgentActivityChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_agentActivityChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AgentActivityChanged(childComplexity, args["agentIds"].([]gid.ID)), true
 	case "Subscription.agentStatusChanged":
 		if e.ComplexityRoot.Subscription.AgentStatusChanged == nil {
 			break
@@ -3713,7 +3841,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
+//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3725,6 +3853,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/activity.graphqls", Input: sourceData("schema/activity.graphqls"), BuiltIn: false},
 	{Name: "schema/assist.graphqls", Input: sourceData("schema/assist.graphqls"), BuiltIn: false},
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/branding.graphqls", Input: sourceData("schema/branding.graphqls"), BuiltIn: false},
@@ -3788,10 +3917,40 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_role(ctx, field)
 	case "interactions":
 		return ec.fieldContext_Agent_interactions(ctx, field)
+	case "activity":
+		return ec.fieldContext_Agent_activity(ctx, field)
 	case "currentStatus":
 		return ec.fieldContext_Agent_currentStatus(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Agent", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "onContact":
+		return ec.fieldContext_AgentActivity_onContact(ctx, field)
+	case "afterContactWork":
+		return ec.fieldContext_AgentActivity_afterContactWork(ctx, field)
+	case "since":
+		return ec.fieldContext_AgentActivity_since(ctx, field)
+	case "contacts":
+		return ec.fieldContext_AgentActivity_contacts(ctx, field)
+	case "nextStatus":
+		return ec.fieldContext_AgentActivity_nextStatus(ctx, field)
+	case "reportedAt":
+		return ec.fieldContext_AgentActivity_reportedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentActivity", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentActivityEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_AgentActivityEvent_agent(ctx, field)
+	case "activity":
+		return ec.fieldContext_AgentActivityEvent_activity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentActivityEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3804,6 +3963,22 @@ func (ec *executionContext) childFields_AgentConnection(ctx context.Context, fie
 		return ec.fieldContext_AgentConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contactId":
+		return ec.fieldContext_AgentContact_contactId(ctx, field)
+	case "initialContactId":
+		return ec.fieldContext_AgentContact_initialContactId(ctx, field)
+	case "channel":
+		return ec.fieldContext_AgentContact_channel(ctx, field)
+	case "state":
+		return ec.fieldContext_AgentContact_state(ctx, field)
+	case "since":
+		return ec.fieldContext_AgentContact_since(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentContact", field.Name)
 }
 
 func (ec *executionContext) childFields_AgentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6134,6 +6309,20 @@ func (ec *executionContext) field_Query_usage_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_agentActivityChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agentIds",
+		func(ctx context.Context, v any) ([]gid.ID, error) {
+			return ec.unmarshalOID2ᚕswitchboardᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agentIds"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_agentStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6650,6 +6839,38 @@ func (ec *executionContext) fieldContext_Agent_interactions(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Agent_activity(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agent().Activity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentActivity) graphql.Marshaler {
+			return ec.marshalOAgentActivity2ᚖswitchboardᚋentᚐAgentActivity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Agent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentActivity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Agent_currentStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6677,6 +6898,226 @@ func (ec *executionContext) fieldContext_Agent_currentStatus(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AgentStatusSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentActivity_onContact(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_onContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_onContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActivity", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActivity_afterContactWork(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_afterContactWork(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AfterContactWork, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_afterContactWork(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActivity", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AgentActivity_since(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgentActivity_contacts(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.ActivityContact) graphql.Marshaler {
+			return ec.marshalNAgentContact2ᚕswitchboardᚋentᚋschemaᚋschematypeᚐActivityContactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentActivity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentActivity_nextStatus(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_nextStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgentActivity().NextStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentStatus) graphql.Marshaler {
+			return ec.marshalOAgentStatus2ᚖswitchboardᚋentᚐAgentStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_nextStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentActivity_reportedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AgentActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivity_reportedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivity_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgentActivityEvent_agent(ctx context.Context, field graphql.CollectedField, obj *livestatus.ActivityEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivityEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivityEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentActivityEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentActivityEvent_activity(ctx context.Context, field graphql.CollectedField, obj *livestatus.ActivityEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentActivityEvent_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgentActivity) graphql.Marshaler {
+			return ec.marshalNAgentActivity2ᚖswitchboardᚋentᚐAgentActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentActivityEvent_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentActivityEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentActivity(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6767,6 +7208,121 @@ func (ec *executionContext) _AgentConnection_totalCount(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AgentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AgentContact_contactId(ctx context.Context, field graphql.CollectedField, obj *schematype.ActivityContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentContact_contactId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentContact_contactId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentContact_initialContactId(ctx context.Context, field graphql.CollectedField, obj *schematype.ActivityContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentContact_initialContactId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InitialContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentContact_initialContactId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentContact_channel(ctx context.Context, field graphql.CollectedField, obj *schematype.ActivityContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentContact_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentContact_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentContact_state(ctx context.Context, field graphql.CollectedField, obj *schematype.ActivityContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentContact_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentContact_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgentContact_since(ctx context.Context, field graphql.CollectedField, obj *schematype.ActivityContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentContact_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentContact_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentContact", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AgentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AgentEdge) (ret graphql.Marshaler) {
@@ -16169,6 +16725,50 @@ func (ec *executionContext) fieldContext_Subscription_agentStatusChanged(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_agentActivityChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_agentActivityChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AgentActivityChanged(ctx, fc.Args["agentIds"].([]gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestatus.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNAgentActivityEvent2ᚖswitchboardᚋlivestatusᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_agentActivityChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentActivityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_agentActivityChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_suggestReplyStream(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -21214,12 +21814,115 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Agent_interactions(ctx, field, obj)
 				})
+		case "activity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Agent_activity(ctx, field, obj)
+				})
 		case "currentStatus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Agent_currentStatus(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentActivityImplementors = []string{"AgentActivity"}
+
+func (ec *executionContext) _AgentActivity(ctx context.Context, sel ast.SelectionSet, obj *ent.AgentActivity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentActivityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentActivity")
+		case "onContact":
+			out.Values[i] = ec._AgentActivity_onContact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "afterContactWork":
+			out.Values[i] = ec._AgentActivity_afterContactWork(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._AgentActivity_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contacts":
+			out.Values[i] = ec._AgentActivity_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgentActivity_nextStatus(ctx, field, obj)
+				})
+		case "reportedAt":
+			out.Values[i] = ec._AgentActivity_reportedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentActivityEventImplementors = []string{"AgentActivityEvent"}
+
+func (ec *executionContext) _AgentActivityEvent(ctx context.Context, sel ast.SelectionSet, obj *livestatus.ActivityEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentActivityEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentActivityEvent")
+		case "agent":
+			out.Values[i] = ec._AgentActivityEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activity":
+			out.Values[i] = ec._AgentActivityEvent_activity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21260,6 +21963,59 @@ func (ec *executionContext) _AgentConnection(ctx context.Context, sel ast.Select
 			}
 		case "totalCount":
 			out.Values[i] = ec._AgentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var agentContactImplementors = []string{"AgentContact"}
+
+func (ec *executionContext) _AgentContact(ctx context.Context, sel ast.SelectionSet, obj *schematype.ActivityContact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentContactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentContact")
+		case "contactId":
+			out.Values[i] = ec._AgentContact_contactId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "initialContactId":
+			out.Values[i] = ec._AgentContact_initialContactId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._AgentContact_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._AgentContact_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._AgentContact_since(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24635,6 +25391,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "agentStatusChanged":
 		return ec._Subscription_agentStatusChanged(ctx, fields[0])
+	case "agentActivityChanged":
+		return ec._Subscription_agentActivityChanged(ctx, fields[0])
 	case "suggestReplyStream":
 		return ec._Subscription_suggestReplyStream(ctx, fields[0])
 	default:
@@ -25478,12 +26236,48 @@ func (ec *executionContext) marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx conte
 	return ec._Agent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAgentActivity2ᚖswitchboardᚋentᚐAgentActivity(ctx context.Context, sel ast.SelectionSet, v *ent.AgentActivity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentActivity!")
+		return graphql.Null
+	}
+	return ec._AgentActivity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentActivityEvent2ᚖswitchboardᚋlivestatusᚐActivityEvent(ctx context.Context, sel ast.SelectionSet, v *livestatus.ActivityEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgentActivityEvent!")
+		return graphql.Null
+	}
+	return ec._AgentActivityEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAgentConnection2ᚖswitchboardᚋentᚐAgentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AgentConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AgentConnection!")
 		return graphql.Null
 	}
 	return ec._AgentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentContact2switchboardᚋentᚋschemaᚋschematypeᚐActivityContact(ctx context.Context, sel ast.SelectionSet, v schematype.ActivityContact) graphql.Marshaler {
+	return ec._AgentContact(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAgentContact2ᚕswitchboardᚋentᚋschemaᚋschematypeᚐActivityContactᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.ActivityContact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentContact2switchboardᚋentᚋschemaᚋschematypeᚐActivityContact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNAgentOrderField2ᚖswitchboardᚋentᚐAgentOrderField(ctx context.Context, v any) (*ent.AgentOrderField, error) {
@@ -26943,6 +27737,13 @@ func (ec *executionContext) marshalOAgent2ᚖswitchboardᚋentᚐAgent(ctx conte
 		return graphql.Null
 	}
 	return ec._Agent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAgentActivity2ᚖswitchboardᚋentᚐAgentActivity(ctx context.Context, sel ast.SelectionSet, v *ent.AgentActivity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentActivity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOAgentEdge2ᚕᚖswitchboardᚋentᚐAgentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AgentEdge) graphql.Marshaler {

@@ -4,8 +4,8 @@
 package livestatus
 
 import (
+	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"switchboard/ent"
@@ -30,10 +30,10 @@ func (e *Event) TenantID() gid.ID { return e.Agent.TenantID }
 // DefaultBuffer is a subscription's queue length before it coalesces.
 const DefaultBuffer = 32
 
-// Broker fans events out to the subscriptions of their tenant. Publishing
-// never blocks: a subscription that falls behind loses its oldest queued
-// events, each counted as dropped; a reader that reconnects reads current
-// statuses by query.
+// Broker fans events out to the subscriptions of their tenant: a Hub of
+// status events keyed by agent. Publishing never blocks: a subscription
+// that falls behind loses its oldest queued events, each counted as
+// dropped; a reader that reconnects reads current statuses by query.
 //
 // Events of one agent are delivered in the order of their times: an event
 // older than one already published for the agent is left out and counted
@@ -41,123 +41,41 @@ const DefaultBuffer = 32
 // after a later one made here; without this a wallboard would end on the
 // older status.
 type Broker struct {
-	mu      sync.RWMutex
-	tenants map[gid.ID]map[*Subscription]struct{}
-
-	latestMu sync.Mutex
-	latest   map[gid.ID]time.Time // by agent: the time of the newest event published
-
-	published atomic.Int64
-	delivered atomic.Int64
-	dropped   atomic.Int64
-	stale     atomic.Int64
+	hub *Hub[*Event]
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{tenants: map[gid.ID]map[*Subscription]struct{}{}, latest: map[gid.ID]time.Time{}}
-}
-
-// newest records ev as its agent's newest event, unless a newer one was
-// published already.
-func (b *Broker) newest(ev *Event) bool {
-	b.latestMu.Lock()
-	defer b.latestMu.Unlock()
-	if last, ok := b.latest[ev.Agent.ID]; ok && ev.At.Before(last) {
-		return false
-	}
-	b.latest[ev.Agent.ID] = ev.At
-	return true
+	return &Broker{hub: NewHub[*Event]()}
 }
 
 // Subscription receives the events of one tenant, optionally of some
-// agents only.
-type Subscription struct {
-	broker *Broker
-	tenant gid.ID
-	agents map[gid.ID]bool // nil: every agent of the tenant
-	ch     chan *Event
-	once   sync.Once
-}
-
-// C is the subscription's event channel; it is closed by Close.
-func (s *Subscription) C() <-chan *Event { return s.ch }
+// agents only. C is its channel; Close ends it.
+type Subscription = HubSubscription[*Event]
 
 // Subscribe registers a subscription to the tenant's events; agentIDs, when
 // not empty, narrows it to those agents. The caller must Close it.
 func (b *Broker) Subscribe(tenant gid.ID, agentIDs []gid.ID, buffer int) *Subscription {
-	if buffer <= 0 {
-		buffer = DefaultBuffer
-	}
-	s := &Subscription{broker: b, tenant: tenant, ch: make(chan *Event, buffer)}
-	if len(agentIDs) > 0 {
-		s.agents = make(map[gid.ID]bool, len(agentIDs))
-		for _, id := range agentIDs {
-			s.agents[id] = true
-		}
-	}
-	b.mu.Lock()
-	subs := b.tenants[tenant]
-	if subs == nil {
-		subs = map[*Subscription]struct{}{}
-		b.tenants[tenant] = subs
-	}
-	subs[s] = struct{}{}
-	b.mu.Unlock()
-	return s
+	return b.hub.Subscribe(tenant, ofAgents(agentIDs, func(ev *Event) gid.ID { return ev.Agent.ID }), buffer)
 }
 
-// Close unregisters the subscription and closes its channel. It is safe to
-// call more than once.
-func (s *Subscription) Close() {
-	s.once.Do(func() {
-		b := s.broker
-		b.mu.Lock()
-		if subs := b.tenants[s.tenant]; subs != nil {
-			delete(subs, s)
-			if len(subs) == 0 {
-				delete(b.tenants, s.tenant)
-			}
-		}
-		close(s.ch)
-		b.mu.Unlock()
-	})
+// ofAgents returns a Hub filter that passes the values of the listed
+// agents, or nil (every value) when there are none.
+func ofAgents[T any](agentIDs []gid.ID, agent func(T) gid.ID) func(T) bool {
+	if len(agentIDs) == 0 {
+		return nil
+	}
+	set := make(map[gid.ID]bool, len(agentIDs))
+	for _, id := range agentIDs {
+		set[id] = true
+	}
+	return func(v T) bool { return set[agent(v)] }
 }
 
 // Publish delivers ev to every matching subscription of its tenant without
 // blocking.
 func (b *Broker) Publish(ev *Event) {
-	b.published.Add(1)
-	if !b.newest(ev) {
-		b.stale.Add(1)
-		return
-	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	for s := range b.tenants[ev.TenantID()] {
-		if s.agents != nil && !s.agents[ev.Agent.ID] {
-			continue
-		}
-		b.offer(s, ev)
-	}
-}
-
-// offer queues ev on s; when s is full it drops the oldest queued event.
-// Close holds the write lock, so s.ch is open while the read lock is held.
-func (b *Broker) offer(s *Subscription, ev *Event) {
-	for {
-		select {
-		case s.ch <- ev:
-			b.delivered.Add(1)
-			return
-		default:
-		}
-		select {
-		case <-s.ch:
-			b.dropped.Add(1)
-		default:
-		}
-	}
+	b.hub.Publish(ev.TenantID(), string(ev.Agent.ID), ev.At, ev)
 }
 
 // Stats are the broker's counters since it started.
@@ -170,15 +88,7 @@ type Stats struct {
 }
 
 // Stats returns the broker's counters.
-func (b *Broker) Stats() Stats {
-	b.mu.RLock()
-	n := 0
-	for _, subs := range b.tenants {
-		n += len(subs)
-	}
-	b.mu.RUnlock()
-	return Stats{Published: b.published.Load(), Delivered: b.delivered.Load(), Dropped: b.dropped.Load(), Stale: b.stale.Load(), Subscriptions: n}
-}
+func (b *Broker) Stats() Stats { return b.hub.Stats() }
 
 // Relay carries committed events to the other replicas of the service.
 type Relay interface {
@@ -193,6 +103,32 @@ type Publisher struct {
 	// OnPublish, when set, sees each committed event just before it fans
 	// out (metrics, latency measurement).
 	OnPublish func(*Event)
+	// Messenger carries activity events to the other replicas; nil for a
+	// single process.
+	Messenger Messenger
+
+	once        sync.Once
+	activityHub *Hub[*ActivityEvent]
+}
+
+// activity returns the hub of activity events.
+func (p *Publisher) activity() *Hub[*ActivityEvent] {
+	p.once.Do(func() { p.activityHub = NewHub[*ActivityEvent]() })
+	return p.activityHub
+}
+
+// PublishActivity delivers a committed activity event here and sends it to
+// the other replicas.
+func (p *Publisher) PublishActivity(ev *ActivityEvent) {
+	p.activity().Publish(ev.Agent.TenantID, string(ev.Agent.ID), ev.Activity.EventAt, ev)
+	if p.Messenger == nil {
+		return
+	}
+	body, err := encodeActivity(ev)
+	if err != nil {
+		return // entities always encode
+	}
+	p.Messenger.SendMessage(Message{Topic: ActivityTopic, Tenant: ev.Agent.TenantID, Body: body})
 }
 
 // Publish delivers ev here and sends it to the other replicas.
@@ -204,4 +140,49 @@ func (p *Publisher) Publish(ev *Event) {
 	if p.Relay != nil {
 		p.Relay.Send(ev)
 	}
+}
+
+// Message is a value other than a status event that the replicas share
+// (an agent's activity, a tenant's queue figures): its topic names the
+// kind and who decodes it; its body is the topic's own JSON.
+type Message struct {
+	Topic  string
+	Tenant gid.ID
+	Body   []byte
+}
+
+// Messenger carries messages to the other replicas, as Relay does events.
+type Messenger interface {
+	// SendMessage queues m for the other replicas; it must not block for
+	// long. Delivery is best effort.
+	SendMessage(m Message)
+}
+
+// Topics routes the messages of other replicas to the part of this one
+// that reads each topic. It is safe for concurrent use; a topic is handled
+// once registered, and messages of a topic nobody handles are refused.
+type Topics struct {
+	mu       sync.RWMutex
+	handlers map[string]func(Message) error
+}
+
+// Handle registers f as the reader of topic's messages.
+func (t *Topics) Handle(topic string, f func(Message) error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.handlers == nil {
+		t.handlers = map[string]func(Message) error{}
+	}
+	t.handlers[topic] = f
+}
+
+// Receive hands m to its topic's reader.
+func (t *Topics) Receive(m Message) error {
+	t.mu.RLock()
+	f := t.handlers[m.Topic]
+	t.mu.RUnlock()
+	if f == nil {
+		return fmt.Errorf("livestatus: no reader of %q messages", m.Topic)
+	}
+	return f(m)
 }

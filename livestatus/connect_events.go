@@ -11,6 +11,7 @@ import (
 	"switchboard/ent/agent"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
+	"switchboard/ent/schema"
 	"switchboard/viewer"
 )
 
@@ -24,6 +25,9 @@ type ConnectEvent struct {
 	// current snapshot; StatusStart is when the agent took it.
 	StatusARN, StatusName string
 	StatusStart           time.Time
+	// Activity is what the snapshot says the agent is doing; nil when the
+	// event has no snapshot. An event may carry activity and no status.
+	Activity *ConnectActivity
 }
 
 // ConnectResult says what became of each event of a batch.
@@ -34,6 +38,8 @@ type ConnectResult struct {
 	Unchanged int // the agent already held that status
 	Unknown   int // no agent or status maps to it
 	Future    int // dated after now, beyond MaxClockSkew: refused
+	// Activity counts the events that changed an agent's activity.
+	Activity int
 }
 
 // MaxClockSkew is how far in the future an agent event may be dated and
@@ -44,7 +50,7 @@ const MaxClockSkew = 5 * time.Minute
 
 // connectActor names the event stream's system viewer (viewer.System), and
 // so the changes it records.
-const connectActor = "amazon-connect"
+const connectActor = schema.ConnectEventsService
 
 // ApplyConnectEvents applies a batch of the instance's agent events,
 // idempotently (by event ID) and safely out of order (by the time the agent
@@ -54,6 +60,19 @@ func (s *Service) ApplyConnectEvents(ctx context.Context, inst *ent.Instance, ev
 	ctx = viewer.NewContext(ctx, viewer.System(inst.TenantID, connectActor))
 	var res ConnectResult
 	for _, e := range events {
+		if e.Activity != nil && e.EventID != "" && e.UserID != "" && !e.Activity.At.IsZero() &&
+			!e.Activity.At.After(s.now().Add(MaxClockSkew)) {
+			ev, err := s.applyActivity(ctx, e)
+			if err != nil {
+				return res, err
+			}
+			if ev != nil {
+				res.Activity++
+			}
+		}
+		if e.StatusStart.IsZero() && e.Activity != nil {
+			continue // activity only
+		}
 		if e.EventID == "" || e.UserID == "" || e.StatusStart.IsZero() || (e.StatusARN == "" && e.StatusName == "") {
 			res.Unknown++
 			continue

@@ -5,6 +5,7 @@ import (
 
 	"switchboard/connectaws"
 	"switchboard/ent"
+	"switchboard/ent/schema/schematype"
 )
 
 // ConnectAWS is the Connect of the live status service on aws-sdk-go-v2:
@@ -34,21 +35,35 @@ func (c ConnectAWS) ListAgentStatuses(ctx context.Context, inst *ent.Instance) (
 	return out, nil
 }
 
-// ConnectEventFrom turns an agent event of the stream into the status it
-// reports; ok is false for an event that names no status.
+// ConnectEventFrom turns an agent event of the stream into the status and
+// the activity it reports; ok is false for an event without a current
+// snapshot or of no Connect user. StatusStart is zero when the snapshot
+// names no status.
 func ConnectEventFrom(e connectaws.AgentEvent) (ConnectEvent, bool) {
-	if e.Current == nil || e.Current.AgentStatus.StartTimestamp.IsZero() {
+	if e.Current == nil {
 		return ConnectEvent{}, false
 	}
 	userID, err := connectaws.UserIDFromAgentARN(e.AgentARN)
 	if err != nil {
 		return ConnectEvent{}, false
 	}
+	cur := e.Current
+	act := &ConnectActivity{At: e.EventTimestamp, Contacts: make([]schematype.ActivityContact, 0, len(cur.Contacts))}
+	for _, c := range cur.Contacts {
+		act.Contacts = append(act.Contacts, schematype.ActivityContact{
+			ContactID: c.ContactID, InitialContactID: c.InitialContactID,
+			Channel: c.Channel, State: c.State, Since: c.StateStartTimestamp,
+		})
+	}
+	if n := cur.NextAgentStatus; n != nil {
+		act.NextStatusARN, act.NextStatusName = n.ARN, n.Name
+	}
 	return ConnectEvent{
 		EventID:     e.EventID,
 		UserID:      userID,
-		StatusARN:   e.Current.AgentStatus.ARN,
-		StatusName:  e.Current.AgentStatus.Name,
-		StatusStart: e.Current.AgentStatus.StartTimestamp,
+		StatusARN:   cur.AgentStatus.ARN,
+		StatusName:  cur.AgentStatus.Name,
+		StatusStart: cur.AgentStatus.StartTimestamp,
+		Activity:    act,
 	}, true
 }

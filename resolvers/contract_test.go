@@ -23,8 +23,6 @@ var notYetImplemented = map[string]bool{
 	// recording, attributes, customer profiles).
 	"QueueMetrics":            true,
 	"QueueMetricsChanged":     true,
-	"WallboardActivity":       true,
-	"AgentActivityChanged":    true,
 	"SetContactRecording":     true,
 	"UpdateContactAttributes": true,
 	"CustomerProfiles":        true,

@@ -54,9 +54,11 @@ func (r *queryResolver) Agents(ctx context.Context, after *entgql.Cursor[gid.ID]
 	if err != nil {
 		return nil, err
 	}
-	return r.ent(ctx).Agent.Query().
-		WithCurrentStatus().
-		Paginate(ctx, after, first, before, last, ent.WithAgentOrder(orderBy))
+	q := r.ent(ctx).Agent.Query().WithCurrentStatus()
+	if selects(ctx, agentPageTypes, "edges", "node", "activity") {
+		q.WithActivity(func(q *ent.AgentActivityQuery) { q.WithNextStatus() })
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithAgentOrder(orderBy))
 }
 
 // Tenants is the resolver for the tenants field.

@@ -207,3 +207,32 @@ func settings(s assist.Settings, err error) (*assist.Settings, error) {
 	}
 	return &s, nil
 }
+
+// agentPageTypes are the types of a page of agents, for selects.
+var agentPageTypes = []string{"AgentConnection", "AgentEdge", "Agent", "Node"}
+
+// selects reports whether the field being resolved selects the path of
+// fields below it (e.g. "edges", "node", "activity"), through fragments on
+// any of the types named: so that an edge is loaded with the page only
+// when the query asks for it.
+func selects(ctx context.Context, types []string, path ...string) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx)
+	sel := fc.Field.Selections
+	for _, name := range path {
+		found := false
+		for _, f := range graphql.CollectFields(op, sel, types) {
+			if f.Name == name {
+				sel, found = f.Selections, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

@@ -47,14 +47,7 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 		fakeaws.AgentStatus{ID: "cs-coaching", Name: "Coaching", Type: "CUSTOM"},
 	)
 	fc.AddUsers(instanceID, "user-alex", "user-bea")
-	s := testenv.NewServer(t, b, func(c *wire.Config) {
-		c.AWS = &wire.AWS{Options: connectaws.Options{
-			BaseCredentials:  credentials.NewStaticCredentialsProvider("AKIAPLATFORM", "platform-secret", ""),
-			STSEndpoint:      sts.URL,
-			ConnectEndpoint:  fc.URL,
-			RetryMaxAttempts: 1,
-		}}
-	})
+	s := testenv.NewServer(t, b, throughFakes(sts, fc))
 	f := &liveFixture{s: s, a: s.NewTenant(t, "Acme"), b: s.NewTenant(t, "Bolt")}
 	f.alex, f.alexTok = s.NewAgent(t, f.a, "Alex", "alex@acme.example", auth.RoleAgent)
 	f.bea, f.beaTok = s.NewAgent(t, f.a, "Bea", "bea@acme.example", auth.RoleAgent)
@@ -91,6 +84,19 @@ func newConnectFixture(t *testing.T, b testenv.Backend) *connectFixture {
 			map[string]any{"id": id, "u": user}, nil)
 	}
 	return cf
+}
+
+// throughFakes configures a server to reach AWS through the fake STS and
+// Connect, with the real SDK, one attempt per call.
+func throughFakes(sts *fakeaws.STS, fc *fakeaws.Connect) testenv.ServerOption {
+	return func(c *wire.Config) {
+		c.AWS = &wire.AWS{Options: connectaws.Options{
+			BaseCredentials:  credentials.NewStaticCredentialsProvider("AKIAPLATFORM", "platform-secret", ""),
+			STSEndpoint:      sts.URL,
+			ConnectEndpoint:  fc.URL,
+			RetryMaxAttempts: 1,
+		}}
+	}
 }
 
 func lower(s string) string { return string(bytes.ToLower([]byte(s))) }

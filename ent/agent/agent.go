@@ -51,6 +51,8 @@ const (
 	EdgeContacts = "contacts"
 	// EdgeConversations holds the string denoting the conversations edge name in mutations.
 	EdgeConversations = "conversations"
+	// EdgeActivity holds the string denoting the activity edge name in mutations.
+	EdgeActivity = "activity"
 	// Table holds the table name of the agent in the database.
 	Table = "agents"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -95,6 +97,13 @@ const (
 	ConversationsInverseTable = "conversations"
 	// ConversationsColumn is the table column denoting the conversations relation/edge.
 	ConversationsColumn = "agent_id"
+	// ActivityTable is the table that holds the activity relation/edge.
+	ActivityTable = "agent_activities"
+	// ActivityInverseTable is the table name for the AgentActivity entity.
+	// It exists in this package in order to avoid circular dependency with the "agentactivity" package.
+	ActivityInverseTable = "agent_activities"
+	// ActivityColumn is the table column denoting the activity relation/edge.
+	ActivityColumn = "agent_id"
 )
 
 // Columns holds all SQL columns for agent fields.
@@ -287,6 +296,13 @@ func ByConversations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newConversationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByActivityField orders the results by activity field.
+func ByActivityField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newActivityStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newTenantStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -327,6 +343,13 @@ func newConversationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ConversationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ConversationsTable, ConversationsColumn),
+	)
+}
+func newActivityStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ActivityInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, ActivityTable, ActivityColumn),
 	)
 }
 

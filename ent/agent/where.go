@@ -830,6 +830,29 @@ func HasConversationsWith(preds ...predicate.Conversation) predicate.Agent {
 	})
 }
 
+// HasActivity applies the HasEdge predicate on the "activity" edge.
+func HasActivity() predicate.Agent {
+	return predicate.Agent(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, ActivityTable, ActivityColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasActivityWith applies the HasEdge predicate on the "activity" edge with a given conditions (other predicates).
+func HasActivityWith(preds ...predicate.AgentActivity) predicate.Agent {
+	return predicate.Agent(func(s *sql.Selector) {
+		step := newActivityStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Agent) predicate.Agent {
 	return predicate.Agent(sql.AndPredicates(predicates...))

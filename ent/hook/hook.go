@@ -32,6 +32,18 @@ func (f AgentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentMutation", m)
 }
 
+// The AgentActivityFunc type is an adapter to allow the use of ordinary
+// function as AgentActivity mutator.
+type AgentActivityFunc func(context.Context, *ent.AgentActivityMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AgentActivityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AgentActivityMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentActivityMutation", m)
+}
+
 // The AgentStatusFunc type is an adapter to allow the use of ordinary
 // function as AgentStatus mutator.
 type AgentStatusFunc func(context.Context, *ent.AgentStatusMutation) (ent.Value, error)

@@ -9,6 +9,7 @@ import (
 	"switchboard/ent"
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -144,6 +145,33 @@ func (f TraverseAgent) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentQuery", q)
+}
+
+// The AgentActivityFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AgentActivityFunc func(context.Context, *ent.AgentActivityQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AgentActivityFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AgentActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AgentActivityQuery", q)
+}
+
+// The TraverseAgentActivity type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAgentActivity func(context.Context, *ent.AgentActivityQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAgentActivity) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAgentActivity) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AgentActivityQuery", q)
 }
 
 // The AgentStatusFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -747,6 +775,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AdminUserQuery, predicate.AdminUser, adminuser.OrderOption]{typ: ent.TypeAdminUser, tq: q}, nil
 	case *ent.AgentQuery:
 		return &query[*ent.AgentQuery, predicate.Agent, agent.OrderOption]{typ: ent.TypeAgent, tq: q}, nil
+	case *ent.AgentActivityQuery:
+		return &query[*ent.AgentActivityQuery, predicate.AgentActivity, agentactivity.OrderOption]{typ: ent.TypeAgentActivity, tq: q}, nil
 	case *ent.AgentStatusQuery:
 		return &query[*ent.AgentStatusQuery, predicate.AgentStatus, agentstatus.OrderOption]{typ: ent.TypeAgentStatus, tq: q}, nil
 	case *ent.AgentStatusChangeQuery:

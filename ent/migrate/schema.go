@@ -93,6 +93,54 @@ var (
 			},
 		},
 	}
+	// AgentActivitiesColumns holds the columns for the "agent_activities" table.
+	AgentActivitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "event_id", Type: field.TypeString, Size: 64},
+		{Name: "event_at", Type: field.TypeTime},
+		{Name: "on_contact", Type: field.TypeBool, Default: false},
+		{Name: "after_contact_work", Type: field.TypeBool, Default: false},
+		{Name: "since", Type: field.TypeTime},
+		{Name: "contacts", Type: field.TypeJSON, Nullable: true},
+		{Name: "agent_id", Type: field.TypeString, Unique: true, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+		{Name: "next_status_id", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
+	}
+	// AgentActivitiesTable holds the schema information for the "agent_activities" table.
+	AgentActivitiesTable = &schema.Table{
+		Name:       "agent_activities",
+		Columns:    AgentActivitiesColumns,
+		PrimaryKey: []*schema.Column{AgentActivitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "agent_activities_agents_activity",
+				Columns:    []*schema.Column{AgentActivitiesColumns[9]},
+				RefColumns: []*schema.Column{AgentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "agent_activities_tenants_tenant",
+				Columns:    []*schema.Column{AgentActivitiesColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "agent_activities_agent_status_next_status",
+				Columns:    []*schema.Column{AgentActivitiesColumns[11]},
+				RefColumns: []*schema.Column{AgentStatusColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentactivity_tenant_id_agent_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentActivitiesColumns[10], AgentActivitiesColumns[9]},
+			},
+		},
+	}
 	// AgentStatusColumns holds the columns for the "agent_status" table.
 	AgentStatusColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -975,6 +1023,7 @@ var (
 	Tables = []*schema.Table{
 		AdminUsersTable,
 		AgentsTable,
+		AgentActivitiesTable,
 		AgentStatusTable,
 		AgentStatusChangesTable,
 		AgentStatusDaysTable,
@@ -1004,6 +1053,9 @@ func init() {
 	AdminUsersTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentsTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentsTable.ForeignKeys[1].RefTable = AgentStatusTable
+	AgentActivitiesTable.ForeignKeys[0].RefTable = AgentsTable
+	AgentActivitiesTable.ForeignKeys[1].RefTable = TenantsTable
+	AgentActivitiesTable.ForeignKeys[2].RefTable = AgentStatusTable
 	AgentStatusTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentStatusChangesTable.ForeignKeys[0].RefTable = AgentsTable
 	AgentStatusChangesTable.ForeignKeys[1].RefTable = TenantsTable

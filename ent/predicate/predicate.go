@@ -12,6 +12,9 @@ type AdminUser func(*sql.Selector)
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentActivity is the predicate function for agentactivity builders.
+type AgentActivity func(*sql.Selector)
+
 // AgentStatus is the predicate function for agentstatus builders.
 type AgentStatus func(*sql.Selector)
 

@@ -159,6 +159,30 @@ func (f AgentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentMutation", m)
 }
 
+// The AgentActivityQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AgentActivityQueryRuleFunc func(context.Context, *ent.AgentActivityQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AgentActivityQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentActivityQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AgentActivityQuery", q)
+}
+
+// The AgentActivityMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AgentActivityMutationRuleFunc func(context.Context, *ent.AgentActivityMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AgentActivityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AgentActivityMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentActivityMutation", m)
+}
+
 // The AgentStatusQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AgentStatusQueryRuleFunc func(context.Context, *ent.AgentStatusQuery) error
@@ -726,6 +750,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AgentQuery:
 		return q.Filter(), nil
+	case *ent.AgentActivityQuery:
+		return q.Filter(), nil
 	case *ent.AgentStatusQuery:
 		return q.Filter(), nil
 	case *ent.AgentStatusChangeQuery:
@@ -780,6 +806,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AdminUserMutation:
 		return m.Filter(), nil
 	case *ent.AgentMutation:
+		return m.Filter(), nil
+	case *ent.AgentActivityMutation:
 		return m.Filter(), nil
 	case *ent.AgentStatusMutation:
 		return m.Filter(), nil

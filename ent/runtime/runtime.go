@@ -6,6 +6,7 @@ import (
 	"context"
 	"switchboard/ent/adminuser"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/agentstatus"
 	"switchboard/ent/agentstatuschange"
 	"switchboard/ent/agentstatusday"
@@ -198,6 +199,65 @@ func init() {
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.
 	agent.DefaultID = agentDescID.Default.(func() gid.ID)
+	agentactivityMixin := schema.AgentActivity{}.Mixin()
+	agentactivity.Policy = privacy.NewPolicies(agentactivityMixin[0], agentactivityMixin[1], schema.AgentActivity{})
+	agentactivity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agentactivity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agentactivityMixinHooks1 := agentactivityMixin[1].Hooks()
+
+	agentactivity.Hooks[1] = agentactivityMixinHooks1[0]
+
+	agentactivity.Hooks[2] = agentactivityMixinHooks1[1]
+	agentactivityMixinFields0 := agentactivityMixin[0].Fields()
+	_ = agentactivityMixinFields0
+	agentactivityFields := schema.AgentActivity{}.Fields()
+	_ = agentactivityFields
+	// agentactivityDescCreatedAt is the schema descriptor for created_at field.
+	agentactivityDescCreatedAt := agentactivityMixinFields0[1].Descriptor()
+	// agentactivity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agentactivity.DefaultCreatedAt = agentactivityDescCreatedAt.Default.(func() time.Time)
+	// agentactivityDescUpdatedAt is the schema descriptor for updated_at field.
+	agentactivityDescUpdatedAt := agentactivityMixinFields0[2].Descriptor()
+	// agentactivity.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	agentactivity.DefaultUpdatedAt = agentactivityDescUpdatedAt.Default.(func() time.Time)
+	// agentactivity.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	agentactivity.UpdateDefaultUpdatedAt = agentactivityDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// agentactivityDescEventID is the schema descriptor for event_id field.
+	agentactivityDescEventID := agentactivityFields[1].Descriptor()
+	// agentactivity.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	agentactivity.EventIDValidator = func() func(string) error {
+		validators := agentactivityDescEventID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_id string) error {
+			for _, fn := range fns {
+				if err := fn(event_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// agentactivityDescOnContact is the schema descriptor for on_contact field.
+	agentactivityDescOnContact := agentactivityFields[3].Descriptor()
+	// agentactivity.DefaultOnContact holds the default value on creation for the on_contact field.
+	agentactivity.DefaultOnContact = agentactivityDescOnContact.Default.(bool)
+	// agentactivityDescAfterContactWork is the schema descriptor for after_contact_work field.
+	agentactivityDescAfterContactWork := agentactivityFields[4].Descriptor()
+	// agentactivity.DefaultAfterContactWork holds the default value on creation for the after_contact_work field.
+	agentactivity.DefaultAfterContactWork = agentactivityDescAfterContactWork.Default.(bool)
+	// agentactivityDescID is the schema descriptor for id field.
+	agentactivityDescID := agentactivityMixinFields0[0].Descriptor()
+	// agentactivity.DefaultID holds the default value on creation for the id field.
+	agentactivity.DefaultID = agentactivityDescID.Default.(func() gid.ID)
 	agentstatusMixin := schema.AgentStatus{}.Mixin()
 	agentstatus.Policy = privacy.NewPolicies(agentstatusMixin[0], agentstatusMixin[1], schema.AgentStatus{})
 	agentstatus.Hooks[0] = func(next ent.Mutator) ent.Mutator {

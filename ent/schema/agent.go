@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -57,6 +58,8 @@ func (Agent) Edges() []ent.Edge {
 			Annotations(entgql.Skip()),
 		edge.To("conversations", Conversation.Type).
 			Annotations(entgql.Skip()),
+		edge.To("activity", AgentActivity.Type).Unique().
+			Annotations(entgql.Skip(), entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -266,6 +266,9 @@ const (
 	UsageService    = "usage"
 	MeteringService = "metering"
 	AssistService   = "assist"
+	// ConnectEventsService applies the agent event stream of a tenant's
+	// Amazon Connect instance.
+	ConnectEventsService = "amazon-connect"
 )
 
 // writtenBy allows writes only by the named services, each acting for
@@ -559,6 +562,16 @@ func (AgentStatusChange) Policy() ent.Policy {
 				return refuse("an agent records only its own status changes, and none is ever changed")
 			}),
 		},
+	}
+}
+
+// Policy of AgentActivity. Reads: every viewer of the tenant, as statuses
+// (the wallboard). Writes: the agent event stream only; decommissioning
+// deletes them with the tenant.
+func (AgentActivity) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    readByTenant(),
+		Mutation: writtenBy("an agent's activity comes from Amazon Connect's agent event stream", ConnectEventsService),
 	}
 }
 

@@ -23,7 +23,7 @@ func TestPayloadCarriesItsStart(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("%d payloads", len(ps))
 	}
-	replica, started, events, err := decode(ps[0].data)
+	replica, started, events, _, err := decode(ps[0].data)
 	if err != nil || replica != "replica-1" || len(events) != 1 {
 		t.Fatalf("decoded %q %d %v", replica, len(events), err)
 	}
@@ -31,7 +31,7 @@ func TestPayloadCarriesItsStart(t *testing.T) {
 		t.Fatalf("started %v, not within [%v, %v]", started, before, after)
 	}
 	old := `{"r":"replica-0","q":1,"s":[],"e":[{"t":"TN01","a":{"i":"AG01"}}]}`
-	replica, started, events, err = decode([]byte(old))
+	replica, started, events, _, err = decode([]byte(old))
 	if err != nil || replica != "replica-0" || len(events) != 1 || !started.IsZero() {
 		t.Fatalf("an older payload: %q %v %d %v", replica, started, len(events), err)
 	}

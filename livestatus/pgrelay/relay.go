@@ -171,6 +171,10 @@ type Options struct {
 	// replica how long after its first event was published there it
 	// arrived here (as far as the two clocks agree). It must be quick.
 	Lag func(time.Duration)
+	// OnMessage, when set, receives each message of the other replicas
+	// (livestatus.Messenger), from the receiving goroutine: it must be
+	// quick.
+	OnMessage func(livestatus.Message)
 }
 
 // Stats are a relay's counters since it started.
@@ -205,7 +209,7 @@ type Relay struct {
 	log     *slog.Logger
 	id      string
 	own     string // the prefix of this relay's payloads
-	queue   chan *livestatus.Event
+	queue   chan item
 	done    chan struct{}
 	closing atomic.Bool
 	once    sync.Once
@@ -230,7 +234,16 @@ type Relay struct {
 	down atomic.Int64
 }
 
-var _ livestatus.Relay = (*Relay)(nil)
+var (
+	_ livestatus.Relay     = (*Relay)(nil)
+	_ livestatus.Messenger = (*Relay)(nil)
+)
+
+// item is what waits in the send queue: an event or a message.
+type item struct {
+	ev  *livestatus.Event
+	msg *livestatus.Message
+}
 
 // New starts a relay: it connects the listening connection, listens on the
 // channel, and starts the sender, the receiver and the pinger. ctx bounds the
@@ -277,7 +290,7 @@ func New(ctx context.Context, opt Options) (*Relay, error) {
 		log:   opt.Logger.With("component", "pgrelay", "channel", opt.Channel, "replica", id),
 		id:    id,
 		own:   `{"r":"` + id + `"`,
-		queue: make(chan *livestatus.Event, opt.QueueSize),
+		queue: make(chan item, opt.QueueSize),
 		done:  make(chan struct{}),
 	}
 	r.sendCtx, r.cancel = context.WithCancel(context.Background())
@@ -325,13 +338,18 @@ func (r *Relay) ReplicaID() string { return r.id }
 // Send queues ev for the other replicas without blocking; when the queue is
 // full, or the relay is closed, it drops the event and counts it. The event
 // must not be modified afterwards (events are shared, see livestatus.Event).
-func (r *Relay) Send(ev *livestatus.Event) {
+func (r *Relay) Send(ev *livestatus.Event) { r.enqueue(item{ev: ev}) }
+
+// SendMessage queues m for the other replicas, as Send does an event.
+func (r *Relay) SendMessage(m livestatus.Message) { r.enqueue(item{msg: &m}) }
+
+func (r *Relay) enqueue(it item) {
 	if r.closing.Load() {
 		r.count(&r.droppedQueue, CounterDroppedQueueFull, 1)
 		return
 	}
 	select {
-	case r.queue <- ev:
+	case r.queue <- it:
 	default:
 		r.count(&r.droppedQueue, CounterDroppedQueueFull, 1)
 		r.warnEvery("queue_full", "live status relay queue full: dropping events for other replicas",
@@ -431,8 +449,8 @@ func (r *Relay) sendLoop() {
 	timer.Stop()
 	for {
 		select {
-		case ev := <-r.queue:
-			r.encode(enc, ev)
+		case it := <-r.queue:
+			r.encode(enc, it)
 		case <-r.done:
 			r.drain(enc)
 			return
@@ -442,8 +460,8 @@ func (r *Relay) sendLoop() {
 	gather:
 		for enc.finished() < maxPayloadsPerStatement {
 			select {
-			case ev := <-r.queue:
-				r.encode(enc, ev)
+			case it := <-r.queue:
+				r.encode(enc, it)
 			case <-timer.C:
 				break gather
 			case <-r.done:
@@ -466,8 +484,8 @@ func (r *Relay) drain(enc *encoder) {
 	defer cancel()
 	for {
 		select {
-		case ev := <-r.queue:
-			r.encode(enc, ev)
+		case it := <-r.queue:
+			r.encode(enc, it)
 			if enc.finished() >= maxPayloadsPerStatement {
 				r.flush(ctx, enc)
 			}
@@ -481,8 +499,23 @@ func (r *Relay) drain(enc *encoder) {
 	}
 }
 
-// encode adds ev to the encoder, counting what cannot be sent.
-func (r *Relay) encode(enc *encoder, ev *livestatus.Event) {
+// encode adds an event or a message to the encoder, counting what cannot
+// be sent.
+func (r *Relay) encode(enc *encoder, it item) {
+	if m := it.msg; m != nil {
+		err := enc.addMessage(m)
+		switch {
+		case errors.Is(err, errOversized):
+			r.count(&r.droppedOversized, CounterDroppedOversized, 1)
+			r.warnEvery("oversized_message", "live status relay: dropping a message too large for a notification",
+				"topic", m.Topic, "tenant", m.Tenant, "bytes", len(m.Body))
+		case err != nil:
+			r.count(&r.droppedInvalid, CounterDroppedInvalid, 1)
+			r.warnEvery("encode_message", "live status relay: cannot encode a message", "topic", m.Topic, "err", err)
+		}
+		return
+	}
+	ev := it.ev
 	if ev == nil || ev.Agent == nil {
 		r.count(&r.droppedInvalid, CounterDroppedInvalid, 1)
 		r.warnEvery("invalid", "live status relay: dropping an event without an agent")
@@ -580,7 +613,7 @@ func (r *Relay) receiveLoop() {
 		if strings.HasPrefix(n.Extra, r.own) {
 			continue // this replica's own; already published locally
 		}
-		replica, started, events, err := decode([]byte(n.Extra))
+		replica, started, events, messages, err := decode([]byte(n.Extra))
 		if err != nil {
 			r.count(&r.decodeErrs, CounterDecodeErrors, 1)
 			r.warnEvery("decode", "live status relay: cannot read a notification", "err", err, "bytes", len(n.Extra))
@@ -596,7 +629,12 @@ func (r *Relay) receiveLoop() {
 		for _, ev := range events {
 			r.publish(ev)
 		}
-		r.count(&r.received, CounterReceived, int64(len(events)))
+		if r.opt.OnMessage != nil {
+			for _, m := range messages {
+				r.opt.OnMessage(m)
+			}
+		}
+		r.count(&r.received, CounterReceived, int64(len(events)+len(messages)))
 	}
 }
 

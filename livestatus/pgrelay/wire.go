@@ -28,6 +28,16 @@ type wirePayload struct {
 	Started  int64        `json:"t,omitempty"` // Unix nanoseconds; 0 from senders that predate it
 	Statuses []wireStatus `json:"s"`
 	Events   []wireEvent  `json:"e"`
+	// Messages travel in payloads of their own, with no statuses or
+	// events; older receivers read such a payload as empty.
+	Messages []wireMessage `json:"m,omitempty"`
+}
+
+// wireMessage is a livestatus.Message: its body is the topic's JSON, as is.
+type wireMessage struct {
+	Topic  string          `json:"k"`
+	Tenant gid.ID          `json:"t"`
+	Body   json.RawMessage `json:"b"`
 }
 
 // wireEvent is a livestatus.Event.
@@ -269,6 +279,11 @@ type encoder struct {
 	events   []byte            // encoded events, comma-separated
 	nEvents  int
 
+	// The payload of messages being filled: encoded messages,
+	// comma-separated.
+	messages  []byte
+	nMessages int
+
 	done []payload // finished payloads
 }
 
@@ -424,6 +439,56 @@ func (e *encoder) start() {
 	e.nEvents = 0
 }
 
+// messageHeader and messageTrailer frame a payload of messages.
+const messageTrailer = `]}`
+
+func (e *encoder) messageHeader() []byte {
+	return fmt.Appendf(nil, `{"r":%q,"q":%d,"t":%d,"s":[],"e":[],"m":[`, e.replica, e.seq+1, time.Now().UnixNano())
+}
+
+// addMessage packs m into the current payload of messages, or into a new
+// one when it does not fit; a message too large for a payload of its own
+// is errOversized. Its body must be JSON.
+func (e *encoder) addMessage(m *livestatus.Message) error {
+	if !json.Valid(m.Body) {
+		return fmt.Errorf("pgrelay: the body of a %q message is not JSON", m.Topic)
+	}
+	b, err := e.marshal(wireMessage{Topic: m.Topic, Tenant: m.Tenant, Body: m.Body})
+	if err != nil {
+		return err
+	}
+	// The header's sequence number and time may grow by a few digits
+	// before the payload is finished: leave room for them.
+	const headerSlack = 24
+	room := e.limit - len(e.messageHeader()) - headerSlack - len(messageTrailer)
+	if len(b) > room {
+		return errOversized
+	}
+	if e.nMessages > 0 && len(e.messages)+1+len(b) > room {
+		e.finishMessages()
+	}
+	if e.nMessages > 0 {
+		e.messages = append(e.messages, ',')
+	}
+	e.messages = append(e.messages, b...)
+	e.nMessages++
+	return nil
+}
+
+// finishMessages closes the current payload of messages, if any, into done.
+func (e *encoder) finishMessages() {
+	if e.nMessages == 0 {
+		return
+	}
+	data := e.messageHeader()
+	e.seq++
+	data = append(data, e.messages...)
+	data = append(data, messageTrailer...)
+	e.done = append(e.done, payload{data: data, events: e.nMessages})
+	e.messages = e.messages[:0]
+	e.nMessages = 0
+}
+
 // finish closes the current payload, if it has events, into done.
 func (e *encoder) finish() {
 	if e.nEvents == 0 {
@@ -443,9 +508,10 @@ func (e *encoder) finish() {
 // finished returns the number of finished payloads waiting in done.
 func (e *encoder) finished() int { return len(e.done) }
 
-// take finishes the current payload and returns every finished one.
+// take finishes the current payloads and returns every finished one.
 func (e *encoder) take() []payload {
 	e.finish()
+	e.finishMessages()
 	p := e.done
 	e.done = nil
 	return p
@@ -455,16 +521,25 @@ func (e *encoder) take() []payload {
 // more than once in the payload are one shared entity. started is when the
 // sender began the payload (its first event was published), the zero time
 // when the sender did not say.
-func decode(data []byte) (replica string, started time.Time, events []*livestatus.Event, err error) {
+func decode(data []byte) (replica string, started time.Time, events []*livestatus.Event, messages []livestatus.Message, err error) {
 	var p wirePayload
 	if err := json.Unmarshal(data, &p); err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("pgrelay: decoding a notification: %w", err)
+		return "", time.Time{}, nil, nil, fmt.Errorf("pgrelay: decoding a notification: %w", err)
 	}
 	if p.Started != 0 {
 		started = time.Unix(0, p.Started)
 	}
 	replica, events, err = p.events()
-	return replica, started, events, err
+	if err != nil {
+		return replica, started, nil, nil, err
+	}
+	for _, m := range p.Messages {
+		if m.Topic == "" || m.Tenant == "" {
+			return replica, started, nil, nil, errors.New("pgrelay: a notification has a message without its topic or tenant")
+		}
+		messages = append(messages, livestatus.Message{Topic: m.Topic, Tenant: m.Tenant, Body: m.Body})
+	}
+	return replica, started, events, messages, nil
 }
 
 // events are the payload's events.

@@ -2,8 +2,10 @@ package pgrelay
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +118,7 @@ func roundTrip(t *testing.T, events ...*livestatus.Event) ([]payload, []*livesta
 		if len(p.data) > MaxPayload {
 			t.Fatalf("payload of %d bytes", len(p.data))
 		}
-		replica, _, evs, err := decode(p.data)
+		replica, _, evs, _, err := decode(p.data)
 		if err != nil {
 			t.Fatalf("decoding %s: %v", p.data, err)
 		}
@@ -259,7 +261,7 @@ func TestWireTruncatesLongText(t *testing.T) {
 	if len(payloads) != 2 {
 		t.Fatalf("%d payloads, want 2 (the long event alone)", len(payloads))
 	}
-	_, _, evs, err := decode(payloads[1].data)
+	_, _, evs, _, err := decode(payloads[1].data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +320,71 @@ func TestDecodeRejectsBadPayloads(t *testing.T) {
 		`{"r":"x","q":1,"s":[],"e":[{"t":"","a":{"i":"AG1"}}]}`,
 		`{"r":"x","q":1,"s":[],"e":[{"t":"TN1","a":{"i":"AG1"},"w":"yesterday"}]}`,
 	} {
-		if _, _, _, err := decode([]byte(bad)); err == nil {
+		if _, _, _, _, err := decode([]byte(bad)); err == nil {
 			t.Errorf("decode(%s) succeeded", bad)
 		}
+	}
+}
+
+// Messages share a flush with events but travel in payloads of their own,
+// each under the limit, in the order sent, bodies intact; one too large
+// for a payload, or whose body is not JSON, is refused; a payload whose
+// message lacks its topic does not decode.
+func TestMessagesRoundTrip(t *testing.T) {
+	enc := newEncoder("0123456789abcdef", MaxPayload)
+	ev := &livestatus.Event{Agent: &ent.Agent{ID: gid.New("AG"), TenantID: gid.New("TN")}}
+	if _, err := enc.add(ev); err != nil {
+		t.Fatal(err)
+	}
+	tenant := gid.New("TN")
+	var sent []string
+	for i := range 60 { // about 200 bytes each: several payloads
+		body := fmt.Sprintf(`{"n":%d,"pad":%q}`, i, strings.Repeat("é", 80))
+		sent = append(sent, body)
+		if err := enc.addMessage(&livestatus.Message{Topic: "queues", Tenant: tenant, Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payloads := enc.take()
+	if len(payloads) < 3 {
+		t.Fatalf("%d payloads for one event and 60 messages", len(payloads))
+	}
+	var events int
+	var got []string
+	for _, p := range payloads {
+		if len(p.data) > MaxPayload {
+			t.Fatalf("payload of %d bytes", len(p.data))
+		}
+		_, _, evs, msgs, err := decode(p.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) > 0 && len(msgs) > 0 {
+			t.Fatalf("a payload with %d events and %d messages", len(evs), len(msgs))
+		}
+		events += len(evs)
+		for _, m := range msgs {
+			if m.Topic != "queues" || m.Tenant != tenant {
+				t.Fatalf("message %+v", m)
+			}
+			got = append(got, string(m.Body))
+		}
+	}
+	if events != 1 || !slices.Equal(got, sent) {
+		t.Fatalf("%d events; messages %d of %d, in order: %v", events, len(got), len(sent), slices.Equal(got, sent))
+	}
+	huge := []byte(`"` + strings.Repeat("x", MaxPayload) + `"`)
+	if err := enc.addMessage(&livestatus.Message{Topic: "queues", Tenant: tenant, Body: huge}); !errors.Is(err, errOversized) {
+		t.Errorf("an oversized message: %v", err)
+	}
+	if err := enc.addMessage(&livestatus.Message{Topic: "queues", Tenant: tenant, Body: []byte("{")}); err == nil {
+		t.Error("a body that is not JSON was accepted")
+	}
+	if len(enc.take()) != 0 {
+		t.Error("a refused message left a payload")
+	}
+	bad := `{"r":"x","q":1,"s":[],"e":[],"m":[{"t":"TN01","b":{}}]}`
+	if _, _, _, _, err := decode([]byte(bad)); err == nil {
+		t.Error("a message without its topic decoded")
 	}
 }

@@ -257,12 +257,14 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	registry.MustRegister(published)
 
 	broker := livestatus.NewBroker()
-	var relay livestatus.Relay // none for one process
+	topics := &livestatus.Topics{} // the other replicas' messages, by topic
+	var relay livestatus.Relay     // none for one process
+	var messenger livestatus.Messenger
 	if postgres {
-		if app.relay, err = startRelay(ctx, st, broker, registry, log); err != nil {
+		if app.relay, err = startRelay(ctx, st, broker, topics, registry, log); err != nil {
 			return nil, err
 		}
-		relay = app.relay
+		relay, messenger = app.relay, app.relay
 		defer func() {
 			if err != nil {
 				app.Close()
@@ -283,12 +285,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Help: "Status events left out because a newer one of the same agent had been published (relayed late).",
 		}, func() float64 { return float64(broker.Stats().Stale) }),
 	)
-	pub := &livestatus.Publisher{Broker: broker, Relay: relay, OnPublish: func(ev *livestatus.Event) {
+	pub := &livestatus.Publisher{Broker: broker, Relay: relay, Messenger: messenger, OnPublish: func(ev *livestatus.Event) {
 		published.Inc()
 		if cfg.OnPublish != nil {
 			cfg.OnPublish(ev)
 		}
 	}}
+	topics.Handle(livestatus.ActivityTopic, func(m livestatus.Message) error { return pub.ReceiveActivity(m, st.Client) })
 	app.status = livestatus.NewService(st.Client, pub, livestatus.Options{Connect: connect, Postgres: postgres})
 	if checks != nil {
 		checks.Status = app.status
@@ -387,7 +390,7 @@ func Metering(ctx context.Context, cfg Config, wait time.Duration) (*usage.Close
 
 // startRelay listens on the store's PostgreSQL for the other replicas'
 // status changes and sends this replica's to them.
-func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker, registry *prometheus.Registry, log *slog.Logger) (*pgrelay.Relay, error) {
+func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker, topics *livestatus.Topics, registry *prometheus.Registry, log *slog.Logger) (*pgrelay.Relay, error) {
 	dsn, err := url.Parse(st.URL)
 	if err != nil {
 		return nil, fmt.Errorf("wire: the store URL: %w", err)
@@ -418,6 +421,11 @@ func startRelay(ctx context.Context, st *store.Store, broker *livestatus.Broker,
 		Lag:           func(d time.Duration) { lag.Observe(d.Seconds()) },
 		Refill: func(ctx context.Context, since time.Time) ([]*livestatus.Event, error) {
 			return livestatus.ChangesSince(ctx, st.Client, since)
+		},
+		OnMessage: func(m livestatus.Message) {
+			if err := topics.Receive(m); err != nil {
+				log.Warn("live relay: a message of another replica was not read", "topic", m.Topic, "tenant", m.Tenant, "err", err)
+			}
 		},
 	})
 }

@@ -1,0 +1,6 @@
+-- Create "agent_activities" table
+CREATE TABLE "agent_activities" ("id" character varying(28) NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "event_id" character varying NOT NULL, "event_at" timestamptz NOT NULL, "on_contact" boolean NOT NULL DEFAULT false, "after_contact_work" boolean NOT NULL DEFAULT false, "since" timestamptz NOT NULL, "contacts" jsonb NULL, "agent_id" character varying(28) NOT NULL, "tenant_id" character varying(28) NOT NULL, "next_status_id" character varying(28) NULL, PRIMARY KEY ("id"), CONSTRAINT "agent_activities_agent_status_next_status" FOREIGN KEY ("next_status_id") REFERENCES "agent_status" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, CONSTRAINT "agent_activities_agents_activity" FOREIGN KEY ("agent_id") REFERENCES "agents" ("id") ON UPDATE NO ACTION ON DELETE CASCADE, CONSTRAINT "agent_activities_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE CASCADE);
+-- Create index "agent_activities_agent_id_key" to table: "agent_activities"
+CREATE UNIQUE INDEX "agent_activities_agent_id_key" ON "agent_activities" ("agent_id");
+-- Create index "agentactivity_tenant_id_agent_id" to table: "agent_activities"
+CREATE INDEX "agentactivity_tenant_id_agent_id" ON "agent_activities" ("tenant_id", "agent_id");
