@@ -43,6 +43,7 @@ type Scope struct {
 const (
 	ModuleEmail     = "email"
 	ModuleReporting = "reporting"
+	ModuleProfiles  = "profiles"
 	ModuleAI        = "ai"
 )
 
@@ -146,6 +147,10 @@ var Permissions = []Permission{
 	{"customerprofiles", "GetDomain", "profile:GetDomain", "", profilesDomain},
 	{"customerprofiles", "CreateDomain", "profile:CreateDomain", "", profilesDomain},
 	{"customerprofiles", "PutIntegration", "profile:PutIntegration", "", profilesDomain},
+	// The desktop's screen pop reads and writes the customers' profiles.
+	{"customerprofiles", "SearchProfiles", "profile:SearchProfiles", ModuleProfiles, profilesDomain},
+	{"customerprofiles", "CreateProfile", "profile:CreateProfile", ModuleProfiles, profilesDomain},
+	{"customerprofiles", "UpdateProfile", "profile:UpdateProfile", ModuleProfiles, profilesDomain},
 
 	{"s3", "HeadBucket", "s3:ListBucket", ModuleEmail, buckets},
 	{"s3", "CreateBucket", "s3:CreateBucket", ModuleEmail, buckets},

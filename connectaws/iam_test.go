@@ -156,7 +156,7 @@ func allModulesPolicy(t *testing.T) connectaws.PolicyDocument {
 		InstanceARN:         "arn:aws:connect:ap-southeast-2:123456789012:instance/11111111-2222-3333-4444-555555555555",
 		Buckets:             []string{"switchboard-tn01-acme", "switchboard-tn01-acme-attachments"},
 		QuickSightDashboard: "contact-centre",
-	}, []string{connectaws.ModuleEmail, connectaws.ModuleReporting, connectaws.ModuleAI})
+	}, []string{connectaws.ModuleEmail, connectaws.ModuleReporting, connectaws.ModuleProfiles, connectaws.ModuleAI})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"switchboard/livestatus"
 	"switchboard/mail"
 	"switchboard/onboarding"
+	"switchboard/profiles"
 	"switchboard/schedules"
 	"switchboard/templates"
 	"switchboard/tenants"
@@ -310,6 +311,15 @@ type ComplexityRoot struct {
 		Token     func(childComplexity int) int
 	}
 
+	CustomerProfile struct {
+		AccountNumber func(childComplexity int) int
+		EmailAddress  func(childComplexity int) int
+		FirstName     func(childComplexity int) int
+		LastName      func(childComplexity int) int
+		PhoneNumber   func(childComplexity int) int
+		ProfileID     func(childComplexity int) int
+	}
+
 	DecommissionResult struct {
 		Deleted  func(childComplexity int) int
 		TenantID func(childComplexity int) int
@@ -454,6 +464,7 @@ type ComplexityRoot struct {
 		CreateAgent                func(childComplexity int, input ent.CreateAgentInput) int
 		CreateAgentStatus          func(childComplexity int, input ent.CreateAgentStatusInput) int
 		CreateContact              func(childComplexity int, input model.CreateContactInput) int
+		CreateCustomerProfile      func(childComplexity int, input profiles.Input) int
 		CreateEmailAddress         func(childComplexity int, input ent.CreateEmailAddressInput) int
 		CreateModule               func(childComplexity int, input ent.CreateModuleInput) int
 		CreateSchedule             func(childComplexity int, input model.CreateScheduleInput) int
@@ -488,6 +499,7 @@ type ComplexityRoot struct {
 		UpdateAgent                func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus          func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact              func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
+		UpdateCustomerProfile      func(childComplexity int, profileID gid.ID, input profiles.Input) int
 		UpdateEmailAddress         func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
 		UpdateModule               func(childComplexity int, id gid.ID, input model.UpdateModuleInput) int
 		UpdateSchedule             func(childComplexity int, id gid.ID, input model.UpdateScheduleInput) int
@@ -533,6 +545,7 @@ type ComplexityRoot struct {
 		BillingLog            func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
 		Conversations         func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
 		CostEstimate          func(childComplexity int, input costs.Input) int
+		CustomerProfiles      func(childComplexity int, phoneNumber *string, email *string) int
 		Email                 func(childComplexity int, id gid.ID) int
 		EmailAddresses        func(childComplexity int) int
 		Emails                func(childComplexity int, direction *email.Direction, first *int, after *entgql.Cursor[gid.ID]) int
@@ -758,6 +771,8 @@ type MutationResolver interface {
 	ConfigureReporting(ctx context.Context, input model.ConfigureReportingInput) (*model.ReportingSettings, error)
 	ReportingEmbedURL(ctx context.Context) (*model.ReportingEmbed, error)
 	VerifyInstance(ctx context.Context) (*onboarding.Verification, error)
+	CreateCustomerProfile(ctx context.Context, input profiles.Input) (*connectaws.CustomerProfile, error)
+	UpdateCustomerProfile(ctx context.Context, profileID gid.ID, input profiles.Input) (*connectaws.CustomerProfile, error)
 	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
 	UpdateTemplate(ctx context.Context, id gid.ID, input model.UpdateTemplateInput) (*ent.Template, error)
 	DeleteTemplate(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -790,6 +805,7 @@ type QueryResolver interface {
 	MicrosoftIntegration(ctx context.Context) (*model.MicrosoftIntegrationStatus, error)
 	AdminUsers(ctx context.Context) ([]*ent.AdminUser, error)
 	IamPolicy(ctx context.Context) (*model.IamPolicy, error)
+	CustomerProfiles(ctx context.Context, phoneNumber *string, email *string) ([]*connectaws.CustomerProfile, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
@@ -1761,6 +1777,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedScimToken.Token(childComplexity), true
 
+	case "CustomerProfile.accountNumber":
+		if e.ComplexityRoot.CustomerProfile.AccountNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.AccountNumber(childComplexity), true
+	case "CustomerProfile.emailAddress":
+		if e.ComplexityRoot.CustomerProfile.EmailAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.EmailAddress(childComplexity), true
+	case "CustomerProfile.firstName":
+		if e.ComplexityRoot.CustomerProfile.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.FirstName(childComplexity), true
+	case "CustomerProfile.lastName":
+		if e.ComplexityRoot.CustomerProfile.LastName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.LastName(childComplexity), true
+	case "CustomerProfile.phoneNumber":
+		if e.ComplexityRoot.CustomerProfile.PhoneNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.PhoneNumber(childComplexity), true
+	case "CustomerProfile.profileId":
+		if e.ComplexityRoot.CustomerProfile.ProfileID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerProfile.ProfileID(childComplexity), true
+
 	case "DecommissionResult.deleted":
 		if e.ComplexityRoot.DecommissionResult.Deleted == nil {
 			break
@@ -2353,6 +2406,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.CreateContactInput)), true
+	case "Mutation.createCustomerProfile":
+		if e.ComplexityRoot.Mutation.CreateCustomerProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomerProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomerProfile(childComplexity, args["input"].(profiles.Input)), true
 	case "Mutation.createEmailAddress":
 		if e.ComplexityRoot.Mutation.CreateEmailAddress == nil {
 			break
@@ -2707,6 +2771,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateCustomerProfile":
+		if e.ComplexityRoot.Mutation.UpdateCustomerProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerProfile(childComplexity, args["profileId"].(gid.ID), args["input"].(profiles.Input)), true
 	case "Mutation.updateEmailAddress":
 		if e.ComplexityRoot.Mutation.UpdateEmailAddress == nil {
 			break
@@ -2964,6 +3039,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CostEstimate(childComplexity, args["input"].(costs.Input)), true
+	case "Query.customerProfiles":
+		if e.ComplexityRoot.Query.CustomerProfiles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerProfiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerProfiles(childComplexity, args["phoneNumber"].(*string), args["email"].(*string)), true
 	case "Query.email":
 		if e.ComplexityRoot.Query.Email == nil {
 			break
@@ -3730,6 +3816,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateScheduleInput", ec.unmarshalInputCreateScheduleInput),
 			graphql.NewInputUnmarshaler("CreateTemplateInput", ec.unmarshalInputCreateTemplateInput),
 			graphql.NewInputUnmarshaler("CreateTenantInput", ec.unmarshalInputCreateTenantInput),
+			graphql.NewInputUnmarshaler("CustomerProfileInput", ec.unmarshalInputCustomerProfileInput),
 			graphql.NewInputUnmarshaler("EmailOrder", ec.unmarshalInputEmailOrder),
 			graphql.NewInputUnmarshaler("InteractionOrder", ec.unmarshalInputInteractionOrder),
 			graphql.NewInputUnmarshaler("MicrosoftIntegrationInput", ec.unmarshalInputMicrosoftIntegrationInput),
@@ -3841,7 +3928,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
+//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/profiles.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3865,6 +3952,7 @@ var sources = []*ast.Source{
 	{Name: "schema/instance.graphqls", Input: sourceData("schema/instance.graphqls"), BuiltIn: false},
 	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
+	{Name: "schema/profiles.graphqls", Input: sourceData("schema/profiles.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
 	{Name: "schema/tenancy.graphqls", Input: sourceData("schema/tenancy.graphqls"), BuiltIn: false},
 	{Name: "schema/transfers.graphqls", Input: sourceData("schema/transfers.graphqls"), BuiltIn: false},
@@ -4349,6 +4437,24 @@ func (ec *executionContext) childFields_CreatedScimToken(ctx context.Context, fi
 		return ec.fieldContext_CreatedScimToken_scimToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedScimToken", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "profileId":
+		return ec.fieldContext_CustomerProfile_profileId(ctx, field)
+	case "firstName":
+		return ec.fieldContext_CustomerProfile_firstName(ctx, field)
+	case "lastName":
+		return ec.fieldContext_CustomerProfile_lastName(ctx, field)
+	case "emailAddress":
+		return ec.fieldContext_CustomerProfile_emailAddress(ctx, field)
+	case "phoneNumber":
+		return ec.fieldContext_CustomerProfile_phoneNumber(ctx, field)
+	case "accountNumber":
+		return ec.fieldContext_CustomerProfile_accountNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerProfile", field.Name)
 }
 
 func (ec *executionContext) childFields_DecommissionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5197,6 +5303,20 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCustomerProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (profiles.Input, error) {
+			return ec.unmarshalNCustomerProfileInput2switchboardᚋprofilesᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createEmailAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5681,6 +5801,28 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateCustomerProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "profileId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2switchboardᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["profileId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (profiles.Input, error) {
+			return ec.unmarshalNCustomerProfileInput2switchboardᚋprofilesᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateEmailAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5982,6 +6124,28 @@ func (ec *executionContext) field_Query_costEstimate_args(ctx context.Context, r
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerProfiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phoneNumber",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phoneNumber"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
 	return args, nil
 }
 
@@ -10113,6 +10277,144 @@ func (ec *executionContext) fieldContext_CreatedScimToken_scimToken(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerProfile_profileId(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_profileId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProfileID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_profileId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerProfile_firstName(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerProfile_lastName(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_lastName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerProfile_emailAddress(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_emailAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_emailAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerProfile_phoneNumber(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_phoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_phoneNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerProfile_accountNumber(ctx context.Context, field graphql.CollectedField, obj *connectaws.CustomerProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerProfile_accountNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerProfile_accountNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerProfile", field, false, false, "String")
+}
+
 func (ec *executionContext) _DecommissionResult_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.DecommissionResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13995,6 +14297,94 @@ func (ec *executionContext) fieldContext_Mutation_verifyInstance(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createCustomerProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCustomerProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCustomerProfile(ctx, fc.Args["input"].(profiles.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *connectaws.CustomerProfile) graphql.Marshaler {
+			return ec.marshalNCustomerProfile2ᚖswitchboardᚋconnectawsᚐCustomerProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCustomerProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerProfile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCustomerProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCustomerProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCustomerProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCustomerProfile(ctx, fc.Args["profileId"].(gid.ID), fc.Args["input"].(profiles.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *connectaws.CustomerProfile) graphql.Marshaler {
+			return ec.marshalNCustomerProfile2ᚖswitchboardᚋconnectawsᚐCustomerProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCustomerProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerProfile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCustomerProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15617,6 +16007,50 @@ func (ec *executionContext) fieldContext_Query_iamPolicy(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IamPolicy(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerProfiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerProfiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerProfiles(ctx, fc.Args["phoneNumber"].(*string), fc.Args["email"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*connectaws.CustomerProfile) graphql.Marshaler {
+			return ec.marshalNCustomerProfile2ᚕᚖswitchboardᚋconnectawsᚐCustomerProfileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerProfiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerProfile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerProfiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -20192,6 +20626,76 @@ func UnmarshalCreateTenantInput(ctx context.Context, raw any) (ent.CreateTenantI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomerProfileInput(ctx context.Context, obj any) (profiles.Input, error) {
+	var it profiles.Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "emailAddress", "phoneNumber", "accountNumber"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "emailAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailAddress"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailAddress = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		case "accountNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountNumber = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerProfileInput unmarshals raw into the CustomerProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerProfileInput(ctx context.Context, raw any) (profiles.Input, error) {
+	var out profiles.Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEmailOrder(ctx context.Context, obj any) (ent.EmailOrder, error) {
 	var it ent.EmailOrder
 	if obj == nil {
@@ -23276,6 +23780,64 @@ func (ec *executionContext) _CreatedScimToken(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var customerProfileImplementors = []string{"CustomerProfile"}
+
+func (ec *executionContext) _CustomerProfile(ctx context.Context, sel ast.SelectionSet, obj *connectaws.CustomerProfile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerProfileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerProfile")
+		case "profileId":
+			out.Values[i] = ec._CustomerProfile_profileId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstName":
+			out.Values[i] = ec._CustomerProfile_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastName":
+			out.Values[i] = ec._CustomerProfile_lastName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "emailAddress":
+			out.Values[i] = ec._CustomerProfile_emailAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneNumber":
+			out.Values[i] = ec._CustomerProfile_phoneNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "accountNumber":
+			out.Values[i] = ec._CustomerProfile_accountNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var decommissionResultImplementors = []string{"DecommissionResult"}
 
 func (ec *executionContext) _DecommissionResult(ctx context.Context, sel ast.SelectionSet, obj *model.DecommissionResult) graphql.Marshaler {
@@ -24525,6 +25087,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCustomerProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCustomerProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCustomerProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCustomerProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createTemplate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createTemplate(ctx, field)
@@ -24917,6 +25493,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_iamPolicy(ctx, field)
+				})
+		case "customerProfiles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerProfiles(ctx, field)
 				})
 		case "templates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26746,6 +27328,35 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNCustomerProfile2ᚕᚖswitchboardᚋconnectawsᚐCustomerProfileᚄ(ctx context.Context, sel ast.SelectionSet, v []*connectaws.CustomerProfile) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerProfile2ᚖswitchboardᚋconnectawsᚐCustomerProfile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerProfile2ᚖswitchboardᚋconnectawsᚐCustomerProfile(ctx context.Context, sel ast.SelectionSet, v *connectaws.CustomerProfile) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerProfile!")
+		return graphql.Null
+	}
+	return ec._CustomerProfile(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCustomerProfileInput2switchboardᚋprofilesᚐInput(ctx context.Context, v any) (profiles.Input, error) {
+	res, err := ec.unmarshalInputCustomerProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNDecommissionResult2ᚖswitchboardᚋgraphᚋmodelᚐDecommissionResult(ctx context.Context, sel ast.SelectionSet, v *model.DecommissionResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DecommissionResult!")
@@ -26896,6 +27507,20 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2switchboardᚋgidᚐID(ctx context.Context, v any) (gid.ID, error) {

@@ -54,7 +54,7 @@ func IAMPolicy(ctx context.Context, c *ent.Client, m *mail.Service) (Policy, err
 		}
 		modules = append(modules, connectaws.ModuleEmail)
 	}
-	for _, mod := range []string{connectaws.ModuleReporting, connectaws.ModuleAI} {
+	for _, mod := range []string{connectaws.ModuleReporting, connectaws.ModuleProfiles, connectaws.ModuleAI} {
 		if instances.HasModule(inst, mod) {
 			modules = append(modules, mod)
 		}

@@ -20,14 +20,11 @@ import (
 // not serve yet. Each issue that implements one removes it from here.
 var notYetImplemented = map[string]bool{
 	// The live contact centre on the desktop (queues, activity, transfers,
-	// recording, attributes, customer profiles).
+	// recording, attributes).
 	"QueueMetrics":            true,
 	"QueueMetricsChanged":     true,
 	"SetContactRecording":     true,
 	"UpdateContactAttributes": true,
-	"CustomerProfiles":        true,
-	"CreateCustomerProfile":   true,
-	"UpdateCustomerProfile":   true,
 
 	// The admin console (console.graphql).
 }

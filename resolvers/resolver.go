@@ -11,6 +11,7 @@ import (
 	"switchboard/graph/model"
 	"switchboard/mail"
 	"switchboard/onboarding"
+	"switchboard/profiles"
 	"switchboard/reporting"
 	"switchboard/tenants"
 	"switchboard/transfers"
@@ -43,6 +44,7 @@ type Resolver struct {
 	verifier      *onboarding.Verifier
 	assist        *assist.Service
 	transfers     *transfers.Service
+	profiles      *profiles.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -56,6 +58,7 @@ type Services struct {
 	Verifier      *onboarding.Verifier    // nil: this server does not reach AWS
 	Assist        *assist.Service         // nil: this server does not reach AWS
 	Transfers     *transfers.Service      // nil: this server does not reach AWS
+	Profiles      *profiles.Service       // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -63,7 +66,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles}})
 }
 
 func deref[T any](p *T) T {

@@ -94,6 +94,10 @@ var mutationTransactions = map[string]Transaction{
 	// conversations: Connect StartChatContact and StopContact.
 	"startConversation": CallsAWS,
 	"endConversation":   CallsAWS,
+	// customer profiles: Customer Profiles CreateProfile, UpdateProfile
+	// (and SearchProfiles to read the profile back); nothing stored here.
+	"createCustomerProfile": CallsAWS,
+	"updateCustomerProfile": CallsAWS,
 	// email
 	"createEmailAddress": InRequestTransaction,
 	"updateEmailAddress": InRequestTransaction,

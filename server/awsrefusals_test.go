@@ -26,6 +26,10 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 		chat := map[string]any{"channel": "WEBCHAT", "externalId": "customer-1", "agentId": f.alex}
 		microsoftIn := map[string]any{"directoryTenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "clientId": "11111111-2222-3333-4444-555555555555", "clientSecret": "x"}
 		email := map[string]any{"from": addr.CreateEmailAddress.ID, "to": []string{"someone@example.com"}, "subject": "Hello", "text": "Hi"}
+		createProfile := `mutation($in: CustomerProfileInput!) { createCustomerProfile(input: $in) { profileId } }`
+		updateProfile := `mutation($id: ID!, $in: CustomerProfileInput!) { updateCustomerProfile(profileId: $id, input: $in) { profileId } }`
+		profile := map[string]any{"firstName": "Jo", "phoneNumber": "+61298765432"}
+		profileID := "0123456789abcdef0123456789abcdef"
 
 		cases := []struct {
 			mutation, who, token, query string
@@ -57,6 +61,12 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 			{"reportingEmbedUrl", "supervisor, nothing configured", f.supTok, `mutation { reportingEmbedUrl { url } }`, nil, []string{"CONFLICT"}},
 			{"reportingEmbedUrl", "another tenant's admin", f.b.AdminToken, `mutation { reportingEmbedUrl { url } }`, nil, []string{"BAD_USER_INPUT"}},
 			{"setMicrosoftIntegration", "no token", "", `mutation($in: MicrosoftIntegrationInput!) { setMicrosoftIntegration(input: $in) { configured } }`, map[string]any{"in": microsoftIn}, []string{"UNAUTHENTICATED"}},
+			{"createCustomerProfile", "no token", "", createProfile, map[string]any{"in": profile}, []string{"UNAUTHENTICATED"}},
+			{"createCustomerProfile", "agent, without the profiles module", f.alexTok, createProfile, map[string]any{"in": profile}, []string{"FORBIDDEN"}},
+			{"createCustomerProfile", "another tenant's agent, no instance", f.cyTok, createProfile, map[string]any{"in": profile}, []string{"BAD_USER_INPUT"}},
+			{"updateCustomerProfile", "no token", "", updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"UNAUTHENTICATED"}},
+			{"updateCustomerProfile", "agent, without the profiles module", f.alexTok, updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"FORBIDDEN"}},
+			{"updateCustomerProfile", "another tenant's agent, no instance", f.cyTok, updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"BAD_USER_INPUT"}},
 			{"setMicrosoftIntegration", "supervisor", f.supTok, `mutation($in: MicrosoftIntegrationInput!) { setMicrosoftIntegration(input: $in) { configured } }`, map[string]any{"in": microsoftIn}, []string{"FORBIDDEN"}},
 		}
 		covered := map[string]bool{}

@@ -100,10 +100,10 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 		var s *testenv.Server
 		g := &txGuard{t: t, counter: func() *testenv.StatementCounter { return s.Counter }}
 		platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-		sts, fc, s3, ses := fakeaws.NewSTS(t), fakeaws.NewConnect(t), fakeaws.NewS3(t), fakeaws.NewSES(t)
+		sts, fc, s3, ses, cp := fakeaws.NewSTS(t), fakeaws.NewConnect(t), fakeaws.NewS3(t), fakeaws.NewSES(t), fakeaws.NewProfiles(t)
 		sts.TrustCaller(platform)
 		sts.AllowRole(roleARN, externalID)
-		for _, trust := range []func(*fakeaws.STS){fc.TrustSTS, s3.TrustSTS, ses.TrustSTS} {
+		for _, trust := range []func(*fakeaws.STS){fc.TrustSTS, s3.TrustSTS, ses.TrustSTS, cp.TrustSTS} {
 			trust(sts)
 		}
 		fc.AddInstance(instanceID)
@@ -115,7 +115,7 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 			c.AWS = &wire.AWS{Options: connectaws.Options{
 				BaseCredentials: credentials.StaticCredentialsProvider{Value: platform},
 				STSEndpoint:     g.proxy(sts.URL), ConnectEndpoint: g.proxy(fc.URL),
-				S3Endpoint: g.proxy(s3.URL), SESEndpoint: g.proxy(ses.URL), RetryMaxAttempts: 1,
+				S3Endpoint: g.proxy(s3.URL), SESEndpoint: g.proxy(ses.URL), ProfilesEndpoint: g.proxy(cp.URL), RetryMaxAttempts: 1,
 			}}
 		})
 		mailer := s.App.Mail()
@@ -128,7 +128,7 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 		g.during(t, "configureInstance", func() {
 			s.MustDo(t, a.AdminToken, `mutation($in: ConfigureInstanceInput!) { configureInstance(input: $in) { id } }`, map[string]any{"in": map[string]any{
 				"instanceArn": instanceARN, "alias": "acme-support", "region": "ap-southeast-2", "roleArn": roleARN,
-				"externalId": externalID, "chatContactFlowId": "flow-chat", "modules": []string{"email"},
+				"externalId": externalID, "chatContactFlowId": "flow-chat", "modules": []string{"email", "profiles"},
 			}}, nil)
 		})
 		if !s3.BucketExists(content) {
@@ -167,6 +167,17 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 			if r := sendEmail(t, s, alexTok, addr.CreateEmailAddress.ID, "report.txt", "the attached report"); len(r.Errors) > 0 {
 				t.Fatalf("sendEmail: %+v", r.Errors)
 			}
+		})
+		cp.AddDomain("123456789012", "amazon-connect-acme-support")
+		var profile struct {
+			CreateCustomerProfile struct{ ProfileID string } `json:"createCustomerProfile"`
+		}
+		g.during(t, "createCustomerProfile", func() {
+			s.MustDo(t, alexTok, testenv.ContractOperation(t, "CreateCustomerProfile"), map[string]any{"input": map[string]any{"firstName": "Jordan"}}, &profile)
+		})
+		g.during(t, "updateCustomerProfile", func() {
+			s.MustDo(t, alexTok, testenv.ContractOperation(t, "UpdateCustomerProfile"), map[string]any{
+				"profileId": profile.CreateCustomerProfile.ProfileID, "input": map[string]any{"lastName": "Lee"}}, nil)
 		})
 	})
 }

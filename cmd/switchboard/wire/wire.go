@@ -34,6 +34,7 @@ import (
 	"switchboard/marketplace"
 	"switchboard/minutes"
 	"switchboard/onboarding"
+	"switchboard/profiles"
 	"switchboard/reporting"
 	"switchboard/resolvers"
 	"switchboard/scim"
@@ -219,6 +220,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		checks   *onboarding.Verifier
 		helper   *assist.Service
 		quick    *transfers.Service
+		screen   *profiles.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -244,6 +246,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		quick = transfers.New(clients, 0, nil)
+		screen = profiles.New(clients)
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -333,6 +336,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Verifier:      checks,
 			Assist:        helper,
 			Transfers:     quick,
+			Profiles:      screen,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
