@@ -29,6 +29,17 @@ const (
 	OpListApprovedOrigins     = "ListApprovedOrigins"
 	OpAssociateApprovedOrigin = "AssociateApprovedOrigin"
 	OpListQuickConnects       = "ListQuickConnects"
+	// The live contact centre's (connect_live.go).
+	OpListQueues              = "ListQueues"
+	OpGetCurrentMetricData    = "GetCurrentMetricData"
+	OpSuspendContactRecording = "SuspendContactRecording"
+	OpResumeContactRecording  = "ResumeContactRecording"
+	OpStopContactRecording    = "StopContactRecording"
+	OpUpdateContactAttributes = "UpdateContactAttributes"
+	OpListUsers               = "ListUsers"
+	OpDescribeUser            = "DescribeUser"
+	OpListRoutingProfiles     = "ListRoutingProfiles"
+	OpListContactFlows        = "ListContactFlows"
 )
 
 // Connect is a local Amazon Connect speaking the REST-JSON protocol for the
@@ -39,6 +50,8 @@ const (
 //	StartChatContact   PUT  /contact/chat
 //	StopContact        POST /contact/stop
 //	StartTaskContact   PUT  /contact/task
+//
+// and those of the live contact centre, listed in connect_live.go.
 //
 // Instances, their users and agent statuses exist only once a test adds
 // them; anything else is answered 404 ResourceNotFoundException. Errors carry
@@ -57,6 +70,10 @@ type Connect struct {
 	requests  []Request
 	pageSize  int
 	sts       *STS
+	limits    map[string]*opLimit // by operation: GetCurrentMetricData's, and any SetRateLimit set
+	// GetCurrentMetricData requests by instance ID: passed the rate
+	// limit, refused by it.
+	metricCalls, metricThrottled map[string]int
 }
 
 type connectInstance struct {
@@ -66,6 +83,7 @@ type connectInstance struct {
 	status   string   // InstanceStatus; ACTIVE when empty
 	origins  []string // approved origins
 	quick    []QuickConnect
+	live     liveInstance
 }
 
 // QuickConnect is a quick connect of a fake instance: Type is USER, QUEUE
@@ -136,6 +154,10 @@ func NewConnect(t testing.TB) *Connect {
 		contacts:  map[string]*Contact{},
 		tokens:    map[string]string{},
 		pageSize:  100,
+		limits:    defaultLimits(),
+
+		metricCalls:     map[string]int{},
+		metricThrottled: map[string]int{},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(c.serve))
 	t.Cleanup(srv.Close)
@@ -280,7 +302,7 @@ func (c *Connect) Contact(contactID string) (Contact, bool) {
 func (c *Connect) instance(instanceID string) *connectInstance {
 	in, ok := c.instances[instanceID]
 	if !ok {
-		in = &connectInstance{users: map[string]string{}}
+		in = &connectInstance{users: map[string]string{}, live: newLiveInstance()}
 		c.instances[instanceID] = in
 	}
 	return in
@@ -329,6 +351,9 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	cerr := c.authenticate(r, body, &rec)
 	if cerr == nil && op != "" {
+		cerr = c.throttle(op, segs, &rec)
+	}
+	if cerr == nil && op != "" {
 		if f, ok := c.failures.next(op); ok {
 			cerr = &connectError{f.Status, f.Code, f.Message}
 		}
@@ -353,6 +378,10 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 			out, cerr = c.associateApprovedOrigin(segs[1], body)
 		case OpListQuickConnects:
 			out, cerr = c.listQuickConnects(segs[1], r.URL.Query())
+		case OpListQueues, OpGetCurrentMetricData, OpSuspendContactRecording, OpResumeContactRecording,
+			OpStopContactRecording, OpUpdateContactAttributes, OpListUsers, OpDescribeUser,
+			OpListRoutingProfiles, OpListContactFlows:
+			out, cerr = c.serveLive(op, segs, r.URL.Query(), body)
 		default:
 			c.t.Errorf("fakeaws.Connect: no operation serves %s %s", r.Method, r.URL.Path)
 			cerr = &connectError{http.StatusNotFound, "UnknownOperationException", "no such operation"}
@@ -431,7 +460,7 @@ func route(method string, segs []string) string {
 	case method == http.MethodGet && len(segs) == 2 && segs[0] == "quick-connects":
 		return OpListQuickConnects
 	}
-	return ""
+	return routeLive(method, segs)
 }
 
 func writeConnectError(w http.ResponseWriter, e *connectError) {
