@@ -69,6 +69,7 @@ type Connect struct {
 	tokens    map[string]string // instance ID + "/" + ClientToken → contact ID
 	requests  []Request
 	pageSize  int
+	pageCap   int // SetMaxPageSize's; 0 for none
 	sts       *STS
 	limits    map[string]*opLimit // by operation: GetCurrentMetricData's, and any SetRateLimit set
 	// GetCurrentMetricData requests by instance ID: passed the rate
@@ -255,6 +256,15 @@ func (c *Connect) SetPageSize(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pageSize = n
+}
+
+// SetMaxPageSize caps every List page (and GetCurrentMetricData's) at n
+// items, whatever maxResults asks, as a service may answer fewer than asked;
+// 0, the default, caps nothing.
+func (c *Connect) SetMaxPageSize(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pageCap = n
 }
 
 // Fail makes requests to operation (e.g. OpPutUserStatus) fail with f.
@@ -541,6 +551,9 @@ func (c *Connect) page(q url.Values, n int) (start, end int, next string, cerr *
 			return 0, 0, "", &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
 		}
 		size = m
+	}
+	if c.pageCap > 0 {
+		size = min(size, c.pageCap)
 	}
 	if tok := q.Get("nextToken"); tok != "" {
 		m, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))

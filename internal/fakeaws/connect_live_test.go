@@ -95,6 +95,11 @@ func TestConnectQueues(t *testing.T) {
 	if err != nil || len(all.QueueSummaryList) != 4 || all.NextToken != nil {
 		t.Fatalf("unfiltered: %+v, %v", all, err)
 	}
+	c.SetMaxPageSize(1)
+	capped, err := cl.ListQueues(ctx, &connect.ListQueuesInput{InstanceId: aws.String(instance), MaxResults: aws.Int32(10)})
+	if err != nil || len(capped.QueueSummaryList) != 1 || aws.ToString(capped.NextToken) == "" {
+		t.Fatalf("capped at 1: %+v, %v", capped, err)
+	}
 	if _, err := cl.ListQueues(ctx, &connect.ListQueuesInput{InstanceId: aws.String("other")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("unknown instance: %v", err)
 	}
