@@ -142,6 +142,20 @@ var Permissions = []Permission{
 	{"connect", "StartChatContact", "connect:StartChatContact", "", instanceAll},
 	{"connect", "StartTaskContact", "connect:StartTaskContact", "", instanceAll},
 	{"connect", "StopContact", "connect:StopContact", "", instanceAll},
+	// The live contact centre (issue 14). IAM scopes these to the
+	// instance (the Lists), its queues (GetCurrentMetricData), users
+	// (DescribeUser) and contacts (recording, attributes): all within
+	// instanceAll's instance/*.
+	{"connect", "ListQueues", "connect:ListQueues", "", instanceAll},
+	{"connect", "GetCurrentMetricData", "connect:GetCurrentMetricData", "", instanceAll},
+	{"connect", "SuspendContactRecording", "connect:SuspendContactRecording", "", instanceAll},
+	{"connect", "ResumeContactRecording", "connect:ResumeContactRecording", "", instanceAll},
+	{"connect", "StopContactRecording", "connect:StopContactRecording", "", instanceAll},
+	{"connect", "UpdateContactAttributes", "connect:UpdateContactAttributes", "", instanceAll},
+	{"connect", "ListUsers", "connect:ListUsers", "", instanceAll},
+	{"connect", "DescribeUser", "connect:DescribeUser", "", instanceAll},
+	{"connect", "ListRoutingProfiles", "connect:ListRoutingProfiles", "", instanceAll},
+	{"connect", "ListContactFlows", "connect:ListContactFlows", "", instanceAll},
 
 	{"customerprofiles", "ListAccountIntegrations", "profile:ListAccountIntegrations", "", anyIntegration},
 	{"customerprofiles", "GetDomain", "profile:GetDomain", "", profilesDomain},

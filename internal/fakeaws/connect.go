@@ -29,6 +29,17 @@ const (
 	OpListApprovedOrigins     = "ListApprovedOrigins"
 	OpAssociateApprovedOrigin = "AssociateApprovedOrigin"
 	OpListQuickConnects       = "ListQuickConnects"
+	// The live contact centre's (connect_live.go).
+	OpListQueues              = "ListQueues"
+	OpGetCurrentMetricData    = "GetCurrentMetricData"
+	OpSuspendContactRecording = "SuspendContactRecording"
+	OpResumeContactRecording  = "ResumeContactRecording"
+	OpStopContactRecording    = "StopContactRecording"
+	OpUpdateContactAttributes = "UpdateContactAttributes"
+	OpListUsers               = "ListUsers"
+	OpDescribeUser            = "DescribeUser"
+	OpListRoutingProfiles     = "ListRoutingProfiles"
+	OpListContactFlows        = "ListContactFlows"
 )
 
 // Connect is a local Amazon Connect speaking the REST-JSON protocol for the
@@ -39,6 +50,8 @@ const (
 //	StartChatContact   PUT  /contact/chat
 //	StopContact        POST /contact/stop
 //	StartTaskContact   PUT  /contact/task
+//
+// and those of the live contact centre, listed in connect_live.go.
 //
 // Instances, their users and agent statuses exist only once a test adds
 // them; anything else is answered 404 ResourceNotFoundException. Errors carry
@@ -56,7 +69,12 @@ type Connect struct {
 	tokens    map[string]string // instance ID + "/" + ClientToken → contact ID
 	requests  []Request
 	pageSize  int
+	pageCap   int // SetMaxPageSize's; 0 for none
 	sts       *STS
+	limits    map[string]*opLimit // by operation: GetCurrentMetricData's, and any SetRateLimit set
+	// GetCurrentMetricData requests by instance ID: passed the rate
+	// limit, refused by it.
+	metricCalls, metricThrottled map[string]int
 }
 
 type connectInstance struct {
@@ -66,6 +84,7 @@ type connectInstance struct {
 	status   string   // InstanceStatus; ACTIVE when empty
 	origins  []string // approved origins
 	quick    []QuickConnect
+	live     liveInstance
 }
 
 // QuickConnect is a quick connect of a fake instance: Type is USER, QUEUE
@@ -136,6 +155,10 @@ func NewConnect(t testing.TB) *Connect {
 		contacts:  map[string]*Contact{},
 		tokens:    map[string]string{},
 		pageSize:  100,
+		limits:    defaultLimits(),
+
+		metricCalls:     map[string]int{},
+		metricThrottled: map[string]int{},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(c.serve))
 	t.Cleanup(srv.Close)
@@ -235,6 +258,15 @@ func (c *Connect) SetPageSize(n int) {
 	c.pageSize = n
 }
 
+// SetMaxPageSize caps every List page (and GetCurrentMetricData's) at n
+// items, whatever maxResults asks, as a service may answer fewer than asked;
+// 0, the default, caps nothing.
+func (c *Connect) SetMaxPageSize(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pageCap = n
+}
+
 // Fail makes requests to operation (e.g. OpPutUserStatus) fail with f.
 // Failures queue up: the first is used until its Times run out.
 func (c *Connect) Fail(operation string, f Failure) { c.failures.add(operation, f) }
@@ -280,7 +312,7 @@ func (c *Connect) Contact(contactID string) (Contact, bool) {
 func (c *Connect) instance(instanceID string) *connectInstance {
 	in, ok := c.instances[instanceID]
 	if !ok {
-		in = &connectInstance{users: map[string]string{}}
+		in = &connectInstance{users: map[string]string{}, live: newLiveInstance()}
 		c.instances[instanceID] = in
 	}
 	return in
@@ -329,6 +361,9 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	cerr := c.authenticate(r, body, &rec)
 	if cerr == nil && op != "" {
+		cerr = c.throttle(op, segs, &rec)
+	}
+	if cerr == nil && op != "" {
 		if f, ok := c.failures.next(op); ok {
 			cerr = &connectError{f.Status, f.Code, f.Message}
 		}
@@ -353,6 +388,10 @@ func (c *Connect) serve(w http.ResponseWriter, r *http.Request) {
 			out, cerr = c.associateApprovedOrigin(segs[1], body)
 		case OpListQuickConnects:
 			out, cerr = c.listQuickConnects(segs[1], r.URL.Query())
+		case OpListQueues, OpGetCurrentMetricData, OpSuspendContactRecording, OpResumeContactRecording,
+			OpStopContactRecording, OpUpdateContactAttributes, OpListUsers, OpDescribeUser,
+			OpListRoutingProfiles, OpListContactFlows:
+			out, cerr = c.serveLive(op, segs, r.URL.Query(), body)
 		default:
 			c.t.Errorf("fakeaws.Connect: no operation serves %s %s", r.Method, r.URL.Path)
 			cerr = &connectError{http.StatusNotFound, "UnknownOperationException", "no such operation"}
@@ -431,7 +470,7 @@ func route(method string, segs []string) string {
 	case method == http.MethodGet && len(segs) == 2 && segs[0] == "quick-connects":
 		return OpListQuickConnects
 	}
-	return ""
+	return routeLive(method, segs)
 }
 
 func writeConnectError(w http.ResponseWriter, e *connectError) {
@@ -512,6 +551,9 @@ func (c *Connect) page(q url.Values, n int) (start, end int, next string, cerr *
 			return 0, 0, "", &connectError{http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 1000"}
 		}
 		size = m
+	}
+	if c.pageCap > 0 {
+		size = min(size, c.pageCap)
 	}
 	if tok := q.Get("nextToken"); tok != "" {
 		m, err := strconv.Atoi(strings.TrimPrefix(tok, "page-after-"))
