@@ -31,6 +31,7 @@ import (
 	"switchboard/mail"
 	"switchboard/onboarding"
 	"switchboard/profiles"
+	"switchboard/queues"
 	"switchboard/schedules"
 	"switchboard/templates"
 	"switchboard/tenants"
@@ -557,6 +558,7 @@ type ComplexityRoot struct {
 		Nodes                 func(childComplexity int, ids []gid.ID) int
 		OperationalParameters func(childComplexity int, group *string) int
 		PendingSubscriptions  func(childComplexity int) int
+		QueueMetrics          func(childComplexity int) int
 		QuickConnects         func(childComplexity int) int
 		RenderTemplate        func(childComplexity int, id gid.ID, variables []*model.TemplateVariableInput) int
 		ScheduleStatus        func(childComplexity int, id gid.ID, at *time.Time) int
@@ -569,6 +571,21 @@ type ComplexityRoot struct {
 		Tenants               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.TenantOrder) int
 		Usage                 func(childComplexity int, from time.Time, to time.Time, tenantID *gid.ID) int
 		Viewer                func(childComplexity int) int
+	}
+
+	Queue struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	QueueMetrics struct {
+		AgentsAvailable         func(childComplexity int) int
+		AgentsOnContact         func(childComplexity int) int
+		AgentsOnline            func(childComplexity int) int
+		ContactsInQueue         func(childComplexity int) int
+		OldestContactAgeSeconds func(childComplexity int) int
+		Queue                   func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
 	}
 
 	QuickConnect struct {
@@ -632,6 +649,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AgentActivityChanged func(childComplexity int, agentIds []gid.ID) int
 		AgentStatusChanged   func(childComplexity int, agentIds []gid.ID) int
+		QueueMetricsChanged  func(childComplexity int) int
 		SuggestReplyStream   func(childComplexity int, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) int
 	}
 
@@ -806,6 +824,7 @@ type QueryResolver interface {
 	AdminUsers(ctx context.Context) ([]*ent.AdminUser, error)
 	IamPolicy(ctx context.Context) (*model.IamPolicy, error)
 	CustomerProfiles(ctx context.Context, phoneNumber *string, email *string) ([]*connectaws.CustomerProfile, error)
+	QueueMetrics(ctx context.Context) ([]*queues.Figures, error)
 	Templates(ctx context.Context, channel *template.Channel) ([]*ent.Template, error)
 	RenderTemplate(ctx context.Context, id gid.ID, variables []*model.TemplateVariableInput) (*templates.Rendered, error)
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
@@ -823,6 +842,7 @@ type SubscriptionResolver interface {
 	AgentStatusChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.Event, error)
 	AgentActivityChanged(ctx context.Context, agentIds []gid.ID) (<-chan *livestatus.ActivityEvent, error)
 	SuggestReplyStream(ctx context.Context, emailID *gid.ID, conversationTranscript *string, templateID *gid.ID) (<-chan *assist.Chunk, error)
+	QueueMetricsChanged(ctx context.Context) (<-chan []*queues.Figures, error)
 }
 type TenantResolver interface {
 	MarketplaceCustomerID(ctx context.Context, obj *ent.Tenant) (*string, error)
@@ -3147,6 +3167,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingSubscriptions(childComplexity), true
+	case "Query.queueMetrics":
+		if e.ComplexityRoot.Query.QueueMetrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.QueueMetrics(childComplexity), true
 	case "Query.quickConnects":
 		if e.ComplexityRoot.Query.QuickConnects == nil {
 			break
@@ -3259,6 +3285,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Queue.id":
+		if e.ComplexityRoot.Queue.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Queue.ID(childComplexity), true
+	case "Queue.name":
+		if e.ComplexityRoot.Queue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Queue.Name(childComplexity), true
+
+	case "QueueMetrics.agentsAvailable":
+		if e.ComplexityRoot.QueueMetrics.AgentsAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.AgentsAvailable(childComplexity), true
+	case "QueueMetrics.agentsOnContact":
+		if e.ComplexityRoot.QueueMetrics.AgentsOnContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.AgentsOnContact(childComplexity), true
+	case "QueueMetrics.agentsOnline":
+		if e.ComplexityRoot.QueueMetrics.AgentsOnline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.AgentsOnline(childComplexity), true
+	case "QueueMetrics.contactsInQueue":
+		if e.ComplexityRoot.QueueMetrics.ContactsInQueue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.ContactsInQueue(childComplexity), true
+	case "QueueMetrics.oldestContactAgeSeconds":
+		if e.ComplexityRoot.QueueMetrics.OldestContactAgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.OldestContactAgeSeconds(childComplexity), true
+	case "QueueMetrics.queue":
+		if e.ComplexityRoot.QueueMetrics.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.Queue(childComplexity), true
+	case "QueueMetrics.updatedAt":
+		if e.ComplexityRoot.QueueMetrics.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueMetrics.UpdatedAt(childComplexity), true
 
 	case "QuickConnect.id":
 		if e.ComplexityRoot.QuickConnect.ID == nil {
@@ -3494,6 +3576,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.AgentStatusChanged(childComplexity, args["agentIds"].([]gid.ID)), true
+	case "Subscription.queueMetricsChanged":
+		if e.ComplexityRoot.Subscription.QueueMetricsChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.QueueMetricsChanged(childComplexity), true
 	case "Subscription.suggestReplyStream":
 		if e.ComplexityRoot.Subscription.SuggestReplyStream == nil {
 			break
@@ -3928,7 +4016,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/profiles.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
+//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/profiles.graphqls" "schema/queues.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3953,6 +4041,7 @@ var sources = []*ast.Source{
 	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 	{Name: "schema/profiles.graphqls", Input: sourceData("schema/profiles.graphqls"), BuiltIn: false},
+	{Name: "schema/queues.graphqls", Input: sourceData("schema/queues.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
 	{Name: "schema/tenancy.graphqls", Input: sourceData("schema/tenancy.graphqls"), BuiltIn: false},
 	{Name: "schema/transfers.graphqls", Input: sourceData("schema/transfers.graphqls"), BuiltIn: false},
@@ -4777,6 +4866,36 @@ func (ec *executionContext) childFields_PendingSubscription(ctx context.Context,
 		return ec.fieldContext_PendingSubscription_registeredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PendingSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_Queue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Queue_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Queue_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Queue", field.Name)
+}
+
+func (ec *executionContext) childFields_QueueMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queue":
+		return ec.fieldContext_QueueMetrics_queue(ctx, field)
+	case "agentsOnline":
+		return ec.fieldContext_QueueMetrics_agentsOnline(ctx, field)
+	case "agentsAvailable":
+		return ec.fieldContext_QueueMetrics_agentsAvailable(ctx, field)
+	case "agentsOnContact":
+		return ec.fieldContext_QueueMetrics_agentsOnContact(ctx, field)
+	case "contactsInQueue":
+		return ec.fieldContext_QueueMetrics_contactsInQueue(ctx, field)
+	case "oldestContactAgeSeconds":
+		return ec.fieldContext_QueueMetrics_oldestContactAgeSeconds(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_QueueMetrics_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueMetrics", field.Name)
 }
 
 func (ec *executionContext) childFields_QuickConnect(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16055,6 +16174,38 @@ func (ec *executionContext) fieldContext_Query_customerProfiles(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_queueMetrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_queueMetrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().QueueMetrics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*queues.Figures) graphql.Marshaler {
+			return ec.marshalNQueueMetrics2ᚕᚖswitchboardᚋqueuesᚐFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_queueMetrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueueMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16313,6 +16464,222 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Queue_id(ctx context.Context, field graphql.CollectedField, obj *queues.Queue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Queue_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Queue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Queue", field, false, false, "String")
+}
+
+func (ec *executionContext) _Queue_name(ctx context.Context, field graphql.CollectedField, obj *queues.Queue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Queue_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Queue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Queue", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueueMetrics_queue(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_queue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v queues.Queue) graphql.Marshaler {
+			return ec.marshalNQueue2switchboardᚋqueuesᚐQueue(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_queue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QueueMetrics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Queue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueueMetrics_agentsOnline(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_agentsOnline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgentsOnline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_agentsOnline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueMetrics_agentsAvailable(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_agentsAvailable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgentsAvailable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_agentsAvailable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueMetrics_agentsOnContact(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_agentsOnContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgentsOnContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_agentsOnContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueMetrics_contactsInQueue(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_contactsInQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactsInQueue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_contactsInQueue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueMetrics_oldestContactAgeSeconds(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_oldestContactAgeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestContactAgeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_oldestContactAgeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueMetrics_updatedAt(ctx context.Context, field graphql.CollectedField, obj *queues.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueMetrics_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueMetrics_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueMetrics", field, false, false, "Time")
 }
 
 func (ec *executionContext) _QuickConnect_id(ctx context.Context, field graphql.CollectedField, obj *connectaws.QuickConnect) (ret graphql.Marshaler) {
@@ -17243,6 +17610,38 @@ func (ec *executionContext) fieldContext_Subscription_suggestReplyStream(ctx con
 	if fc.Args, err = ec.field_Subscription_suggestReplyStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_queueMetricsChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_queueMetricsChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().QueueMetricsChanged(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*queues.Figures) graphql.Marshaler {
+			return ec.marshalNQueueMetrics2ᚕᚖswitchboardᚋqueuesᚐFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_queueMetricsChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueueMetrics(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -25500,6 +25899,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerProfiles(ctx, field)
 				})
+		case "queueMetrics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_queueMetrics(ctx, field)
+				})
 		case "templates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -25543,6 +25948,107 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queueImplementors = []string{"Queue"}
+
+func (ec *executionContext) _Queue(ctx context.Context, sel ast.SelectionSet, obj *queues.Queue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Queue")
+		case "id":
+			out.Values[i] = ec._Queue_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Queue_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queueMetricsImplementors = []string{"QueueMetrics"}
+
+func (ec *executionContext) _QueueMetrics(ctx context.Context, sel ast.SelectionSet, obj *queues.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queueMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueueMetrics")
+		case "queue":
+			out.Values[i] = ec._QueueMetrics_queue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agentsOnline":
+			out.Values[i] = ec._QueueMetrics_agentsOnline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agentsAvailable":
+			out.Values[i] = ec._QueueMetrics_agentsAvailable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agentsOnContact":
+			out.Values[i] = ec._QueueMetrics_agentsOnContact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contactsInQueue":
+			out.Values[i] = ec._QueueMetrics_contactsInQueue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oldestContactAgeSeconds":
+			out.Values[i] = ec._QueueMetrics_oldestContactAgeSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._QueueMetrics_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25977,6 +26483,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_agentActivityChanged(ctx, fields[0])
 	case "suggestReplyStream":
 		return ec._Subscription_suggestReplyStream(ctx, fields[0])
+	case "queueMetricsChanged":
+		return ec._Subscription_queueMetricsChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -27789,6 +28297,34 @@ func (ec *executionContext) marshalNPendingSubscription2ᚖswitchboardᚋentᚐP
 		return graphql.Null
 	}
 	return ec._PendingSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueue2switchboardᚋqueuesᚐQueue(ctx context.Context, sel ast.SelectionSet, v queues.Queue) graphql.Marshaler {
+	return ec._Queue(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNQueueMetrics2ᚕᚖswitchboardᚋqueuesᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*queues.Figures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueueMetrics2ᚖswitchboardᚋqueuesᚐFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueueMetrics2ᚖswitchboardᚋqueuesᚐFigures(ctx context.Context, sel ast.SelectionSet, v *queues.Figures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueueMetrics!")
+		return graphql.Null
+	}
+	return ec._QueueMetrics(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNQuickConnect2ᚕᚖswitchboardᚋconnectawsᚐQuickConnectᚄ(ctx context.Context, sel ast.SelectionSet, v []*connectaws.QuickConnect) graphql.Marshaler {

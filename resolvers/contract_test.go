@@ -21,8 +21,6 @@ import (
 var notYetImplemented = map[string]bool{
 	// The live contact centre on the desktop (queues, activity, transfers,
 	// recording, attributes).
-	"QueueMetrics":            true,
-	"QueueMetricsChanged":     true,
 	"SetContactRecording":     true,
 	"UpdateContactAttributes": true,
 

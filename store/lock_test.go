@@ -58,3 +58,69 @@ func TestPostgresWaitLock(t *testing.T) {
 	}
 	release()
 }
+
+// Locks: one session holds many keys; another set of locks (another
+// replica) is refused them until they are released, or until the session
+// holding them breaks, which Verify then notices; closing releases all.
+func TestPostgresLocks(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	st := testenv.OpenStore(t, url)
+	other := testenv.OpenStore(t, url)
+	ctx := context.Background()
+	one, two := st.NewLocks(), other.NewLocks()
+	defer one.Close()
+	defer two.Close()
+	keys := []int64{1 << 40, 7, 1<<62 + 5}
+	for _, k := range keys {
+		if ok, err := one.Try(ctx, k); err != nil || !ok {
+			t.Fatalf("one takes %d: %v %v", k, ok, err)
+		}
+		if ok, err := one.Try(ctx, k); err != nil || !ok {
+			t.Fatalf("one holds %d: %v %v", k, ok, err)
+		}
+		if ok, err := two.Try(ctx, k); err != nil || ok {
+			t.Fatalf("two takes %d while one holds it: %v %v", k, ok, err)
+		}
+	}
+	if err := one.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !one.Held(k) {
+			t.Fatalf("Verify forgot %d, still held", k)
+		}
+	}
+	one.Release(ctx, keys[0])
+	if ok, err := two.Try(ctx, keys[0]); err != nil || !ok {
+		t.Fatalf("two after release: %v %v", ok, err)
+	}
+	// One's session is killed: its locks go with it, and Verify sees so.
+	if _, err := other.DB.ExecContext(ctx, `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.objid = 7 AND l.granted`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := two.Try(ctx, 7); err != nil || !ok {
+		t.Fatalf("two after one's session ended: %v %v", ok, err)
+	}
+	_ = one.Verify(ctx)
+	if one.Held(7) || one.Held(keys[2]) {
+		t.Fatal("one still believes it holds the locks of its ended session")
+	}
+	two.Close()
+	if ok, err := one.Try(ctx, keys[2]); err != nil || !ok {
+		t.Fatalf("after two closed: %v %v", ok, err)
+	}
+	var n int
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("closing left %d locks of key 7: %v", n, err)
+	}
+}
+
+// On SQLite every lock is taken at once: its one process is the only replica.
+func TestSQLiteLocks(t *testing.T) {
+	st := testenv.OpenStore(t, testenv.Backends()[0].URL(t))
+	l := st.NewLocks()
+	if ok, err := l.Try(context.Background(), 1); err != nil || !ok || !l.Held(1) {
+		t.Fatalf("%v %v", ok, err)
+	}
+}

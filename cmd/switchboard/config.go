@@ -19,6 +19,7 @@ import (
 	"switchboard/cmd/switchboard/wire"
 	"switchboard/connectaws"
 	"switchboard/marketplace"
+	"switchboard/queues"
 	"switchboard/server"
 	"switchboard/server/telemetry"
 	"switchboard/store"
@@ -57,6 +58,7 @@ type config struct {
 	assistMaxOutput       int
 	assistTimeout         time.Duration
 	assistRate            int
+	queueInterval         time.Duration
 	publicURL             string
 	meteringDimension     string
 	signupURL             string
@@ -112,6 +114,8 @@ func (c *config) serveFlags(fs *flagSet) {
 	fs.durationSetting(&c.assistTimeout, "assist-timeout", assist.DefaultTimeout, "how long one assist call may wait for the model")
 	fs.intSetting(&c.assistRate, "assist-rate-per-minute", assist.DefaultRatePerMinute,
 		"assist calls a minute one tenant's people may make on this replica, 5 at once")
+	fs.durationSetting(&c.queueInterval, "queue-metrics-interval", queues.DefaultInterval,
+		"how often the queue figures of a tenant somebody watches are taken from Amazon Connect (one GetCurrentMetricData per 100 queues, by one replica)")
 	fs.stringSetting(&c.awsSNSEndpoint, "aws-sns-endpoint", "", "SNS endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsProfilesEndpoint, "aws-profiles-endpoint", "", "Customer Profiles endpoint to use instead of AWS's (a local fake)")
 	fs.stringSetting(&c.awsQuickSightEndpoint, "aws-quicksight-endpoint", "", "QuickSight endpoint to use instead of AWS's (a local fake)")
@@ -347,10 +351,11 @@ func (c *config) wire(st *store.Store, secret []byte, log *slog.Logger) wire.Con
 		PublicURL:      c.publicURL,
 		Assist: assist.Options{MaxInputChars: c.assistMaxInput, MaxOutputTokens: c.assistMaxOutput,
 			Timeout: c.assistTimeout, RatePerMinute: c.assistRate},
-		TrustedDocuments:  c.trustedDocuments,
-		MeteringDimension: c.meteringDimension,
-		Marketplace:       wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
-		DecommissionAfter: c.decommissionAfter,
+		QueueMetricsInterval: c.queueInterval,
+		TrustedDocuments:     c.trustedDocuments,
+		MeteringDimension:    c.meteringDimension,
+		Marketplace:          wire.Marketplace{SignupURL: c.signupURL, TopicAccount: c.topicAccount},
+		DecommissionAfter:    c.decommissionAfter,
 		Limits: server.Limits{
 			WSConnsPerPerson: c.wsConnsPerPerson, WSConnsPerTenant: c.wsConnsPerTenant,
 			RatePerPerson: c.ratePerPerson, RatePerTenant: c.ratePerTenant,

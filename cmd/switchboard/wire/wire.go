@@ -35,6 +35,7 @@ import (
 	"switchboard/minutes"
 	"switchboard/onboarding"
 	"switchboard/profiles"
+	"switchboard/queues"
 	"switchboard/reporting"
 	"switchboard/resolvers"
 	"switchboard/scim"
@@ -67,6 +68,9 @@ type Config struct {
 	// Assist bounds assist's calls (assist.Options: input, output, timeout,
 	// rate); its AWS, Mail and Logger are wire's.
 	Assist assist.Options
+	// QueueMetricsInterval is how often a watched tenant's queue figures
+	// are taken; queues.DefaultInterval when zero.
+	QueueMetricsInterval time.Duration
 	// WSInitTimeout and WSPingInterval tune the WebSocket transport; the
 	// server's defaults when zero.
 	WSInitTimeout, WSPingInterval time.Duration
@@ -160,8 +164,11 @@ type App struct {
 	retain   *tenants.Retention
 	gate     *tenants.Gate
 	stopGate context.CancelFunc
-	relay    *pgrelay.Relay           // nil on the embedded store
-	tracer   *sdktrace.TracerProvider // nil without tracing
+	relay    *pgrelay.Relay // nil on the embedded store
+	// locks are the queue poller's per-tenant locks; stopPolling ends it.
+	locks       *store.Locks
+	stopPolling context.CancelFunc
+	tracer      *sdktrace.TracerProvider // nil without tracing
 }
 
 // relayFlushInterval is how long a replica gathers status changes before
@@ -221,6 +228,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		helper   *assist.Service
 		quick    *transfers.Service
 		screen   *profiles.Service
+		figures  *queues.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -247,6 +255,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		quick = transfers.New(clients, 0, nil)
 		screen = profiles.New(clients)
+		figures = queues.New(clients, st.Client, queues.Options{Interval: cfg.QueueMetricsInterval, Logger: log})
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -295,6 +304,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}}
 	topics.Handle(livestatus.ActivityTopic, func(m livestatus.Message) error { return pub.ReceiveActivity(m, st.Client) })
+	if figures != nil {
+		// One replica polls each watched tenant: the one holding its lock.
+		app.locks = st.NewLocks()
+		figures.Share(app.locks, messenger)
+		topics.Handle(queues.Topic, figures.Receive)
+		pollCtx, stopPolling := context.WithCancel(context.Background())
+		app.stopPolling = stopPolling
+		go figures.Run(pollCtx)
+	}
 	app.status = livestatus.NewService(st.Client, pub, livestatus.Options{Connect: connect, Postgres: postgres})
 	if checks != nil {
 		checks.Status = app.status
@@ -337,6 +355,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Assist:        helper,
 			Transfers:     quick,
 			Profiles:      screen,
+			Queues:        figures,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
@@ -471,6 +490,12 @@ func (a *App) Drain() { a.server.Drain() }
 func (a *App) Close() {
 	if a.stopGate != nil {
 		a.stopGate()
+	}
+	if a.stopPolling != nil {
+		a.stopPolling()
+	}
+	if a.locks != nil {
+		a.locks.Close()
 	}
 	if a.relay != nil {
 		a.relay.Close()
