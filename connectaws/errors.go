@@ -109,3 +109,22 @@ func upstream(service, operation string, err error) error {
 	e.Throttled = throttles.IsErrorThrottle(err).Bool()
 	return e
 }
+
+// ErrorCode returns the AWS error code of err (an *UpstreamError's Code),
+// or "" when err is no answer of AWS.
+func ErrorCode(err error) string {
+	if ue, ok := errors.AsType[*UpstreamError](err); ok {
+		return ue.Code
+	}
+	return ""
+}
+
+// IsNotFound reports whether AWS answered that what the call named does
+// not exist (a contact that has ended, a profile of another domain).
+func IsNotFound(err error) bool {
+	switch ErrorCode(err) {
+	case "ResourceNotFoundException", "ContactNotFoundException":
+		return true
+	}
+	return false
+}

@@ -232,6 +232,25 @@ func (c *Clients) UpdateContactAttributes(ctx context.Context, inst Instance, in
 	if initialContactID == "" {
 		return fmt.Errorf("%w: UpdateContactAttributes needs the initial contact's ID", ErrInvalidInput)
 	}
+	if err := CheckContactAttributes(attrs); err != nil {
+		return err
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	t, r, err := c.tenant(inst)
+	if err != nil {
+		return err
+	}
+	_, err = t.connect.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(r.id), InitialContactId: aws.String(initialContactID), Attributes: attrs,
+	})
+	return upstream("Connect", "UpdateContactAttributes", err)
+}
+
+// CheckContactAttributes checks attributes against Connect's limits
+// (ErrInvalidInput), as UpdateContactAttributes does before its call.
+func CheckContactAttributes(attrs map[string]string) error {
 	size := 0
 	for k, v := range attrs {
 		if !attributeKeyRE.MatchString(k) || len(k) > maxAttributeLength {
@@ -245,15 +264,5 @@ func (c *Clients) UpdateContactAttributes(ctx context.Context, inst Instance, in
 	if size > MaxContactAttributesBytes {
 		return fmt.Errorf("%w: %d bytes of attributes, more than a contact holds (%d)", ErrInvalidInput, size, MaxContactAttributesBytes)
 	}
-	if len(attrs) == 0 {
-		return nil
-	}
-	t, r, err := c.tenant(inst)
-	if err != nil {
-		return err
-	}
-	_, err = t.connect.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
-		InstanceId: aws.String(r.id), InitialContactId: aws.String(initialContactID), Attributes: attrs,
-	})
-	return upstream("Connect", "UpdateContactAttributes", err)
+	return nil
 }

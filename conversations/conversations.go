@@ -5,7 +5,6 @@ package conversations
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -137,7 +136,4 @@ func (s *Service) EndConversation(ctx context.Context, c *ent.Client, id gid.ID)
 }
 
 // contactGone reports whether Connect says the contact has already ended.
-func contactGone(err error) bool {
-	var ue *connectaws.UpstreamError
-	return errors.As(err, &ue) && (ue.Code == "ContactNotFoundException" || ue.Code == "ResourceNotFoundException")
-}
+func contactGone(err error) bool { return connectaws.IsNotFound(err) }

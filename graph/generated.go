@@ -30,6 +30,7 @@ import (
 	"switchboard/livestatus"
 	"switchboard/mail"
 	"switchboard/onboarding"
+	"switchboard/oncontact"
 	"switchboard/profiles"
 	"switchboard/queues"
 	"switchboard/schedules"
@@ -249,6 +250,11 @@ type ComplexityRoot struct {
 		UpdatedAt    func(childComplexity int) int
 	}
 
+	ContactAttributesUpdate struct {
+		ContactID func(childComplexity int) int
+		Keys      func(childComplexity int) int
+	}
+
 	ContactConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -264,6 +270,11 @@ type ComplexityRoot struct {
 		Primary func(childComplexity int) int
 		Type    func(childComplexity int) int
 		Value   func(childComplexity int) int
+	}
+
+	ContactRecording struct {
+		ContactID func(childComplexity int) int
+		State     func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -493,6 +504,7 @@ type ComplexityRoot struct {
 		SendEmail                  func(childComplexity int, input model.SendEmailInput) int
 		SetAgentStatus             func(childComplexity int, input model.SetAgentStatusInput) int
 		SetBranding                func(childComplexity int, logo *graphql.Upload, favicon *graphql.Upload) int
+		SetContactRecording        func(childComplexity int, contactID string, state model.RecordingState) int
 		SetMicrosoftIntegration    func(childComplexity int, input model.MicrosoftIntegrationInput) int
 		SetOperationalParameter    func(childComplexity int, group string, key string, value string) int
 		StartConversation          func(childComplexity int, input model.StartConversationInput) int
@@ -500,6 +512,7 @@ type ComplexityRoot struct {
 		UpdateAgent                func(childComplexity int, id gid.ID, input ent.UpdateAgentInput) int
 		UpdateAgentStatus          func(childComplexity int, id gid.ID, input ent.UpdateAgentStatusInput) int
 		UpdateContact              func(childComplexity int, id gid.ID, input model.UpdateContactInput) int
+		UpdateContactAttributes    func(childComplexity int, contactID string, attributes []*oncontact.Attribute) int
 		UpdateCustomerProfile      func(childComplexity int, profileID gid.ID, input profiles.Input) int
 		UpdateEmailAddress         func(childComplexity int, id gid.ID, input ent.UpdateEmailAddressInput) int
 		UpdateModule               func(childComplexity int, id gid.ID, input model.UpdateModuleInput) int
@@ -789,6 +802,8 @@ type MutationResolver interface {
 	ConfigureReporting(ctx context.Context, input model.ConfigureReportingInput) (*model.ReportingSettings, error)
 	ReportingEmbedURL(ctx context.Context) (*model.ReportingEmbed, error)
 	VerifyInstance(ctx context.Context) (*onboarding.Verification, error)
+	SetContactRecording(ctx context.Context, contactID string, state model.RecordingState) (*model.ContactRecording, error)
+	UpdateContactAttributes(ctx context.Context, contactID string, attributes []*oncontact.Attribute) (*model.ContactAttributesUpdate, error)
 	CreateCustomerProfile(ctx context.Context, input profiles.Input) (*connectaws.CustomerProfile, error)
 	UpdateCustomerProfile(ctx context.Context, profileID gid.ID, input profiles.Input) (*connectaws.CustomerProfile, error)
 	CreateTemplate(ctx context.Context, input model.CreateTemplateInput) (*ent.Template, error)
@@ -1572,6 +1587,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Contact.UpdatedAt(childComplexity), true
 
+	case "ContactAttributesUpdate.contactId":
+		if e.ComplexityRoot.ContactAttributesUpdate.ContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactAttributesUpdate.ContactID(childComplexity), true
+	case "ContactAttributesUpdate.keys":
+		if e.ComplexityRoot.ContactAttributesUpdate.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactAttributesUpdate.Keys(childComplexity), true
+
 	case "ContactConnection.edges":
 		if e.ComplexityRoot.ContactConnection.Edges == nil {
 			break
@@ -1622,6 +1650,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactPoint.Value(childComplexity), true
+
+	case "ContactRecording.contactId":
+		if e.ComplexityRoot.ContactRecording.ContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactRecording.ContactID(childComplexity), true
+	case "ContactRecording.state":
+		if e.ComplexityRoot.ContactRecording.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactRecording.State(childComplexity), true
 
 	case "Conversation.agent":
 		if e.ComplexityRoot.Conversation.Agent == nil {
@@ -2714,6 +2755,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetBranding(childComplexity, args["logo"].(*graphql.Upload), args["favicon"].(*graphql.Upload)), true
+	case "Mutation.setContactRecording":
+		if e.ComplexityRoot.Mutation.SetContactRecording == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setContactRecording_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetContactRecording(childComplexity, args["contactId"].(string), args["state"].(model.RecordingState)), true
 	case "Mutation.setMicrosoftIntegration":
 		if e.ComplexityRoot.Mutation.SetMicrosoftIntegration == nil {
 			break
@@ -2791,6 +2843,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateContactAttributes":
+		if e.ComplexityRoot.Mutation.UpdateContactAttributes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContactAttributes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContactAttributes(childComplexity, args["contactId"].(string), args["attributes"].([]*oncontact.Attribute)), true
 	case "Mutation.updateCustomerProfile":
 		if e.ComplexityRoot.Mutation.UpdateCustomerProfile == nil {
 			break
@@ -3891,6 +3954,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConfigureAssistInput", ec.unmarshalInputConfigureAssistInput),
 			graphql.NewInputUnmarshaler("ConfigureInstanceInput", ec.unmarshalInputConfigureInstanceInput),
 			graphql.NewInputUnmarshaler("ConfigureReportingInput", ec.unmarshalInputConfigureReportingInput),
+			graphql.NewInputUnmarshaler("ContactAttributeInput", ec.unmarshalInputContactAttributeInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactPointInput", ec.unmarshalInputContactPointInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
@@ -4016,7 +4080,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/profiles.graphqls" "schema/queues.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
+//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/oncontact.graphqls" "schema/profiles.graphqls" "schema/queues.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4040,6 +4104,7 @@ var sources = []*ast.Source{
 	{Name: "schema/instance.graphqls", Input: sourceData("schema/instance.graphqls"), BuiltIn: false},
 	{Name: "schema/livestatus.graphqls", Input: sourceData("schema/livestatus.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
+	{Name: "schema/oncontact.graphqls", Input: sourceData("schema/oncontact.graphqls"), BuiltIn: false},
 	{Name: "schema/profiles.graphqls", Input: sourceData("schema/profiles.graphqls"), BuiltIn: false},
 	{Name: "schema/queues.graphqls", Input: sourceData("schema/queues.graphqls"), BuiltIn: false},
 	{Name: "schema/templates.graphqls", Input: sourceData("schema/templates.graphqls"), BuiltIn: false},
@@ -4402,6 +4467,16 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
+func (ec *executionContext) childFields_ContactAttributesUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contactId":
+		return ec.fieldContext_ContactAttributesUpdate_contactId(ctx, field)
+	case "keys":
+		return ec.fieldContext_ContactAttributesUpdate_keys(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactAttributesUpdate", field.Name)
+}
+
 func (ec *executionContext) childFields_ContactConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4434,6 +4509,16 @@ func (ec *executionContext) childFields_ContactPoint(ctx context.Context, field 
 		return ec.fieldContext_ContactPoint_primary(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_ContactRecording(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contactId":
+		return ec.fieldContext_ContactRecording_contactId(ctx, field)
+	case "state":
+		return ec.fieldContext_ContactRecording_state(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactRecording", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5782,6 +5867,28 @@ func (ec *executionContext) field_Mutation_setBranding_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setContactRecording_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (model.RecordingState, error) {
+			return ec.unmarshalNRecordingState2switchboardᚋgraphᚋmodelᚐRecordingState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setMicrosoftIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5895,6 +6002,28 @@ func (ec *executionContext) field_Mutation_updateAgent_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateContactAttributes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "attributes",
+		func(ctx context.Context, v any) ([]*oncontact.Attribute, error) {
+			return ec.unmarshalNContactAttributeInput2ᚕᚖswitchboardᚋoncontactᚐAttributeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attributes"] = arg1
 	return args, nil
 }
 
@@ -9487,6 +9616,52 @@ func (ec *executionContext) fieldContext_Contact_phoneNumbers(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _ContactAttributesUpdate_contactId(ctx context.Context, field graphql.CollectedField, obj *model.ContactAttributesUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactAttributesUpdate_contactId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactAttributesUpdate_contactId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactAttributesUpdate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactAttributesUpdate_keys(ctx context.Context, field graphql.CollectedField, obj *model.ContactAttributesUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactAttributesUpdate_keys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactAttributesUpdate_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactAttributesUpdate", field, false, false, "String")
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9696,6 +9871,52 @@ func (ec *executionContext) _ContactPoint_primary(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ContactPoint_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactPoint", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ContactRecording_contactId(ctx context.Context, field graphql.CollectedField, obj *model.ContactRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactRecording_contactId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactRecording_contactId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactRecording", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactRecording_state(ctx context.Context, field graphql.CollectedField, obj *model.ContactRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactRecording_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordingState) graphql.Marshaler {
+			return ec.marshalNRecordingState2switchboardᚋgraphᚋmodelᚐRecordingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactRecording_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactRecording", field, false, false, "RecordingState")
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
@@ -14412,6 +14633,94 @@ func (ec *executionContext) fieldContext_Mutation_verifyInstance(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InstanceVerification(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setContactRecording(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setContactRecording(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetContactRecording(ctx, fc.Args["contactId"].(string), fc.Args["state"].(model.RecordingState))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactRecording) graphql.Marshaler {
+			return ec.marshalNContactRecording2ᚖswitchboardᚋgraphᚋmodelᚐContactRecording(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setContactRecording(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactRecording(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setContactRecording_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateContactAttributes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateContactAttributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateContactAttributes(ctx, fc.Args["contactId"].(string), fc.Args["attributes"].([]*oncontact.Attribute))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactAttributesUpdate) graphql.Marshaler {
+			return ec.marshalNContactAttributesUpdate2ᚖswitchboardᚋgraphᚋmodelᚐContactAttributesUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateContactAttributes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactAttributesUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateContactAttributes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -20121,6 +20430,55 @@ func UnmarshalConfigureReportingInput(ctx context.Context, raw any) (model.Confi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputContactAttributeInput(ctx context.Context, obj any) (oncontact.Attribute, error) {
+	var it oncontact.Attribute
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalContactAttributeInput unmarshals raw into the ContactAttributeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContactAttributeInput(ctx context.Context, raw any) (oncontact.Attribute, error) {
+	var out oncontact.Attribute
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactAttributeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -23746,6 +24104,44 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var contactAttributesUpdateImplementors = []string{"ContactAttributesUpdate"}
+
+func (ec *executionContext) _ContactAttributesUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.ContactAttributesUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactAttributesUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactAttributesUpdate")
+		case "contactId":
+			out.Values[i] = ec._ContactAttributesUpdate_contactId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keys":
+			out.Values[i] = ec._ContactAttributesUpdate_keys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactConnection) graphql.Marshaler {
@@ -23850,6 +24246,44 @@ func (ec *executionContext) _ContactPoint(ctx context.Context, sel ast.Selection
 			}
 		case "primary":
 			out.Values[i] = ec._ContactPoint_primary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactRecordingImplementors = []string{"ContactRecording"}
+
+func (ec *executionContext) _ContactRecording(ctx context.Context, sel ast.SelectionSet, obj *model.ContactRecording) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactRecordingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactRecording")
+		case "contactId":
+			out.Values[i] = ec._ContactRecording_contactId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ContactRecording_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25482,6 +25916,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "verifyInstance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_verifyInstance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setContactRecording":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setContactRecording(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateContactAttributes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateContactAttributes(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27623,6 +28071,33 @@ func (ec *executionContext) marshalNContact2ᚖswitchboardᚋentᚐContact(ctx c
 	return ec._Contact(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNContactAttributeInput2ᚕᚖswitchboardᚋoncontactᚐAttributeᚄ(ctx context.Context, v any) ([]*oncontact.Attribute, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*oncontact.Attribute, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContactAttributeInput2ᚖswitchboardᚋoncontactᚐAttribute(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNContactAttributeInput2ᚖswitchboardᚋoncontactᚐAttribute(ctx context.Context, v any) (*oncontact.Attribute, error) {
+	res, err := ec.unmarshalInputContactAttributeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContactAttributesUpdate2ᚖswitchboardᚋgraphᚋmodelᚐContactAttributesUpdate(ctx context.Context, sel ast.SelectionSet, v *model.ContactAttributesUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactAttributesUpdate!")
+		return graphql.Null
+	}
+	return ec._ContactAttributesUpdate(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContactConnection2ᚖswitchboardᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactConnection!")
@@ -27668,6 +28143,14 @@ func (ec *executionContext) marshalNContactPoint2ᚕswitchboardᚋentᚋschema�
 func (ec *executionContext) unmarshalNContactPointInput2ᚖswitchboardᚋentᚋschemaᚋschematypeᚐContactPoint(ctx context.Context, v any) (*schematype.ContactPoint, error) {
 	res, err := ec.unmarshalInputContactPointInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContactRecording2ᚖswitchboardᚋgraphᚋmodelᚐContactRecording(ctx context.Context, sel ast.SelectionSet, v *model.ContactRecording) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactRecording!")
+		return graphql.Null
+	}
+	return ec._ContactRecording(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNContactScope2switchboardᚋentᚋcontactᚐScope(ctx context.Context, v any) (contact.Scope, error) {
@@ -28354,6 +28837,16 @@ func (ec *executionContext) marshalNQuickConnect2ᚖswitchboardᚋconnectawsᚐQ
 func (ec *executionContext) unmarshalNRecordInteractionInput2switchboardᚋgraphᚋmodelᚐRecordInteractionInput(ctx context.Context, v any) (model.RecordInteractionInput, error) {
 	res, err := ec.unmarshalInputRecordInteractionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRecordingState2switchboardᚋgraphᚋmodelᚐRecordingState(ctx context.Context, v any) (model.RecordingState, error) {
+	var res model.RecordingState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordingState2switchboardᚋgraphᚋmodelᚐRecordingState(ctx context.Context, sel ast.SelectionSet, v model.RecordingState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRenderedTemplate2ᚖswitchboardᚋtemplatesᚐRendered(ctx context.Context, sel ast.SelectionSet, v *templates.Rendered) graphql.Marshaler {

@@ -152,7 +152,7 @@ func (s *Service) Update(ctx context.Context, c *ent.Client, id string, in Input
 		return nil, notFound()
 	}
 	if err := s.aws.UpdateProfile(ctx, t.inst, t.domain, id, f); err != nil {
-		if code(err) == "ResourceNotFoundException" {
+		if connectaws.IsNotFound(err) {
 			return nil, apierror.Wrap(apierror.NotFound, err, "no customer profile has that ID")
 		}
 		return nil, upstream(err, t.domain, "Customer Profiles did not update the profile")
@@ -232,20 +232,13 @@ func upstream(err error, domain, message string) error {
 	switch {
 	case errors.Is(err, connectaws.ErrInvalidInstance):
 		return apierror.Wrap(apierror.BadUserInput, err, "the Amazon Connect instance's settings cannot be used")
-	case code(err) == "ResourceNotFoundException":
+	case connectaws.IsNotFound(err):
 		return apierror.Wrap(apierror.Upstream, err, "the Customer Profiles domain %s is not in the tenant's account: an admin runs verifyInstance, which creates it", domain)
 	}
 	return apierror.Wrap(apierror.Upstream, err, "%s", message)
 }
 
 // code is the AWS error code of err, "" when it is none of AWS's.
-func code(err error) string {
-	if ue, ok := errors.AsType[*connectaws.UpstreamError](err); ok {
-		return ue.Code
-	}
-	return ""
-}
-
 func deref(p *string) string {
 	if p == nil {
 		return ""

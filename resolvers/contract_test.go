@@ -21,8 +21,6 @@ import (
 var notYetImplemented = map[string]bool{
 	// The live contact centre on the desktop (queues, activity, transfers,
 	// recording, attributes).
-	"SetContactRecording":     true,
-	"UpdateContactAttributes": true,
 
 	// The admin console (console.graphql).
 }

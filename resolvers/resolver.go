@@ -11,6 +11,7 @@ import (
 	"switchboard/graph/model"
 	"switchboard/mail"
 	"switchboard/onboarding"
+	"switchboard/oncontact"
 	"switchboard/profiles"
 	"switchboard/queues"
 	"switchboard/reporting"
@@ -47,6 +48,7 @@ type Resolver struct {
 	transfers     *transfers.Service
 	profiles      *profiles.Service
 	queues        *queues.Service
+	oncontact     *oncontact.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -62,6 +64,7 @@ type Services struct {
 	Transfers     *transfers.Service      // nil: this server does not reach AWS
 	Profiles      *profiles.Service       // nil: this server does not reach AWS
 	Queues        *queues.Service         // nil: this server does not reach AWS
+	OnContact     *oncontact.Service      // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -69,7 +72,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles, queues: s.Queues}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles, queues: s.Queues, oncontact: s.OnContact}})
 }
 
 func deref[T any](p *T) T {

@@ -96,8 +96,11 @@ var mutationTransactions = map[string]Transaction{
 	"endConversation":   CallsAWS,
 	// customer profiles: Customer Profiles CreateProfile, UpdateProfile
 	// (and SearchProfiles to read the profile back); nothing stored here.
-	"createCustomerProfile": CallsAWS,
-	"updateCustomerProfile": CallsAWS,
+	// on a live contact: Connect's recording and attribute calls.
+	"setContactRecording":     CallsAWS,
+	"updateContactAttributes": CallsAWS,
+	"createCustomerProfile":   CallsAWS,
+	"updateCustomerProfile":   CallsAWS,
 	// email
 	"createEmailAddress": InRequestTransaction,
 	"updateEmailAddress": InRequestTransaction,

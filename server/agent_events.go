@@ -86,6 +86,6 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "agent events", "tenant", inst.TenantID, "records", len(records),
 		"applied", res.Applied, "history", res.Recorded, "duplicate", res.Duplicate,
-		"unchanged", res.Unchanged, "unknown", res.Unknown, "future", res.Future, "malformed", malformed)
+		"unchanged", res.Unchanged, "unknown", res.Unknown, "future", res.Future, "activity", res.Activity, "malformed", malformed)
 	reply(http.StatusOK, requestID, "")
 }

@@ -30,6 +30,9 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 		updateProfile := `mutation($id: ID!, $in: CustomerProfileInput!) { updateCustomerProfile(profileId: $id, input: $in) { profileId } }`
 		profile := map[string]any{"firstName": "Jo", "phoneNumber": "+61298765432"}
 		profileID := "0123456789abcdef0123456789abcdef"
+		recording := `mutation($c: String!) { setContactRecording(contactId: $c, state: SUSPENDED) { state } }`
+		attrs := `mutation($c: String!) { updateContactAttributes(contactId: $c, attributes: [{key: "k", value: "v"}]) { contactId } }`
+		contact := map[string]any{"c": "c-unknown"}
 
 		cases := []struct {
 			mutation, who, token, query string
@@ -67,6 +70,12 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 			{"updateCustomerProfile", "no token", "", updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"UNAUTHENTICATED"}},
 			{"updateCustomerProfile", "agent, without the profiles module", f.alexTok, updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"FORBIDDEN"}},
 			{"updateCustomerProfile", "another tenant's agent, no instance", f.cyTok, updateProfile, map[string]any{"id": profileID, "in": profile}, []string{"BAD_USER_INPUT"}},
+			{"setContactRecording", "no token", "", recording, contact, []string{"UNAUTHENTICATED"}},
+			{"setContactRecording", "agent, not its contact", f.alexTok, recording, contact, []string{"FORBIDDEN"}},
+			{"setContactRecording", "another tenant's agent, no instance", f.cyTok, recording, contact, []string{"BAD_USER_INPUT"}},
+			{"updateContactAttributes", "no token", "", attrs, contact, []string{"UNAUTHENTICATED"}},
+			{"updateContactAttributes", "agent, not its contact", f.alexTok, attrs, contact, []string{"FORBIDDEN"}},
+			{"updateContactAttributes", "another tenant's agent, no instance", f.cyTok, attrs, contact, []string{"BAD_USER_INPUT"}},
 			{"setMicrosoftIntegration", "supervisor", f.supTok, `mutation($in: MicrosoftIntegrationInput!) { setMicrosoftIntegration(input: $in) { configured } }`, map[string]any{"in": microsoftIn}, []string{"FORBIDDEN"}},
 		}
 		covered := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -178,6 +179,16 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 		g.during(t, "updateCustomerProfile", func() {
 			s.MustDo(t, alexTok, testenv.ContractOperation(t, "UpdateCustomerProfile"), map[string]any{
 				"profileId": profile.CreateCustomerProfile.ProfileID, "input": map[string]any{"lastName": "Lee"}}, nil)
+		})
+		fc.AddLiveContact(instanceID, "c-1", "")
+		s.MustDo(t, alexTok, testenv.ContractOperation(t, "RecordInteraction"), map[string]any{"input": map[string]any{
+			"contactId": "c-1", "channel": "VOICE", "connectionType": "INBOUND", "startedAt": time.Now()}}, nil)
+		g.during(t, "setContactRecording", func() {
+			s.MustDo(t, alexTok, testenv.ContractOperation(t, "SetContactRecording"), map[string]any{"contactId": "c-1", "state": "SUSPENDED"}, nil)
+		})
+		g.during(t, "updateContactAttributes", func() {
+			s.MustDo(t, alexTok, testenv.ContractOperation(t, "UpdateContactAttributes"), map[string]any{"contactId": "c-1",
+				"attributes": []any{map[string]any{"key": "reason", "value": "card"}}}, nil)
 		})
 	})
 }

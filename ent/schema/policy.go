@@ -13,6 +13,7 @@ import (
 	"switchboard/apierror"
 	gen "switchboard/ent"
 	"switchboard/ent/agent"
+	"switchboard/ent/agentactivity"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
 	"switchboard/ent/hook"
@@ -566,11 +567,19 @@ func (AgentStatusChange) Policy() ent.Policy {
 }
 
 // Policy of AgentActivity. Reads: every viewer of the tenant, as statuses
-// (the wallboard). Writes: the agent event stream only; decommissioning
+// (the wallboard); an agent finding whose a contact is (OwnContacts) reads
+// only its own. Writes: the agent event stream only; decommissioning
 // deletes them with the tenant.
 func (AgentActivity) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    readByTenant(),
+		Query: privacy.QueryPolicy{
+			privacy.AgentActivityQueryRuleFunc(func(ctx context.Context, q *gen.AgentActivityQuery) error {
+				if v := viewer.FromContext(ctx); readsOwnContacts(ctx) && !v.InTenant(viewer.RoleSupervisor) {
+					q.Where(agentactivity.AgentID(v.AgentID)) // "" matches nothing
+				}
+				return privacy.Allow
+			}),
+		},
 		Mutation: writtenBy("an agent's activity comes from Amazon Connect's agent event stream", ConnectEventsService),
 	}
 }

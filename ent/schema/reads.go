@@ -15,6 +15,8 @@ type readInstanceKey struct{}
 
 type wholeTenantKey struct{}
 
+type ownContactsKey struct{}
+
 // ReadInstance returns ctx allowing its viewer to read its own tenant's
 // Instance, which the Instance policy otherwise keeps to the tenant's
 // admins. It is for domain code that uses the instance on a non-admin's
@@ -34,6 +36,15 @@ func WholeTenant(ctx context.Context) context.Context {
 	return withViewerMark(ctx, wholeTenantKey{})
 }
 
+// OwnContacts returns ctx for a read that finds whose a live contact is,
+// before acting on it (pausing its recording, setting its attributes):
+// an agent's reads of agent activity narrow to its own, as its reads of
+// interactions always do, so that an agent finds only contacts of its own;
+// supervisors and admins find any of the tenant's.
+func OwnContacts(ctx context.Context) context.Context {
+	return withViewerMark(ctx, ownContactsKey{})
+}
+
 func withViewerMark(ctx context.Context, key any) context.Context {
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -51,3 +62,5 @@ func marked(ctx context.Context, key any) bool {
 func readsInstance(ctx context.Context) bool { return marked(ctx, readInstanceKey{}) }
 
 func readsWholeTenant(ctx context.Context) bool { return marked(ctx, wholeTenantKey{}) }
+
+func readsOwnContacts(ctx context.Context) bool { return marked(ctx, ownContactsKey{}) }

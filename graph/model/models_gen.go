@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"switchboard/ent"
 	"switchboard/ent/contact"
 	"switchboard/ent/conversation"
@@ -67,6 +71,17 @@ type ConfigureReportingInput struct {
 	DashboardID  string `json:"dashboardId"`
 	// The QuickSight user the console's people view the dashboard as.
 	UserArn string `json:"userArn"`
+}
+
+type ContactAttributesUpdate struct {
+	ContactID string `json:"contactId"`
+	// The keys set.
+	Keys []string `json:"keys"`
+}
+
+type ContactRecording struct {
+	ContactID string         `json:"contactId"`
+	State     RecordingState `json:"state"`
 }
 
 type CreateContactInput struct {
@@ -251,4 +266,65 @@ type UpdateScheduleInput struct {
 type UpdateTemplateInput struct {
 	Name *string `json:"name,omitempty"`
 	Body *string `json:"body,omitempty"`
+}
+
+// What setContactRecording does to a contact's recording.
+type RecordingState string
+
+const (
+	// Paused, e.g. while a customer reads out card details.
+	RecordingStateSuspended RecordingState = "SUSPENDED"
+	// Recording again after a pause.
+	RecordingStateResumed RecordingState = "RESUMED"
+	// Stopped for the rest of the contact; it cannot be resumed.
+	RecordingStateStopped RecordingState = "STOPPED"
+)
+
+var AllRecordingState = []RecordingState{
+	RecordingStateSuspended,
+	RecordingStateResumed,
+	RecordingStateStopped,
+}
+
+func (e RecordingState) IsValid() bool {
+	switch e {
+	case RecordingStateSuspended, RecordingStateResumed, RecordingStateStopped:
+		return true
+	}
+	return false
+}
+
+func (e RecordingState) String() string {
+	return string(e)
+}
+
+func (e *RecordingState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RecordingState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RecordingState", str)
+	}
+	return nil
+}
+
+func (e RecordingState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RecordingState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RecordingState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

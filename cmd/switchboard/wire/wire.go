@@ -34,6 +34,7 @@ import (
 	"switchboard/marketplace"
 	"switchboard/minutes"
 	"switchboard/onboarding"
+	"switchboard/oncontact"
 	"switchboard/profiles"
 	"switchboard/queues"
 	"switchboard/reporting"
@@ -229,6 +230,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		quick    *transfers.Service
 		screen   *profiles.Service
 		figures  *queues.Service
+		contacts *oncontact.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -255,6 +257,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		quick = transfers.New(clients, 0, nil)
 		screen = profiles.New(clients)
+		contacts = oncontact.New(clients)
 		figures = queues.New(clients, st.Client, queues.Options{Interval: cfg.QueueMetricsInterval, Logger: log})
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
@@ -356,6 +359,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Transfers:     quick,
 			Profiles:      screen,
 			Queues:        figures,
+			OnContact:     contacts,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
