@@ -6,6 +6,7 @@ import (
 	"errors"
 	"switchboard/assist"
 	"switchboard/branding"
+	"switchboard/connectusers"
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
 	"switchboard/graph/model"
@@ -45,6 +46,7 @@ type Resolver struct {
 	assist        *assist.Service
 	transfers     *transfers.Service
 	profiles      *profiles.Service
+	connectUsers  *connectusers.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -59,6 +61,7 @@ type Services struct {
 	Assist        *assist.Service         // nil: this server does not reach AWS
 	Transfers     *transfers.Service      // nil: this server does not reach AWS
 	Profiles      *profiles.Service       // nil: this server does not reach AWS
+	ConnectUsers  *connectusers.Service   // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -66,7 +69,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles, connectUsers: s.ConnectUsers}})
 }
 
 func deref[T any](p *T) T {

@@ -26,6 +26,7 @@ import (
 	"switchboard/auth"
 	"switchboard/awssns"
 	"switchboard/connectaws"
+	"switchboard/connectusers"
 	"switchboard/conversations"
 	"switchboard/integrations"
 	"switchboard/livestatus"
@@ -221,6 +222,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		helper   *assist.Service
 		quick    *transfers.Service
 		screen   *profiles.Service
+		roster   *connectusers.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -247,6 +249,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		quick = transfers.New(clients, 0, nil)
 		screen = profiles.New(clients)
+		roster = connectusers.New(clients)
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -337,6 +340,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Assist:        helper,
 			Transfers:     quick,
 			Profiles:      screen,
+			ConnectUsers:  roster,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
