@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
@@ -37,9 +38,10 @@ const (
 // profiles: ListUsers and ListRoutingProfiles page by page, then
 // DescribeUser for each user, paced within Connect's quota for it (2 a
 // second), so an instance of n users takes about n/2 seconds: callers
-// should keep the answer a while rather than ask again. A user deleted
-// between the list and its description is left out. The order is
-// ListUsers'.
+// should keep the answer a while rather than ask again, and callers bound
+// by a request's deadline take them a batch at a time (UserBatchFrom). A
+// user deleted between the list and its description is left out. The
+// order is ListUsers'.
 func (c *Clients) Users(ctx context.Context, inst Instance) ([]User, error) {
 	t, r, err := c.tenant(inst)
 	if err != nil {
@@ -56,9 +58,93 @@ func (c *Clients) Users(ctx context.Context, inst Instance) ([]User, error) {
 		if err != nil {
 			return nil, upstream("Connect", "ListUsers", err)
 		}
-		for _, u := range page.UserSummaryList {
-			users = append(users, User{ID: aws.ToString(u.Id), ARN: aws.ToString(u.Arn), Username: aws.ToString(u.Username)})
+		users = appendSummaries(users, page.UserSummaryList)
+	}
+	return describeUsers(ctx, t, r, users)
+}
+
+// MaxUserBatch is the most users UserBatchFrom takes at once: 50 seconds
+// of DescribeUser at Connect's pace.
+const MaxUserBatch = 100
+
+// UserBatch is a run of an instance's users, in ListUsers' order, and
+// where the next run starts.
+type UserBatch struct {
+	Users []User
+	// Next is the ListUsers token the next batch starts from; "" when
+	// this batch ends with the instance's last user.
+	Next string
+}
+
+// UserBatchFrom lists the instance's users from after (a batch's Next;
+// "" for the first), described as Users describes them: as many as
+// DescribeUser's pace gets through in half the time ctx has left, at
+// least one and at most MaxUserBatch (MaxUserBatch when ctx has no
+// deadline), so that a caller bound by a request's deadline goes through
+// an instance of any size a batch at a time. A user deleted between the
+// list and its description is left out (a batch may then be short, or
+// even empty with a Next).
+func (c *Clients) UserBatchFrom(ctx context.Context, inst Instance, after string) (UserBatch, error) {
+	t, r, err := c.tenant(inst)
+	if err != nil {
+		return UserBatch{}, err
+	}
+	size := userBatchSize(ctx)
+	var users []User
+	token := after
+	for pages := 0; len(users) < size; pages++ {
+		if pages == maxPages {
+			return UserBatch{}, fmt.Errorf("connectaws: ListUsers gave more than %d pages", maxPages)
 		}
+		in := &connect.ListUsersInput{InstanceId: aws.String(r.id), MaxResults: aws.Int32(int32(size - len(users)))}
+		if token != "" {
+			in.NextToken = aws.String(token)
+		}
+		page, err := t.connect.ListUsers(ctx, in)
+		if err != nil {
+			return UserBatch{}, upstream("Connect", "ListUsers", err)
+		}
+		users = appendSummaries(users, page.UserSummaryList)
+		next := aws.ToString(page.NextToken)
+		if next == token { // the last page, or a service that repeats itself
+			next = ""
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+	described, err := describeUsers(ctx, t, r, users)
+	if err != nil {
+		return UserBatch{}, err
+	}
+	return UserBatch{Users: described, Next: token}, nil
+}
+
+// userBatchSize is how many users DescribeUser's pace describes in half
+// the time ctx has left, within [1, MaxUserBatch].
+func userBatchSize(ctx context.Context) int {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return MaxUserBatch
+	}
+	n := int(time.Until(deadline).Seconds() / 2 * describeUserRate)
+	return min(max(n, 1), MaxUserBatch)
+}
+
+// appendSummaries appends ListUsers' users to users.
+func appendSummaries(users []User, list []types.UserSummary) []User {
+	for _, u := range list {
+		users = append(users, User{ID: aws.ToString(u.Id), ARN: aws.ToString(u.Arn), Username: aws.ToString(u.Username)})
+	}
+	return users
+}
+
+// describeUsers completes users, as ListUsers listed them, with their
+// routing profiles' names and DescribeUser's answers, at Connect's pace,
+// and leaves out those deleted since.
+func describeUsers(ctx context.Context, t *tenantClients, r resolved, users []User) ([]User, error) {
+	if len(users) == 0 {
+		return []User{}, nil
 	}
 	profiles := map[string]string{}
 	pp := connect.NewListRoutingProfilesPaginator(t.connect, &connect.ListRoutingProfilesInput{InstanceId: aws.String(r.id), MaxResults: aws.Int32(100)},
@@ -167,6 +253,16 @@ func describe(u *User, d *types.User, profiles map[string]string) {
 type ContactFlow struct {
 	ID, ARN, Name       string
 	Type, State, Status string
+}
+
+// ContactFlowTypes are the flow types ListContactFlows takes, as this
+// SDK knows them: CONTACT_FLOW, CUSTOMER_QUEUE, AGENT_TRANSFER, ...
+func ContactFlowTypes() []string {
+	var out []string
+	for _, v := range types.ContactFlowType("").Values() {
+		out = append(out, string(v))
+	}
+	return out
 }
 
 // ContactFlows lists the instance's flows of the types given (every type

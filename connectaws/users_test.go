@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +115,76 @@ func TestUsersLeavesOutTheDeletedAndFailsOnErrors(t *testing.T) {
 	_, err = e.clients.Users(short, tenantA)
 	if !errors.Is(err, context.DeadlineExceeded) || connectaws.IsThrottled(err) || time.Since(start) > 300*time.Millisecond {
 		t.Fatalf("12 users in 0.4 s: %v after %v", err, time.Since(start))
+	}
+}
+
+// UserBatchFrom takes as many users as Connect's pace describes in half
+// the time left, goes on from where the last batch ended through short
+// pages, and ends with no Next; without a deadline it takes up to
+// MaxUserBatch; a token Connect does not know is its error.
+func TestUserBatchesGoThroughTheInstance(t *testing.T) {
+	e := newEnv(t, nil)
+	e.connect.SetMaxPageSize(2)
+	e.connect.SetRoutingProfiles(instanceA, fakeaws.RoutingProfile{ID: "rp1", Name: "Sales"})
+	var users []fakeaws.User
+	for i := range 5 {
+		users = append(users, fakeaws.User{ID: fmt.Sprintf("u%d", i), Username: fmt.Sprintf("agent%d", i), Email: fmt.Sprintf("a%d@example.com", i), RoutingProfileID: "rp1"})
+	}
+	e.connect.SetUsers(instanceA, users...)
+	e.connect.SetUsers(instanceB, fakeaws.User{ID: "ub", Username: "bolt"})
+	ctx := context.Background()
+
+	ids := func(b connectaws.UserBatch) string {
+		var s []string
+		for _, u := range b.Users {
+			s = append(s, u.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	// 3.5 s left: 1.75 s at 2 a second is 3 users, from pages of 2 and 1.
+	short, cancel := context.WithTimeout(ctx, 3500*time.Millisecond)
+	defer cancel()
+	first, err := e.clients.UserBatchFrom(short, tenantA, "")
+	if err != nil || ids(first) != "u0,u1,u2" || first.Next == "" || first.Users[2].Email != "a2@example.com" || first.Users[2].RoutingProfileName != "Sales" {
+		t.Fatalf("first batch %+v (%v)", first, err)
+	}
+	var asked []string
+	for _, r := range e.connect.RequestsFor(fakeaws.OpListUsers) {
+		asked = append(asked, r.Query.Get("maxResults"))
+	}
+	if strings.Join(asked, ",") != "3,1" {
+		t.Errorf("ListUsers asked for %v users a page", asked)
+	}
+	rest, err := e.clients.UserBatchFrom(short, tenantA, first.Next)
+	if err != nil || ids(rest) != "u3,u4" || rest.Next != "" {
+		t.Fatalf("second batch %+v (%v)", rest, err)
+	}
+
+	all, err := e.clients.UserBatchFrom(ctx, tenantA, "")
+	if err != nil || ids(all) != "u0,u1,u2,u3,u4" || all.Next != "" {
+		t.Fatalf("without a deadline %+v (%v)", all, err)
+	}
+	if n := e.connect.RequestsFor(fakeaws.OpListUsers); n[len(n)-3].Query.Get("maxResults") != fmt.Sprint(connectaws.MaxUserBatch) {
+		t.Errorf("without a deadline ListUsers asked for %s", n[len(n)-3].Query.Get("maxResults"))
+	}
+	b, err := e.clients.UserBatchFrom(ctx, tenantB, "")
+	if err != nil || ids(b) != "ub" || b.Next != "" {
+		t.Fatalf("tenant B's batch %+v (%v)", b, err)
+	}
+	signedByTheirTenant(t, e)
+
+	_, err = e.clients.UserBatchFrom(ctx, tenantA, "not-a-token")
+	if ue := upstreamError(t, err); ue.Operation != "ListUsers" || ue.Code != "InvalidParameterException" {
+		t.Fatalf("a strange token: %+v", ue)
+	}
+}
+
+func TestContactFlowTypes(t *testing.T) {
+	got := connectaws.ContactFlowTypes()
+	for _, want := range []string{"CONTACT_FLOW", "CUSTOMER_QUEUE", "AGENT_TRANSFER", "QUEUE_TRANSFER"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%s is not among %v", want, got)
+		}
 	}
 }
 

@@ -36,6 +36,8 @@ type Agent struct {
 	ConnectUsername string `json:"connect_username,omitempty"`
 	// the Amazon Connect user ID, for PutUserStatus
 	ConnectUserID string `json:"connect_user_id,omitempty"`
+	// the name of the agent's routing profile in Amazon Connect, as importConnectUsers last read it
+	ConnectRoutingProfile string `json:"connect_routing_profile,omitempty"`
 	// Role holds the value of the "role" field.
 	Role viewer.Role `json:"role,omitempty"`
 	// CurrentStatusID holds the value of the "current_status_id" field.
@@ -154,7 +156,7 @@ func (*Agent) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(gid.ID)}
 		case agent.FieldID, agent.FieldTenantID:
 			values[i] = new(gid.ID)
-		case agent.FieldEmail, agent.FieldName, agent.FieldConnectUsername, agent.FieldConnectUserID, agent.FieldRole:
+		case agent.FieldEmail, agent.FieldName, agent.FieldConnectUsername, agent.FieldConnectUserID, agent.FieldConnectRoutingProfile, agent.FieldRole:
 			values[i] = new(sql.NullString)
 		case agent.FieldCreatedAt, agent.FieldUpdatedAt, agent.FieldStatusSince:
 			values[i] = new(sql.NullTime)
@@ -220,6 +222,12 @@ func (_m *Agent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field connect_user_id", values[i])
 			} else if value.Valid {
 				_m.ConnectUserID = value.String
+			}
+		case agent.FieldConnectRoutingProfile:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field connect_routing_profile", values[i])
+			} else if value.Valid {
+				_m.ConnectRoutingProfile = value.String
 			}
 		case agent.FieldRole:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -332,6 +340,9 @@ func (_m *Agent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("connect_user_id=")
 	builder.WriteString(_m.ConnectUserID)
+	builder.WriteString(", ")
+	builder.WriteString("connect_routing_profile=")
+	builder.WriteString(_m.ConnectRoutingProfile)
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))

@@ -106,6 +106,20 @@ func (_c *AgentCreate) SetNillableConnectUserID(v *string) *AgentCreate {
 	return _c
 }
 
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (_c *AgentCreate) SetConnectRoutingProfile(v string) *AgentCreate {
+	_c.mutation.SetConnectRoutingProfile(v)
+	return _c
+}
+
+// SetNillableConnectRoutingProfile sets the "connect_routing_profile" field if the given value is not nil.
+func (_c *AgentCreate) SetNillableConnectRoutingProfile(v *string) *AgentCreate {
+	if v != nil {
+		_c.SetConnectRoutingProfile(*v)
+	}
+	return _c
+}
+
 // SetRole sets the "role" field.
 func (_c *AgentCreate) SetRole(v viewer.Role) *AgentCreate {
 	_c.mutation.SetRole(v)
@@ -353,6 +367,11 @@ func (_c *AgentCreate) check() error {
 			return &ValidationError{Name: "connect_user_id", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_user_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ConnectRoutingProfile(); ok {
+		if err := agent.ConnectRoutingProfileValidator(v); err != nil {
+			return &ValidationError{Name: "connect_routing_profile", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_routing_profile": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Role(); !ok {
 		return &ValidationError{Name: "role", err: errors.New(`ent: missing required field "Agent.role"`)}
 	}
@@ -423,6 +442,10 @@ func (_c *AgentCreate) createSpec() (*Agent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ConnectUserID(); ok {
 		_spec.SetField(agent.FieldConnectUserID, field.TypeString, value)
 		_node.ConnectUserID = value
+	}
+	if value, ok := _c.mutation.ConnectRoutingProfile(); ok {
+		_spec.SetField(agent.FieldConnectRoutingProfile, field.TypeString, value)
+		_node.ConnectRoutingProfile = value
 	}
 	if value, ok := _c.mutation.Role(); ok {
 		_spec.SetField(agent.FieldRole, field.TypeEnum, value)
@@ -670,6 +693,24 @@ func (u *AgentUpsert) ClearConnectUserID() *AgentUpsert {
 	return u
 }
 
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (u *AgentUpsert) SetConnectRoutingProfile(v string) *AgentUpsert {
+	u.Set(agent.FieldConnectRoutingProfile, v)
+	return u
+}
+
+// UpdateConnectRoutingProfile sets the "connect_routing_profile" field to the value that was provided on create.
+func (u *AgentUpsert) UpdateConnectRoutingProfile() *AgentUpsert {
+	u.SetExcluded(agent.FieldConnectRoutingProfile)
+	return u
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (u *AgentUpsert) ClearConnectRoutingProfile() *AgentUpsert {
+	u.SetNull(agent.FieldConnectRoutingProfile)
+	return u
+}
+
 // SetRole sets the "role" field.
 func (u *AgentUpsert) SetRole(v viewer.Role) *AgentUpsert {
 	u.Set(agent.FieldRole, v)
@@ -853,6 +894,27 @@ func (u *AgentUpsertOne) UpdateConnectUserID() *AgentUpsertOne {
 func (u *AgentUpsertOne) ClearConnectUserID() *AgentUpsertOne {
 	return u.Update(func(s *AgentUpsert) {
 		s.ClearConnectUserID()
+	})
+}
+
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (u *AgentUpsertOne) SetConnectRoutingProfile(v string) *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetConnectRoutingProfile(v)
+	})
+}
+
+// UpdateConnectRoutingProfile sets the "connect_routing_profile" field to the value that was provided on create.
+func (u *AgentUpsertOne) UpdateConnectRoutingProfile() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateConnectRoutingProfile()
+	})
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (u *AgentUpsertOne) ClearConnectRoutingProfile() *AgentUpsertOne {
+	return u.Update(func(s *AgentUpsert) {
+		s.ClearConnectRoutingProfile()
 	})
 }
 
@@ -1214,6 +1276,27 @@ func (u *AgentUpsertBulk) UpdateConnectUserID() *AgentUpsertBulk {
 func (u *AgentUpsertBulk) ClearConnectUserID() *AgentUpsertBulk {
 	return u.Update(func(s *AgentUpsert) {
 		s.ClearConnectUserID()
+	})
+}
+
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (u *AgentUpsertBulk) SetConnectRoutingProfile(v string) *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.SetConnectRoutingProfile(v)
+	})
+}
+
+// UpdateConnectRoutingProfile sets the "connect_routing_profile" field to the value that was provided on create.
+func (u *AgentUpsertBulk) UpdateConnectRoutingProfile() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.UpdateConnectRoutingProfile()
+	})
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (u *AgentUpsertBulk) ClearConnectRoutingProfile() *AgentUpsertBulk {
+	return u.Update(func(s *AgentUpsert) {
+		s.ClearConnectRoutingProfile()
 	})
 }
 

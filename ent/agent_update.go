@@ -111,6 +111,26 @@ func (_u *AgentUpdate) ClearConnectUserID() *AgentUpdate {
 	return _u
 }
 
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (_u *AgentUpdate) SetConnectRoutingProfile(v string) *AgentUpdate {
+	_u.mutation.SetConnectRoutingProfile(v)
+	return _u
+}
+
+// SetNillableConnectRoutingProfile sets the "connect_routing_profile" field if the given value is not nil.
+func (_u *AgentUpdate) SetNillableConnectRoutingProfile(v *string) *AgentUpdate {
+	if v != nil {
+		_u.SetConnectRoutingProfile(*v)
+	}
+	return _u
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (_u *AgentUpdate) ClearConnectRoutingProfile() *AgentUpdate {
+	_u.mutation.ClearConnectRoutingProfile()
+	return _u
+}
+
 // SetRole sets the "role" field.
 func (_u *AgentUpdate) SetRole(v viewer.Role) *AgentUpdate {
 	_u.mutation.SetRole(v)
@@ -414,6 +434,11 @@ func (_u *AgentUpdate) check() error {
 			return &ValidationError{Name: "connect_user_id", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_user_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ConnectRoutingProfile(); ok {
+		if err := agent.ConnectRoutingProfileValidator(v); err != nil {
+			return &ValidationError{Name: "connect_routing_profile", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_routing_profile": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Role(); ok {
 		if err := agent.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "Agent.role": %w`, err)}
@@ -463,6 +488,12 @@ func (_u *AgentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ConnectUserIDCleared() {
 		_spec.ClearField(agent.FieldConnectUserID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConnectRoutingProfile(); ok {
+		_spec.SetField(agent.FieldConnectRoutingProfile, field.TypeString, value)
+	}
+	if _u.mutation.ConnectRoutingProfileCleared() {
+		_spec.ClearField(agent.FieldConnectRoutingProfile, field.TypeString)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(agent.FieldRole, field.TypeEnum, value)
@@ -807,6 +838,26 @@ func (_u *AgentUpdateOne) ClearConnectUserID() *AgentUpdateOne {
 	return _u
 }
 
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (_u *AgentUpdateOne) SetConnectRoutingProfile(v string) *AgentUpdateOne {
+	_u.mutation.SetConnectRoutingProfile(v)
+	return _u
+}
+
+// SetNillableConnectRoutingProfile sets the "connect_routing_profile" field if the given value is not nil.
+func (_u *AgentUpdateOne) SetNillableConnectRoutingProfile(v *string) *AgentUpdateOne {
+	if v != nil {
+		_u.SetConnectRoutingProfile(*v)
+	}
+	return _u
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (_u *AgentUpdateOne) ClearConnectRoutingProfile() *AgentUpdateOne {
+	_u.mutation.ClearConnectRoutingProfile()
+	return _u
+}
+
 // SetRole sets the "role" field.
 func (_u *AgentUpdateOne) SetRole(v viewer.Role) *AgentUpdateOne {
 	_u.mutation.SetRole(v)
@@ -1123,6 +1174,11 @@ func (_u *AgentUpdateOne) check() error {
 			return &ValidationError{Name: "connect_user_id", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_user_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ConnectRoutingProfile(); ok {
+		if err := agent.ConnectRoutingProfileValidator(v); err != nil {
+			return &ValidationError{Name: "connect_routing_profile", err: fmt.Errorf(`ent: validator failed for field "Agent.connect_routing_profile": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Role(); ok {
 		if err := agent.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "Agent.role": %w`, err)}
@@ -1189,6 +1245,12 @@ func (_u *AgentUpdateOne) sqlSave(ctx context.Context) (_node *Agent, err error)
 	}
 	if _u.mutation.ConnectUserIDCleared() {
 		_spec.ClearField(agent.FieldConnectUserID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConnectRoutingProfile(); ok {
+		_spec.SetField(agent.FieldConnectRoutingProfile, field.TypeString, value)
+	}
+	if _u.mutation.ConnectRoutingProfileCleared() {
+		_spec.ClearField(agent.FieldConnectRoutingProfile, field.TypeString)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(agent.FieldRole, field.TypeEnum, value)

@@ -71,16 +71,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Agent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			agent.FieldCreatedAt:       {Type: field.TypeTime, Column: agent.FieldCreatedAt},
-			agent.FieldUpdatedAt:       {Type: field.TypeTime, Column: agent.FieldUpdatedAt},
-			agent.FieldTenantID:        {Type: field.TypeString, Column: agent.FieldTenantID},
-			agent.FieldEmail:           {Type: field.TypeString, Column: agent.FieldEmail},
-			agent.FieldName:            {Type: field.TypeString, Column: agent.FieldName},
-			agent.FieldConnectUsername: {Type: field.TypeString, Column: agent.FieldConnectUsername},
-			agent.FieldConnectUserID:   {Type: field.TypeString, Column: agent.FieldConnectUserID},
-			agent.FieldRole:            {Type: field.TypeEnum, Column: agent.FieldRole},
-			agent.FieldCurrentStatusID: {Type: field.TypeString, Column: agent.FieldCurrentStatusID},
-			agent.FieldStatusSince:     {Type: field.TypeTime, Column: agent.FieldStatusSince},
+			agent.FieldCreatedAt:             {Type: field.TypeTime, Column: agent.FieldCreatedAt},
+			agent.FieldUpdatedAt:             {Type: field.TypeTime, Column: agent.FieldUpdatedAt},
+			agent.FieldTenantID:              {Type: field.TypeString, Column: agent.FieldTenantID},
+			agent.FieldEmail:                 {Type: field.TypeString, Column: agent.FieldEmail},
+			agent.FieldName:                  {Type: field.TypeString, Column: agent.FieldName},
+			agent.FieldConnectUsername:       {Type: field.TypeString, Column: agent.FieldConnectUsername},
+			agent.FieldConnectUserID:         {Type: field.TypeString, Column: agent.FieldConnectUserID},
+			agent.FieldConnectRoutingProfile: {Type: field.TypeString, Column: agent.FieldConnectRoutingProfile},
+			agent.FieldRole:                  {Type: field.TypeEnum, Column: agent.FieldRole},
+			agent.FieldCurrentStatusID:       {Type: field.TypeString, Column: agent.FieldCurrentStatusID},
+			agent.FieldStatusSince:           {Type: field.TypeTime, Column: agent.FieldStatusSince},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -1236,6 +1237,11 @@ func (f *AgentFilter) WhereConnectUsername(p entql.StringP) {
 // WhereConnectUserID applies the entql string predicate on the connect_user_id field.
 func (f *AgentFilter) WhereConnectUserID(p entql.StringP) {
 	f.Where(p.Field(agent.FieldConnectUserID))
+}
+
+// WhereConnectRoutingProfile applies the entql string predicate on the connect_routing_profile field.
+func (f *AgentFilter) WhereConnectRoutingProfile(p entql.StringP) {
+	f.Where(p.Field(agent.FieldConnectRoutingProfile))
 }
 
 // WhereRole applies the entql string predicate on the role field.

@@ -264,6 +264,11 @@ func (_q *AgentQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, agent.FieldConnectUserID)
 				fieldSeen[agent.FieldConnectUserID] = struct{}{}
 			}
+		case "connectRoutingProfile":
+			if _, ok := fieldSeen[agent.FieldConnectRoutingProfile]; !ok {
+				selectedFields = append(selectedFields, agent.FieldConnectRoutingProfile)
+				fieldSeen[agent.FieldConnectRoutingProfile] = struct{}{}
+			}
 		case "role":
 			if _, ok := fieldSeen[agent.FieldRole]; !ok {
 				selectedFields = append(selectedFields, agent.FieldRole)

@@ -887,39 +887,40 @@ func (m *AdminUserMutation) ResetEdge(name string) error {
 // AgentMutation represents an operation that mutates the Agent nodes in the graph.
 type AgentMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *gid.ID
-	created_at            *time.Time
-	updated_at            *time.Time
-	email                 *string
-	name                  *string
-	connect_username      *string
-	connect_user_id       *string
-	role                  *viewer.Role
-	status_since          *time.Time
-	clearedFields         map[string]struct{}
-	tenant                *gid.ID
-	clearedtenant         bool
-	current_status        *gid.ID
-	clearedcurrent_status bool
-	status_changes        map[gid.ID]struct{}
-	removedstatus_changes map[gid.ID]struct{}
-	clearedstatus_changes bool
-	interactions          map[gid.ID]struct{}
-	removedinteractions   map[gid.ID]struct{}
-	clearedinteractions   bool
-	contacts              map[gid.ID]struct{}
-	removedcontacts       map[gid.ID]struct{}
-	clearedcontacts       bool
-	conversations         map[gid.ID]struct{}
-	removedconversations  map[gid.ID]struct{}
-	clearedconversations  bool
-	activity              *gid.ID
-	clearedactivity       bool
-	done                  bool
-	oldValue              func(context.Context) (*Agent, error)
-	predicates            []predicate.Agent
+	op                      Op
+	typ                     string
+	id                      *gid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	email                   *string
+	name                    *string
+	connect_username        *string
+	connect_user_id         *string
+	connect_routing_profile *string
+	role                    *viewer.Role
+	status_since            *time.Time
+	clearedFields           map[string]struct{}
+	tenant                  *gid.ID
+	clearedtenant           bool
+	current_status          *gid.ID
+	clearedcurrent_status   bool
+	status_changes          map[gid.ID]struct{}
+	removedstatus_changes   map[gid.ID]struct{}
+	clearedstatus_changes   bool
+	interactions            map[gid.ID]struct{}
+	removedinteractions     map[gid.ID]struct{}
+	clearedinteractions     bool
+	contacts                map[gid.ID]struct{}
+	removedcontacts         map[gid.ID]struct{}
+	clearedcontacts         bool
+	conversations           map[gid.ID]struct{}
+	removedconversations    map[gid.ID]struct{}
+	clearedconversations    bool
+	activity                *gid.ID
+	clearedactivity         bool
+	done                    bool
+	oldValue                func(context.Context) (*Agent, error)
+	predicates              []predicate.Agent
 }
 
 var _ ent.Mutation = (*AgentMutation)(nil)
@@ -1302,6 +1303,55 @@ func (m *AgentMutation) ConnectUserIDCleared() bool {
 func (m *AgentMutation) ResetConnectUserID() {
 	m.connect_user_id = nil
 	delete(m.clearedFields, agent.FieldConnectUserID)
+}
+
+// SetConnectRoutingProfile sets the "connect_routing_profile" field.
+func (m *AgentMutation) SetConnectRoutingProfile(s string) {
+	m.connect_routing_profile = &s
+}
+
+// ConnectRoutingProfile returns the value of the "connect_routing_profile" field in the mutation.
+func (m *AgentMutation) ConnectRoutingProfile() (r string, exists bool) {
+	v := m.connect_routing_profile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConnectRoutingProfile returns the old "connect_routing_profile" field's value of the Agent entity.
+// If the Agent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentMutation) OldConnectRoutingProfile(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConnectRoutingProfile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConnectRoutingProfile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConnectRoutingProfile: %w", err)
+	}
+	return oldValue.ConnectRoutingProfile, nil
+}
+
+// ClearConnectRoutingProfile clears the value of the "connect_routing_profile" field.
+func (m *AgentMutation) ClearConnectRoutingProfile() {
+	m.connect_routing_profile = nil
+	m.clearedFields[agent.FieldConnectRoutingProfile] = struct{}{}
+}
+
+// ConnectRoutingProfileCleared returns if the "connect_routing_profile" field was cleared in this mutation.
+func (m *AgentMutation) ConnectRoutingProfileCleared() bool {
+	_, ok := m.clearedFields[agent.FieldConnectRoutingProfile]
+	return ok
+}
+
+// ResetConnectRoutingProfile resets all changes to the "connect_routing_profile" field.
+func (m *AgentMutation) ResetConnectRoutingProfile() {
+	m.connect_routing_profile = nil
+	delete(m.clearedFields, agent.FieldConnectRoutingProfile)
 }
 
 // SetRole sets the "role" field.
@@ -1781,7 +1831,7 @@ func (m *AgentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AgentMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, agent.FieldCreatedAt)
 	}
@@ -1802,6 +1852,9 @@ func (m *AgentMutation) Fields() []string {
 	}
 	if m.connect_user_id != nil {
 		fields = append(fields, agent.FieldConnectUserID)
+	}
+	if m.connect_routing_profile != nil {
+		fields = append(fields, agent.FieldConnectRoutingProfile)
 	}
 	if m.role != nil {
 		fields = append(fields, agent.FieldRole)
@@ -1834,6 +1887,8 @@ func (m *AgentMutation) Field(name string) (ent.Value, bool) {
 		return m.ConnectUsername()
 	case agent.FieldConnectUserID:
 		return m.ConnectUserID()
+	case agent.FieldConnectRoutingProfile:
+		return m.ConnectRoutingProfile()
 	case agent.FieldRole:
 		return m.Role()
 	case agent.FieldCurrentStatusID:
@@ -1863,6 +1918,8 @@ func (m *AgentMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldConnectUsername(ctx)
 	case agent.FieldConnectUserID:
 		return m.OldConnectUserID(ctx)
+	case agent.FieldConnectRoutingProfile:
+		return m.OldConnectRoutingProfile(ctx)
 	case agent.FieldRole:
 		return m.OldRole(ctx)
 	case agent.FieldCurrentStatusID:
@@ -1927,6 +1984,13 @@ func (m *AgentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetConnectUserID(v)
 		return nil
+	case agent.FieldConnectRoutingProfile:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConnectRoutingProfile(v)
+		return nil
 	case agent.FieldRole:
 		v, ok := value.(viewer.Role)
 		if !ok {
@@ -1984,6 +2048,9 @@ func (m *AgentMutation) ClearedFields() []string {
 	if m.FieldCleared(agent.FieldConnectUserID) {
 		fields = append(fields, agent.FieldConnectUserID)
 	}
+	if m.FieldCleared(agent.FieldConnectRoutingProfile) {
+		fields = append(fields, agent.FieldConnectRoutingProfile)
+	}
 	if m.FieldCleared(agent.FieldCurrentStatusID) {
 		fields = append(fields, agent.FieldCurrentStatusID)
 	}
@@ -2009,6 +2076,9 @@ func (m *AgentMutation) ClearField(name string) error {
 		return nil
 	case agent.FieldConnectUserID:
 		m.ClearConnectUserID()
+		return nil
+	case agent.FieldConnectRoutingProfile:
+		m.ClearConnectRoutingProfile()
 		return nil
 	case agent.FieldCurrentStatusID:
 		m.ClearCurrentStatusID()
@@ -2044,6 +2114,9 @@ func (m *AgentMutation) ResetField(name string) error {
 		return nil
 	case agent.FieldConnectUserID:
 		m.ResetConnectUserID()
+		return nil
+	case agent.FieldConnectRoutingProfile:
+		m.ResetConnectRoutingProfile()
 		return nil
 	case agent.FieldRole:
 		m.ResetRole()

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"switchboard/assist"
 	"switchboard/connectaws"
+	"switchboard/connectusers"
 	"switchboard/consoleusers"
 	"switchboard/costs"
 	"switchboard/ent"
@@ -61,6 +62,7 @@ type ResolverRoot interface {
 	Agent() AgentResolver
 	AgentActivity() AgentActivityResolver
 	AssistChunk() AssistChunkResolver
+	ConnectUserImport() ConnectUserImportResolver
 	Email() EmailResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -87,17 +89,18 @@ type ComplexityRoot struct {
 	}
 
 	Agent struct {
-		Activity        func(childComplexity int) int
-		ConnectUserID   func(childComplexity int) int
-		ConnectUsername func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		CurrentStatus   func(childComplexity int) int
-		Email           func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Interactions    func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) int
-		Name            func(childComplexity int) int
-		Role            func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
+		Activity              func(childComplexity int) int
+		ConnectRoutingProfile func(childComplexity int) int
+		ConnectUserID         func(childComplexity int) int
+		ConnectUsername       func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		CurrentStatus         func(childComplexity int) int
+		Email                 func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Interactions          func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.InteractionOrder) int
+		Name                  func(childComplexity int) int
+		Role                  func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
 	}
 
 	AgentActivity struct {
@@ -233,6 +236,15 @@ type ComplexityRoot struct {
 		Versioning                      func(childComplexity int) int
 	}
 
+	ConnectUserImport struct {
+		Created   func(childComplexity int) int
+		Linked    func(childComplexity int) int
+		Next      func(childComplexity int) int
+		Skipped   func(childComplexity int) int
+		Unchanged func(childComplexity int) int
+		Updated   func(childComplexity int) int
+	}
+
 	Contact struct {
 		Active       func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
@@ -264,6 +276,15 @@ type ComplexityRoot struct {
 	ContactEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ContactFlow struct {
+		ARN    func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Name   func(childComplexity int) int
+		State  func(childComplexity int) int
+		Status func(childComplexity int) int
+		Type   func(childComplexity int) int
 	}
 
 	ContactPoint struct {
@@ -494,6 +515,7 @@ type ComplexityRoot struct {
 		DeleteTemplate             func(childComplexity int, id gid.ID) int
 		EndConversation            func(childComplexity int, id gid.ID) int
 		ImportAgentStatuses        func(childComplexity int) int
+		ImportConnectUsers         func(childComplexity int, after *string) int
 		LinkSubscription           func(childComplexity int, id gid.ID, tenantID gid.ID) int
 		RecordInteraction          func(childComplexity int, input model.RecordInteractionInput) int
 		ReportingEmbedURL          func(childComplexity int) int
@@ -557,6 +579,7 @@ type ComplexityRoot struct {
 		AssistSettings        func(childComplexity int) int
 		AssistUsage           func(childComplexity int, from time.Time, to time.Time) int
 		BillingLog            func(childComplexity int, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) int
+		ContactFlows          func(childComplexity int, types []string) int
 		Conversations         func(childComplexity int, first *int, after *entgql.Cursor[gid.ID]) int
 		CostEstimate          func(childComplexity int, input costs.Input) int
 		CustomerProfiles      func(childComplexity int, phoneNumber *string, email *string) int
@@ -659,6 +682,12 @@ type ComplexityRoot struct {
 		UpdatedAt  func(childComplexity int) int
 	}
 
+	SkippedConnectUser struct {
+		ConnectUserID func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Username      func(childComplexity int) int
+	}
+
 	Subscription struct {
 		AgentActivityChanged func(childComplexity int, agentIds []gid.ID) int
 		AgentStatusChanged   func(childComplexity int, agentIds []gid.ID) int
@@ -750,6 +779,9 @@ type AssistChunkResolver interface {
 	ErrorCode(ctx context.Context, obj *assist.Chunk) (*string, error)
 	ErrorMessage(ctx context.Context, obj *assist.Chunk) (*string, error)
 }
+type ConnectUserImportResolver interface {
+	Next(ctx context.Context, obj *connectusers.Import) (*string, error)
+}
 type EmailResolver interface {
 	BodyText(ctx context.Context, obj *ent.Email) (*string, error)
 	BodyHTML(ctx context.Context, obj *ent.Email) (*string, error)
@@ -773,6 +805,7 @@ type MutationResolver interface {
 	LinkSubscription(ctx context.Context, id gid.ID, tenantID gid.ID) (*ent.Tenant, error)
 	SetBranding(ctx context.Context, logo *graphql.Upload, favicon *graphql.Upload) (*model.Branding, error)
 	ClearBranding(ctx context.Context) (*model.Branding, error)
+	ImportConnectUsers(ctx context.Context, after *string) (*connectusers.Import, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id gid.ID, input model.UpdateContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id gid.ID) (gid.ID, error)
@@ -822,6 +855,7 @@ type QueryResolver interface {
 	Usage(ctx context.Context, from time.Time, to time.Time, tenantID *gid.ID) ([]*usage.Hour, error)
 	BillingLog(ctx context.Context, tenantID gid.ID, first *int, after *entgql.Cursor[gid.ID], last *int, before *entgql.Cursor[gid.ID]) (*ent.BillingLogEntryConnection, error)
 	PendingSubscriptions(ctx context.Context) ([]*ent.PendingSubscription, error)
+	ContactFlows(ctx context.Context, types []string) ([]*connectaws.ContactFlow, error)
 	SearchContacts(ctx context.Context, query string, first *int, after *entgql.Cursor[gid.ID]) (*ent.ContactConnection, error)
 	InteractionsByPhone(ctx context.Context, phoneNumber string, first *int, after *entgql.Cursor[gid.ID]) (*ent.InteractionConnection, error)
 	ScimTokens(ctx context.Context) ([]*ent.ScimToken, error)
@@ -944,6 +978,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Activity(childComplexity), true
+	case "Agent.connectRoutingProfile":
+		if e.ComplexityRoot.Agent.ConnectRoutingProfile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ConnectRoutingProfile(childComplexity), true
 	case "Agent.connectUserID":
 		if e.ComplexityRoot.Agent.ConnectUserID == nil {
 			break
@@ -1502,6 +1542,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BucketBackup.Versioning(childComplexity), true
 
+	case "ConnectUserImport.created":
+		if e.ComplexityRoot.ConnectUserImport.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Created(childComplexity), true
+	case "ConnectUserImport.linked":
+		if e.ComplexityRoot.ConnectUserImport.Linked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Linked(childComplexity), true
+	case "ConnectUserImport.next":
+		if e.ComplexityRoot.ConnectUserImport.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Next(childComplexity), true
+	case "ConnectUserImport.skipped":
+		if e.ComplexityRoot.ConnectUserImport.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Skipped(childComplexity), true
+	case "ConnectUserImport.unchanged":
+		if e.ComplexityRoot.ConnectUserImport.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Unchanged(childComplexity), true
+	case "ConnectUserImport.updated":
+		if e.ComplexityRoot.ConnectUserImport.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectUserImport.Updated(childComplexity), true
+
 	case "Contact.active":
 		if e.ComplexityRoot.Contact.Active == nil {
 			break
@@ -1631,6 +1708,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "ContactFlow.arn":
+		if e.ComplexityRoot.ContactFlow.ARN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.ARN(childComplexity), true
+	case "ContactFlow.id":
+		if e.ComplexityRoot.ContactFlow.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.ID(childComplexity), true
+	case "ContactFlow.name":
+		if e.ComplexityRoot.ContactFlow.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.Name(childComplexity), true
+	case "ContactFlow.state":
+		if e.ComplexityRoot.ContactFlow.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.State(childComplexity), true
+	case "ContactFlow.status":
+		if e.ComplexityRoot.ContactFlow.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.Status(childComplexity), true
+	case "ContactFlow.type":
+		if e.ComplexityRoot.ContactFlow.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactFlow.Type(childComplexity), true
 
 	case "ContactPoint.primary":
 		if e.ComplexityRoot.ContactPoint.Primary == nil {
@@ -2660,6 +2774,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportAgentStatuses(childComplexity), true
+	case "Mutation.importConnectUsers":
+		if e.ComplexityRoot.Mutation.ImportConnectUsers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importConnectUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportConnectUsers(childComplexity, args["after"].(*string)), true
 	case "Mutation.linkSubscription":
 		if e.ComplexityRoot.Mutation.LinkSubscription == nil {
 			break
@@ -3100,6 +3225,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BillingLog(childComplexity, args["tenantId"].(gid.ID), args["first"].(*int), args["after"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["before"].(*entgql.Cursor[gid.ID])), true
+	case "Query.contactFlows":
+		if e.ComplexityRoot.Query.ContactFlows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contactFlows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContactFlows(childComplexity, args["types"].([]string)), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -3617,6 +3753,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScimToken.UpdatedAt(childComplexity), true
 
+	case "SkippedConnectUser.connectUserID":
+		if e.ComplexityRoot.SkippedConnectUser.ConnectUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkippedConnectUser.ConnectUserID(childComplexity), true
+	case "SkippedConnectUser.reason":
+		if e.ComplexityRoot.SkippedConnectUser.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkippedConnectUser.Reason(childComplexity), true
+	case "SkippedConnectUser.username":
+		if e.ComplexityRoot.SkippedConnectUser.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkippedConnectUser.Username(childComplexity), true
+
 	case "Subscription.agentActivityChanged":
 		if e.ComplexityRoot.Subscription.AgentActivityChanged == nil {
 			break
@@ -4080,7 +4235,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/oncontact.graphqls" "schema/profiles.graphqls" "schema/queues.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
+//go:embed "schema/activity.graphqls" "schema/assist.graphqls" "schema/billing.graphqls" "schema/branding.graphqls" "schema/connectusers.graphqls" "schema/contacts.graphqls" "schema/conversations.graphqls" "schema/email.graphqls" "schema/ent.graphqls" "schema/flows.graphqls" "schema/instance.graphqls" "schema/livestatus.graphqls" "schema/onboarding.graphqls" "schema/oncontact.graphqls" "schema/profiles.graphqls" "schema/queues.graphqls" "schema/templates.graphqls" "schema/tenancy.graphqls" "schema/transfers.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4096,6 +4251,7 @@ var sources = []*ast.Source{
 	{Name: "schema/assist.graphqls", Input: sourceData("schema/assist.graphqls"), BuiltIn: false},
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/branding.graphqls", Input: sourceData("schema/branding.graphqls"), BuiltIn: false},
+	{Name: "schema/connectusers.graphqls", Input: sourceData("schema/connectusers.graphqls"), BuiltIn: false},
 	{Name: "schema/contacts.graphqls", Input: sourceData("schema/contacts.graphqls"), BuiltIn: false},
 	{Name: "schema/conversations.graphqls", Input: sourceData("schema/conversations.graphqls"), BuiltIn: false},
 	{Name: "schema/email.graphqls", Input: sourceData("schema/email.graphqls"), BuiltIn: false},
@@ -4155,6 +4311,8 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_connectUsername(ctx, field)
 	case "connectUserID":
 		return ec.fieldContext_Agent_connectUserID(ctx, field)
+	case "connectRoutingProfile":
+		return ec.fieldContext_Agent_connectRoutingProfile(ctx, field)
 	case "role":
 		return ec.fieldContext_Agent_role(ctx, field)
 	case "interactions":
@@ -4433,6 +4591,24 @@ func (ec *executionContext) childFields_BucketBackup(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type BucketBackup", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectUserImport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "created":
+		return ec.fieldContext_ConnectUserImport_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_ConnectUserImport_updated(ctx, field)
+	case "linked":
+		return ec.fieldContext_ConnectUserImport_linked(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ConnectUserImport_unchanged(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ConnectUserImport_skipped(ctx, field)
+	case "next":
+		return ec.fieldContext_ConnectUserImport_next(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectUserImport", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4497,6 +4673,24 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 		return ec.fieldContext_ContactEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContactFlow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContactFlow_id(ctx, field)
+	case "arn":
+		return ec.fieldContext_ContactFlow_arn(ctx, field)
+	case "name":
+		return ec.fieldContext_ContactFlow_name(ctx, field)
+	case "type":
+		return ec.fieldContext_ContactFlow_type(ctx, field)
+	case "state":
+		return ec.fieldContext_ContactFlow_state(ctx, field)
+	case "status":
+		return ec.fieldContext_ContactFlow_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactFlow", field.Name)
 }
 
 func (ec *executionContext) childFields_ContactPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5097,6 +5291,18 @@ func (ec *executionContext) childFields_ScimToken(ctx context.Context, field gra
 		return ec.fieldContext_ScimToken_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScimToken", field.Name)
+}
+
+func (ec *executionContext) childFields_SkippedConnectUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "connectUserID":
+		return ec.fieldContext_SkippedConnectUser_connectUserID(ctx, field)
+	case "username":
+		return ec.fieldContext_SkippedConnectUser_username(ctx, field)
+	case "reason":
+		return ec.fieldContext_SkippedConnectUser_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkippedConnectUser", field.Name)
 }
 
 func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5753,6 +5959,20 @@ func (ec *executionContext) field_Mutation_endConversation_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importConnectUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_linkSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6336,6 +6556,20 @@ func (ec *executionContext) field_Query_billingLog_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["before"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contactFlows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg0
 	return args, nil
 }
 
@@ -7181,6 +7415,29 @@ func (ec *executionContext) _Agent_connectUserID(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Agent_connectUserID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Agent_connectRoutingProfile(ctx context.Context, field graphql.CollectedField, obj *ent.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_connectRoutingProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectRoutingProfile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_connectRoutingProfile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, false, false, "String")
 }
 
@@ -9276,6 +9533,180 @@ func (ec *executionContext) fieldContext_BucketBackup_noncurrentVersionExpiratio
 	return graphql.NewScalarFieldContext("BucketBackup", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ConnectUserImport_created(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖswitchboardᚋentᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectUserImport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectUserImport_updated(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖswitchboardᚋentᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectUserImport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectUserImport_linked(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_linked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Linked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖswitchboardᚋentᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_linked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectUserImport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectUserImport_unchanged(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectUserImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConnectUserImport_skipped(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []connectusers.Skipped) graphql.Marshaler {
+			return ec.marshalNSkippedConnectUser2ᚕswitchboardᚋconnectusersᚐSkippedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectUserImport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkippedConnectUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectUserImport_next(ctx context.Context, field graphql.CollectedField, obj *connectusers.Import) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectUserImport_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectUserImport().Next(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectUserImport_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectUserImport", field, true, true, "String")
+}
+
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9802,6 +10233,144 @@ func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ContactFlow_id(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactFlow_arn(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_arn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ARN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_arn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactFlow_name(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactFlow_type(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactFlow_state(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactFlow_status(ctx context.Context, field graphql.CollectedField, obj *connectaws.ContactFlow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactFlow_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactFlow_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactFlow", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContactPoint_type(ctx context.Context, field graphql.CollectedField, obj *schematype.ContactPoint) (ret graphql.Marshaler) {
@@ -13430,6 +13999,50 @@ func (ec *executionContext) fieldContext_Mutation_clearBranding(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importConnectUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importConnectUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportConnectUsers(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *connectusers.Import) graphql.Marshaler {
+			return ec.marshalNConnectUserImport2ᚖswitchboardᚋconnectusersᚐImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importConnectUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectUserImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importConnectUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15819,6 +16432,50 @@ func (ec *executionContext) fieldContext_Query_pendingSubscriptions(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_contactFlows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contactFlows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContactFlows(ctx, fc.Args["types"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*connectaws.ContactFlow) graphql.Marshaler {
+			return ec.marshalNContactFlow2ᚕᚖswitchboardᚋconnectawsᚐContactFlowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contactFlows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactFlow(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contactFlows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_searchContacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17789,6 +18446,75 @@ func (ec *executionContext) _ScimToken_revokedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ScimToken_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScimToken", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SkippedConnectUser_connectUserID(ctx context.Context, field graphql.CollectedField, obj *connectusers.Skipped) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkippedConnectUser_connectUserID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkippedConnectUser_connectUserID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkippedConnectUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _SkippedConnectUser_username(ctx context.Context, field graphql.CollectedField, obj *connectusers.Skipped) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkippedConnectUser_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkippedConnectUser_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkippedConnectUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _SkippedConnectUser_reason(ctx context.Context, field graphql.CollectedField, obj *connectusers.Skipped) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkippedConnectUser_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkippedConnectUser_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkippedConnectUser", field, false, false, "String")
 }
 
 func (ec *executionContext) _Subscription_agentStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -23064,6 +23790,11 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "connectRoutingProfile":
+			out.Values[i] = ec._Agent_connectRoutingProfile(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "role":
 			out.Values[i] = ec._Agent_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24006,6 +24737,65 @@ func (ec *executionContext) _BucketBackup(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var connectUserImportImplementors = []string{"ConnectUserImport"}
+
+func (ec *executionContext) _ConnectUserImport(ctx context.Context, sel ast.SelectionSet, obj *connectusers.Import) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectUserImportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectUserImport")
+		case "created":
+			out.Values[i] = ec._ConnectUserImport_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updated":
+			out.Values[i] = ec._ConnectUserImport_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "linked":
+			out.Values[i] = ec._ConnectUserImport_linked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unchanged":
+			out.Values[i] = ec._ConnectUserImport_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skipped":
+			out.Values[i] = ec._ConnectUserImport_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "next":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectUserImport_next(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
@@ -24203,6 +24993,64 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._ContactEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactFlowImplementors = []string{"ContactFlow"}
+
+func (ec *executionContext) _ContactFlow(ctx context.Context, sel ast.SelectionSet, obj *connectaws.ContactFlow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactFlowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactFlow")
+		case "id":
+			out.Values[i] = ec._ContactFlow_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arn":
+			out.Values[i] = ec._ContactFlow_arn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ContactFlow_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._ContactFlow_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ContactFlow_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ContactFlow_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25717,6 +26565,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importConnectUsers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importConnectUsers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContact(ctx, field)
@@ -26244,6 +27099,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pendingSubscriptions(ctx, field)
+				})
+		case "contactFlows":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contactFlows(ctx, field)
 				})
 		case "searchContacts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26893,6 +27754,49 @@ func (ec *executionContext) _ScimToken(ctx context.Context, sel ast.SelectionSet
 		case "revokedAt":
 			out.Values[i] = ec._ScimToken_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var skippedConnectUserImplementors = []string{"SkippedConnectUser"}
+
+func (ec *executionContext) _SkippedConnectUser(ctx context.Context, sel ast.SelectionSet, obj *connectusers.Skipped) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, skippedConnectUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SkippedConnectUser")
+		case "connectUserID":
+			out.Values[i] = ec._SkippedConnectUser_connectUserID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._SkippedConnectUser_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._SkippedConnectUser_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -27766,6 +28670,22 @@ func (ec *executionContext) marshalNAdminUserRole2switchboardᚋviewerᚐRole(ct
 	return v
 }
 
+func (ec *executionContext) marshalNAgent2ᚕᚖswitchboardᚋentᚐAgentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Agent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAgent2ᚖswitchboardᚋentᚐAgent(ctx context.Context, sel ast.SelectionSet, v *ent.Agent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Agent!")
@@ -28053,6 +28973,14 @@ func (ec *executionContext) unmarshalNConfigureReportingInput2switchboardᚋgrap
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConnectUserImport2ᚖswitchboardᚋconnectusersᚐImport(ctx context.Context, sel ast.SelectionSet, v *connectusers.Import) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectUserImport!")
+		return graphql.Null
+	}
+	return ec._ConnectUserImport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConnectionType2switchboardᚋentᚋinteractionᚐConnectionType(ctx context.Context, v any) (interaction.ConnectionType, error) {
 	var res interaction.ConnectionType
 	err := res.UnmarshalGQL(v)
@@ -28104,6 +29032,30 @@ func (ec *executionContext) marshalNContactConnection2ᚖswitchboardᚋentᚐCon
 		return graphql.Null
 	}
 	return ec._ContactConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContactFlow2ᚕᚖswitchboardᚋconnectawsᚐContactFlowᚄ(ctx context.Context, sel ast.SelectionSet, v []*connectaws.ContactFlow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContactFlow2ᚖswitchboardᚋconnectawsᚐContactFlow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContactFlow2ᚖswitchboardᚋconnectawsᚐContactFlow(ctx context.Context, sel ast.SelectionSet, v *connectaws.ContactFlow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactFlow!")
+		return graphql.Null
+	}
+	return ec._ContactFlow(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNContactOrderField2ᚖswitchboardᚋentᚐContactOrderField(ctx context.Context, v any) (*ent.ContactOrderField, error) {
@@ -28972,6 +29924,26 @@ func (ec *executionContext) unmarshalNSendEmailInput2switchboardᚋgraphᚋmodel
 func (ec *executionContext) unmarshalNSetAgentStatusInput2switchboardᚋgraphᚋmodelᚐSetAgentStatusInput(ctx context.Context, v any) (model.SetAgentStatusInput, error) {
 	res, err := ec.unmarshalInputSetAgentStatusInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSkippedConnectUser2switchboardᚋconnectusersᚐSkipped(ctx context.Context, sel ast.SelectionSet, v connectusers.Skipped) graphql.Marshaler {
+	return ec._SkippedConnectUser(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSkippedConnectUser2ᚕswitchboardᚋconnectusersᚐSkippedᚄ(ctx context.Context, sel ast.SelectionSet, v []connectusers.Skipped) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSkippedConnectUser2switchboardᚋconnectusersᚐSkipped(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNStartConversationInput2switchboardᚋgraphᚋmodelᚐStartConversationInput(ctx context.Context, v any) (model.StartConversationInput, error) {

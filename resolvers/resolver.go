@@ -6,6 +6,7 @@ import (
 	"errors"
 	"switchboard/assist"
 	"switchboard/branding"
+	"switchboard/connectusers"
 	"switchboard/conversations"
 	"switchboard/ent/schema/schematype"
 	"switchboard/graph/model"
@@ -49,6 +50,7 @@ type Resolver struct {
 	profiles      *profiles.Service
 	queues        *queues.Service
 	oncontact     *oncontact.Service
+	connectUsers  *connectusers.Service
 }
 
 // Services are the domain services behind the resolvers.
@@ -65,6 +67,7 @@ type Services struct {
 	Profiles      *profiles.Service       // nil: this server does not reach AWS
 	Queues        *queues.Service         // nil: this server does not reach AWS
 	OnContact     *oncontact.Service      // nil: this server does not reach AWS
+	ConnectUsers  *connectusers.Service   // nil: this server does not reach AWS
 }
 
 // NewSchema returns the executable schema over the client and the services.
@@ -72,7 +75,7 @@ func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
 	if s.Conversations == nil {
 		s.Conversations = conversations.New(nil)
 	}
-	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles, queues: s.Queues, oncontact: s.OnContact}})
+	return graph.NewExecutableSchema(graph.Config{Resolvers: &Resolver{client: client, status: s.Status, conversations: s.Conversations, mail: s.Mail, tenants: s.Tenants, reporting: s.Reporting, microsoft: s.Microsoft, verifier: s.Verifier, assist: s.Assist, transfers: s.Transfers, profiles: s.Profiles, queues: s.Queues, oncontact: s.OnContact, connectUsers: s.ConnectUsers}})
 }
 
 func deref[T any](p *T) T {

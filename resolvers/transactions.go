@@ -64,6 +64,9 @@ var mutationTransactions = map[string]Transaction{
 	// of its own that holds the agent's row while it tells Connect
 	// (PutUserStatus), so that Connect is not told twice.
 	"setAgentStatus": OwnTransaction,
+	// agents from Connect's users: Connect ListUsers, ListRoutingProfiles
+	// and DescribeUser first, then the batch in a transaction of its own.
+	"importConnectUsers": CallsAWS,
 	// contacts
 	"createContact":     InRequestTransaction,
 	"updateContact":     InRequestTransaction,

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"switchboard/graph"
@@ -45,6 +46,11 @@ func TestAWSMutationsRefusedBeforeAWS(t *testing.T) {
 			{"importAgentStatuses", "no token", "", `mutation { importAgentStatuses { id } }`, nil, []string{"UNAUTHENTICATED"}},
 			{"importAgentStatuses", "agent", f.alexTok, `mutation { importAgentStatuses { id } }`, nil, []string{"FORBIDDEN"}},
 			{"importAgentStatuses", "supervisor", f.supTok, `mutation { importAgentStatuses { id } }`, nil, []string{"FORBIDDEN"}},
+			{"importConnectUsers", "no token", "", `mutation { importConnectUsers { next } }`, nil, []string{"UNAUTHENTICATED"}},
+			{"importConnectUsers", "agent", f.alexTok, `mutation { importConnectUsers { next } }`, nil, []string{"FORBIDDEN"}},
+			{"importConnectUsers", "supervisor", f.supTok, `mutation { importConnectUsers { next } }`, nil, []string{"FORBIDDEN"}},
+			{"importConnectUsers", "another tenant's admin", f.b.AdminToken, `mutation { importConnectUsers { next } }`, nil, []string{"BAD_USER_INPUT"}},
+			{"importConnectUsers", "an admin, after too long", f.a.AdminToken, `mutation($a: String) { importConnectUsers(after: $a) { next } }`, map[string]any{"a": strings.Repeat("x", 9000)}, []string{"BAD_USER_INPUT"}},
 			{"startConversation", "no token", "", `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"UNAUTHENTICATED"}},
 			{"startConversation", "an agent for another", f.beaTok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"FORBIDDEN"}},
 			{"startConversation", "another tenant's agent", f.cyTok, `mutation($in: StartConversationInput!) { startConversation(input: $in) { id } }`, map[string]any{"in": chat}, []string{"FORBIDDEN", "NOT_FOUND"}},

@@ -169,7 +169,18 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 				t.Fatalf("sendEmail: %+v", r.Errors)
 			}
 		})
-		cp.AddDomain("123456789012", "amazon-connect-acme-support")
+		fc.SetUsers(instanceID, fakeaws.User{ID: "user-alex", Username: "alex", FirstName: "Alex", Email: "alex@acme.example"},
+			fakeaws.User{ID: "user-new", Username: "new", Email: "new@acme.example"})
+		var users struct {
+			ImportConnectUsers struct{ Created, Linked []struct{ ID string } } `json:"importConnectUsers"`
+		}
+		g.during(t, "importConnectUsers", func() {
+			s.MustDo(t, a.AdminToken, `mutation { importConnectUsers { created { id } linked { id } } }`, nil, &users)
+		})
+		if len(users.ImportConnectUsers.Created) != 1 {
+			t.Fatalf("imported %+v", users)
+		}
+				cp.AddDomain("123456789012", "amazon-connect-acme-support")
 		var profile struct {
 			CreateCustomerProfile struct{ ProfileID string } `json:"createCustomerProfile"`
 		}

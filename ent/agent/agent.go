@@ -33,6 +33,8 @@ const (
 	FieldConnectUsername = "connect_username"
 	// FieldConnectUserID holds the string denoting the connect_user_id field in the database.
 	FieldConnectUserID = "connect_user_id"
+	// FieldConnectRoutingProfile holds the string denoting the connect_routing_profile field in the database.
+	FieldConnectRoutingProfile = "connect_routing_profile"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
 	// FieldCurrentStatusID holds the string denoting the current_status_id field in the database.
@@ -116,6 +118,7 @@ var Columns = []string{
 	FieldName,
 	FieldConnectUsername,
 	FieldConnectUserID,
+	FieldConnectRoutingProfile,
 	FieldRole,
 	FieldCurrentStatusID,
 	FieldStatusSince,
@@ -153,6 +156,8 @@ var (
 	ConnectUsernameValidator func(string) error
 	// ConnectUserIDValidator is a validator for the "connect_user_id" field. It is called by the builders before save.
 	ConnectUserIDValidator func(string) error
+	// ConnectRoutingProfileValidator is a validator for the "connect_routing_profile" field. It is called by the builders before save.
+	ConnectRoutingProfileValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -210,6 +215,11 @@ func ByConnectUsername(opts ...sql.OrderTermOption) OrderOption {
 // ByConnectUserID orders the results by the connect_user_id field.
 func ByConnectUserID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldConnectUserID, opts...).ToFunc()
+}
+
+// ByConnectRoutingProfile orders the results by the connect_routing_profile field.
+func ByConnectRoutingProfile(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConnectRoutingProfile, opts...).ToFunc()
 }
 
 // ByRole orders the results by the role field.

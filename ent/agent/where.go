@@ -92,6 +92,11 @@ func ConnectUserID(v string) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldConnectUserID, v))
 }
 
+// ConnectRoutingProfile applies equality check predicate on the "connect_routing_profile" field. It's identical to ConnectRoutingProfileEQ.
+func ConnectRoutingProfile(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldConnectRoutingProfile, v))
+}
+
 // CurrentStatusID applies equality check predicate on the "current_status_id" field. It's identical to CurrentStatusIDEQ.
 func CurrentStatusID(v gid.ID) predicate.Agent {
 	return predicate.Agent(sql.FieldEQ(FieldCurrentStatusID, v))
@@ -530,6 +535,81 @@ func ConnectUserIDEqualFold(v string) predicate.Agent {
 // ConnectUserIDContainsFold applies the ContainsFold predicate on the "connect_user_id" field.
 func ConnectUserIDContainsFold(v string) predicate.Agent {
 	return predicate.Agent(sql.FieldContainsFold(FieldConnectUserID, v))
+}
+
+// ConnectRoutingProfileEQ applies the EQ predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileEQ(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldEQ(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileNEQ applies the NEQ predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileNEQ(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldNEQ(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileIn applies the In predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileIn(vs ...string) predicate.Agent {
+	return predicate.Agent(sql.FieldIn(FieldConnectRoutingProfile, vs...))
+}
+
+// ConnectRoutingProfileNotIn applies the NotIn predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileNotIn(vs ...string) predicate.Agent {
+	return predicate.Agent(sql.FieldNotIn(FieldConnectRoutingProfile, vs...))
+}
+
+// ConnectRoutingProfileGT applies the GT predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileGT(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldGT(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileGTE applies the GTE predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileGTE(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldGTE(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileLT applies the LT predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileLT(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldLT(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileLTE applies the LTE predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileLTE(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldLTE(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileContains applies the Contains predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileContains(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldContains(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileHasPrefix applies the HasPrefix predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileHasPrefix(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldHasPrefix(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileHasSuffix applies the HasSuffix predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileHasSuffix(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldHasSuffix(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileIsNil applies the IsNil predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileIsNil() predicate.Agent {
+	return predicate.Agent(sql.FieldIsNull(FieldConnectRoutingProfile))
+}
+
+// ConnectRoutingProfileNotNil applies the NotNil predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileNotNil() predicate.Agent {
+	return predicate.Agent(sql.FieldNotNull(FieldConnectRoutingProfile))
+}
+
+// ConnectRoutingProfileEqualFold applies the EqualFold predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileEqualFold(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldEqualFold(FieldConnectRoutingProfile, v))
+}
+
+// ConnectRoutingProfileContainsFold applies the ContainsFold predicate on the "connect_routing_profile" field.
+func ConnectRoutingProfileContainsFold(v string) predicate.Agent {
+	return predicate.Agent(sql.FieldContainsFold(FieldConnectRoutingProfile, v))
 }
 
 // RoleEQ applies the EQ predicate on the "role" field.

@@ -51,6 +51,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "connect_username", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "connect_user_id", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "connect_routing_profile", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"AGENT", "SUPERVISOR", "ADMIN", "OPERATOR"}, Default: "AGENT"},
 		{Name: "status_since", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(28)", "sqlite3": "varchar(28)"}},
@@ -64,13 +65,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "agents_tenants_tenant",
-				Columns:    []*schema.Column{AgentsColumns[9]},
+				Columns:    []*schema.Column{AgentsColumns[10]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "agents_agent_status_current_status",
-				Columns:    []*schema.Column{AgentsColumns[10]},
+				Columns:    []*schema.Column{AgentsColumns[11]},
 				RefColumns: []*schema.Column{AgentStatusColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -79,17 +80,17 @@ var (
 			{
 				Name:    "agent_tenant_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{AgentsColumns[9], AgentsColumns[3]},
+				Columns: []*schema.Column{AgentsColumns[10], AgentsColumns[3]},
 			},
 			{
 				Name:    "agent_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{AgentsColumns[9], AgentsColumns[4]},
+				Columns: []*schema.Column{AgentsColumns[10], AgentsColumns[4]},
 			},
 			{
 				Name:    "agent_tenant_id_connect_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{AgentsColumns[9], AgentsColumns[6]},
+				Columns: []*schema.Column{AgentsColumns[10], AgentsColumns[6]},
 			},
 		},
 	}

@@ -195,6 +195,10 @@ func init() {
 	agentDescConnectUserID := agentFields[3].Descriptor()
 	// agent.ConnectUserIDValidator is a validator for the "connect_user_id" field. It is called by the builders before save.
 	agent.ConnectUserIDValidator = agentDescConnectUserID.Validators[0].(func(string) error)
+	// agentDescConnectRoutingProfile is the schema descriptor for connect_routing_profile field.
+	agentDescConnectRoutingProfile := agentFields[4].Descriptor()
+	// agent.ConnectRoutingProfileValidator is a validator for the "connect_routing_profile" field. It is called by the builders before save.
+	agent.ConnectRoutingProfileValidator = agentDescConnectRoutingProfile.Validators[0].(func(string) error)
 	// agentDescID is the schema descriptor for id field.
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.

@@ -34,6 +34,9 @@ func (Agent) Fields() []ent.Field {
 		field.String("connect_username").Optional().MaxLen(100),
 		field.String("connect_user_id").Optional().MaxLen(100).
 			Comment("the Amazon Connect user ID, for PutUserStatus"),
+		field.String("connect_routing_profile").Optional().MaxLen(200).
+			Comment("the name of the agent's routing profile in Amazon Connect, as importConnectUsers last read it").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		field.Enum("role").GoType(viewer.Role("")).Default(string(viewer.RoleAgent)).
 			Annotations(entgql.Type("Role")),
 		field.String("current_status_id").GoType(gid.ID("")).Optional().Nillable().

@@ -26,6 +26,7 @@ import (
 	"switchboard/auth"
 	"switchboard/awssns"
 	"switchboard/connectaws"
+	"switchboard/connectusers"
 	"switchboard/conversations"
 	"switchboard/integrations"
 	"switchboard/livestatus"
@@ -231,6 +232,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		screen   *profiles.Service
 		figures  *queues.Service
 		contacts *oncontact.Service
+		roster   *connectusers.Service
 	)
 	if cfg.AWS != nil {
 		awsOpts := cfg.AWS.Options
@@ -259,6 +261,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		screen = profiles.New(clients)
 		contacts = oncontact.New(clients)
 		figures = queues.New(clients, st.Client, queues.Options{Interval: cfg.QueueMetricsInterval, Logger: log})
+		roster = connectusers.New(clients)
 		if cfg.PublicURL != "" {
 			checks.Endpoint = strings.TrimSuffix(cfg.PublicURL, "/") + server.SNSEmailPath
 		}
@@ -360,6 +363,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Profiles:      screen,
 			Queues:        figures,
 			OnContact:     contacts,
+			ConnectUsers:  roster,
 			Microsoft:     &integrations.Microsoft{Keyring: keyring, Authority: cfg.MicrosoftAuthority, HTTPClient: cfg.HTTPClient},
 		},
 		Marketplace:      market,
