@@ -152,15 +152,7 @@ func (s *Service) applyActivity(ctx context.Context, e ConnectEvent) (*ActivityE
 			}
 			saved.Edges.NextStatus = next
 			out = &ActivityEvent{Agent: a, Activity: saved}
-			tx.OnCommit(func(next ent.Committer) ent.Committer {
-				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-					if err := next.Commit(ctx, tx); err != nil {
-						return err
-					}
-					s.publisher.PublishActivity(out)
-					return nil
-				})
-			})
+			onCommit(tx, func() { s.publisher.PublishActivity(out) })
 			return nil
 		})
 		if (ent.IsConstraintError(err) || sqlgraph.IsUniqueConstraintError(err)) && attempt == 0 {

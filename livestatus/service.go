@@ -333,12 +333,17 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 
 // afterCommit publishes ev once tx commits.
 func (s *Service) afterCommit(tx *ent.Tx, ev *Event) {
+	onCommit(tx, func() { s.publisher.Publish(ev) })
+}
+
+// onCommit runs f once tx has committed, never when it fails.
+func onCommit(tx *ent.Tx, f func()) {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			if err := next.Commit(ctx, tx); err != nil {
 				return err
 			}
-			s.publisher.Publish(ev)
+			f()
 			return nil
 		})
 	})
