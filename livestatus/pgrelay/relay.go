@@ -36,9 +36,9 @@
 // s is the payload's table of agent statuses, each written once: an event
 // names its status and previous status by 1-based position in it ("s" and
 // "p", absent for none). An event is {"t": tenant ID, "w": time, "a": agent,
-// "s", "p"}; an agent {"i","c","m","e","n","u","x","r","f","s","z"} (ID,
+// "s", "p"}; an agent {"i","c","m","e","n","u","x","r","f","s","z","rp"} (ID,
 // created, updated, email, name, Connect username, Connect user ID, role,
-// flags, current status ID, status since); a status {"i","c","m","t","n",
+// flags, current status ID, status since, Connect routing profile); a status {"i","c","m","t","n",
 // "y","o","d","x","xa"} (ID, created, updated, tenant, name, type, display
 // order, disabled, Connect status ID and ARN). Empty values are left out, and
 // so are values the receiver can infer: a status's tenant when it is the

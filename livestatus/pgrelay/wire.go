@@ -68,6 +68,7 @@ type wireAgent struct {
 	Flags           int         `json:"f,omitempty"`
 	CurrentStatusID *gid.ID     `json:"s,omitempty"` // when not flagStatusIsEvent
 	StatusSince     *wireTime   `json:"z,omitempty"` // when not flagSinceIsAt
+	RoutingProfile  string      `json:"rp,omitempty"`
 }
 
 // wireStatus is an ent.AgentStatus, without edges.
@@ -165,6 +166,7 @@ func toWire(ev *livestatus.Event) *eventWire {
 			ConnectUsername: a.ConnectUsername,
 			ConnectUserID:   a.ConnectUserID,
 			Role:            a.Role,
+			RoutingProfile:  a.ConnectRoutingProfile,
 		},
 	}}
 	if id := a.CurrentStatusID; id != nil {
@@ -218,6 +220,7 @@ func (w *eventWire) truncate(n int) {
 	a.Name = truncateText(a.Name, n)
 	a.Email = truncateText(a.Email, n)
 	a.ConnectUsername = truncateText(a.ConnectUsername, n)
+	a.RoutingProfile = truncateText(a.RoutingProfile, n)
 	for _, s := range []*wireStatus{w.status, w.before} {
 		if s != nil {
 			s.Name = truncateText(s.Name, n)
@@ -598,6 +601,8 @@ func (p *wirePayload) events() (replica string, events []*livestatus.Event, err 
 			ConnectUsername: wa.ConnectUsername,
 			ConnectUserID:   wa.ConnectUserID,
 			Role:            wa.Role,
+
+			ConnectRoutingProfile: wa.RoutingProfile,
 		}
 		switch {
 		case wa.Flags&flagStatusIsEvent != 0 && ev.Status != nil:
