@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"switchboard/apierror"
@@ -17,12 +18,40 @@ import (
 	"switchboard/viewer"
 )
 
+// DefaultAgentTTL is how long a replica trusts what it read of the agent
+// record behind a token's email: every request would otherwise read it
+// again. An agent deleted, or a person given an agent record, is seen
+// within it on every replica.
+const DefaultAgentTTL = 2 * time.Second
+
+// maxAgentsKept bounds the agent records kept; beyond it the expired ones
+// are swept, and all of them if none has expired.
+const maxAgentsKept = 100_000
+
 // Identity turns bearer tokens into viewers.
 type Identity struct {
 	verifier *auth.Verifier
 	client   *ent.Client
 	gate     *tenants.Gate
 	signIns  *consoleusers.SignIns // nil: sign-ins are not recorded
+	agentTTL time.Duration         // 0: DefaultAgentTTL; negative: read every time
+
+	mu     sync.Mutex
+	agents map[agentKey]agentSeen
+}
+
+// agentKey names a person of a tenant by the email of its token.
+type agentKey struct {
+	tenant gid.ID
+	email  string
+}
+
+// agentSeen is what was read of a person's agent record, and when: no ID
+// when the person has none.
+type agentSeen struct {
+	id   gid.ID
+	name string
+	at   time.Time
 }
 
 // NewIdentity returns an Identity that verifies tokens with v, admits
@@ -62,17 +91,13 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 			}
 			return nil, claims, err
 		}
-		a, err := id.client.Agent.Query().
-			Where(agent.Email(v.Email)).
-			Only(viewer.NewContext(ctx, v))
-		switch {
-		case err == nil:
-			v.AgentID = a.ID
-			if v.Name == "" {
-				v.Name = a.Name
-			}
-		case !ent.IsNotFound(err):
+		a, err := id.agent(viewer.NewContext(ctx, v), v)
+		if err != nil {
 			return nil, claims, err
+		}
+		v.AgentID = a.id
+		if v.Name == "" {
+			v.Name = a.name
 		}
 	}
 	if v.Name == "" {
@@ -80,6 +105,56 @@ func (id *Identity) Viewer(ctx context.Context, authorization string) (*viewer.V
 	}
 	id.signIns.Record(ctx, v) // the console's admins and supervisors
 	return v, claims, nil
+}
+
+// agent returns the agent record of v's email in v's tenant, as read
+// within the agent TTL.
+func (id *Identity) agent(ctx context.Context, v *viewer.Viewer) (agentSeen, error) {
+	ttl := id.agentTTL
+	if ttl == 0 {
+		ttl = DefaultAgentTTL
+	}
+	key := agentKey{v.TenantID, v.Email}
+	now := time.Now()
+	if ttl > 0 {
+		id.mu.Lock()
+		seen, ok := id.agents[key]
+		id.mu.Unlock()
+		if ok && now.Sub(seen.at) < ttl {
+			return seen, nil
+		}
+	}
+	seen := agentSeen{at: now}
+	a, err := id.client.Agent.Query().Where(agent.Email(v.Email)).Only(ctx)
+	switch {
+	case err == nil:
+		seen.id, seen.name = a.ID, a.Name
+	case !ent.IsNotFound(err):
+		return agentSeen{}, err
+	}
+	if ttl > 0 {
+		id.mu.Lock()
+		if id.agents == nil || len(id.agents) >= maxAgentsKept {
+			id.agents = sweep(id.agents, now, ttl)
+		}
+		id.agents[key] = seen
+		id.mu.Unlock()
+	}
+	return seen, nil
+}
+
+// sweep returns the entries of m read within ttl of now, or a new map
+// when they are all that fresh (m is full of them).
+func sweep(m map[agentKey]agentSeen, now time.Time, ttl time.Duration) map[agentKey]agentSeen {
+	for k, s := range m {
+		if now.Sub(s.at) >= ttl {
+			delete(m, k)
+		}
+	}
+	if m == nil || len(m) >= maxAgentsKept {
+		return map[agentKey]agentSeen{}
+	}
+	return m
 }
 
 type authErrKey struct{}

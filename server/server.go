@@ -81,6 +81,9 @@ type Config struct {
 	// ExplorerHeaders, when set, is the JSON the explorer's Headers editor
 	// starts with (the demo admin's token on the embedded store).
 	ExplorerHeaders string
+	// AgentTTL is how long the agent record behind a token's email is
+	// trusted once read; DefaultAgentTTL when zero, none when negative.
+	AgentTTL time.Duration
 }
 
 // Server is switchboard's HTTP handler.
@@ -115,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	st := cfg.Store
 	s := &Server{
 		store:    st,
-		identity: &Identity{verifier: cfg.Verifier, client: st.Client, gate: cfg.Gate, signIns: consoleusers.NewSignIns(st.Client, cfg.Logger)},
+		identity: &Identity{verifier: cfg.Verifier, client: st.Client, gate: cfg.Gate, signIns: consoleusers.NewSignIns(st.Client, cfg.Logger), agentTTL: cfg.AgentTTL},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		status:   cfg.Services.Status,

@@ -180,7 +180,7 @@ func TestNoTransactionWhileAWSAnswers(t *testing.T) {
 		if len(users.ImportConnectUsers.Created) != 1 {
 			t.Fatalf("imported %+v", users)
 		}
-				cp.AddDomain("123456789012", "amazon-connect-acme-support")
+		cp.AddDomain("123456789012", "amazon-connect-acme-support")
 		var profile struct {
 			CreateCustomerProfile struct{ ProfileID string } `json:"createCustomerProfile"`
 		}

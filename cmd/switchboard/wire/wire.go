@@ -108,6 +108,9 @@ type Config struct {
 	// HTTPClient, when set, makes the requests to Entra ID (tests trust a
 	// local TLS authority with it).
 	HTTPClient *http.Client
+	// AgentTTL is how long a replica trusts what it read of the agent
+	// behind a token's email (server.Config.AgentTTL).
+	AgentTTL time.Duration
 	// TenantRecheck is how long a replica trusts what it read of a
 	// tenant's lifecycle (tenants.Gate); tenants.DefaultRecheck when zero.
 	TenantRecheck time.Duration
@@ -375,6 +378,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Limits:           cfg.Limits,
 		TrustedDocuments: cfg.TrustedDocuments,
 		ExplorerHeaders:  cfg.ExplorerHeaders,
+		AgentTTL:         cfg.AgentTTL,
 		Logger:           log,
 		Extensions:       []graphql.HandlerExtension{tel.GraphQL()},
 	})
