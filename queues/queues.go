@@ -294,12 +294,20 @@ func (s *Service) Subscribe(ctx context.Context, c *ent.Client) (<-chan []*Figur
 	return out, nil
 }
 
-// Run polls the watched tenants until ctx ends.
+// Run polls the watched tenants until ctx ends. It looks for due tenants
+// twenty times an interval, so that a tenant is polled within 5% of its
+// interval, and asks the store which locks it still holds once an
+// interval.
 func (s *Service) Run(ctx context.Context) {
-	tick := max(s.opt.Interval/5, 10*time.Millisecond)
+	tick := max(s.opt.Interval/20, 10*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	var verified time.Time
 	for {
+		if s.opt.Locks != nil && time.Since(verified) >= s.opt.Interval {
+			_ = s.opt.Locks.Verify(ctx) // a broken session holds nothing: Try takes them again
+			verified = time.Now()
+		}
 		s.round(ctx)
 		select {
 		case <-ctx.Done():
@@ -319,9 +327,6 @@ func (s *Service) round(ctx context.Context) {
 		watched[t] = true
 	}
 	locks := s.opt.Locks
-	if locks != nil {
-		_ = locks.Verify(ctx) // a broken session holds nothing: Try takes them again
-	}
 	now := time.Now()
 	s.mu.Lock()
 	for t, st := range s.tenants {
