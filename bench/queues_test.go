@@ -7,13 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/gorilla/websocket"
 
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
-	"switchboard/connectaws"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 )
@@ -43,18 +40,9 @@ func BenchmarkQueueMetrics(b *testing.B) {
 	url := testenv.PostgresURL(b)
 	interval := envDuration(b, "SWITCHBOARD_BENCH_QUEUES_EVERY", time.Second)
 	window := envDuration(b, "SWITCHBOARD_BENCH_QUEUES_FOR", time.Minute)
-	platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-	sts := fakeaws.NewSTS(b)
-	sts.TrustCaller(platform)
-	fc := fakeaws.NewConnect(b)
-	fc.TrustSTS(sts)
-	opt := func(c *wire.Config) {
-		c.AWS = &wire.AWS{Options: connectaws.Options{BaseCredentials: credentials.StaticCredentialsProvider{Value: platform},
-			STSEndpoint: sts.URL, ConnectEndpoint: fc.URL, RetryMaxAttempts: 1}}
-		c.QueueMetricsInterval = interval
-		c.WSPingInterval = time.Minute
-	}
-	replicas := []*testenv.Server{testenv.NewServerOn(b, url, opt), testenv.NewServerOn(b, url, opt)}
+	sts, fc, aws := testenv.FakeConnect(b, interval)
+	quiet := func(c *wire.Config) { c.WSPingInterval = time.Minute }
+	replicas := []*testenv.Server{testenv.NewServerOn(b, url, aws, quiet), testenv.NewServerOn(b, url, aws, quiet)}
 	replicas[1].Secret = replicas[0].Secret
 	one := replicas[0]
 

@@ -7,12 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"switchboard/auth"
 	"switchboard/cmd/switchboard/wire"
-	"switchboard/connectaws"
 	"switchboard/internal/fakeaws"
 	"switchboard/internal/testenv"
 )
@@ -207,16 +203,7 @@ func TestQueueMetrics(t *testing.T) {
 func TestQueueMetricsReplicas(t *testing.T) {
 	url := testenv.PostgresURL(t)
 	const interval = 250 * time.Millisecond
-	platform := aws.Credentials{AccessKeyID: "AKIAPLATFORM", SecretAccessKey: "platform-secret"}
-	sts := fakeaws.NewSTS(t)
-	sts.TrustCaller(platform)
-	fc := fakeaws.NewConnect(t)
-	fc.TrustSTS(sts)
-	opt := func(c *wire.Config) {
-		c.AWS = &wire.AWS{Options: connectaws.Options{BaseCredentials: credentials.StaticCredentialsProvider{Value: platform},
-			STSEndpoint: sts.URL, ConnectEndpoint: fc.URL, RetryMaxAttempts: 1}}
-		c.QueueMetricsInterval = interval
-	}
+	sts, fc, opt := testenv.FakeConnect(t, interval)
 	one := testenv.NewServerOn(t, url, opt)
 	two := testenv.NewServerOn(t, url, opt)
 	two.Secret = one.Secret
