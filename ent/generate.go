@@ -2,4 +2,4 @@
 package ent
 
 //go:generate go run -mod=mod entc.go
-//go:generate sh -c "cd .. && go tool gqlgen"
+//go:generate sh -c "cd .. && go run ./graph/gqlgen"
