@@ -102,7 +102,7 @@ func newGraphQL(client *ent.Client, services resolvers.Services, id *Identity, l
 	srv.Use(wsBounds{rates: o.rates, subscriptions: MaxSubscriptionsPerConn})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: MaxUploadBody, MaxMemory: 4 << 20})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(ent.NewContext(ctx, client))
