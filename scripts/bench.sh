@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # The benchmarks, each printing its figure beside a baseline from the same
-# run, with a throwaway PostgreSQL for those that need one (with-pg.sh).
+# run, with a throwaway PostgreSQL for those that need one (with-pg.sh);
+# then the report of them (bench/report): bench/results/report.md, a table
+# of every figure, and report.png, a plot of each against its baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/with-pg.sh go test -run '^$' -bench "${BENCH:-.}" -benchtime 1x -timeout 60m "$@" ./...
+mkdir -p bench/results
+scripts/with-pg.sh go test -run '^$' -bench "${BENCH:-.}" -benchtime 1x -timeout 60m "$@" ./... | tee bench/results/bench.txt
+go run ./bench/report -in bench/results/bench.txt -out bench/results
+echo "The report: bench/results/report.md and bench/results/report.png"
