@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -89,12 +93,128 @@ func BenchmarkReads(b *testing.B) {
 	if _, err := s.Store.DB.Exec(`VACUUM ANALYZE agents, agent_status, modules, tenants, branding_images`); err != nil {
 		b.Fatal(err)
 	}
+	pgl := startPostGraphile(b, s.Store.URL)
 	b.Run("Wallboard", func(b *testing.B) {
-		compareReads(b, s.URL+"/query", "Wallboard", sups, bareWallboard(s.Store.DB, byHeader(sups)))
+		compareReads(b, s.URL+"/query", "Wallboard", sups, bareWallboard(s.Store.DB, byHeader(sups)), pgl.asking(
+			`query($t: String!) { allAgents(first: 100, orderBy: [NAME_ASC, PRIMARY_KEY_ASC], condition: {tenantId: $t}) {
+			  totalCount pageInfo { hasNextPage endCursor }
+			  edges { cursor node { rowId name email statusSince agentStatusByCurrentStatusId { rowId name type } } } } }`,
+			func(r reader) map[string]any { return map[string]any{"t": r.tenant} }))
 	})
 	b.Run("DesktopBootstrap", func(b *testing.B) {
-		compareReads(b, s.URL+"/query", "DesktopBootstrap", desks, bareBootstrap(s.Store.DB, byHeader(desks)))
+		compareReads(b, s.URL+"/query", "DesktopBootstrap", desks, bareBootstrap(s.Store.DB, byHeader(desks)), pgl.asking(
+			`query($a: String!) { agentByRowId(rowId: $a) { rowId email name role connectUsername statusSince
+			  agentStatusByCurrentStatusId { rowId name type }
+			  tenantByTenantId { rowId name brandingImagesByTenantId { nodes { kind sha256 } }
+			    modulesByTenantId { nodes { rowId name url position } }
+			    agentStatusesByTenantId { nodes { rowId name type enabled displayOrder } } } } }`,
+			func(r reader) map[string]any { return map[string]any{"a": r.agent} }))
 	})
+}
+
+// postGraphile is PostGraphile 5 (bench/postgraphile, which scripts/bench.sh
+// installs) serving the benchmark's database: the peer switchboard is
+// measured beside. The zero value is none.
+type postGraphile struct {
+	url string
+	pid int
+}
+
+// peer is what one operation asks PostGraphile: its query and each
+// reader's variables.
+type peer struct {
+	*postGraphile
+	bodies func(reader) []byte
+}
+
+func (p *postGraphile) asking(query string, vars func(reader) map[string]any) *peer {
+	if p == nil {
+		return nil
+	}
+	return &peer{p, func(r reader) []byte {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars(r)})
+		return b
+	}}
+}
+
+// startPostGraphile runs PostGraphile over the store at dbURL until the
+// benchmark ends, or returns nil, saying so, when it is not installed.
+func startPostGraphile(b *testing.B, dbURL string) *postGraphile {
+	bin, err := filepath.Abs("postgraphile/node_modules/.bin/postgraphile")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		b.Logf("PostGraphile is not installed (scripts/bench.sh runs npm ci in bench/postgraphile where Node.js is 22 or newer): measured without it")
+		return nil
+	}
+	if major := nodeMajor(); major < 22 {
+		b.Logf("PostGraphile 5 needs Node.js 22 or newer, this machine has %d: measured without it", major)
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-P", "postgraphile/presets/amber", "-c", dbURL, "-s", "public", "-n", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Dir = "postgraphile"
+	cmd.Env = append(os.Environ(), "GRAPHILE_ENV=production")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		res, err := http.Post(url, "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("PostGraphile did not start: %v\n%s", err, log.String())
+		}
+	}
+	return &postGraphile{url: url, pid: cmd.Process.Pid}
+}
+
+// nodeMajor is the major version of the machine's Node.js, 0 without one.
+func nodeMajor() int {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return 0
+	}
+	v, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".")
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+// procCPU is the CPU time the process pid has used, user and system, from
+// /proc/<pid>/stat; and its peak resident memory, from /proc/<pid>/status.
+func procCPU(pid int) (cpu time.Duration, peakRSS int64) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0
+	}
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	if len(fields) > 13 {
+		ut, _ := strconv.ParseInt(fields[11], 10, 64)
+		st, _ := strconv.ParseInt(fields[12], 10, 64)
+		cpu = time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			peakRSS = kb << 10
+		}
+	}
+	return cpu, peakRSS
 }
 
 func byHeader(rs []reader) map[string]reader {
@@ -105,15 +225,20 @@ func byHeader(rs []reader) map[string]reader {
 	return m
 }
 
-// compareReads checks that the bare handler writes switchboard's bytes,
-// then loads both in alternate rounds and reports the figures.
-func compareReads(b *testing.B, url, operation string, readers []reader, bareHandler http.Handler) {
+// compareReads checks that the bare handler writes switchboard's bytes
+// (and that PostGraphile, when there, answers its own query of the same
+// rows without errors), then loads them in alternate rounds and reports
+// the figures: requests a second, p50 and p99 of each, CPU per request
+// (switchboard's and the bare handler's with the load generator's, which
+// shares their process; PostGraphile's its process's own) and
+// PostGraphile's peak resident memory.
+func compareReads(b *testing.B, url, operation string, readers []reader, bareHandler http.Handler, pgl *peer) {
 	bare := httptest.NewServer(bareHandler)
 	defer bare.Close()
 	body, _ := json.Marshal(map[string]any{"query": testenv.ContractOperation(b, operation)})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
-	post := func(url, token string) ([]byte, error) {
+	post := func(url, token string, body []byte) ([]byte, error) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -129,11 +254,11 @@ func compareReads(b *testing.B, url, operation string, readers []reader, bareHan
 		return out, err
 	}
 	for _, r := range readers[:min(len(readers), 8)] {
-		want, err := post(url, r.token)
+		want, err := post(url, r.token, body)
 		if err != nil {
 			b.Fatal(err)
 		}
-		got, err := post(bare.URL, r.token)
+		got, err := post(bare.URL, r.token, body)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -143,22 +268,53 @@ func compareReads(b *testing.B, url, operation string, readers []reader, bareHan
 		if bytes.Contains(want, []byte(`"errors"`)) {
 			b.Fatalf("%s answered %s", operation, want)
 		}
+		if pgl != nil {
+			if got, err := post(pgl.url, r.token, pgl.bodies(r)); err != nil || bytes.Contains(got, []byte(`"errors"`)) || len(got) < len(want)/4 {
+				b.Fatalf("PostGraphile answered %s: %v", got, err)
+			}
+		}
 	}
 
+	// side is one server under load: where, each reader's request, and
+	// the process whose CPU is its own (0: this one).
+	type side struct {
+		name     string
+		url      string
+		body     func(reader) []byte
+		pid      int
+		requests int
+		lat      []time.Duration
+		cpu      time.Duration
+		elapsed  time.Duration
+	}
+	same := func(reader) []byte { return body }
+	sides := []*side{{name: "switchboard", url: url, body: same}, {name: "bare", url: bare.URL, body: same}}
+	if pgl != nil {
+		sides = append(sides, &side{name: "postgraphile", url: pgl.url, body: pgl.bodies, pid: pgl.pid})
+	}
 	const conc, rounds = 32, 3
 	perRound := envDuration(b, "SWITCHBOARD_BENCH_READS_FOR", 5*time.Second)
-	run := func(url string) (requests int, lat []time.Duration, cpu time.Duration) {
+	cpuOf := func(x *side) time.Duration {
+		if x.pid == 0 {
+			return cpuTime()
+		}
+		c, _ := procCPU(x.pid)
+		return c
+	}
+	run := func(x *side, count bool) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		start, cpu0 := time.Now(), cpuTime()
+		var lat []time.Duration
+		start, cpu0 := time.Now(), cpuOf(x)
 		for w := range conc {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				var mine []time.Duration
 				for i := w; time.Since(start) < perRound; i += conc {
+					r := readers[i%len(readers)]
 					t0 := time.Now()
-					if _, err := post(url, readers[i%len(readers)].token); err != nil {
+					if _, err := post(x.url, r.token, x.body(r)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -170,50 +326,50 @@ func compareReads(b *testing.B, url, operation string, readers []reader, bareHan
 			}()
 		}
 		wg.Wait()
-		return len(lat), lat, cpuTime() - cpu0
+		if count {
+			x.requests += len(lat)
+			x.lat = append(x.lat, lat...)
+			x.cpu += cpuOf(x) - cpu0
+			x.elapsed += time.Since(start)
+		}
 	}
-	type side struct {
-		requests int
-		lat      []time.Duration
-		cpu      time.Duration
-		elapsed  time.Duration
+	for _, x := range sides {
+		run(x, false) // warm each
 	}
-	var sw, raw side
-	run(url) // warm both
-	run(bare.URL)
 	b.ResetTimer()
 	for range rounds {
-		for _, x := range []struct {
-			s   *side
-			url string
-		}{{&sw, url}, {&raw, bare.URL}} {
-			t0 := time.Now()
-			n, lat, cpu := run(x.url)
-			x.s.requests += n
-			x.s.lat = append(x.s.lat, lat...)
-			x.s.cpu += cpu
-			x.s.elapsed += time.Since(t0)
+		for _, x := range sides {
+			run(x, true)
 		}
 	}
 	b.StopTimer()
-	pct := func(l []time.Duration, p float64) time.Duration {
-		slices.Sort(l)
-		return l[min(len(l)-1, int(float64(len(l))*p))]
+	pct := func(x *side, p float64) time.Duration {
+		slices.Sort(x.lat)
+		return x.lat[min(len(x.lat)-1, int(float64(len(x.lat))*p))]
 	}
-	rps := func(x side) float64 { return float64(x.requests) / x.elapsed.Seconds() }
-	cpuPer := func(x side) time.Duration { return x.cpu / time.Duration(max(x.requests, 1)) }
-	b.ReportMetric(rps(sw), "switchboard-req/s")
-	b.ReportMetric(rps(raw), "bare-req/s")
+	rps := func(x *side) float64 { return float64(x.requests) / x.elapsed.Seconds() }
+	cpuPer := func(x *side) time.Duration { return x.cpu / time.Duration(max(x.requests, 1)) }
+	sw, raw := sides[0], sides[1]
+	line := fmt.Sprintf("%s, %d at once, %d readers:", operation, conc, len(readers))
+	for _, x := range sides {
+		b.ReportMetric(rps(x), x.name+"-req/s")
+		b.ReportMetric(float64(pct(x, 0.5).Microseconds())/1000, x.name+"-p50-ms")
+		b.ReportMetric(float64(pct(x, 0.99).Microseconds())/1000, x.name+"-p99-ms")
+		b.ReportMetric(float64(cpuPer(x).Microseconds())/1000, x.name+"-cpu-ms/req")
+		line += fmt.Sprintf(" %s %.0f req/s (p50 %v, p99 %v, CPU %v a request);", x.name, rps(x), pct(x, 0.5), pct(x, 0.99), cpuPer(x))
+	}
 	b.ReportMetric(rps(sw)/rps(raw), "req/s-ratio")
-	b.ReportMetric(float64(pct(sw.lat, 0.99).Microseconds())/1000, "switchboard-p99-ms")
-	b.ReportMetric(float64(pct(raw.lat, 0.99).Microseconds())/1000, "bare-p99-ms")
-	b.ReportMetric(float64(pct(sw.lat, 0.99))/float64(pct(raw.lat, 0.99)), "p99-ratio")
-	b.Logf("%s, %d at once, %d readers: switchboard %.0f req/s (p50 %v, p99 %v, CPU %v a request); "+
-		"bare handler %.0f req/s (p50 %v, p99 %v, CPU %v a request); switchboard %.2fx the bare req/s (target >= 0.5), p99 %.2fx (target <= 1.5); "+
-		"the load generator's CPU is in both",
-		operation, conc, len(readers), rps(sw), pct(sw.lat, 0.5), pct(sw.lat, 0.99), cpuPer(sw),
-		rps(raw), pct(raw.lat, 0.5), pct(raw.lat, 0.99), cpuPer(raw), rps(sw)/rps(raw),
-		float64(pct(sw.lat, 0.99))/float64(pct(raw.lat, 0.99)))
+	b.ReportMetric(float64(pct(sw, 0.99))/float64(pct(raw, 0.99)), "p99-ratio")
+	line += fmt.Sprintf(" switchboard %.2fx the bare req/s (target >= 0.5), p99 %.2fx (target <= 1.5)",
+		rps(sw)/rps(raw), float64(pct(sw, 0.99))/float64(pct(raw, 0.99)))
+	if len(sides) == 3 {
+		pg := sides[2]
+		_, peak := procCPU(pg.pid)
+		b.ReportMetric(rps(sw)/rps(pg), "peer-req/s-ratio")
+		b.ReportMetric(float64(peak>>20), "postgraphile-peak-rss-MiB")
+		line += fmt.Sprintf("; %.2fx PostGraphile's req/s (target >= 2), its peak RSS %d MiB", rps(sw)/rps(pg), peak>>20)
+	}
+	b.Log(line)
 }
 
 // cpuTime is the process's CPU time so far, user and system.
