@@ -8,7 +8,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
-	"strconv"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -63,9 +63,23 @@ func (id *ID) UnmarshalGQL(v any) error {
 	return nil
 }
 
-// MarshalGQL implements graphql.Marshaler.
+// MarshalGQL implements graphql.Marshaler: the ID as a JSON string. An
+// ID of letters and digits, as every one New makes, is written as it is
+// between quotes; any other (one a client sent) is escaped as JSON.
 func (id ID) MarshalGQL(w io.Writer) {
-	_, _ = io.WriteString(w, strconv.Quote(string(id)))
+	var buf [40]byte
+	b := append(buf[:0], '"')
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if ('0' <= c && c <= '9') || ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') {
+			continue
+		}
+		q, _ := json.Marshal(string(id))
+		_, _ = w.Write(q)
+		return
+	}
+	b = append(b, id...)
+	_, _ = w.Write(append(b, '"'))
 }
 
 // Scan implements sql.Scanner.

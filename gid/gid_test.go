@@ -2,6 +2,7 @@ package gid_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
 	"slices"
@@ -211,5 +212,19 @@ func TestScanAndValue(t *testing.T) {
 	b[2] = 'x'
 	if scanned != id {
 		t.Errorf("Scan kept the driver's buffer: %q", scanned)
+	}
+}
+
+// MarshalGQL writes JSON: an ID New made as it is, between quotes; any
+// other escaped as JSON escapes it, so that a response stays JSON whatever
+// ID a client sent.
+func TestMarshalGQLIsJSON(t *testing.T) {
+	for _, id := range []gid.ID{gid.New("AG"), "", "AG 01", `with "quotes" and \\`, "é\u2028<tag>", "\x00\x1f"} {
+		var buf bytes.Buffer
+		id.MarshalGQL(&buf)
+		var back string
+		if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back != string(id) {
+			t.Errorf("%q wrote %s: %v", id, buf.Bytes(), err)
+		}
 	}
 }
