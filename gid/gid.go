@@ -6,9 +6,9 @@ package gid
 import (
 	"crypto/rand"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"io"
-	"encoding/json"
 	"sync"
 	"time"
 

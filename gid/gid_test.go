@@ -2,9 +2,9 @@ package gid_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
