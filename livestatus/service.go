@@ -36,7 +36,10 @@ type Service struct {
 	// atOnce lists the facts under which the rules let a change be made in
 	// one statement (rules.atOnce), for writers that can.
 	atOnce []facts
-	now    func() time.Time
+	// batch makes changes at once in batches (batch_pg.go); nil but on
+	// PostgreSQL.
+	batch *batcher
+	now   func() time.Time
 }
 
 // Options configure a Service.
@@ -60,7 +63,11 @@ func newService(client *ent.Client, pub *Publisher, o Options, w writer) *Servic
 		o.Now = time.Now
 	}
 	r := rules{connect: o.Connect != nil}
-	return &Service{client: client, publisher: pub, connect: o.Connect, rules: r, w: w, atOnce: r.atOnce(), now: o.Now}
+	s := &Service{client: client, publisher: pub, connect: o.Connect, rules: r, w: w, atOnce: r.atOnce(), now: o.Now}
+	if _, ok := w.(pgWriter); ok && client != nil {
+		s.batch = newBatcher(client)
+	}
+	return s
 }
 
 // Broker returns the in-process broker that subscriptions read from.
@@ -304,7 +311,15 @@ func (s *Service) setAtOnce(ctx context.Context, v *viewer.Viewer, target, statu
 		c = tx.Client()
 	}
 	at := s.now().UTC().Truncate(time.Microsecond) // what the stores keep
-	read, ok, err := s.w.setAtOnce(ctx, c, atOnceChange{agent: target, tenant: v.TenantID, status: statusID, at: at, by: v.Email, when: s.atOnce})
+	change := atOnceChange{agent: target, tenant: v.TenantID, status: statusID, at: at, by: v.Email, when: s.atOnce}
+	var read atOnceRead
+	var ok bool
+	if tx == nil && s.batch != nil {
+		read, err = s.batch.do(change)
+		ok = true
+	} else {
+		read, ok, err = s.w.setAtOnce(ctx, c, change)
+	}
 	if !ok || err != nil {
 		return nil, ok, err
 	}
