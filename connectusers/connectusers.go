@@ -97,7 +97,7 @@ func (s *Service) ImportUsers(ctx context.Context, c *ent.Client, after string) 
 		return nil, err
 	}
 	if s == nil || s.aws == nil {
-		return nil, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return nil, instances.NoAWS()
 	}
 	batch, err := s.aws.UserBatchFrom(ctx, connectaws.InstanceOf(inst), after)
 	if err != nil {
@@ -294,7 +294,7 @@ func (s *Service) ContactFlows(ctx context.Context, c *ent.Client, types []strin
 		}
 	}
 	if s == nil || s.aws == nil {
-		return nil, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return nil, instances.NoAWS()
 	}
 	flows, err := s.aws.ContactFlows(ctx, connectaws.InstanceOf(inst), want...)
 	if err != nil {

@@ -19,6 +19,12 @@ import (
 	"switchboard/gid"
 )
 
+// NoAWS is the error of a request for AWS on a server that reaches none
+// (no AWS configured, as in tests of the store alone).
+func NoAWS() error {
+	return apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+}
+
 // HasModule reports whether inst (nil: no instance) has the module name
 // enabled; module names are compared without regard to case.
 func HasModule(inst *ent.Instance, name string) bool {

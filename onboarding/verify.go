@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/apierror"
 	"switchboard/connectaws"
 	"switchboard/connectaws/arn"
 	"switchboard/ent"
@@ -65,7 +64,7 @@ func (v *Verifier) Verify(ctx context.Context, c *ent.Client) (Verification, err
 		return Verification{}, err
 	}
 	if v == nil || v.AWS == nil {
-		return Verification{}, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return Verification{}, instances.NoAWS()
 	}
 	target := connectaws.InstanceOf(inst)
 	var out Verification

@@ -62,7 +62,7 @@ func (s *Service) find(ctx context.Context, c *ent.Client, contactID string) (co
 		return contact{}, err
 	}
 	if s == nil || s.aws == nil {
-		return contact{}, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return contact{}, instances.NoAWS()
 	}
 	v := viewer.FromContext(ctx)
 	if !v.InTenant(viewer.RoleAgent) {

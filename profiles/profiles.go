@@ -70,7 +70,7 @@ func (s *Service) target(ctx context.Context, c *ent.Client) (target, error) {
 		return target{}, apierror.New(apierror.Conflict, "the instance's alias is not known, nor so its Customer Profiles domain: an admin runs verifyInstance, which records it")
 	}
 	if s == nil || s.aws == nil {
-		return target{}, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return target{}, instances.NoAWS()
 	}
 	t, err := c.Tenant.Get(ctx, inst.TenantID)
 	if err != nil {

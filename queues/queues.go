@@ -182,7 +182,7 @@ func (s *Service) tenantOf(ctx context.Context, c *ent.Client) (gid.ID, error) {
 		return "", err
 	}
 	if s == nil || s.aws == nil {
-		return "", apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return "", instances.NoAWS()
 	}
 	return inst.TenantID, nil
 }

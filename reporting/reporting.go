@@ -104,7 +104,7 @@ func (s *Service) EmbedURL(ctx context.Context, c *ent.Client) (string, time.Tim
 		return "", time.Time{}, apierror.New(apierror.Conflict, "reporting is not configured: an admin runs configureReporting first")
 	}
 	if s == nil || s.aws == nil {
-		return "", time.Time{}, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return "", time.Time{}, instances.NoAWS()
 	}
 	qs, err := s.aws.QuickSight(connectaws.InstanceOf(inst))
 	if err != nil {

@@ -60,7 +60,7 @@ func (s *Service) QuickConnects(ctx context.Context, c *ent.Client) ([]*connecta
 		return nil, err
 	}
 	if s == nil || s.aws == nil {
-		return nil, apierror.New(apierror.BadUserInput, "this server does not reach AWS")
+		return nil, instances.NoAWS()
 	}
 	key := inst.InstanceArn + "@" + inst.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	now := s.now()
