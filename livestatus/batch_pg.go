@@ -3,7 +3,6 @@ package livestatus
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -124,7 +123,7 @@ func (b *batcher) run() {
 				break gather
 			}
 		}
-		b.make(batch)
+		b.apply(batch)
 		if !idle.Stop() {
 			select {
 			case <-idle.C:
@@ -135,8 +134,8 @@ func (b *batcher) run() {
 	}
 }
 
-// make makes a batch and answers each of its changes.
-func (b *batcher) make(batch []*pending) {
+// apply makes a batch and answers each of its changes.
+func (b *batcher) apply(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
 	defer cancel()
 	b.statements.Add(1)
@@ -225,19 +224,9 @@ func setMany(ctx context.Context, c *ent.Client, batch []*pending) ([]atOnceRead
 			_ = rows.Close()
 			return nil, fmt.Errorf("livestatus: the batch statement answered for change %d of %d", k, n)
 		}
-		if agentJSON == nil {
-			continue // no such agent of the tenant
-		}
-		read := &reads[k-1]
-		read.agent = new(ent.Agent)
-		if err := errors.Join(json.Unmarshal(agentJSON, read.agent), json.Unmarshal(statusesJSON, &read.statuses)); err != nil {
+		if reads[k-1], err = readAtOnce(c, agentJSON, statusesJSON, changedAt); err != nil {
 			_ = rows.Close()
-			return nil, fmt.Errorf("livestatus: reading the agent: %w", err)
-		}
-		attach(c, read.agent, read.statuses)
-		if changedAt.Valid {
-			at := changedAt.Time.UTC()
-			read.changedAt = &at
+			return nil, err
 		}
 	}
 	if err := errors.Join(rows.Close(), rows.Err()); err != nil {

@@ -78,13 +78,6 @@ func (s *HubSubscription[T]) Close() {
 	})
 }
 
-// Watched reports whether the tenant has a subscription here.
-func (h *Hub[T]) Watched(tenant gid.ID) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.tenants[tenant]) > 0
-}
-
 // WatchedTenants returns the tenants with a subscription here.
 func (h *Hub[T]) WatchedTenants() []gid.ID {
 	h.mu.RLock()

@@ -193,20 +193,28 @@ func (pgWriter) setAtOnce(ctx context.Context, c *ent.Client, ch atOnceChange) (
 	if err = errors.Join(err, rows.Close(), rows.Err()); err != nil {
 		return atOnceRead{}, true, err
 	}
+	read, err := readAtOnce(c, agentJSON, statusesJSON, changedAt)
+	return read, true, err
+}
+
+// readAtOnce reads what setAtOnceSQL (or setManySQL) answered for a
+// change: the agent and the statuses as JSON (no agent: the tenant has
+// none such), and when the agent moved (null: it did not).
+func readAtOnce(c *ent.Client, agentJSON, statusesJSON []byte, changedAt sql.NullTime) (atOnceRead, error) {
 	var read atOnceRead
 	if agentJSON == nil {
-		return read, true, nil
+		return read, nil
 	}
 	read.agent = new(ent.Agent)
 	if err := errors.Join(json.Unmarshal(agentJSON, read.agent), json.Unmarshal(statusesJSON, &read.statuses)); err != nil {
-		return atOnceRead{}, true, fmt.Errorf("livestatus: reading the agent: %w", err)
+		return atOnceRead{}, fmt.Errorf("livestatus: reading the agent: %w", err)
 	}
 	attach(c, read.agent, read.statuses)
 	if changedAt.Valid {
 		at := changedAt.Time.UTC()
 		read.changedAt = &at
 	}
-	return read, true, nil
+	return read, nil
 }
 
 // attach readies entities decoded from PostgreSQL's JSON: bound to the

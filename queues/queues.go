@@ -118,7 +118,6 @@ type tenant struct {
 	held    bool  // this replica holds the tenant's lock
 	failed  error // the last poll's failure, until one succeeds
 	failAt  time.Time
-	wanted  int // queries waiting for figures
 
 	queues   []connectaws.QueueSummary
 	queuesOf string // the instance they were listed for, and when it was configured
@@ -145,9 +144,6 @@ func New(aws *connectaws.Clients, client *ent.Client, opt Options) *Service {
 func (s *Service) Share(locks Locker, m livestatus.Messenger) {
 	s.opt.Locks, s.opt.Messenger = locks, m
 }
-
-// Interval returns the polling interval.
-func (s *Service) Interval() time.Duration { return s.opt.Interval }
 
 func (s *Service) state(t gid.ID) *tenant {
 	st := s.tenants[t]
@@ -211,17 +207,10 @@ func (s *Service) Metrics(ctx context.Context, c *ent.Client) ([]*Figures, error
 	if snap := s.fresh(t); snap != nil {
 		return snap.Queues, nil
 	}
+	// Subscribed, the tenant is watched: the poller takes it in.
 	sub := s.hub.Subscribe(t, nil, 1)
 	defer sub.Close()
 	start := time.Now()
-	s.mu.Lock()
-	s.state(t).wanted++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.state(t).wanted--
-		s.mu.Unlock()
-	}()
 	s.nudge()
 	timeout := time.NewTimer(WaitLimit)
 	defer timeout.Stop()
@@ -329,15 +318,11 @@ func (s *Service) round(ctx context.Context) {
 	locks := s.opt.Locks
 	now := time.Now()
 	s.mu.Lock()
+	var release []gid.ID
 	for t, st := range s.tenants {
-		if st.wanted > 0 {
-			watched[t] = true
-		}
 		if st.held && !watched[t] && !st.polling {
 			st.held = false
-			if locks != nil {
-				locks.Release(ctx, lockKey(t))
-			}
+			release = append(release, t)
 		}
 	}
 	var due []gid.ID
@@ -349,6 +334,11 @@ func (s *Service) round(ctx context.Context) {
 		due = append(due, t)
 	}
 	s.mu.Unlock()
+	if locks != nil {
+		for _, t := range release { // the store's round trips, outside s.mu
+			locks.Release(ctx, lockKey(t))
+		}
+	}
 	for _, t := range due {
 		held := true
 		if locks != nil {
